@@ -1,0 +1,57 @@
+#pragma once
+// cobrador's configuration: environment variables (CONTRACT.md "Configuration"), optionally a
+// TOML file (`--config`) underneath them. Secrets are kept here and nowhere else; Describe()
+// says only whether each is set.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <boost/system/result.hpp>
+
+namespace cobrador::bot {
+
+// Looks up an environment variable; returns nullptr when unset. Injected so tests can give a
+// made-up environment.
+using GetEnv = std::function<const char*(const char*)>;
+
+struct Config {
+    std::string db_path = "./cobrador.db";
+    std::string listen_host = "127.0.0.1";
+    std::uint16_t listen_port = 8080;
+    std::string public_url = "http://127.0.0.1:8080";
+    std::string company_name = "Demo Financiera";
+    std::optional<std::string> today;  // YYYY-MM-DD when pinned (COBRADOR_TODAY)
+    int io_threads = 2;
+
+    std::string whatsapp_app_secret;
+    std::string whatsapp_verify_token;
+    std::string whatsapp_access_token;
+    std::string whatsapp_phone_number_id;
+    std::string whatsapp_api_base = "https://graph.facebook.com/v21.0";
+    std::string twilio_account_sid;
+    std::string twilio_auth_token;
+    std::string twilio_from;
+    std::string twilio_api_base = "https://api.twilio.com";
+    std::string payments_secret;
+
+    bool WhatsAppEnabled() const;
+    bool SmsEnabled() const;
+
+    // Today's date (YYYY-MM-DD): the pinned one, or the UTC date of `now`.
+    std::string Today(std::chrono::system_clock::time_point now) const;
+    // An ISO 8601 UTC instant for records: `now`, moved to the pinned day when there is one.
+    std::string Now(std::chrono::system_clock::time_point now) const;
+
+    // One line per setting for the start-up log; secrets appear as "set" or "unset".
+    std::string Describe() const;
+};
+
+// Reads `file` (when given) and then the environment, which wins. Errors are messages for a
+// person: an unreadable file, a malformed line, a bad COBRADOR_LISTEN or COBRADOR_TODAY.
+boost::system::result<Config, std::string> LoadConfig(const std::optional<std::string>& file,
+                                                      const GetEnv& getenv);
+
+}  // namespace cobrador::bot

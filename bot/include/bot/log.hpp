@@ -1,0 +1,20 @@
+#pragma once
+// Structured logs: one JSON object per line on stderr. Callers never pass secrets or message
+// bodies; phones go through dialogs::RedactPhone first. Thread-safe (one write per line).
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace cobrador::bot {
+
+enum class LogLevel { kDebug, kInfo, kWarn, kError };
+
+void SetLogLevel(LogLevel level);
+
+using LogField = std::pair<std::string_view, std::string>;
+
+void Log(LogLevel level, std::string_view message, std::initializer_list<LogField> fields = {});
+
+}  // namespace cobrador::bot

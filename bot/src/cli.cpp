@@ -1,0 +1,625 @@
+#include "bot/cli.hpp"
+
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "bot/demo.hpp"
+#include "bot/log.hpp"
+#include "bot/server.hpp"
+#include "channels/signature.hpp"
+#include "dialogs/calendar.hpp"
+#include "dialogs/money.hpp"
+#include "store/ledger.hpp"
+#include "store/portfolio.hpp"
+
+namespace cobrador::bot {
+
+namespace {
+
+constexpr int kOk = 0;
+constexpr int kFailed = 1;
+constexpr int kUsage = 2;
+constexpr std::size_t kMaxErrorsShown = 100;
+
+const char* const kMainHelp = R"(cobrador — a collections chatbot for WhatsApp and SMS
+
+usage: cobrador <command> [options]
+
+commands:
+  serve [--config FILE] [--demo]        run the webhook server
+  migrate --db PATH                     create or upgrade the ledger schema
+  import portfolio --db PATH FILE.csv   upsert debtors and accounts (all or nothing)
+  report --db PATH [--from D] [--to D] [--format json|csv] [--currency CODE]
+                                        collection KPIs
+  agent add --db PATH --name NAME --role collector|supervisor
+                                        create a collector; prints its API token once
+
+not built yet (see README, "What works today"):
+  import payments, nlu, chat, remind
+
+'cobrador <command> --help' tells more about each.
+)";
+
+struct CommandHelp {
+    const char* usage;
+    const char* text;
+};
+
+const std::map<std::string, CommandHelp>& Helps() {
+    static const std::map<std::string, CommandHelp> kHelps = {
+        {"serve",
+         {"cobrador serve [--config FILE] [--demo]",
+          "Runs the HTTP server (GET /healthz, /readyz, /metrics). Settings come from COBRADOR_*\n"
+          "environment variables and, underneath them, the TOML file given with --config.\n"
+          "--demo: uses ./cobrador-demo.db (unless COBRADOR_DB is set), creates or upgrades\n"
+          "its schema and loads the demo portfolio. Stops cleanly on SIGINT or SIGTERM.\n"}},
+        {"migrate",
+         {"cobrador migrate --db PATH",
+          "Creates the ledger at PATH or upgrades it to this binary's schema. Safe to run\n"
+          "again: an up-to-date ledger is left as it is.\n"}},
+        {"import portfolio",
+         {"cobrador import portfolio --db PATH FILE.csv",
+          "Upserts debtors and accounts from a portfolio CSV (columns: account_id, debtor_name,\n"
+          "phone, birth_date, balance, currency, due_date; optional debtor_id, locale, timezone,\n"
+          "segment, product, min_payment, email). Every bad row is reported with its line\n"
+          "number, and a file with any bad row imports nothing. Progress goes to stderr.\n"}},
+        {"report",
+         {"cobrador report --db PATH [--from YYYY-MM-DD] [--to YYYY-MM-DD] "
+          "[--format json|csv] [--currency CODE]",
+          "Collection KPIs for the period (default: everything up to today), in total, by\n"
+          "channel and by days-past-due bucket. Money is exact decimal text.\n"}},
+        {"agent add",
+         {"cobrador agent add --db PATH --name NAME --role collector|supervisor",
+          "Creates a collector or supervisor and prints the API token once, alone on the last\n"
+          "line. Only its SHA-256 hash is stored: keep the token somewhere safe.\n"}},
+        {"import payments", {"cobrador import payments --db PATH FILE.csv", "Not built yet.\n"}},
+        {"nlu", {"cobrador nlu [--locale es-MX] [--today YYYY-MM-DD] TEXT", "Not built yet.\n"}},
+        {"chat",
+         {"cobrador chat --db PATH --phone E164 [--channel whatsapp|sms]", "Not built yet.\n"}},
+        {"remind", {"cobrador remind --db PATH [--now ISO8601] [--dry-run]", "Not built yet.\n"}},
+    };
+    return kHelps;
+}
+
+// Options after the command words: "--name value" pairs, "--flag" switches and positionals.
+struct Options {
+    std::map<std::string, std::string> values;
+    std::map<std::string, bool> flags;
+    std::vector<std::string> positional;
+    bool help = false;
+};
+
+std::optional<Options> Parse(const std::vector<std::string>& args,
+                             std::size_t first,
+                             const std::vector<std::string>& with_value,
+                             const std::vector<std::string>& switches,
+                             std::string& problem) {
+    Options options;
+    for (std::size_t i = first; i < args.size(); ++i) {
+        const std::string& arg = args[i];
+        if (arg == "--help" || arg == "-h") {
+            options.help = true;
+            continue;
+        }
+        if (arg.rfind("--", 0) == 0 && arg.size() > 2) {
+            std::string name = arg;
+            std::optional<std::string> inline_value;
+            if (const auto eq = arg.find('='); eq != std::string::npos) {
+                name = arg.substr(0, eq);
+                inline_value = arg.substr(eq + 1);
+            }
+            if (std::find(switches.begin(), switches.end(), name) != switches.end()) {
+                options.flags[name] = true;
+                continue;
+            }
+            if (std::find(with_value.begin(), with_value.end(), name) == with_value.end()) {
+                problem = "unknown option " + name;
+                return std::nullopt;
+            }
+            if (inline_value) {
+                options.values[name] = *inline_value;
+            } else if (i + 1 < args.size()) {
+                options.values[name] = args[++i];
+            } else {
+                problem = name + " needs a value";
+                return std::nullopt;
+            }
+            continue;
+        }
+        options.positional.push_back(arg);
+    }
+    return options;
+}
+
+int Usage(std::ostream& err, const std::string& command, const std::string& problem) {
+    err << "cobrador " << command << ": " << problem << "\n";
+    if (auto it = Helps().find(command); it != Helps().end()) {
+        err << "usage: " << it->second.usage << "\n";
+    }
+    return kUsage;
+}
+
+int ShowHelp(std::ostream& out, const std::string& command) {
+    const auto& help = Helps().at(command);
+    out << "usage: " << help.usage << "\n\n" << help.text;
+    return kOk;
+}
+
+std::string NowIso(const Config& config) {
+    return config.Now(std::chrono::system_clock::now());
+}
+
+std::string TodayIso(const Config& config) {
+    return config.Today(std::chrono::system_clock::now());
+}
+
+// Opens and checks the ledger for commands that need an up-to-date schema.
+std::optional<store::Ledger> OpenLedger(const std::string& path,
+                                        std::ostream& err,
+                                        bool must_exist) {
+    auto ledger = store::Ledger::Open(path,
+                                      must_exist ? store::Ledger::OpenMode::kReadWrite
+                                                 : store::Ledger::OpenMode::kReadWriteCreate);
+    if (!ledger) {
+        err << "cobrador: cannot open " << path << ": " << ledger.error().message() << "\n";
+        return std::nullopt;
+    }
+    return std::move(*ledger);
+}
+
+bool ReportLedgerError(std::ostream& err,
+                       const std::string& path,
+                       const boost::system::error_code& error) {
+    err << "cobrador: " << path << ": " << error.message();
+    if (error == store::Errc::kNotMigrated) {
+        err << " (cobrador migrate --db " << path << ")";
+    }
+    err << "\n";
+    return false;
+}
+
+int Migrate(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+    std::string problem;
+    auto options = Parse(args, 1, {"--db"}, {}, problem);
+    if (!options) {
+        return Usage(err, "migrate", problem);
+    }
+    if (options->help) {
+        return ShowHelp(out, "migrate");
+    }
+    if (!options->values.count("--db") || !options->positional.empty()) {
+        return Usage(err, "migrate", "--db PATH is required and nothing else");
+    }
+    const std::string path = options->values["--db"];
+    auto ledger = OpenLedger(path, err, false);
+    if (!ledger) {
+        return kFailed;
+    }
+    auto applied = ledger->Migrate();
+    if (!applied) {
+        ReportLedgerError(err, path, applied.error());
+        return kFailed;
+    }
+    if (applied->empty()) {
+        out << path << ": schema already at version " << store::Ledger::LatestSchemaVersion()
+            << "; nothing to do\n";
+    } else {
+        out << path << ": applied migration";
+        out << (applied->size() > 1 ? "s" : "");
+        for (const int v : *applied) {
+            out << " " << v;
+        }
+        out << "; schema at version " << store::Ledger::LatestSchemaVersion() << "\n";
+    }
+    return kOk;
+}
+
+std::string Megabytes(std::uint64_t bytes) {
+    std::ostringstream text;
+    text << std::fixed << std::setprecision(1) << static_cast<double>(bytes) / 1e6 << " MB";
+    return text.str();
+}
+
+int ImportPortfolio(const std::vector<std::string>& args,
+                    std::ostream& out,
+                    std::ostream& err,
+                    const Config& config) {
+    std::string problem;
+    auto options = Parse(args, 2, {"--db"}, {}, problem);
+    if (!options) {
+        return Usage(err, "import portfolio", problem);
+    }
+    if (options->help) {
+        return ShowHelp(out, "import portfolio");
+    }
+    if (!options->values.count("--db") || options->positional.size() != 1) {
+        return Usage(err, "import portfolio", "give --db PATH and one CSV file");
+    }
+    const std::string path = options->values["--db"];
+    const std::string file = options->positional[0];
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+        err << "cobrador: cannot read " << file << "\n";
+        return kFailed;
+    }
+    auto ledger = OpenLedger(path, err, true);
+    if (!ledger) {
+        return kFailed;
+    }
+    if (auto ready = ledger->CheckReady(); !ready) {
+        ReportLedgerError(err, path, ready.error());
+        return kFailed;
+    }
+    in.seekg(0, std::ios::end);
+    const auto size = static_cast<std::uint64_t>(in.tellg());
+    in.seekg(0);
+    const auto parsed = store::ParsePortfolioCsv(in, [&](std::size_t rows, std::uint64_t bytes) {
+        err << "reading " << file << ": " << rows << " rows, " << Megabytes(bytes) << " of "
+            << Megabytes(size) << "\n";
+    });
+    if (!parsed.errors.empty()) {
+        std::size_t shown = 0;
+        for (const auto& e : parsed.errors) {
+            if (++shown > kMaxErrorsShown) {
+                err << "... and " << parsed.errors.size() - kMaxErrorsShown << " more\n";
+                break;
+            }
+            err << file << ":" << e.line << ": " << e.message << "\n";
+        }
+        std::set<std::size_t> lines;
+        for (const auto& e : parsed.errors) {
+            lines.insert(e.line);
+        }
+        err << "cobrador: " << parsed.errors.size() << " problem"
+            << (parsed.errors.size() == 1 ? "" : "s") << " on " << lines.size() << " line"
+            << (lines.size() == 1 ? "" : "s") << " of " << file << "; nothing was imported\n";
+        return kFailed;
+    }
+    auto summary = ledger->ImportPortfolio(
+        parsed.rows, file, NowIso(config), [&](std::size_t done, std::size_t total) {
+            err << "writing: " << done << " of " << total << " accounts\n";
+        });
+    if (!summary) {
+        ReportLedgerError(err, path, summary.error());
+        err << "cobrador: nothing was imported\n";
+        return kFailed;
+    }
+    out << "imported " << parsed.rows.size() << " accounts from " << file << " (" << parsed.records
+        << " rows";
+    if (parsed.duplicate_rows > 0) {
+        out << ", " << parsed.duplicate_rows << " exact repeats ignored";
+    }
+    out << ")\n"
+        << "debtors: " << summary->debtors_inserted << " new, " << summary->debtors_updated
+        << " updated\n"
+        << "accounts: " << summary->accounts_inserted << " new, " << summary->accounts_updated
+        << " updated (" << summary->balances_changed << " with a new balance or due date), "
+        << summary->accounts_unchanged << " unchanged\n";
+    return kOk;
+}
+
+nlohmann::ordered_json KpisJson(const store::Kpis& k, bool money) {
+    nlohmann::ordered_json j;
+    if (money) {
+        j["accounts"] = k.accounts;
+        j["balance_outstanding"] = dialogs::FormatDecimalCents(k.balance_outstanding_cents);
+        j["collected"] = dialogs::FormatDecimalCents(k.collected_cents);
+        j["recovery_rate"] = std::round(k.RecoveryRate() * 10000) / 10000;
+    }
+    j["promises_made"] = k.promises_made;
+    j["promises_kept"] = k.promises_kept;
+    j["promises_broken"] = k.promises_broken;
+    j["promise_kept_rate"] = std::round(k.PromiseKeptRate() * 10000) / 10000;
+    j["plans_created"] = k.plans_created;
+    j["references_issued"] = k.references_issued;
+    j["escalations"] = k.escalations;
+    j["opt_outs"] = k.opt_outs;
+    j["conversations"] = k.conversations;
+    j["verified_conversations"] = k.verified_conversations;
+    return j;
+}
+
+std::string Rate(double rate) {
+    std::ostringstream text;
+    text << std::fixed << std::setprecision(4) << rate;
+    return text.str();
+}
+
+void WriteReportCsv(const store::Report& report, std::ostream& out) {
+    out << "scope,key,currency,accounts,balance_outstanding,collected,recovery_rate,"
+           "promises_made,promises_kept,promises_broken,promise_kept_rate,plans_created,"
+           "references_issued,escalations,opt_outs,conversations,verified_conversations\n";
+    const auto row =
+        [&](const std::string& scope, const std::string& key, const store::Kpis& k, bool money) {
+            out << scope << "," << key << "," << report.currency << ",";
+            if (money) {
+                out << k.accounts << "," << dialogs::FormatDecimalCents(k.balance_outstanding_cents)
+                    << "," << dialogs::FormatDecimalCents(k.collected_cents) << ","
+                    << Rate(k.RecoveryRate());
+            } else {
+                out << ",,,";
+            }
+            out << "," << k.promises_made << "," << k.promises_kept << "," << k.promises_broken
+                << "," << Rate(k.PromiseKeptRate()) << "," << k.plans_created << ","
+                << k.references_issued << "," << k.escalations << "," << k.opt_outs << ","
+                << k.conversations << "," << k.verified_conversations << "\n";
+        };
+    row("total", "all", report.total, true);
+    for (const auto& [name, k] : report.by_channel) {
+        row("channel", name, k, false);
+    }
+    for (const auto& [name, k] : report.by_bucket) {
+        row("bucket", name, k, true);
+    }
+}
+
+int Report(const std::vector<std::string>& args,
+           std::ostream& out,
+           std::ostream& err,
+           const Config& config) {
+    std::string problem;
+    auto options =
+        Parse(args, 1, {"--db", "--from", "--to", "--format", "--currency"}, {}, problem);
+    if (!options) {
+        return Usage(err, "report", problem);
+    }
+    if (options->help) {
+        return ShowHelp(out, "report");
+    }
+    if (!options->values.count("--db") || !options->positional.empty()) {
+        return Usage(err, "report", "--db PATH is required");
+    }
+    store::ReportQuery query;
+    query.from = options->values["--from"];
+    query.to = options->values["--to"];
+    query.currency = options->values["--currency"];
+    for (const auto* date : {&query.from, &query.to}) {
+        if (!date->empty() && !dialogs::ParseIsoDate(*date)) {
+            return Usage(err, "report", "'" + *date + "' is not a date written YYYY-MM-DD");
+        }
+    }
+    if (!query.from.empty() && !query.to.empty() && query.from > query.to) {
+        return Usage(err, "report", "--from is after --to");
+    }
+    if (!query.currency.empty() && !dialogs::IsKnownCurrency(query.currency)) {
+        return Usage(err, "report", "'" + query.currency + "' is not an ISO 4217 currency");
+    }
+    const std::string format =
+        options->values.count("--format") ? options->values["--format"] : "json";
+    if (format != "json" && format != "csv") {
+        return Usage(err, "report", "--format is json or csv");
+    }
+    query.as_of = query.to.empty() ? TodayIso(config) : query.to;
+
+    const std::string path = options->values["--db"];
+    auto ledger = OpenLedger(path, err, true);
+    if (!ledger) {
+        return kFailed;
+    }
+    auto report = ledger->BuildReport(query);
+    if (!report) {
+        ReportLedgerError(err, path, report.error());
+        return kFailed;
+    }
+    if (format == "csv") {
+        WriteReportCsv(*report, out);
+        return kOk;
+    }
+    nlohmann::ordered_json j = {
+        {"from",
+         report->query.from == "0000-01-01" ? nlohmann::ordered_json(nullptr)
+                                            : nlohmann::ordered_json(report->query.from)},
+        {"to", report->query.to},
+        {"as_of", report->query.as_of},
+        {"currency", report->currency}};
+    j.update(KpisJson(report->total, true));
+    for (const auto& [name, k] : report->by_channel) {
+        j["channel"][name] = KpisJson(k, false);
+    }
+    for (const auto& [name, k] : report->by_bucket) {
+        j["days_past_due"][name] = KpisJson(k, true);
+    }
+    out << j.dump(2) << "\n";
+    return kOk;
+}
+
+std::string NewToken() {
+    // 32 random bytes from the kernel, hex: 256 bits, and no character needs quoting.
+    std::ifstream random("/dev/urandom", std::ios::binary);
+    std::string bytes(32, '\0');
+    random.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!random) {
+        return {};
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string token = "cbr_";
+    for (const char c : bytes) {
+        const auto b = static_cast<unsigned char>(c);
+        token += kHex[b >> 4];
+        token += kHex[b & 0x0f];
+    }
+    return token;
+}
+
+int AgentAdd(const std::vector<std::string>& args,
+             std::ostream& out,
+             std::ostream& err,
+             const Config& config) {
+    std::string problem;
+    auto options = Parse(args, 2, {"--db", "--name", "--role"}, {}, problem);
+    if (!options) {
+        return Usage(err, "agent add", problem);
+    }
+    if (options->help) {
+        return ShowHelp(out, "agent add");
+    }
+    auto& v = options->values;
+    if (!v.count("--db") || !v.count("--name") || !v.count("--role") ||
+        !options->positional.empty()) {
+        return Usage(err, "agent add", "--db, --name and --role are required");
+    }
+    if (v["--role"] != "collector" && v["--role"] != "supervisor") {
+        return Usage(err, "agent add", "--role is collector or supervisor");
+    }
+    if (v["--name"].empty() || v["--name"].size() > 200) {
+        return Usage(err, "agent add", "--name must be 1 to 200 characters");
+    }
+    auto ledger = OpenLedger(v["--db"], err, true);
+    if (!ledger) {
+        return kFailed;
+    }
+    const std::string token = NewToken();
+    if (token.empty()) {
+        err << "cobrador: cannot read random bytes for the token\n";
+        return kFailed;
+    }
+    auto id =
+        ledger->AddAgent(v["--name"], v["--role"], channels::Sha256Hex(token), NowIso(config));
+    if (!id) {
+        ReportLedgerError(err, v["--db"], id.error());
+        return kFailed;
+    }
+    out << "agent " << *id << " (" << v["--role"] << ") created; its token is shown only once:\n"
+        << token << "\n";
+    return kOk;
+}
+
+int Serve(const std::vector<std::string>& args,
+          std::ostream& out,
+          std::ostream& err,
+          const GetEnv& getenv) {
+    std::string problem;
+    auto options = Parse(args, 1, {"--config"}, {"--demo"}, problem);
+    if (!options) {
+        return Usage(err, "serve", problem);
+    }
+    if (options->help) {
+        return ShowHelp(out, "serve");
+    }
+    if (!options->positional.empty()) {
+        return Usage(err, "serve", "unexpected argument '" + options->positional[0] + "'");
+    }
+    std::optional<std::string> file;
+    if (options->values.count("--config")) {
+        file = options->values["--config"];
+    }
+    auto loaded = LoadConfig(file, getenv);
+    if (!loaded) {
+        err << "cobrador serve: " << loaded.error() << "\n";
+        return kUsage;
+    }
+    Config config = std::move(*loaded);
+    const bool demo = options->flags.count("--demo") > 0;
+    if (demo) {
+        if (!getenv("COBRADOR_DB") && !(file && config.db_path != "./cobrador.db")) {
+            config.db_path = "./cobrador-demo.db";
+        }
+        auto ledger = OpenLedger(config.db_path, err, false);
+        if (!ledger) {
+            return kFailed;
+        }
+        if (auto applied = ledger->Migrate(); !applied) {
+            ReportLedgerError(err, config.db_path, applied.error());
+            return kFailed;
+        }
+        std::istringstream csv(DemoPortfolioCsv(TodayIso(config)));
+        const auto parsed = store::ParsePortfolioCsv(csv);
+        if (!parsed.errors.empty()) {
+            err << "cobrador: the demo portfolio is broken: " << parsed.errors[0].message << "\n";
+            return kFailed;
+        }
+        auto summary = ledger->ImportPortfolio(parsed.rows, "demo portfolio", NowIso(config));
+        if (!summary) {
+            ReportLedgerError(err, config.db_path, summary.error());
+            return kFailed;
+        }
+        Log(LogLevel::kInfo,
+            "demo portfolio loaded",
+            {{"db", config.db_path}, {"accounts", std::to_string(parsed.rows.size())}});
+    }
+    Log(LogLevel::kInfo, "starting", {{"config", config.Describe()}});
+    if (!config.WhatsAppEnabled()) {
+        Log(LogLevel::kWarn, "WhatsApp is off: COBRADOR_WHATSAPP_* credentials are missing");
+    }
+    if (!config.SmsEnabled()) {
+        Log(LogLevel::kWarn, "SMS is off: COBRADOR_TWILIO_* credentials are missing");
+    }
+    Server server(config);
+    auto port = server.Start();
+    if (!port) {
+        err << "cobrador serve: " << port.error() << "\n";
+        return kFailed;
+    }
+    out << "cobrador listening on http://" << config.listen_host << ":" << *port
+        << (demo ? " (demo: " + config.db_path + ")" : std::string()) << "\n"
+        << "  health: http://" << config.listen_host << ":" << *port << "/healthz\n"
+        << std::flush;
+    server.Run();
+    return kOk;
+}
+
+int NotBuilt(const std::string& command, std::ostream& out, std::ostream& err, bool help) {
+    if (help) {
+        return ShowHelp(out, command);
+    }
+    err << "cobrador " << command << ": not built yet; see README.md, \"What works today\"\n";
+    return kUsage;
+}
+
+}  // namespace
+
+int RunCli(const std::vector<std::string>& args,
+           std::ostream& out,
+           std::ostream& err,
+           const GetEnv& getenv) {
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        (args.empty() ? err : out) << kMainHelp;
+        return args.empty() ? kUsage : kOk;
+    }
+    const std::string& command = args[0];
+    const bool help = std::find(args.begin(), args.end(), "--help") != args.end();
+    auto config = LoadConfig(std::nullopt, getenv);
+    if (!config && command != "serve") {
+        err << "cobrador: " << config.error() << "\n";
+        return kUsage;
+    }
+    if (command == "serve") {
+        return Serve(args, out, err, getenv);
+    }
+    if (command == "migrate") {
+        return Migrate(args, out, err);
+    }
+    if (command == "report") {
+        return Report(args, out, err, *config);
+    }
+    if (command == "import" || command == "agent") {
+        const std::string sub = args.size() > 1 ? args[1] : "";
+        const std::string full = command + " " + sub;
+        if (full == "import portfolio") {
+            return ImportPortfolio(args, out, err, *config);
+        }
+        if (full == "agent add") {
+            return AgentAdd(args, out, err, *config);
+        }
+        if (full == "import payments") {
+            return NotBuilt(full, out, err, help);
+        }
+        err << "cobrador " << command << ": unknown subcommand '" << sub << "' (try "
+            << (command == "import" ? "'import portfolio'" : "'agent add'") << ")\n";
+        return kUsage;
+    }
+    if (command == "nlu" || command == "chat" || command == "remind") {
+        return NotBuilt(command, out, err, help);
+    }
+    err << "cobrador: unknown command '" << command << "'\n\n" << kMainHelp;
+    return kUsage;
+}
+
+}  // namespace cobrador::bot

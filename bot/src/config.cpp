@@ -1,0 +1,248 @@
+#include "bot/config.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <vector>
+
+#include "dialogs/calendar.hpp"
+
+namespace cobrador::bot {
+
+namespace {
+
+// An error message for a person, as the error side of a result.
+struct Failure {
+    std::string message;
+
+    explicit Failure(std::string m) : message(std::move(m)) {}
+
+    template <class T>
+    operator boost::system::result<T, std::string>() && {  // NOLINT(google-explicit-constructor)
+        return {boost::system::in_place_error, std::move(message)};
+    }
+};
+
+// Each setting: its environment variable and where it lands in Config.
+struct Setting {
+    const char* env;
+    std::string Config::*field;
+    bool secret;
+};
+
+const std::vector<Setting>& Settings() {
+    static const std::vector<Setting> kSettings = {
+        {"COBRADOR_DB", &Config::db_path, false},
+        {"COBRADOR_PUBLIC_URL", &Config::public_url, false},
+        {"COBRADOR_COMPANY_NAME", &Config::company_name, false},
+        {"COBRADOR_WHATSAPP_APP_SECRET", &Config::whatsapp_app_secret, true},
+        {"COBRADOR_WHATSAPP_VERIFY_TOKEN", &Config::whatsapp_verify_token, true},
+        {"COBRADOR_WHATSAPP_ACCESS_TOKEN", &Config::whatsapp_access_token, true},
+        {"COBRADOR_WHATSAPP_PHONE_NUMBER_ID", &Config::whatsapp_phone_number_id, false},
+        {"COBRADOR_WHATSAPP_API_BASE", &Config::whatsapp_api_base, false},
+        {"COBRADOR_TWILIO_ACCOUNT_SID", &Config::twilio_account_sid, false},
+        {"COBRADOR_TWILIO_AUTH_TOKEN", &Config::twilio_auth_token, true},
+        {"COBRADOR_TWILIO_FROM", &Config::twilio_from, false},
+        {"COBRADOR_TWILIO_API_BASE", &Config::twilio_api_base, false},
+        {"COBRADOR_PAYMENTS_SECRET", &Config::payments_secret, true},
+    };
+    return kSettings;
+}
+
+std::string Trim(std::string_view text) {
+    const auto first = text.find_first_not_of(" \t\r");
+    if (first == std::string_view::npos) {
+        return {};
+    }
+    const auto last = text.find_last_not_of(" \t\r");
+    return std::string(text.substr(first, last - first + 1));
+}
+
+std::string Upper(std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) {
+        return static_cast<char>(c == '.' || c == '-' ? '_' : std::toupper(c));
+    });
+    return text;
+}
+
+// A flat subset of TOML: `key = "string"`, `key = 123`, `[section]`, `# comments`. The key
+// `db` under no section is COBRADOR_DB; `app_secret` under `[whatsapp]` is
+// COBRADOR_WHATSAPP_APP_SECRET.
+boost::system::result<std::map<std::string, std::string>, std::string> ReadToml(
+    const std::string& path) {
+    std::ifstream in(path);
+    if (!in) {
+        return Failure(path + ": cannot read the file");
+    }
+    std::map<std::string, std::string> values;
+    std::string section;
+    std::string line;
+    for (int number = 1; std::getline(in, line); ++number) {
+        const std::string where = path + ":" + std::to_string(number) + ": ";
+        std::string text = Trim(line);
+        if (text.empty() || text.front() == '#') {
+            continue;
+        }
+        if (text.front() == '[') {
+            if (text.back() != ']') {
+                return Failure(where + "a section header must end with ']'");
+            }
+            section = Trim(std::string_view(text).substr(1, text.size() - 2));
+            continue;
+        }
+        const auto eq = text.find('=');
+        if (eq == std::string::npos) {
+            return Failure(where + "expected 'key = value'");
+        }
+        const std::string key = Trim(std::string_view(text).substr(0, eq));
+        std::string value = Trim(std::string_view(text).substr(eq + 1));
+        if (key.empty()) {
+            return Failure(where + "the key is empty");
+        }
+        if (!value.empty() && value.front() == '"') {
+            std::string unquoted;
+            std::size_t i = 1;
+            for (; i < value.size() && value[i] != '"'; ++i) {
+                if (value[i] == '\\' && i + 1 < value.size()) {
+                    ++i;
+                    const char c = value[i];
+                    unquoted += c == 'n' ? '\n' : c == 't' ? '\t' : c;
+                } else {
+                    unquoted += value[i];
+                }
+            }
+            if (i >= value.size()) {
+                return Failure(where + "the string is never closed");
+            }
+            const std::string rest = Trim(std::string_view(value).substr(i + 1));
+            if (!rest.empty() && rest.front() != '#') {
+                return Failure(where + "unexpected text after the string");
+            }
+            value = unquoted;
+        } else if (const auto hash = value.find('#'); hash != std::string::npos) {
+            value = Trim(std::string_view(value).substr(0, hash));
+        }
+        values["COBRADOR_" + Upper(section.empty() ? key : section + "_" + key)] = value;
+    }
+    return values;
+}
+
+}  // namespace
+
+bool Config::WhatsAppEnabled() const {
+    return !whatsapp_app_secret.empty() && !whatsapp_verify_token.empty() &&
+           !whatsapp_access_token.empty() && !whatsapp_phone_number_id.empty();
+}
+
+bool Config::SmsEnabled() const {
+    return !twilio_account_sid.empty() && !twilio_auth_token.empty() && !twilio_from.empty();
+}
+
+std::string Config::Today(std::chrono::system_clock::time_point now) const {
+    return today ? *today : dialogs::FormatIsoDate(dialogs::UtcDate(now));
+}
+
+std::string Config::Now(std::chrono::system_clock::time_point now) const {
+    const auto day = std::chrono::floor<std::chrono::days>(now);
+    const std::chrono::hh_mm_ss time{std::chrono::floor<std::chrono::seconds>(now - day)};
+    char clock[16];
+    std::snprintf(clock,
+                  sizeof clock,
+                  "T%02d:%02d:%02dZ",
+                  static_cast<int>(time.hours().count()),
+                  static_cast<int>(time.minutes().count()),
+                  static_cast<int>(time.seconds().count()));
+    return Today(now) + clock;
+}
+
+std::string Config::Describe() const {
+    std::ostringstream out;
+    out << "db=" << db_path << " listen=" << listen_host << ":" << listen_port
+        << " public_url=" << public_url << " io_threads=" << io_threads
+        << " today=" << (today ? *today : "real");
+    for (const Setting& s : Settings()) {
+        if (s.secret) {
+            out << " " << s.env << "=" << ((this->*s.field).empty() ? "unset" : "set");
+        }
+    }
+    return out.str();
+}
+
+boost::system::result<Config, std::string> LoadConfig(const std::optional<std::string>& file,
+                                                      const GetEnv& getenv) {
+    std::map<std::string, std::string> values;
+    if (file) {
+        auto toml = ReadToml(*file);
+        if (!toml) {
+            return Failure(toml.error());
+        }
+        values = std::move(*toml);
+    }
+    for (const char* name : {"COBRADOR_DB",
+                             "COBRADOR_LISTEN",
+                             "COBRADOR_PUBLIC_URL",
+                             "COBRADOR_COMPANY_NAME",
+                             "COBRADOR_TODAY",
+                             "COBRADOR_IO_THREADS",
+                             "COBRADOR_WHATSAPP_APP_SECRET",
+                             "COBRADOR_WHATSAPP_VERIFY_TOKEN",
+                             "COBRADOR_WHATSAPP_ACCESS_TOKEN",
+                             "COBRADOR_WHATSAPP_PHONE_NUMBER_ID",
+                             "COBRADOR_WHATSAPP_API_BASE",
+                             "COBRADOR_TWILIO_ACCOUNT_SID",
+                             "COBRADOR_TWILIO_AUTH_TOKEN",
+                             "COBRADOR_TWILIO_FROM",
+                             "COBRADOR_TWILIO_API_BASE",
+                             "COBRADOR_PAYMENTS_SECRET"}) {
+        if (const char* value = getenv(name)) {
+            values[name] = value;
+        }
+    }
+
+    Config config;
+    for (const Setting& s : Settings()) {
+        if (auto it = values.find(s.env); it != values.end()) {
+            config.*s.field = it->second;
+        }
+    }
+    if (auto it = values.find("COBRADOR_LISTEN"); it != values.end()) {
+        const std::string& listen = it->second;
+        const auto colon = listen.rfind(':');
+        unsigned port = 0;
+        const char* end = listen.data() + listen.size();
+        if (colon == std::string::npos || colon == 0 ||
+            std::from_chars(listen.data() + colon + 1, end, port).ptr != end || port > 65535) {
+            return Failure("COBRADOR_LISTEN must be host:port (like 127.0.0.1:8080), not '" +
+                           listen + "'");
+        }
+        config.listen_host = listen.substr(0, colon);
+        if (config.listen_host.size() > 2 && config.listen_host.front() == '[') {
+            config.listen_host = config.listen_host.substr(1, config.listen_host.size() - 2);
+        }
+        config.listen_port = static_cast<std::uint16_t>(port);
+    }
+    if (auto it = values.find("COBRADOR_TODAY"); it != values.end() && !it->second.empty()) {
+        if (!dialogs::ParseIsoDate(it->second)) {
+            return Failure("COBRADOR_TODAY must be a date written YYYY-MM-DD, not '" + it->second +
+                           "'");
+        }
+        config.today = it->second;
+    }
+    if (auto it = values.find("COBRADOR_IO_THREADS"); it != values.end()) {
+        int threads = 0;
+        const char* end = it->second.data() + it->second.size();
+        if (std::from_chars(it->second.data(), end, threads).ptr != end || threads < 1 ||
+            threads > 64) {
+            return Failure("COBRADOR_IO_THREADS must be a whole number from 1 to 64");
+        }
+        config.io_threads = threads;
+    }
+    if (config.db_path.empty()) {
+        return Failure("COBRADOR_DB must not be empty");
+    }
+    return config;
+}
+
+}  // namespace cobrador::bot

@@ -1,0 +1,65 @@
+#include "bot/log.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include <nlohmann/json.hpp>
+
+namespace cobrador::bot {
+
+namespace {
+
+std::atomic<LogLevel> g_level{LogLevel::kInfo};
+
+const char* Name(LogLevel level) {
+    switch (level) {
+        case LogLevel::kDebug:
+            return "debug";
+        case LogLevel::kInfo:
+            return "info";
+        case LogLevel::kWarn:
+            return "warn";
+        case LogLevel::kError:
+            return "error";
+    }
+    return "info";
+}
+
+std::string Timestamp() {
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+    const auto millis =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
+        1000;
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char text[32];
+    const std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+    std::snprintf(text + n, sizeof text - n, ".%03dZ", static_cast<int>(millis));
+    return text;
+}
+
+}  // namespace
+
+void SetLogLevel(LogLevel level) {
+    g_level = level;
+}
+
+void Log(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
+    if (level < g_level.load()) {
+        return;
+    }
+    nlohmann::json line = {{"ts", Timestamp()}, {"level", Name(level)}, {"msg", message}};
+    for (const auto& [key, value] : fields) {
+        line[std::string(key)] = value;
+    }
+    // Invalid UTF-8 is replaced rather than thrown on: a log line must never take us down.
+    const std::string text =
+        line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    std::fwrite(text.data(), 1, text.size(), stderr);
+    std::fflush(stderr);
+}
+
+}  // namespace cobrador::bot

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of cobrador from Debian 12's own packages.
+# Safe to run again; used by the README's two commands and by .ci/run.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  libboost1.81-dev libboost-url1.81-dev
+  libssl-dev libsqlite3-dev sqlite3 libsqlitecpp-dev
+  nlohmann-json3-dev libicu-dev libre2-dev catch2
+  clang-format clang-tidy curl ca-certificates python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  echo "install-deps: installing ${missing[*]}" >&2
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,34 @@
+#pragma once
+// Civil dates (no time zone) as the ledger and the dialog use them: due dates, birth dates,
+// promise dates. Built on std::chrono's calendar types; pure functions, safe from any thread.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace cobrador::dialogs {
+
+using Date = std::chrono::year_month_day;
+
+// Strict ISO 8601 calendar date "YYYY-MM-DD" with a real day of that month (leap years
+// included). Years 1900..2199. Anything else, including "2025-2-3" or "2025-02-30", is nullopt.
+std::optional<Date> ParseIsoDate(std::string_view text);
+
+// "YYYY-MM-DD".
+std::string FormatIsoDate(const Date& date);
+
+// Whole days from `from` to `to` (negative when `to` is earlier).
+int DaysBetween(const Date& from, const Date& to);
+
+// `date` moved by `days` (either direction).
+Date AddDays(const Date& date, int days);
+
+// Days past due on `today` for an account due on `due`; 0 when not yet past due.
+int DaysPastDue(const Date& due, const Date& today);
+
+// Today's date in UTC from a system-clock instant. The caller passes the instant, so tests and
+// demos can pin it (COBRADOR_TODAY); nothing here reads the clock.
+Date UtcDate(std::chrono::system_clock::time_point instant);
+
+}  // namespace cobrador::dialogs

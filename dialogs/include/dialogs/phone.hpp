@@ -1,0 +1,25 @@
+#pragma once
+// Phone numbers as the ledger keeps them: E.164, "+" and digits only.
+// Pure functions; safe from any thread.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace cobrador::dialogs {
+
+// Normalizes a phone number written in E.164 with optional visual separators
+// ("+52 55 1234 5678", "+52 (55) 1234-5678", "0052 55 1234 5678") to its canonical form
+// ("+525512345678"). Mexican mobiles written with the old mobile "1" after the country code,
+// which is how WhatsApp reports them ("+52 1 55 1234 5678", wa_id "5215512345678"), map to the
+// same number as without it. Returns nullopt when the text is not a plausible E.164 number:
+// no leading "+" (or "00"), letters, a country code starting with 0, fewer than 8 or more than
+// 15 digits, a Mexican (+52) number that is not 10 national digits, or a North American (+1)
+// number that is not 10 national digits.
+std::optional<std::string> NormalizePhone(std::string_view text);
+
+// The same number written for logs: country code and the last two digits only
+// ("+52********78"), so that logs identify a conversation without holding the number.
+std::string RedactPhone(std::string_view e164);
+
+}  // namespace cobrador::dialogs

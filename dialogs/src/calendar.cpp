@@ -1,0 +1,71 @@
+#include "dialogs/calendar.hpp"
+
+namespace cobrador::dialogs {
+
+namespace {
+
+std::optional<int> Digits(std::string_view text) {
+    int value = 0;
+    for (const char c : text) {
+        if (c < '0' || c > '9') {
+            return std::nullopt;
+        }
+        value = value * 10 + (c - '0');
+    }
+    return value;
+}
+
+}  // namespace
+
+std::optional<Date> ParseIsoDate(std::string_view text) {
+    if (text.size() != 10 || text[4] != '-' || text[7] != '-') {
+        return std::nullopt;
+    }
+    const auto year = Digits(text.substr(0, 4));
+    const auto month = Digits(text.substr(5, 2));
+    const auto day = Digits(text.substr(8, 2));
+    if (!year || !month || !day || *year < 1900 || *year > 2199) {
+        return std::nullopt;
+    }
+    const Date date{std::chrono::year{*year},
+                    std::chrono::month{static_cast<unsigned>(*month)},
+                    std::chrono::day{static_cast<unsigned>(*day)}};
+    if (!date.ok()) {
+        return std::nullopt;
+    }
+    return date;
+}
+
+std::string FormatIsoDate(const Date& date) {
+    const int y = static_cast<int>(date.year());
+    const auto m = static_cast<unsigned>(date.month());
+    const auto d = static_cast<unsigned>(date.day());
+    std::string out = std::to_string(y);
+    while (out.size() < 4) {
+        out.insert(out.begin(), '0');
+    }
+    out += m < 10 ? "-0" : "-";
+    out += std::to_string(m);
+    out += d < 10 ? "-0" : "-";
+    out += std::to_string(d);
+    return out;
+}
+
+int DaysBetween(const Date& from, const Date& to) {
+    return static_cast<int>((std::chrono::sys_days{to} - std::chrono::sys_days{from}).count());
+}
+
+Date AddDays(const Date& date, int days) {
+    return Date{std::chrono::sys_days{date} + std::chrono::days{days}};
+}
+
+int DaysPastDue(const Date& due, const Date& today) {
+    const int days = DaysBetween(due, today);
+    return days > 0 ? days : 0;
+}
+
+Date UtcDate(std::chrono::system_clock::time_point instant) {
+    return Date{std::chrono::floor<std::chrono::days>(instant)};
+}
+
+}  // namespace cobrador::dialogs

@@ -1,0 +1,102 @@
+#pragma once
+// The ledger: cobrador's one source of truth, an SQLite file (WAL, foreign keys, versioned
+// migrations). The schema and why it looks the way it does are described at the top of
+// store/src/schema.cpp.
+//
+// Thread-safety: a Ledger is one SQLite connection and must be used by one thread at a time
+// (SQLiteCpp's rule). Give each thread that needs the ledger its own Ledger on the same file;
+// SQLite's WAL lets one writer and many readers work together, waiting up to the busy timeout.
+// Errors: every operation returns a result; SQLite exceptions never leave this module.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/system/result.hpp>
+
+#include "store/errors.hpp"
+#include "store/portfolio.hpp"
+#include "store/report.hpp"
+
+namespace cobrador::store {
+
+template <class T>
+using Result = boost::system::result<T>;
+
+struct ImportSummary {
+    std::int64_t import_id = 0;
+    std::size_t debtors_inserted = 0;
+    std::size_t debtors_updated = 0;
+    std::size_t accounts_inserted = 0;
+    std::size_t accounts_updated = 0;  // any field changed
+    std::size_t balances_changed = 0;  // of those updated, how many got a new balance
+    std::size_t accounts_unchanged = 0;
+};
+
+// Called as rows are written: (rows written, rows in total).
+using WriteProgressFn = std::function<void(std::size_t done, std::size_t total)>;
+
+class Ledger {
+public:
+    enum class OpenMode {
+        kReadWriteCreate,  // create the file if missing
+        kReadWrite,        // the file must exist
+    };
+
+    // Opens the database at `path` (":memory:" works for a throw-away ledger) with WAL,
+    // foreign keys and a busy timeout. Does not migrate. Errc::kCannotOpen, kCorrupt.
+    static Result<Ledger> Open(const std::string& path, OpenMode mode = OpenMode::kReadWriteCreate);
+
+    Ledger(Ledger&&) noexcept;
+    Ledger& operator=(Ledger&&) noexcept;
+    Ledger(const Ledger&) = delete;
+    Ledger& operator=(const Ledger&) = delete;
+    ~Ledger();
+
+    // The schema version this binary writes.
+    static int LatestSchemaVersion();
+
+    // The version the file is at (0 for an empty file).
+    Result<int> SchemaVersion();
+
+    // Brings the schema up to `target` (default: the latest), one transaction per version, and
+    // returns the versions it applied (empty when already there: running it twice is safe).
+    // Errc::kSchemaTooNew when the file is ahead of this binary.
+    Result<std::vector<int>> Migrate(int target = LatestSchemaVersion());
+
+    // Ready to serve: reachable, and the schema is exactly the latest. Errc::kNotMigrated,
+    // kSchemaTooNew, kBusy, kIo.
+    Result<void> CheckReady();
+
+    // Upserts debtors (by debtor_id) and accounts (by account_id) in one transaction: all rows
+    // or none. A changed balance is kept in the account's balance history. `now` is an ISO
+    // 8601 UTC instant ("2026-11-22T10:00:00Z"). Errc::kNotMigrated, kBusy, kIo, kConstraint.
+    Result<ImportSummary> ImportPortfolio(const std::vector<PortfolioRow>& rows,
+                                          std::string_view source_name,
+                                          std::string_view now,
+                                          const WriteProgressFn& progress = {});
+
+    // The KPIs for the query's period. Errc::kNotMigrated.
+    Result<Report> BuildReport(const ReportQuery& query);
+
+    // Creates a collector or supervisor who signs in with a token whose SHA-256 hex digest is
+    // `token_sha256`; returns the agent's id. Errc::kConstraint for a token already in use.
+    Result<std::int64_t> AddAgent(std::string_view name,
+                                  std::string_view role,
+                                  std::string_view token_sha256,
+                                  std::string_view now);
+
+    // A human-readable account of the last failure on this connection (for logs; holds no
+    // secrets and no personal data).
+    const std::string& LastError() const;
+
+private:
+    struct Impl;
+    explicit Ledger(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cobrador::store

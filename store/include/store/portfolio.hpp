@@ -1,0 +1,58 @@
+#pragma once
+// The portfolio CSV (see CONTRACT.md "Portfolio CSV"): parsing and validation, before anything
+// touches the ledger. A file is imported whole or not at all, so this reads it to the end and
+// reports every bad row with its line number. Not thread-safe; one call per file.
+
+#include <cstdint>
+#include <functional>
+#include <istream>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cobrador::store {
+
+struct PortfolioRow {
+    std::size_t line = 0;
+    std::string account_id;
+    std::string debtor_id;  // as given, or derived from the phone when the column is absent/empty
+    std::string debtor_name;
+    std::string phone;       // normalized E.164
+    std::string birth_date;  // YYYY-MM-DD
+    std::int64_t balance_cents = 0;
+    std::string currency;
+    std::string due_date;  // YYYY-MM-DD
+    std::string locale = "es-MX";
+    std::string timezone = "America/Mexico_City";
+    std::string segment;
+    std::string product;
+    std::optional<std::int64_t> min_payment_cents;
+    std::string email;
+
+    friend bool operator==(const PortfolioRow&, const PortfolioRow&) = default;
+};
+
+struct RowError {
+    std::size_t line = 0;  // 1 is the header
+    std::string message;   // says which column and why, in words an operator can act on
+};
+
+struct ParsedPortfolio {
+    std::vector<PortfolioRow> rows;  // one per distinct account, in file order
+    std::vector<RowError> errors;    // empty when the file may be imported
+    std::size_t records = 0;         // data records read (blank lines not counted)
+    std::size_t duplicate_rows = 0;  // rows that repeat an earlier row exactly (ignored)
+};
+
+// Called every `kProgressEvery` records with (records so far, bytes read so far).
+using ProgressFn = std::function<void(std::size_t records, std::uint64_t bytes)>;
+inline constexpr std::size_t kProgressEvery = 10'000;
+
+// Reads and validates a whole portfolio file. Errors found: a missing required column, a
+// duplicated column, a row with the wrong number of fields, malformed CSV or UTF-8, an empty
+// required field, a phone that is not E.164, an impossible or malformed date, a negative or
+// malformed amount, an unknown currency, an unsupported locale or time zone, the same account
+// twice with different data, the same debtor with a different name, phone or birth date.
+ParsedPortfolio ParsePortfolioCsv(std::istream& in, const ProgressFn& progress = {});
+
+}  // namespace cobrador::store

@@ -1,0 +1,54 @@
+#pragma once
+// Collection KPIs (CONTRACT.md "Report"), computed from the ledger. Value types only.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace cobrador::store {
+
+struct ReportQuery {
+    std::string from;      // first day counted, YYYY-MM-DD; empty = since the beginning
+    std::string to;        // last day counted, YYYY-MM-DD; empty = up to `as_of`
+    std::string as_of;     // the day days-past-due are measured on (required)
+    std::string currency;  // money figures count accounts in this currency; empty = most common
+};
+
+struct Kpis {
+    std::int64_t accounts = 0;
+    std::int64_t balance_outstanding_cents = 0;
+    std::int64_t collected_cents = 0;
+    std::int64_t promises_made = 0;
+    std::int64_t promises_kept = 0;
+    std::int64_t promises_broken = 0;
+    std::int64_t plans_created = 0;
+    std::int64_t references_issued = 0;
+    std::int64_t escalations = 0;
+    std::int64_t opt_outs = 0;
+    std::int64_t conversations = 0;
+    std::int64_t verified_conversations = 0;
+
+    // collected / (collected + outstanding): the share of what was owed during the period that
+    // came in. 0 when nothing was owed.
+    double RecoveryRate() const;
+    // kept / (kept + broken) among promises that came due in the period.
+    double PromiseKeptRate() const;
+};
+
+struct Report {
+    ReportQuery query;  // with every default filled in
+    std::string currency;
+    Kpis total;
+    std::vector<std::pair<std::string, Kpis>> by_channel;  // whatsapp, sms, sandbox
+    std::vector<std::pair<std::string, Kpis>> by_bucket;   // current, 1-30, 31-60, 61-90, 90+
+};
+
+// "current" (not past due), "1-30", "31-60", "61-90", "90+".
+std::string_view DpdBucket(int days_past_due);
+
+// The buckets in their natural order.
+const std::vector<std::string>& DpdBuckets();
+
+}  // namespace cobrador::store

@@ -1,0 +1,83 @@
+#pragma once
+// Private to the store: the connection behind a Ledger, shared by ledger.cpp and report.cpp.
+
+#include <string>
+#include <type_traits>
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Exception.h>
+#include <SQLiteCpp/Statement.h>
+#include <sqlite3.h>
+
+#include "store/ledger.hpp"
+
+namespace cobrador::store {
+
+inline Errc FromSqlite(int code) {
+    switch (code & 0xff) {
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+            return Errc::kBusy;
+        case SQLITE_FULL:
+        case SQLITE_IOERR:
+        case SQLITE_READONLY:
+            return Errc::kIo;
+        case SQLITE_CORRUPT:
+        case SQLITE_NOTADB:
+            return Errc::kCorrupt;
+        case SQLITE_CANTOPEN:
+        case SQLITE_PERM:
+            return Errc::kCannotOpen;
+        case SQLITE_CONSTRAINT:
+            return Errc::kConstraint;
+        default:
+            return Errc::kInternal;
+    }
+}
+
+struct Ledger::Impl {
+    SQLite::Database db;
+    std::string last_error;
+
+    explicit Impl(SQLite::Database database) : db(std::move(database)) {}
+
+    // Runs `work` (which returns a Result), turning SQLite's exceptions into Errc values at
+    // the module's edge.
+    template <class F>
+    auto Guard(F&& work) -> decltype(work()) {
+        try {
+            return work();
+        } catch (const SQLite::Exception& e) {
+            last_error = e.what();
+            return make_error_code(FromSqlite(e.getErrorCode()));
+        }
+    }
+
+    int Version() {
+        SQLite::Statement exists(
+            db,
+            "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_migrations'");
+        exists.executeStep();
+        if (exists.getColumn(0).getInt() == 0) {
+            return 0;
+        }
+        SQLite::Statement max(db, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+        max.executeStep();
+        return max.getColumn(0).getInt();
+    }
+
+    Result<void> RequireLatest() {
+        const int version = Version();
+        if (version > LatestSchemaVersion()) {
+            return make_error_code(Errc::kSchemaTooNew);
+        }
+        if (version < LatestSchemaVersion()) {
+            last_error = "schema version " + std::to_string(version) + ", this binary needs " +
+                         std::to_string(LatestSchemaVersion());
+            return make_error_code(Errc::kNotMigrated);
+        }
+        return {};
+    }
+};
+
+}  // namespace cobrador::store

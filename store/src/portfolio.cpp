@@ -1,0 +1,320 @@
+#include "store/portfolio.hpp"
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <unordered_map>
+
+#include "dialogs/calendar.hpp"
+#include "dialogs/locale.hpp"
+#include "dialogs/money.hpp"
+#include "dialogs/phone.hpp"
+#include "store/csv.hpp"
+
+namespace cobrador::store {
+
+namespace {
+
+enum Column : std::size_t {
+    kAccountId,
+    kDebtorName,
+    kPhone,
+    kBirthDate,
+    kBalance,
+    kCurrency,
+    kDueDate,
+    kDebtorId,
+    kLocale,
+    kTimezone,
+    kSegment,
+    kProduct,
+    kMinPayment,
+    kEmail,
+    kColumnCount,
+};
+
+constexpr std::array<const char*, kColumnCount> kColumnNames = {"account_id",
+                                                                "debtor_name",
+                                                                "phone",
+                                                                "birth_date",
+                                                                "balance",
+                                                                "currency",
+                                                                "due_date",
+                                                                "debtor_id",
+                                                                "locale",
+                                                                "timezone",
+                                                                "segment",
+                                                                "product",
+                                                                "min_payment",
+                                                                "email"};
+constexpr std::size_t kRequiredColumns = kDebtorId;  // the first seven are required
+constexpr std::size_t kMaxFieldBytes = 512;
+
+std::string Trim(const std::string& text) {
+    const auto first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos) {
+        return {};
+    }
+    const auto last = text.find_last_not_of(" \t\r\n");
+    return text.substr(first, last - first + 1);
+}
+
+// Quotes a user-supplied value for an error message, cut short so a runaway field stays
+// readable.
+std::string Shown(const std::string& value) {
+    constexpr std::size_t kShow = 40;
+    if (value.size() <= kShow) {
+        return "'" + value + "'";
+    }
+    std::size_t cut = kShow;
+    while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) {
+        --cut;  // do not split a UTF-8 sequence
+    }
+    return "'" + value.substr(0, cut) + "…'";
+}
+
+bool HasControlCharacters(const std::string& text) {
+    return std::any_of(text.begin(), text.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return u < 0x20 || u == 0x7F;
+    });
+}
+
+struct DebtorSeen {
+    std::size_t line;
+    std::string name, phone, birth_date, locale, timezone, email;
+};
+
+// Validates one record against the header map; appends errors, returns the row if all good.
+std::optional<PortfolioRow> ValidateRecord(
+    const CsvRecord& record,
+    const std::array<std::optional<std::size_t>, kColumnCount>& where,
+    std::vector<RowError>& errors) {
+    const std::size_t errors_before = errors.size();
+    const auto field = [&](Column column) -> std::string {
+        const auto index = where[column];
+        return index ? Trim(record.fields[*index]) : std::string{};
+    };
+    const auto fail = [&](Column column, const std::string& why) {
+        errors.push_back({record.line, std::string(kColumnNames[column]) + ": " + why});
+    };
+    PortfolioRow row;
+    row.line = record.line;
+    for (std::size_t i = 0; i < kColumnCount; ++i) {
+        const auto index = where[i];
+        if (index && record.fields[*index].size() > kMaxFieldBytes) {
+            fail(static_cast<Column>(i), "longer than 512 bytes");
+            return std::nullopt;
+        }
+    }
+    for (std::size_t i = 0; i < kRequiredColumns; ++i) {
+        if (field(static_cast<Column>(i)).empty()) {
+            fail(static_cast<Column>(i), "is empty; the column is required");
+        }
+    }
+    if (errors.size() != errors_before) {
+        return std::nullopt;
+    }
+
+    row.account_id = field(kAccountId);
+    if (HasControlCharacters(row.account_id)) {
+        fail(kAccountId, "contains control characters");
+    }
+    row.debtor_name = field(kDebtorName);
+    if (HasControlCharacters(row.debtor_name)) {
+        fail(kDebtorName, "contains control characters");
+    }
+    const std::string phone = field(kPhone);
+    if (auto normalized = dialogs::NormalizePhone(phone)) {
+        row.phone = *normalized;
+    } else {
+        fail(kPhone, Shown(phone) + " is not an E.164 phone number (like +525512345678)");
+    }
+    row.birth_date = field(kBirthDate);
+    if (!dialogs::ParseIsoDate(row.birth_date)) {
+        fail(kBirthDate, Shown(row.birth_date) + " is not a real date written YYYY-MM-DD");
+    }
+    const std::string balance = field(kBalance);
+    if (auto cents = dialogs::ParseDecimalCents(balance)) {
+        row.balance_cents = *cents;
+        if (*cents < 0) {
+            fail(kBalance, Shown(balance) + " is negative");
+        }
+    } else {
+        fail(kBalance,
+             Shown(balance) + " is not an amount with at most two decimals (like 12345.67)");
+    }
+    row.currency = field(kCurrency);
+    if (!dialogs::IsKnownCurrency(row.currency)) {
+        fail(kCurrency, Shown(row.currency) + " is not a known ISO 4217 currency code");
+    }
+    row.due_date = field(kDueDate);
+    if (!dialogs::ParseIsoDate(row.due_date)) {
+        fail(kDueDate, Shown(row.due_date) + " is not a real date written YYYY-MM-DD");
+    }
+    row.debtor_id = field(kDebtorId);
+    if (row.debtor_id.empty()) {
+        row.debtor_id = row.phone;
+    } else if (HasControlCharacters(row.debtor_id)) {
+        fail(kDebtorId, "contains control characters");
+    }
+    if (const auto locale = field(kLocale); !locale.empty()) {
+        row.locale = locale;
+        if (!dialogs::IsSupportedLocale(locale)) {
+            fail(kLocale, Shown(locale) + " is not supported (es-MX or en-US)");
+        }
+    }
+    if (const auto zone = field(kTimezone); !zone.empty()) {
+        row.timezone = zone;
+        if (!dialogs::IsKnownTimeZone(zone)) {
+            fail(kTimezone, Shown(zone) + " is not an IANA time zone (like America/Mexico_City)");
+        }
+    }
+    row.segment = field(kSegment);
+    row.product = field(kProduct);
+    if (const auto min_payment = field(kMinPayment); !min_payment.empty()) {
+        const auto cents = dialogs::ParseDecimalCents(min_payment);
+        if (!cents || *cents < 0) {
+            fail(kMinPayment, Shown(min_payment) + " is not a non-negative amount");
+        } else {
+            row.min_payment_cents = cents;
+        }
+    }
+    row.email = field(kEmail);
+    if (!row.email.empty() &&
+        (row.email.find('@') == std::string::npos || HasControlCharacters(row.email))) {
+        fail(kEmail, Shown(row.email) + " is not an e-mail address");
+    }
+    if (errors.size() != errors_before) {
+        return std::nullopt;
+    }
+    return row;
+}
+
+}  // namespace
+
+ParsedPortfolio ParsePortfolioCsv(std::istream& in, const ProgressFn& progress) {
+    ParsedPortfolio out;
+    CsvReader reader(in);
+    CsvRecord record;
+
+    // The header.
+    std::array<std::optional<std::size_t>, kColumnCount> where{};
+    std::size_t header_fields = 0;
+    switch (reader.Next(record)) {
+        case CsvReader::Result::kEnd:
+            out.errors.push_back({1, "the file is empty; expected a header row"});
+            return out;
+        case CsvReader::Result::kError:
+            out.errors.push_back({record.line, "header: " + reader.Error()});
+            return out;
+        case CsvReader::Result::kRecord:
+            break;
+    }
+    header_fields = record.fields.size();
+    for (std::size_t i = 0; i < record.fields.size(); ++i) {
+        const std::string name = Trim(record.fields[i]);
+        const auto known = std::find_if(
+            kColumnNames.begin(), kColumnNames.end(), [&](auto c) { return name == c; });
+        if (known == kColumnNames.end()) {
+            continue;  // extra columns are the operator's own; ignored
+        }
+        auto& slot = where[static_cast<std::size_t>(known - kColumnNames.begin())];
+        if (slot) {
+            out.errors.push_back({1, "header: column '" + name + "' appears twice"});
+        }
+        slot = i;
+    }
+    for (std::size_t i = 0; i < kRequiredColumns; ++i) {
+        if (!where[i]) {
+            out.errors.push_back(
+                {1, std::string("header: missing required column '") + kColumnNames[i] + "'"});
+        }
+    }
+    if (!out.errors.empty()) {
+        return out;
+    }
+
+    std::unordered_map<std::string, std::size_t> account_index;  // account_id -> rows index
+    std::unordered_map<std::string, DebtorSeen> debtors;
+    for (;;) {
+        const auto result = reader.Next(record);
+        if (result == CsvReader::Result::kEnd) {
+            break;
+        }
+        if (result == CsvReader::Result::kError) {
+            ++out.records;
+            out.errors.push_back({record.line, reader.Error()});
+            continue;
+        }
+        if (record.fields.size() == 1 && Trim(record.fields[0]).empty()) {
+            continue;  // a blank line
+        }
+        ++out.records;
+        if (progress && out.records % kProgressEvery == 0) {
+            progress(out.records, reader.BytesRead());
+        }
+        if (record.fields.size() != header_fields) {
+            out.errors.push_back({record.line,
+                                  "expected " + std::to_string(header_fields) + " fields, found " +
+                                      std::to_string(record.fields.size())});
+            continue;
+        }
+        auto row = ValidateRecord(record, where, out.errors);
+        if (!row) {
+            continue;
+        }
+        if (auto seen = account_index.find(row->account_id); seen != account_index.end()) {
+            PortfolioRow earlier = out.rows[seen->second];
+            earlier.line = row->line;
+            if (earlier == *row) {
+                ++out.duplicate_rows;
+            } else {
+                out.errors.push_back(
+                    {row->line,
+                     "account_id: " + Shown(row->account_id) + " already appears on line " +
+                         std::to_string(out.rows[seen->second].line) + " with different data"});
+            }
+            continue;
+        }
+        DebtorSeen debtor{row->line,
+                          row->debtor_name,
+                          row->phone,
+                          row->birth_date,
+                          row->locale,
+                          row->timezone,
+                          row->email};
+        if (auto [it, inserted] = debtors.try_emplace(row->debtor_id, debtor); !inserted) {
+            const DebtorSeen& first = it->second;
+            std::string differs;
+            if (first.name != debtor.name) {
+                differs = "debtor_name";
+            } else if (first.phone != debtor.phone) {
+                differs = "phone";
+            } else if (first.birth_date != debtor.birth_date) {
+                differs = "birth_date";
+            } else if (first.locale != debtor.locale) {
+                differs = "locale";
+            } else if (first.timezone != debtor.timezone) {
+                differs = "timezone";
+            } else if (first.email != debtor.email) {
+                differs = "email";
+            }
+            if (!differs.empty()) {
+                out.errors.push_back({row->line,
+                                      differs + ": debtor " + Shown(row->debtor_id) +
+                                          " has a different " + differs + " on line " +
+                                          std::to_string(first.line)});
+                continue;
+            }
+        }
+        account_index.emplace(row->account_id, out.rows.size());
+        out.rows.push_back(std::move(*row));
+    }
+    if (progress && out.records >= kProgressEvery) {
+        progress(out.records, reader.BytesRead());
+    }
+    return out;
+}
+
+}  // namespace cobrador::store

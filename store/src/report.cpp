@@ -1,0 +1,247 @@
+// The report: every figure is counted from ledger rows in one read transaction, so the totals
+// and the splits agree with each other.
+//
+// Where each figure comes from:
+//   accounts, balance_outstanding  accounts in the report currency, as they stand now;
+//                                   bucket by days past due on `as_of` (a settled account is
+//                                   "current")
+//   collected                       payments applied to an account, paid within the period;
+//                                   bucket by days past due on the day paid
+//   promises_made                   promises created within the period
+//   promises_kept / _broken         promises that became kept / broken within the period
+//   plans_created                   payment plans created within the period
+//   references_issued, escalations, opt_outs
+//                                   audit_log rows of kind reference_issued, escalated,
+//                                   opted_out within the period
+//   conversations                   conversations started within the period
+//   verified_conversations          conversations whose first identity check passed within
+//                                   the period
+// Promise, plan and audit figures take the bucket of their account on the day they happened;
+// without an account, the debtor's longest-overdue account; with no debtor at all (a phone we
+// do not know) they count in the totals and the channel split only.
+
+#include "store/report.hpp"
+
+#include <array>
+
+#include <SQLiteCpp/Transaction.h>
+
+#include "dialogs/calendar.hpp"
+
+#include "ledger_impl.hpp"
+
+namespace cobrador::store {
+
+double Kpis::RecoveryRate() const {
+    const std::int64_t owed = collected_cents + balance_outstanding_cents;
+    return owed <= 0 ? 0.0 : static_cast<double>(collected_cents) / static_cast<double>(owed);
+}
+
+double Kpis::PromiseKeptRate() const {
+    const std::int64_t due = promises_kept + promises_broken;
+    return due == 0 ? 0.0 : static_cast<double>(promises_kept) / static_cast<double>(due);
+}
+
+std::string_view DpdBucket(int days_past_due) {
+    if (days_past_due <= 0) {
+        return "current";
+    }
+    if (days_past_due <= 30) {
+        return "1-30";
+    }
+    if (days_past_due <= 60) {
+        return "31-60";
+    }
+    if (days_past_due <= 90) {
+        return "61-90";
+    }
+    return "90+";
+}
+
+const std::vector<std::string>& DpdBuckets() {
+    static const std::vector<std::string> kBuckets = {"current", "1-30", "31-60", "61-90", "90+"};
+    return kBuckets;
+}
+
+namespace {
+
+using Field = std::int64_t Kpis::*;
+
+class Tally {
+public:
+    explicit Tally(Report& report) : report_(report) {
+        for (const char* channel : {"whatsapp", "sms", "sandbox"}) {
+            report_.by_channel.emplace_back(channel, Kpis{});
+        }
+        for (const auto& bucket : DpdBuckets()) {
+            report_.by_bucket.emplace_back(bucket, Kpis{});
+        }
+    }
+
+    // Adds `amount` to `field` in the total, in `channel`'s split (when given) and in the
+    // bucket of an account due on `due_date`, measured on `on_day` (when both are known).
+    void Add(Field field,
+             std::int64_t amount,
+             const std::string& channel,
+             const std::string& due_date,
+             const std::string& on_day) {
+        report_.total.*field += amount;
+        for (auto& [name, kpis] : report_.by_channel) {
+            if (name == channel) {
+                kpis.*field += amount;
+            }
+        }
+        const auto due = dialogs::ParseIsoDate(due_date);
+        const auto day = dialogs::ParseIsoDate(on_day.substr(0, 10));
+        if (!due || !day) {
+            return;
+        }
+        const std::string_view bucket = DpdBucket(dialogs::DaysPastDue(*due, *day));
+        for (auto& [name, kpis] : report_.by_bucket) {
+            if (name == bucket) {
+                kpis.*field += amount;
+            }
+        }
+    }
+
+private:
+    Report& report_;
+};
+
+std::string Text(SQLite::Statement& st, int column) {
+    return st.getColumn(column).isNull() ? std::string{} : st.getColumn(column).getString();
+}
+
+// The debtor's longest-overdue account's due date, for events not tied to one account.
+constexpr const char* kDebtorDueDate =
+    "(SELECT min(a2.due_date) FROM accounts a2 WHERE a2.debtor_id = %s AND a2.balance_cents > 0)";
+
+std::string DebtorDue(const char* debtor_column) {
+    std::string sql = kDebtorDueDate;
+    sql.replace(sql.find("%s"), 2, debtor_column);
+    return sql;
+}
+
+}  // namespace
+
+Result<Report> Ledger::BuildReport(const ReportQuery& query) {
+    return impl_->Guard([&]() -> Result<Report> {
+        if (auto ready = impl_->RequireLatest(); !ready) {
+            return ready.error();
+        }
+        SQLite::Database& db = impl_->db;
+        Report report;
+        report.query = query;
+        if (report.query.to.empty()) {
+            report.query.to = report.query.as_of;
+        }
+        if (report.query.from.empty()) {
+            report.query.from = "0000-01-01";
+        }
+        const std::string& from = report.query.from;
+        const std::string& to = report.query.to;
+        // One snapshot for every query below.
+        SQLite::Transaction tx(db, SQLite::TransactionBehavior::DEFERRED);
+
+        report.currency = query.currency;
+        if (report.currency.empty()) {
+            SQLite::Statement common(db,
+                                     "SELECT currency FROM accounts GROUP BY currency "
+                                     "ORDER BY count(*) DESC, currency LIMIT 1");
+            report.currency = common.executeStep() ? common.getColumn(0).getString() : "MXN";
+        }
+        report.query.currency = report.currency;
+        Tally tally(report);
+
+        {
+            SQLite::Statement accounts(
+                db, "SELECT balance_cents, due_date FROM accounts WHERE currency = ?");
+            accounts.bind(1, report.currency);
+            while (accounts.executeStep()) {
+                const std::int64_t balance = accounts.getColumn(0).getInt64();
+                // Nothing owed means not past due, whatever the old due date says.
+                const std::string due = balance > 0 ? Text(accounts, 1) : report.query.as_of;
+                tally.Add(&Kpis::accounts, 1, {}, due, report.query.as_of);
+                tally.Add(&Kpis::balance_outstanding_cents, balance, {}, due, report.query.as_of);
+            }
+        }
+        {
+            SQLite::Statement collected(
+                db,
+                "SELECT p.amount_cents, a.due_date, p.paid_at FROM payments p "
+                "JOIN accounts a ON a.id = p.account_id "
+                "WHERE p.status = 'applied' AND p.currency = ? "
+                "AND substr(p.paid_at, 1, 10) BETWEEN ? AND ?");
+            collected.bind(1, report.currency);
+            collected.bind(2, from);
+            collected.bind(3, to);
+            while (collected.executeStep()) {
+                tally.Add(&Kpis::collected_cents,
+                          collected.getColumn(0).getInt64(),
+                          {},
+                          Text(collected, 1),
+                          Text(collected, 2));
+            }
+        }
+        // Rows that count one each: (field, SQL selecting channel, due date, day).
+        const std::array<std::pair<Field, std::string>, 9> counted = {{
+            {&Kpis::promises_made,
+             "SELECT c.channel, a.due_date, p.created_at FROM promises p "
+             "JOIN accounts a ON a.id = p.account_id "
+             "LEFT JOIN conversations c ON c.id = p.conversation_id "
+             "WHERE substr(p.created_at, 1, 10) BETWEEN ?1 AND ?2"},
+            {&Kpis::promises_kept,
+             "SELECT c.channel, a.due_date, p.created_at FROM promises p "
+             "JOIN accounts a ON a.id = p.account_id "
+             "LEFT JOIN conversations c ON c.id = p.conversation_id "
+             "WHERE p.status = 'kept' AND substr(p.resolved_at, 1, 10) BETWEEN ?1 AND ?2"},
+            {&Kpis::promises_broken,
+             "SELECT c.channel, a.due_date, p.created_at FROM promises p "
+             "JOIN accounts a ON a.id = p.account_id "
+             "LEFT JOIN conversations c ON c.id = p.conversation_id "
+             "WHERE p.status = 'broken' AND substr(p.resolved_at, 1, 10) BETWEEN ?1 AND ?2"},
+            {&Kpis::plans_created,
+             "SELECT c.channel, a.due_date, p.created_at FROM payment_plans p "
+             "JOIN accounts a ON a.id = p.account_id "
+             "LEFT JOIN conversations c ON c.id = p.conversation_id "
+             "WHERE substr(p.created_at, 1, 10) BETWEEN ?1 AND ?2"},
+            {&Kpis::references_issued, {}},
+            {&Kpis::escalations, {}},
+            {&Kpis::opt_outs, {}},
+            {&Kpis::conversations,
+             "SELECT c.channel, " + DebtorDue("c.debtor_id") +
+                 ", c.created_at FROM conversations c "
+                 "WHERE substr(c.created_at, 1, 10) BETWEEN ?1 AND ?2"},
+            {&Kpis::verified_conversations,
+             "SELECT c.channel, " + DebtorDue("c.debtor_id") +
+                 ", c.verified_at FROM conversations c "
+                 "WHERE substr(c.verified_at, 1, 10) BETWEEN ?1 AND ?2"},
+        }};
+        const std::string audit_sql =
+            "SELECT e.channel, coalesce(a.due_date, " + DebtorDue("e.debtor_id") +
+            "), e.at FROM audit_log e LEFT JOIN accounts a ON a.id = e.account_id "
+            "WHERE e.kind = ?3 AND substr(e.at, 1, 10) BETWEEN ?1 AND ?2";
+        for (const auto& [field, sql] : counted) {
+            std::string audit_kind;
+            if (field == &Kpis::references_issued) {
+                audit_kind = "reference_issued";
+            } else if (field == &Kpis::escalations) {
+                audit_kind = "escalated";
+            } else if (field == &Kpis::opt_outs) {
+                audit_kind = "opted_out";
+            }
+            SQLite::Statement rows(db, audit_kind.empty() ? sql : audit_sql);
+            rows.bind(1, from);
+            rows.bind(2, to);
+            if (!audit_kind.empty()) {
+                rows.bind(3, audit_kind);
+            }
+            while (rows.executeStep()) {
+                tally.Add(field, 1, Text(rows, 0), Text(rows, 1), Text(rows, 2));
+            }
+        }
+        return report;
+    });
+}
+
+}  // namespace cobrador::store

@@ -1,0 +1,267 @@
+// The ledger's schema, as a list of migrations. A migration is never edited once released: a
+// change is a new migration, so that `cobrador migrate` can bring any older file up to date.
+//
+// Conventions, chosen so that a PostgreSQL backend can take the same SQL with few changes:
+// - Money is INTEGER cents plus a TEXT ISO 4217 currency, never REAL.
+// - Instants are TEXT in ISO 8601 UTC ("2026-11-22T10:00:00Z"); civil dates are TEXT
+//   "YYYY-MM-DD". Both sort and compare as text.
+// - Phones are TEXT E.164 ("+525512345678"), normalized before they get here.
+// - Enumerations are TEXT with a CHECK listing the stable names; integers are never persisted
+//   for an enum.
+// - Keys from outside (account_id, debtor_id, provider message ids, payment ids) are UNIQUE
+//   TEXT columns beside an INTEGER id primary key, so that a provider's redelivery or a
+//   re-import hits the unique key and changes nothing.
+// - audit_log is append-only: triggers refuse UPDATE and DELETE.
+
+#include "schema.hpp"
+
+#include <array>
+
+namespace cobrador::store {
+
+namespace {
+
+constexpr const char* kCoreSchema = R"sql(
+CREATE TABLE debtors (
+  id            INTEGER PRIMARY KEY,
+  debtor_key    TEXT NOT NULL UNIQUE,          -- the portfolio's debtor_id, or the phone
+  name          TEXT NOT NULL,
+  phone         TEXT NOT NULL,                 -- E.164
+  birth_date    TEXT NOT NULL,                 -- YYYY-MM-DD, the identity check
+  locale        TEXT NOT NULL DEFAULT 'es-MX' CHECK (locale IN ('es-MX', 'en-US')),
+  timezone      TEXT NOT NULL DEFAULT 'America/Mexico_City',
+  email         TEXT,
+  created_at    TEXT NOT NULL,
+  updated_at    TEXT NOT NULL
+);
+CREATE INDEX debtors_by_phone ON debtors (phone);
+
+CREATE TABLE accounts (
+  id                  INTEGER PRIMARY KEY,
+  account_key         TEXT NOT NULL UNIQUE,    -- the portfolio's account_id
+  debtor_id           INTEGER NOT NULL REFERENCES debtors (id),
+  balance_cents       INTEGER NOT NULL CHECK (balance_cents >= 0),
+  currency            TEXT NOT NULL CHECK (length(currency) = 3),
+  due_date            TEXT NOT NULL,
+  min_payment_cents   INTEGER CHECK (min_payment_cents >= 0),
+  segment             TEXT NOT NULL DEFAULT '',
+  product             TEXT NOT NULL DEFAULT '',
+  created_at          TEXT NOT NULL,
+  updated_at          TEXT NOT NULL
+);
+CREATE INDEX accounts_by_debtor ON accounts (debtor_id);
+
+-- Every balance an account has had, and where it came from (import, payment, plan).
+CREATE TABLE balance_history (
+  id             INTEGER PRIMARY KEY,
+  account_id     INTEGER NOT NULL REFERENCES accounts (id),
+  balance_cents  INTEGER NOT NULL,
+  due_date       TEXT NOT NULL,
+  source         TEXT NOT NULL CHECK (source IN ('import', 'payment', 'adjustment')),
+  source_id      INTEGER,                      -- imports.id or payments.id
+  recorded_at    TEXT NOT NULL
+);
+CREATE INDEX balance_history_by_account ON balance_history (account_id);
+
+CREATE TABLE imports (
+  id                  INTEGER PRIMARY KEY,
+  kind                TEXT NOT NULL CHECK (kind IN ('portfolio', 'payments')),
+  source_name         TEXT NOT NULL,
+  rows_read           INTEGER NOT NULL,
+  inserted            INTEGER NOT NULL,
+  updated             INTEGER NOT NULL,
+  unchanged           INTEGER NOT NULL,
+  imported_at         TEXT NOT NULL
+);
+
+CREATE TABLE agents (
+  id           INTEGER PRIMARY KEY,
+  name         TEXT NOT NULL,
+  role         TEXT NOT NULL CHECK (role IN ('collector', 'supervisor')),
+  token_sha256 TEXT NOT NULL UNIQUE,           -- the token itself is never stored
+  created_at   TEXT NOT NULL,
+  disabled_at  TEXT
+);
+
+CREATE TABLE conversations (
+  id                     INTEGER PRIMARY KEY,
+  debtor_id              INTEGER REFERENCES debtors (id),  -- NULL: a phone we do not know
+  phone                  TEXT NOT NULL,
+  channel                TEXT NOT NULL CHECK (channel IN ('whatsapp', 'sms', 'sandbox')),
+  state                  TEXT NOT NULL CHECK (state IN ('bot', 'escalated', 'claimed', 'closed')),
+  dialog_state           TEXT NOT NULL DEFAULT '{}',      -- the dialog's own state, JSON
+  verified_at            TEXT,                             -- first successful identity check
+  verified_until         TEXT,
+  failed_verifications   INTEGER NOT NULL DEFAULT 0,
+  locked_until           TEXT,
+  misunderstood_count    INTEGER NOT NULL DEFAULT 0,
+  assigned_agent_id      INTEGER REFERENCES agents (id),
+  escalation_reason      TEXT,
+  escalated_at           TEXT,
+  disposition            TEXT,
+  last_inbound_at        TEXT,
+  last_activity_at       TEXT NOT NULL,
+  created_at             TEXT NOT NULL,
+  closed_at              TEXT
+);
+CREATE INDEX conversations_by_phone ON conversations (phone, channel);
+CREATE INDEX conversations_by_state ON conversations (state, escalated_at);
+
+-- Every message in and out. provider_message_id is the provider's (wamid..., SM...) and makes
+-- a redelivered webhook or a retried send harmless.
+CREATE TABLE messages (
+  id                   INTEGER PRIMARY KEY,
+  conversation_id      INTEGER NOT NULL REFERENCES conversations (id),
+  direction            TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+  channel              TEXT NOT NULL CHECK (channel IN ('whatsapp', 'sms', 'sandbox')),
+  provider_message_id  TEXT UNIQUE,
+  author               TEXT NOT NULL DEFAULT 'debtor',    -- debtor, bot, agent:<id>, system
+  body                 TEXT NOT NULL DEFAULT '',
+  payload              TEXT NOT NULL DEFAULT '{}',        -- structured content (buttons, ...)
+  status               TEXT NOT NULL CHECK (status IN
+                         ('received', 'queued', 'sent', 'delivered', 'read', 'failed')),
+  error_code           TEXT,
+  created_at           TEXT NOT NULL,
+  status_at            TEXT NOT NULL
+);
+CREATE INDEX messages_by_conversation ON messages (conversation_id, id);
+
+-- Webhook events as received, committed before the provider gets its 200; processed later,
+-- in order per conversation.
+CREATE TABLE inbound_events (
+  id                 INTEGER PRIMARY KEY,
+  channel            TEXT NOT NULL,
+  provider_event_id  TEXT NOT NULL UNIQUE,
+  kind               TEXT NOT NULL,
+  phone              TEXT,
+  payload            TEXT NOT NULL,
+  received_at        TEXT NOT NULL,
+  processed_at       TEXT
+);
+CREATE INDEX inbound_events_pending ON inbound_events (processed_at, id);
+
+-- Replies and reminders to send, written in the same transaction as what caused them.
+CREATE TABLE outbox (
+  id               INTEGER PRIMARY KEY,
+  message_id       INTEGER NOT NULL UNIQUE REFERENCES messages (id),
+  channel          TEXT NOT NULL,
+  recipient        TEXT NOT NULL,
+  payload          TEXT NOT NULL,
+  status           TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at  TEXT NOT NULL,
+  last_error       TEXT,
+  created_at       TEXT NOT NULL
+);
+CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+
+-- The same reference for the same account, every time.
+CREATE TABLE payment_references (
+  id          INTEGER PRIMARY KEY,
+  account_id  INTEGER NOT NULL UNIQUE REFERENCES accounts (id),
+  reference   TEXT NOT NULL UNIQUE,
+  created_at  TEXT NOT NULL
+);
+
+CREATE TABLE payments (
+  id            INTEGER PRIMARY KEY,
+  payment_id    TEXT NOT NULL UNIQUE,           -- the processor's id: idempotency key
+  reference     TEXT NOT NULL,
+  account_id    INTEGER REFERENCES accounts (id),  -- NULL while in suspense
+  amount_cents  INTEGER NOT NULL CHECK (amount_cents > 0),
+  currency      TEXT NOT NULL,
+  paid_at       TEXT NOT NULL,
+  method        TEXT NOT NULL DEFAULT '',
+  status        TEXT NOT NULL CHECK (status IN ('applied', 'suspense')),
+  source        TEXT NOT NULL CHECK (source IN ('webhook', 'import')),
+  received_at   TEXT NOT NULL
+);
+CREATE INDEX payments_by_account ON payments (account_id);
+
+CREATE TABLE promises (
+  id               INTEGER PRIMARY KEY,
+  account_id       INTEGER NOT NULL REFERENCES accounts (id),
+  conversation_id  INTEGER REFERENCES conversations (id),
+  amount_cents     INTEGER NOT NULL CHECK (amount_cents > 0),
+  currency         TEXT NOT NULL,
+  due_date         TEXT NOT NULL,
+  status           TEXT NOT NULL CHECK (status IN ('open', 'kept', 'broken', 'cancelled')),
+  created_at       TEXT NOT NULL,
+  resolved_at      TEXT
+);
+CREATE INDEX promises_by_account ON promises (account_id, status);
+
+CREATE TABLE payment_plans (
+  id               INTEGER PRIMARY KEY,
+  account_id       INTEGER NOT NULL REFERENCES accounts (id),
+  conversation_id  INTEGER REFERENCES conversations (id),
+  kind             TEXT NOT NULL CHECK (kind IN ('settlement', 'installments')),
+  total_cents      INTEGER NOT NULL CHECK (total_cents > 0),
+  discount_cents   INTEGER NOT NULL DEFAULT 0 CHECK (discount_cents >= 0),
+  currency         TEXT NOT NULL,
+  status           TEXT NOT NULL CHECK (status IN ('active', 'completed', 'broken', 'cancelled')),
+  approved_by      TEXT NOT NULL DEFAULT 'bot',
+  created_at       TEXT NOT NULL
+);
+
+CREATE TABLE plan_installments (
+  id            INTEGER PRIMARY KEY,
+  plan_id       INTEGER NOT NULL REFERENCES payment_plans (id),
+  seq           INTEGER NOT NULL,
+  due_date      TEXT NOT NULL,
+  amount_cents  INTEGER NOT NULL CHECK (amount_cents > 0),
+  paid_cents    INTEGER NOT NULL DEFAULT 0,
+  status        TEXT NOT NULL CHECK (status IN ('pending', 'paid', 'late')),
+  UNIQUE (plan_id, seq)
+);
+
+-- Opt-outs per channel and wrong numbers, by phone: they hold whoever the phone belongs to.
+CREATE TABLE contact_preferences (
+  id           INTEGER PRIMARY KEY,
+  phone        TEXT NOT NULL,
+  channel      TEXT NOT NULL CHECK (channel IN ('whatsapp', 'sms', 'sandbox', 'all')),
+  kind         TEXT NOT NULL CHECK (kind IN ('opt_out', 'wrong_number')),
+  active       INTEGER NOT NULL DEFAULT 1,
+  recorded_at  TEXT NOT NULL,
+  source       TEXT NOT NULL,
+  UNIQUE (phone, channel, kind)
+);
+
+-- Every outcome, append-only.
+CREATE TABLE audit_log (
+  id               INTEGER PRIMARY KEY,
+  at               TEXT NOT NULL,
+  actor            TEXT NOT NULL,                 -- bot, agent:<id>, import, system
+  kind             TEXT NOT NULL,                 -- verified, promise_made, escalated, ...
+  channel          TEXT,
+  debtor_id        INTEGER REFERENCES debtors (id),
+  account_id       INTEGER REFERENCES accounts (id),
+  conversation_id  INTEGER REFERENCES conversations (id),
+  detail           TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+)sql";
+
+// Indexes the report reads by; kept apart from the core schema so that the migration path
+// from a version-1 file is exercised from the start.
+constexpr const char* kReportIndexes = R"sql(
+CREATE INDEX audit_log_by_kind ON audit_log (kind, at);
+CREATE INDEX payments_by_paid_at ON payments (status, paid_at);
+CREATE INDEX conversations_by_created ON conversations (created_at);
+)sql";
+
+constexpr std::array kMigrations = {
+    Migration{1, "core ledger", kCoreSchema},
+    Migration{2, "report indexes", kReportIndexes},
+};
+
+}  // namespace
+
+std::span<const Migration> Migrations() {
+    return kMigrations;
+}
+
+}  // namespace cobrador::store

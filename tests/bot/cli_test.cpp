@@ -1,0 +1,197 @@
+// The command line as a user runs it: the real binary, real files, exit codes and output.
+
+#include <SQLiteCpp/Database.h>
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace cobrador::testing {
+namespace {
+
+const std::string kHeader = "account_id,debtor_name,phone,birth_date,balance,currency,due_date\n";
+
+std::int64_t Count(const std::string& db, const std::string& sql) {
+    SQLite::Database ledger(db, SQLite::OPEN_READONLY);
+    return ledger.execAndGet(sql).getInt64();
+}
+
+TEST_CASE("CLI: usage errors exit 2 with a clear message", "[bot][cli][integration]") {
+    auto none = RunCobrador({});
+    CHECK(none.exit_code == 2);
+    CHECK(none.err.find("usage: cobrador <command>") != std::string::npos);
+    auto unknown = RunCobrador({"frobnicate"});
+    CHECK(unknown.exit_code == 2);
+    CHECK(unknown.err.find("unknown command 'frobnicate'") != std::string::npos);
+    auto missing = RunCobrador({"migrate"});
+    CHECK(missing.exit_code == 2);
+    CHECK(missing.err.find("--db") != std::string::npos);
+    auto bad_option = RunCobrador({"report", "--db", "x.db", "--colour", "red"});
+    CHECK(bad_option.exit_code == 2);
+    CHECK(bad_option.err.find("unknown option --colour") != std::string::npos);
+    auto bad_format = RunCobrador({"report", "--db", "x.db", "--format", "xml"});
+    CHECK(bad_format.exit_code == 2);
+    auto bad_date = RunCobrador({"report", "--db", "x.db", "--from", "2026-02-30"});
+    CHECK(bad_date.exit_code == 2);
+    CHECK(bad_date.err.find("2026-02-30") != std::string::npos);
+    auto not_built = RunCobrador({"nlu", "hola"});
+    CHECK(not_built.exit_code == 2);
+    CHECK(not_built.err.find("not built yet") != std::string::npos);
+}
+
+TEST_CASE("CLI: every command has --help", "[bot][cli][integration]") {
+    for (const auto& args : std::vector<std::vector<std::string>>{{"--help"},
+                                                                  {"serve", "--help"},
+                                                                  {"migrate", "--help"},
+                                                                  {"import", "portfolio", "--help"},
+                                                                  {"report", "--help"},
+                                                                  {"agent", "add", "--help"},
+                                                                  {"nlu", "--help"}}) {
+        const auto run = RunCobrador(args);
+        INFO(args[0]);
+        CHECK(run.exit_code == 0);
+        CHECK(run.out.find("usage:") != std::string::npos);
+    }
+}
+
+TEST_CASE("CLI: migrate, import, re-import and report", "[bot][cli][integration]") {
+    TempDir dir;
+    const std::string db = dir.File("ledger.db");
+    const auto migrate = RunCobrador({"migrate", "--db", db});
+    REQUIRE(migrate.exit_code == 0);
+    CHECK(migrate.out.find("applied migrations 1 2") != std::string::npos);
+    const auto again = RunCobrador({"migrate", "--db", db});
+    CHECK(again.exit_code == 0);
+    CHECK(again.out.find("nothing to do") != std::string::npos);
+
+    const std::string file =
+        dir.Write("portfolio.csv",
+                  kHeader +
+                      "A1,\"López, María\",+52 1 55 1234 5678,1985-03-15,12345.67,MXN,2026-10-01\n"
+                      "A2,\"López, María\",+525512345678,1985-03-15,100.00,MXN,2026-12-01\n"
+                      "B1,Beto,+525587654321,1970-01-01,2500,MXN,2026-11-20\n");
+    const auto imported = RunCobrador({"import", "portfolio", "--db", db, file});
+    REQUIRE(imported.exit_code == 0);
+    CHECK(imported.out.find("imported 3 accounts") != std::string::npos);
+    CHECK(imported.out.find("debtors: 2 new") != std::string::npos);
+
+    const std::string update =
+        dir.Write("update.csv",
+                  kHeader + "A1,\"López, María\",+525512345678,1985-03-15,345.67,MXN,2026-10-01\n");
+    const auto reimported = RunCobrador({"import", "portfolio", "--db", db, update});
+    REQUIRE(reimported.exit_code == 0);
+    CHECK(reimported.out.find("accounts: 0 new, 1 updated (1 with a new balance") !=
+          std::string::npos);
+
+    const auto report = RunCobrador({"report", "--db", db}, {{"COBRADOR_TODAY", "2026-11-22"}});
+    REQUIRE(report.exit_code == 0);
+    const auto json = nlohmann::json::parse(report.out);
+    CHECK(json["accounts"] == 3);
+    CHECK(json["balance_outstanding"] == "2945.67");  // 345.67 + 100.00 + 2500.00
+    CHECK(json["collected"] == "0.00");
+    CHECK(json["recovery_rate"] == 0.0);
+    CHECK(json["as_of"] == "2026-11-22");
+    CHECK(json["currency"] == "MXN");
+    for (const char* key : {"promises_made",
+                            "promises_kept",
+                            "promises_broken",
+                            "promise_kept_rate",
+                            "plans_created",
+                            "references_issued",
+                            "escalations",
+                            "opt_outs",
+                            "conversations",
+                            "verified_conversations"}) {
+        INFO(key);
+        CHECK(json.at(key) == 0);
+    }
+    CHECK(json["days_past_due"]["31-60"]["balance_outstanding"] == "345.67");
+    CHECK(json["days_past_due"]["1-30"]["accounts"] == 1);
+    CHECK(json["days_past_due"]["current"]["accounts"] == 1);
+    CHECK(json["channel"]["whatsapp"]["conversations"] == 0);
+
+    const auto csv = RunCobrador({"report", "--db", db, "--format", "csv", "--to", "2026-11-22"});
+    REQUIRE(csv.exit_code == 0);
+    CHECK(csv.out.rfind("scope,key,currency,accounts,balance_outstanding", 0) == 0);
+    CHECK(csv.out.find("\ntotal,all,MXN,3,2945.67,0.00,0.0000,") != std::string::npos);
+    CHECK(csv.out.find("\nbucket,31-60,MXN,1,345.67,") != std::string::npos);
+}
+
+TEST_CASE("CLI: a file with bad rows imports nothing and names every line",
+          "[bot][cli][integration]") {
+    TempDir dir;
+    const std::string db = dir.File("ledger.db");
+    REQUIRE(RunCobrador({"migrate", "--db", db}).exit_code == 0);
+    REQUIRE(
+        RunCobrador({"import",
+                     "portfolio",
+                     "--db",
+                     db,
+                     dir.Write("first.csv",
+                               kHeader + "A1,Ana,+525512345678,1985-03-15,10.00,MXN,2026-10-01\n")})
+            .exit_code == 0);
+    const std::string file =
+        dir.Write("bad.csv",
+                  kHeader +
+                      "A1,Ana,+525512345678,1985-03-15,99.00,MXN,2026-10-01\n"  // fine alone
+                      "A2,Bea,55 1234 5678,1985-03-15,1.00,MXN,2026-10-01\n"    // line 3: phone
+                      "A3,Cy,+525512345679,1985-13-15,1.00,MXN,2026-10-01\n"    // line 4: date
+                      "A4,Di,+525512345670,1985-03-15,-1.00,MXN,2026-10-01\n"   // line 5: negative
+                      "A5,Ed,+525512345671,1985-03-15,1.00,XYZ,2026-10-01\n");  // line 6: currency
+    const auto run = RunCobrador({"import", "portfolio", "--db", db, file});
+    CHECK(run.exit_code == 1);
+    CHECK(run.err.find("bad.csv:3: phone") != std::string::npos);
+    CHECK(run.err.find("bad.csv:4: birth_date") != std::string::npos);
+    CHECK(run.err.find("bad.csv:5: balance") != std::string::npos);
+    CHECK(run.err.find("bad.csv:6: currency") != std::string::npos);
+    CHECK(run.err.find("nothing was imported") != std::string::npos);
+    // A1 keeps its old balance; none of the new accounts exist.
+    CHECK(Count(db, "SELECT balance_cents FROM accounts WHERE account_key = 'A1'") == 1000);
+    CHECK(Count(db, "SELECT count(*) FROM accounts") == 1);
+    CHECK(Count(db, "SELECT count(*) FROM imports") == 1);
+}
+
+TEST_CASE("CLI: import into a ledger that was never migrated says what to do",
+          "[bot][cli][integration]") {
+    TempDir dir;
+    const std::string file =
+        dir.Write("p.csv", kHeader + "A1,Ana,+525512345678,1985-03-15,10.00,MXN,2026-10-01\n");
+    const auto missing = RunCobrador({"import", "portfolio", "--db", dir.File("none.db"), file});
+    CHECK(missing.exit_code == 1);
+    CHECK(missing.err.find("cannot open") != std::string::npos);
+    { SQLite::Database create(dir.File("empty.db"), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE); }
+    const auto empty = RunCobrador({"import", "portfolio", "--db", dir.File("empty.db"), file});
+    CHECK(empty.exit_code == 1);
+    CHECK(empty.err.find("cobrador migrate --db") != std::string::npos);
+    const auto no_file =
+        RunCobrador({"import", "portfolio", "--db", dir.File("empty.db"), dir.File("nope.csv")});
+    CHECK(no_file.exit_code == 1);
+    CHECK(no_file.err.find("cannot read") != std::string::npos);
+}
+
+TEST_CASE("CLI: agent add prints the token once and stores only its hash",
+          "[bot][cli][integration]") {
+    TempDir dir;
+    const std::string db = dir.File("ledger.db");
+    REQUIRE(RunCobrador({"migrate", "--db", db}).exit_code == 0);
+    const auto run =
+        RunCobrador({"agent", "add", "--db", db, "--name", "Laura Gómez", "--role", "collector"});
+    REQUIRE(run.exit_code == 0);
+    const std::string out = run.out;
+    const auto last_start = out.rfind('\n', out.size() - 2);
+    const std::string token = out.substr(last_start + 1, out.size() - last_start - 2);
+    CHECK(token.size() == 68);  // "cbr_" + 64 hex digits
+    CHECK(token.rfind("cbr_", 0) == 0);
+    SQLite::Database ledger(db, SQLite::OPEN_READONLY);
+    const std::string stored = ledger.execAndGet("SELECT token_sha256 FROM agents").getString();
+    CHECK(stored.size() == 64);
+    CHECK(stored != token.substr(4));
+    CHECK(Count(db, "SELECT count(*) FROM agents WHERE role = 'collector'") == 1);
+    const auto bad_role =
+        RunCobrador({"agent", "add", "--db", db, "--name", "X", "--role", "boss"});
+    CHECK(bad_role.exit_code == 2);
+}
+
+}  // namespace
+}  // namespace cobrador::testing

@@ -1,0 +1,115 @@
+#include "bot/config.hpp"
+
+#include <map>
+
+#include <catch2/catch.hpp>
+
+#include "support/catch_result.hpp"
+#include "support/temp_dir.hpp"
+
+namespace cobrador::bot {
+namespace {
+
+GetEnv Env(std::map<std::string, std::string> values) {
+    return [values = std::move(values)](const char* name) -> const char* {
+        const auto it = values.find(name);
+        return it == values.end() ? nullptr : it->second.c_str();
+    };
+}
+
+TEST_CASE("Config: contract defaults", "[bot][config]") {
+    const auto config = LoadConfig(std::nullopt, Env({}));
+    REQUIRE(config);
+    CHECK(config->db_path == "./cobrador.db");
+    CHECK(config->listen_host == "127.0.0.1");
+    CHECK(config->listen_port == 8080);
+    CHECK(config->public_url == "http://127.0.0.1:8080");
+    CHECK(config->company_name == "Demo Financiera");
+    CHECK(config->whatsapp_api_base == "https://graph.facebook.com/v21.0");
+    CHECK(config->twilio_api_base == "https://api.twilio.com");
+    CHECK_FALSE(config->today);
+    CHECK_FALSE(config->WhatsAppEnabled());
+    CHECK_FALSE(config->SmsEnabled());
+}
+
+TEST_CASE("Config: the environment wins over the file", "[bot][config]") {
+    testing::TempDir dir;
+    const std::string file = dir.Write("cobrador.toml",
+                                       "# cobrador settings\n"
+                                       "db = \"/var/lib/cobrador/ledger.db\"\n"
+                                       "listen = \"0.0.0.0:9000\"\n"
+                                       "company_name = \"Financiera \\\"Ejemplo\\\"\"  # quoted\n"
+                                       "[whatsapp]\n"
+                                       "app_secret = \"from-file\"\n"
+                                       "verify_token = \"vt\"\n"
+                                       "access_token = \"at\"\n"
+                                       "phone_number_id = 1065\n"
+                                       "[twilio]\n"
+                                       "auth_token = \"tw\"\n");
+    const auto config = LoadConfig(
+        file,
+        Env({{"COBRADOR_WHATSAPP_APP_SECRET", "from-env"}, {"COBRADOR_TODAY", "2026-03-12"}}));
+    REQUIRE(config);
+    CHECK(config->db_path == "/var/lib/cobrador/ledger.db");
+    CHECK(config->listen_host == "0.0.0.0");
+    CHECK(config->listen_port == 9000);
+    CHECK(config->company_name == "Financiera \"Ejemplo\"");
+    CHECK(config->whatsapp_app_secret == "from-env");
+    CHECK(config->whatsapp_phone_number_id == "1065");
+    CHECK(config->WhatsAppEnabled());
+    CHECK_FALSE(config->SmsEnabled());  // no account sid, no sender
+    CHECK(config->today == "2026-03-12");
+    CHECK(config->Today(std::chrono::system_clock::now()) == "2026-03-12");
+}
+
+TEST_CASE("Config: secrets never appear in the description", "[bot][config]") {
+    const auto config = LoadConfig(std::nullopt,
+                                   Env({{"COBRADOR_WHATSAPP_APP_SECRET", "s3cr3t-app"},
+                                        {"COBRADOR_TWILIO_AUTH_TOKEN", "s3cr3t-twilio"},
+                                        {"COBRADOR_PAYMENTS_SECRET", "s3cr3t-pay"}}));
+    REQUIRE(config);
+    const std::string text = config->Describe();
+    CHECK(text.find("s3cr3t") == std::string::npos);
+    CHECK(text.find("COBRADOR_WHATSAPP_APP_SECRET=set") != std::string::npos);
+    CHECK(text.find("COBRADOR_WHATSAPP_ACCESS_TOKEN=unset") != std::string::npos);
+}
+
+TEST_CASE("Config: bad values are clear errors", "[bot][config]") {
+    CHECK(LoadConfig(std::nullopt, Env({{"COBRADOR_LISTEN", "8080"}}))
+              .error()
+              .find("COBRADOR_LISTEN") != std::string::npos);
+    CHECK_FALSE(LoadConfig(std::nullopt, Env({{"COBRADOR_LISTEN", "127.0.0.1:99999"}})));
+    CHECK_FALSE(LoadConfig(std::nullopt, Env({{"COBRADOR_LISTEN", "127.0.0.1:80x"}})));
+    CHECK(LoadConfig(std::nullopt, Env({{"COBRADOR_TODAY", "12/03/2026"}}))
+              .error()
+              .find("YYYY-MM-DD") != std::string::npos);
+    CHECK_FALSE(LoadConfig(std::nullopt, Env({{"COBRADOR_IO_THREADS", "0"}})));
+    CHECK(LoadConfig(std::string("/nonexistent/cobrador.toml"), Env({}))
+              .error()
+              .find("cannot read") != std::string::npos);
+    testing::TempDir dir;
+    const auto broken = LoadConfig(dir.Write("bad.toml", "db = \"unclosed\n"), Env({}));
+    REQUIRE_FALSE(broken);
+    CHECK(broken.error().find("bad.toml:1") != std::string::npos);
+    CHECK_FALSE(LoadConfig(dir.Write("bad2.toml", "just words\n"), Env({})));
+}
+
+}  // namespace
+}  // namespace cobrador::bot
+
+namespace cobrador::bot {
+namespace {
+
+TEST_CASE("Config: the example file in deploy/ loads", "[bot][config]") {
+    const auto config =
+        LoadConfig(std::string(COBRADOR_SOURCE_DIR) + "/deploy/cobrador.example.toml",
+                   [](const char*) -> const char* { return nullptr; });
+    REQUIRE(config);
+    CHECK(config->db_path == "/var/lib/cobrador/cobrador.db");
+    CHECK(config->public_url == "https://cobranza.example.com");
+    CHECK(config->io_threads == 2);
+    CHECK_FALSE(config->WhatsAppEnabled());
+}
+
+}  // namespace
+}  // namespace cobrador::bot

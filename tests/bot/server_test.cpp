@@ -1,0 +1,122 @@
+// The server as an operator runs it: `cobrador serve --demo` as a child process, HTTP over
+// loopback, SIGTERM to stop.
+
+#include <regex>
+#include <thread>
+
+#include <SQLiteCpp/Database.h>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+#include <signal.h>
+
+namespace cobrador::testing {
+namespace {
+
+std::uint16_t PortFrom(const std::string& out) {
+    std::smatch match;
+    REQUIRE(std::regex_search(out, match, std::regex(R"(listening on http://127\.0\.0\.1:(\d+))")));
+    return static_cast<std::uint16_t>(std::stoi(match[1]));
+}
+
+TEST_CASE("serve --demo: health, readiness, metrics, and a clean stop",
+          "[bot][server][integration]") {
+    TempDir dir;
+    Child server({"serve", "--demo"},
+                 {{"COBRADOR_LISTEN", "127.0.0.1:0"},
+                  {"COBRADOR_TODAY", "2026-11-22"},
+                  {"COBRADOR_WHATSAPP_APP_SECRET", "very-secret-app-key"}},
+                 dir.Path().string());
+    const std::uint16_t port = PortFrom(server.WaitForOutput("/healthz"));
+
+    const auto health = HttpRequest(port, "GET", "/healthz");
+    CHECK(health.status == 200);
+    CHECK(nlohmann::json::parse(health.body)["status"] == "ok");
+
+    const auto ready = HttpRequest(port, "GET", "/readyz");
+    CHECK(ready.status == 200);
+    CHECK(nlohmann::json::parse(ready.body)["status"] == "ready");
+
+    const auto missing = HttpRequest(port, "GET", "/nope");
+    CHECK(missing.status == 404);
+    CHECK(nlohmann::json::parse(missing.body).contains("error"));
+    CHECK(HttpRequest(port, "POST", "/healthz", "x").status == 405);
+
+    const auto metrics = HttpRequest(port, "GET", "/metrics");
+    CHECK(metrics.status == 200);
+    CHECK(metrics.headers.at("content-type").rfind("text/plain", 0) == 0);
+    CHECK(metrics.body.find("cobrador_http_requests_total{route=\"/healthz\",status=\"200\"} 1") !=
+          std::string::npos);
+    CHECK(metrics.body.find("cobrador_http_requests_total{route=\"other\",status=\"404\"} 1") !=
+          std::string::npos);
+
+    // The demo portfolio is in a fresh SQLite file in the working folder.
+    {
+        SQLite::Database db(dir.File("cobrador-demo.db"), SQLite::OPEN_READONLY);
+        CHECK(db.execAndGet("SELECT count(*) FROM accounts").getInt() == 8);
+        CHECK(db.execAndGet("SELECT count(DISTINCT debtor_id) FROM accounts").getInt() == 7);
+    }
+
+    server.Signal(SIGTERM);
+    CHECK(server.Wait() == 0);
+    const std::string log = server.Stderr();
+    CHECK(log.find("\"msg\":\"stopped\"") != std::string::npos);
+    CHECK(log.find("very-secret-app-key") == std::string::npos);
+    CHECK(log.find("COBRADOR_WHATSAPP_APP_SECRET=set") != std::string::npos);
+}
+
+TEST_CASE("serve: a body over 1 MiB gets 413, a malformed request 400",
+          "[bot][server][integration]") {
+    TempDir dir;
+    Child server({"serve", "--demo"}, {{"COBRADOR_LISTEN", "127.0.0.1:0"}}, dir.Path().string());
+    const std::uint16_t port = PortFrom(server.WaitForOutput("/healthz"));
+    const auto big =
+        HttpRequest(port, "POST", "/webhooks/whatsapp", std::string(1024 * 1024 + 1, 'x'));
+    CHECK(big.status == 413);
+    {
+        // Not HTTP at all.
+        boost::asio::io_context ioc;
+        boost::asio::ip::tcp::socket socket(ioc);
+        socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+        boost::asio::write(socket, boost::asio::buffer(std::string("HELLO THERE\r\n\r\n")));
+        std::string answer(12, '\0');
+        boost::asio::read(socket, boost::asio::buffer(answer));
+        CHECK(answer == "HTTP/1.1 400");
+    }
+    // Still serving afterwards.
+    CHECK(HttpRequest(port, "GET", "/healthz").status == 200);
+    server.Signal(SIGTERM);
+    CHECK(server.Wait() == 0);
+}
+
+TEST_CASE("serve: /readyz is 503 until the ledger is migrated", "[bot][server][integration]") {
+    TempDir dir;
+    const std::string db = dir.File("plain.db");
+    Child server(
+        {"serve"}, {{"COBRADOR_LISTEN", "127.0.0.1:0"}, {"COBRADOR_DB", db}}, dir.Path().string());
+    const std::uint16_t port = PortFrom(server.WaitForOutput("/healthz"));
+    CHECK(HttpRequest(port, "GET", "/healthz").status == 200);
+    const auto not_ready = HttpRequest(port, "GET", "/readyz");
+    CHECK(not_ready.status == 503);
+    CHECK(nlohmann::json::parse(not_ready.body)["reason"].get<std::string>().find("migrate") !=
+          std::string::npos);
+    REQUIRE(RunCobrador({"migrate", "--db", db}).exit_code == 0);
+    CHECK(HttpRequest(port, "GET", "/readyz").status == 200);
+    server.Signal(SIGINT);
+    CHECK(server.Wait() == 0);
+}
+
+TEST_CASE("serve: a bad setting stops it at once with exit 2", "[bot][server][integration]") {
+    const auto run = RunCobrador({"serve"}, {{"COBRADOR_LISTEN", "nonsense"}});
+    CHECK(run.exit_code == 2);
+    CHECK(run.err.find("COBRADOR_LISTEN") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace cobrador::testing

@@ -1,0 +1,58 @@
+#include "support/http_client.hpp"
+
+#include <algorithm>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace cobrador::testing {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+HttpResponse HttpRequest(std::uint16_t port,
+                         const std::string& method,
+                         const std::string& target,
+                         const std::string& body,
+                         const std::map<std::string, std::string>& headers) {
+    net::io_context ioc;
+    beast::tcp_stream stream(ioc);
+    stream.expires_after(std::chrono::seconds(10));
+    stream.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+    http::request<http::string_body> req{http::string_to_verb(method), target, 11};
+    req.set(http::field::host, "127.0.0.1");
+    for (const auto& [name, value] : headers) {
+        req.set(name, value);
+    }
+    req.body() = body;
+    if (!body.empty() || method == "POST") {
+        req.prepare_payload();
+    }
+    http::write(stream, req);
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(16 * 1024 * 1024);
+    beast::error_code ec;
+    http::read(stream, buffer, parser, ec);
+    if (ec) {
+        throw beast::system_error(ec);
+    }
+    auto res = parser.release();
+    HttpResponse out;
+    out.status = res.result_int();
+    out.body = res.body();
+    for (const auto& field : res) {
+        std::string name(field.name_string());
+        std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) {
+            return static_cast<char>(std::tolower(c));
+        });
+        out.headers[name] = std::string(field.value());
+    }
+    return out;
+}
+
+}  // namespace cobrador::testing

@@ -1,0 +1,23 @@
+#pragma once
+// A plain blocking HTTP/1.1 client over loopback, for tests that talk to the real server.
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace cobrador::testing {
+
+struct HttpResponse {
+    unsigned status = 0;
+    std::map<std::string, std::string> headers;  // lower-case names
+    std::string body;
+};
+
+// One request on a new connection. Throws on connection errors (a test failure).
+HttpResponse HttpRequest(std::uint16_t port,
+                         const std::string& method,
+                         const std::string& target,
+                         const std::string& body = {},
+                         const std::map<std::string, std::string>& headers = {});
+
+}  // namespace cobrador::testing
