@@ -63,14 +63,19 @@ std::string Trim(const std::string& text) {
 // readable.
 std::string Shown(const std::string& value) {
     constexpr std::size_t kShow = 40;
+    std::string out = "'";
     if (value.size() <= kShow) {
-        return "'" + value + "'";
+        out += value;
+    } else {
+        std::size_t cut = kShow;
+        while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) {
+            --cut;  // do not split a UTF-8 sequence
+        }
+        out.append(value, 0, cut);
+        out += "…";
     }
-    std::size_t cut = kShow;
-    while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) {
-        --cut;  // do not split a UTF-8 sequence
-    }
-    return "'" + value.substr(0, cut) + "…'";
+    out += "'";
+    return out;
 }
 
 bool HasControlCharacters(const std::string& text) {

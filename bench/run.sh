@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Builds (Release) and runs the benchmarks; prints their figures. Not part of the test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=build-release BUILD_TYPE=Release bash deploy/build.sh
+echo "== portfolio import"
+build-release/bench/bench_import "${IMPORT_ROWS:-100000}"
