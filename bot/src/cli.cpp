@@ -517,6 +517,7 @@ int Serve(const std::vector<std::string>& args,
     }
     Config config = std::move(*loaded);
     const bool demo = options->flags.count("--demo") > 0;
+    config.demo = demo;
     if (demo) {
         if (!getenv("COBRADOR_DB") && !(file && config.db_path != "./cobrador.db")) {
             config.db_path = "./cobrador-demo.db";

@@ -161,6 +161,7 @@ std::string Config::Describe() const {
     std::ostringstream out;
     out << "db=" << db_path << " listen=" << listen_host << ":" << listen_port
         << " public_url=" << public_url << " io_threads=" << io_threads
+        << " send_timeout=" << send_timeout.count() << "s"
         << " today=" << (today ? *today : "real");
     for (const Setting& s : Settings()) {
         if (s.secret) {
@@ -186,6 +187,7 @@ boost::system::result<Config, std::string> LoadConfig(const std::optional<std::s
                              "COBRADOR_COMPANY_NAME",
                              "COBRADOR_TODAY",
                              "COBRADOR_IO_THREADS",
+                             "COBRADOR_SEND_TIMEOUT",
                              "COBRADOR_WHATSAPP_APP_SECRET",
                              "COBRADOR_WHATSAPP_VERIFY_TOKEN",
                              "COBRADOR_WHATSAPP_ACCESS_TOKEN",
@@ -230,14 +232,31 @@ boost::system::result<Config, std::string> LoadConfig(const std::optional<std::s
         }
         config.today = it->second;
     }
-    if (auto it = values.find("COBRADOR_IO_THREADS"); it != values.end()) {
-        int threads = 0;
+    // Whole numbers within bounds; nullopt when the setting is absent.
+    const auto whole = [&](const char* name, int low, int high) -> std::optional<int> {
+        const auto it = values.find(name);
+        if (it == values.end()) {
+            return std::nullopt;
+        }
+        int number = 0;
         const char* end = it->second.data() + it->second.size();
-        if (std::from_chars(it->second.data(), end, threads).ptr != end || threads < 1 ||
-            threads > 64) {
+        if (std::from_chars(it->second.data(), end, number).ptr != end || number < low ||
+            number > high) {
+            return -1;
+        }
+        return number;
+    };
+    if (const auto threads = whole("COBRADOR_IO_THREADS", 1, 64)) {
+        if (*threads < 0) {
             return Failure("COBRADOR_IO_THREADS must be a whole number from 1 to 64");
         }
-        config.io_threads = threads;
+        config.io_threads = *threads;
+    }
+    if (const auto seconds = whole("COBRADOR_SEND_TIMEOUT", 1, 300)) {
+        if (*seconds < 0) {
+            return Failure("COBRADOR_SEND_TIMEOUT must be a whole number of seconds from 1 to 300");
+        }
+        config.send_timeout = std::chrono::seconds(*seconds);
     }
     if (config.db_path.empty()) {
         return Failure("COBRADOR_DB must not be empty");

@@ -25,7 +25,17 @@
 
 #include "bot/log.hpp"
 #include "bot/offload.hpp"
+#include "channels/signature.hpp"
+#include "channels/twilio.hpp"
+#include "channels/whatsapp.hpp"
+#include "dialogs/phone.hpp"
 #include "store/ledger.hpp"
+
+#include "acknowledge.hpp"
+#include "dispatcher.hpp"
+#include "metrics.hpp"
+#include "outbound_json.hpp"
+#include "webhook_records.hpp"
 
 namespace cobrador::bot {
 
@@ -40,6 +50,9 @@ constexpr std::size_t kBodyLimit = 1024 * 1024;  // CONTRACT.md: 413 over 1 MiB
 constexpr std::uint32_t kHeaderLimit = 16 * 1024;
 constexpr auto kReadTimeout = std::chrono::seconds(30);
 constexpr auto kDrainTimeout = std::chrono::seconds(10);
+// Webhook writes waiting for the ledger's thread; past this, providers get 503 and retry.
+constexpr int kMaxPendingWrites = 512;
+constexpr std::size_t kInboundBatch = 64;
 
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
@@ -84,51 +97,315 @@ struct Server::Impl {
     std::mutex connections_mutex;
     std::set<std::shared_ptr<Connection>> connections;  // guarded by connections_mutex
 
-    std::mutex metrics_mutex;
-    std::map<std::pair<std::string, unsigned>, std::uint64_t> requests;  // guarded by it
+    Metrics metrics;
+    std::unique_ptr<Dispatcher> dispatcher;
+    std::atomic<bool> inbound_scheduled{false};
+    std::atomic<int> pending_writes{0};
+    net::steady_timer inbound_retry{control};
 
-    explicit Impl(Config c) : config(std::move(c)), ioc(config.io_threads) {}
-
-    void Count(const std::string& route, unsigned status) {
-        const std::lock_guard lock(metrics_mutex);
-        ++requests[{route, status}];
+    explicit Impl(Config c) : config(std::move(c)), ioc(config.io_threads) {
+        metrics.Describe("cobrador_http_requests_total",
+                         "counter",
+                         "HTTP requests answered, by route and status.");
+        metrics.Describe("cobrador_inbound_total",
+                         "counter",
+                         "Webhook events by channel, kind (message, status) and result (new, "
+                         "duplicate).");
+        metrics.Describe("cobrador_inbound_processed_total",
+                         "counter",
+                         "Inbound messages handled by the dialog, by channel.");
+        metrics.Describe("cobrador_webhook_rejected_total",
+                         "counter",
+                         "Webhooks refused, by channel and reason (signature, malformed, busy).");
+        metrics.Describe("cobrador_outbox_pending", "gauge", "Outbox rows waiting to be sent.");
+        metrics.Describe("cobrador_outbox_failed", "gauge", "Outbox rows that failed for good.");
+        metrics.Describe("cobrador_outbox_oldest_pending_seconds",
+                         "gauge",
+                         "Age of the oldest outbox row waiting to be sent.");
+        metrics.Describe("cobrador_http_connections", "gauge", "Open HTTP connections.");
+        metrics.Describe("cobrador_channel_enabled",
+                         "gauge",
+                         "Whether a channel has its credentials (1) or is off (0).");
     }
 
-    std::string MetricsText() {
-        std::string out =
-            "# HELP cobrador_http_requests_total HTTP requests answered, by route and status.\n"
-            "# TYPE cobrador_http_requests_total counter\n";
-        {
-            const std::lock_guard lock(metrics_mutex);
-            for (const auto& [key, count] : requests) {
-                out += "cobrador_http_requests_total{route=\"" + key.first + "\",status=\"" +
-                       std::to_string(key.second) + "\"} " + std::to_string(count) + "\n";
-            }
+    std::string Now() const { return config.Now(std::chrono::system_clock::now()); }
+
+    net::awaitable<std::string> MetricsText() {
+        const std::string now = Now();
+        auto stats =
+            co_await Offload(db_pool.get_executor(), [&] { return ledger->GetOutboxStats(now); });
+        if (stats) {
+            metrics.Set("cobrador_outbox_pending", "", static_cast<double>(stats->pending));
+            metrics.Set("cobrador_outbox_failed", "", static_cast<double>(stats->failed));
+            metrics.Set(
+                "cobrador_outbox_oldest_pending_seconds", "", stats->oldest_pending_seconds);
         }
-        std::size_t open = 0;
         {
             const std::lock_guard lock(connections_mutex);
-            open = connections.size();
+            metrics.Set("cobrador_http_connections", "", static_cast<double>(connections.size()));
         }
-        out +=
-            "# HELP cobrador_http_connections Open HTTP connections.\n"
-            "# TYPE cobrador_http_connections gauge\n"
-            "cobrador_http_connections " +
-            std::to_string(open) + "\n";
-        out +=
-            "# HELP cobrador_channel_enabled Whether a channel has credentials (1) or is off.\n"
-            "# TYPE cobrador_channel_enabled gauge\n"
-            "cobrador_channel_enabled{channel=\"whatsapp\"} " +
-            std::string(config.WhatsAppEnabled() ? "1" : "0") +
-            "\n"
-            "cobrador_channel_enabled{channel=\"sms\"} " +
-            std::string(config.SmsEnabled() ? "1" : "0") + "\n";
-        return out;
+        metrics.Set(
+            "cobrador_channel_enabled", "channel=\"whatsapp\"", config.WhatsAppEnabled() ? 1 : 0);
+        metrics.Set("cobrador_channel_enabled", "channel=\"sms\"", config.SmsEnabled() ? 1 : 0);
+        co_return metrics.Text();
+    }
+
+    // --- the inbound worker: runs on the ledger's thread ---
+
+    void ScheduleInbound() {
+        if (!inbound_scheduled.exchange(true)) {
+            net::post(db_pool, [this] { DrainInbound(); });
+        }
+    }
+
+    void DrainInbound() {
+        inbound_scheduled = false;
+        for (;;) {
+            auto pending = ledger->PendingInboundEvents(kInboundBatch);
+            if (!pending) {
+                RetryInboundLater(pending.error());
+                return;
+            }
+            for (const store::PendingInbound& event : *pending) {
+                const std::string text = PayloadText(event.payload);
+                const auto found_locale = ledger->LocaleForPhone(event.phone);
+                const std::string locale = found_locale ? *found_locale : "es-MX";
+                // On WhatsApp the answer quotes the message it answers.
+                const auto reply =
+                    Acknowledgement(locale,
+                                    config.company_name,
+                                    event.channel == "whatsapp" ? event.provider_event_id : "");
+                const std::vector<store::Reply> replies = {{reply.text, OutboundToJson(reply)}};
+                auto handled = ledger->HandleInbound(event, text, replies, Now());
+                if (!handled) {
+                    RetryInboundLater(handled.error());
+                    return;
+                }
+                metrics.Count("cobrador_inbound_processed_total",
+                              "channel=\"" + event.channel + "\"");
+            }
+            if (!pending->empty() && dispatcher) {
+                dispatcher->Wake();
+            }
+            if (pending->size() < kInboundBatch) {
+                return;
+            }
+        }
+    }
+
+    void RetryInboundLater(const boost::system::error_code& error) {
+        Log(LogLevel::kError,
+            "inbound processing failed; retrying in 1 s",
+            {{"error", error.message()}, {"detail", ledger->LastError()}});
+        net::post(control, [this] {
+            inbound_retry.expires_after(std::chrono::seconds(1));
+            inbound_retry.async_wait([this](const boost::system::error_code& e) {
+                if (!e && !stopping) {
+                    ScheduleInbound();
+                }
+            });
+        });
+    }
+
+    // --- webhooks ---
+
+    // Commits a parsed webhook before answering; 503 when the ledger cannot take it now.
+    net::awaitable<http::status> Store(const channels::WebhookBatch& batch) {
+        const std::string channel =
+            batch.messages.empty()
+                ? (batch.statuses.empty()
+                       ? std::string("unknown")
+                       : std::string(channels::ToString(batch.statuses[0].channel)))
+                : std::string(channels::ToString(batch.messages[0].channel));
+        if (pending_writes.fetch_add(1) >= kMaxPendingWrites) {
+            pending_writes.fetch_sub(1);
+            metrics.Count("cobrador_webhook_rejected_total",
+                          "channel=\"" + channel + "\",reason=\"busy\"");
+            co_return http::status::service_unavailable;
+        }
+        std::vector<store::InboundRecord> messages;
+        std::vector<store::StatusRecord> statuses;
+        for (const auto& m : batch.messages) {
+            messages.push_back(ToRecord(m));
+        }
+        for (const auto& s : batch.statuses) {
+            statuses.push_back(ToRecord(s));
+        }
+        const std::string now = Now();
+        auto stored = co_await Offload(
+            db_pool.get_executor(), [&] { return ledger->RecordWebhook(messages, statuses, now); });
+        pending_writes.fetch_sub(1);
+        if (!stored) {
+            Log(LogLevel::kError,
+                "webhook not stored",
+                {{"error", stored.error().message()}, {"channel", channel}});
+            co_return http::status::service_unavailable;
+        }
+        const std::string labels = "channel=\"" + channel + "\"";
+        metrics.Count("cobrador_inbound_total",
+                      labels + ",kind=\"message\",result=\"new\"",
+                      stored->messages_new);
+        metrics.Count("cobrador_inbound_total",
+                      labels + ",kind=\"message\",result=\"duplicate\"",
+                      stored->messages_duplicate);
+        metrics.Count("cobrador_inbound_total",
+                      labels + ",kind=\"status\",result=\"new\"",
+                      stored->statuses_new);
+        metrics.Count("cobrador_inbound_total",
+                      labels + ",kind=\"status\",result=\"duplicate\"",
+                      stored->statuses_duplicate);
+        if (stored->messages_new > 0) {
+            ScheduleInbound();
+        }
+        co_return http::status::ok;
+    }
+
+    net::awaitable<Response> WhatsAppWebhook(const Request& req, std::string_view query) {
+        if (req.method() == http::verb::get) {
+            if (auto challenge = channels::WhatsAppHandshake(query, config.whatsapp_verify_token)) {
+                co_return MakeResponse(http::status::ok, *challenge, "text/plain");
+            }
+            co_return Error(http::status::forbidden, "verification failed");
+        }
+        if (config.whatsapp_app_secret.empty()) {
+            co_return Error(http::status::not_found, "WhatsApp is off: no app secret configured");
+        }
+        const std::string_view signature = req["X-Hub-Signature-256"];
+        auto parsed =
+            channels::ParseWhatsAppWebhook(req.body(), signature, config.whatsapp_app_secret);
+        if (!parsed) {
+            co_return Rejected("whatsapp", parsed.error());
+        }
+        const auto status = co_await Store(*parsed);
+        if (status != http::status::ok) {
+            co_return Error(status, "busy; try again");
+        }
+        co_return MakeResponse(http::status::ok, "", "text/plain");
+    }
+
+    net::awaitable<Response> TwilioWebhook(const Request& req) {
+        if (config.twilio_auth_token.empty()) {
+            co_return Error(http::status::not_found, "SMS is off: no Twilio auth token configured");
+        }
+        std::string url = config.public_url;
+        while (!url.empty() && url.back() == '/') {
+            url.pop_back();
+        }
+        url += std::string(req.target());
+        auto parsed = channels::ParseTwilioWebhook(
+            req.body(), req["X-Twilio-Signature"], url, config.twilio_auth_token);
+        if (!parsed) {
+            co_return Rejected("sms", parsed.error());
+        }
+        const auto status = co_await Store(*parsed);
+        if (status != http::status::ok) {
+            co_return Error(status, "busy; try again");
+        }
+        // Replies go out through the REST API from the outbox, never inline.
+        co_return MakeResponse(
+            http::status::ok, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>", "text/xml");
+    }
+
+    Response Rejected(const std::string& channel, channels::WebhookError error) {
+        const bool signature = error == channels::WebhookError::kBadSignature;
+        metrics.Count("cobrador_webhook_rejected_total",
+                      "channel=\"" + channel + "\",reason=\"" +
+                          (signature ? "signature" : "malformed") + "\"");
+        Log(LogLevel::kWarn,
+            signature ? "webhook with a missing or wrong signature" : "webhook body does not parse",
+            {{"channel", channel}});
+        return signature ? Error(http::status::unauthorized, "missing or wrong signature")
+                         : Error(http::status::bad_request, "the body does not parse");
+    }
+
+    // --demo only: play the debtor's phone without any provider.
+    net::awaitable<Response> Sandbox(const Request& req, std::string_view query) {
+        if (req.method() == http::verb::post) {
+            const auto body = nlohmann::json::parse(req.body(), nullptr, false);
+            if (body.is_discarded() || !body.is_object() || !body.contains("from") ||
+                !body["from"].is_string() || !body.contains("text") || !body["text"].is_string()) {
+                co_return Error(http::status::bad_request,
+                                "expected {\"from\": \"+52...\", \"text\": \"...\"}");
+            }
+            const auto phone = dialogs::NormalizePhone(body["from"].get<std::string>());
+            if (!phone) {
+                co_return Error(http::status::bad_request, "from is not an E.164 phone number");
+            }
+            channels::InboundMessage message;
+            message.channel = channels::Channel::kSandbox;
+            message.provider_message_id =
+                "sandbox-in-" +
+                channels::Sha256Hex(
+                    *phone + body["text"].get<std::string>() + Now() +
+                    std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+            message.from = *phone;
+            message.kind = "text";
+            message.text = body["text"].get<std::string>();
+            channels::WebhookBatch batch;
+            batch.messages.push_back(message);
+            const auto status = co_await Store(batch);
+            if (status != http::status::ok) {
+                co_return Error(status, "busy; try again");
+            }
+            co_return Json(http::status::ok,
+                           {{"stored", true}, {"id", message.provider_message_id}});
+        }
+        const std::string key = "phone=";
+        const auto at = query.find(key);
+        std::string raw_phone;
+        if (at != std::string_view::npos) {
+            raw_phone =
+                std::string(query.substr(at + key.size(), query.find('&', at) - at - key.size()));
+            for (auto& c : raw_phone) {
+                c = c == '+' ? ' ' : c;
+            }
+            if (raw_phone.rfind("%2B", 0) == 0) {
+                raw_phone = "+" + raw_phone.substr(3);
+            } else if (!raw_phone.empty() && raw_phone.front() == ' ') {
+                raw_phone.front() = '+';
+            }
+        }
+        const auto phone = dialogs::NormalizePhone(raw_phone);
+        if (!phone) {
+            co_return Error(http::status::bad_request, "give ?phone=+52... (E.164)");
+        }
+        auto transcript = co_await Offload(db_pool.get_executor(), [&] {
+            auto found = ledger->FindConversation(*phone, "sandbox");
+            if (!found || !*found) {
+                return std::make_pair(std::int64_t{0}, std::vector<store::TranscriptLine>{});
+            }
+            auto lines = ledger->Transcript(**found);
+            return std::make_pair(**found, lines ? *lines : std::vector<store::TranscriptLine>{});
+        });
+        nlohmann::json out = {{"phone", *phone}, {"messages", nlohmann::json::array()}};
+        if (transcript.first != 0) {
+            out["conversation_id"] = transcript.first;
+        }
+        for (const auto& line : transcript.second) {
+            out["messages"].push_back({{"direction", line.direction},
+                                       {"author", line.author},
+                                       {"text", line.body},
+                                       {"status", line.status},
+                                       {"at", line.created_at}});
+        }
+        co_return Json(http::status::ok, out);
+    }
+
+    static Response NotAllowed(const char* allow) {
+        Response res = Error(http::status::method_not_allowed, std::string("use ") + allow);
+        res.set(http::field::allow, allow);
+        return res;
     }
 
     static std::string RouteLabel(std::string_view target) {
         const std::string_view path = target.substr(0, target.find('?'));
-        for (const char* known : {"/healthz", "/readyz", "/metrics"}) {
+        for (const char* known : {"/healthz",
+                                  "/readyz",
+                                  "/metrics",
+                                  "/webhooks/whatsapp",
+                                  "/webhooks/twilio",
+                                  "/webhooks/twilio/status",
+                                  "/sandbox/messages"}) {
             if (path == known) {
                 return known;
             }
@@ -142,16 +419,14 @@ struct Server::Impl {
         const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
         if (path == "/healthz" || path == "/readyz" || path == "/metrics") {
             if (!get) {
-                Response res = Error(http::status::method_not_allowed, "use GET");
-                res.set(http::field::allow, "GET, HEAD");
-                co_return res;
+                co_return NotAllowed("GET, HEAD");
             }
         }
         if (path == "/healthz") {
             co_return Json(http::status::ok, {{"status", "ok"}});
         }
         if (path == "/readyz") {
-            auto ready = co_await Offload(db_pool.get_executor(), [this] {
+            auto ready = co_await Offload(db_pool.get_executor(), [&] {
                 auto result = ledger->CheckReady();
                 return std::make_pair(
                     result.has_error() ? result.error() : boost::system::error_code{},
@@ -166,8 +441,31 @@ struct Server::Impl {
                 {{"status", "ready"}, {"schema_version", store::Ledger::LatestSchemaVersion()}});
         }
         if (path == "/metrics") {
-            co_return MakeResponse(
-                http::status::ok, MetricsText(), "text/plain; version=0.0.4; charset=utf-8");
+            co_return MakeResponse(http::status::ok,
+                                   co_await MetricsText(),
+                                   "text/plain; version=0.0.4; charset=utf-8");
+        }
+        const std::string_view query = target.find('?') == std::string_view::npos
+                                           ? std::string_view()
+                                           : target.substr(target.find('?') + 1);
+        const bool post = req.method() == http::verb::post;
+        if (path == "/webhooks/whatsapp") {
+            if (!get && !post) {
+                co_return NotAllowed("GET, POST");
+            }
+            co_return co_await WhatsAppWebhook(req, query);
+        }
+        if (path == "/webhooks/twilio" || path == "/webhooks/twilio/status") {
+            if (!post) {
+                co_return NotAllowed("POST");
+            }
+            co_return co_await TwilioWebhook(req);
+        }
+        if (path == "/sandbox/messages" && config.demo) {
+            if (!get && !post) {
+                co_return NotAllowed("GET, POST");
+            }
+            co_return co_await Sandbox(req, query);
         }
         co_return Error(http::status::not_found, "no such route");
     }
@@ -196,7 +494,7 @@ struct Server::Impl {
             bool keep_alive = false;
             if (read_error == http::error::body_limit) {
                 response = Error(http::status::payload_too_large, "the body is over 1 MiB");
-                Count("other", 413);
+                metrics.Count("cobrador_http_requests_total", "route=\"other\",status=\"413\"");
             } else if (read_error == http::error::end_of_stream || read_error == net::error::eof ||
                        read_error == net::error::operation_aborted ||
                        read_error == beast::error::timeout ||
@@ -204,11 +502,13 @@ struct Server::Impl {
                 break;
             } else if (read_error) {
                 response = Error(http::status::bad_request, "malformed HTTP request");
-                Count("other", 400);
+                metrics.Count("cobrador_http_requests_total", "route=\"other\",status=\"400\"");
             } else {
                 Request req = parser.release();
                 response = co_await Handle(req);
-                Count(RouteLabel(req.target()), response->result_int());
+                metrics.Count("cobrador_http_requests_total",
+                              "route=\"" + RouteLabel(req.target()) + "\",status=\"" +
+                                  std::to_string(response->result_int()) + "\"");
                 keep_alive = req.keep_alive() && !stopping;
                 if (req.method() == http::verb::head) {
                     response->body().clear();
@@ -277,6 +577,10 @@ struct Server::Impl {
         beast::error_code ignored;
         acceptor.close(ignored);
         signals.cancel();
+        inbound_retry.cancel();
+        if (dispatcher) {
+            dispatcher->Stop();
+        }
         std::vector<std::shared_ptr<Connection>> open;
         {
             const std::lock_guard lock(connections_mutex);
@@ -360,6 +664,10 @@ void Server::Run() {
         }
     });
     net::co_spawn(impl.control, impl.Listen(), Impl::LogFailure);
+    impl.dispatcher = std::make_unique<Dispatcher>(
+        impl.ioc, impl.db_pool, *impl.ledger, impl.config, impl.metrics, impl.config.demo);
+    impl.dispatcher->Start();
+    impl.ScheduleInbound();  // events acknowledged before a crash or a stop
     std::vector<std::thread> threads;
     for (int i = 1; i < impl.config.io_threads; ++i) {
         threads.emplace_back([&impl] { impl.ioc.run(); });

@@ -253,9 +253,28 @@ CREATE INDEX payments_by_paid_at ON payments (status, paid_at);
 CREATE INDEX conversations_by_created ON conversations (created_at);
 )sql";
 
+// Every delivery status a provider reported, as reported. Statuses arrive out of order, twice,
+// and sometimes before our send call has returned the message id; messages.status keeps the
+// furthest one, and this log lets a late-learned id pick up what already came.
+constexpr const char* kDeliveryStatuses = R"sql(
+CREATE TABLE delivery_statuses (
+  id                   INTEGER PRIMARY KEY,
+  channel              TEXT NOT NULL,
+  provider_message_id  TEXT NOT NULL,
+  status               TEXT NOT NULL CHECK (status IN ('queued', 'sent', 'delivered', 'read', 'failed')),
+  error_code           TEXT,
+  error_title          TEXT,
+  reported_at          TEXT NOT NULL,
+  received_at          TEXT NOT NULL,
+  UNIQUE (provider_message_id, status)
+);
+CREATE INDEX conversations_open_by_phone ON conversations (phone, channel, state);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "core ledger", kCoreSchema},
     Migration{2, "report indexes", kReportIndexes},
+    Migration{3, "delivery statuses", kDeliveryStatuses},
 };
 
 }  // namespace

@@ -60,7 +60,7 @@ TEST_CASE("CLI: migrate, import, re-import and report", "[bot][cli][integration]
     const std::string db = dir.File("ledger.db");
     const auto migrate = RunCobrador({"migrate", "--db", db});
     REQUIRE(migrate.exit_code == 0);
-    CHECK(migrate.out.find("applied migrations 1 2") != std::string::npos);
+    CHECK(migrate.out.find("applied migrations 1 2 3") != std::string::npos);
     const auto again = RunCobrador({"migrate", "--db", db});
     CHECK(again.exit_code == 0);
     CHECK(again.out.find("nothing to do") != std::string::npos);

@@ -84,6 +84,13 @@ TEST_CASE("Config: bad values are clear errors", "[bot][config]") {
               .error()
               .find("YYYY-MM-DD") != std::string::npos);
     CHECK_FALSE(LoadConfig(std::nullopt, Env({{"COBRADOR_IO_THREADS", "0"}})));
+    CHECK(LoadConfig(std::nullopt, Env({{"COBRADOR_SEND_TIMEOUT", "1.5"}}))
+              .error()
+              .find("COBRADOR_SEND_TIMEOUT") != std::string::npos);
+    CHECK_FALSE(LoadConfig(std::nullopt, Env({{"COBRADOR_SEND_TIMEOUT", "0"}})));
+    CHECK(LoadConfig(std::nullopt, Env({{"COBRADOR_SEND_TIMEOUT", "4"}}))->send_timeout ==
+          std::chrono::seconds(4));
+    CHECK(LoadConfig(std::nullopt, Env({}))->send_timeout == std::chrono::seconds(15));
     CHECK(LoadConfig(std::string("/nonexistent/cobrador.toml"), Env({}))
               .error()
               .find("cannot read") != std::string::npos);

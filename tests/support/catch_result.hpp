@@ -18,6 +18,8 @@ struct StringMaker<boost::system::result<T, E>> {
         }
         if constexpr (std::is_same_v<E, std::string>) {
             return "{error: " + r.error() + "}";
+        } else if constexpr (std::is_enum_v<E>) {
+            return "{error: " + std::to_string(static_cast<int>(r.error())) + "}";
         } else {
             return "{error: " + r.error().message() + "}";
         }

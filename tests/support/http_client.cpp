@@ -1,6 +1,8 @@
 #include "support/http_client.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -51,6 +53,26 @@ HttpResponse HttpRequest(std::uint16_t port,
             return static_cast<char>(std::tolower(c));
         });
         out.headers[name] = std::string(field.value());
+    }
+    return out;
+}
+
+std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& fields) {
+    std::string out;
+    for (const auto& [name, value] : fields) {
+        if (!out.empty()) {
+            out += '&';
+        }
+        out += name + '=';
+        for (const unsigned char c : value) {
+            if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
+                out += static_cast<char>(c);
+            } else {
+                char hex[4];
+                std::snprintf(hex, sizeof hex, "%%%02X", c);
+                out += hex;
+            }
+        }
     }
     return out;
 }

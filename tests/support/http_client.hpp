@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace cobrador::testing {
 
@@ -19,5 +21,8 @@ HttpResponse HttpRequest(std::uint16_t port,
                          const std::string& target,
                          const std::string& body = {},
                          const std::map<std::string, std::string>& headers = {});
+
+// An application/x-www-form-urlencoded body, as Twilio sends it.
+std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& fields);
 
 }  // namespace cobrador::testing

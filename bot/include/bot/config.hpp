@@ -25,6 +25,8 @@ struct Config {
     std::string company_name = "Demo Financiera";
     std::optional<std::string> today;  // YYYY-MM-DD when pinned (COBRADOR_TODAY)
     int io_threads = 2;
+    std::chrono::seconds send_timeout{15};  // one provider call, connect to answer
+    bool demo = false;  // serve --demo: channels without credentials reply to the sandbox
 
     std::string whatsapp_app_secret;
     std::string whatsapp_verify_token;

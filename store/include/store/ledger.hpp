@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,7 @@
 #include <boost/system/result.hpp>
 
 #include "store/errors.hpp"
+#include "store/messaging.hpp"
 #include "store/portfolio.hpp"
 #include "store/report.hpp"
 
@@ -88,6 +90,66 @@ public:
                                   std::string_view role,
                                   std::string_view token_sha256,
                                   std::string_view now);
+
+    // --- Webhooks, the inbound queue and the outbox (store/src/messaging.cpp) ---
+
+    // Stores a webhook's messages and statuses in one transaction. A message whose provider id
+    // is already stored is a duplicate and changes nothing; a status is logged once per
+    // (message, status) and moves the message's status only forward (queued < sent <
+    // delivered/failed < read). Errc::kBusy, kIo: nothing stored, the provider should retry.
+    Result<WebhookOutcome> RecordWebhook(const std::vector<InboundRecord>& messages,
+                                         const std::vector<StatusRecord>& statuses,
+                                         std::string_view now);
+
+    // Inbound events the dialog has not handled yet, oldest first.
+    Result<std::vector<PendingInbound>> PendingInboundEvents(std::size_t limit);
+
+    // Handles one inbound event in one transaction: finds or opens the conversation for its
+    // phone and channel (linking the debtor the phone belongs to), stores the message in the
+    // transcript, queues `replies` in the outbox (unless `silent`, e.g. a collector holds the
+    // conversation), and marks the event done. Returns the conversation id. An event already
+    // handled (a second worker, a replay) is left alone and returns its conversation.
+    Result<std::int64_t> HandleInbound(const PendingInbound& event,
+                                       std::string_view text,
+                                       const std::vector<Reply>& replies,
+                                       std::string_view now);
+
+    // The debtor's locale for a phone ("es-MX" when the phone is unknown).
+    Result<std::string> LocaleForPhone(std::string_view phone);
+
+    // Up to `limit` pending outbox rows due at `now`, oldest first, skipping `exclude` (rows
+    // being sent right now).
+    Result<std::vector<OutboxItem>> DueOutbox(std::string_view now,
+                                              std::size_t limit,
+                                              const std::vector<std::int64_t>& exclude = {});
+
+    // The provider accepted the message: the outbox row is done, the message gets its provider
+    // id and status "sent" (or a later status already reported for that id).
+    Result<void> MarkOutboxSent(std::int64_t outbox_id,
+                                std::string_view provider_message_id,
+                                std::string_view now);
+
+    // Try again at `next_attempt_at`; `error` says why (for operators; no secrets).
+    Result<void> MarkOutboxRetry(std::int64_t outbox_id,
+                                 std::string_view next_attempt_at,
+                                 std::string_view error,
+                                 std::string_view now);
+
+    // Will not succeed: the row and its message are "failed" with the provider's error code.
+    Result<void> MarkOutboxFailed(std::int64_t outbox_id,
+                                  std::string_view error_code,
+                                  std::string_view error,
+                                  std::string_view now);
+
+    // Outbox depth and age, for /metrics.
+    Result<OutboxStats> GetOutboxStats(std::string_view now);
+
+    // A conversation's messages, oldest first (for `chat`, the console and tests).
+    Result<std::vector<TranscriptLine>> Transcript(std::int64_t conversation_id);
+
+    // The newest conversation for a phone on a channel, if any.
+    Result<std::optional<std::int64_t>> FindConversation(std::string_view phone,
+                                                         std::string_view channel);
 
     // A human-readable account of the last failure on this connection (for logs; holds no
     // secrets and no personal data).

@@ -1,0 +1,49 @@
+#pragma once
+// The outbox dispatcher: takes due rows from the ledger, renders them for their channel, sends
+// them, and records what the provider said. Transient failures (network, timeouts, 429, 5xx,
+// the providers' rate-limit codes) are retried with exponential backoff and jitter, honouring
+// Retry-After; permanent ones are recorded with the provider's error code and not retried.
+// Messages to one recipient go out one at a time, in the order they were queued; different
+// recipients in parallel.
+//
+// Runs on its own strand of the server's io_context; every ledger call goes through Offload to
+// the ledger's thread.
+
+#include <memory>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "bot/config.hpp"
+#include "store/ledger.hpp"
+
+#include "metrics.hpp"
+
+namespace cobrador::bot {
+
+class Dispatcher {
+public:
+    // `ledger` is used only on `db_pool`'s thread. `sandbox_when_off`: a message on a channel
+    // without credentials goes to the sandbox (--demo) instead of failing.
+    Dispatcher(boost::asio::io_context& ioc,
+               boost::asio::thread_pool& db_pool,
+               store::Ledger& ledger,
+               const Config& config,
+               Metrics& metrics,
+               bool sandbox_when_off);
+    ~Dispatcher();
+    Dispatcher(const Dispatcher&) = delete;
+    Dispatcher& operator=(const Dispatcher&) = delete;
+
+    void Start();
+    // New rows may be due; look now rather than at the next poll. Thread-safe.
+    void Wake();
+    // Stop taking rows; sends in flight finish. Thread-safe.
+    void Stop();
+
+private:
+    struct Impl;
+    std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace cobrador::bot

@@ -1,0 +1,32 @@
+#pragma once
+// A provider request, rendered but not sent, and what its answer meant.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cobrador::channels {
+
+struct HttpCall {
+    std::string method = "POST";
+    std::string url;  // absolute: scheme, host, optional port, path
+    std::vector<std::pair<std::string, std::string>> headers;  // incl. Authorization, Content-Type
+    std::string body;
+};
+
+struct SendOutcome {
+    enum class Kind {
+        kSent,       // accepted; provider_message_id set
+        kRetry,      // transient: try again later (honour retry_after when set)
+        kPermanent,  // will not succeed by retrying: record error_code, stop
+    };
+    Kind kind = Kind::kRetry;
+    std::string provider_message_id;
+    std::string error_code;
+    std::string error_message;  // the provider's words, for the transcript; no secrets
+    std::optional<std::chrono::seconds> retry_after;
+};
+
+}  // namespace cobrador::channels

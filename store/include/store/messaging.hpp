@@ -1,0 +1,83 @@
+#pragma once
+// What the ledger stores of the conversation's traffic: webhook events as received, the
+// outbox of messages to send, and delivery statuses. Value types only.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cobrador::store {
+
+// One inbound message from a provider webhook, before any dialog work.
+struct InboundRecord {
+    std::string channel;            // whatsapp, sms, sandbox
+    std::string provider_event_id;  // wamid... / SM...: unique; a repeat changes nothing
+    std::string kind;               // text, interactive, image, ...
+    std::string phone;              // E.164 (or the provider's raw id)
+    std::string payload;            // JSON: text, reply_id, context_id, raw, ...
+};
+
+// One delivery status from a provider webhook.
+struct StatusRecord {
+    std::string channel;
+    std::string provider_message_id;
+    std::string status;  // queued, sent, delivered, read, failed
+    std::string error_code;
+    std::string error_title;
+    std::string reported_at;  // the provider's time, ISO 8601 UTC
+};
+
+struct WebhookOutcome {
+    std::size_t messages_new = 0;
+    std::size_t messages_duplicate = 0;
+    std::size_t statuses_new = 0;
+    std::size_t statuses_duplicate = 0;
+};
+
+// An inbound event not yet handled by the dialog, oldest first.
+struct PendingInbound {
+    std::int64_t id = 0;
+    std::string channel;
+    std::string provider_event_id;
+    std::string kind;
+    std::string phone;
+    std::string payload;
+    std::string received_at;
+};
+
+// What the bot decided to send in answer to one inbound event.
+struct Reply {
+    std::string body;     // the text, as the debtor will read it (the transcript keeps it)
+    std::string payload;  // JSON of the channel-neutral message (buttons, list, template)
+};
+
+// A row of the outbox that is due.
+struct OutboxItem {
+    std::int64_t id = 0;
+    std::int64_t message_id = 0;
+    std::int64_t conversation_id = 0;
+    std::string channel;
+    std::string recipient;
+    std::string payload;
+    int attempts = 0;
+    std::string created_at;
+};
+
+struct OutboxStats {
+    std::int64_t pending = 0;
+    std::int64_t failed = 0;
+    double oldest_pending_seconds = 0;  // age of the oldest pending row at `now`
+};
+
+// One line of a conversation's transcript.
+struct TranscriptLine {
+    std::int64_t message_id = 0;
+    std::string direction;  // in, out
+    std::string author;     // debtor, bot, agent:<id>, system
+    std::string body;
+    std::string status;  // received, queued, sent, delivered, read, failed
+    std::string error_code;
+    std::string created_at;
+};
+
+}  // namespace cobrador::store

@@ -1,0 +1,715 @@
+// The channels path end to end: the real `cobrador serve` binary, real SQLite files, signed
+// webhooks over loopback, and fake Graph API / Twilio servers that record what they are sent
+// and answer as each test scripts them (errors, Retry-After, hangs, resets).
+
+#include <atomic>
+#include <regex>
+#include <thread>
+
+#include <SQLiteCpp/Database.h>
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "channels/signature.hpp"
+#include "channels/twilio.hpp"
+
+#include "support/fake_provider.hpp"
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+#include <signal.h>
+
+namespace cobrador::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+constexpr const char* kAppSecret = "meta-app-secret-for-tests";
+constexpr const char* kAccessToken = "EAAG-access-token-for-tests";
+constexpr const char* kPhoneNumberId = "106540352242922";
+constexpr const char* kTwilioSid = "AC0123456789abcdef0123456789abcdef";
+constexpr const char* kTwilioToken = "twilio-auth-token-for-tests";
+constexpr const char* kPublicUrl = "https://cobrador.example.com";
+
+std::uint16_t PortFrom(const std::string& out) {
+    std::smatch match;
+    REQUIRE(std::regex_search(out, match, std::regex(R"(listening on http://127\.0\.0\.1:(\d+))")));
+    return static_cast<std::uint16_t>(std::stoi(match[1]));
+}
+
+// A migrated, empty ledger and the settings that point both channels at the fakes.
+struct Setup {
+    TempDir dir;
+    std::string db = dir.File("ledger.db");
+    std::map<std::string, std::string> env;
+
+    Setup(const FakeProvider* graph, const FakeProvider* twilio) {
+        REQUIRE(RunCobrador({"migrate", "--db", db}).exit_code == 0);
+        env = {{"COBRADOR_LISTEN", "127.0.0.1:0"},
+               {"COBRADOR_DB", db},
+               {"COBRADOR_PUBLIC_URL", kPublicUrl},
+               {"COBRADOR_COMPANY_NAME", "Financiera Prueba"},
+               {"COBRADOR_WHATSAPP_APP_SECRET", kAppSecret},
+               {"COBRADOR_WHATSAPP_VERIFY_TOKEN", "verify-me"},
+               {"COBRADOR_TWILIO_AUTH_TOKEN", kTwilioToken}};
+        if (graph != nullptr) {
+            env["COBRADOR_WHATSAPP_ACCESS_TOKEN"] = kAccessToken;
+            env["COBRADOR_WHATSAPP_PHONE_NUMBER_ID"] = kPhoneNumberId;
+            env["COBRADOR_WHATSAPP_API_BASE"] = graph->BaseUrl() + "/v21.0";
+        }
+        if (twilio != nullptr) {
+            env["COBRADOR_TWILIO_ACCOUNT_SID"] = kTwilioSid;
+            env["COBRADOR_TWILIO_FROM"] = "+15005550006";
+            env["COBRADOR_TWILIO_API_BASE"] = twilio->BaseUrl();
+        }
+    }
+
+    std::unique_ptr<Child> Start(const std::string& log_name = "server") {
+        const auto logs = dir.Path() / log_name;
+        std::filesystem::create_directories(logs);
+        auto child = std::make_unique<Child>(std::vector<std::string>{"serve"}, env, logs.string());
+        port = PortFrom(child->WaitForOutput("/healthz"));
+        return child;
+    }
+
+    // One value from the ledger, read while the server runs (WAL lets readers in).
+    std::string Query(const std::string& sql) const {
+        SQLite::Database ledger(db, SQLite::OPEN_READONLY);
+        SQLite::Statement statement(ledger, sql);
+        if (!statement.executeStep()) {
+            return "<no row>";
+        }
+        return statement.getColumn(0).isNull() ? "<null>" : statement.getColumn(0).getString();
+    }
+
+    // Polls the ledger until `sql` answers `expected`.
+    void WaitFor(const std::string& sql,
+                 const std::string& expected,
+                 std::chrono::milliseconds timeout = 20s) const {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        std::string last;
+        while (std::chrono::steady_clock::now() < deadline) {
+            last = Query(sql);
+            if (last == expected) {
+                return;
+            }
+            std::this_thread::sleep_for(50ms);
+        }
+        FAIL(sql << " gave " << last << ", waited for " << expected);
+    }
+
+    std::uint16_t port = 0;
+};
+
+// A WhatsApp webhook body carrying one text message from `wa_id`.
+std::string WhatsAppText(const std::string& wamid,
+                         const std::string& wa_id,
+                         const std::string& text) {
+    const json body = {
+        {"object", "whatsapp_business_account"},
+        {"entry",
+         {{{"id", "102290129340398"},
+           {"changes",
+            {{{"field", "messages"},
+              {"value",
+               {{"messaging_product", "whatsapp"},
+                {"metadata",
+                 {{"display_phone_number", "15550783881"}, {"phone_number_id", kPhoneNumberId}}},
+                {"contacts", {{{"profile", {{"name", "Debtor"}}}, {"wa_id", wa_id}}}},
+                {"messages",
+                 {{{"from", wa_id},
+                   {"id", wamid},
+                   {"timestamp", "1795000000"},
+                   {"type", "text"},
+                   {"text", {{"body", text}}}}}}}}}}}}}}};
+    return body.dump();
+}
+
+std::string WhatsAppStatus(const std::string& wamid,
+                           const std::string& status,
+                           const std::string& timestamp,
+                           const std::string& error_code = {}) {
+    json one = {{"id", wamid},
+                {"status", status},
+                {"timestamp", timestamp},
+                {"recipient_id", "5215512345678"}};
+    if (!error_code.empty()) {
+        one["errors"] = {{{"code", std::stoi(error_code)}, {"title", "Message undeliverable"}}};
+    }
+    const json body = {{"object", "whatsapp_business_account"},
+                       {"entry",
+                        {{{"id", "102290129340398"},
+                          {"changes",
+                           {{{"field", "messages"},
+                             {"value",
+                              {{"messaging_product", "whatsapp"},
+                               {"metadata", {{"phone_number_id", kPhoneNumberId}}},
+                               {"statuses", {one}}}}}}}}}}};
+    return body.dump();
+}
+
+HttpResponse PostWhatsApp(std::uint16_t port,
+                          const std::string& body,
+                          const std::string& secret = kAppSecret) {
+    return HttpRequest(
+        port,
+        "POST",
+        "/webhooks/whatsapp",
+        body,
+        {{"Content-Type", "application/json"},
+         {"X-Hub-Signature-256", "sha256=" + channels::HmacSha256Hex(secret, body)}});
+}
+
+HttpResponse PostTwilio(std::uint16_t port,
+                        const std::string& path,
+                        const std::vector<std::pair<std::string, std::string>>& fields,
+                        const std::string& token = kTwilioToken) {
+    return HttpRequest(
+        port,
+        "POST",
+        path,
+        FormEncode(fields),
+        {{"Content-Type", "application/x-www-form-urlencoded"},
+         {"X-Twilio-Signature",
+          channels::TwilioSignature(std::string(kPublicUrl) + path, fields, token)}});
+}
+
+json BodyOf(const RecordedRequest& request) {
+    return json::parse(request.body);
+}
+
+TEST_CASE(
+    "WhatsApp: a signed message is stored, answered through the outbox, and its statuses "
+    "only move forward",
+    "[bot][channels][integration]") {
+    std::atomic<int> sent{0};
+    FakeProvider graph([&](const RecordedRequest&, std::size_t) {
+        return GraphAccepted("wamid.OUT" + std::to_string(++sent));
+    });
+    Setup setup(&graph, nullptr);
+    auto server = setup.Start();
+
+    // The GET handshake.
+    const auto handshake = HttpRequest(
+        setup.port,
+        "GET",
+        "/webhooks/"
+        "whatsapp?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=verify-me");
+    CHECK(handshake.status == 200);
+    CHECK(handshake.body == "1158201444");
+    CHECK(HttpRequest(setup.port,
+                      "GET",
+                      "/webhooks/whatsapp?hub.mode=subscribe&hub.challenge=1&hub.verify_token=no")
+              .status == 403);
+
+    const auto answer =
+        PostWhatsApp(setup.port, WhatsAppText("wamid.IN1", "5215512345678", "hola, quiero pagar"));
+    REQUIRE(answer.status == 200);
+    // 200 came after the commit: the event is in the ledger now.
+    CHECK(setup.Query(
+              "SELECT count(*) FROM inbound_events WHERE provider_event_id = 'wamid.IN1'") == "1");
+
+    const auto requests = graph.WaitForRequests(1);
+    const RecordedRequest& send = requests[0];
+    CHECK(send.method == "POST");
+    CHECK(send.target == std::string("/v21.0/") + kPhoneNumberId + "/messages");
+    CHECK(send.headers.at("authorization") == std::string("Bearer ") + kAccessToken);
+    const json message = BodyOf(send);
+    CHECK(message["messaging_product"] == "whatsapp");
+    CHECK(message["to"] == "+525512345678");  // +52 1 55... and +52 55... are one person
+    CHECK(message["type"] == "text");
+    CHECK(message["context"]["message_id"] == "wamid.IN1");
+    const std::string text = message["text"]["body"];
+    CHECK(text.find("Financiera Prueba") != std::string::npos);
+
+    // The ledger: the debtor's message and our reply in one conversation, the reply sent with
+    // the provider's id.
+    setup.WaitFor("SELECT status FROM messages WHERE provider_message_id = 'wamid.OUT1'", "sent");
+    CHECK(setup.Query("SELECT body FROM messages WHERE provider_message_id = 'wamid.IN1'") ==
+          "hola, quiero pagar");
+    CHECK(setup.Query("SELECT phone FROM conversations") == "+525512345678");
+    CHECK(setup.Query("SELECT status FROM outbox") == "sent");
+
+    // Statuses out of order: read before delivered; a late delivered never overwrites read.
+    CHECK(PostWhatsApp(setup.port, WhatsAppStatus("wamid.OUT1", "sent", "1795000001")).status ==
+          200);
+    CHECK(PostWhatsApp(setup.port, WhatsAppStatus("wamid.OUT1", "read", "1795000009")).status ==
+          200);
+    CHECK(
+        PostWhatsApp(setup.port, WhatsAppStatus("wamid.OUT1", "delivered", "1795000005")).status ==
+        200);
+    CHECK(setup.Query("SELECT status FROM messages WHERE provider_message_id = 'wamid.OUT1'") ==
+          "read");
+    CHECK(setup.Query(
+              "SELECT count(*) FROM delivery_statuses WHERE provider_message_id = 'wamid.OUT1'") ==
+          "3");
+
+    // Metrics count what happened.
+    const auto metrics = HttpRequest(setup.port, "GET", "/metrics").body;
+    CHECK(metrics.find(
+              R"(cobrador_inbound_total{channel="whatsapp",kind="message",result="new"} 1)") !=
+          std::string::npos);
+    CHECK(metrics.find(R"(cobrador_outbound_total{channel="whatsapp",result="sent"} 1)") !=
+          std::string::npos);
+    CHECK(metrics.find("cobrador_outbox_pending 0") != std::string::npos);
+    CHECK(metrics.find("cobrador_send_seconds_count{channel=\"whatsapp\"} 1") != std::string::npos);
+
+    server->Signal(SIGTERM);
+    CHECK(server->Wait() == 0);
+    // Info logs carry neither secrets nor what the debtor wrote.
+    const std::string log = server->Stderr();
+    CHECK(log.find(kAccessToken) == std::string::npos);
+    CHECK(log.find(kAppSecret) == std::string::npos);
+    CHECK(log.find("quiero pagar") == std::string::npos);
+    CHECK(log.find("5512345678") == std::string::npos);  // phones are redacted
+}
+
+TEST_CASE("WhatsApp: a redelivered webhook is answered 200 and changes nothing",
+          "[bot][channels][integration]") {
+    std::atomic<int> sent{0};
+    FakeProvider graph([&](const RecordedRequest&, std::size_t) {
+        return GraphAccepted("wamid.OUT" + std::to_string(++sent));
+    });
+    Setup setup(&graph, nullptr);
+    auto server = setup.Start();
+    const std::string body = WhatsAppText("wamid.DUP", "5215512345678", "hola");
+    // Meta redelivers when our answer is slow: the same bytes, several times, even at once.
+    std::vector<std::thread> senders;
+    std::atomic<int> ok{0};
+    for (int i = 0; i < 4; ++i) {
+        senders.emplace_back([&] {
+            if (PostWhatsApp(setup.port, body).status == 200) {
+                ++ok;
+            }
+        });
+    }
+    for (auto& t : senders) {
+        t.join();
+    }
+    CHECK(ok == 4);
+    CHECK(PostWhatsApp(setup.port, body).status == 200);
+    graph.WaitForRequests(1);
+    setup.WaitFor("SELECT count(*) FROM outbox WHERE status = 'sent'", "1");
+    std::this_thread::sleep_for(1500ms);  // time enough for a wrong second reply to go out
+    CHECK(graph.Requests().size() == 1);
+    CHECK(setup.Query("SELECT count(*) FROM inbound_events") == "1");
+    CHECK(setup.Query("SELECT count(*) FROM messages WHERE direction = 'in'") == "1");
+    CHECK(setup.Query("SELECT count(*) FROM messages WHERE direction = 'out'") == "1");
+    const auto metrics = HttpRequest(setup.port, "GET", "/metrics").body;
+    CHECK(
+        metrics.find(
+            R"(cobrador_inbound_total{channel="whatsapp",kind="message",result="duplicate"} 4)") !=
+        std::string::npos);
+}
+
+TEST_CASE(
+    "WhatsApp: bad signatures get 401 and a body that does not parse 400; nothing is "
+    "stored",
+    "[bot][channels][integration]") {
+    FakeProvider graph([](const RecordedRequest&, std::size_t) { return GraphAccepted("x"); });
+    Setup setup(&graph, nullptr);
+    auto server = setup.Start();
+    const std::string body = WhatsAppText("wamid.BAD", "5215512345678", "hola");
+
+    CHECK(HttpRequest(setup.port, "POST", "/webhooks/whatsapp", body).status == 401);  // none
+    CHECK(PostWhatsApp(setup.port, body, "another-secret").status == 401);
+    std::string tampered = body;
+    tampered.replace(tampered.find("hola"), 4, "HOLA");
+    CHECK(HttpRequest(
+              setup.port,
+              "POST",
+              "/webhooks/whatsapp",
+              tampered,
+              {{"X-Hub-Signature-256", "sha256=" + channels::HmacSha256Hex(kAppSecret, body)}})
+              .status == 401);
+    CHECK(
+        HttpRequest(setup.port,
+                    "POST",
+                    "/webhooks/whatsapp",
+                    body,
+                    {{"X-Hub-Signature-256", "sha1=" + channels::HmacSha256Hex(kAppSecret, body)}})
+            .status == 401);
+
+    const auto broken = PostWhatsApp(setup.port, R"({"object": "whatsapp_business_account", )");
+    CHECK(broken.status == 400);
+    CHECK(json::parse(broken.body).contains("error"));
+    CHECK(PostWhatsApp(setup.port, R"([1, 2, 3])").status == 400);
+
+    CHECK(setup.Query("SELECT count(*) FROM inbound_events") == "0");
+    CHECK(setup.Query("SELECT count(*) FROM messages") == "0");
+    std::this_thread::sleep_for(500ms);
+    CHECK(graph.Requests().empty());
+    const auto metrics = HttpRequest(setup.port, "GET", "/metrics").body;
+    CHECK(metrics.find(
+              R"(cobrador_webhook_rejected_total{channel="whatsapp",reason="signature"} 4)") !=
+          std::string::npos);
+    CHECK(metrics.find(
+              R"(cobrador_webhook_rejected_total{channel="whatsapp",reason="malformed"} 2)") !=
+          std::string::npos);
+    server->Signal(SIGTERM);
+    CHECK(server->Wait() == 0);
+    CHECK(server->Stderr().find(kAppSecret) == std::string::npos);
+}
+
+TEST_CASE(
+    "WhatsApp: a batch of entries from several debtors; each conversation answered in the "
+    "order its messages arrived",
+    "[bot][channels][integration]") {
+    std::atomic<int> sent{0};
+    FakeProvider graph([&](const RecordedRequest&, std::size_t) {
+        return GraphAccepted("wamid.OUT" + std::to_string(++sent));
+    });
+    Setup setup(&graph, nullptr);
+    auto server = setup.Start();
+
+    // One delivery with two entries: Ana writes twice, Beto once, and a status rides along.
+    json batch = json::parse(WhatsAppText("wamid.A1", "5215511111111", "uno"));
+    const json second = json::parse(WhatsAppText("wamid.B1", "5215522222222", "hola"));
+    batch["entry"].push_back(second["entry"][0]);
+    batch["entry"][0]["changes"][0]["value"]["messages"].push_back(
+        {{"from", "5215511111111"},
+         {"id", "wamid.A2"},
+         {"timestamp", "1795000001"},
+         {"type", "interactive"},
+         {"interactive",
+          {{"type", "button_reply"}, {"button_reply", {{"id", "pay"}, {"title", "Pagar"}}}}}});
+    batch["entry"][0]["changes"][0]["value"]["statuses"] = {
+        {{"id", "wamid.UNKNOWN"}, {"status", "delivered"}, {"timestamp", "1795000002"}}};
+    batch["entry"][0]["changes"][0]["value"]["a_field_meta_adds_tomorrow"] = {{"x", 1}};
+    REQUIRE(PostWhatsApp(setup.port, batch.dump()).status == 200);
+    // Then Ana a third time, in a webhook of its own.
+    REQUIRE(PostWhatsApp(setup.port, WhatsAppText("wamid.A3", "5215511111111", "tres")).status ==
+            200);
+
+    const auto requests = graph.WaitForRequests(4);
+    std::vector<std::string> ana;
+    std::vector<std::string> beto;
+    for (const auto& request : requests) {
+        const json message = BodyOf(request);
+        (message["to"] == "+525511111111" ? ana : beto)
+            .push_back(message["context"]["message_id"].get<std::string>());
+    }
+    CHECK(ana == std::vector<std::string>{"wamid.A1", "wamid.A2", "wamid.A3"});
+    CHECK(beto == std::vector<std::string>{"wamid.B1"});
+    CHECK(setup.Query("SELECT count(*) FROM conversations") == "2");
+    CHECK(setup.Query("SELECT body FROM messages WHERE provider_message_id = 'wamid.A2'") ==
+          "Pagar");
+    CHECK(setup.Query("SELECT count(*) FROM delivery_statuses") == "1");
+}
+
+TEST_CASE(
+    "WhatsApp: 500, 429 with Retry-After and a reset are retried with backoff until the "
+    "send goes through",
+    "[bot][channels][integration]") {
+    FakeProvider graph([](const RecordedRequest&, std::size_t n) -> ScriptedAnswer {
+        switch (n) {
+            case 0:
+                return {500,
+                        R"({"error":{"message":"Internal","code":1,"type":"OAuthException"}})",
+                        {}};
+            case 1:
+                return {429,
+                        R"({"error":{"message":"(#130429) Rate limit hit","code":130429}})",
+                        {{"Retry-After", "2"}}};
+            case 2:
+            case 3: {
+                // A reset on a reused connection is retried at once on a fresh one (it may
+                // have been a stale keep-alive); a second reset is a failed attempt.
+                ScriptedAnswer reset;
+                reset.reset = true;
+                return reset;
+            }
+            default:
+                return GraphAccepted("wamid.FINALLY");
+        }
+    });
+    Setup setup(&graph, nullptr);
+    auto server = setup.Start();
+    REQUIRE(PostWhatsApp(setup.port, WhatsAppText("wamid.R1", "5215512345678", "hola")).status ==
+            200);
+    const auto started = std::chrono::steady_clock::now();
+    graph.WaitForRequests(2, 20s);
+    const auto after_429 = std::chrono::steady_clock::now();
+    graph.WaitForRequests(3, 30s);
+    // Retry-After: 2 was honoured between the 429 and the next attempt.
+    CHECK(std::chrono::steady_clock::now() - after_429 >= 1900ms);
+    graph.WaitForRequests(5, 40s);
+    setup.WaitFor("SELECT status FROM outbox", "sent", 10s);
+    CHECK(setup.Query("SELECT attempts FROM outbox") == "4");
+    CHECK(setup.Query("SELECT status FROM messages WHERE direction = 'out'") == "sent");
+    CHECK(setup.Query("SELECT provider_message_id FROM messages WHERE direction = 'out'") ==
+          "wamid.FINALLY");
+    CHECK(std::chrono::steady_clock::now() - started >= 2s);
+    // Every attempt carried the same message.
+    const auto requests = graph.Requests();
+    CHECK(requests.size() == 5);
+    CHECK(requests[0].body == requests[4].body);
+    const auto metrics = HttpRequest(setup.port, "GET", "/metrics").body;
+    CHECK(metrics.find(R"(cobrador_outbound_total{channel="whatsapp",result="retry"} 3)") !=
+          std::string::npos);
+}
+
+TEST_CASE("WhatsApp: a hanging provider times out and the send is retried",
+          "[bot][channels][integration]") {
+    FakeProvider graph([](const RecordedRequest&, std::size_t n) {
+        ScriptedAnswer answer = GraphAccepted("wamid.AFTER-HANG");
+        if (n == 0) {
+            answer.delay = 30s;
+        }
+        return answer;
+    });
+    Setup setup(&graph, nullptr);
+    setup.env["COBRADOR_SEND_TIMEOUT"] = "1";
+    auto server = setup.Start();
+    REQUIRE(PostWhatsApp(setup.port, WhatsAppText("wamid.H1", "5215512345678", "hola")).status ==
+            200);
+    graph.WaitForRequests(2, 20s);
+    setup.WaitFor("SELECT status FROM outbox", "sent", 10s);
+    CHECK(setup.Query("SELECT provider_message_id FROM messages WHERE direction = 'out'") ==
+          "wamid.AFTER-HANG");
+}
+
+TEST_CASE("WhatsApp: permanent errors stop at once and keep the provider's code",
+          "[bot][channels][integration]") {
+    const auto code = GENERATE(as<std::string>{}, "131047", "131026");
+    FakeProvider graph([&](const RecordedRequest&, std::size_t) -> ScriptedAnswer {
+        return {400,
+                R"({"error":{"message":"Re-engagement message","type":"OAuthException","code":)" +
+                    code + R"(,"fbtrace_id":"Az8or"}})",
+                {}};
+    });
+    Setup setup(&graph, nullptr);
+    auto server = setup.Start();
+    REQUIRE(PostWhatsApp(setup.port, WhatsAppText("wamid.P1", "5215512345678", "hola")).status ==
+            200);
+    setup.WaitFor("SELECT status FROM outbox", "failed");
+    std::this_thread::sleep_for(1500ms);
+    CHECK(graph.Requests().size() == 1);
+    CHECK(setup.Query("SELECT status FROM messages WHERE direction = 'out'") == "failed");
+    CHECK(setup.Query("SELECT error_code FROM messages WHERE direction = 'out'") == code);
+    CHECK(setup.Query("SELECT last_error FROM outbox").find(code) != std::string::npos);
+}
+
+TEST_CASE("WhatsApp: a failed status from Meta marks our message failed with its code",
+          "[bot][channels][integration]") {
+    FakeProvider graph(
+        [](const RecordedRequest&, std::size_t) { return GraphAccepted("wamid.WILLFAIL"); });
+    Setup setup(&graph, nullptr);
+    auto server = setup.Start();
+    REQUIRE(PostWhatsApp(setup.port, WhatsAppText("wamid.F1", "5215512345678", "hola")).status ==
+            200);
+    setup.WaitFor("SELECT status FROM messages WHERE direction = 'out'", "sent");
+    REQUIRE(
+        PostWhatsApp(setup.port, WhatsAppStatus("wamid.WILLFAIL", "failed", "1795000003", "131026"))
+            .status == 200);
+    CHECK(setup.Query("SELECT status FROM messages WHERE direction = 'out'") == "failed");
+    CHECK(setup.Query("SELECT error_code FROM messages WHERE direction = 'out'") == "131026");
+}
+
+TEST_CASE(
+    "Twilio: a signed SMS is stored, answered with empty TwiML, the reply sent through the "
+    "REST API, and status callbacks recorded",
+    "[bot][channels][integration]") {
+    FakeProvider twilio([](const RecordedRequest&, std::size_t) {
+        return TwilioAccepted("SM11111111111111111111111111111111");
+    });
+    Setup setup(nullptr, &twilio);
+    auto server = setup.Start();
+
+    const std::vector<std::pair<std::string, std::string>> inbound = {
+        {"ToCountry", "US"},
+        {"SmsMessageSid", "SMa1b2c3d4e5f60718293a4b5c6d7e8f90"},
+        {"NumMedia", "0"},
+        {"From", "+525512345678"},
+        {"To", "+15005550006"},
+        {"Body", "¿Cuánto debo? Quiero pagar"},
+        {"MessageSid", "SMa1b2c3d4e5f60718293a4b5c6d7e8f90"},
+        {"AccountSid", kTwilioSid},
+        {"NumSegments", "1"},
+        {"ApiVersion", "2010-04-01"}};
+    const auto answer = PostTwilio(setup.port, "/webhooks/twilio", inbound);
+    CHECK(answer.status == 200);
+    CHECK(answer.headers.at("content-type").find("xml") != std::string::npos);
+    CHECK(answer.body.find("<Response/>") != std::string::npos);
+
+    const auto requests = twilio.WaitForRequests(1);
+    const RecordedRequest& send = requests[0];
+    CHECK(send.target == std::string("/2010-04-01/Accounts/") + kTwilioSid + "/Messages.json");
+    CHECK(send.headers.at("authorization").rfind("Basic ", 0) == 0);
+    CHECK(send.headers.at("content-type").find("application/x-www-form-urlencoded") == 0);
+    const auto form = channels::ParseForm(send.body);
+    REQUIRE(form);
+    std::map<std::string, std::string> fields(form->begin(), form->end());
+    CHECK(fields["To"] == "+525512345678");
+    CHECK(fields["From"] == "+15005550006");
+    CHECK(fields["StatusCallback"] == std::string(kPublicUrl) + "/webhooks/twilio/status");
+    CHECK(fields["Body"].find("Financiera Prueba") != std::string::npos);
+    setup.WaitFor("SELECT provider_message_id FROM messages WHERE direction = 'out'",
+                  "SM11111111111111111111111111111111");
+    CHECK(setup.Query("SELECT body FROM messages WHERE direction = 'in'") ==
+          "¿Cuánto debo? Quiero pagar");
+
+    // A signature over another URL (the port, say) or another token fails.
+    CHECK(PostTwilio(setup.port, "/webhooks/twilio", inbound, "wrong-token").status == 401);
+    CHECK(HttpRequest(setup.port,
+                      "POST",
+                      "/webhooks/twilio",
+                      FormEncode(inbound),
+                      {{"Content-Type", "application/x-www-form-urlencoded"}})
+              .status == 401);
+    // Twilio redelivers: still one message.
+    CHECK(PostTwilio(setup.port, "/webhooks/twilio", inbound).status == 200);
+    CHECK(setup.Query("SELECT count(*) FROM messages WHERE direction = 'in'") == "1");
+
+    // Status callbacks: delivered, then a late "sent" that must not win.
+    const auto status = [&](const std::string& value) {
+        return PostTwilio(setup.port,
+                          "/webhooks/twilio/status",
+                          {{"MessageSid", "SM11111111111111111111111111111111"},
+                           {"MessageStatus", value},
+                           {"AccountSid", kTwilioSid},
+                           {"From", "+15005550006"},
+                           {"To", "+525512345678"}});
+    };
+    CHECK(status("delivered").status == 200);
+    CHECK(status("sent").status == 200);
+    CHECK(setup.Query("SELECT status FROM messages WHERE direction = 'out'") == "delivered");
+    std::this_thread::sleep_for(500ms);
+    CHECK(twilio.Requests().size() == 1);
+    server->Signal(SIGTERM);
+    CHECK(server->Wait() == 0);
+    CHECK(server->Stderr().find(kTwilioToken) == std::string::npos);
+}
+
+TEST_CASE("Twilio: 21610 (the number replied STOP) is permanent and recorded",
+          "[bot][channels][integration]") {
+    FakeProvider twilio([](const RecordedRequest&, std::size_t) -> ScriptedAnswer {
+        return {
+            400,
+            R"({"code": 21610, "message": "Attempt to send to unsubscribed recipient", "status": 400})",
+            {}};
+    });
+    Setup setup(nullptr, &twilio);
+    auto server = setup.Start();
+    REQUIRE(PostTwilio(setup.port,
+                       "/webhooks/twilio",
+                       {{"MessageSid", "SM0000000000000000000000000000stop"},
+                        {"From", "+525512345678"},
+                        {"To", "+15005550006"},
+                        {"Body", "hola"}})
+                .status == 200);
+    setup.WaitFor("SELECT status FROM outbox", "failed");
+    CHECK(setup.Query("SELECT error_code FROM messages WHERE direction = 'out'") == "21610");
+    CHECK(twilio.Requests().size() == 1);
+}
+
+TEST_CASE(
+    "kill -9 after the reply is committed but before the provider answers: the reply is "
+    "sent after the restart, and recorded once",
+    "[bot][channels][integration]") {
+    std::atomic<bool> hang{true};
+    FakeProvider graph([&](const RecordedRequest&, std::size_t) {
+        ScriptedAnswer answer = GraphAccepted("wamid.AFTER-CRASH");
+        if (hang) {
+            answer.delay = 60s;
+        }
+        return answer;
+    });
+    Setup setup(&graph, nullptr);
+    {
+        auto server = setup.Start("first");
+        REQUIRE(
+            PostWhatsApp(setup.port, WhatsAppText("wamid.K1", "5215512345678", "hola")).status ==
+            200);
+        graph.WaitForRequests(1);  // the reply is on the wire; the provider has not answered
+        server->Signal(SIGKILL);
+        server->Wait();
+    }
+    CHECK(setup.Query("SELECT status FROM outbox") == "pending");
+    hang = false;
+    auto server = setup.Start("second");
+    graph.WaitForRequests(2);
+    setup.WaitFor("SELECT status FROM outbox", "sent");
+    CHECK(setup.Query("SELECT count(*) FROM messages WHERE direction = 'out'") == "1");
+    CHECK(setup.Query("SELECT provider_message_id FROM messages WHERE direction = 'out'") ==
+          "wamid.AFTER-CRASH");
+    CHECK(setup.Query("SELECT count(*) FROM inbound_events WHERE processed_at IS NOT NULL") == "1");
+    // The same message both times.
+    const auto requests = graph.Requests();
+    CHECK(requests[0].body == requests[1].body);
+    // The redelivery Meta makes after the crash is still a duplicate.
+    CHECK(PostWhatsApp(setup.port, WhatsAppText("wamid.K1", "5215512345678", "hola")).status ==
+          200);
+    std::this_thread::sleep_for(1s);
+    CHECK(graph.Requests().size() == 2);
+}
+
+TEST_CASE("a ledger that cannot take the write answers 503, so the provider retries",
+          "[bot][channels][integration]") {
+    FakeProvider graph([](const RecordedRequest&, std::size_t) { return GraphAccepted("w"); });
+    Setup setup(&graph, nullptr);
+    auto server = setup.Start();
+    const std::string body = WhatsAppText("wamid.LOCKED", "5215512345678", "hola");
+    {
+        // Another process holds the write lock longer than the ledger's busy timeout.
+        SQLite::Database other(setup.db, SQLite::OPEN_READWRITE);
+        other.exec("BEGIN EXCLUSIVE");
+        const auto refused = PostWhatsApp(setup.port, body);
+        CHECK(refused.status == 503);
+        other.exec("ROLLBACK");
+    }
+    CHECK(setup.Query("SELECT count(*) FROM inbound_events") == "0");
+    // Meta delivers it again; now it is taken.
+    CHECK(PostWhatsApp(setup.port, body).status == 200);
+    setup.WaitFor("SELECT status FROM outbox", "sent");
+    CHECK(graph.Requests().size() == 1);
+}
+
+TEST_CASE("serve --demo without credentials: the sandbox keeps replies on this machine",
+          "[bot][channels][integration]") {
+    TempDir dir;
+    Child server({"serve", "--demo"}, {{"COBRADOR_LISTEN", "127.0.0.1:0"}}, dir.Path().string());
+    const std::uint16_t port = PortFrom(server.WaitForOutput("/healthz"));
+    const auto posted = HttpRequest(port,
+                                    "POST",
+                                    "/sandbox/messages",
+                                    R"({"from": "+52 1 55 1234 5678", "text": "hola"})",
+                                    {{"Content-Type", "application/json"}});
+    REQUIRE(posted.status == 200);
+    CHECK(HttpRequest(port, "POST", "/sandbox/messages", R"({"from": 5})").status == 400);
+    CHECK(
+        HttpRequest(port, "POST", "/sandbox/messages", R"({"from": "abc", "text": "x"})").status ==
+        400);
+
+    json transcript;
+    for (int i = 0; i < 100; ++i) {
+        transcript =
+            json::parse(HttpRequest(port, "GET", "/sandbox/messages?phone=%2B525512345678").body);
+        if (transcript["messages"].size() == 2 &&
+            transcript["messages"][1]["status"] == "delivered") {
+            break;
+        }
+        std::this_thread::sleep_for(50ms);
+    }
+    REQUIRE(transcript["messages"].size() == 2);
+    CHECK(transcript["messages"][0]["direction"] == "in");
+    CHECK(transcript["messages"][0]["text"] == "hola");
+    CHECK(transcript["messages"][1]["direction"] == "out");
+    CHECK(transcript["messages"][1]["status"] == "delivered");
+    CHECK(transcript["messages"][1]["text"].get<std::string>().find("Demo Financiera") !=
+          std::string::npos);
+    server.Signal(SIGTERM);
+    CHECK(server.Wait() == 0);
+}
+
+TEST_CASE("serve without --demo has no sandbox", "[bot][channels][integration]") {
+    Setup setup(nullptr, nullptr);
+    auto server = setup.Start();
+    CHECK(HttpRequest(
+              setup.port, "POST", "/sandbox/messages", R"({"from":"+525512345678","text":"x"})")
+              .status == 404);
+}
+
+}  // namespace
+}  // namespace cobrador::testing
