@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
   libboost1.81-dev libboost-url1.81-dev
-  libssl-dev libsqlite3-dev sqlite3 libsqlitecpp-dev
+  libssl-dev openssl libsqlite3-dev sqlite3 libsqlitecpp-dev
   nlohmann-json3-dev libicu-dev libre2-dev catch2
   clang-format clang-tidy clang libclang-rt-14-dev curl ca-certificates python3
 )

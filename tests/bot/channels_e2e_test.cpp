@@ -7,6 +7,8 @@
 #include <thread>
 
 #include <SQLiteCpp/Database.h>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -664,6 +666,66 @@ TEST_CASE("a ledger that cannot take the write answers 503, so the provider retr
     CHECK(PostWhatsApp(setup.port, body).status == 200);
     setup.WaitFor("SELECT status FROM outbox", "sent");
     CHECK(graph.Requests().size() == 1);
+}
+
+TEST_CASE("HTTPS to a provider whose certificate the system does not trust: nothing is sent",
+          "[bot][channels][integration]") {
+    // A TLS server on loopback with a self-signed certificate, standing in for an impostor.
+    TempDir certs;
+    const std::string key = certs.File("key.pem");
+    const std::string cert = certs.File("cert.pem");
+    REQUIRE(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+                         "-addext subjectAltName=IP:127.0.0.1 -keyout " +
+                         key + " -out " + cert + " 2>/dev/null")
+                            .c_str()) == 0);
+    namespace net = boost::asio;
+    net::io_context ioc;
+    net::ssl::context tls(net::ssl::context::tls_server);
+    tls.use_certificate_chain_file(cert);
+    tls.use_private_key_file(key, net::ssl::context::pem);
+    net::ip::tcp::acceptor acceptor(ioc, {net::ip::make_address("127.0.0.1"), 0});
+    const auto tls_port = acceptor.local_endpoint().port();
+    std::atomic<int> handshakes_ok{0};
+    std::atomic<int> handshakes_failed{0};
+    std::atomic<bool> stop{false};
+    std::thread impostor([&] {
+        while (!stop) {
+            net::ip::tcp::socket socket(ioc);
+            boost::system::error_code ec;
+            acceptor.accept(socket, ec);
+            if (ec || stop) {
+                continue;
+            }
+            net::ssl::stream<net::ip::tcp::socket> stream(std::move(socket), tls);
+            stream.handshake(net::ssl::stream_base::server, ec);
+            (ec ? handshakes_failed : handshakes_ok)++;
+        }
+    });
+
+    Setup setup(nullptr, nullptr);
+    setup.env["COBRADOR_WHATSAPP_ACCESS_TOKEN"] = kAccessToken;
+    setup.env["COBRADOR_WHATSAPP_PHONE_NUMBER_ID"] = kPhoneNumberId;
+    setup.env["COBRADOR_WHATSAPP_API_BASE"] = "https://127.0.0.1:" + std::to_string(tls_port);
+    auto server = setup.Start();
+    REQUIRE(PostWhatsApp(setup.port, WhatsAppText("wamid.TLS", "5215512345678", "hola")).status ==
+            200);
+    setup.WaitFor("SELECT attempts > 0 FROM outbox", "1");
+    const std::string error = setup.Query("SELECT last_error FROM outbox");
+    CHECK(error.find("certificate") != std::string::npos);
+    CHECK(setup.Query("SELECT status FROM outbox") == "pending");  // retried later, not sent
+    CHECK(handshakes_ok == 0);
+    CHECK(handshakes_failed >= 1);
+
+    server->Signal(SIGTERM);
+    CHECK(server->Wait() == 0);
+    stop = true;
+    {
+        net::io_context poke_ioc;
+        net::ip::tcp::socket poke(poke_ioc);
+        boost::system::error_code ignored;
+        poke.connect({net::ip::make_address("127.0.0.1"), tls_port}, ignored);
+    }
+    impostor.join();
 }
 
 TEST_CASE("serve --demo without credentials: the sandbox keeps replies on this machine",
