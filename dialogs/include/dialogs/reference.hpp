@@ -1,0 +1,40 @@
+#pragma once
+// Payment references and the creditor's CLABE (docs/references.md states the algorithms).
+// Pure functions; safe from any thread.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace cobrador::dialogs {
+
+// The Luhn (mod 10) check digit for a string of decimal digits; nullopt for anything else.
+std::optional<int> LuhnCheckDigit(std::string_view digits);
+
+// The payment reference of an account: its ledger id, zero-padded to six digits, followed by
+// the Luhn check digit. Seven digits (SPEI's numeric reference) for the first 999,999 accounts;
+// more beyond. The same account always gets the same reference. nullopt for id < 1.
+std::optional<std::string> PaymentReference(std::int64_t account_id);
+
+// The account id a reference names, when its check digit is right; nullopt for a mistyped,
+// transposed or foreign reference. Spaces and dashes ("004217-6") are ignored.
+std::optional<std::int64_t> AccountFromReference(std::string_view reference);
+
+// The CLABE check digit (weights 3, 7, 1) of the first 17 digits; nullopt unless exactly 17
+// decimal digits.
+std::optional<int> ClabeCheckDigit(std::string_view first_17_digits);
+
+// True for 18 decimal digits whose last is the CLABE check digit of the rest.
+bool IsValidClabe(std::string_view clabe);
+
+// The SPEI concept for a reference (<= 40 ASCII characters, never the word "deuda" nor a name,
+// which third parties may read on a statement).
+std::string SpeiConcept(std::string_view reference);
+
+// `url_template` with {reference} and {amount} (a decimal like "1500.00") replaced.
+std::string PaymentLink(std::string_view url_template,
+                        std::string_view reference,
+                        std::string_view amount);
+
+}  // namespace cobrador::dialogs

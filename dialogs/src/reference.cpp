@@ -1,0 +1,121 @@
+#include "dialogs/reference.hpp"
+
+#include <charconv>
+
+namespace cobrador::dialogs {
+
+namespace {
+
+bool AllDigits(std::string_view text) {
+    if (text.empty()) {
+        return false;
+    }
+    for (const char c : text) {
+        if (c < '0' || c > '9') {
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
+std::optional<int> LuhnCheckDigit(std::string_view digits) {
+    if (!AllDigits(digits)) {
+        return std::nullopt;
+    }
+    // From the rightmost payload digit leftwards, double every other one, starting with it.
+    int sum = 0;
+    bool doubled = true;
+    for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
+        int d = *it - '0';
+        if (doubled) {
+            d *= 2;
+            if (d > 9) {
+                d -= 9;
+            }
+        }
+        sum += d;
+        doubled = !doubled;
+    }
+    return (10 - sum % 10) % 10;
+}
+
+std::optional<std::string> PaymentReference(std::int64_t account_id) {
+    if (account_id < 1) {
+        return std::nullopt;
+    }
+    std::string payload = std::to_string(account_id);
+    if (payload.size() < 6) {
+        payload.insert(0, 6 - payload.size(), '0');
+    }
+    return payload + static_cast<char>('0' + *LuhnCheckDigit(payload));
+}
+
+std::optional<std::int64_t> AccountFromReference(std::string_view reference) {
+    std::string digits;
+    for (const char c : reference) {
+        if (c == ' ' || c == '-') {
+            continue;
+        }
+        digits += c;
+    }
+    if (digits.size() < 7 || digits.size() > 19 || !AllDigits(digits)) {
+        return std::nullopt;
+    }
+    const std::string_view payload(digits.data(), digits.size() - 1);
+    if (LuhnCheckDigit(payload) != digits.back() - '0') {
+        return std::nullopt;
+    }
+    std::int64_t id = 0;
+    std::from_chars(payload.data(), payload.data() + payload.size(), id);
+    // Only the canonical form: "0042176" names account 4217, "00042176" names nothing.
+    if (id < 1 || PaymentReference(id) != digits) {
+        return std::nullopt;
+    }
+    return id;
+}
+
+std::optional<int> ClabeCheckDigit(std::string_view first_17_digits) {
+    if (first_17_digits.size() != 17 || !AllDigits(first_17_digits)) {
+        return std::nullopt;
+    }
+    static constexpr int kWeights[3] = {3, 7, 1};
+    int sum = 0;
+    for (std::size_t i = 0; i < 17; ++i) {
+        sum += ((first_17_digits[i] - '0') * kWeights[i % 3]) % 10;
+    }
+    return (10 - sum % 10) % 10;
+}
+
+bool IsValidClabe(std::string_view clabe) {
+    if (clabe.size() != 18 || !AllDigits(clabe)) {
+        return false;
+    }
+    return ClabeCheckDigit(clabe.substr(0, 17)) == clabe[17] - '0';
+}
+
+std::string SpeiConcept(std::string_view reference) {
+    return "PAGO REF " + std::string(reference.substr(0, 31));
+}
+
+std::string PaymentLink(std::string_view url_template,
+                        std::string_view reference,
+                        std::string_view amount) {
+    std::string out;
+    std::size_t i = 0;
+    while (i < url_template.size()) {
+        if (url_template.substr(i, 11) == "{reference}") {
+            out += reference;
+            i += 11;
+        } else if (url_template.substr(i, 8) == "{amount}") {
+            out += amount;
+            i += 8;
+        } else {
+            out += url_template[i++];
+        }
+    }
+    return out;
+}
+
+}  // namespace cobrador::dialogs
