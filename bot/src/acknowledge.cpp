@@ -1,15 +1,15 @@
 #include "acknowledge.hpp"
 
+#include "templates/catalog.hpp"
+
 namespace cobrador::bot {
 
 channels::OutboundMessage Acknowledgement(const std::string& locale,
                                           const std::string& company_name,
                                           const std::string& reply_to) {
     channels::OutboundMessage message;
-    message.text = locale == "en-US" ? "Hi, this is " + company_name +
-                                           ". We got your message and will answer you shortly."
-                                     : "Hola, te escribe " + company_name +
-                                           ". Recibimos tu mensaje y en breve te respondemos.";
+    message.text =
+        templates::Render(locale, "ack", {{"company", company_name}}).value_or(company_name);
     message.reply_to = reply_to;
     return message;
 }

@@ -1,0 +1,149 @@
+#include "templates/catalog.hpp"
+
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include <unicode/datefmt.h>
+#include <unicode/dtptngen.h>
+#include <unicode/msgfmt.h>
+#include <unicode/smpdtfmt.h>
+#include <unicode/timezone.h>
+
+#include "templates/money_format.hpp"
+
+namespace cobrador::templates {
+
+namespace data {
+extern const std::string_view kEsMx;
+extern const std::string_view kEnUs;
+}  // namespace data
+
+namespace {
+
+using Catalog = std::map<std::string, std::string, std::less<>>;
+
+std::string Trim(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+        text.remove_prefix(1);
+    }
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) {
+        text.remove_suffix(1);
+    }
+    return std::string(text);
+}
+
+// "key = pattern" lines; '#' starts a comment line; "\n" in a pattern is a line break.
+Catalog Parse(std::string_view file) {
+    Catalog catalog;
+    std::size_t start = 0;
+    while (start < file.size()) {
+        std::size_t end = file.find('\n', start);
+        if (end == std::string_view::npos) {
+            end = file.size();
+        }
+        const std::string line = Trim(file.substr(start, end - start));
+        start = end + 1;
+        if (line.empty() || line.front() == '#') {
+            continue;
+        }
+        const auto eq = line.find('=');
+        if (eq == std::string::npos) {
+            continue;
+        }
+        std::string pattern = Trim(std::string_view(line).substr(eq + 1));
+        for (std::size_t at = pattern.find("\\n"); at != std::string::npos;
+             at = pattern.find("\\n", at + 1)) {
+            pattern.replace(at, 2, "\n");
+        }
+        catalog[Trim(std::string_view(line).substr(0, eq))] = pattern;
+    }
+    return catalog;
+}
+
+const Catalog& CatalogFor(std::string_view locale) {
+    static const Catalog es = Parse(data::kEsMx);
+    static const Catalog en = Parse(data::kEnUs);
+    return locale == "en-US" ? en : es;
+}
+
+std::string Utf8(const icu::UnicodeString& text) {
+    std::string out;
+    text.toUTF8String(out);
+    return out;
+}
+
+}  // namespace
+
+const std::vector<std::string>& Locales() {
+    static const std::vector<std::string> kLocales = {"es-MX", "en-US"};
+    return kLocales;
+}
+
+std::vector<std::string> Keys(std::string_view locale) {
+    std::vector<std::string> keys;
+    for (const auto& [key, pattern] : CatalogFor(locale)) {
+        keys.push_back(key);
+    }
+    return keys;
+}
+
+std::string FormatDate(const dialogs::Date& date, std::string_view locale) {
+    UErrorCode status = U_ZERO_ERROR;
+    const icu::Locale where(locale == "en-US" ? "en_US" : "es_MX");
+    std::unique_ptr<icu::DateTimePatternGenerator> generator(
+        icu::DateTimePatternGenerator::createInstance(where, status));
+    if (U_FAILURE(status)) {
+        return dialogs::FormatIsoDate(date);
+    }
+    const icu::UnicodeString pattern = generator->getBestPattern("yMMMMEEEEd", status);
+    icu::SimpleDateFormat format(pattern, where, status);
+    if (U_FAILURE(status)) {
+        return dialogs::FormatIsoDate(date);
+    }
+    // A civil date, not an instant: format midnight UTC in UTC, so no zone moves the day.
+    format.adoptTimeZone(icu::TimeZone::createTimeZone("UTC"));
+    const auto days = std::chrono::sys_days(date).time_since_epoch().count();
+    icu::UnicodeString out;
+    format.format(static_cast<UDate>(days) * 86400000.0, out);
+    return Utf8(out);
+}
+
+std::optional<std::string> Render(std::string_view locale, std::string_view key, const Args& args) {
+    const std::string_view where = locale == "en-US" ? "en-US" : "es-MX";
+    const Catalog& catalog = CatalogFor(where);
+    const auto found = catalog.find(key);
+    if (found == catalog.end()) {
+        return std::nullopt;
+    }
+    UErrorCode status = U_ZERO_ERROR;
+    const icu::Locale icu_locale(where == "en-US" ? "en_US" : "es_MX");
+    icu::MessageFormat format(icu::UnicodeString::fromUTF8(found->second), icu_locale, status);
+    if (U_FAILURE(status)) {
+        return std::nullopt;
+    }
+    std::vector<icu::UnicodeString> names;
+    std::vector<icu::Formattable> values;
+    for (const auto& [name, value] : args) {
+        names.push_back(icu::UnicodeString::fromUTF8(name));
+        if (const auto* text = std::get_if<std::string>(&value)) {
+            values.emplace_back(icu::UnicodeString::fromUTF8(*text));
+        } else if (const auto* number = std::get_if<std::int64_t>(&value)) {
+            values.emplace_back(static_cast<int64_t>(*number));
+        } else if (const auto* money = std::get_if<Money>(&value)) {
+            values.emplace_back(
+                icu::UnicodeString::fromUTF8(FormatMoney(money->cents, money->currency, where)));
+        } else {
+            values.emplace_back(
+                icu::UnicodeString::fromUTF8(FormatDate(std::get<dialogs::Date>(value), where)));
+        }
+    }
+    icu::UnicodeString out;
+    format.format(names.data(), values.data(), static_cast<int32_t>(values.size()), out, status);
+    if (U_FAILURE(status)) {
+        return std::nullopt;
+    }
+    return Utf8(out);
+}
+
+}  // namespace cobrador::templates

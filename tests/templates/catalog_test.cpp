@@ -1,0 +1,119 @@
+#include "templates/catalog.hpp"
+
+#include <catch2/catch.hpp>
+
+namespace cobrador::templates {
+namespace {
+
+using std::chrono::day;
+using std::chrono::month;
+using std::chrono::year;
+
+const dialogs::Date kFriday{year(2026), month(11), day(27)};
+
+TEST_CASE("Catalog: both locales say the same things", "[templates][catalog]") {
+    const auto es = Keys("es-MX");
+    CHECK(es.size() >= 30);
+    CHECK(es == Keys("en-US"));
+}
+
+TEST_CASE("Catalog: every message renders in both locales with typical arguments",
+          "[templates][catalog]") {
+    const Args args = {{"company", std::string("Financiera Prueba")},
+                       {"name", std::string("María")},
+                       {"account", std::string("A-1001")},
+                       {"amount", Money{150000, "MXN"}},
+                       {"balance", Money{1234567, "MXN"}},
+                       {"down", std::string("none")},
+                       {"date", kFriday},
+                       {"days", std::int64_t{12}},
+                       {"count", std::int64_t{3}},
+                       {"clabe", std::string("032180000118359719")},
+                       {"reference", std::string("0042176")},
+                       {"concept", std::string("PAGO REF 0042176")},
+                       {"link", std::string("https://pagos.example.mx/r/0042176")}};
+    for (const std::string& locale : Locales()) {
+        for (const std::string& key : Keys(locale)) {
+            const auto text = Render(locale, key, args);
+            INFO(locale << " " << key);
+            REQUIRE(text);
+            CHECK_FALSE(text->empty());
+            CHECK(text->find('{') == std::string::npos);  // nothing left unfilled
+        }
+    }
+}
+
+TEST_CASE("Catalog: money, dates and plurals per locale", "[templates][catalog]") {
+    const auto line = Render("es-MX",
+                             "balance_line",
+                             {{"account", std::string("A-1001")},
+                              {"amount", Money{1234567, "MXN"}},
+                              {"date", kFriday},
+                              {"days", std::int64_t{1}}});
+    REQUIRE(line);
+    CHECK(*line ==
+          "• Cuenta A-1001: $12,345.67, vencía el viernes, 27 de noviembre de 2026, 1 día "
+          "de atraso.");
+    const auto many = Render("es-MX",
+                             "balance_line",
+                             {{"account", std::string("A-1001")},
+                              {"amount", Money{1234567, "MXN"}},
+                              {"date", kFriday},
+                              {"days", std::int64_t{45}}});
+    CHECK(many->find("45 días de atraso") != std::string::npos);
+    const auto en =
+        Render("en-US", "promise_confirm", {{"amount", Money{200000, "USD"}}, {"date", kFriday}});
+    CHECK(en ==
+          std::optional<std::string>(
+              "Got it: you would pay $2,000.00 on Friday, November 27, 2026. Is that right?"));
+    CHECK(Render("es-MX", "verify_failed", {{"count", std::int64_t{1}}})
+              ->find("Te queda 1 intento") != std::string::npos);
+    CHECK(Render("es-MX", "verify_failed", {{"count", std::int64_t{2}}})
+              ->find("Te quedan 2 intentos") != std::string::npos);
+    CHECK(FormatDate(kFriday, "es-MX") == "viernes, 27 de noviembre de 2026");
+}
+
+TEST_CASE("Catalog: first contact names the creditor and says nothing of a debt",
+          "[templates][catalog]") {
+    for (const std::string& locale : Locales()) {
+        const auto text = Render(locale, "greeting_verify", {{"company", std::string("ACME")}});
+        REQUIRE(text);
+        CHECK(text->find("ACME") != std::string::npos);
+        for (const char* word : {"deuda", "adeudo", "saldo", "debt", "balance", "$", "pago"}) {
+            CHECK(text->find(word) == std::string::npos);
+        }
+    }
+}
+
+TEST_CASE("Catalog: lock-screen previews never show a debt", "[templates][catalog]") {
+    // The first line of every message, rendered with an amount, holds no money.
+    const Args args = {{"amount", Money{150000, "MXN"}},
+                       {"balance", Money{150000, "MXN"}},
+                       {"date", kFriday},
+                       {"days", std::int64_t{3}},
+                       {"count", std::int64_t{3}},
+                       {"down", std::string("none")},
+                       {"company", std::string("ACME")},
+                       {"name", std::string("Ana")},
+                       {"account", std::string("A-1")},
+                       {"clabe", std::string("0")},
+                       {"reference", std::string("0")},
+                       {"concept", std::string("0")},
+                       {"link", std::string("0")}};
+    for (const char* key : {"greeting_verify", "balance_header", "reference", "verify_locked"}) {
+        const auto text = Render("es-MX", key, args);
+        REQUIRE(text);
+        const std::string first = text->substr(0, text->find('\n'));
+        INFO(key << ": " << first);
+        CHECK(first.find("$") == std::string::npos);
+    }
+}
+
+TEST_CASE("Catalog: unknown keys and locales", "[templates][catalog]") {
+    CHECK_FALSE(Render("es-MX", "no_such_message", {}));
+    CHECK(Render("fr-FR", "ack", {{"company", std::string("X")}}) ==
+          Render("es-MX", "ack", {{"company", std::string("X")}}));
+}
+
+}  // namespace
+}  // namespace cobrador::templates
