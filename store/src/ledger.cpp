@@ -1,8 +1,13 @@
 #include "store/ledger.hpp"
 
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <map>
 #include <optional>
+#include <thread>
 
+#include <SQLiteCpp/Backup.h>
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
@@ -374,6 +379,51 @@ Result<std::int64_t> Ledger::AddAgent(std::string_view name,
         tx.commit();
         return id;
     });
+}
+
+Result<std::int64_t> Ledger::Backup(const std::string& destination) {
+    namespace fs = std::filesystem;
+    std::error_code exists_error;
+    if (destination.empty() || fs::exists(destination, exists_error)) {
+        impl_->last_error = destination + " already exists; a backup never overwrites a file";
+        return make_error_code(Errc::kCannotOpen);
+    }
+    const std::string partial = destination + ".partial";
+    std::remove(partial.c_str());
+    auto result = impl_->Guard([&]() -> Result<std::int64_t> {
+        std::int64_t pages = 0;
+        {
+            SQLite::Database copy(partial, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+            SQLite::Backup backup(copy, impl_->db);
+            // 256 pages (1 MiB) a step, then let writers in: the server stays responsive.
+            for (;;) {
+                const int rc = backup.executeStep(256);
+                if (rc == SQLITE_DONE) {
+                    break;
+                }
+                if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                }
+            }
+            pages = backup.getTotalPageCount();
+            const std::string check = copy.execAndGet("PRAGMA integrity_check").getString();
+            if (check != "ok") {
+                impl_->last_error = "the copy failed its integrity check: " + check;
+                return make_error_code(Errc::kCorrupt);
+            }
+        }
+        std::error_code rename_error;
+        fs::rename(partial, destination, rename_error);
+        if (rename_error) {
+            impl_->last_error = "cannot move the copy into place: " + rename_error.message();
+            return make_error_code(Errc::kIo);
+        }
+        return pages;
+    });
+    if (!result) {
+        std::remove(partial.c_str());
+    }
+    return result;
 }
 
 }  // namespace cobrador::store

@@ -306,7 +306,7 @@ TEST_CASE("WhatsApp: a redelivered webhook is answered 200 and changes nothing",
 }
 
 TEST_CASE(
-    "WhatsApp: bad signatures get 401 and a body that does not parse 400; nothing is "
+    "WhatsApp: bad signatures get 401 and a body that does not parse 400, and nothing is "
     "stored",
     "[bot][channels][integration]") {
     FakeProvider graph([](const RecordedRequest&, std::size_t) { return GraphAccepted("x"); });
@@ -355,7 +355,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "WhatsApp: a batch of entries from several debtors; each conversation answered in the "
+    "WhatsApp: a batch of entries from several debtors: each conversation answered in the "
     "order its messages arrived",
     "[bot][channels][integration]") {
     std::atomic<int> sent{0};

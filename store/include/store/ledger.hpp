@@ -73,6 +73,13 @@ public:
     // kSchemaTooNew, kBusy, kIo.
     Result<void> CheckReady();
 
+    // Copies the whole ledger to `destination` with SQLite's online backup, a few pages at a
+    // time, so a running server keeps writing meanwhile; the copy is a consistent snapshot. It
+    // is written beside `destination` and renamed into place once complete and checked, so a
+    // failed backup never leaves a half file under that name. An existing `destination` is
+    // refused (kCannotOpen), never overwritten. Returns the number of pages copied.
+    Result<std::int64_t> Backup(const std::string& destination);
+
     // Upserts debtors (by debtor_id) and accounts (by account_id) in one transaction: all rows
     // or none. A changed balance is kept in the account's balance history. `now` is an ISO
     // 8601 UTC instant ("2026-11-22T10:00:00Z"). Errc::kNotMigrated, kBusy, kIo, kConstraint.
