@@ -149,7 +149,11 @@ std::optional<Params> ParseForm(std::string_view body) {
     if (body.empty()) {
         return out;
     }
-    auto query = boost::urls::parse_query(body);
+    // Boost.URL 1.81's parse_query builds its result from s.data() alone, which measures the
+    // string with strlen: it must be given NUL-terminated text, so parse a copy. (A raw NUL
+    // byte is not valid in a form and fails the grammar before that point.)
+    const std::string terminated(body);
+    auto query = boost::urls::parse_query(terminated);
     if (!query) {
         return std::nullopt;  // a malformed %-escape or a byte a form may not carry raw
     }

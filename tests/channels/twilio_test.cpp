@@ -143,6 +143,12 @@ TEST_CASE("ParseForm: '+' is a space, escapes decode, bad escapes and bad UTF-8 
     CHECK((*form)[2].second == "+525512345678");
     CHECK((*form)[3].second == "á");
     CHECK(ParseForm("")->empty());
+    // A view into a larger buffer (a query inside a request target) ends where it ends.
+    const std::string target = "hub.mode=subscribe&hub.challenge=42 HTTP/1.1";
+    const auto cut = ParseForm(std::string_view(target).substr(0, target.find(' ')));
+    REQUIRE(cut);
+    REQUIRE(cut->size() == 2);
+    CHECK((*cut)[1].second == "42");
     CHECK_FALSE(ParseForm("Body=%ZZ"));
     CHECK_FALSE(ParseForm("Body=%4"));
     CHECK_FALSE(ParseForm("Body=%FF%FE"));
