@@ -16,7 +16,9 @@
 #include "bot/server.hpp"
 #include "channels/signature.hpp"
 #include "dialogs/calendar.hpp"
+#include "dialogs/locale.hpp"
 #include "dialogs/money.hpp"
+#include "dialogs/nlu.hpp"
 #include "store/ledger.hpp"
 #include "store/portfolio.hpp"
 
@@ -42,9 +44,10 @@ commands:
   agent add --db PATH --name NAME --role collector|supervisor
                                         create a collector; prints its API token once
   backup --db PATH --to FILE            a consistent copy of the ledger, also while serving
+  nlu [--locale L] [--today D] TEXT     what the bot understands of TEXT, as JSON
 
 not built yet (see README, "What works today"):
-  import payments, nlu, chat, remind
+  import payments, chat, remind
 
 'cobrador <command> --help' tells more about each.
 )";
@@ -89,7 +92,13 @@ const std::map<std::string, CommandHelp>& Helps() {
           "FILE in place of the ledger (and delete the ledger's -wal and -shm files), start "
           "it.\n"}},
         {"import payments", {"cobrador import payments --db PATH FILE.csv", "Not built yet.\n"}},
-        {"nlu", {"cobrador nlu [--locale es-MX] [--today YYYY-MM-DD] TEXT", "Not built yet.\n"}},
+        {"nlu",
+         {"cobrador nlu [--locale es-MX|en-US] [--today YYYY-MM-DD] TEXT",
+          "Prints what the bot understands of TEXT as one JSON object:\n"
+          "{\"intent\":…, \"confidence\":…, \"entities\":{\"amount\", \"date\", "
+          "\"installments\", \"menu_choice\"}}.\n"
+          "Relative dates (\"mañana\", \"el viernes\", \"la próxima quincena\") resolve against\n"
+          "--today (default: COBRADOR_TODAY, else today's date). Several words are one TEXT.\n"}},
         {"chat",
          {"cobrador chat --db PATH --phone E164 [--channel whatsapp|sms]", "Not built yet.\n"}},
         {"remind", {"cobrador remind --db PATH [--now ISO8601] [--dry-run]", "Not built yet.\n"}},
@@ -608,6 +617,41 @@ int Serve(const std::vector<std::string>& args,
     return kOk;
 }
 
+int Nlu(const std::vector<std::string>& args,
+        std::ostream& out,
+        std::ostream& err,
+        const Config& config) {
+    std::string problem;
+    auto options = Parse(args, 1, {"--locale", "--today"}, {}, problem);
+    if (!options) {
+        return Usage(err, "nlu", problem);
+    }
+    if (options->help) {
+        return ShowHelp(out, "nlu");
+    }
+    if (options->positional.empty()) {
+        return Usage(err, "nlu", "give the TEXT to understand");
+    }
+    const std::string locale =
+        options->values.count("--locale") ? options->values["--locale"] : "es-MX";
+    if (!dialogs::IsSupportedLocale(locale)) {
+        return Usage(err, "nlu", "--locale is es-MX or en-US");
+    }
+    const std::string today_text = options->values.count("--today")
+                                       ? options->values["--today"]
+                                       : config.Today(std::chrono::system_clock::now());
+    const auto today = dialogs::ParseIsoDate(today_text);
+    if (!today) {
+        return Usage(err, "nlu", "'" + today_text + "' is not a date written YYYY-MM-DD");
+    }
+    std::string text;
+    for (const std::string& word : options->positional) {
+        text += text.empty() ? word : " " + word;
+    }
+    out << dialogs::ToJson(dialogs::Understand(text, locale, *today)) << "\n";
+    return kOk;
+}
+
 int NotBuilt(const std::string& command, std::ostream& out, std::ostream& err, bool help) {
     if (help) {
         return ShowHelp(out, command);
@@ -661,7 +705,10 @@ int RunCli(const std::vector<std::string>& args,
     if (command == "backup") {
         return Backup(args, out, err);
     }
-    if (command == "nlu" || command == "chat" || command == "remind") {
+    if (command == "nlu") {
+        return Nlu(args, out, err, *config);
+    }
+    if (command == "chat" || command == "remind") {
         return NotBuilt(command, out, err, help);
     }
     err << "cobrador: unknown command '" << command << "'\n\n" << kMainHelp;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dialogs/calendar.hpp"
+#include "dialogs/reference.hpp"
 
 namespace cobrador::bot {
 
@@ -37,6 +38,9 @@ const std::vector<Setting>& Settings() {
         {"COBRADOR_DB", &Config::db_path, false},
         {"COBRADOR_PUBLIC_URL", &Config::public_url, false},
         {"COBRADOR_COMPANY_NAME", &Config::company_name, false},
+        {"COBRADOR_CLABE", &Config::clabe, false},
+        {"COBRADOR_PAYMENT_URL", &Config::payment_url, false},
+        {"COBRADOR_POLICY_FILE", &Config::policy_file, false},
         {"COBRADOR_WHATSAPP_APP_SECRET", &Config::whatsapp_app_secret, true},
         {"COBRADOR_WHATSAPP_VERIFY_TOKEN", &Config::whatsapp_verify_token, true},
         {"COBRADOR_WHATSAPP_ACCESS_TOKEN", &Config::whatsapp_access_token, true},
@@ -162,7 +166,10 @@ std::string Config::Describe() const {
     out << "db=" << db_path << " listen=" << listen_host << ":" << listen_port
         << " public_url=" << public_url << " io_threads=" << io_threads
         << " send_timeout=" << send_timeout.count() << "s"
-        << " today=" << (today ? *today : "real");
+        << " today=" << (today ? *today : "real")
+        << " policy=" << (policy_file.empty() ? "default" : policy_file)
+        << " idle_timeout=" << idle_timeout.count() << "min"
+        << " verification_ttl=" << verification_ttl.count() << "h";
     for (const Setting& s : Settings()) {
         if (s.secret) {
             out << " " << s.env << "=" << ((this->*s.field).empty() ? "unset" : "set");
@@ -188,6 +195,11 @@ boost::system::result<Config, std::string> LoadConfig(const std::optional<std::s
                              "COBRADOR_TODAY",
                              "COBRADOR_IO_THREADS",
                              "COBRADOR_SEND_TIMEOUT",
+                             "COBRADOR_CLABE",
+                             "COBRADOR_PAYMENT_URL",
+                             "COBRADOR_POLICY_FILE",
+                             "COBRADOR_IDLE_MINUTES",
+                             "COBRADOR_VERIFICATION_HOURS",
                              "COBRADOR_WHATSAPP_APP_SECRET",
                              "COBRADOR_WHATSAPP_VERIFY_TOKEN",
                              "COBRADOR_WHATSAPP_ACCESS_TOKEN",
@@ -257,6 +269,26 @@ boost::system::result<Config, std::string> LoadConfig(const std::optional<std::s
             return Failure("COBRADOR_SEND_TIMEOUT must be a whole number of seconds from 1 to 300");
         }
         config.send_timeout = std::chrono::seconds(*seconds);
+    }
+    if (const auto minutes = whole("COBRADOR_IDLE_MINUTES", 1, 1440)) {
+        if (*minutes < 0) {
+            return Failure(
+                "COBRADOR_IDLE_MINUTES must be a whole number of minutes from 1 to 1440");
+        }
+        config.idle_timeout = std::chrono::minutes(*minutes);
+    }
+    if (const auto hours = whole("COBRADOR_VERIFICATION_HOURS", 1, 720)) {
+        if (*hours < 0) {
+            return Failure(
+                "COBRADOR_VERIFICATION_HOURS must be a whole number of hours from 1 to 720");
+        }
+        config.verification_ttl = std::chrono::hours(*hours);
+    }
+    if (!dialogs::IsValidClabe(config.clabe)) {
+        return Failure("COBRADOR_CLABE must be 18 digits with a valid CLABE check digit");
+    }
+    if (config.payment_url.find("{reference}") == std::string::npos) {
+        return Failure("COBRADOR_PAYMENT_URL must contain {reference}");
     }
     if (config.db_path.empty()) {
         return Failure("COBRADOR_DB must not be empty");

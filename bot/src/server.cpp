@@ -31,7 +31,7 @@
 #include "dialogs/phone.hpp"
 #include "store/ledger.hpp"
 
-#include "acknowledge.hpp"
+#include "conversation.hpp"
 #include "dispatcher.hpp"
 #include "metrics.hpp"
 #include "outbound_json.hpp"
@@ -87,6 +87,7 @@ struct Server::Impl {
     net::io_context ioc;
     net::thread_pool db_pool{1};  // owns every use of `ledger`
     std::optional<store::Ledger> ledger;
+    std::optional<dialogs::Settings> dialog;  // set by Start()
     // The acceptor, the signals and the drain deadline are only touched on this strand.
     net::strand<net::io_context::executor_type> control{net::make_strand(ioc)};
     tcp::acceptor acceptor{control};
@@ -114,6 +115,10 @@ struct Server::Impl {
         metrics.Describe("cobrador_inbound_processed_total",
                          "counter",
                          "Inbound messages handled by the dialog, by channel.");
+        metrics.Describe("cobrador_dialog_turns_total",
+                         "counter",
+                         "Inbound messages the dialog answered, by the intent it understood "
+                         "(none: a collector holds the conversation).");
         metrics.Describe("cobrador_webhook_rejected_total",
                          "counter",
                          "Webhooks refused, by channel and reason (signature, malformed, busy).");
@@ -167,22 +172,28 @@ struct Server::Impl {
                 return;
             }
             for (const store::PendingInbound& event : *pending) {
-                const std::string text = PayloadText(event.payload);
-                const auto found_locale = ledger->LocaleForPhone(event.phone);
-                const std::string locale = found_locale ? *found_locale : "es-MX";
                 // On WhatsApp the answer quotes the message it answers.
-                const auto reply =
-                    Acknowledgement(locale,
-                                    config.company_name,
-                                    event.channel == "whatsapp" ? event.provider_event_id : "");
-                const std::vector<store::Reply> replies = {{reply.text, OutboundToJson(reply)}};
-                auto handled = ledger->HandleInbound(event, text, replies, Now());
+                const TurnInput input{PayloadText(event.payload),
+                                      PayloadReplyId(event.payload),
+                                      event.channel == "whatsapp" ? event.provider_event_id : ""};
+                const auto now = std::chrono::system_clock::now();
+                std::string intent = "none";  // a collector holds the conversation
+                auto handled = ledger->HandleInbound(
+                    event,
+                    input.text,
+                    [&](const dialogs::ConversationView& view) {
+                        store::DialogTurn turn = Decide(view, input, *dialog, config, now);
+                        intent = turn.intent;
+                        return turn;
+                    },
+                    config.Now(now));
                 if (!handled) {
                     RetryInboundLater(handled.error());
                     return;
                 }
                 metrics.Count("cobrador_inbound_processed_total",
                               "channel=\"" + event.channel + "\"");
+                metrics.Count("cobrador_dialog_turns_total", "intent=\"" + intent + "\"");
             }
             if (!pending->empty() && dispatcher) {
                 dispatcher->Wake();
@@ -615,6 +626,11 @@ Server::~Server() {
 }
 
 boost::system::result<std::uint16_t, std::string> Server::Start() {
+    auto dialog = DialogSettings(impl_->config);
+    if (!dialog) {
+        return {boost::system::in_place_error, dialog.error()};
+    }
+    impl_->dialog.emplace(std::move(*dialog));
     auto ledger = store::Ledger::Open(impl_->config.db_path);
     if (!ledger) {
         return {

@@ -69,4 +69,8 @@ std::string PayloadText(const std::string& payload) {
     return Field(payload, "text");
 }
 
+std::string PayloadReplyId(const std::string& payload) {
+    return Field(payload, "reply_id");
+}
+
 }  // namespace cobrador::bot

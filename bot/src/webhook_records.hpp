@@ -19,4 +19,7 @@ std::string IsoFromUnix(std::int64_t seconds);
 // The text an inbound payload carries ("" when none).
 std::string PayloadText(const std::string& payload);
 
+// The id of the WhatsApp button or list row an inbound payload chose ("" when none).
+std::string PayloadReplyId(const std::string& payload);
+
 }  // namespace cobrador::bot

@@ -262,12 +262,8 @@ boost::system::result<WebhookBatch, WebhookError> ParseTwilioWebhook(
     return batch;
 }
 
-boost::system::result<HttpCall, std::string> RenderTwilio(const OutboundMessage& message,
-                                                          const TwilioCredentials& creds) {
+std::string SmsText(const OutboundMessage& message) {
     std::string text = message.text;
-    if (text.empty()) {
-        return {boost::system::in_place_error, "the text is empty"};
-    }
     // Menus become numbered options: a reply "2" picks the second (the NLU reads menu_choice).
     int n = 0;
     for (const ReplyButton& b : message.buttons) {
@@ -276,6 +272,15 @@ boost::system::result<HttpCall, std::string> RenderTwilio(const OutboundMessage&
     for (const ListRow& r : message.list) {
         text += "\n" + std::to_string(++n) + ". " + r.title;
     }
+    return text;
+}
+
+boost::system::result<HttpCall, std::string> RenderTwilio(const OutboundMessage& message,
+                                                          const TwilioCredentials& creds) {
+    if (message.text.empty()) {
+        return {boost::system::in_place_error, "the text is empty"};
+    }
+    const std::string text = SmsText(message);
     if (detail::CodePoints(text) > 1600) {
         return {boost::system::in_place_error, "an SMS has at most 1600 characters"};
     }

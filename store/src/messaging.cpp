@@ -10,6 +10,7 @@
 
 #include <SQLiteCpp/Transaction.h>
 
+#include "dialog_store.hpp"
 #include "ledger_impl.hpp"
 
 namespace cobrador::store {
@@ -139,7 +140,7 @@ Result<std::vector<PendingInbound>> Ledger::PendingInboundEvents(std::size_t lim
 
 Result<std::int64_t> Ledger::HandleInbound(const PendingInbound& event,
                                            std::string_view text,
-                                           const std::vector<Reply>& replies,
+                                           const DecideFn& decide,
                                            std::string_view now) {
     return impl_->Guard([&]() -> Result<std::int64_t> {
         SQLite::Database& db = impl_->db;
@@ -152,31 +153,41 @@ Result<std::int64_t> Ledger::HandleInbound(const PendingInbound& event,
         const bool already = done.executeStep() && done.getColumn(0).getInt() != 0;
 
         // The open conversation for this phone on this channel, or a new one.
-        std::int64_t conversation_id = 0;
-        std::string state = "bot";
+        ConversationRow conversation;
+        conversation.phone = event.phone;
+        conversation.channel = event.channel;
         SQLite::Statement open(
             db,
-            "SELECT id, state FROM conversations WHERE phone = ? AND channel = ? "
-            "AND state <> 'closed' ORDER BY id DESC LIMIT 1");
+            "SELECT id, debtor_id, state, dialog_state FROM conversations WHERE phone = ? AND "
+            "channel = ? AND state <> 'closed' ORDER BY id DESC LIMIT 1");
         open.bind(1, event.phone);
         open.bind(2, event.channel);
         if (open.executeStep()) {
-            conversation_id = open.getColumn(0).getInt64();
-            state = open.getColumn(1).getString();
+            conversation.id = open.getColumn(0).getInt64();
+            if (!open.getColumn(1).isNull()) {
+                conversation.debtor_id = open.getColumn(1).getInt64();
+            }
+            conversation.state = open.getColumn(2).getString();
+            conversation.dialog_state = open.getColumn(3).getString();
         } else {
             SQLite::Statement create(
                 db,
                 "INSERT INTO conversations (debtor_id, phone, channel, state, last_activity_at, "
                 "created_at) VALUES ((SELECT id FROM debtors WHERE phone = ?1 ORDER BY id "
-                "LIMIT 1), ?1, ?2, 'bot', ?3, ?3)");
+                "LIMIT 1), ?1, ?2, 'bot', ?3, ?3) RETURNING id, debtor_id, dialog_state");
             create.bind(1, event.phone);
             create.bind(2, event.channel);
             create.bind(3, at);
-            create.exec();
-            conversation_id = db.getLastInsertRowid();
+            create.executeStep();
+            conversation.id = create.getColumn(0).getInt64();
+            if (!create.getColumn(1).isNull()) {
+                conversation.debtor_id = create.getColumn(1).getInt64();
+            }
+            conversation.state = "bot";
+            conversation.dialog_state = create.getColumn(2).getString();
         }
         if (already) {
-            return conversation_id;
+            return conversation.id;
         }
 
         SQLite::Statement message(
@@ -184,7 +195,7 @@ Result<std::int64_t> Ledger::HandleInbound(const PendingInbound& event,
             "INSERT INTO messages (conversation_id, direction, channel, provider_message_id, "
             "author, body, payload, status, created_at, status_at) VALUES (?, 'in', ?, ?, "
             "'debtor', ?, ?, 'received', ?, ?) ON CONFLICT (provider_message_id) DO NOTHING");
-        message.bind(1, conversation_id);
+        message.bind(1, conversation.id);
         message.bind(2, event.channel);
         message.bind(3, event.provider_event_id);
         message.bind(4, std::string(text));
@@ -194,8 +205,9 @@ Result<std::int64_t> Ledger::HandleInbound(const PendingInbound& event,
         message.exec();
 
         // A collector holding the conversation answers it; the bot stays silent.
-        const bool silent = state == "claimed";
-        if (!silent) {
+        if (conversation.state != "claimed") {
+            const DialogTurn turn = decide(LoadConversationView(db, conversation));
+            ApplyTurn(db, conversation, turn, at);
             SQLite::Statement reply_message(
                 db,
                 "INSERT INTO messages (conversation_id, direction, channel, author, body, payload, "
@@ -204,9 +216,9 @@ Result<std::int64_t> Ledger::HandleInbound(const PendingInbound& event,
                 db,
                 "INSERT INTO outbox (message_id, channel, recipient, payload, status, "
                 "next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)");
-            for (const Reply& reply : replies) {
+            for (const Reply& reply : turn.replies) {
                 reply_message.reset();
-                reply_message.bind(1, conversation_id);
+                reply_message.bind(1, conversation.id);
                 reply_message.bind(2, event.channel);
                 reply_message.bind(3, reply.body);
                 reply_message.bind(4, reply.payload);
@@ -229,14 +241,14 @@ Result<std::int64_t> Ledger::HandleInbound(const PendingInbound& event,
             "UPDATE conversations SET last_inbound_at = ?1, last_activity_at = ?1 "
             "WHERE id = ?2");
         touch.bind(1, at);
-        touch.bind(2, conversation_id);
+        touch.bind(2, conversation.id);
         touch.exec();
         SQLite::Statement mark(db, "UPDATE inbound_events SET processed_at = ? WHERE id = ?");
         mark.bind(1, at);
         mark.bind(2, event.id);
         mark.exec();
         tx.commit();
-        return conversation_id;
+        return conversation.id;
     });
 }
 

@@ -146,4 +146,19 @@ std::optional<std::string> Render(std::string_view locale, std::string_view key,
     return Utf8(out);
 }
 
+RenderedReply RenderReply(const dialogs::Reply& reply, std::string_view locale) {
+    RenderedReply out;
+    for (const dialogs::Line& line : reply.lines) {
+        out.text += out.text.empty() ? "" : "\n";
+        out.text += Render(locale, line.key, line.args).value_or(line.key);
+    }
+    for (const dialogs::Option& option : reply.options) {
+        out.options.push_back({option.id, Render(locale, option.key, {}).value_or(option.key)});
+    }
+    if (!reply.options.empty()) {
+        out.list_button = Render(locale, "menu_button", {}).value_or("Menu");
+    }
+    return out;
+}
+
 }  // namespace cobrador::templates

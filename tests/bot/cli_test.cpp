@@ -35,9 +35,25 @@ TEST_CASE("CLI: usage errors exit 2 with a clear message", "[bot][cli][integrati
     auto bad_date = RunCobrador({"report", "--db", "x.db", "--from", "2026-02-30"});
     CHECK(bad_date.exit_code == 2);
     CHECK(bad_date.err.find("2026-02-30") != std::string::npos);
-    auto not_built = RunCobrador({"nlu", "hola"});
+    auto not_built = RunCobrador({"remind", "--db", "x.db"});
     CHECK(not_built.exit_code == 2);
     CHECK(not_built.err.find("not built yet") != std::string::npos);
+}
+
+TEST_CASE("CLI: nlu prints the contract's JSON", "[bot][cli][integration]") {
+    auto promise =
+        RunCobrador({"nlu", "--today", "2025-03-12", "te", "pago", "mil quinientos", "el viernes"});
+    CHECK(promise.exit_code == 0);
+    CHECK(promise.out ==
+          "{\"intent\":\"promise_to_pay\",\"confidence\":0.88,\"entities\":{\"amount\":"
+          "\"1500.00\",\"date\":\"2025-03-14\"}}\n");
+    auto english = RunCobrador({"nlu", "--locale", "en-US", "--today", "2025-03-12", "STOP"});
+    CHECK(english.out.find("\"intent\":\"opt_out\"") != std::string::npos);
+    auto bad_locale = RunCobrador({"nlu", "--locale", "fr-FR", "bonjour"});
+    CHECK(bad_locale.exit_code == 2);
+    auto bad_today = RunCobrador({"nlu", "--today", "2025-02-30", "hola"});
+    CHECK(bad_today.exit_code == 2);
+    CHECK(RunCobrador({"nlu"}).exit_code == 2);
 }
 
 TEST_CASE("CLI: every command has --help", "[bot][cli][integration]") {

@@ -28,6 +28,13 @@ struct Config {
     std::chrono::seconds send_timeout{15};  // one provider call, connect to answer
     bool demo = false;  // serve --demo: channels without credentials reply to the sandbox
 
+    // The dialog (docs/dialog.md).
+    std::string clabe = "646180110400000007";  // the creditor's CLABE for SPEI (demo value)
+    std::string payment_url = "https://pagos.example.com/r/{reference}?monto={amount}";
+    std::string policy_file;  // negotiation policy JSON; empty: the embedded default
+    std::chrono::minutes idle_timeout{30};
+    std::chrono::hours verification_ttl{24};
+
     std::string whatsapp_app_secret;
     std::string whatsapp_verify_token;
     std::string whatsapp_access_token;

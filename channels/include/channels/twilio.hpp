@@ -44,6 +44,10 @@ boost::system::result<WebhookBatch, WebhookError> ParseTwilioWebhook(
     std::string_view url,
     std::string_view auth_token);
 
+// The SMS body a message becomes: its text, then buttons and list rows as numbered options
+// ("1. Ver saldo") on their own lines, so that a reply "2" picks the second.
+std::string SmsText(const OutboundMessage& message);
+
 // Renders POST {api_base}/2010-04-01/Accounts/{sid}/Messages.json, form-encoded, Basic auth,
 // with To, From, Body and StatusCallback. Buttons and list rows become numbered options
 // ("1. Ver saldo") on their own lines after the text. Body over 1600 characters is an error.

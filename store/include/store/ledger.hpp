@@ -113,12 +113,14 @@ public:
 
     // Handles one inbound event in one transaction: finds or opens the conversation for its
     // phone and channel (linking the debtor the phone belongs to), stores the message in the
-    // transcript, queues `replies` in the outbox (unless `silent`, e.g. a collector holds the
-    // conversation), and marks the event done. Returns the conversation id. An event already
-    // handled (a second worker, a replay) is left alone and returns its conversation.
+    // transcript, asks `decide` what to do (unless a collector holds the conversation: then the
+    // bot stays silent), applies its commands (verification, promises, plans, references,
+    // opt-outs, wrong numbers, escalations, each with its audit-log row), stores the dialog's
+    // state, queues the replies in the outbox, and marks the event done. Returns the
+    // conversation id. An event already handled (a second worker, a replay) is left alone.
     Result<std::int64_t> HandleInbound(const PendingInbound& event,
                                        std::string_view text,
-                                       const std::vector<Reply>& replies,
+                                       const DecideFn& decide,
                                        std::string_view now);
 
     // The debtor's locale for a phone ("es-MX" when the phone is unknown).

@@ -3,8 +3,11 @@
 // outbox of messages to send, and delivery statuses. Value types only.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
+
+#include "dialogs/dialog.hpp"
 
 namespace cobrador::store {
 
@@ -50,6 +53,19 @@ struct Reply {
     std::string body;     // the text, as the debtor will read it (the transcript keeps it)
     std::string payload;  // JSON of the channel-neutral message (buttons, list, template)
 };
+
+// What the dialog decided for one inbound message: its new state, the ledger commands, and the
+// replies already rendered for the channel. The store applies all of it in one transaction.
+struct DialogTurn {
+    std::string dialog_state;  // dialogs::ToJson(state)
+    std::vector<dialogs::Command> commands;
+    std::vector<Reply> replies;
+    std::string intent;  // for the audit trail of commands; may be empty
+};
+
+// Called inside the transaction, with the conversation as stored: its debtor and accounts,
+// open promises and plans, opt-outs and the dialog's state. Must not touch the ledger.
+using DecideFn = std::function<DialogTurn(const dialogs::ConversationView&)>;
 
 // A row of the outbox that is due.
 struct OutboxItem {

@@ -11,18 +11,18 @@
 #include <vector>
 
 #include "dialogs/calendar.hpp"
+#include "dialogs/dialog.hpp"
+#include "dialogs/money.hpp"
 
 namespace cobrador::templates {
 
-struct Money {
-    std::int64_t cents = 0;
-    std::string currency = "MXN";
-};
+using Money = dialogs::Money;
 
 // A named argument: text as is, a number (plurals), money (formatted for the locale: es-MX
-// "$12,345.67"), or a date (formatted for the locale: "viernes, 14 de marzo de 2026").
-using ArgValue = std::variant<std::string, std::int64_t, Money, dialogs::Date>;
-using Args = std::vector<std::pair<std::string, ArgValue>>;
+// "$12,345.67"), or a date (formatted for the locale: "viernes, 14 de marzo de 2026"). The
+// dialog's own type, so that its replies render as they are.
+using ArgValue = dialogs::ArgValue;
+using Args = dialogs::Args;
 
 // The locales with a catalog: "es-MX" and "en-US".
 const std::vector<std::string>& Locales();
@@ -36,5 +36,22 @@ std::vector<std::string> Keys(std::string_view locale);
 
 // `date` as the locale writes it, with the weekday.
 std::string FormatDate(const dialogs::Date& date, std::string_view locale);
+
+// A dialog reply in words: its lines joined by line breaks, its options with their titles,
+// and the label of the button that opens a list ("Opciones").
+struct RenderedOption {
+    std::string id;
+    std::string title;
+};
+
+struct RenderedReply {
+    std::string text;
+    std::vector<RenderedOption> options;
+    std::string list_button;
+};
+
+// A line whose key is missing or whose arguments do not fit is a bug in our own code: it
+// renders as its key, so that tests see it, and the debtor still gets the rest.
+RenderedReply RenderReply(const dialogs::Reply& reply, std::string_view locale);
 
 }  // namespace cobrador::templates

@@ -1,0 +1,123 @@
+#include "conversation.hpp"
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include <unicode/timezone.h>
+
+#include "channels/twilio.hpp"
+
+#include "outbound_json.hpp"
+
+namespace cobrador::bot {
+
+namespace {
+
+constexpr std::size_t kMaxButtons = 3;
+constexpr std::size_t kMaxButtonTitle = 20;
+constexpr std::size_t kMaxRows = 10;
+constexpr std::size_t kMaxRowTitle = 24;
+
+std::size_t CodePoints(std::string_view text) {
+    std::size_t n = 0;
+    for (const char c : text) {
+        n += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+    }
+    return n;
+}
+
+}  // namespace
+
+boost::system::result<dialogs::Settings, std::string> DialogSettings(const Config& config) {
+    dialogs::Settings settings;
+    settings.company = config.company_name;
+    settings.clabe = config.clabe;
+    settings.payment_url = config.payment_url;
+    settings.idle_timeout = config.idle_timeout;
+    settings.verification_ttl = config.verification_ttl;
+    if (!config.policy_file.empty()) {
+        std::ifstream file(config.policy_file);
+        if (!file) {
+            return {boost::system::in_place_error,
+                    "cannot read the policy file " + config.policy_file};
+        }
+        std::ostringstream text;
+        text << file.rdbuf();
+        std::string error;
+        auto policy = dialogs::ParsePolicy(text.str(), error);
+        if (!policy) {
+            return {boost::system::in_place_error, config.policy_file + ": " + error};
+        }
+        settings.policy = std::move(*policy);
+    }
+    return settings;
+}
+
+dialogs::Date LocalDate(std::chrono::system_clock::time_point instant,
+                        const std::string& timezone) {
+    const auto seconds = std::chrono::floor<std::chrono::seconds>(instant);
+    std::unique_ptr<icu::TimeZone> zone(
+        icu::TimeZone::createTimeZone(icu::UnicodeString::fromUTF8(timezone)));
+    std::int32_t raw = 0;
+    std::int32_t dst = 0;
+    UErrorCode status = U_ZERO_ERROR;
+    zone->getOffset(
+        static_cast<UDate>(seconds.time_since_epoch().count()) * 1000.0, false, raw, dst, status);
+    const auto offset =
+        U_SUCCESS(status) ? std::chrono::milliseconds(raw + dst) : std::chrono::milliseconds(0);
+    return dialogs::UtcDate(instant + offset);
+}
+
+channels::OutboundMessage ToOutbound(const templates::RenderedReply& reply) {
+    channels::OutboundMessage message;
+    message.text = reply.text;
+    bool buttons = reply.options.size() <= kMaxButtons;
+    for (const auto& option : reply.options) {
+        buttons = buttons && CodePoints(option.title) <= kMaxButtonTitle;
+    }
+    for (const auto& option : reply.options) {
+        if (buttons) {
+            message.buttons.push_back({option.id, option.title});
+        } else if (message.list.size() < kMaxRows) {
+            message.list.push_back({option.id, option.title.substr(0, kMaxRowTitle), ""});
+        }
+    }
+    if (!message.list.empty()) {
+        message.list_button = reply.list_button;
+    }
+    return message;
+}
+
+store::DialogTurn Decide(const dialogs::ConversationView& view,
+                         const TurnInput& input,
+                         const dialogs::Settings& settings,
+                         const Config& config,
+                         std::chrono::system_clock::time_point now) {
+    const std::string timezone = view.debtor ? view.debtor->timezone : "America/Mexico_City";
+    dialogs::Clock clock{std::chrono::floor<std::chrono::seconds>(now), LocalDate(now, timezone)};
+    if (config.today) {
+        // A pinned day (tests, demos) is the debtor's day too; the time of day stays real.
+        const auto pinned = *dialogs::ParseIsoDate(*config.today);
+        clock.today = pinned;
+        clock.now = std::chrono::floor<std::chrono::seconds>(
+            std::chrono::sys_days(pinned) + (now - std::chrono::floor<std::chrono::days>(now)));
+    }
+    const dialogs::StepResult step =
+        dialogs::Step(view, {input.text, input.reply_id}, clock, settings);
+    const std::string locale = view.debtor ? view.debtor->locale : "es-MX";
+    store::DialogTurn turn;
+    turn.dialog_state = dialogs::ToJson(step.state);
+    turn.commands = step.commands;
+    turn.intent = std::string(dialogs::ToString(step.understood.intent));
+    for (const dialogs::Reply& reply : step.replies) {
+        channels::OutboundMessage message = ToOutbound(templates::RenderReply(reply, locale));
+        if (turn.replies.empty()) {
+            message.reply_to = input.reply_to;
+        }
+        turn.replies.push_back({channels::SmsText(message), OutboundToJson(message)});
+    }
+    return turn;
+}
+
+}  // namespace cobrador::bot

@@ -1,0 +1,228 @@
+#pragma once
+// The collection dialog: a pure state machine. Step(conversation, event, clock, settings)
+// returns the next state, the ledger commands and the replies; it does no I/O and reads no
+// clock, so `serve`, `cobrador chat` and the tests drive it identically. docs/dialog.md has
+// the transition table; dialogs/src/dialog.cpp is written to read like it.
+//
+// Replies are message keys with arguments (templates/ renders them per locale and channel),
+// so nothing here holds a sentence. Value types; safe from any thread.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "dialogs/calendar.hpp"
+#include "dialogs/money.hpp"
+#include "dialogs/nlu.hpp"
+#include "dialogs/policy.hpp"
+
+namespace cobrador::dialogs {
+
+using Instant = std::chrono::sys_seconds;
+
+// --- what the bot says: message keys of templates/data/*.msg with their arguments ---
+
+using ArgValue = std::variant<std::string, std::int64_t, Money, Date>;
+using Args = std::vector<std::pair<std::string, ArgValue>>;
+
+struct Line {
+    std::string key;
+    Args args;
+};
+
+// A choice offered as a button, a list row or a numbered SMS option. `id` comes back as the
+// WhatsApp reply id; `key` names the title in the catalog.
+struct Option {
+    std::string id;
+    std::string key;
+};
+
+struct Reply {
+    std::vector<Line> lines;  // joined with line breaks into one message
+    std::vector<Option> options;
+};
+
+// --- the state the dialog keeps between messages (conversations.dialog_state, JSON) ---
+
+enum class Stage {
+    kNew,             // nothing said yet, or the conversation went idle before verification
+    kVerifying,       // asked for the date of birth
+    kLocked,          // too many failed checks: nothing until locked_until
+    kReady,           // verified; the menu
+    kPromise,         // collecting a promise's amount and date
+    kConfirmPromise,  // asked "¿es correcto?" about a promise
+    kNegotiating,     // offers shown
+    kConfirmPlan,     // asked to confirm a settlement or plan
+    kEnded,           // wrong number: no further contact
+};
+
+std::string_view ToString(Stage stage);
+
+struct PendingPlan {
+    std::string kind;  // "settlement" or "installments"
+    std::int64_t total_cents = 0;
+    std::int64_t discount_cents = 0;
+    std::int64_t down_cents = 0;         // first payment, 0 for none
+    int installments = 0;                // after the down payment
+    std::int64_t installment_cents = 0;  // the first (largest) of them
+};
+
+struct DialogState {
+    Stage stage = Stage::kNew;
+    int failed_verifications = 0;
+    int misunderstood = 0;  // in a row
+    std::optional<Instant> verified_until;
+    std::optional<Instant> locked_until;
+    std::optional<Instant> last_activity;
+    std::vector<std::string> options;  // the option ids last offered, in order ("2" = second)
+    std::int64_t account_id = 0;       // the account a promise or negotiation is about
+    std::optional<std::int64_t> amount_cents;
+    std::optional<Date> date;
+    std::optional<PendingPlan> plan;        // offered or being confirmed
+    std::optional<PendingPlan> settlement;  // offered
+
+    friend bool operator==(const DialogState&, const DialogState&) = default;
+};
+
+std::string ToJson(const DialogState& state);
+// A state stored by any version; what cannot be read starts over (kNew), never throws.
+DialogState DialogStateFromJson(std::string_view json);
+
+// --- what the dialog sees ---
+
+struct PromiseView {
+    Money amount;
+    Date date;
+};
+
+struct AccountView {
+    std::int64_t id = 0;  // ledger id (the payment reference is derived from it)
+    std::string key;      // the creditor's account_id, shown to the debtor
+    Money balance;
+    Date due_date;
+    std::optional<std::int64_t> min_payment_cents;
+    std::optional<PromiseView> open_promise;
+    bool active_plan = false;
+};
+
+struct DebtorView {
+    std::int64_t id = 0;
+    std::string name;
+    Date birth_date;
+    std::string locale = "es-MX";
+    std::string timezone = "America/Mexico_City";
+    std::vector<AccountView> accounts;
+};
+
+struct ConversationView {
+    std::string channel;               // whatsapp, sms, sandbox
+    std::optional<DebtorView> debtor;  // nullopt: a phone we do not know
+    bool wrong_number = false;         // the phone told us before that it is not the debtor's
+    DialogState state;
+};
+
+struct Event {
+    std::string text;
+    std::string reply_id;  // the WhatsApp button or list row chosen, if any
+};
+
+struct Clock {
+    Instant now;
+    Date today;  // in the debtor's time zone
+};
+
+struct Settings {
+    std::string company = "Demo Financiera";
+    std::string clabe;  // the creditor's CLABE for SPEI (validated at start-up)
+    std::string payment_url = "https://pagos.example.com/r/{reference}?monto={amount}";
+    Policy policy = DefaultPolicy();
+    std::chrono::seconds idle_timeout{30 * 60};
+    std::chrono::seconds verification_ttl{24 * 60 * 60};
+    std::chrono::seconds lock_duration{24 * 60 * 60};
+    int max_verification_failures = 3;
+    int max_misunderstood = 3;
+};
+
+// --- what the ledger must record, in the same transaction as the state and the replies ---
+
+struct Verified {
+    Instant until;
+};
+
+struct VerificationFailed {
+    int failures = 0;
+};
+
+struct Locked {
+    Instant until;
+};
+
+struct Escalated {
+    std::string reason;  // verification_failed, already_paid, dispute, cannot_pay, human,
+                         // not_understood, negotiation_outside_policy, negotiation_approval
+};
+
+struct PromiseMade {
+    std::int64_t account_id = 0;
+    Money amount;
+    Date date;
+};
+
+struct Installment {
+    Date due;
+    std::int64_t cents = 0;
+};
+
+struct PlanAgreed {
+    std::int64_t account_id = 0;
+    std::string kind;  // settlement, installments
+    Money total;
+    std::int64_t discount_cents = 0;
+    std::vector<Installment> schedule;
+};
+
+struct ReferenceIssued {
+    std::int64_t account_id = 0;
+    std::string reference;
+};
+
+struct OptedOut {};
+
+struct OptedIn {};
+
+struct WrongNumber {};
+
+using Command = std::variant<Verified,
+                             VerificationFailed,
+                             Locked,
+                             Escalated,
+                             PromiseMade,
+                             PlanAgreed,
+                             ReferenceIssued,
+                             OptedOut,
+                             OptedIn,
+                             WrongNumber>;
+
+struct StepResult {
+    DialogState state;
+    std::vector<Command> commands;
+    std::vector<Reply> replies;
+    Understanding understood;  // for logs and metrics
+};
+
+StepResult Step(const ConversationView& conversation,
+                const Event& event,
+                const Clock& clock,
+                const Settings& settings);
+
+// The instalment schedule of a plan agreed on `today`: the down payment (if any) on the next
+// quincena payday, then one instalment every quincena after it; a settlement is one payment
+// within the bucket's settlement days.
+std::vector<Installment> Schedule(const PendingPlan& plan, const Date& today, int settlement_days);
+
+}  // namespace cobrador::dialogs

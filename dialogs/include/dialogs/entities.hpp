@@ -1,0 +1,58 @@
+#pragma once
+// Dates and amounts as Mexican (and US) debtors write them. Works on text already through
+// Normalize() (lower case, no accents). Pure; safe from any thread.
+//
+// Dates, resolved against `today` (the debtor's local date):
+//   hoy / today; mañana / tomorrow (not "en la mañana"); pasado mañana / day after tomorrow;
+//   a weekday ("el viernes", "next friday"): the next such day strictly after today;
+//   "el 15", "el día 15", "the 15th": that day of this month if not past, else next month;
+//   "15/12", "15-12", "15 de diciembre", "dec 15": the next such date from today;
+//   full dates "15/03/1985", "15-03-85", "1985-03-15", "15 de marzo de 1985", "March 15 1985"
+//   (es-MX reads numbers day first; en-US month first unless the first number is above 12);
+//   two-digit years 00-29 are 20xx and 30-99 are 19xx;
+//   "fin de mes" / "end of the month": the month's last day;
+//   "la (próxima|otra|siguiente) quincena", "en la quincena": the next payday strictly after
+//   today, paydays being the 15th and the month's last day ("cada quincena" is no date);
+//   "en 3 días", "en dos semanas", "in 3 days": today plus that;
+//   "la próxima semana", "la otra semana", "next week": next week's Monday.
+// Amounts: "1500", "$1,500", "1,500.00", "1.500" (thousands), "1500 pesos", "1.5k", "2 mil",
+//   "2 mil quinientos", and spelled out through ICU's rule-based number format ("mil
+//   quinientos", "three hundred"); a number below 10 counts only with "$" or a currency word,
+//   a spelled one below 100 only with a currency word. Numbers that are dates, counts of
+//   instalments ("6 pagos") or durations ("3 días") are not amounts.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "dialogs/calendar.hpp"
+
+namespace cobrador::dialogs {
+
+struct ExtractedEntities {
+    std::optional<std::int64_t> amount_cents;
+    std::optional<Date> date;
+    std::optional<int> installments;
+    std::optional<int> menu_choice;
+    bool amount_is_everything = false;
+    // The text with every recognised entity blanked out (same length), for the intent step to
+    // tell "only entities" from a sentence.
+    std::string rest;
+};
+
+ExtractedEntities ExtractEntities(std::string_view normalized,
+                                  std::string_view locale,
+                                  const Date& today);
+
+// A date of birth in any common form (the full-date forms above, and "15031985"); nullopt when
+// the text holds none or it does not exist. `text` need not be normalized.
+std::optional<Date> ParseBirthDate(std::string_view text, std::string_view locale);
+
+// The next quincena payday (the 15th or the month's last day) strictly after `day`.
+Date NextQuincena(const Date& day);
+
+// The month's last day.
+Date EndOfMonth(const Date& day);
+
+}  // namespace cobrador::dialogs

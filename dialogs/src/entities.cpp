@@ -1,0 +1,590 @@
+// Dates and amounts in what debtors write. The rules are stated in dialogs/entities.hpp; the
+// patterns run over normalized text (lower case, no accents), both languages' words at once,
+// because debtors mix them ("te pago el friday" is rare, "STOP" and "ok" are not).
+//
+// Order matters: dates first (so "el 15" and "15/12" are not amounts), then counts of
+// instalments ("6 pagos"), then amounts. Each recognised span is blanked out of a working copy
+// before the next pattern runs.
+
+#include "dialogs/entities.hpp"
+
+#include <algorithm>
+#include <array>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include <re2/re2.h>
+#include <unicode/fmtable.h>
+#include <unicode/parsepos.h>
+#include <unicode/rbnf.h>
+
+#include "dialogs/nlu.hpp"
+
+namespace cobrador::dialogs {
+
+namespace {
+
+using std::chrono::day;
+using std::chrono::month;
+using std::chrono::year;
+
+constexpr std::array<std::pair<std::string_view, unsigned>, 36> kMonths = {{
+    {"septiembre", 9}, {"setiembre", 9}, {"noviembre", 11}, {"diciembre", 12}, {"september", 9},
+    {"february", 2},   {"november", 11}, {"december", 12},  {"febrero", 2},    {"octubre", 10},
+    {"january", 1},    {"october", 10},  {"agosto", 8},     {"august", 8},     {"enero", 1},
+    {"marzo", 3},      {"abril", 4},     {"junio", 6},      {"julio", 7},      {"march", 3},
+    {"april", 4},      {"mayo", 5},      {"june", 6},       {"july", 7},       {"sept", 9},
+    {"ene", 1},        {"feb", 2},       {"mar", 3},        {"abr", 4},        {"may", 5},
+    {"jun", 6},        {"jul", 7},       {"ago", 8},        {"sep", 9},        {"oct", 10},
+    {"nov", 11},
+}};
+// "dic", "jan", "aug", "dec" and "apr" are added in MonthAlternation().
+constexpr std::array<std::pair<std::string_view, unsigned>, 5> kMoreMonths = {{
+    {"dic", 12},
+    {"jan", 1},
+    {"aug", 8},
+    {"dec", 12},
+    {"apr", 4},
+}};
+
+std::optional<unsigned> MonthNumber(std::string_view name) {
+    for (const auto& [text, number] : kMonths) {
+        if (text == name) {
+            return number;
+        }
+    }
+    for (const auto& [text, number] : kMoreMonths) {
+        if (text == name) {
+            return number;
+        }
+    }
+    return std::nullopt;
+}
+
+std::string MonthAlternation() {
+    std::vector<std::string_view> names;
+    for (const auto& [text, number] : kMonths) {
+        names.push_back(text);
+    }
+    for (const auto& [text, number] : kMoreMonths) {
+        names.push_back(text);
+    }
+    // Longest first, so "septiembre" wins over "sep".
+    std::stable_sort(names.begin(), names.end(), [](std::string_view a, std::string_view b) {
+        return a.size() > b.size();
+    });
+    std::string out;
+    for (const auto name : names) {
+        out += out.empty() ? "" : "|";
+        out += name;
+    }
+    return out;
+}
+
+const std::string& Months() {
+    static const std::string kAlternation = MonthAlternation();
+    return kAlternation;
+}
+
+int ToInt(std::string_view digits) {
+    int value = 0;
+    for (const char c : digits) {
+        if (c >= '0' && c <= '9') {
+            value = value * 10 + (c - '0');
+        }
+    }
+    return value;
+}
+
+// Small counts written as words, for "en dos semanas" and "en 6 pagos".
+std::optional<int> SmallNumber(std::string_view word) {
+    static constexpr std::array<std::pair<std::string_view, int>, 36> kWords = {{
+        {"un", 1},       {"una", 1},           {"uno", 1},       {"a", 1},
+        {"one", 1},      {"dos", 2},           {"two", 2},       {"tres", 3},
+        {"three", 3},    {"cuatro", 4},        {"four", 4},      {"cinco", 5},
+        {"five", 5},     {"seis", 6},          {"six", 6},       {"siete", 7},
+        {"seven", 7},    {"ocho", 8},          {"eight", 8},     {"nueve", 9},
+        {"nine", 9},     {"diez", 10},         {"ten", 10},      {"once", 11},
+        {"eleven", 11},  {"doce", 12},         {"twelve", 12},   {"quince", 15},
+        {"fifteen", 15}, {"dieciocho", 18},    {"eighteen", 18}, {"veinte", 20},
+        {"twenty", 20},  {"veinticuatro", 24}, {"treinta", 30},  {"thirty", 30},
+    }};
+    if (!word.empty() && word.front() >= '0' && word.front() <= '9') {
+        return ToInt(word);
+    }
+    for (const auto& [text, value] : kWords) {
+        if (text == word) {
+            return value;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<Date> MakeDate(int y, int m, int d) {
+    if (m < 1 || m > 12 || d < 1 || d > 31 || y < 1900 || y > 2199) {
+        return std::nullopt;
+    }
+    const Date date{year{y}, month{static_cast<unsigned>(m)}, day{static_cast<unsigned>(d)}};
+    return date.ok() ? std::optional<Date>(date) : std::nullopt;
+}
+
+int FullYear(std::string_view digits) {
+    const int y = ToInt(digits);
+    if (digits.size() <= 2) {
+        return y < 30 ? 2000 + y : 1900 + y;
+    }
+    return y;
+}
+
+// The first day-month on or after `today` (a 29 February waits for a leap year).
+std::optional<Date> NextDayMonth(const Date& today, int m, int d) {
+    const int this_year = static_cast<int>(today.year());
+    for (int y = this_year; y <= this_year + 8; ++y) {
+        const auto date = MakeDate(y, m, d);
+        if (date && *date >= today) {
+            return date;
+        }
+    }
+    return std::nullopt;
+}
+
+// Day `d` of this month when not past, else of the next month that has it.
+std::optional<Date> NextDayOfMonth(const Date& today, int d) {
+    if (d < 1 || d > 31) {
+        return std::nullopt;
+    }
+    std::chrono::year_month ym = today.year() / today.month();
+    for (int i = 0; i < 3; ++i, ym += std::chrono::months{1}) {
+        const Date date = ym / day{static_cast<unsigned>(d)};
+        if (date.ok() && date >= today) {
+            return date;
+        }
+    }
+    return std::nullopt;
+}
+
+Date NextWeekday(const Date& today, unsigned iso_weekday /* 1 = Monday .. 7 = Sunday */) {
+    const std::chrono::weekday now{std::chrono::sys_days{today}};
+    const std::chrono::weekday target{iso_weekday % 7};
+    int delta = static_cast<int>((target - now).count());
+    if (delta == 0) {
+        delta = 7;
+    }
+    return AddDays(today, delta);
+}
+
+std::optional<unsigned> WeekdayNumber(std::string_view name) {
+    static constexpr std::array<std::pair<std::string_view, unsigned>, 14> kDays = {{
+        {"lunes", 1},
+        {"martes", 2},
+        {"miercoles", 3},
+        {"jueves", 4},
+        {"viernes", 5},
+        {"sabado", 6},
+        {"domingo", 7},
+        {"monday", 1},
+        {"tuesday", 2},
+        {"wednesday", 3},
+        {"thursday", 4},
+        {"friday", 5},
+        {"saturday", 6},
+        {"sunday", 7},
+    }};
+    for (const auto& [text, number] : kDays) {
+        if (text == name) {
+            return number;
+        }
+    }
+    return std::nullopt;
+}
+
+// Every match of `re` in `text`, left to right: fn(begin, end, groups) returns whether the
+// match was taken (it is then blanked out of `text`).
+using Groups = std::vector<re2::StringPiece>;
+
+void ForEachMatch(const RE2& re,
+                  std::string& text,
+                  const std::function<bool(std::size_t, std::size_t, const Groups&)>& fn) {
+    const int n = re.NumberOfCapturingGroups() + 1;
+    Groups groups(static_cast<std::size_t>(n));
+    std::size_t pos = 0;
+    while (pos <= text.size()) {
+        const re2::StringPiece input(text);
+        if (!re.Match(input, pos, text.size(), RE2::UNANCHORED, groups.data(), n)) {
+            return;
+        }
+        const auto begin = static_cast<std::size_t>(groups[0].data() - text.data());
+        const std::size_t end = begin + groups[0].size();
+        if (fn(begin, end, groups)) {
+            std::fill(text.begin() + static_cast<std::ptrdiff_t>(begin),
+                      text.begin() + static_cast<std::ptrdiff_t>(end),
+                      ' ');
+        }
+        pos = end > begin ? end : end + 1;
+    }
+}
+
+std::string_view Sv(const re2::StringPiece& piece) {
+    return {piece.data(), piece.size()};
+}
+
+bool Has(const re2::StringPiece& piece) {
+    return piece.data() != nullptr && !piece.empty();
+}
+
+// The numeric day/month order of a locale, with the other order as the fallback when the
+// first cannot be a date ("03/15/1985" in es-MX).
+std::optional<Date> NumericDate(std::string_view locale, int a, int b, int y) {
+    const bool month_first = locale == "en-US" && a <= 12;
+    if (month_first) {
+        if (auto date = MakeDate(y, a, b)) {
+            return date;
+        }
+        return MakeDate(y, b, a);
+    }
+    if (auto date = MakeDate(y, b, a)) {
+        return date;
+    }
+    return MakeDate(y, a, b);
+}
+
+struct Patterns {
+    RE2 iso{R"(\b(\d{4})-(\d{1,2})-(\d{1,2})\b)"};
+    RE2 numeric_full{R"(\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})\b)"};
+    RE2 numeric_short{R"(\b(\d{1,2})[/-](\d{1,2})\b)"};
+    RE2 compact{R"(^\s*(\d{2})(\d{2})(\d{4})\s*$)"};
+    RE2 day_month{R"(\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:de\s+|of\s+)?()" + Months() +
+                  R"()\b\.?(?:,?\s+(?:del?\s+)?(\d{4}|\d{2})\b)?)"};
+    RE2 month_day{"\\b(" + Months() + R"()\b\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4})\b)?)"};
+    RE2 day_after_tomorrow{R"(\bpasado\s+manana\b|\bday\s+after\s+tomorrow\b)"};
+    RE2 tomorrow{R"(\b(la\s+|por\s+la\s+)?(manana|tomorrow)\b)"};
+    RE2 today{R"(\b(hoy|today|tonight)\b)"};
+    RE2 weekday{
+        R"(\b(lunes|martes|miercoles|jueves|viernes|sabado|domingo|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b)"};
+    RE2 day_of_month{
+        R"(\b(?:(?:el|para\s+el|hasta\s+el)\s+(?:dia\s+)?|dia\s+|(?:on\s+)?the\s+)(\d{1,2})(?:st|nd|rd|th)?\b|\b(\d{1,2})(?:st|nd|rd|th)\b)"};
+    RE2 end_of_month{
+        R"(\b(?:fin|fines|final|finales)\s+(?:de|del)\s+mes\b|\bend\s+of\s+(?:the\s+)?month\b)"};
+    RE2 quincena{
+        R"(\b(cada\s+|por\s+|x\s+)?(?:(?:la|esta|en\s+la|para\s+la)\s+)?(?:(?:proxima|otra|siguiente)\s+)?quincena\b)"};
+    RE2 in_days{
+        R"(\b(?:en|in)\s+(\d{1,2}|un|una|uno|dos|tres|cuatro|cinco|seis|siete|ocho|diez|quince|a|one|two|three|four|five|six|seven|ten|fifteen)\s+(dias|dia|semanas|semana|days|day|weeks|week)\b)"};
+    RE2 next_week{
+        R"(\b(?:la\s+)?(?:proxima|otra|siguiente)\s+semana\b|\bla\s+semana\s+que\s+viene\b|\bnext\s+week\b)"};
+    RE2 not_a_day{
+        R"(^\s*(?:pagos?|meses|mensualidades|parcialidades|quincenas|abonos|dias|semanas|%|mil|pesos|varos|payments?|months|days|weeks|dollars|de\s+cada)\b)"};
+    RE2 installments{
+        R"(\b(\d{1,2}|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|dieciocho|veinticuatro|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|eighteen)\s+(?:pagos|mensualidades|parcialidades|quincenas|meses|abonos|plazos|exhibiciones|payments|installments|instalments|months)\b)"};
+    RE2 amount{
+        R"((\$\s*)?\b(\d{1,3}(?:,\d{3})+|\d{1,3}(?:\.\d{3})+|\d+)(?:[.,](\d{1,2}))?(?:\s*(k|mil|thousand|grand)\b)?)"};
+    RE2 currency_word{R"(^\s*(?:pesos?|varos|baros|mxn|mn|dolares|dollars?|dlls|usd|bucks)\b)"};
+    RE2 everything{
+        R"(\b(todo|el\s+total|la\s+totalidad|completo|toda\s+la\s+deuda|all\s+of\s+it|in\s+full|everything|the\s+full\s+amount|the\s+whole\s+(?:thing|amount|balance))\b)"};
+    RE2 menu{R"(^\s*(?:(?:opcion|opc|op|option|numero|num|no|la|el|#)\s*)?([1-9])\s*$)"};
+};
+
+std::string SpelledPattern() {
+    static constexpr std::string_view kNumberWords =
+        "novecientos|ochocientos|setecientos|seiscientos|quinientos|cuatrocientos|trescientos|"
+        "doscientos|ciento|cien|mil|millones|millon|noventa|ochenta|setenta|sesenta|cincuenta|"
+        "cuarenta|treinta|veinti[a-z]+|veinte|diecinueve|dieciocho|diecisiete|dieciseis|quince|"
+        "catorce|trece|doce|once|diez|nueve|ocho|siete|seis|cinco|cuatro|tres|dos|uno|un|"
+        "thousand|hundred|ninety|eighty|seventy|sixty|fifty|forty|thirty|twenty|nineteen|"
+        "eighteen|seventeen|sixteen|fifteen|fourteen|thirteen|twelve|eleven|ten|nine|eight|"
+        "seven|six|five|four|three|two|one";
+    std::string pattern = R"(\b((?:NUM)(?:\s+(?:y\s+|and\s+)?(?:NUM))*)\b)";
+    for (std::size_t at = pattern.find("NUM"); at != std::string::npos;
+         at = pattern.find("NUM", at)) {
+        pattern.replace(at, 3, kNumberWords);
+        at += kNumberWords.size();
+    }
+    return pattern;
+}
+
+const Patterns& P() {
+    static const Patterns kPatterns;
+    return kPatterns;
+}
+
+const RE2& SpelledRe() {
+    static const RE2 kRe(SpelledPattern());
+    return kRe;
+}
+
+// A run of number words as ICU's spell-out rules read it, in either language; nullopt unless
+// the whole run is one number.
+std::optional<std::int64_t> ParseSpelled(std::string_view words) {
+    const icu::UnicodeString text = icu::UnicodeString::fromUTF8(
+        icu::StringPiece(words.data(), static_cast<std::int32_t>(words.size())));
+    for (const char* language : {"es", "en"}) {
+        UErrorCode status = U_ZERO_ERROR;
+        icu::RuleBasedNumberFormat format(icu::URBNF_SPELLOUT, icu::Locale(language), status);
+        if (U_FAILURE(status)) {
+            continue;
+        }
+        format.setLenient(true);
+        icu::Formattable result;
+        icu::ParsePosition position(0);
+        format.parse(text, result, position);
+        if (position.getIndex() == text.length()) {
+            UErrorCode error = U_ZERO_ERROR;
+            const std::int64_t value = result.getInt64(error);
+            if (U_SUCCESS(error) && value > 0) {
+                return value;
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+bool StartsWith(const RE2& re, std::string_view text) {
+    return RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), re);
+}
+
+void FindDates(std::string& work,
+               std::string_view locale,
+               const Date& today,
+               ExtractedEntities& out) {
+    const Patterns& p = P();
+    auto take = [&](std::size_t begin, std::optional<Date> date, std::size_t& first) {
+        if (!date) {
+            return false;
+        }
+        if (!out.date || begin < first) {
+            out.date = date;
+            first = begin;
+        }
+        return true;
+    };
+    std::size_t first = std::string::npos;
+    ForEachMatch(p.iso, work, [&](std::size_t b, std::size_t, const Groups& g) {
+        return take(b, MakeDate(ToInt(Sv(g[1])), ToInt(Sv(g[2])), ToInt(Sv(g[3]))), first);
+    });
+    ForEachMatch(p.numeric_full, work, [&](std::size_t b, std::size_t, const Groups& g) {
+        return take(
+            b, NumericDate(locale, ToInt(Sv(g[1])), ToInt(Sv(g[2])), FullYear(Sv(g[3]))), first);
+    });
+    ForEachMatch(p.day_month, work, [&](std::size_t b, std::size_t, const Groups& g) {
+        const auto m = MonthNumber(Sv(g[2]));
+        const int d = ToInt(Sv(g[1]));
+        return m && take(b,
+                         Has(g[3]) ? MakeDate(FullYear(Sv(g[3])), static_cast<int>(*m), d)
+                                   : NextDayMonth(today, static_cast<int>(*m), d),
+                         first);
+    });
+    ForEachMatch(p.month_day, work, [&](std::size_t b, std::size_t, const Groups& g) {
+        const auto m = MonthNumber(Sv(g[1]));
+        const int d = ToInt(Sv(g[2]));
+        return m && take(b,
+                         Has(g[3]) ? MakeDate(FullYear(Sv(g[3])), static_cast<int>(*m), d)
+                                   : NextDayMonth(today, static_cast<int>(*m), d),
+                         first);
+    });
+    ForEachMatch(p.numeric_short, work, [&](std::size_t b, std::size_t, const Groups& g) {
+        const int a = ToInt(Sv(g[1]));
+        const int c = ToInt(Sv(g[2]));
+        const bool month_first = locale == "en-US" && a <= 12;
+        auto date = month_first ? NextDayMonth(today, a, c) : NextDayMonth(today, c, a);
+        if (!date) {
+            date = month_first ? NextDayMonth(today, c, a) : NextDayMonth(today, a, c);
+        }
+        return take(b, date, first);
+    });
+    ForEachMatch(p.day_after_tomorrow, work, [&](std::size_t b, std::size_t, const Groups&) {
+        return take(b, AddDays(today, 2), first);
+    });
+    ForEachMatch(p.tomorrow, work, [&](std::size_t b, std::size_t, const Groups& g) {
+        // "en la mañana", "por la mañana" is the morning, not tomorrow.
+        return !Has(g[1]) && take(b, AddDays(today, 1), first);
+    });
+    ForEachMatch(p.today, work, [&](std::size_t b, std::size_t, const Groups&) {
+        return take(b, today, first);
+    });
+    ForEachMatch(p.weekday, work, [&](std::size_t b, std::size_t, const Groups& g) {
+        const auto number = WeekdayNumber(Sv(g[1]));
+        return number && take(b, NextWeekday(today, *number), first);
+    });
+    ForEachMatch(p.end_of_month, work, [&](std::size_t b, std::size_t, const Groups&) {
+        return take(b, EndOfMonth(today), first);
+    });
+    ForEachMatch(p.quincena, work, [&](std::size_t b, std::size_t, const Groups& g) {
+        return !Has(g[1]) && take(b, NextQuincena(today), first);  // "cada quincena": how often
+    });
+    ForEachMatch(p.in_days, work, [&](std::size_t b, std::size_t, const Groups& g) {
+        const auto count = SmallNumber(Sv(g[1]));
+        const bool weeks = Sv(g[2]).starts_with("semana") || Sv(g[2]).starts_with("week");
+        return count && *count <= 90 && take(b, AddDays(today, *count * (weeks ? 7 : 1)), first);
+    });
+    ForEachMatch(p.next_week, work, [&](std::size_t b, std::size_t, const Groups&) {
+        return take(b, NextWeekday(today, 1), first);
+    });
+    ForEachMatch(p.day_of_month, work, [&](std::size_t b, std::size_t e, const Groups& g) {
+        const std::string_view after = std::string_view(work).substr(e);
+        if (StartsWith(p.not_a_day, after)) {
+            return false;
+        }
+        const int d = ToInt(Has(g[1]) ? Sv(g[1]) : Sv(g[2]));
+        return take(b, NextDayOfMonth(today, d), first);
+    });
+}
+
+void FindInstallments(std::string& work, ExtractedEntities& out) {
+    ForEachMatch(P().installments, work, [&](std::size_t, std::size_t, const Groups& g) {
+        const auto count = SmallNumber(Sv(g[1]));
+        if (!count || *count < 1 || *count > 60) {
+            return false;
+        }
+        if (!out.installments) {
+            out.installments = count;
+        }
+        return true;
+    });
+}
+
+void FindAmounts(std::string& work, ExtractedEntities& out) {
+    const Patterns& p = P();
+    std::size_t first = std::string::npos;
+    auto take = [&](std::size_t begin, std::int64_t cents) {
+        if (cents <= 0 || cents > 100'000'000'000LL) {
+            return false;
+        }
+        if (!out.amount_cents || begin < first) {
+            out.amount_cents = cents;
+            first = begin;
+        }
+        return true;
+    };
+    ForEachMatch(p.amount, work, [&](std::size_t b, std::size_t e, const Groups& g) {
+        if (e < work.size() && std::isalnum(static_cast<unsigned char>(work[e])) != 0) {
+            return false;  // "15abc", "3er"
+        }
+        std::string digits;
+        for (const char c : Sv(g[2])) {
+            if (c >= '0' && c <= '9') {
+                digits += c;
+            }
+        }
+        if (digits.size() > 11) {
+            return false;
+        }
+        std::int64_t cents = std::stoll(digits) * 100;
+        if (Has(g[3])) {
+            cents += ToInt(Sv(g[3])) * (g[3].size() == 1 ? 10 : 1);
+        }
+        const std::string_view after = std::string_view(work).substr(e);
+        const bool currency = Has(g[1]) || StartsWith(p.currency_word, after);
+        const bool multiplied = Has(g[4]);
+        if (multiplied) {
+            cents *= 1000;
+            // "2 mil quinientos"
+            re2::StringPiece rest;
+            if (RE2::PartialMatch(
+                    re2::StringPiece(after.data(), after.size()), SpelledRe(), &rest) &&
+                rest.data() != nullptr) {
+                const auto gap = static_cast<std::size_t>(rest.data() - after.data());
+                const bool adjacent = std::all_of(after.begin(),
+                                                  after.begin() + static_cast<std::ptrdiff_t>(gap),
+                                                  [](char c) { return c == ' '; });
+                const auto extra = adjacent ? ParseSpelled(Sv(rest)) : std::nullopt;
+                if (extra && *extra < 1000) {
+                    cents += *extra * 100;
+                    std::fill(work.begin() + static_cast<std::ptrdiff_t>(e),
+                              work.begin() + static_cast<std::ptrdiff_t>(e + gap + rest.size()),
+                              ' ');
+                }
+            }
+        }
+        if (!currency && !multiplied && cents < 1000) {
+            return false;  // "2", "la 3": not money on their own
+        }
+        return take(b, cents);
+    });
+    ForEachMatch(SpelledRe(), work, [&](std::size_t b, std::size_t e, const Groups& g) {
+        const std::string_view after = std::string_view(work).substr(e);
+        if (after.starts_with(" gracias")) {
+            return false;  // "mil gracias"
+        }
+        const auto value = ParseSpelled(Sv(g[1]));
+        if (!value || (*value < 100 && !StartsWith(p.currency_word, after))) {
+            return false;
+        }
+        return take(b, *value * 100);
+    });
+}
+
+}  // namespace
+
+Date EndOfMonth(const Date& d) {
+    return d.year() / d.month() / std::chrono::last;
+}
+
+Date NextQuincena(const Date& d) {
+    const Date fifteenth = d.year() / d.month() / day{15};
+    if (d < fifteenth) {
+        return fifteenth;
+    }
+    const Date last = EndOfMonth(d);
+    if (d < last) {
+        return last;
+    }
+    const auto next = d.year() / d.month() + std::chrono::months{1};
+    return next / day{15};
+}
+
+ExtractedEntities ExtractEntities(std::string_view normalized,
+                                  std::string_view locale,
+                                  const Date& today) {
+    ExtractedEntities out;
+    std::string work(normalized);
+    const Patterns& p = P();
+    int choice = 0;
+    if (RE2::FullMatch(work, p.menu, &choice)) {
+        out.menu_choice = choice;
+        out.rest.assign(work.size(), ' ');
+        return out;
+    }
+    FindDates(work, locale, today, out);
+    FindInstallments(work, out);
+    FindAmounts(work, out);
+    ForEachMatch(p.everything, work, [&](std::size_t, std::size_t, const Groups&) {
+        out.amount_is_everything = true;
+        return true;
+    });
+    out.rest = std::move(work);
+    return out;
+}
+
+std::optional<Date> ParseBirthDate(std::string_view text, std::string_view locale) {
+    std::string work = Normalize(text, locale);
+    const Patterns& p = P();
+    std::optional<Date> found;
+    auto take = [&](std::optional<Date> date) {
+        if (date && !found) {
+            found = date;
+        }
+        return date.has_value();
+    };
+    ForEachMatch(p.iso, work, [&](std::size_t, std::size_t, const Groups& g) {
+        return take(MakeDate(ToInt(Sv(g[1])), ToInt(Sv(g[2])), ToInt(Sv(g[3]))));
+    });
+    ForEachMatch(p.numeric_full, work, [&](std::size_t, std::size_t, const Groups& g) {
+        return take(NumericDate(locale, ToInt(Sv(g[1])), ToInt(Sv(g[2])), FullYear(Sv(g[3]))));
+    });
+    ForEachMatch(p.day_month, work, [&](std::size_t, std::size_t, const Groups& g) {
+        const auto m = MonthNumber(Sv(g[2]));
+        return Has(g[3]) && m &&
+               take(MakeDate(FullYear(Sv(g[3])), static_cast<int>(*m), ToInt(Sv(g[1]))));
+    });
+    ForEachMatch(p.month_day, work, [&](std::size_t, std::size_t, const Groups& g) {
+        const auto m = MonthNumber(Sv(g[1]));
+        return Has(g[3]) && m &&
+               take(MakeDate(FullYear(Sv(g[3])), static_cast<int>(*m), ToInt(Sv(g[2]))));
+    });
+    ForEachMatch(p.compact, work, [&](std::size_t, std::size_t, const Groups& g) {
+        return take(NumericDate(locale, ToInt(Sv(g[1])), ToInt(Sv(g[2])), ToInt(Sv(g[3]))));
+    });
+    return found;
+}
+
+}  // namespace cobrador::dialogs

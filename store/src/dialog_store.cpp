@@ -1,0 +1,287 @@
+// What the dialog sees of a conversation, and how its decisions land in the ledger. Every
+// command writes its rows and one audit_log row, inside the caller's transaction, so that an
+// outcome, the conversation's state and the reply that announces it commit together.
+
+#include "dialog_store.hpp"
+
+#include <cstdio>
+#include <type_traits>
+
+#include <SQLiteCpp/Statement.h>
+
+namespace cobrador::store {
+
+namespace {
+
+std::string IsoInstant(dialogs::Instant instant) {
+    const auto day = std::chrono::floor<std::chrono::days>(instant);
+    const std::chrono::year_month_day date{day};
+    const std::chrono::hh_mm_ss time{instant - day};
+    char text[32];
+    std::snprintf(text,
+                  sizeof text,
+                  "%04d-%02u-%02uT%02d:%02d:%02dZ",
+                  static_cast<int>(date.year()),
+                  static_cast<unsigned>(date.month()),
+                  static_cast<unsigned>(date.day()),
+                  static_cast<int>(time.hours().count()),
+                  static_cast<int>(time.minutes().count()),
+                  static_cast<int>(time.seconds().count()));
+    return text;
+}
+
+// One audit_log row; `detail` is an SQL expression built with json_object() from bound values.
+struct Audit {
+    SQLite::Database& db;
+    const ConversationRow& conversation;
+    const std::string& now;
+
+    void Write(const char* kind,
+               std::optional<std::int64_t> account_id,
+               const std::string& detail_sql = "'{}'",
+               const std::vector<std::string>& detail_args = {}) {
+        SQLite::Statement insert(
+            db,
+            "INSERT INTO audit_log (at, actor, kind, channel, debtor_id, account_id, "
+            "conversation_id, detail) VALUES (?, 'bot', ?, ?, ?, ?, ?, " +
+                detail_sql + ")");
+        insert.bind(1, now);
+        insert.bind(2, kind);
+        insert.bind(3, conversation.channel);
+        if (conversation.debtor_id) {
+            insert.bind(4, *conversation.debtor_id);
+        }
+        if (account_id) {
+            insert.bind(5, *account_id);
+        }
+        insert.bind(6, conversation.id);
+        int index = 7;
+        for (const std::string& arg : detail_args) {
+            insert.bind(index++, arg);
+        }
+        insert.exec();
+    }
+};
+
+}  // namespace
+
+dialogs::ConversationView LoadConversationView(SQLite::Database& db,
+                                               const ConversationRow& conversation) {
+    dialogs::ConversationView view;
+    view.channel = conversation.channel;
+    view.state = dialogs::DialogStateFromJson(conversation.dialog_state);
+
+    SQLite::Statement wrong(db,
+                            "SELECT count(*) FROM contact_preferences WHERE phone = ? AND "
+                            "kind = 'wrong_number' AND active = 1");
+    wrong.bind(1, conversation.phone);
+    wrong.executeStep();
+    view.wrong_number = wrong.getColumn(0).getInt() > 0;
+
+    if (!conversation.debtor_id) {
+        return view;
+    }
+    SQLite::Statement debtor(db,
+                             "SELECT name, birth_date, locale, timezone FROM debtors WHERE id = ?");
+    debtor.bind(1, *conversation.debtor_id);
+    if (!debtor.executeStep()) {
+        return view;
+    }
+    const auto birth = dialogs::ParseIsoDate(debtor.getColumn(1).getString());
+    if (!birth) {
+        return view;  // cannot be checked: treat as unknown rather than guess
+    }
+    dialogs::DebtorView d;
+    d.id = *conversation.debtor_id;
+    d.name = debtor.getColumn(0).getString();
+    d.birth_date = *birth;
+    d.locale = debtor.getColumn(2).getString();
+    d.timezone = debtor.getColumn(3).getString();
+
+    SQLite::Statement accounts(
+        db,
+        "SELECT a.id, a.account_key, a.balance_cents, a.currency, a.due_date, "
+        "a.min_payment_cents, "
+        "(SELECT p.amount_cents FROM promises p WHERE p.account_id = a.id AND p.status = 'open' "
+        " ORDER BY p.id DESC LIMIT 1), "
+        "(SELECT p.due_date FROM promises p WHERE p.account_id = a.id AND p.status = 'open' "
+        " ORDER BY p.id DESC LIMIT 1), "
+        "(SELECT count(*) FROM payment_plans pp WHERE pp.account_id = a.id AND "
+        " pp.status = 'active') "
+        "FROM accounts a WHERE a.debtor_id = ? ORDER BY a.due_date, a.id");
+    accounts.bind(1, *conversation.debtor_id);
+    while (accounts.executeStep()) {
+        dialogs::AccountView a;
+        a.id = accounts.getColumn(0).getInt64();
+        a.key = accounts.getColumn(1).getString();
+        a.balance = {accounts.getColumn(2).getInt64(), accounts.getColumn(3).getString()};
+        const auto due = dialogs::ParseIsoDate(accounts.getColumn(4).getString());
+        if (!due) {
+            continue;
+        }
+        a.due_date = *due;
+        if (!accounts.getColumn(5).isNull()) {
+            a.min_payment_cents = accounts.getColumn(5).getInt64();
+        }
+        if (!accounts.getColumn(6).isNull()) {
+            const auto date = dialogs::ParseIsoDate(accounts.getColumn(7).getString());
+            if (date) {
+                a.open_promise = dialogs::PromiseView{
+                    {accounts.getColumn(6).getInt64(), a.balance.currency}, *date};
+            }
+        }
+        a.active_plan = accounts.getColumn(8).getInt() > 0;
+        d.accounts.push_back(std::move(a));
+    }
+    view.debtor = std::move(d);
+    return view;
+}
+
+void ApplyTurn(SQLite::Database& db,
+               const ConversationRow& conversation,
+               const DialogTurn& turn,
+               const std::string& now) {
+    Audit audit{db, conversation, now};
+    auto update_conversation = [&](const char* set_sql, const std::vector<std::string>& args) {
+        SQLite::Statement update(
+            db, std::string("UPDATE conversations SET ") + set_sql + " WHERE id = ?");
+        int index = 1;
+        for (const std::string& arg : args) {
+            update.bind(index++, arg);
+        }
+        update.bind(index, conversation.id);
+        update.exec();
+    };
+    for (const dialogs::Command& command : turn.commands) {
+        std::visit(
+            [&](const auto& c) {
+                using T = std::decay_t<decltype(c)>;
+                if constexpr (std::is_same_v<T, dialogs::Verified>) {
+                    update_conversation(
+                        "verified_at = coalesce(verified_at, ?), verified_until = ?, "
+                        "failed_verifications = 0, locked_until = NULL",
+                        {now, IsoInstant(c.until)});
+                    audit.Write("verified", std::nullopt);
+                } else if constexpr (std::is_same_v<T, dialogs::VerificationFailed>) {
+                    update_conversation("failed_verifications = ?", {std::to_string(c.failures)});
+                    audit.Write("verification_failed",
+                                std::nullopt,
+                                "json_object('failures', CAST(? AS INTEGER))",
+                                {std::to_string(c.failures)});
+                } else if constexpr (std::is_same_v<T, dialogs::Locked>) {
+                    update_conversation("locked_until = ?", {IsoInstant(c.until)});
+                    audit.Write(
+                        "locked", std::nullopt, "json_object('until', ?)", {IsoInstant(c.until)});
+                } else if constexpr (std::is_same_v<T, dialogs::Escalated>) {
+                    update_conversation(
+                        "state = CASE WHEN state = 'bot' THEN 'escalated' ELSE state END, "
+                        "escalation_reason = ?, escalated_at = ?",
+                        {c.reason, now});
+                    audit.Write("escalated", std::nullopt, "json_object('reason', ?)", {c.reason});
+                } else if constexpr (std::is_same_v<T, dialogs::PromiseMade>) {
+                    SQLite::Statement insert(
+                        db,
+                        "INSERT INTO promises (account_id, conversation_id, amount_cents, "
+                        "currency, due_date, status, created_at) VALUES (?, ?, ?, ?, ?, 'open', "
+                        "?)");
+                    insert.bind(1, c.account_id);
+                    insert.bind(2, conversation.id);
+                    insert.bind(3, c.amount.cents);
+                    insert.bind(4, c.amount.currency);
+                    insert.bind(5, dialogs::FormatIsoDate(c.date));
+                    insert.bind(6, now);
+                    insert.exec();
+                    audit.Write("promise_made",
+                                c.account_id,
+                                "json_object('amount', ?, 'date', ?)",
+                                {dialogs::FormatDecimalCents(c.amount.cents),
+                                 dialogs::FormatIsoDate(c.date)});
+                } else if constexpr (std::is_same_v<T, dialogs::PlanAgreed>) {
+                    SQLite::Statement plan(
+                        db,
+                        "INSERT INTO payment_plans (account_id, conversation_id, kind, "
+                        "total_cents, discount_cents, currency, status, approved_by, "
+                        "created_at) VALUES (?, ?, ?, ?, ?, ?, 'active', 'bot', ?)");
+                    plan.bind(1, c.account_id);
+                    plan.bind(2, conversation.id);
+                    plan.bind(3, c.kind);
+                    plan.bind(4, c.total.cents);
+                    plan.bind(5, c.discount_cents);
+                    plan.bind(6, c.total.currency);
+                    plan.bind(7, now);
+                    plan.exec();
+                    const std::int64_t plan_id = db.getLastInsertRowid();
+                    SQLite::Statement installment(
+                        db,
+                        "INSERT INTO plan_installments (plan_id, seq, due_date, amount_cents, "
+                        "status) VALUES (?, ?, ?, ?, 'pending')");
+                    int seq = 0;
+                    for (const dialogs::Installment& i : c.schedule) {
+                        installment.reset();
+                        installment.bind(1, plan_id);
+                        installment.bind(2, ++seq);
+                        installment.bind(3, dialogs::FormatIsoDate(i.due));
+                        installment.bind(4, i.cents);
+                        installment.exec();
+                    }
+                    audit.Write("plan_created",
+                                c.account_id,
+                                "json_object('plan_id', CAST(? AS INTEGER), 'kind', ?, "
+                                "'total', ?, 'discount', ?, 'installments', CAST(? AS INTEGER))",
+                                {std::to_string(plan_id),
+                                 c.kind,
+                                 dialogs::FormatDecimalCents(c.total.cents),
+                                 dialogs::FormatDecimalCents(c.discount_cents),
+                                 std::to_string(c.schedule.size())});
+                } else if constexpr (std::is_same_v<T, dialogs::ReferenceIssued>) {
+                    SQLite::Statement insert(
+                        db,
+                        "INSERT INTO payment_references (account_id, reference, created_at) "
+                        "VALUES (?, ?, ?) ON CONFLICT (account_id) DO NOTHING");
+                    insert.bind(1, c.account_id);
+                    insert.bind(2, c.reference);
+                    insert.bind(3, now);
+                    insert.exec();
+                    audit.Write("reference_issued",
+                                c.account_id,
+                                "json_object('reference', ?)",
+                                {c.reference});
+                } else if constexpr (std::is_same_v<T, dialogs::OptedOut> ||
+                                     std::is_same_v<T, dialogs::OptedIn>) {
+                    const bool out = std::is_same_v<T, dialogs::OptedOut>;
+                    SQLite::Statement upsert(
+                        db,
+                        "INSERT INTO contact_preferences (phone, channel, kind, active, "
+                        "recorded_at, source) VALUES (?, ?, 'opt_out', ?, ?, 'debtor') "
+                        "ON CONFLICT (phone, channel, kind) DO UPDATE SET active = "
+                        "excluded.active, recorded_at = excluded.recorded_at, source = "
+                        "excluded.source");
+                    upsert.bind(1, conversation.phone);
+                    upsert.bind(2, conversation.channel);
+                    upsert.bind(3, out ? 1 : 0);
+                    upsert.bind(4, now);
+                    upsert.exec();
+                    audit.Write(out ? "opted_out" : "opted_in", std::nullopt);
+                } else if constexpr (std::is_same_v<T, dialogs::WrongNumber>) {
+                    SQLite::Statement upsert(
+                        db,
+                        "INSERT INTO contact_preferences (phone, channel, kind, active, "
+                        "recorded_at, source) VALUES (?, 'all', 'wrong_number', 1, ?, 'debtor') "
+                        "ON CONFLICT (phone, channel, kind) DO UPDATE SET active = 1, "
+                        "recorded_at = excluded.recorded_at");
+                    upsert.bind(1, conversation.phone);
+                    upsert.bind(2, now);
+                    upsert.exec();
+                    update_conversation(
+                        "state = 'closed', disposition = 'wrong_number', closed_at = ?", {now});
+                    audit.Write("wrong_number", std::nullopt);
+                }
+            },
+            command);
+    }
+    const dialogs::DialogState state = dialogs::DialogStateFromJson(turn.dialog_state);
+    update_conversation("dialog_state = ?, misunderstood_count = ?",
+                        {turn.dialog_state, std::to_string(state.misunderstood)});
+}
+
+}  // namespace cobrador::store

@@ -1,0 +1,34 @@
+#pragma once
+// Private to the store: what the dialog sees of a conversation, and how its decisions land in
+// the ledger. Both run inside HandleInbound's transaction.
+
+#include <cstdint>
+#include <string>
+
+#include <SQLiteCpp/Database.h>
+
+#include "store/messaging.hpp"
+
+namespace cobrador::store {
+
+struct ConversationRow {
+    std::int64_t id = 0;
+    std::optional<std::int64_t> debtor_id;
+    std::string phone;
+    std::string channel;
+    std::string state;  // bot, escalated, claimed, closed
+    std::string dialog_state;
+};
+
+// The debtor, accounts (with the open promise and whether a plan is active), the wrong-number
+// mark and the dialog state of `conversation`.
+dialogs::ConversationView LoadConversationView(SQLite::Database& db,
+                                               const ConversationRow& conversation);
+
+// Writes the commands (and their audit rows) and the new dialog state.
+void ApplyTurn(SQLite::Database& db,
+               const ConversationRow& conversation,
+               const DialogTurn& turn,
+               const std::string& now);
+
+}  // namespace cobrador::store
