@@ -281,7 +281,7 @@ struct Patterns {
     RE2 currency_word{R"(^\s*(?:pesos?|varos|baros|mxn|mn|dolares|dollars?|dlls|usd|bucks)\b)"};
     RE2 everything{
         R"(\b(todo|el\s+total|la\s+totalidad|completo|toda\s+la\s+deuda|all\s+of\s+it|in\s+full|everything|the\s+full\s+amount|the\s+whole\s+(?:thing|amount|balance))\b)"};
-    RE2 menu{R"(^\s*(?:(?:opcion|opc|op|option|numero|num|no|la|el|#)\s*)?([1-9])\s*$)"};
+    RE2 menu{R"(^\s*(?:(?:opcion|opc|op|option|numero|num|la|#)\s*)?([1-9])\s*$)"};
 };
 
 std::string SpelledPattern() {

@@ -213,7 +213,8 @@ std::string Normalize(std::string_view text, std::string_view locale) {
             if (static_cast<unsigned char>(c) >= 0x80) {
                 const auto lead = static_cast<unsigned char>(c);
                 const std::size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
-                const bool symbol = lead >= 0xE2;  // general punctuation, symbols, emoji
+                // Latin-1 punctuation (¿ ¡ « »), general punctuation, symbols, specials, emoji.
+                const bool symbol = lead == 0xC2 || lead == 0xE2 || lead == 0xEF || lead >= 0xF0;
                 if (!symbol) {
                     kept.append(folded, i, length);
                 } else {
