@@ -70,6 +70,8 @@ struct PendingPlan {
     std::int64_t down_cents = 0;         // first payment, 0 for none
     int installments = 0;                // after the down payment
     std::int64_t installment_cents = 0;  // the first (largest) of them
+
+    friend bool operator==(const PendingPlan&, const PendingPlan&) = default;
 };
 
 struct DialogState {
