@@ -15,12 +15,17 @@
 #include "bot/log.hpp"
 #include "bot/server.hpp"
 #include "channels/signature.hpp"
+#include "channels/twilio.hpp"
 #include "dialogs/calendar.hpp"
 #include "dialogs/locale.hpp"
 #include "dialogs/money.hpp"
 #include "dialogs/nlu.hpp"
+#include "dialogs/phone.hpp"
 #include "store/ledger.hpp"
 #include "store/portfolio.hpp"
+
+#include "conversation.hpp"
+#include "outbound_json.hpp"
 
 namespace cobrador::bot {
 
@@ -45,9 +50,11 @@ commands:
                                         create a collector; prints its API token once
   backup --db PATH --to FILE            a consistent copy of the ledger, also while serving
   nlu [--locale L] [--today D] TEXT     what the bot understands of TEXT, as JSON
+  chat --db PATH --phone E164 [--channel whatsapp|sms]
+                                        talk to the dialog in the terminal
 
 not built yet (see README, "What works today"):
-  import payments, chat, remind
+  import payments, remind
 
 'cobrador <command> --help' tells more about each.
 )";
@@ -100,7 +107,13 @@ const std::map<std::string, CommandHelp>& Helps() {
           "Relative dates (\"mañana\", \"el viernes\", \"la próxima quincena\") resolve against\n"
           "--today (default: COBRADOR_TODAY, else today's date). Several words are one TEXT.\n"}},
         {"chat",
-         {"cobrador chat --db PATH --phone E164 [--channel whatsapp|sms]", "Not built yet.\n"}},
+         {"cobrador chat --db PATH --phone E164 [--channel whatsapp|sms]",
+          "Talks to the collection dialog in the terminal as the debtor with that phone: each\n"
+          "line you type is one message, and the bot's replies are shown as the channel would\n"
+          "render them (WhatsApp buttons and lists, or SMS numbered options with the segment\n"
+          "count). Outcomes (verification, promises, plans, opt-outs...) are written to the\n"
+          "ledger as a sandbox conversation, which is never sent to a provider. Ends at EOF\n"
+          "(Ctrl-D).\n"}},
         {"remind", {"cobrador remind --db PATH [--now ISO8601] [--dry-run]", "Not built yet.\n"}},
     };
     return kHelps;
@@ -652,6 +665,111 @@ int Nlu(const std::vector<std::string>& args,
     return kOk;
 }
 
+// How a message looks on the channel: WhatsApp shows buttons or a list under the text; SMS
+// numbers the options inside the text and costs segments.
+std::string Shown(const channels::OutboundMessage& message, const std::string& channel) {
+    if (channel == "sms") {
+        const std::string text = channels::SmsText(message);
+        return text + "\n  (SMS, " + std::to_string(channels::SmsSegments(text)) + " segment" +
+               (channels::SmsSegments(text) == 1 ? "" : "s") + ")";
+    }
+    std::string text = message.text;
+    for (const auto& b : message.buttons) {
+        text += "\n  [ " + b.title + " ]";
+    }
+    if (!message.list.empty()) {
+        text += "\n  [ " + message.list_button + " \u25BE ]";
+        for (const auto& r : message.list) {
+            text += "\n    - " + r.title;
+        }
+    }
+    return text;
+}
+
+int Chat(const std::vector<std::string>& args,
+         std::istream& in,
+         std::ostream& out,
+         std::ostream& err,
+         const Config& config) {
+    std::string problem;
+    auto options = Parse(args, 1, {"--db", "--phone", "--channel"}, {}, problem);
+    if (!options) {
+        return Usage(err, "chat", problem);
+    }
+    if (options->help) {
+        return ShowHelp(out, "chat");
+    }
+    auto& v = options->values;
+    if (!v.count("--db") || !v.count("--phone") || !options->positional.empty()) {
+        return Usage(err, "chat", "--db PATH and --phone E164 are required");
+    }
+    const auto phone = dialogs::NormalizePhone(v["--phone"]);
+    if (!phone) {
+        return Usage(err, "chat", "'" + v["--phone"] + "' is not a phone number in E.164 (+52...)");
+    }
+    const std::string channel = v.count("--channel") ? v["--channel"] : "whatsapp";
+    if (channel != "whatsapp" && channel != "sms") {
+        return Usage(err, "chat", "--channel is whatsapp or sms");
+    }
+    auto settings = DialogSettings(config);
+    if (!settings) {
+        err << "cobrador chat: " << settings.error() << "\n";
+        return kFailed;
+    }
+    auto ledger = OpenLedger(v["--db"], err, false);
+    if (!ledger) {
+        return kFailed;
+    }
+    out << "chat with the bot as " << dialogs::RedactPhone(*phone) << " on " << channel
+        << "; one line per message, Ctrl-D to end\n";
+    std::string line;
+    int n = 0;
+    while (std::getline(in, line)) {
+        if (line.empty()) {
+            continue;
+        }
+        const auto now = std::chrono::system_clock::now();
+        const std::string id =
+            "chat-" + std::to_string(now.time_since_epoch().count()) + "-" + std::to_string(++n);
+        const nlohmann::json payload = {{"text", line}};
+        store::InboundRecord record{"sandbox", id, "text", *phone, payload.dump()};
+        if (auto stored = ledger->RecordWebhook({record}, {}, config.Now(now)); !stored) {
+            ReportLedgerError(err, v["--db"], stored.error());
+            return kFailed;
+        }
+        auto pending = ledger->PendingInboundEvents(1000);
+        if (!pending) {
+            ReportLedgerError(err, v["--db"], pending.error());
+            return kFailed;
+        }
+        for (const store::PendingInbound& event : *pending) {
+            if (event.provider_event_id != id) {
+                continue;
+            }
+            std::vector<store::Reply> replies;
+            auto handled = ledger->HandleInbound(
+                event,
+                line,
+                [&](const dialogs::ConversationView& view) {
+                    store::DialogTurn turn = Decide(view, {line, "", ""}, *settings, config, now);
+                    replies = turn.replies;
+                    return turn;
+                },
+                config.Now(now));
+            if (!handled) {
+                ReportLedgerError(err, v["--db"], handled.error());
+                return kFailed;
+            }
+            for (const store::Reply& reply : replies) {
+                const auto message = OutboundFromJson(reply.payload);
+                out << "bot> " << (message ? Shown(*message, channel) : reply.body) << "\n";
+            }
+        }
+        out << std::flush;
+    }
+    return kOk;
+}
+
 int NotBuilt(const std::string& command, std::ostream& out, std::ostream& err, bool help) {
     if (help) {
         return ShowHelp(out, command);
@@ -708,7 +826,10 @@ int RunCli(const std::vector<std::string>& args,
     if (command == "nlu") {
         return Nlu(args, out, err, *config);
     }
-    if (command == "chat" || command == "remind") {
+    if (command == "chat") {
+        return Chat(args, std::cin, out, err, *config);
+    }
+    if (command == "remind") {
         return NotBuilt(command, out, err, help);
     }
     err << "cobrador: unknown command '" << command << "'\n\n" << kMainHelp;

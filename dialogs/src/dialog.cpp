@@ -290,14 +290,23 @@ void AskBirthDateAgain(Turn& t) {
     t.Say("verify_ask_again");
 }
 
+// "María Fernanda López" and "López, María Fernanda" both greet "María".
+std::string FirstName(std::string_view name) {
+    if (const auto comma = name.find(','); comma != std::string_view::npos) {
+        name.remove_prefix(comma + 1);
+    }
+    while (!name.empty() && name.front() == ' ') {
+        name.remove_prefix(1);
+    }
+    return std::string(name.substr(0, name.find(' ')));
+}
+
 void Verify(Turn& t) {
     t.st.stage = Stage::kReady;
     t.st.failed_verifications = 0;
     t.st.verified_until = t.clock.now + t.settings.verification_ttl;
     t.Command(dialogs::Verified{*t.st.verified_until});
-    const std::string& name = t.debtor().name;
-    t.Say("verified", {{"name", name.substr(0, name.find(' '))}});
-    t.Also("menu_prompt");
+    t.Say("verified", {{"name", FirstName(t.debtor().name)}});
     t.Offer({kOptBalance, kOptPay, kOptPromise, kOptPlan, kOptHuman});
 }
 

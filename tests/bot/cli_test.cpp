@@ -1,3 +1,4 @@
+#include <fstream>
 // The command line as a user runs it: the real binary, real files, exit codes and output.
 
 #include <SQLiteCpp/Database.h>
@@ -56,6 +57,55 @@ TEST_CASE("CLI: nlu prints the contract's JSON", "[bot][cli][integration]") {
     CHECK(RunCobrador({"nlu"}).exit_code == 2);
 }
 
+TEST_CASE("CLI: chat runs the dialog in the terminal as SMS would show it, and records outcomes",
+          "[bot][cli][integration]") {
+    TempDir dir;
+    const std::string db = dir.File("ledger.db");
+    const std::string csv = dir.File("portfolio.csv");
+    std::ofstream(csv) << "account_id,debtor_name,phone,birth_date,balance,currency,due_date,"
+                          "min_payment\n"
+                          "A-1001,\"López, María Fernanda\",+52 1 55 1234 5678,1985-03-15,"
+                          "12345.67,MXN,2026-10-01,500\n";
+    REQUIRE(RunCobrador({"migrate", "--db", db}).exit_code == 0);
+    REQUIRE(RunCobrador({"import", "portfolio", "--db", db, csv}).exit_code == 0);
+    const std::map<std::string, std::string> env = {{"COBRADOR_TODAY", "2026-11-23"},
+                                                    {"COBRADOR_COMPANY_NAME", "ACME Crédito"}};
+    const auto run = RunCobrador(
+        {"chat", "--db", db, "--phone", "+525512345678", "--channel", "sms"},
+        env,
+        {},
+        std::string("hola\n15 de marzo de 1985\n1\nte pago mil quinientos el viernes\n1\nBAJA\n"));
+    INFO(run.out << run.err);
+    REQUIRE(run.exit_code == 0);
+    CHECK(run.out.find("ACME Crédito") != std::string::npos);
+    CHECK(run.out.find("Gracias, María.") != std::string::npos);
+    CHECK(run.out.find("\n1. Ver saldo\n") != std::string::npos);  // SMS numbers the menu
+    CHECK(run.out.find("$12,345.67") != std::string::npos);        // "1" picked the balance
+    CHECK(run.out.find("Pagarías $1,500.00 el viernes, 27 de noviembre de 2026") !=
+          std::string::npos);
+    CHECK(run.out.find("quedó registrado") != std::string::npos);
+    // Every reply of this conversation fits in two SMS segments.
+    CHECK(run.out.find("segments)") != std::string::npos);
+    CHECK(run.out.find("(SMS, 3 segments)") == std::string::npos);
+    SQLite::Database ledger(db);
+    CHECK(ledger.execAndGet("SELECT amount_cents || ' ' || due_date || ' ' || status FROM promises")
+              .getString() == "150000 2026-11-27 open");
+    CHECK(ledger
+              .execAndGet("SELECT count(*) FROM contact_preferences WHERE kind = 'opt_out' AND "
+                          "active = 1")
+              .getInt() == 1);
+    CHECK(ledger.execAndGet("SELECT count(*) FROM conversations WHERE verified_at IS NOT NULL")
+              .getInt() == 1);
+    // Nothing from chat goes to a provider: its conversation is the sandbox's.
+    CHECK(ledger.execAndGet("SELECT group_concat(DISTINCT channel) FROM outbox").getString() ==
+          "sandbox");
+
+    const auto bad = RunCobrador({"chat", "--db", db, "--phone", "12345"});
+    CHECK(bad.exit_code == 2);
+    CHECK(RunCobrador({"chat", "--db", db, "--phone", "+525512345678", "--channel", "fax"})
+              .exit_code == 2);
+}
+
 TEST_CASE("CLI: every command has --help", "[bot][cli][integration]") {
     for (const auto& args : std::vector<std::vector<std::string>>{{"--help"},
                                                                   {"serve", "--help"},
@@ -63,7 +113,8 @@ TEST_CASE("CLI: every command has --help", "[bot][cli][integration]") {
                                                                   {"import", "portfolio", "--help"},
                                                                   {"report", "--help"},
                                                                   {"agent", "add", "--help"},
-                                                                  {"nlu", "--help"}}) {
+                                                                  {"nlu", "--help"},
+                                                                  {"chat", "--help"}}) {
         const auto run = RunCobrador(args);
         INFO(args[0]);
         CHECK(run.exit_code == 0);

@@ -26,7 +26,8 @@ pid_t Spawn(const std::vector<std::string>& args,
             const std::map<std::string, std::string>& env,
             const std::string& cwd,
             const std::string& out_path,
-            const std::string& err_path) {
+            const std::string& err_path,
+            const std::string& in_path = "/dev/null") {
     std::vector<std::string> argv_text = {COBRADOR_BINARY};
     argv_text.insert(argv_text.end(), args.begin(), args.end());
     std::vector<std::string> env_text = {"PATH=/usr/bin:/bin", "LANG=C.UTF-8"};
@@ -48,7 +49,7 @@ pid_t Spawn(const std::vector<std::string>& args,
         throw std::runtime_error("fork failed");
     }
     if (pid == 0) {
-        const int in = open("/dev/null", O_RDONLY);
+        const int in = open(in_path.c_str(), O_RDONLY);
         const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
         const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
         dup2(in, 0);
@@ -67,11 +68,17 @@ pid_t Spawn(const std::vector<std::string>& args,
 
 RunResult RunCobrador(const std::vector<std::string>& args,
                       const std::map<std::string, std::string>& env,
-                      const std::string& cwd) {
+                      const std::string& cwd,
+                      const std::optional<std::string>& stdin_text) {
     TempDir logs;
     const std::string out_path = logs.File("out");
     const std::string err_path = logs.File("err");
-    const pid_t pid = Spawn(args, env, cwd, out_path, err_path);
+    std::string in_path = "/dev/null";
+    if (stdin_text) {
+        in_path = logs.File("in");
+        std::ofstream(in_path, std::ios::binary) << *stdin_text;
+    }
+    const pid_t pid = Spawn(args, env, cwd, out_path, err_path, in_path);
     int status = 0;
     waitpid(pid, &status, 0);
     RunResult result;

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,10 +17,12 @@ struct RunResult {
     std::string err;
 };
 
-// Runs `cobrador args...` to completion with `env` added to a minimal environment.
+// Runs `cobrador args...` to completion with `env` added to a minimal environment, reading
+// `stdin_text` (or nothing) on standard input.
 RunResult RunCobrador(const std::vector<std::string>& args,
                       const std::map<std::string, std::string>& env = {},
-                      const std::string& cwd = {});
+                      const std::string& cwd = {},
+                      const std::optional<std::string>& stdin_text = std::nullopt);
 
 // A `cobrador` left running (a server); stdout and stderr go to files in `log_dir`.
 class Child {
