@@ -1,3 +1,4 @@
+#include <fstream>
 // The channels path end to end: the real `cobrador serve` binary, real SQLite files, signed
 // webhooks over loopback, and fake Graph API / Twilio servers that record what they are sent
 // and answer as each test scripts them (errors, Retry-After, hangs, resets).
@@ -771,6 +772,96 @@ TEST_CASE("serve without --demo has no sandbox", "[bot][channels][integration]")
     CHECK(HttpRequest(
               setup.port, "POST", "/sandbox/messages", R"({"from":"+525512345678","text":"x"})")
               .status == 404);
+}
+
+}  // namespace
+}  // namespace cobrador::testing
+
+namespace cobrador::testing {
+namespace {
+
+// A WhatsApp webhook carrying the debtor's choice of one of our list rows or buttons.
+std::string WhatsAppChoice(const std::string& wamid,
+                           const std::string& wa_id,
+                           const std::string& kind,  // list_reply or button_reply
+                           const std::string& id,
+                           const std::string& title) {
+    json body = json::parse(WhatsAppText(wamid, wa_id, ""));
+    json& message = body["entry"][0]["changes"][0]["value"]["messages"][0];
+    message.erase("text");
+    message["type"] = "interactive";
+    message["interactive"] = {{"type", kind}, {kind, {{"id", id}, {"title", title}}}};
+    return body.dump();
+}
+
+TEST_CASE(
+    "WhatsApp: the dialog over the real webhook: verification, menu list, buttons, a "
+    "promise in the ledger",
+    "[bot][channels][integration]") {
+    std::atomic<int> sent{0};
+    FakeProvider graph([&](const RecordedRequest&, std::size_t) {
+        return GraphAccepted("wamid.OUT" + std::to_string(++sent));
+    });
+    Setup setup(&graph, nullptr);
+    const std::string csv = setup.dir.File("portfolio.csv");
+    std::ofstream(csv)
+        << "account_id,debtor_name,phone,birth_date,balance,currency,due_date\n"
+           "A-1001,María López,+52 55 1234 5678,1985-03-15,12345.67,MXN,2026-10-01\n";
+    REQUIRE(RunCobrador({"import", "portfolio", "--db", setup.db, csv}).exit_code == 0);
+    setup.env["COBRADOR_TODAY"] = "2026-11-23";
+    auto server = setup.Start();
+    const std::string wa_id = "5215512345678";
+
+    REQUIRE(PostWhatsApp(setup.port, WhatsAppText("wamid.IN1", wa_id, "cuanto debo?")).status ==
+            200);
+    auto requests = graph.WaitForRequests(1);
+    const json greeting = BodyOf(requests[0]);
+    const std::string greeting_text = greeting["text"]["body"];
+    CHECK(greeting_text.find("Financiera Prueba") != std::string::npos);
+    CHECK(greeting_text.find("fecha de nacimiento") != std::string::npos);
+    CHECK(greeting_text.find('$') == std::string::npos);
+
+    REQUIRE(
+        PostWhatsApp(setup.port, WhatsAppText("wamid.IN2", wa_id, "15 de marzo de 1985")).status ==
+        200);
+    requests = graph.WaitForRequests(2);
+    const json menu = BodyOf(requests[1]);
+    CHECK(menu["type"] == "interactive");
+    CHECK(menu["interactive"]["type"] == "list");  // five options: a list, not buttons
+    CHECK(menu["interactive"]["body"]["text"].get<std::string>().find("Gracias, María") == 0);
+    CHECK(menu["interactive"]["action"]["sections"][0]["rows"].size() == 5);
+
+    REQUIRE(PostWhatsApp(setup.port,
+                         WhatsAppChoice("wamid.IN3", wa_id, "list_reply", "balance", "Ver saldo"))
+                .status == 200);
+    requests = graph.WaitForRequests(3);
+    CHECK(BodyOf(requests[2])["text"]["body"].get<std::string>().find("$12,345.67") !=
+          std::string::npos);
+
+    REQUIRE(PostWhatsApp(setup.port, WhatsAppText("wamid.IN4", wa_id, "te pago 2 mil el viernes"))
+                .status == 200);
+    requests = graph.WaitForRequests(4);
+    const json confirm = BodyOf(requests[3]);
+    CHECK(confirm["interactive"]["type"] == "button");
+    CHECK(confirm["interactive"]["action"]["buttons"].size() == 2);
+    CHECK(confirm["interactive"]["body"]["text"].get<std::string>().find(
+              "Pagarías $2,000.00 el viernes, 27 de noviembre de 2026") != std::string::npos);
+
+    REQUIRE(
+        PostWhatsApp(setup.port, WhatsAppChoice("wamid.IN5", wa_id, "button_reply", "yes", "Sí"))
+            .status == 200);
+    graph.WaitForRequests(5);
+    setup.WaitFor("SELECT amount_cents || ' ' || due_date || ' ' || status FROM promises",
+                  "200000 2026-11-27 open");
+    CHECK(setup.Query("SELECT count(*) FROM audit_log WHERE kind IN ('verified', "
+                      "'promise_made')") == "2");
+    CHECK(setup.Query("SELECT verified_at IS NOT NULL FROM conversations") == "1");
+    const auto metrics = HttpRequest(setup.port, "GET", "/metrics").body;
+    CHECK(metrics.find(R"(cobrador_dialog_turns_total{intent="promise_to_pay"} 1)") !=
+          std::string::npos);
+    server->Signal(SIGTERM);
+    CHECK(server->Wait() == 0);
+    CHECK(server->Stderr().find("2 mil") == std::string::npos);  // no message text in logs
 }
 
 }  // namespace
