@@ -120,3 +120,36 @@ TEST_CASE("Config: the example file in deploy/ loads", "[bot][config]") {
 
 }  // namespace
 }  // namespace cobrador::bot
+
+namespace cobrador::bot {
+namespace {
+
+TEST_CASE("Config: the dialog's settings, checked", "[bot][config]") {
+    const auto defaults = LoadConfig(std::nullopt, Env({}));
+    REQUIRE(defaults);
+    CHECK(defaults->idle_timeout == std::chrono::minutes(30));
+    CHECK(defaults->verification_ttl == std::chrono::hours(24));
+    const auto set = LoadConfig(std::nullopt,
+                                Env({{"COBRADOR_CLABE", "002010077777777771"},
+                                     {"COBRADOR_IDLE_MINUTES", "10"},
+                                     {"COBRADOR_VERIFICATION_HOURS", "2"},
+                                     {"COBRADOR_PAYMENT_URL", "https://pay.example/{reference}"}}));
+    REQUIRE(set);
+    CHECK(set->clabe == "002010077777777771");
+    CHECK(set->idle_timeout == std::chrono::minutes(10));
+    CHECK(set->verification_ttl == std::chrono::hours(2));
+    for (const auto& [name, value] :
+         std::vector<std::pair<std::string, std::string>>{{"COBRADOR_CLABE", "002010077777777772"},
+                                                          {"COBRADOR_CLABE", "12345"},
+                                                          {"COBRADOR_IDLE_MINUTES", "0"},
+                                                          {"COBRADOR_VERIFICATION_HOURS", "x"},
+                                                          {"COBRADOR_PAYMENT_URL", "https://x"}}) {
+        const auto bad = LoadConfig(std::nullopt, Env({{name, value}}));
+        INFO(name << "=" << value);
+        REQUIRE_FALSE(bad);
+        CHECK(bad.error().find(name) != std::string::npos);
+    }
+}
+
+}  // namespace
+}  // namespace cobrador::bot

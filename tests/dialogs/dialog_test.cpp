@@ -514,3 +514,34 @@ TEST_CASE("Dialog: no reply's first line shows money (random verified conversati
 
 }  // namespace
 }  // namespace cobrador::dialogs
+
+namespace cobrador::dialogs {
+namespace {
+
+TEST_CASE("Policy: the default parses; bad files are refused with the reason",
+          "[dialogs][policy]") {
+    const Policy& policy = DefaultPolicy();
+    REQUIRE(policy.buckets.size() == 6);
+    CHECK(BucketFor(policy, 0).name == "current");
+    CHECK(BucketFor(policy, 75).max_discount_bp == 1500);
+    CHECK(BucketFor(policy, 75).min_installment_cents == 20000);
+    CHECK_FALSE(BucketFor(policy, 400).bot_approves);
+    const std::vector<std::pair<std::string, std::string>> bad = {
+        {"[]", "not a JSON object"},
+        {"{}", "buckets"},
+        {R"({"buckets":[{"min_days_past_due":5}]})", "start at min_days_past_due 0"},
+        {R"({"buckets":[{"min_days_past_due":0,"max_discount_pct":150}]})", "percentages"},
+        {R"({"buckets":[{"min_days_past_due":0,"min_installment":200}]})", "decimal string"},
+        {R"({"buckets":[{"min_days_past_due":0},{"min_days_past_due":0}]})", "same"},
+        {R"({"promise_horizon_days":0,"buckets":[{"min_days_past_due":0}]})", "horizon"},
+    };
+    for (const auto& [json, reason] : bad) {
+        std::string error;
+        INFO(json);
+        CHECK_FALSE(ParsePolicy(json, error).has_value());
+        CHECK(error.find(reason) != std::string::npos);
+    }
+}
+
+}  // namespace
+}  // namespace cobrador::dialogs
