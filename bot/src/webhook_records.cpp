@@ -1,9 +1,10 @@
 #include "webhook_records.hpp"
 
 #include <chrono>
-#include <cstdio>
 
 #include <nlohmann/json.hpp>
+
+#include "dialogs/calendar.hpp"
 
 namespace cobrador::bot {
 
@@ -36,21 +37,7 @@ std::string IsoFromUnix(std::int64_t seconds) {
     if (seconds <= 0) {
         return {};
     }
-    const std::chrono::sys_seconds instant{std::chrono::seconds{seconds}};
-    const auto day = std::chrono::floor<std::chrono::days>(instant);
-    const std::chrono::year_month_day date{day};
-    const std::chrono::hh_mm_ss time{instant - day};
-    char text[32];
-    std::snprintf(text,
-                  sizeof text,
-                  "%04d-%02u-%02uT%02d:%02d:%02dZ",
-                  static_cast<int>(date.year()),
-                  static_cast<unsigned>(date.month()),
-                  static_cast<unsigned>(date.day()),
-                  static_cast<int>(time.hours().count()),
-                  static_cast<int>(time.minutes().count()),
-                  static_cast<int>(time.seconds().count()));
-    return text;
+    return dialogs::FormatIsoInstant(std::chrono::sys_seconds{std::chrono::seconds{seconds}});
 }
 
 namespace {

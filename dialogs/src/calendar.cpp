@@ -1,5 +1,7 @@
 #include "dialogs/calendar.hpp"
 
+#include <cstdio>
+
 namespace cobrador::dialogs {
 
 namespace {
@@ -62,6 +64,19 @@ Date AddDays(const Date& date, int days) {
 int DaysPastDue(const Date& due, const Date& today) {
     const int days = DaysBetween(due, today);
     return days > 0 ? days : 0;
+}
+
+std::string FormatIsoInstant(std::chrono::sys_seconds instant) {
+    const auto day = std::chrono::floor<std::chrono::days>(instant);
+    const std::chrono::hh_mm_ss time{instant - day};
+    char clock[16];
+    std::snprintf(clock,
+                  sizeof clock,
+                  "T%02d:%02d:%02dZ",
+                  static_cast<int>(time.hours().count()),
+                  static_cast<int>(time.minutes().count()),
+                  static_cast<int>(time.seconds().count()));
+    return FormatIsoDate(Date{day}) + clock;
 }
 
 Date UtcDate(std::chrono::system_clock::time_point instant) {

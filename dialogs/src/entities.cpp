@@ -315,18 +315,35 @@ const RE2& SpelledRe() {
 // A run of number words as ICU's spell-out rules read it, in either language; nullopt unless
 // the whole run is one number.
 std::optional<std::int64_t> ParseSpelled(std::string_view words) {
+    // Building a rule-based format costs far more than a parse; ICU formats are not safe to
+    // share between threads, so each thread keeps its own pair.
+    struct Formats {
+        std::unique_ptr<icu::RuleBasedNumberFormat> es;
+        std::unique_ptr<icu::RuleBasedNumberFormat> en;
+    };
+
+    thread_local const Formats formats = [] {
+        auto make = [](const char* language) {
+            UErrorCode status = U_ZERO_ERROR;
+            auto format = std::make_unique<icu::RuleBasedNumberFormat>(
+                icu::URBNF_SPELLOUT, icu::Locale(language), status);
+            if (U_FAILURE(status)) {
+                return std::unique_ptr<icu::RuleBasedNumberFormat>();
+            }
+            format->setLenient(true);
+            return format;
+        };
+        return Formats{make("es"), make("en")};
+    }();
     const icu::UnicodeString text = icu::UnicodeString::fromUTF8(
         icu::StringPiece(words.data(), static_cast<std::int32_t>(words.size())));
-    for (const char* language : {"es", "en"}) {
-        UErrorCode status = U_ZERO_ERROR;
-        icu::RuleBasedNumberFormat format(icu::URBNF_SPELLOUT, icu::Locale(language), status);
-        if (U_FAILURE(status)) {
+    for (const auto* format : {formats.es.get(), formats.en.get()}) {
+        if (format == nullptr) {
             continue;
         }
-        format.setLenient(true);
         icu::Formattable result;
         icu::ParsePosition position(0);
-        format.parse(text, result, position);
+        format->parse(text, result, position);
         if (position.getIndex() == text.length()) {
             UErrorCode error = U_ZERO_ERROR;
             const std::int64_t value = result.getInt64(error);

@@ -4,7 +4,6 @@
 
 #include "dialog_store.hpp"
 
-#include <cstdio>
 #include <type_traits>
 
 #include <SQLiteCpp/Statement.h>
@@ -14,20 +13,7 @@ namespace cobrador::store {
 namespace {
 
 std::string IsoInstant(dialogs::Instant instant) {
-    const auto day = std::chrono::floor<std::chrono::days>(instant);
-    const std::chrono::year_month_day date{day};
-    const std::chrono::hh_mm_ss time{instant - day};
-    char text[32];
-    std::snprintf(text,
-                  sizeof text,
-                  "%04d-%02u-%02uT%02d:%02d:%02dZ",
-                  static_cast<int>(date.year()),
-                  static_cast<unsigned>(date.month()),
-                  static_cast<unsigned>(date.day()),
-                  static_cast<int>(time.hours().count()),
-                  static_cast<int>(time.minutes().count()),
-                  static_cast<int>(time.seconds().count()));
-    return text;
+    return dialogs::FormatIsoInstant(instant);
 }
 
 // One audit_log row; `detail` is an SQL expression built with json_object() from bound values.

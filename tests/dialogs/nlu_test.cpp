@@ -158,8 +158,9 @@ struct Row {
     std::string locale, text, intent, entities;
 };
 
-std::vector<Row> LabelledSet() {
-    std::ifstream file(COBRADOR_SOURCE_DIR "/tests/dialogs/data/nlu_labelled.tsv");
+// A data file of tests/dialogs/data: four tab-separated columns, '#' comments.
+std::vector<Row> ReadTsv(const std::string& name) {
+    std::ifstream file(COBRADOR_SOURCE_DIR "/tests/dialogs/data/" + name);
     std::vector<Row> rows;
     std::string line;
     while (std::getline(file, line)) {
@@ -199,7 +200,7 @@ std::string EntitiesOf(const Understanding& u) {
 }
 
 TEST_CASE("NLU: accuracy on the labelled set", "[dialogs][nlu]") {
-    const auto rows = LabelledSet();
+    const auto rows = ReadTsv("nlu_labelled.tsv");
     REQUIRE(rows.size() >= 300);
     std::map<std::string, std::pair<int, int>> by_locale;  // right intents, rows
     int intents_right = 0;
@@ -234,38 +235,20 @@ TEST_CASE("NLU: accuracy on the labelled set", "[dialogs][nlu]") {
     CHECK(entity_accuracy >= 85.0);
 }
 
-}  // namespace
-}  // namespace cobrador::dialogs
-
-namespace cobrador::dialogs {
-namespace {
-
 // The 56 utterances of shared/domain/collections-mexico.md §4.4, written by the domain
 // researcher and never used to tune the patterns: the honest figure.
 TEST_CASE("NLU: accuracy on the held-out domain set", "[dialogs][nlu]") {
-    std::ifstream file(COBRADOR_SOURCE_DIR "/tests/dialogs/data/nlu_heldout_domain.tsv");
-    std::string line;
-    int rows = 0;
+    const auto set = ReadTsv("nlu_heldout_domain.tsv");
+    const int rows = static_cast<int>(set.size());
     int right = 0;
     std::string misses;
-    while (std::getline(file, line)) {
-        if (line.empty() || line.front() == '#') {
-            continue;
-        }
-        std::vector<std::string> cols;
-        std::stringstream in(line);
-        std::string col;
-        while (std::getline(in, col, '\t')) {
-            cols.push_back(col);
-        }
-        cols.resize(4);
-        const auto u = Understand(cols[1], cols[0], kToday);
+    for (const Row& row : set) {
+        const auto u = Understand(row.text, row.locale, kToday);
         const std::string got(ToString(u.intent));
-        const bool ok = ("|" + cols[2] + "|").find("|" + got + "|") != std::string::npos;
-        ++rows;
+        const bool ok = ("|" + row.intent + "|").find("|" + got + "|") != std::string::npos;
         right += ok ? 1 : 0;
         if (!ok) {
-            misses += cols[1] + " | want " + cols[2] + " | got " + got + "\n";
+            misses += row.text + " | want " + row.intent + " | got " + got + "\n";
         }
     }
     REQUIRE(rows == 56);

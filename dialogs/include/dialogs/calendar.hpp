@@ -27,6 +27,9 @@ Date AddDays(const Date& date, int days);
 // Days past due on `today` for an account due on `due`; 0 when not yet past due.
 int DaysPastDue(const Date& due, const Date& today);
 
+// An instant as ISO 8601 UTC to the second: "2026-11-22T10:00:00Z" (how the ledger keeps time).
+std::string FormatIsoInstant(std::chrono::sys_seconds instant);
+
 // Today's date in UTC from a system-clock instant. The caller passes the instant, so tests and
 // demos can pin it (COBRADOR_TODAY); nothing here reads the clock.
 Date UtcDate(std::chrono::system_clock::time_point instant);
