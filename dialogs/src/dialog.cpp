@@ -231,9 +231,10 @@ bool BirthDateMatches(const Turn& t) {
     return date && *date == t.debtor().birth_date;
 }
 
+// A full date (with its year) that is not the debtor's: a failed check. "el viernes" or "15/03"
+// is no attempt at a date of birth and does not count against the debtor.
 bool WroteADate(const Turn& t) {
-    return ParseBirthDate(t.event.text, t.locale()).has_value() ||
-           t.understood.entities.date.has_value();
+    return ParseBirthDate(t.event.text, t.locale()).has_value();
 }
 
 bool HasPromiseData(const Turn& t) {

@@ -100,6 +100,16 @@ TEST_CASE("CLI: chat runs the dialog in the terminal as SMS would show it, and r
     CHECK(ledger.execAndGet("SELECT group_concat(DISTINCT channel) FROM outbox").getString() ==
           "sandbox");
 
+    // The report counts what the conversation did.
+    const auto report =
+        RunCobrador({"report", "--db", db, "--from", "2026-11-01", "--to", "2026-11-30"}, env);
+    REQUIRE(report.exit_code == 0);
+    const auto figures = nlohmann::json::parse(report.out);
+    CHECK(figures["promises_made"] == 1);
+    CHECK(figures["opt_outs"] == 1);
+    CHECK(figures["conversations"] == 1);
+    CHECK(figures["verified_conversations"] == 1);
+
     const auto bad = RunCobrador({"chat", "--db", db, "--phone", "12345"});
     CHECK(bad.exit_code == 2);
     CHECK(RunCobrador({"chat", "--db", db, "--phone", "+525512345678", "--channel", "fax"})

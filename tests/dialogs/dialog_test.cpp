@@ -125,6 +125,9 @@ TEST_CASE("Dialog: the right date of birth in any common form verifies", "[dialo
 TEST_CASE("Dialog: three wrong dates lock for 24 hours and escalate", "[dialogs][dialog]") {
     Chat chat(Maria({Account(18, "A-1001", 1234567, 12)}));
     chat.Say("hola");
+    // Dates that are no date of birth are not attempts.
+    CHECK(Contains(chat.Say("te pago el viernes"), "fecha de nacimiento"));
+    CHECK(chat.commands.empty());
     CHECK(Contains(chat.Say("01/01/1990"), "Te quedan 2 intentos"));
     CHECK(chat.Find<VerificationFailed>()->failures == 1);
     CHECK(Contains(chat.Say("02/01/1990"), "Te queda 1 intento"));
