@@ -539,12 +539,24 @@ const PolicyBucket& BucketOf(const Turn& t, const AccountView& a) {
     return BucketFor(t.settings.policy, DaysPastDue(a.due_date, t.clock.today));
 }
 
+// One active plan per account: changing it is a person's decision.
+void SayPlanActive(Turn& t) {
+    ClearPending(t.st);
+    t.st.stage = Stage::kReady;
+    t.Say("plan_already_active");
+    t.Offer({kOptPay, kOptHuman});
+}
+
 void ShowOffers(Turn& t) {
     const AccountView* account = Focus(t);
     if (account == nullptr) {
         ClearPending(t.st);
         t.st.stage = Stage::kReady;
         t.Say("no_balance");
+        return;
+    }
+    if (account->active_plan) {
+        SayPlanActive(t);
         return;
     }
     const PolicyBucket& bucket = BucketOf(t, *account);
@@ -557,7 +569,7 @@ void ShowOffers(Turn& t) {
     const std::int64_t balance = account->balance.cents;
     t.st.settlement = Settlement(
         *account, bucket, balance - PercentOf(balance, bucket.max_discount_bp).value_or(0));
-    t.st.plan = account->active_plan ? std::nullopt : BestInstallmentPlan(*account, bucket);
+    t.st.plan = BestInstallmentPlan(*account, bucket);
     if (!t.st.settlement && !t.st.plan) {
         t.st.stage = Stage::kReady;
         t.Say("offer_none", {{"date", PromiseHorizon(t)}});
@@ -643,6 +655,10 @@ void CounterOffer(Turn& t) {
     const AccountView* account = t.st.account_id != 0 ? AccountById(t, t.st.account_id) : Focus(t);
     if (account == nullptr) {
         ShowOffers(t);
+        return;
+    }
+    if (account->active_plan) {
+        SayPlanActive(t);
         return;
     }
     const PolicyBucket& bucket = BucketOf(t, *account);

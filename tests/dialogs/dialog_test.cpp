@@ -307,6 +307,16 @@ TEST_CASE("Dialog: counter-offers inside the limits are accepted, outside escala
     CHECK(fair.Find<PlanAgreed>()->discount_cents == 100000);
 }
 
+TEST_CASE("Dialog: one active plan per account", "[dialogs][dialog]") {
+    auto account = Account(18, "A-1001", 1000000, 75);
+    account.active_plan = true;
+    Chat chat(Maria({account}));
+    chat.Verify();
+    CHECK(Contains(chat.Say("quiero un convenio"), "Ya tienes un plan de pagos activo"));
+    CHECK(Contains(chat.Say("puedo en 6 pagos?"), "Ya tienes un plan de pagos activo"));
+    CHECK(chat.Find<PlanAgreed>() == nullptr);
+}
+
 TEST_CASE("Dialog: buckets the bot may not decide go to a collector", "[dialogs][dialog]") {
     Chat chat(Maria({Account(18, "A-1001", 1000000, 200)}));
     chat.Verify();
