@@ -27,6 +27,17 @@ std::size_t CodePoints(std::string_view text) {
     return n;
 }
 
+// The first `limit` characters of UTF-8 `text`, never cutting one in half.
+std::string Prefix(const std::string& text, std::size_t limit) {
+    std::size_t chars = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80 && chars++ == limit) {
+            return text.substr(0, i);
+        }
+    }
+    return text;
+}
+
 }  // namespace
 
 boost::system::result<dialogs::Settings, std::string> DialogSettings(const Config& config) {
@@ -80,7 +91,7 @@ channels::OutboundMessage ToOutbound(const templates::RenderedReply& reply) {
         if (buttons) {
             message.buttons.push_back({option.id, option.title});
         } else if (message.list.size() < kMaxRows) {
-            message.list.push_back({option.id, option.title.substr(0, kMaxRowTitle), ""});
+            message.list.push_back({option.id, Prefix(option.title, kMaxRowTitle), ""});
         }
     }
     if (!message.list.empty()) {

@@ -123,3 +123,54 @@ TEST_CASE("Catalog: unknown keys and locales", "[templates][catalog]") {
 
 }  // namespace
 }  // namespace cobrador::templates
+
+namespace cobrador::templates {
+namespace {
+
+std::size_t CodePoints(const std::string& text) {
+    std::size_t n = 0;
+    for (const char c : text) {
+        n += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+    }
+    return n;
+}
+
+TEST_CASE("Catalog: option titles fit WhatsApp's button limit (20 characters)",
+          "[templates][catalog]") {
+    for (const std::string& locale : Locales()) {
+        int titles = 0;
+        for (const std::string& key : Keys(locale)) {
+            const bool title = (key.starts_with("menu_") && key != "menu_prompt") ||
+                               key.starts_with("option_") || key.starts_with("offer_accept_");
+            if (!title) {
+                continue;
+            }
+            ++titles;
+            const auto text = Render(locale, key, {});
+            REQUIRE(text);
+            INFO(locale << " " << key << ": " << *text);
+            CHECK(CodePoints(*text) <= 20);
+        }
+        CHECK(titles >= 10);
+    }
+}
+
+TEST_CASE("Catalog: a dialog reply renders its lines and titled options", "[templates][catalog]") {
+    dialogs::Reply reply;
+    reply.lines = {{"promise_confirm", {{"amount", Money{150000, "MXN"}}, {"date", kFriday}}}};
+    reply.options = {{"yes", "option_yes"}, {"no", "option_no"}};
+    const auto es = RenderReply(reply, "es-MX");
+    CHECK(es.text ==
+          "Entendido.\nPagarías $1,500.00 el viernes, 27 de noviembre de 2026. ¿Es correcto?");
+    REQUIRE(es.options.size() == 2);
+    CHECK(es.options[0].id == "yes");
+    CHECK(es.options[0].title == "Sí");
+    CHECK(es.list_button == "Opciones");
+    CHECK(RenderReply(reply, "en-US").options[0].title == "Yes");
+    reply.lines.push_back({"no_such_key", {}});
+    CHECK(
+        RenderReply(reply, "es-MX").text.ends_with("\nno_such_key"));  // a bug shows, the rest goes
+}
+
+}  // namespace
+}  // namespace cobrador::templates
