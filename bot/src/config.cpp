@@ -148,17 +148,17 @@ std::string Config::Today(std::chrono::system_clock::time_point now) const {
     return today ? *today : dialogs::FormatIsoDate(dialogs::UtcDate(now));
 }
 
+std::chrono::sys_seconds Config::Instant(std::chrono::system_clock::time_point now) const {
+    const auto seconds = std::chrono::floor<std::chrono::seconds>(now);
+    if (!today) {
+        return seconds;
+    }
+    const auto time_of_day = seconds - std::chrono::floor<std::chrono::days>(seconds);
+    return std::chrono::sys_days(*dialogs::ParseIsoDate(*today)) + time_of_day;
+}
+
 std::string Config::Now(std::chrono::system_clock::time_point now) const {
-    const auto day = std::chrono::floor<std::chrono::days>(now);
-    const std::chrono::hh_mm_ss time{std::chrono::floor<std::chrono::seconds>(now - day)};
-    char clock[16];
-    std::snprintf(clock,
-                  sizeof clock,
-                  "T%02d:%02d:%02dZ",
-                  static_cast<int>(time.hours().count()),
-                  static_cast<int>(time.minutes().count()),
-                  static_cast<int>(time.seconds().count()));
-    return Today(now) + clock;
+    return dialogs::FormatIsoInstant(Instant(now));
 }
 
 std::string Config::Describe() const {

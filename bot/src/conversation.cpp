@@ -106,14 +106,10 @@ store::DialogTurn Decide(const dialogs::ConversationView& view,
                          const Config& config,
                          std::chrono::system_clock::time_point now) {
     const std::string timezone = view.debtor ? view.debtor->timezone : "America/Mexico_City";
-    dialogs::Clock clock{std::chrono::floor<std::chrono::seconds>(now), LocalDate(now, timezone)};
-    if (config.today) {
-        // A pinned day (tests, demos) is the debtor's day too; the time of day stays real.
-        const auto pinned = *dialogs::ParseIsoDate(*config.today);
-        clock.today = pinned;
-        clock.now = std::chrono::floor<std::chrono::seconds>(
-            std::chrono::sys_days(pinned) + (now - std::chrono::floor<std::chrono::days>(now)));
-    }
+    // A pinned day (tests, demos) is the debtor's day too.
+    const dialogs::Clock clock{
+        config.Instant(now),
+        config.today ? *dialogs::ParseIsoDate(*config.today) : LocalDate(now, timezone)};
     const dialogs::StepResult step =
         dialogs::Step(view, {input.text, input.reply_id}, clock, settings);
     const std::string locale = view.debtor ? view.debtor->locale : "es-MX";

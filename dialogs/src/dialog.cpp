@@ -547,6 +547,21 @@ void SayPlanActive(Turn& t) {
     t.Offer({kOptPay, kOptHuman});
 }
 
+// The account's bucket when the bot may negotiate it; otherwise says why (a plan is already
+// active, or the bucket needs a collector's approval) and returns nullptr.
+const PolicyBucket* NegotiableBucket(Turn& t, const AccountView& account) {
+    if (account.active_plan) {
+        SayPlanActive(t);
+        return nullptr;
+    }
+    const PolicyBucket& bucket = BucketOf(t, account);
+    if (!bucket.bot_approves) {
+        Escalate(t, "negotiation_approval", "escalated_offer");
+        return nullptr;
+    }
+    return &bucket;
+}
+
 void ShowOffers(Turn& t) {
     const AccountView* account = Focus(t);
     if (account == nullptr) {
@@ -555,15 +570,11 @@ void ShowOffers(Turn& t) {
         t.Say("no_balance");
         return;
     }
-    if (account->active_plan) {
-        SayPlanActive(t);
+    const PolicyBucket* negotiable = NegotiableBucket(t, *account);
+    if (negotiable == nullptr) {
         return;
     }
-    const PolicyBucket& bucket = BucketOf(t, *account);
-    if (!bucket.bot_approves) {
-        Escalate(t, "negotiation_approval", "escalated_offer");
-        return;
-    }
+    const PolicyBucket& bucket = *negotiable;
     ClearPending(t.st);
     t.st.account_id = account->id;
     const std::int64_t balance = account->balance.cents;
@@ -657,15 +668,11 @@ void CounterOffer(Turn& t) {
         ShowOffers(t);
         return;
     }
-    if (account->active_plan) {
-        SayPlanActive(t);
+    const PolicyBucket* negotiable = NegotiableBucket(t, *account);
+    if (negotiable == nullptr) {
         return;
     }
-    const PolicyBucket& bucket = BucketOf(t, *account);
-    if (!bucket.bot_approves) {
-        Escalate(t, "negotiation_approval", "escalated_offer");
-        return;
-    }
+    const PolicyBucket& bucket = *negotiable;
     t.st.account_id = account->id;
     const Entities& e = t.understood.entities;
     std::optional<PendingPlan> plan;

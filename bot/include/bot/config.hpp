@@ -51,7 +51,9 @@ struct Config {
 
     // Today's date (YYYY-MM-DD): the pinned one, or the UTC date of `now`.
     std::string Today(std::chrono::system_clock::time_point now) const;
-    // An ISO 8601 UTC instant for records: `now`, moved to the pinned day when there is one.
+    // `now` to the second, moved to the pinned day (same time of day) when there is one.
+    std::chrono::sys_seconds Instant(std::chrono::system_clock::time_point now) const;
+    // Instant(now) as ISO 8601 UTC, as the ledger records it.
     std::string Now(std::chrono::system_clock::time_point now) const;
 
     // One line per setting for the start-up log; secrets appear as "set" or "unset".
