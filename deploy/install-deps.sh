@@ -9,6 +9,7 @@ packages=(
   libssl-dev openssl libsqlite3-dev sqlite3 libsqlitecpp-dev
   nlohmann-json3-dev libicu-dev libre2-dev catch2
   clang-format clang-tidy clang libclang-rt-14-dev curl ca-certificates python3
+  chromium chromium-driver fonts-dejavu-core
 )
 
 missing=()

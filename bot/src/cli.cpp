@@ -71,7 +71,9 @@ const std::map<std::string, CommandHelp>& Helps() {
           "Runs the HTTP server (GET /healthz, /readyz, /metrics). Settings come from COBRADOR_*\n"
           "environment variables and, underneath them, the TOML file given with --config.\n"
           "--demo: uses ./cobrador-demo.db (unless COBRADOR_DB is set), creates or upgrades\n"
-          "its schema and loads the demo portfolio. Stops cleanly on SIGINT or SIGTERM.\n"}},
+          "its schema, loads the demo portfolio, creates a \"Demo supervisor\" agent and\n"
+          "prints its token, and serves the sandbox debtor's phone at /console/phone.html.\n"
+          "Stops cleanly on SIGINT or SIGTERM.\n"}},
         {"migrate",
          {"cobrador migrate --db PATH",
           "Creates the ledger at PATH or upgrades it to this binary's schema. Safe to run\n"
@@ -582,6 +584,7 @@ int Serve(const std::vector<std::string>& args,
     Config config = std::move(*loaded);
     const bool demo = options->flags.count("--demo") > 0;
     config.demo = demo;
+    std::string demo_token;
     if (demo) {
         if (!getenv("COBRADOR_DB") && !(file && config.db_path != "./cobrador.db")) {
             config.db_path = "./cobrador-demo.db";
@@ -608,6 +611,14 @@ int Serve(const std::vector<std::string>& args,
         Log(LogLevel::kInfo,
             "demo portfolio loaded",
             {{"db", config.db_path}, {"accounts", std::to_string(parsed.rows.size())}});
+        // A supervisor to try the console with; a new token each start (only hashes are kept).
+        demo_token = NewToken();
+        if (demo_token.empty() ||
+            !ledger->AddAgent(
+                "Demo supervisor", "supervisor", channels::Sha256Hex(demo_token), NowIso(config))) {
+            err << "cobrador: cannot create the demo supervisor\n";
+            return kFailed;
+        }
     }
     Log(LogLevel::kInfo, "starting", {{"config", config.Describe()}});
     if (!config.WhatsAppEnabled()) {
@@ -625,7 +636,13 @@ int Serve(const std::vector<std::string>& args,
     out << "cobrador listening on http://" << config.listen_host << ":" << *port
         << (demo ? " (demo: " + config.db_path + ")" : std::string()) << "\n"
         << "  health: http://" << config.listen_host << ":" << *port << "/healthz\n"
-        << std::flush;
+        << "  console: http://" << config.listen_host << ":" << *port << "/console/\n";
+    if (demo) {
+        out << "  debtor's phone (sandbox): http://" << config.listen_host << ":" << *port
+            << "/console/phone.html\n"
+            << "  demo supervisor token: " << demo_token << "\n";
+    }
+    out << std::flush;
     server.Run();
     return kOk;
 }

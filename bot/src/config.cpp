@@ -169,7 +169,8 @@ std::string Config::Describe() const {
         << " today=" << (today ? *today : "real")
         << " policy=" << (policy_file.empty() ? "default" : policy_file)
         << " idle_timeout=" << idle_timeout.count() << "min"
-        << " verification_ttl=" << verification_ttl.count() << "h";
+        << " verification_ttl=" << verification_ttl.count() << "h"
+        << " claim_idle=" << claim_idle.count() << "min";
     for (const Setting& s : Settings()) {
         if (s.secret) {
             out << " " << s.env << "=" << ((this->*s.field).empty() ? "unset" : "set");
@@ -200,6 +201,7 @@ boost::system::result<Config, std::string> LoadConfig(const std::optional<std::s
                              "COBRADOR_POLICY_FILE",
                              "COBRADOR_IDLE_MINUTES",
                              "COBRADOR_VERIFICATION_HOURS",
+                             "COBRADOR_CLAIM_IDLE_MINUTES",
                              "COBRADOR_WHATSAPP_APP_SECRET",
                              "COBRADOR_WHATSAPP_VERIFY_TOKEN",
                              "COBRADOR_WHATSAPP_ACCESS_TOKEN",
@@ -276,6 +278,13 @@ boost::system::result<Config, std::string> LoadConfig(const std::optional<std::s
                 "COBRADOR_IDLE_MINUTES must be a whole number of minutes from 1 to 1440");
         }
         config.idle_timeout = std::chrono::minutes(*minutes);
+    }
+    if (const auto minutes = whole("COBRADOR_CLAIM_IDLE_MINUTES", 1, 10080)) {
+        if (*minutes < 0) {
+            return Failure(
+                "COBRADOR_CLAIM_IDLE_MINUTES must be a whole number of minutes from 1 to 10080");
+        }
+        config.claim_idle = std::chrono::minutes(*minutes);
     }
     if (const auto hours = whole("COBRADOR_VERIFICATION_HOURS", 1, 720)) {
         if (*hours < 0) {

@@ -42,6 +42,7 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     const Config& config;
     Metrics& metrics;
     bool sandbox_when_off;
+    std::function<void(std::int64_t)> on_status;
     HttpClient client;
     net::steady_timer timer;
     bool stopping = false;                  // on strand
@@ -55,13 +56,15 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
          store::Ledger& l,
          const Config& c,
          Metrics& m,
-         bool sandbox)
+         bool sandbox,
+         std::function<void(std::int64_t)> status_changed)
         : strand(net::make_strand(ioc)),
           db_pool(pool),
           ledger(l),
           config(c),
           metrics(m),
           sandbox_when_off(sandbox),
+          on_status(std::move(status_changed)),
           client(ioc.get_executor()),
           timer(strand) {}
 
@@ -222,6 +225,7 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
                     co_return false;
                 }
                 metrics.Count("cobrador_outbound_total", labels + ",result=\"sent\"");
+                Notify(item);
                 Log(LogLevel::kInfo,
                     "message sent",
                     {{"channel", channel},
@@ -272,6 +276,7 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
                          [&] { return ledger.MarkOutboxFailed(id, code, why, now); });
         metrics.Count("cobrador_outbound_total",
                       "channel=\"" + item.channel + "\",result=\"failed\"");
+        Notify(item);
         Log(LogLevel::kWarn,
             "send failed for good",
             {{"channel", item.channel},
@@ -299,7 +304,14 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
         });
         metrics.Count("cobrador_outbound_total",
                       "channel=\"" + item.channel + "\",result=\"sandbox\"");
+        Notify(item);
         co_return true;
+    }
+
+    void Notify(const store::OutboxItem& item) const {
+        if (on_status) {
+            on_status(item.conversation_id);
+        }
     }
 
     // On strand.
@@ -322,8 +334,10 @@ Dispatcher::Dispatcher(net::io_context& ioc,
                        store::Ledger& ledger,
                        const Config& config,
                        Metrics& metrics,
-                       bool sandbox_when_off)
-    : impl_(std::make_shared<Impl>(ioc, db_pool, ledger, config, metrics, sandbox_when_off)) {
+                       bool sandbox_when_off,
+                       std::function<void(std::int64_t)> status_changed)
+    : impl_(std::make_shared<Impl>(
+          ioc, db_pool, ledger, config, metrics, sandbox_when_off, std::move(status_changed))) {
     metrics.Describe(
         "cobrador_outbound_total",
         "counter",

@@ -9,6 +9,8 @@
 // Runs on its own strand of the server's io_context; every ledger call goes through Offload to
 // the ledger's thread.
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 
 #include <boost/asio/io_context.hpp>
@@ -24,13 +26,15 @@ namespace cobrador::bot {
 class Dispatcher {
 public:
     // `ledger` is used only on `db_pool`'s thread. `sandbox_when_off`: a message on a channel
-    // without credentials goes to the sandbox (--demo) instead of failing.
+    // without credentials goes to the sandbox (--demo) instead of failing. `status_changed` is
+    // told the conversation of each message that was sent or failed (from any thread).
     Dispatcher(boost::asio::io_context& ioc,
                boost::asio::thread_pool& db_pool,
                store::Ledger& ledger,
                const Config& config,
                Metrics& metrics,
-               bool sandbox_when_off);
+               bool sandbox_when_off,
+               std::function<void(std::int64_t)> status_changed = {});
     ~Dispatcher();
     Dispatcher(const Dispatcher&) = delete;
     Dispatcher& operator=(const Dispatcher&) = delete;

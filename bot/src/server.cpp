@@ -31,8 +31,12 @@
 #include "dialogs/phone.hpp"
 #include "store/ledger.hpp"
 
+#include "api.hpp"
+#include "console.hpp"
 #include "conversation.hpp"
 #include "dispatcher.hpp"
+#include "events.hpp"
+#include "http_types.hpp"
 #include "metrics.hpp"
 #include "outbound_json.hpp"
 #include "webhook_records.hpp"
@@ -53,26 +57,6 @@ constexpr auto kDrainTimeout = std::chrono::seconds(10);
 // Webhook writes waiting for the ledger's thread; past this, providers get 503 and retry.
 constexpr int kMaxPendingWrites = 512;
 constexpr std::size_t kInboundBatch = 64;
-
-using Request = http::request<http::string_body>;
-using Response = http::response<http::string_body>;
-
-Response MakeResponse(http::status status, std::string body, std::string_view content_type) {
-    Response res{status, 11};
-    res.set(http::field::server, "cobrador");
-    res.set(http::field::content_type, content_type);
-    res.body() = std::move(body);
-    res.prepare_payload();
-    return res;
-}
-
-Response Json(http::status status, const nlohmann::json& body) {
-    return MakeResponse(status, body.dump() + "\n", "application/json");
-}
-
-Response Error(http::status status, std::string_view message) {
-    return Json(status, {{"error", message}});
-}
 
 // Every connection's state that Stop() needs; touched only on the connection's strand.
 struct Connection {
@@ -99,6 +83,9 @@ struct Server::Impl {
     std::set<std::shared_ptr<Connection>> connections;  // guarded by connections_mutex
 
     Metrics metrics;
+    EventHub events;
+    std::optional<ApiContext> api;  // set by Start(), with the ledger
+    net::steady_timer claim_timer{control};
     std::unique_ptr<Dispatcher> dispatcher;
     std::atomic<bool> inbound_scheduled{false};
     std::atomic<int> pending_writes{0};
@@ -128,6 +115,13 @@ struct Server::Impl {
                          "gauge",
                          "Age of the oldest outbox row waiting to be sent.");
         metrics.Describe("cobrador_http_connections", "gauge", "Open HTTP connections.");
+        metrics.Describe("cobrador_event_streams",
+                         "gauge",
+                         "Open live-update streams (GET /api/v1/events) of the console.");
+        metrics.Describe("cobrador_claims_expired_total",
+                         "counter",
+                         "Claimed conversations that went back to the queue after their collector "
+                         "was idle.");
         metrics.Describe("cobrador_channel_enabled",
                          "gauge",
                          "Whether a channel has its credentials (1) or is off (0).");
@@ -149,6 +143,7 @@ struct Server::Impl {
             const std::lock_guard lock(connections_mutex);
             metrics.Set("cobrador_http_connections", "", static_cast<double>(connections.size()));
         }
+        metrics.Set("cobrador_event_streams", "", static_cast<double>(events.Subscribers()));
         metrics.Set(
             "cobrador_channel_enabled", "channel=\"whatsapp\"", config.WhatsAppEnabled() ? 1 : 0);
         metrics.Set("cobrador_channel_enabled", "channel=\"sms\"", config.SmsEnabled() ? 1 : 0);
@@ -191,6 +186,7 @@ struct Server::Impl {
                     RetryInboundLater(handled.error());
                     return;
                 }
+                events.Publish(*handled, "message");
                 metrics.Count("cobrador_inbound_processed_total",
                               "channel=\"" + event.channel + "\"");
                 metrics.Count("cobrador_dialog_turns_total", "intent=\"" + intent + "\"");
@@ -267,6 +263,9 @@ struct Server::Impl {
                       stored->statuses_duplicate);
         if (stored->messages_new > 0) {
             ScheduleInbound();
+        }
+        if (stored->statuses_new > 0) {
+            events.Publish(std::nullopt, "status");  // which conversation: not worth a lookup
         }
         co_return http::status::ok;
     }
@@ -402,6 +401,69 @@ struct Server::Impl {
         co_return Json(http::status::ok, out);
     }
 
+    Response Console(std::string_view name) const {
+        const auto file = ConsoleFile(name, config.demo);
+        if (!file) {
+            return Error(http::status::not_found, "no such file");
+        }
+        Response res = MakeResponse(http::status::ok, std::string(file->body), file->content_type);
+        res.set(http::field::cache_control, "no-cache");
+        res.set("Content-Security-Policy",
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+        res.set("X-Content-Type-Options", "nosniff");
+        res.set("Referrer-Policy", "no-referrer");
+        res.set("X-Frame-Options", "DENY");
+        return res;
+    }
+
+    // GET /api/v1/events: authenticated like the rest of the API, then the connection becomes
+    // the event stream until the client leaves or the server stops.
+    net::awaitable<std::optional<Response>> EventStream(beast::tcp_stream& stream,
+                                                        const Request& req) {
+        if (req.method() != http::verb::get) {
+            co_return NotAllowed("GET");
+        }
+        auto auth = co_await Authenticate(*api, req);
+        if (auto* refused = std::get_if<Response>(&auth)) {
+            co_return std::move(*refused);
+        }
+        metrics.Count("cobrador_http_requests_total", "route=\"/api/v1/events\",status=\"200\"");
+        co_await StreamEvents(stream, events);
+        co_return std::nullopt;
+    }
+
+    // Every minute: claims idle past COBRADOR_CLAIM_IDLE_MINUTES go back to the queue.
+    void ScheduleClaimExpiry() {
+        claim_timer.expires_after(std::chrono::seconds(
+            std::min<std::int64_t>(60, std::chrono::seconds(config.claim_idle).count() / 2 + 1)));
+        claim_timer.async_wait([this](const boost::system::error_code& error) {
+            if (error || stopping) {
+                return;
+            }
+            net::post(db_pool, [this] {
+                const auto clock = std::chrono::system_clock::now();
+                const std::string now = config.Now(clock);
+                const std::string idle_since = config.Now(clock - config.claim_idle);
+                auto expired = ledger->ExpireIdleClaims(idle_since, now);
+                if (!expired) {
+                    Log(LogLevel::kError,
+                        "idle claims not expired",
+                        {{"error", expired.error().message()}});
+                } else {
+                    for (const std::int64_t id : *expired) {
+                        events.Publish(id, "expired");
+                        Log(LogLevel::kInfo,
+                            "idle claim went back to the queue",
+                            {{"conversation", std::to_string(id)}});
+                    }
+                    metrics.Count("cobrador_claims_expired_total", "", expired->size());
+                }
+                net::post(control, [this] { ScheduleClaimExpiry(); });
+            });
+        });
+    }
+
     static Response NotAllowed(const char* allow) {
         Response res = Error(http::status::method_not_allowed, std::string("use ") + allow);
         res.set(http::field::allow, allow);
@@ -420,6 +482,12 @@ struct Server::Impl {
             if (path == known) {
                 return known;
             }
+        }
+        if (path.rfind("/api/v1/", 0) == 0) {
+            return ApiRouteLabel(path);
+        }
+        if (path == "/console" || path.rfind("/console/", 0) == 0) {
+            return "/console";
         }
         return "other";
     }
@@ -472,6 +540,20 @@ struct Server::Impl {
             }
             co_return co_await TwilioWebhook(req);
         }
+        if (path.rfind("/api/v1/", 0) == 0) {
+            co_return co_await HandleApi(*api, req, path, query);
+        }
+        if (path == "/console") {
+            Response res = MakeResponse(http::status::moved_permanently, "", "text/plain");
+            res.set(http::field::location, "/console/");
+            co_return res;
+        }
+        if (path.rfind("/console/", 0) == 0) {
+            if (!get) {
+                co_return NotAllowed("GET, HEAD");
+            }
+            co_return Console(path.substr(std::string_view("/console/").size()));
+        }
         if (path == "/sandbox/messages" && config.demo) {
             if (!get && !post) {
                 co_return NotAllowed("GET, POST");
@@ -516,7 +598,15 @@ struct Server::Impl {
                 metrics.Count("cobrador_http_requests_total", "route=\"other\",status=\"400\"");
             } else {
                 Request req = parser.release();
-                response = co_await Handle(req);
+                if (req.target() == "/api/v1/events") {
+                    auto answer = co_await EventStream(stream, req);
+                    if (!answer) {
+                        break;  // the stream ran and ended with the connection
+                    }
+                    response = std::move(*answer);
+                } else {
+                    response = co_await Handle(req);
+                }
                 metrics.Count("cobrador_http_requests_total",
                               "route=\"" + RouteLabel(req.target()) + "\",status=\"" +
                                   std::to_string(response->result_int()) + "\"");
@@ -589,6 +679,8 @@ struct Server::Impl {
         acceptor.close(ignored);
         signals.cancel();
         inbound_retry.cancel();
+        claim_timer.cancel();
+        events.Close();
         if (dispatcher) {
             dispatcher->Stop();
         }
@@ -643,6 +735,12 @@ boost::system::result<std::uint16_t, std::string> Server::Start() {
             {{"reason", ready.error().message()}});
     }
     impl_->ledger.emplace(std::move(*ledger));
+    impl_->api.emplace(ApiContext{
+        impl_->config, *impl_->ledger, impl_->db_pool, impl_->events, [impl = impl_.get()] {
+            if (impl->dispatcher) {
+                impl->dispatcher->Wake();
+            }
+        }});
 
     beast::error_code error;
     tcp::resolver resolver(impl_->ioc);
@@ -681,9 +779,16 @@ void Server::Run() {
     });
     net::co_spawn(impl.control, impl.Listen(), Impl::LogFailure);
     impl.dispatcher = std::make_unique<Dispatcher>(
-        impl.ioc, impl.db_pool, *impl.ledger, impl.config, impl.metrics, impl.config.demo);
+        impl.ioc,
+        impl.db_pool,
+        *impl.ledger,
+        impl.config,
+        impl.metrics,
+        impl.config.demo,
+        [&impl](std::int64_t conversation) { impl.events.Publish(conversation, "status"); });
     impl.dispatcher->Start();
     impl.ScheduleInbound();  // events acknowledged before a crash or a stop
+    net::post(impl.control, [&impl] { impl.ScheduleClaimExpiry(); });
     std::vector<std::thread> threads;
     for (int i = 1; i < impl.config.io_threads; ++i) {
         threads.emplace_back([&impl] { impl.ioc.run(); });

@@ -66,6 +66,31 @@ int DaysPastDue(const Date& due, const Date& today) {
     return days > 0 ? days : 0;
 }
 
+std::optional<std::chrono::sys_seconds> ParseIsoInstant(std::string_view text) {
+    // "YYYY-MM-DDTHH:MM:SSZ"
+    if (text.size() != 20 || text[10] != 'T' || text[13] != ':' || text[16] != ':' ||
+        text[19] != 'Z') {
+        return std::nullopt;
+    }
+    const auto date = ParseIsoDate(text.substr(0, 10));
+    const auto two = [&](std::size_t at) -> int {
+        const char a = text[at];
+        const char b = text[at + 1];
+        if (a < '0' || a > '9' || b < '0' || b > '9') {
+            return -1;
+        }
+        return (a - '0') * 10 + (b - '0');
+    };
+    const int h = two(11);
+    const int m = two(14);
+    const int s = two(17);
+    if (!date || h < 0 || h > 23 || m < 0 || m > 59 || s < 0 || s > 59) {
+        return std::nullopt;
+    }
+    return std::chrono::sys_seconds{std::chrono::sys_days{*date}} + std::chrono::hours(h) +
+           std::chrono::minutes(m) + std::chrono::seconds(s);
+}
+
 std::string FormatIsoInstant(std::chrono::sys_seconds instant) {
     const auto day = std::chrono::floor<std::chrono::days>(instant);
     const std::chrono::hh_mm_ss time{instant - day};

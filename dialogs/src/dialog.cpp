@@ -999,6 +999,27 @@ std::string ToJson(const DialogState& s) {
     return j.dump();
 }
 
+DialogState HandBack(DialogState state) {
+    switch (state.stage) {
+        case Stage::kPromise:
+        case Stage::kConfirmPromise:
+        case Stage::kNegotiating:
+        case Stage::kConfirmPlan:
+            state.stage = Stage::kReady;
+            break;
+        default:
+            break;
+    }
+    state.misunderstood = 0;
+    state.options.clear();
+    state.account_id = 0;
+    state.amount_cents.reset();
+    state.date.reset();
+    state.plan.reset();
+    state.settlement.reset();
+    return state;
+}
+
 DialogState DialogStateFromJson(std::string_view json) {
     DialogState s;
     const auto j = nlohmann::json::parse(json, nullptr, false);

@@ -271,10 +271,28 @@ CREATE TABLE delivery_statuses (
 CREATE INDEX conversations_open_by_phone ON conversations (phone, channel, state);
 )sql";
 
+// The collector's side: who holds a claimed conversation since when, when its holder last did
+// anything (an idle claim goes back to the queue), and the notes collectors leave.
+constexpr const char* kCollectors = R"sql(
+ALTER TABLE conversations ADD COLUMN claimed_at TEXT;
+ALTER TABLE conversations ADD COLUMN agent_activity_at TEXT;
+CREATE INDEX conversations_by_holder ON conversations (assigned_agent_id, state);
+CREATE TABLE notes (
+  id               INTEGER PRIMARY KEY,
+  conversation_id  INTEGER NOT NULL REFERENCES conversations (id),
+  agent_id         INTEGER NOT NULL REFERENCES agents (id),
+  body             TEXT NOT NULL,
+  created_at       TEXT NOT NULL
+);
+CREATE INDEX notes_by_conversation ON notes (conversation_id, id);
+CREATE INDEX audit_log_by_conversation ON audit_log (conversation_id, id);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "core ledger", kCoreSchema},
     Migration{2, "report indexes", kReportIndexes},
     Migration{3, "delivery statuses", kDeliveryStatuses},
+    Migration{4, "collectors", kCollectors},
 };
 
 }  // namespace

@@ -34,6 +34,8 @@ struct Config {
     std::string policy_file;  // negotiation policy JSON; empty: the embedded default
     std::chrono::minutes idle_timeout{30};
     std::chrono::hours verification_ttl{24};
+    // A claimed conversation whose collector does nothing this long goes back to the queue.
+    std::chrono::minutes claim_idle{30};
 
     std::string whatsapp_app_secret;
     std::string whatsapp_verify_token;

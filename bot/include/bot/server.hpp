@@ -4,8 +4,9 @@
 // thread ever waits on the disk. Stop() (or SIGINT/SIGTERM) stops accepting, lets requests in
 // flight finish, and returns from Run().
 //
-// Routes today: GET /healthz, GET /readyz, GET /metrics. The webhooks, the collector API and
-// the console come with the issues that build them.
+// Routes: /healthz, /readyz, /metrics, the provider webhooks, the collector API under /api/v1
+// (docs/api.md) with its live event stream, the console under /console/, and with --demo the
+// sandbox phone (/sandbox/messages).
 
 #include <cstdint>
 #include <memory>

@@ -30,6 +30,9 @@ int DaysPastDue(const Date& due, const Date& today);
 // An instant as ISO 8601 UTC to the second: "2026-11-22T10:00:00Z" (how the ledger keeps time).
 std::string FormatIsoInstant(std::chrono::sys_seconds instant);
 
+// The inverse of FormatIsoInstant; nullopt for anything else.
+std::optional<std::chrono::sys_seconds> ParseIsoInstant(std::string_view text);
+
 // Today's date in UTC from a system-clock instant. The caller passes the instant, so tests and
 // demos can pin it (COBRADOR_TODAY); nothing here reads the clock.
 Date UtcDate(std::chrono::system_clock::time_point instant);

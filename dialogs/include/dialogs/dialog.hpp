@@ -95,6 +95,11 @@ std::string ToJson(const DialogState& state);
 // A state stored by any version; what cannot be read starts over (kNew), never throws.
 DialogState DialogStateFromJson(std::string_view json);
 
+// What the bot remembers when a collector hands a conversation back: verification and a lock
+// stand, a half-collected promise or offer does not (the collector may have settled it
+// otherwise), so the debtor's next message is read from the menu.
+DialogState HandBack(DialogState state);
+
 // --- what the dialog sees ---
 
 struct PromiseView {

@@ -18,6 +18,7 @@
 
 #include <boost/system/result.hpp>
 
+#include "store/collector.hpp"
 #include "store/errors.hpp"
 #include "store/messaging.hpp"
 #include "store/portfolio.hpp"
@@ -159,6 +160,63 @@ public:
     // The newest conversation for a phone on a channel, if any.
     Result<std::optional<std::int64_t>> FindConversation(std::string_view phone,
                                                          std::string_view channel);
+
+    // --- The collector API (store/src/collector.cpp) ---
+
+    // The enabled agent whose token has this SHA-256 hex digest, if any.
+    Result<std::optional<Agent>> AgentByToken(std::string_view token_sha256);
+
+    Result<std::vector<Agent>> ListAgents();
+
+    // The queue: conversations matching `filter`, oldest first (by escalation, else start).
+    Result<std::vector<ConversationSummary>> ListConversations(const ConversationFilter& filter);
+
+    // One conversation with its debtor, accounts, promises, plans, transcript, notes and audit
+    // log, read in one transaction; nullopt when there is no such conversation.
+    Result<std::optional<ConversationDetail>> GetConversation(std::int64_t id);
+
+    // `by` takes the conversation over (or, a supervisor, gives it to `assignee`): the bot
+    // stays silent while it is claimed. Refused: kNotFound, kForbidden (a collector assigning
+    // someone else), kClosed, kHeldByOther.
+    Result<ActionOutcome> ClaimConversation(std::int64_t id,
+                                            const Agent& by,
+                                            std::optional<std::int64_t> assignee,
+                                            std::string_view now);
+
+    // Hands it back to the bot, which reads the next message from its menu. The holder, or a
+    // supervisor, may. Refused: kNotFound, kClosed, kHeldByOther, kNotHeld.
+    Result<ActionOutcome> ReleaseConversation(std::int64_t id,
+                                              const Agent& by,
+                                              std::string_view now);
+
+    // Ends it with a disposition (IsDisposition) and an optional note. The holder, or a
+    // supervisor, may. Refused: kNotFound, kClosed, kHeldByOther, kNotHeld.
+    Result<ActionOutcome> CloseConversation(std::int64_t id,
+                                            const Agent& by,
+                                            std::string_view disposition,
+                                            std::string_view note,
+                                            std::string_view now);
+
+    // Writes the holder's message to the transcript and the outbox in one transaction.
+    // WhatsApp takes free-form messages only when the debtor wrote at or after `window_start`
+    // (now minus 24 hours). Refused: kNotFound, kClosed, kHeldByOther, kNotHeld, kWrongNumber,
+    // kOptedOut, kOutsideWindow.
+    Result<ActionOutcome> SendAgentMessage(std::int64_t id,
+                                           const Agent& by,
+                                           const AgentMessage& message,
+                                           std::string_view window_start,
+                                           std::string_view now);
+
+    // Refused: kNotFound.
+    Result<ActionOutcome> AddNote(std::int64_t id,
+                                  const Agent& by,
+                                  std::string_view text,
+                                  std::string_view now);
+
+    // Claims whose holder has done nothing since `idle_since` go back to the queue
+    // (escalated); returns their ids.
+    Result<std::vector<std::int64_t>> ExpireIdleClaims(std::string_view idle_since,
+                                                       std::string_view now);
 
     // A human-readable account of the last failure on this connection (for logs; holds no
     // secrets and no personal data).

@@ -1,0 +1,852 @@
+// Cobrador collector console. Talks only to the routes in docs/api.md; served at /console/.
+// Server data is untrusted (debtors write the messages): it only ever reaches the page through
+// textContent, never as HTML.
+'use strict';
+
+(() => {
+  const TOKEN_KEY = 'cobrador.token';
+  const LOCALE = 'es-MX';
+  const QUEUE_SAFETY_MS = 20000;
+  const REFRESH_DELAY_MS = 300;
+  const BACKOFF_MIN_MS = 1000;
+  const BACKOFF_MAX_MS = 30000;
+
+  // ---- Spanish labels for the API's stable names ----
+
+  const REASONS = {
+    human: 'pidió una persona',
+    already_paid: 'dice que ya pagó',
+    dispute: 'disputa',
+    hardship: 'no puede pagar',
+    cannot_pay: 'no puede pagar',
+    misunderstood: 'el bot no entendió',
+    not_understood: 'el bot no entendió',
+    locked: 'verificación bloqueada',
+    verification_failed: 'verificación bloqueada',
+    negotiation_outside_policy: 'negociación fuera de política',
+    counter_offer: 'negociación fuera de política',
+    negotiation_approval: 'oferta que requiere aprobación',
+  };
+  const CHANNELS = { whatsapp: 'WhatsApp', sms: 'SMS', sandbox: 'Sandbox' };
+  const ROLES = { collector: 'cobrador', supervisor: 'supervisor' };
+  const DISPOSITIONS = {
+    paid: 'pagó',
+    promise_to_pay: 'promesa de pago',
+    payment_plan: 'plan de pagos',
+    settlement: 'liquidación con descuento',
+    dispute: 'disputa',
+    refused: 'se negó',
+    hardship: 'dificultad económica',
+    wrong_number: 'número equivocado',
+    unreachable: 'sin contacto',
+    other: 'otro',
+  };
+  const SEND_STATUS = {
+    queued: 'en cola', sent: 'enviado', delivered: 'entregado', read: 'leído', failed: 'falló',
+  };
+  const PROMISE_STATUS = { open: 'vigente', kept: 'cumplida', broken: 'incumplida', cancelled: 'cancelada' };
+  const PLAN_KIND = { settlement: 'Liquidación', installments: 'Pagos en parcialidades' };
+  const PLAN_STATUS = { active: 'activo', completed: 'terminado', broken: 'incumplido', cancelled: 'cancelado' };
+  const INSTALLMENT_STATUS = { pending: 'pendiente', paid: 'pagado', late: 'atrasado' };
+  const EVENT_KINDS = {
+    escalated: 'escalada',
+    claimed: 'tomada',
+    reassigned: 'reasignada',
+    released: 'devuelta al bot',
+    closed: 'cerrada',
+    claim_expired: 'toma vencida',
+    note_added: 'nota agregada',
+    agent_message: 'mensaje del agente',
+    verified: 'identidad verificada',
+    verification_failed: 'verificación fallida',
+    promise_made: 'promesa de pago',
+    plan_created: 'plan creado',
+    reference_issued: 'referencia emitida',
+    wrong_number: 'número equivocado',
+  };
+  // The server's error sentences are in English: the ones a collector meets are said in Spanish,
+  // by their stable code; anything else is shown as the server wrote it.
+  const ERRORS = {
+    held_by_other: (body) => `${body.holder ? body.holder.name : 'Otro agente'} tiene esta conversación.`,
+    not_held: () => 'No tienes esta conversación: tómala primero.',
+    closed: () => 'La conversación está cerrada.',
+    outside_whatsapp_window: () =>
+      'Pasaron más de 24 horas desde el último mensaje del deudor: WhatsApp no permite escribirle ahora.',
+    opted_out: () => 'El deudor se dio de baja de este canal: no se le envía nada.',
+    wrong_number: () => 'El número se reportó como equivocado: no se le envía nada.',
+    forbidden: () => 'Tu rol no permite hacer esto.',
+    not_found: () => 'No se encontró la conversación o el agente.',
+    busy: () => 'El servidor está ocupado; intenta de nuevo.',
+  };
+  const errorText = (code, body, fallback) => (ERRORS[code] ? ERRORS[code](body || {}) : fallback);
+
+  // ---- Formatting ----
+
+  const timeFmt = new Intl.DateTimeFormat(LOCALE, { timeStyle: 'short' });
+  const dateTimeFmt = new Intl.DateTimeFormat(LOCALE, { dateStyle: 'medium', timeStyle: 'short' });
+  const dateFmt = new Intl.DateTimeFormat(LOCALE, { dateStyle: 'medium' });
+  const relFmt = new Intl.RelativeTimeFormat(LOCALE, { numeric: 'always', style: 'short' });
+
+  function money(amount, currency) {
+    if (amount == null) return '—';
+    try {
+      return new Intl.NumberFormat(LOCALE, { style: 'currency', currency }).format(Number(amount));
+    } catch {
+      return `${amount} ${currency || ''}`.trim(); // unknown currency code
+    }
+  }
+
+  // An ISO instant in local time: just the time when it is today.
+  function when(iso) {
+    if (!iso) return '';
+    const d = new Date(iso);
+    return d.toDateString() === new Date().toDateString() ? timeFmt.format(d) : dateTimeFmt.format(d);
+  }
+
+  // A YYYY-MM-DD calendar date, read as a local date so it does not shift by the UTC offset.
+  function day(ymd) {
+    if (!ymd) return '—';
+    const [y, m, d] = ymd.split('-').map(Number);
+    return dateFmt.format(new Date(y, m - 1, d));
+  }
+
+  function ago(seconds) {
+    if (seconds < 60) return 'hace un momento';
+    if (seconds < 3600) return relFmt.format(-Math.floor(seconds / 60), 'minute');
+    if (seconds < 86400) return relFmt.format(-Math.floor(seconds / 3600), 'hour');
+    return relFmt.format(-Math.floor(seconds / 86400), 'day');
+  }
+
+  const label = (map, key) => (key == null ? '' : map[key] || key);
+
+  // ---- DOM helpers ----
+
+  const $ = (id) => document.getElementById(id);
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text != null) node.textContent = text;
+    return node;
+  }
+
+  // ---- State ----
+
+  const state = {
+    token: null,
+    me: null, // {id, name, role}
+    agents: new Map(), // id -> agent, supervisors only
+    tab: 'escalated',
+    openId: null,
+    conv: null, // the open conversation as last fetched
+    renderedMessages: 0, // the transcript scrolls to the bottom when this grows
+    busy: false, // an action is in flight: its buttons stay disabled
+    session: 0, // bumped at sign-in and sign-out so answers for an old session are dropped
+  };
+  const drafts = new Map(); // "<id>:reply" / "<id>:note" -> unsent text, kept per conversation
+  let safetyTimer = 0; // refreshes the queue even if an event was missed
+
+  // ---- Notices ----
+
+  let noticeTimer = 0;
+
+  function notify(text, kind = 'ok') {
+    const box = $('notice');
+    clearTimeout(noticeTimer);
+    box.textContent = text;
+    box.className = `notice ${kind}`;
+    box.hidden = false;
+    noticeTimer = setTimeout(clearNotice, kind === 'ok' ? 4000 : 10000);
+  }
+
+  function clearNotice() {
+    clearTimeout(noticeTimer);
+    $('notice').hidden = true;
+    $('notice').textContent = '';
+  }
+
+  // Errors from an old session, or the 401 that ended this one, are not worth a notice.
+  function fail(err) {
+    if (!err.stale) notify(errorText(err.code, err.body, err.message), 'error');
+  }
+
+  // ---- API ----
+
+  function staleError() {
+    const err = new Error('stale session');
+    err.stale = true;
+    return err;
+  }
+
+  async function api(method, path, body) {
+    const session = state.session;
+    const headers = { Authorization: `Bearer ${state.token}`, Accept: 'application/json' };
+    const init = { method, headers, cache: 'no-store' };
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    let res;
+    try {
+      res = await fetch(path, init);
+    } catch {
+      if (session !== state.session) throw staleError();
+      throw new Error('No se pudo conectar con el servidor.');
+    }
+    const data = await res.json().catch(() => ({}));
+    if (session !== state.session) throw staleError();
+    if (res.status === 401) {
+      signOut(state.me ? 'Tu sesión ya no es válida; vuelve a entrar.' : 'Token no válido');
+      throw staleError();
+    }
+    if (!res.ok) {
+      const err = new Error(data.error || `Error ${res.status}`);
+      err.status = res.status;
+      err.code = data.code;
+      err.body = data;
+      throw err;
+    }
+    return data;
+  }
+
+  // ---- Sign in / out ----
+
+  async function signIn(token) {
+    state.token = token;
+    state.session += 1;
+    $('signin-error').textContent = '';
+    $('sign-in').disabled = true;
+    try {
+      startSession(await api('GET', '/api/v1/me'));
+    } catch (err) {
+      if (!err.stale) {
+        state.token = null;
+        $('signin-error').textContent = errorText(err.code, err.body, err.message);
+      }
+    } finally {
+      $('sign-in').disabled = false;
+    }
+  }
+
+  function startSession(me) {
+    state.me = me;
+    sessionStorage.setItem(TOKEN_KEY, state.token);
+    $('token').value = '';
+    $('who').textContent = `${me.name} · ${label(ROLES, me.role)}`;
+    $('signin').hidden = true;
+    $('main').hidden = false;
+    if (me.role === 'supervisor') loadAgents();
+    loadQueue();
+    connectLive();
+    safetyTimer = setInterval(() => {
+      loadQueue();
+      loadConversation();
+    }, QUEUE_SAFETY_MS);
+  }
+
+  function signOut(message) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    state.session += 1;
+    state.token = null;
+    state.me = null;
+    state.agents.clear();
+    stopLive();
+    clearInterval(safetyTimer);
+    closeConversation();
+    drafts.clear(); // after closing, which saves the open conversation's drafts
+    $('reassign').replaceChildren(new Option('Asignar a…', ''));
+    $('reply-text').value = '';
+    $('note-text').value = '';
+    $('queue').replaceChildren();
+    clearNotice();
+    $('main').hidden = true;
+    $('signin').hidden = false;
+    $('signin-error').textContent = message || '';
+    $('token').focus();
+  }
+
+  async function loadAgents() {
+    try {
+      const { agents } = await api('GET', '/api/v1/agents');
+      const select = $('reassign');
+      select.replaceChildren(new Option('Asignar a…', ''));
+      for (const agent of agents) {
+        state.agents.set(agent.id, agent);
+        if (!agent.disabled) select.append(new Option(`${agent.name} (${label(ROLES, agent.role)})`, agent.id));
+      }
+      if (state.conv) renderConversation(state.conv); // agent names in the transcript
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  // ---- Queue ----
+
+  let queueSeq = 0;
+
+  async function loadQueue() {
+    if (!state.token) return;
+    const seq = ++queueSeq;
+    const query = state.tab === 'mine' ? 'mine=1&state=claimed' : `state=${state.tab}`;
+    try {
+      const { conversations } = await api('GET', `/api/v1/conversations?${query}`);
+      if (seq === queueSeq) renderQueue(conversations);
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  const heldByMe = (c) => Boolean(c.holder && state.me && c.holder.id === state.me.id);
+
+  function stateLabel(c) {
+    switch (c.state) {
+      case 'bot': return 'con el bot';
+      case 'escalated': return 'en espera';
+      case 'claimed': return `tomada por ${c.holder ? c.holder.name : '—'}${heldByMe(c) ? ' (tú)' : ''}`;
+      case 'closed': return c.disposition ? `cerrada (${label(DISPOSITIONS, c.disposition)})` : 'cerrada';
+      default: return c.state;
+    }
+  }
+
+  function channelBadge(channel) {
+    return el('span', `badge channel-${channel}`, label(CHANNELS, channel));
+  }
+
+  function queueItem(c) {
+    const li = el('li', 'queue-item');
+    li.dataset.id = c.id;
+    li.tabIndex = 0;
+    if (c.id === state.openId) {
+      li.classList.add('selected');
+      li.setAttribute('aria-current', 'true');
+    }
+
+    const top = el('div', 'qi-top');
+    top.append(el('span', 'qi-name', c.debtor_name || c.phone));
+    const waiting = c.waiting_seconds != null && (c.state === 'escalated' || c.state === 'claimed');
+    const since = waiting ? c.escalated_at : c.last_activity_at;
+    const seconds = waiting ? c.waiting_seconds : (Date.now() - Date.parse(since)) / 1000;
+    const time = el('span', 'qi-time', since ? ago(Math.max(0, seconds)) : '');
+    if (since) time.title = `${waiting ? 'En espera desde' : 'Última actividad'}: ${when(since)}`;
+    top.append(time);
+
+    const about = [];
+    if (c.state !== 'escalated') about.push(stateLabel(c));
+    if (c.escalation_reason && c.state !== 'bot') about.push(label(REASONS, c.escalation_reason));
+    const sub = el('div', 'qi-sub');
+    sub.append(channelBadge(c.channel), el('span', '', about.join(' · ')));
+    li.append(top, sub, el('div', 'qi-last', c.last_message || ''));
+    return li;
+  }
+
+  function renderQueue(list) {
+    const queue = $('queue');
+    // Keep keyboard focus on the same item across refreshes.
+    const focused = document.activeElement && queue.contains(document.activeElement)
+      ? document.activeElement.dataset.id : null;
+    queue.replaceChildren(...list.map(queueItem));
+    $('queue-empty').hidden = list.length > 0;
+    if (focused) {
+      const again = queue.querySelector(`[data-id="${CSS.escape(focused)}"]`);
+      if (again) again.focus();
+    }
+  }
+
+  function markSelected() {
+    for (const li of $('queue').children) {
+      const on = Number(li.dataset.id) === state.openId;
+      li.classList.toggle('selected', on);
+      if (on) li.setAttribute('aria-current', 'true');
+      else li.removeAttribute('aria-current');
+    }
+  }
+
+  function selectTab(button) {
+    for (const tab of document.querySelectorAll('.tab')) {
+      const on = tab === button;
+      tab.classList.toggle('active', on);
+      tab.setAttribute('aria-pressed', String(on));
+    }
+    state.tab = button.dataset.state;
+    $('queue').replaceChildren();
+    $('queue-empty').hidden = true;
+    loadQueue();
+  }
+
+  // ---- Conversation ----
+
+  let convSeq = 0;
+
+  function openConversation(id) {
+    if (id === state.openId) {
+      document.body.classList.add('conv-open');
+      loadConversation();
+      return;
+    }
+    saveDrafts();
+    state.openId = id;
+    state.conv = null;
+    state.renderedMessages = 0;
+    $('conversation').dataset.id = id;
+    document.body.classList.add('conv-open');
+    // Nothing of the previous conversation stays on screen while this one loads.
+    $('conv-body').hidden = true;
+    $('conv-empty').hidden = false;
+    $('conv-empty').textContent = 'Cargando…';
+    $('reply-text').value = drafts.get(`${id}:reply`) || '';
+    $('note-text').value = drafts.get(`${id}:note`) || '';
+    $('disposition').value = '';
+    $('reassign').value = '';
+    markSelected();
+    window.scrollTo(0, 0); // on a phone the page itself scrolls: start at the header
+    loadConversation();
+  }
+
+  function closeConversation() {
+    saveDrafts();
+    const was = state.openId;
+    state.openId = null;
+    state.conv = null;
+    convSeq += 1;
+    delete $('conversation').dataset.id;
+    document.body.classList.remove('conv-open');
+    $('conv-body').hidden = true;
+    $('conv-empty').hidden = false;
+    $('conv-empty').textContent = 'Elige una conversación de la cola.';
+    markSelected();
+    const item = was != null && $('queue').querySelector(`[data-id="${was}"]`);
+    if (item) item.focus();
+  }
+
+  function saveDrafts() {
+    if (state.openId == null) return;
+    drafts.set(`${state.openId}:reply`, $('reply-text').value);
+    drafts.set(`${state.openId}:note`, $('note-text').value);
+  }
+
+  async function loadConversation() {
+    const id = state.openId;
+    if (id == null || !state.token) return;
+    const seq = ++convSeq;
+    try {
+      const conv = await api('GET', `/api/v1/conversations/${id}`);
+      if (seq === convSeq) {
+        state.conv = conv;
+        renderConversation(conv);
+      }
+    } catch (err) {
+      if (seq !== convSeq) return;
+      fail(err);
+      if (err.status === 404) closeConversation();
+    }
+  }
+
+  function renderConversation(c) {
+    $('conv-empty').hidden = true;
+    $('conv-body').hidden = false;
+    $('conv-name').textContent = c.debtor_name || c.phone;
+    $('conv-phone').textContent = c.debtor_name ? c.phone : 'sin deudor registrado';
+    const channel = $('conv-channel');
+    channel.className = `badge channel-${c.channel}`;
+    channel.textContent = label(CHANNELS, c.channel);
+    const verified = $('conv-verified');
+    verified.className = `badge ${c.verified ? 'verified' : 'unverified'}`;
+    verified.textContent = c.verified ? 'identidad verificada' : 'sin verificar';
+    $('conv-state').textContent = stateLabel(c);
+    const reason = $('conv-reason');
+    reason.hidden = !c.escalation_reason;
+    reason.textContent = c.escalation_reason
+      ? `Motivo: ${label(REASONS, c.escalation_reason)}${c.escalated_at ? ` · ${when(c.escalated_at)}` : ''}`
+      : '';
+
+    renderControls();
+    renderAccounts(c.accounts || []);
+    renderPromises(c.promises || []);
+    renderPlans(c.plans || []);
+    renderTranscript(c.messages || []);
+    renderNotes(c.notes || []);
+    renderEvents(c.events || []);
+  }
+
+  // Which actions show, and whether they can be used now.
+  function renderControls() {
+    const c = state.conv;
+    if (!c) return;
+    const closed = c.state === 'closed';
+    const mine = heldByMe(c);
+    const supervisor = state.me.role === 'supervisor';
+    const handedOver = c.state === 'escalated' || c.state === 'claimed';
+
+    $('claim').hidden = closed || mine;
+    $('release').hidden = !(handedOver && (mine || supervisor));
+    $('close-group').hidden = closed || !(mine || supervisor);
+    $('reassign-group').hidden = closed || !supervisor;
+    for (const id of ['claim', 'release', 'close', 'reassign-btn', 'add-note']) $(id).disabled = state.busy;
+
+    let why = '';
+    if (closed) why = 'La conversación está cerrada.';
+    else if (!mine) why = 'Toma la conversación para responder.';
+    else if (!c.can_send || !c.can_send.ok) {
+      const blocked = c.can_send || {};
+      why = errorText(blocked.code, blocked, blocked.error || 'Ahora no se puede enviar.');
+    }
+    const reply = $('reply-text');
+    reply.disabled = Boolean(why);
+    reply.maxLength = c.channel === 'sms' ? 1600 : 4096;
+    $('send').disabled = Boolean(why) || state.busy;
+    if (!why && c.whatsapp_window_closes_at) {
+      why = `Ventana de WhatsApp abierta hasta ${when(c.whatsapp_window_closes_at)}.`;
+    }
+    $('reply-hint').textContent = why;
+  }
+
+  function renderAccounts(accounts) {
+    $('accounts-section').hidden = accounts.length === 0;
+    $('accounts').tBodies[0].replaceChildren(...accounts.map((a) => {
+      const tr = el('tr');
+      const cells = [
+        a.account_id,
+        money(a.balance, a.currency),
+        day(a.due_date),
+        a.days_past_due == null ? '—' : String(a.days_past_due),
+        a.reference || '—',
+      ];
+      cells.forEach((text, i) => tr.append(el('td', i === 1 || i === 3 ? 'num' : '', text)));
+      return tr;
+    }));
+  }
+
+  function renderPromises(promises) {
+    $('promises-section').hidden = promises.length === 0;
+    $('promises').replaceChildren(...promises.map((p) => el('li', '', [
+      money(p.amount, p.currency),
+      `vence ${day(p.due_date)}`,
+      label(PROMISE_STATUS, p.status),
+      `cuenta ${p.account_id}`,
+    ].join(' · '))));
+  }
+
+  function renderPlans(plans) {
+    $('plans-section').hidden = plans.length === 0;
+    $('plans').replaceChildren(...plans.map((p) => {
+      const li = el('li');
+      const parts = [label(PLAN_KIND, p.kind), money(p.total, p.currency)];
+      if (Number(p.discount) > 0) parts.push(`descuento ${money(p.discount, p.currency)}`);
+      parts.push(label(PLAN_STATUS, p.status), `cuenta ${p.account_id}`);
+      li.append(el('div', '', parts.join(' · ')));
+      const installments = p.installments || [];
+      if (installments.length) {
+        const ol = el('ol', 'installments');
+        ol.append(...installments.map((i) => el('li', '',
+          `${day(i.due_date)} · ${money(i.amount, p.currency)} · ${label(INSTALLMENT_STATUS, i.status)}`)));
+        li.append(ol);
+      }
+      return li;
+    }));
+  }
+
+  function authorLabel(author) {
+    if (author === 'debtor') return 'Deudor';
+    if (author === 'bot') return 'Bot';
+    if (author === 'system') return 'Sistema';
+    const match = /^agent:(\d+)$/.exec(author || '');
+    if (!match) return author || '';
+    const id = Number(match[1]);
+    if (state.me && id === state.me.id) return 'Tú';
+    const agent = state.agents.get(id);
+    return agent ? agent.name : `Agente ${id}`;
+  }
+
+  function messageNode(m) {
+    const inbound = m.direction === 'in';
+    const node = el('div', `msg ${inbound ? 'in' : 'out'}`);
+    node.dataset.status = m.status || '';
+    node.dataset.author = m.author || '';
+    if (/^agent:/.test(m.author || '')) node.classList.add('agent');
+    const meta = [when(m.at), authorLabel(m.author)];
+    if (!inbound && m.status) {
+      let status = label(SEND_STATUS, m.status);
+      if (m.status === 'failed' && m.error_code) status += ` (${m.error_code})`;
+      meta.push(status);
+    }
+    node.append(el('div', 'msg-text', m.text || '(sin texto)'), el('div', 'msg-meta', meta.join(' · ')));
+    return node;
+  }
+
+  function renderTranscript(messages) {
+    const box = $('transcript');
+    const top = box.scrollTop;
+    box.replaceChildren(...messages.map(messageNode));
+    if (messages.length === 0) box.append(el('p', 'empty', 'Sin mensajes todavía.'));
+    // Follow new messages; otherwise leave the reader where they were.
+    box.scrollTop = messages.length > state.renderedMessages ? box.scrollHeight : top;
+    state.renderedMessages = messages.length;
+  }
+
+  function renderNotes(notes) {
+    $('notes').replaceChildren(...notes.map((n) => {
+      const li = el('li', 'note');
+      li.append(el('div', 'meta', `${n.agent ? n.agent.name : ''} · ${when(n.at)}`), el('div', 'note-text', n.text));
+      return li;
+    }));
+    if (notes.length === 0) $('notes').append(el('li', 'empty', 'Sin notas.'));
+  }
+
+  function eventDetail(detail) {
+    if (detail == null || detail === '') return '';
+    if (typeof detail !== 'object') return String(detail);
+    return Object.entries(detail)
+      .map(([key, value]) => `${key}: ${typeof value === 'object' ? JSON.stringify(value) : value}`)
+      .join(', ');
+  }
+
+  function renderEvents(events) {
+    $('events').querySelector('summary').textContent = `Historial (${events.length})`;
+    $('events-list').replaceChildren(...events.map((e) => {
+      const li = el('li');
+      li.append(el('div', 'meta', `${when(e.at)} · ${e.actor ? authorLabel(e.actor) : 'sistema'}`));
+      const text = [label(EVENT_KINDS, e.kind), eventDetail(e.detail)].filter(Boolean).join(' — ');
+      li.append(el('div', '', text));
+      return li;
+    }));
+  }
+
+  // ---- Actions ----
+
+  // Runs one change against the open conversation, then refreshes it and the queue whatever
+  // happened (a 409 usually means someone else changed it first).
+  async function act(work, success) {
+    if (state.busy || state.openId == null) return;
+    state.busy = true;
+    clearNotice();
+    renderControls();
+    try {
+      await work(state.openId);
+      notify(success);
+    } catch (err) {
+      fail(err);
+    } finally {
+      state.busy = false;
+      renderControls();
+    }
+    loadConversation();
+    loadQueue();
+  }
+
+  const convPath = (id, action) => `/api/v1/conversations/${id}/${action}`;
+
+  function claim() {
+    act((id) => api('POST', convPath(id, 'claim'), {}), 'Conversación tomada.');
+  }
+
+  function release() {
+    act((id) => api('POST', convPath(id, 'release'), {}), 'Conversación devuelta al bot.');
+  }
+
+  function close() {
+    const disposition = $('disposition').value;
+    if (!disposition) {
+      notify('Elige el resultado antes de cerrar.', 'error');
+      $('disposition').focus();
+      return;
+    }
+    act(async (id) => {
+      await api('POST', convPath(id, 'close'), { disposition });
+      $('disposition').value = '';
+    }, 'Conversación cerrada.');
+  }
+
+  function reassign() {
+    const agentId = Number($('reassign').value);
+    if (!agentId) {
+      notify('Elige a quién asignarla.', 'error');
+      $('reassign').focus();
+      return;
+    }
+    const agent = state.agents.get(agentId);
+    act(async (id) => {
+      await api('POST', convPath(id, 'claim'), { agent_id: agentId });
+      $('reassign').value = '';
+    }, `Asignada a ${agent ? agent.name : `agente ${agentId}`}.`);
+  }
+
+  function send() {
+    const text = $('reply-text').value.trim();
+    if (!text || $('send').disabled) return;
+    act(async (id) => {
+      await api('POST', convPath(id, 'messages'), { text });
+      drafts.delete(`${id}:reply`);
+      if (state.openId === id) $('reply-text').value = '';
+    }, 'Mensaje en cola para enviar.');
+  }
+
+  function addNote() {
+    const text = $('note-text').value.trim();
+    if (!text) return;
+    act(async (id) => {
+      await api('POST', convPath(id, 'notes'), { text });
+      drafts.delete(`${id}:note`);
+      if (state.openId === id) $('note-text').value = '';
+    }, 'Nota agregada.');
+  }
+
+  // ---- Live updates: server-sent events read through fetch (EventSource cannot send headers) ----
+
+  const live = { controller: null, backoff: BACKOFF_MIN_MS, timer: 0, wasDown: false };
+
+  // Coalesces bursts of events into one refresh at most every REFRESH_DELAY_MS.
+  function coalesced(fn) {
+    let timer = 0;
+    const run = () => {
+      if (!timer) timer = setTimeout(() => { timer = 0; fn(); }, REFRESH_DELAY_MS);
+    };
+    run.cancel = () => { clearTimeout(timer); timer = 0; };
+    return run;
+  }
+  const refreshQueueSoon = coalesced(loadQueue);
+  const refreshConversationSoon = coalesced(loadConversation);
+
+  function setLive(on) {
+    $('live').dataset.state = on ? 'on' : 'off';
+    $('live').textContent = on ? 'en vivo' : 'reconectando…';
+  }
+
+  function onServerEvent(type, data) {
+    if (type !== 'conversation') return;
+    let event;
+    try {
+      event = JSON.parse(data);
+    } catch {
+      return;
+    }
+    refreshQueueSoon();
+    // A null id is a delivery status whose conversation the server did not look up.
+    if (event.id == null || event.id === state.openId) refreshConversationSoon();
+  }
+
+  // Parses a text/event-stream body and calls onEvent(type, data) for each complete event.
+  async function readEvents(body, onEvent) {
+    const reader = body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    let type = '';
+    let data = [];
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true });
+      const lines = buffer.split(/\r\n|\r|\n/);
+      buffer = lines.pop(); // the last piece may be half a line
+      for (const line of lines) {
+        if (line === '') {
+          if (data.length) onEvent(type || 'message', data.join('\n'));
+          type = '';
+          data = [];
+        } else if (!line.startsWith(':')) {
+          const colon = line.indexOf(':');
+          const field = colon < 0 ? line : line.slice(0, colon);
+          let value = colon < 0 ? '' : line.slice(colon + 1);
+          if (value.startsWith(' ')) value = value.slice(1);
+          if (field === 'event') type = value;
+          else if (field === 'data') data.push(value);
+        }
+      }
+    }
+  }
+
+  async function connectLive() {
+    const session = state.session;
+    const controller = new AbortController();
+    live.controller = controller;
+    let openedAt = 0;
+    try {
+      const res = await fetch('/api/v1/events', {
+        headers: { Authorization: `Bearer ${state.token}`, Accept: 'text/event-stream' },
+        cache: 'no-store',
+        signal: controller.signal,
+      });
+      if (res.status === 401) {
+        if (session === state.session) signOut('Tu sesión ya no es válida; vuelve a entrar.');
+        return;
+      }
+      if (res.ok && res.body) {
+        setLive(true);
+        openedAt = Date.now();
+        if (live.wasDown) {
+          // Whatever changed while disconnected came without an event.
+          refreshQueueSoon();
+          refreshConversationSoon();
+        }
+        await readEvents(res.body, onServerEvent);
+      }
+    } catch {
+      // A network error or an abort; an abort is handled below.
+    }
+    if (controller.signal.aborted || session !== state.session) return;
+    setLive(false);
+    live.wasDown = true;
+    // A stream that stayed up a while starts the backoff over; one that keeps dropping at once
+    // (a proxy, a restarting server) waits longer each time.
+    if (openedAt && Date.now() - openedAt > BACKOFF_MAX_MS) live.backoff = BACKOFF_MIN_MS;
+    live.timer = setTimeout(connectLive, live.backoff);
+    live.backoff = Math.min(live.backoff * 2, BACKOFF_MAX_MS);
+  }
+
+  function stopLive() {
+    if (live.controller) live.controller.abort();
+    clearTimeout(live.timer);
+    refreshQueueSoon.cancel();
+    refreshConversationSoon.cancel();
+    live.controller = null;
+    live.backoff = BACKOFF_MIN_MS;
+    live.wasDown = false;
+    setLive(false);
+  }
+
+  // ---- Wiring ----
+
+  function wire() {
+    $('signin-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      const token = $('token').value.trim();
+      if (token) signIn(token);
+      else $('signin-error').textContent = 'Escribe tu token.';
+    });
+    $('sign-out').addEventListener('click', () => signOut());
+
+    for (const tab of document.querySelectorAll('.tab')) {
+      tab.addEventListener('click', () => selectTab(tab));
+    }
+    const openFrom = (target) => {
+      const item = target.closest('.queue-item');
+      if (item) openConversation(Number(item.dataset.id));
+    };
+    $('queue').addEventListener('click', (e) => openFrom(e.target));
+    $('queue').addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' || e.key === ' ') {
+        e.preventDefault();
+        openFrom(e.target);
+      }
+    });
+    $('back').addEventListener('click', closeConversation);
+
+    $('claim').addEventListener('click', claim);
+    $('release').addEventListener('click', release);
+    $('close').addEventListener('click', close);
+    $('reassign-btn').addEventListener('click', reassign);
+    $('send').addEventListener('click', send);
+    $('add-note').addEventListener('click', addNote);
+    $('reply-text').addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+        e.preventDefault();
+        send();
+      }
+    });
+    $('notice').addEventListener('click', clearNotice);
+  }
+
+  wire();
+  const saved = sessionStorage.getItem(TOKEN_KEY);
+  if (saved) signIn(saved);
+  else $('token').focus();
+})();

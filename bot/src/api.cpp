@@ -1,0 +1,612 @@
+#include "api.hpp"
+
+#include <charconv>
+
+#include "bot/log.hpp"
+#include "bot/offload.hpp"
+#include "channels/signature.hpp"
+#include "channels/twilio.hpp"
+#include "dialogs/calendar.hpp"
+#include "dialogs/money.hpp"
+#include "dialogs/phone.hpp"
+
+#include "conversation.hpp"
+#include "outbound_json.hpp"
+
+namespace cobrador::bot {
+
+namespace net = boost::asio;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr std::size_t kMaxMessageChars = 4096;  // WhatsApp's text body limit
+constexpr std::size_t kMaxSmsChars = 1600;      // Twilio's body limit
+constexpr std::size_t kMaxNoteChars = 4000;
+constexpr auto kWhatsAppWindow = std::chrono::hours(24);
+
+Response Busy() {
+    return ApiError(http::status::service_unavailable,
+                    "busy",
+                    "the ledger could not take this right now; nothing changed, try again");
+}
+
+Response BadRequest(std::string_view message) {
+    return ApiError(http::status::bad_request, "bad_request", message);
+}
+
+Response NotFound() {
+    return ApiError(http::status::not_found, "not_found", "no such conversation");
+}
+
+json Nullable(const std::optional<std::string>& value) {
+    return value ? json(*value) : json(nullptr);
+}
+
+std::string Decimal(std::int64_t cents) {
+    return dialogs::FormatDecimalCents(cents);
+}
+
+// Characters, not bytes: the limits people read are in characters.
+std::size_t CodePoints(std::string_view text) {
+    std::size_t n = 0;
+    for (const char c : text) {
+        n += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+    }
+    return n;
+}
+
+bool Blank(std::string_view text) {
+    return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
+}
+
+// The instant `iso` plus `by`, as ISO 8601 UTC (empty when `iso` does not parse).
+std::string PlusHours(const std::string& iso, std::chrono::hours by) {
+    const auto at = dialogs::ParseIsoInstant(iso);
+    return at ? dialogs::FormatIsoInstant(*at + by) : std::string();
+}
+
+json SummaryJson(const store::ConversationSummary& c, std::chrono::sys_seconds now) {
+    json holder = nullptr;
+    if (c.holder) {
+        holder = {{"id", c.holder->id}, {"name", c.holder->name}};
+    }
+    json waiting = nullptr;
+    if (c.escalated_at && c.state != "bot" && c.state != "closed") {
+        if (const auto at = dialogs::ParseIsoInstant(*c.escalated_at)) {
+            waiting = std::max<std::int64_t>(0, (now - *at).count());
+        }
+    }
+    return {{"id", c.id},
+            {"state", c.state},
+            {"channel", c.channel},
+            {"phone", c.phone},
+            {"debtor_name", Nullable(c.debtor_name)},
+            {"verified", c.verified},
+            {"escalation_reason", Nullable(c.escalation_reason)},
+            {"escalated_at", Nullable(c.escalated_at)},
+            {"waiting_seconds", waiting},
+            {"holder", holder},
+            {"last_message", Nullable(c.last_message)},
+            {"last_inbound_at", Nullable(c.last_inbound_at)},
+            {"last_activity_at", c.last_activity_at},
+            {"created_at", c.created_at},
+            {"disposition", Nullable(c.disposition)},
+            {"closed_at", Nullable(c.closed_at)}};
+}
+
+// Why a message sent now would not go out, if it would not.
+std::optional<std::pair<std::string, std::string>> SendBlocker(const store::ConversationSummary& c,
+                                                               const store::Reachability& reach,
+                                                               const std::string& window_start) {
+    if (c.state == "closed") {
+        return std::pair{"closed", "the conversation is closed"};
+    }
+    if (reach.wrong_number) {
+        return std::pair{"wrong_number",
+                         "this phone was reported as a wrong number; nothing is sent to it"};
+    }
+    if (reach.opted_out) {
+        return std::pair{"opted_out",
+                         "the debtor opted out of this channel; nothing is sent on it"};
+    }
+    if (c.channel == "whatsapp" && (!c.last_inbound_at || *c.last_inbound_at < window_start)) {
+        return std::pair{"outside_whatsapp_window",
+                         "WhatsApp allows free-form messages only within 24 hours of the "
+                         "debtor's last message; use an approved template or SMS"};
+    }
+    return std::nullopt;
+}
+
+json DetailJson(const store::ConversationDetail& d,
+                std::chrono::sys_seconds now,
+                const std::string& window_start) {
+    json out = SummaryJson(d.summary, now);
+    out["debtor"] = nullptr;
+    out["accounts"] = json::array();
+    if (d.debtor) {
+        out["debtor"] = {{"id", d.debtor->id},
+                         {"name", d.debtor->name},
+                         {"phone", d.debtor->phone},
+                         {"locale", d.debtor->locale},
+                         {"timezone", d.debtor->timezone}};
+        const dialogs::Date today = LocalDate(now, d.debtor->timezone);
+        for (const auto& a : d.accounts) {
+            const auto due = dialogs::ParseIsoDate(a.due_date);
+            out["accounts"].push_back(
+                {{"account_id", a.account_id},
+                 {"balance", Decimal(a.balance_cents)},
+                 {"currency", a.currency},
+                 {"due_date", a.due_date},
+                 {"days_past_due", due ? json(dialogs::DaysPastDue(*due, today)) : json(nullptr)},
+                 {"min_payment",
+                  a.min_payment_cents ? json(Decimal(*a.min_payment_cents)) : json(nullptr)},
+                 {"segment", a.segment},
+                 {"product", a.product},
+                 {"reference", Nullable(a.reference)}});
+        }
+    }
+    out["promises"] = json::array();
+    for (const auto& p : d.promises) {
+        out["promises"].push_back({{"id", p.id},
+                                   {"account_id", p.account_id},
+                                   {"amount", Decimal(p.amount_cents)},
+                                   {"currency", p.currency},
+                                   {"due_date", p.due_date},
+                                   {"status", p.status},
+                                   {"created_at", p.created_at}});
+    }
+    out["plans"] = json::array();
+    for (const auto& p : d.plans) {
+        json installments = json::array();
+        for (const auto& i : p.installments) {
+            installments.push_back({{"seq", i.seq},
+                                    {"due_date", i.due_date},
+                                    {"amount", Decimal(i.amount_cents)},
+                                    {"status", i.status}});
+        }
+        out["plans"].push_back({{"id", p.id},
+                                {"account_id", p.account_id},
+                                {"kind", p.kind},
+                                {"total", Decimal(p.total_cents)},
+                                {"discount", Decimal(p.discount_cents)},
+                                {"currency", p.currency},
+                                {"status", p.status},
+                                {"created_at", p.created_at},
+                                {"installments", installments}});
+    }
+    out["messages"] = json::array();
+    for (const auto& m : d.messages) {
+        out["messages"].push_back(
+            {{"id", m.message_id},
+             {"direction", m.direction},
+             {"author", m.author},
+             {"text", m.body},
+             {"status", m.status},
+             {"error_code", m.error_code.empty() ? json(nullptr) : json(m.error_code)},
+             {"at", m.created_at}});
+    }
+    out["notes"] = json::array();
+    for (const auto& n : d.notes) {
+        out["notes"].push_back({{"id", n.id},
+                                {"agent", {{"id", n.agent.id}, {"name", n.agent.name}}},
+                                {"text", n.text},
+                                {"at", n.at}});
+    }
+    out["events"] = json::array();
+    for (const auto& e : d.events) {
+        const auto detail = json::parse(e.detail, nullptr, false);
+        out["events"].push_back({{"at", e.at},
+                                 {"actor", e.actor},
+                                 {"kind", e.kind},
+                                 {"detail", detail.is_discarded() ? json::object() : detail}});
+    }
+    if (const auto blocker = SendBlocker(d.summary, d.reach, window_start)) {
+        out["can_send"] = {{"ok", false}, {"code", blocker->first}, {"error", blocker->second}};
+    } else {
+        out["can_send"] = {{"ok", true}};
+    }
+    out["whatsapp_window_closes_at"] = nullptr;
+    if (d.summary.channel == "whatsapp" && d.summary.last_inbound_at) {
+        out["whatsapp_window_closes_at"] = PlusHours(*d.summary.last_inbound_at, kWhatsAppWindow);
+    }
+    return out;
+}
+
+// The answer to an action the ledger refused (docs/api.md's table).
+Response Refused(const store::ActionOutcome& outcome) {
+    using store::Refusal;
+    switch (outcome.refusal) {
+        case Refusal::kNone:
+            break;
+        case Refusal::kNotFound:
+            return NotFound();
+        case Refusal::kForbidden:
+            return ApiError(http::status::forbidden,
+                            "forbidden",
+                            "only a supervisor may assign a conversation to someone else");
+        case Refusal::kHeldByOther: {
+            json body = {{"error", "another agent holds this conversation"},
+                         {"code", "held_by_other"}};
+            if (outcome.holder) {
+                body["holder"] = {{"id", outcome.holder->id}, {"name", outcome.holder->name}};
+                body["error"] = outcome.holder->name + " holds this conversation";
+            }
+            return Json(http::status::conflict, body);
+        }
+        case Refusal::kNotHeld:
+            return ApiError(http::status::conflict,
+                            "not_held",
+                            "you do not hold this conversation: claim it first");
+        case Refusal::kClosed:
+            return ApiError(http::status::conflict, "closed", "the conversation is closed");
+        case Refusal::kOutsideWindow: {
+            json body = {{"error",
+                          "WhatsApp allows free-form messages only within 24 hours of the "
+                          "debtor's last message; nothing was sent"},
+                         {"code", "outside_whatsapp_window"},
+                         {"window_closed_at", nullptr}};
+            if (outcome.last_inbound_at) {
+                body["window_closed_at"] = PlusHours(*outcome.last_inbound_at, kWhatsAppWindow);
+            }
+            return Json(http::status::conflict, body);
+        }
+        case Refusal::kOptedOut:
+            return ApiError(http::status::conflict,
+                            "opted_out",
+                            "the debtor opted out of this channel; nothing was sent");
+        case Refusal::kTooLongForSms:
+            return BadRequest("on SMS a message is at most 1600 characters");
+        case Refusal::kWrongNumber:
+            return ApiError(http::status::conflict,
+                            "wrong_number",
+                            "this phone was reported as a wrong number; nothing was sent");
+    }
+    return ApiError(http::status::internal_server_error, "internal", "unexpected refusal");
+}
+
+// The body as a JSON object; an empty body is an empty object.
+std::optional<json> BodyObject(const Request& req) {
+    if (Blank(req.body())) {
+        return json::object();
+    }
+    auto body = json::parse(req.body(), nullptr, false);
+    if (body.is_discarded() || !body.is_object()) {
+        return std::nullopt;
+    }
+    return body;
+}
+
+// A required text field, 1..max characters and not only blanks.
+std::variant<std::string, Response> TextField(const json& body, const char* name, std::size_t max) {
+    if (!body.contains(name) || !body[name].is_string()) {
+        return BadRequest(std::string("expected a JSON object with a string \"") + name + "\"");
+    }
+    std::string text = body[name].get<std::string>();
+    if (Blank(text)) {
+        return BadRequest(std::string("\"") + name + "\" is empty");
+    }
+    if (CodePoints(text) > max) {
+        return BadRequest(std::string("\"") + name + "\" is over " + std::to_string(max) +
+                          " characters");
+    }
+    return text;
+}
+
+std::optional<std::int64_t> ParseId(std::string_view text) {
+    std::int64_t id = 0;
+    const char* end = text.data() + text.size();
+    if (text.empty() || text.size() > 18 || std::from_chars(text.data(), end, id).ptr != end ||
+        id <= 0) {
+        return std::nullopt;
+    }
+    return id;
+}
+
+std::optional<std::string> QueryValue(
+    const std::vector<std::pair<std::string, std::string>>& params, std::string_view key) {
+    for (const auto& [k, v] : params) {
+        if (k == key) {
+            return v;
+        }
+    }
+    return std::nullopt;
+}
+
+std::string WindowStart(std::chrono::sys_seconds now) {
+    return dialogs::FormatIsoInstant(now - kWhatsAppWindow);
+}
+
+}  // namespace
+
+std::string ApiRouteLabel(std::string_view path) {
+    constexpr std::string_view kConversations = "/api/v1/conversations/";
+    if (path.rfind(kConversations, 0) == 0) {
+        const std::string_view rest = path.substr(kConversations.size());
+        const auto slash = rest.find('/');
+        return slash == std::string_view::npos
+                   ? "/api/v1/conversations/{id}"
+                   : "/api/v1/conversations/{id}/" + std::string(rest.substr(slash + 1));
+    }
+    for (const char* known :
+         {"/api/v1/me", "/api/v1/conversations", "/api/v1/agents", "/api/v1/events"}) {
+        if (path == known) {
+            return known;
+        }
+    }
+    return "/api/v1/other";
+}
+
+net::awaitable<std::variant<store::Agent, Response>> Authenticate(ApiContext& api,
+                                                                  const Request& req) {
+    Response unauthorized = ApiError(http::status::unauthorized,
+                                     "unauthorized",
+                                     "give an agent token: Authorization: Bearer cbr_...");
+    unauthorized.set(http::field::www_authenticate, "Bearer realm=\"cobrador\"");
+    const std::string_view header = req[http::field::authorization];
+    constexpr std::string_view kScheme = "bearer ";
+    if (header.size() <= kScheme.size()) {
+        co_return unauthorized;
+    }
+    for (std::size_t i = 0; i < kScheme.size(); ++i) {
+        if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) {
+            co_return unauthorized;
+        }
+    }
+    std::string_view token = header.substr(kScheme.size());
+    while (!token.empty() && token.front() == ' ') {
+        token.remove_prefix(1);
+    }
+    // Only the digest is looked up: the token itself goes nowhere, not even into the ledger.
+    const std::string digest = channels::Sha256Hex(token);
+    auto agent = co_await Offload(api.db_pool.get_executor(),
+                                  [&] { return api.ledger.AgentByToken(digest); });
+    if (!agent) {
+        co_return Busy();
+    }
+    if (!*agent) {
+        co_return unauthorized;
+    }
+    co_return std::move(**agent);
+}
+
+net::awaitable<Response> HandleApi(ApiContext& api,
+                                   const Request& req,
+                                   std::string_view path,
+                                   std::string_view query) {
+    auto auth = co_await Authenticate(api, req);
+    if (auto* refused = std::get_if<Response>(&auth)) {
+        co_return std::move(*refused);
+    }
+    const store::Agent agent = std::get<store::Agent>(auth);
+    const auto clock = std::chrono::system_clock::now();
+    const std::chrono::sys_seconds now = api.config.Instant(clock);
+    const std::string now_iso = api.config.Now(clock);
+    const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
+    const bool post = req.method() == http::verb::post;
+    const auto not_allowed = [](const char* allow) {
+        Response res = ApiError(
+            http::status::method_not_allowed, "method_not_allowed", std::string("use ") + allow);
+        res.set(http::field::allow, allow);
+        return res;
+    };
+
+    if (path == "/api/v1/me") {
+        if (!get) {
+            co_return not_allowed("GET");
+        }
+        co_return Json(http::status::ok,
+                       {{"id", agent.id}, {"name", agent.name}, {"role", agent.role}});
+    }
+
+    if (path == "/api/v1/agents") {
+        if (!get) {
+            co_return not_allowed("GET");
+        }
+        if (!agent.supervisor()) {
+            co_return ApiError(
+                http::status::forbidden, "forbidden", "only a supervisor may list the agents");
+        }
+        auto agents =
+            co_await Offload(api.db_pool.get_executor(), [&] { return api.ledger.ListAgents(); });
+        if (!agents) {
+            co_return Busy();
+        }
+        json out = {{"agents", json::array()}};
+        for (const auto& a : *agents) {
+            out["agents"].push_back({{"id", a.id},
+                                     {"name", a.name},
+                                     {"role", a.role},
+                                     {"created_at", a.created_at},
+                                     {"disabled", a.disabled}});
+        }
+        co_return Json(http::status::ok, out);
+    }
+
+    if (path == "/api/v1/conversations") {
+        if (!get) {
+            co_return not_allowed("GET");
+        }
+        const auto params = channels::ParseForm(query);
+        if (!params) {
+            co_return BadRequest("the query string does not parse");
+        }
+        store::ConversationFilter filter;
+        if (auto state = QueryValue(*params, "state")) {
+            if (*state != "bot" && *state != "escalated" && *state != "claimed" &&
+                *state != "closed" && *state != "all") {
+                co_return BadRequest("state is one of bot, escalated, claimed, closed, all");
+            }
+            filter.state = *state;
+        }
+        if (auto phone = QueryValue(*params, "phone")) {
+            // An unescaped "+" in a query reads as a space.
+            if (!phone->empty() && phone->front() == ' ') {
+                phone->front() = '+';
+            }
+            const auto normalized = dialogs::NormalizePhone(*phone);
+            if (!normalized) {
+                co_return BadRequest("phone is not an E.164 number (+52...)");
+            }
+            filter.phone = *normalized;
+        }
+        if (auto mine = QueryValue(*params, "mine"); mine && (*mine == "1" || *mine == "true")) {
+            filter.holder = agent.id;
+        }
+        if (auto limit = QueryValue(*params, "limit")) {
+            const auto n = ParseId(*limit);
+            if (!n || *n > 500) {
+                co_return BadRequest("limit is a whole number from 1 to 500");
+            }
+            filter.limit = static_cast<std::size_t>(*n);
+        }
+        auto rows = co_await Offload(api.db_pool.get_executor(),
+                                     [&] { return api.ledger.ListConversations(filter); });
+        if (!rows) {
+            co_return Busy();
+        }
+        json out = {{"conversations", json::array()}};
+        for (const auto& c : *rows) {
+            out["conversations"].push_back(SummaryJson(c, now));
+        }
+        co_return Json(http::status::ok, out);
+    }
+
+    constexpr std::string_view kPrefix = "/api/v1/conversations/";
+    if (path.rfind(kPrefix, 0) != 0) {
+        co_return ApiError(http::status::not_found, "not_found", "no such route");
+    }
+    std::string_view rest = path.substr(kPrefix.size());
+    const auto slash = rest.find('/');
+    const auto id = ParseId(rest.substr(0, slash));
+    const std::string_view action =
+        slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+    if (!id) {
+        co_return NotFound();
+    }
+    const std::string window_start = WindowStart(now);
+
+    if (action.empty()) {
+        if (!get) {
+            co_return not_allowed("GET");
+        }
+        auto detail = co_await Offload(api.db_pool.get_executor(),
+                                       [&] { return api.ledger.GetConversation(*id); });
+        if (!detail) {
+            co_return Busy();
+        }
+        if (!*detail) {
+            co_return NotFound();
+        }
+        co_return Json(http::status::ok, DetailJson(**detail, now, window_start));
+    }
+
+    if (action != "claim" && action != "release" && action != "close" && action != "messages" &&
+        action != "notes") {
+        co_return ApiError(http::status::not_found, "not_found", "no such route");
+    }
+    if (!post) {
+        co_return not_allowed("POST");
+    }
+    const auto body = BodyObject(req);
+    if (!body) {
+        co_return BadRequest("the body is not a JSON object");
+    }
+
+    store::Result<store::ActionOutcome> outcome = store::ActionOutcome{};
+    http::status success = http::status::ok;
+    std::string change;
+    if (action == "claim") {
+        std::optional<std::int64_t> assignee;
+        if (body->contains("agent_id")) {
+            if (!(*body)["agent_id"].is_number_integer()) {
+                co_return BadRequest("agent_id is a whole number");
+            }
+            assignee = (*body)["agent_id"].get<std::int64_t>();
+        }
+        outcome = co_await Offload(api.db_pool.get_executor(), [&] {
+            return api.ledger.ClaimConversation(*id, agent, assignee, now_iso);
+        });
+        change = "claimed";
+    } else if (action == "release") {
+        outcome = co_await Offload(api.db_pool.get_executor(), [&] {
+            return api.ledger.ReleaseConversation(*id, agent, now_iso);
+        });
+        change = "released";
+    } else if (action == "close") {
+        if (!body->contains("disposition") || !(*body)["disposition"].is_string() ||
+            !store::IsDisposition((*body)["disposition"].get<std::string>())) {
+            std::string known;
+            for (const char* d : store::kDispositions) {
+                known += known.empty() ? d : std::string(", ") + d;
+            }
+            co_return BadRequest("disposition is one of " + known);
+        }
+        const std::string disposition = (*body)["disposition"].get<std::string>();
+        std::string note;
+        if (body->contains("note")) {
+            if (!(*body)["note"].is_string() ||
+                CodePoints((*body)["note"].get<std::string>()) > kMaxNoteChars) {
+                co_return BadRequest("note is a string of at most 4000 characters");
+            }
+            note = (*body)["note"].get<std::string>();
+        }
+        outcome = co_await Offload(api.db_pool.get_executor(), [&] {
+            return api.ledger.CloseConversation(*id, agent, disposition, note, now_iso);
+        });
+        change = "closed";
+    } else if (action == "notes") {
+        auto text = TextField(*body, "text", kMaxNoteChars);
+        if (auto* bad = std::get_if<Response>(&text)) {
+            co_return std::move(*bad);
+        }
+        const std::string& note = std::get<std::string>(text);
+        outcome = co_await Offload(api.db_pool.get_executor(),
+                                   [&] { return api.ledger.AddNote(*id, agent, note, now_iso); });
+        success = http::status::created;
+        change = "note";
+    } else {  // messages
+        auto text = TextField(*body, "text", kMaxMessageChars);
+        if (auto* bad = std::get_if<Response>(&text)) {
+            co_return std::move(*bad);
+        }
+        store::AgentMessage message;
+        message.text = std::get<std::string>(text);
+        channels::OutboundMessage outbound;
+        outbound.text = message.text;
+        message.payload = OutboundToJson(outbound);
+        message.too_long_for_sms = CodePoints(message.text) > kMaxSmsChars;
+        outcome = co_await Offload(api.db_pool.get_executor(), [&] {
+            return api.ledger.SendAgentMessage(*id, agent, message, window_start, now_iso);
+        });
+        success = http::status::accepted;
+        change = "message";
+    }
+    if (!outcome) {
+        Log(LogLevel::kError,
+            "collector action failed",
+            {{"action", std::string(action)}, {"error", outcome.error().message()}});
+        co_return Busy();
+    }
+    if (!outcome->ok()) {
+        co_return Refused(*outcome);
+    }
+    api.events.Publish(*id, change);
+    Log(LogLevel::kInfo,
+        "collector action",
+        {{"action", std::string(action)},
+         {"conversation", std::to_string(*id)},
+         {"agent", std::to_string(agent.id)}});
+    if (action == "messages") {
+        if (api.wake_dispatcher) {
+            api.wake_dispatcher();
+        }
+        co_return Json(success, {{"message_id", outcome->created_id}, {"status", "queued"}});
+    }
+    if (action == "notes") {
+        co_return Json(success, {{"id", outcome->created_id}});
+    }
+    co_return Json(success, SummaryJson(*outcome->conversation, now));
+}
+
+}  // namespace cobrador::bot

@@ -1,0 +1,52 @@
+#pragma once
+// Live updates for the console: what changed in which conversation, pushed to every open
+// `GET /api/v1/events` stream as server-sent events. An event names the change, not the data
+// (the console fetches the conversation), so a slow reader loses nothing it cannot re-read.
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+namespace cobrador::bot {
+
+class EventHub {
+public:
+    // One open stream. `wake` is called (from any thread) when there is something to read.
+    struct Subscriber {
+        std::mutex mutex;
+        std::deque<std::string> queue;  // SSE frames, ready to write
+        bool closed = false;
+        std::function<void()> wake;
+    };
+
+    std::shared_ptr<Subscriber> Subscribe(std::function<void()> wake);
+    void Unsubscribe(const std::shared_ptr<Subscriber>& subscriber);
+
+    // `conversation` is empty when the change is not tied to one we know of (a status callback).
+    void Publish(std::optional<std::int64_t> conversation, std::string_view change);
+
+    // The server is stopping: every stream ends.
+    void Close();
+
+    std::size_t Subscribers() const;
+
+private:
+    mutable std::mutex mutex_;
+    std::set<std::shared_ptr<Subscriber>> subscribers_;
+    bool closed_ = false;
+};
+
+// Writes the SSE response on `stream` until the client goes away or the hub closes: the
+// events as they come and a comment every 15 seconds. Runs on the stream's executor.
+boost::asio::awaitable<void> StreamEvents(boost::beast::tcp_stream& stream, EventHub& hub);
+
+}  // namespace cobrador::bot

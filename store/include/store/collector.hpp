@@ -1,0 +1,183 @@
+#pragma once
+// What the collector API reads and writes: agents, the queue of conversations, one
+// conversation in full, and the actions a collector takes on it. Value types only; the
+// operations are on Ledger (store/src/collector.cpp).
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/messaging.hpp"
+
+namespace cobrador::store {
+
+// The outcome codes a collector closes a conversation with (docs/api.md).
+inline constexpr std::array<const char*, 10> kDispositions = {"paid",
+                                                              "promise_to_pay",
+                                                              "payment_plan",
+                                                              "settlement",
+                                                              "dispute",
+                                                              "refused",
+                                                              "hardship",
+                                                              "wrong_number",
+                                                              "unreachable",
+                                                              "other"};
+
+bool IsDisposition(std::string_view code);
+
+struct Agent {
+    std::int64_t id = 0;
+    std::string name;
+    std::string role;  // collector, supervisor
+    std::string created_at;
+    bool disabled = false;
+
+    bool supervisor() const { return role == "supervisor"; }
+};
+
+struct ConversationFilter {
+    std::string state = "escalated";     // bot, escalated, claimed, closed, all
+    std::string phone;                   // E.164, or empty for any
+    std::optional<std::int64_t> holder;  // only those this agent holds
+    std::size_t limit = 100;
+};
+
+struct AgentRef {
+    std::int64_t id = 0;
+    std::string name;
+};
+
+struct ConversationSummary {
+    std::int64_t id = 0;
+    std::string state;
+    std::string channel;
+    std::string phone;
+    std::optional<std::string> debtor_name;
+    bool verified = false;
+    std::optional<std::string> escalation_reason;
+    std::optional<std::string> escalated_at;
+    std::optional<AgentRef> holder;
+    std::optional<std::string> last_message;
+    std::optional<std::string> last_inbound_at;
+    std::string last_activity_at;
+    std::string created_at;
+    std::optional<std::string> disposition;
+    std::optional<std::string> closed_at;
+};
+
+struct DebtorSummary {
+    std::int64_t id = 0;
+    std::string name;
+    std::string phone;
+    std::string locale;
+    std::string timezone;
+};
+
+struct AccountDetail {
+    std::string account_id;
+    std::int64_t balance_cents = 0;
+    std::string currency;
+    std::string due_date;
+    std::optional<std::int64_t> min_payment_cents;
+    std::string segment;
+    std::string product;
+    std::optional<std::string> reference;
+};
+
+struct PromiseDetail {
+    std::int64_t id = 0;
+    std::string account_id;
+    std::int64_t amount_cents = 0;
+    std::string currency;
+    std::string due_date;
+    std::string status;
+    std::string created_at;
+};
+
+struct InstallmentDetail {
+    int seq = 0;
+    std::string due_date;
+    std::int64_t amount_cents = 0;
+    std::string status;
+};
+
+struct PlanDetail {
+    std::int64_t id = 0;
+    std::string account_id;
+    std::string kind;
+    std::int64_t total_cents = 0;
+    std::int64_t discount_cents = 0;
+    std::string currency;
+    std::string status;
+    std::string created_at;
+    std::vector<InstallmentDetail> installments;
+};
+
+struct NoteDetail {
+    std::int64_t id = 0;
+    AgentRef agent;
+    std::string text;
+    std::string at;
+};
+
+struct AuditEntry {
+    std::string at;
+    std::string actor;
+    std::string kind;
+    std::string detail;  // JSON
+};
+
+// Whether the channel would let a message go to this debtor now.
+struct Reachability {
+    bool opted_out = false;
+    bool wrong_number = false;
+};
+
+struct ConversationDetail {
+    ConversationSummary summary;
+    std::optional<DebtorSummary> debtor;
+    std::vector<AccountDetail> accounts;
+    std::vector<PromiseDetail> promises;
+    std::vector<PlanDetail> plans;
+    std::vector<TranscriptLine> messages;
+    std::vector<NoteDetail> notes;
+    std::vector<AuditEntry> events;
+    Reachability reach;
+};
+
+// The outcome of an action that the ledger may refuse for a reason a person should read.
+enum class Refusal {
+    kNone,
+    kNotFound,       // no such conversation (or agent to assign)
+    kForbidden,      // the role may not do this
+    kHeldByOther,    // another agent holds it
+    kNotHeld,        // claim it first
+    kClosed,         // the conversation is closed
+    kOutsideWindow,  // WhatsApp's 24-hour window is closed
+    kOptedOut,       // the debtor opted out of this channel
+    kWrongNumber,    // the phone is not the debtor's
+    kTooLongForSms,  // over Twilio's 1,600 characters
+};
+
+struct ActionOutcome {
+    Refusal refusal = Refusal::kNone;
+    std::optional<AgentRef> holder;              // with kHeldByOther: who
+    std::optional<std::string> last_inbound_at;  // with kOutsideWindow: the debtor's last message
+    std::int64_t created_id = 0;                 // the message or note written
+    std::optional<ConversationSummary> conversation;  // after the action
+
+    bool ok() const { return refusal == Refusal::kNone; }
+};
+
+// A message a collector sends: the text for the transcript and the outbox's channel-neutral
+// payload (written by the bot, which owns that format).
+struct AgentMessage {
+    std::string text;
+    std::string payload;
+    bool too_long_for_sms = false;  // refused if the conversation is on SMS
+};
+
+}  // namespace cobrador::store
