@@ -495,7 +495,7 @@
     reply.maxLength = c.channel === 'sms' ? 1600 : 4096;
     $('send').disabled = Boolean(why) || state.busy;
     if (!why && c.whatsapp_window_closes_at) {
-      why = `Ventana de WhatsApp abierta hasta ${when(c.whatsapp_window_closes_at)}.`;
+      why = `Ventana de WhatsApp abierta hasta ${when(c.whatsapp_window_closes_at)}`;
     }
     $('reply-hint').textContent = why;
   }

@@ -204,9 +204,17 @@ Result<std::int64_t> Ledger::HandleInbound(const PendingInbound& event,
         message.bind(7, at);
         message.exec();
 
-        // A collector holding the conversation answers it; the bot stays silent.
-        if (conversation.state != "claimed") {
-            const DialogTurn turn = decide(LoadConversationView(db, conversation));
+        // A collector holding the conversation answers it and the bot stays silent, except
+        // when the debtor leaves (opt-out, opt-in, wrong number): that is recorded and
+        // confirmed whoever holds the conversation.
+        const DialogTurn turn = decide(LoadConversationView(db, conversation));
+        const bool leaving =
+            std::any_of(turn.commands.begin(), turn.commands.end(), [](const auto& command) {
+                return std::holds_alternative<dialogs::OptedOut>(command) ||
+                       std::holds_alternative<dialogs::OptedIn>(command) ||
+                       std::holds_alternative<dialogs::WrongNumber>(command);
+            });
+        if (conversation.state != "claimed" || leaving) {
             ApplyTurn(db, conversation, turn, at);
             SQLite::Statement reply_message(
                 db,

@@ -3,7 +3,10 @@
 // settings that point both channels at fake providers, the real `cobrador serve` started on
 // a free port, and signed provider webhooks.
 
+#include <atomic>
+#include <csignal>
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <regex>
@@ -177,5 +180,124 @@ inline HttpResponse PostTwilio(std::uint16_t port,
          {"X-Twilio-Signature",
           channels::TwilioSignature(std::string(kPublicUrl) + path, fields, token)}});
 }
+
+constexpr const char* kWaId = "5215512345678";  // María's WhatsApp id
+
+// The last line `cobrador agent add` prints is the token.
+inline std::string AddAgent(const std::string& db,
+                            const std::string& name,
+                            const std::string& role) {
+    const auto run = RunCobrador({"agent", "add", "--db", db, "--name", name, "--role", role});
+    REQUIRE(run.exit_code == 0);
+    std::string out = run.out;
+    while (!out.empty() && out.back() == '\n') {
+        out.pop_back();
+    }
+    return out.substr(out.rfind('\n') + 1);
+}
+
+struct Api {
+    std::uint16_t port;
+
+    HttpResponse Call(const std::string& method,
+                      const std::string& target,
+                      const std::string& token,
+                      const std::string& body = {}) const {
+        std::map<std::string, std::string> headers;
+        if (!token.empty()) {
+            headers["Authorization"] = "Bearer " + token;
+        }
+        if (!body.empty()) {
+            headers["Content-Type"] = "application/json";
+        }
+        return HttpRequest(port, method, target, body, headers);
+    }
+
+    nlohmann::json Get(const std::string& target, const std::string& token) const {
+        const auto res = Call("GET", target, token);
+        INFO(target << " -> " << res.status << " " << res.body);
+        REQUIRE(res.status == 200);
+        return nlohmann::json::parse(res.body);
+    }
+
+    HttpResponse Post(const std::string& target,
+                      const std::string& token,
+                      const nlohmann::json& body = nlohmann::json::object()) const {
+        return Call("POST", target, token, body.dump());
+    }
+};
+
+inline std::string Code(const HttpResponse& res) {
+    const auto body = nlohmann::json::parse(res.body, nullptr, false);
+    return body.is_object() && body.contains("code") ? body["code"].get<std::string>() : "";
+}
+
+// The collector desk: a ledger with two debtors (one on WhatsApp, one on SMS), three agents and the
+// server running against fake providers.
+struct Desk {
+    std::atomic<int> sent{0};
+    FakeProvider graph{[this](const RecordedRequest&, std::size_t) {
+        return GraphAccepted("wamid.OUT" + std::to_string(++sent));
+    }};
+    FakeProvider twilio{[this](const RecordedRequest&, std::size_t) {
+        return TwilioAccepted("SM" + std::to_string(++sent));
+    }};
+    Setup setup{&graph, &twilio};
+    std::string collector;
+    std::string other_collector;
+    std::string supervisor;
+    std::unique_ptr<Child> server;
+    Api api{0};
+    int wamid = 0;
+
+    explicit Desk(const std::string& today = "2026-11-23") {
+        const std::string csv = setup.dir.File("portfolio.csv");
+        std::ofstream(csv)
+            << "account_id,debtor_name,phone,birth_date,balance,currency,due_date\n"
+               "A-1001,María López,+52 55 1234 5678,1985-03-15,12345.67,MXN,2026-10-01\n"
+               "A-2002,Pedro Ruiz,+52 55 8765 4321,1979-07-02,800.00,MXN,2026-11-01\n";
+        REQUIRE(RunCobrador({"import", "portfolio", "--db", setup.db, csv}).exit_code == 0);
+        collector = AddAgent(setup.db, "Ana Ruiz", "collector");
+        other_collector = AddAgent(setup.db, "Beto Díaz", "collector");
+        supervisor = AddAgent(setup.db, "Sofía Vera", "supervisor");
+        Restart(today);
+    }
+
+    void Restart(const std::string& today) {
+        if (server) {
+            server->Signal(SIGTERM);
+            REQUIRE(server->Wait() == 0);
+        }
+        setup.env["COBRADOR_TODAY"] = today;
+        server = setup.Start("server-" + today);
+        api.port = setup.port;
+    }
+
+    // The debtor writes on WhatsApp; waits until the dialog has handled it.
+    void Say(const std::string& text) {
+        const std::string id = "wamid.IN" + std::to_string(++wamid);
+        REQUIRE(PostWhatsApp(setup.port, WhatsAppText(id, kWaId, text)).status == 200);
+        setup.WaitFor(
+            "SELECT processed_at IS NOT NULL FROM inbound_events WHERE "
+            "provider_event_id = '" +
+                id + "'",
+            "1");
+    }
+
+    // María verifies and asks for a person: one escalated conversation; returns its id.
+    std::int64_t Escalate() {
+        Say("hola");
+        Say("15/03/1985");
+        Say("quiero hablar con una persona");
+        setup.WaitFor("SELECT state FROM conversations WHERE phone = '+525512345678'", "escalated");
+        return std::stoll(
+            setup.Query("SELECT id FROM conversations WHERE phone = '+525512345678'"));
+    }
+
+    std::string Path(std::int64_t id, const std::string& action = {}) const {
+        return "/api/v1/conversations/" + std::to_string(id) +
+               (action.empty() ? std::string() : "/" + action);
+    }
+};
 
 }  // namespace cobrador::testing

@@ -27,8 +27,9 @@ pid_t Spawn(const std::vector<std::string>& args,
             const std::string& cwd,
             const std::string& out_path,
             const std::string& err_path,
-            const std::string& in_path = "/dev/null") {
-    std::vector<std::string> argv_text = {COBRADOR_BINARY};
+            const std::string& in_path = "/dev/null",
+            const std::string& program = {}) {
+    std::vector<std::string> argv_text = {program.empty() ? COBRADOR_BINARY : program};
     argv_text.insert(argv_text.end(), args.begin(), args.end());
     std::vector<std::string> env_text = {"PATH=/usr/bin:/bin", "LANG=C.UTF-8"};
     for (const auto& [k, v] : env) {
@@ -90,9 +91,10 @@ RunResult RunCobrador(const std::vector<std::string>& args,
 
 Child::Child(const std::vector<std::string>& args,
              const std::map<std::string, std::string>& env,
-             const std::string& log_dir)
+             const std::string& log_dir,
+             const std::string& program)
     : out_path_(log_dir + "/child.out"), err_path_(log_dir + "/child.err") {
-    pid_ = Spawn(args, env, log_dir, out_path_, err_path_);
+    pid_ = Spawn(args, env, log_dir, out_path_, err_path_, "/dev/null", program);
 }
 
 Child::~Child() {
@@ -121,7 +123,7 @@ std::string Child::WaitForOutput(const std::string& text, std::chrono::milliseco
         int status = 0;
         if (!exited_ && waitpid(pid_, &status, WNOHANG) == pid_) {
             exited_ = true;
-            throw std::runtime_error("cobrador exited early; stderr: " + Stderr());
+            throw std::runtime_error("the child exited early; stderr: " + Stderr());
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }

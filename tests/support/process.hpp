@@ -27,9 +27,11 @@ RunResult RunCobrador(const std::vector<std::string>& args,
 // A `cobrador` left running (a server); stdout and stderr go to files in `log_dir`.
 class Child {
 public:
+    // `program` is another executable to run instead (chromedriver, say).
     Child(const std::vector<std::string>& args,
           const std::map<std::string, std::string>& env,
-          const std::string& log_dir);
+          const std::string& log_dir,
+          const std::string& program = {});
     ~Child();  // kills the child if still running
     Child(const Child&) = delete;
     Child& operator=(const Child&) = delete;

@@ -114,8 +114,8 @@ public:
 
     // Handles one inbound event in one transaction: finds or opens the conversation for its
     // phone and channel (linking the debtor the phone belongs to), stores the message in the
-    // transcript, asks `decide` what to do (unless a collector holds the conversation: then the
-    // bot stays silent), applies its commands (verification, promises, plans, references,
+    // transcript, asks `decide` what to do (while a collector holds the conversation the bot
+    // stays silent, unless the debtor opts out, back in, or says it is a wrong number), applies its commands (verification, promises, plans, references,
     // opt-outs, wrong numbers, escalations, each with its audit-log row), stores the dialog's
     // state, queues the replies in the outbox, and marks the event done. Returns the
     // conversation id. An event already handled (a second worker, a replay) is left alone.

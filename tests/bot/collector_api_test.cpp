@@ -1,0 +1,421 @@
+// The collector API end to end: the real `cobrador serve`, a real SQLite file, agents created
+// with `cobrador agent add`, a debtor writing on WhatsApp through signed webhooks and a fake
+// Graph API that records what we send.
+
+#include <csignal>
+#include <fstream>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+#include "e2e_support.hpp"
+
+namespace cobrador::testing {
+namespace {
+
+using json = nlohmann::json;
+
+TEST_CASE("collector API: every route wants a valid agent token; roles limit what they may do",
+          "[bot][api][integration]") {
+    Desk desk;
+    const Api& api = desk.api;
+
+    for (const std::string& token :
+         {std::string(), std::string("cbr_") + std::string(64, '0'), std::string("garbage")}) {
+        for (const char* target :
+             {"/api/v1/me", "/api/v1/conversations", "/api/v1/conversations/1", "/api/v1/events"}) {
+            const auto res = api.Call("GET", target, token);
+            INFO(target << " with '" << token << "'");
+            CHECK(res.status == 401);
+            CHECK(res.headers.count("www-authenticate") == 1);
+            CHECK(Code(res) == "unauthorized");
+        }
+        CHECK(api.Post("/api/v1/conversations/1/claim", token).status == 401);
+    }
+    // The scheme is case-insensitive; the token is not mangled.
+    CHECK(HttpRequest(desk.setup.port,
+                      "GET",
+                      "/api/v1/me",
+                      "",
+                      {{"Authorization", "bearer " + desk.collector}})
+              .status == 200);
+
+    const json me = api.Get("/api/v1/me", desk.collector);
+    CHECK(me["name"] == "Ana Ruiz");
+    CHECK(me["role"] == "collector");
+    CHECK(api.Get("/api/v1/me", desk.supervisor)["role"] == "supervisor");
+
+    // Listing agents is for supervisors, and never shows a token or its hash.
+    CHECK(api.Call("GET", "/api/v1/agents", desk.collector).status == 403);
+    const auto agents = api.Call("GET", "/api/v1/agents", desk.supervisor);
+    REQUIRE(agents.status == 200);
+    CHECK(json::parse(agents.body)["agents"].size() == 3);
+    CHECK(agents.body.find("token") == std::string::npos);
+    CHECK(agents.body.find(desk.collector.substr(4, 16)) == std::string::npos);
+
+    // Tokens never reach the logs.
+    desk.server->Signal(SIGTERM);
+    REQUIRE(desk.server->Wait() == 0);
+    for (const std::string& token : {desk.collector, desk.supervisor}) {
+        CHECK(desk.server->Stderr().find(token.substr(4)) == std::string::npos);
+        CHECK(desk.server->Stdout().find(token.substr(4)) == std::string::npos);
+    }
+}
+
+TEST_CASE("collector API: take over an escalated WhatsApp conversation, talk, hand back",
+          "[bot][api][integration]") {
+    Desk desk;
+    const Api& api = desk.api;
+    const std::int64_t id = desk.Escalate();
+    const std::size_t bot_replies = desk.graph.WaitForRequests(3).size();
+
+    // The queue: oldest first, with the reason and the waiting time; nothing claimed yet.
+    const json queue = api.Get("/api/v1/conversations?state=escalated", desk.collector);
+    REQUIRE(queue["conversations"].size() == 1);
+    const json& item = queue["conversations"][0];
+    CHECK(item["id"] == id);
+    CHECK(item["escalation_reason"] == "human");
+    CHECK(item["debtor_name"] == "María López");
+    CHECK(item["channel"] == "whatsapp");
+    CHECK(item["verified"] == true);
+    CHECK(item["waiting_seconds"].is_number());
+    CHECK(item["holder"].is_null());
+    CHECK(item["last_message"] == "quiero hablar con una persona");
+    CHECK(api.Get("/api/v1/conversations?phone=%2B5215512345678&state=all",
+                  desk.collector)["conversations"]
+              .size() == 1);
+    CHECK(api.Get("/api/v1/conversations?state=claimed", desk.collector)["conversations"].empty());
+
+    // Before claiming, nobody may talk or hand back.
+    CHECK(Code(api.Post(desk.Path(id, "messages"), desk.collector, {{"text", "hola"}})) ==
+          "not_held");
+    CHECK(Code(api.Post(desk.Path(id, "release"), desk.collector)) == "not_held");
+
+    // One collector at a time.
+    const auto claimed = api.Post(desk.Path(id, "claim"), desk.collector);
+    REQUIRE(claimed.status == 200);
+    CHECK(json::parse(claimed.body)["holder"]["name"] == "Ana Ruiz");
+    CHECK(api.Post(desk.Path(id, "claim"), desk.collector).status == 200);  // again: a no-op
+    const auto second = api.Post(desk.Path(id, "claim"), desk.other_collector);
+    CHECK(second.status == 409);
+    CHECK(Code(second) == "held_by_other");
+    CHECK(json::parse(second.body)["holder"]["name"] == "Ana Ruiz");
+    CHECK(Code(api.Post(desk.Path(id, "messages"), desk.other_collector, {{"text", "x"}})) ==
+          "held_by_other");
+    CHECK(api.Get("/api/v1/conversations?state=claimed&mine=1", desk.collector)["conversations"]
+              .size() == 1);
+    CHECK(
+        api.Get("/api/v1/conversations?state=claimed&mine=1", desk.other_collector)["conversations"]
+            .empty());
+
+    // The collector's message goes out through the outbox on WhatsApp.
+    const auto sent =
+        api.Post(desk.Path(id, "messages"), desk.collector, {{"text", "Hola María, soy Ana."}});
+    REQUIRE(sent.status == 202);
+    const auto requests = desk.graph.WaitForRequests(bot_replies + 1);
+    const json out = json::parse(requests.back().body);
+    CHECK(out["to"].get<std::string>().find("525512345678") != std::string::npos);
+    CHECK(out["text"]["body"] == "Hola María, soy Ana.");
+
+    // While claimed, the debtor's message reaches the transcript and the bot stays silent.
+    desk.Say("¿me puede dar un descuento?");
+    std::this_thread::sleep_for(700ms);
+    CHECK(desk.graph.Requests().size() == bot_replies + 1);
+
+    const json detail = api.Get(desk.Path(id), desk.collector);
+    CHECK(detail["state"] == "claimed");
+    CHECK(detail["debtor"]["name"] == "María López");
+    CHECK(detail["debtor"].dump().find("1985") == std::string::npos);  // the secret stays put
+    REQUIRE(detail["accounts"].size() == 1);
+    CHECK(detail["accounts"][0]["balance"] == "12345.67");
+    // 53 days on the 23rd; the 22nd still in Mexico City before 06:00 UTC.
+    const int days_past_due = detail["accounts"][0]["days_past_due"];
+    CHECK((days_past_due == 53 || days_past_due == 52));
+    CHECK(detail["can_send"]["ok"] == true);
+    CHECK(detail["whatsapp_window_closes_at"].is_string());
+    const json& messages = detail["messages"];
+    REQUIRE(messages.size() >= 8);
+    CHECK(messages.back()["direction"] == "in");
+    CHECK(messages.back()["text"] == "¿me puede dar un descuento?");
+    const json& mine = messages[messages.size() - 2];
+    CHECK(mine["author"] ==
+          "agent:" + std::to_string(api.Get("/api/v1/me", desk.collector)["id"].get<int>()));
+    CHECK(mine["text"] == "Hola María, soy Ana.");
+    CHECK(mine["status"] == "sent");
+
+    // A delivery status shows in the transcript.
+    const std::string wamid = "wamid.OUT" + std::to_string(bot_replies + 1);
+    REQUIRE(
+        PostWhatsApp(desk.setup.port, WhatsAppStatus(wamid, "delivered", "1795000100")).status ==
+        200);
+    desk.setup.WaitFor("SELECT status FROM messages WHERE provider_message_id = '" + wamid + "'",
+                       "delivered");
+    const json after = api.Get(desk.Path(id), desk.collector);
+    CHECK(after["messages"][after["messages"].size() - 2]["status"] == "delivered");
+
+    // A note, then hand back: the bot answers the next message again.
+    const auto note =
+        api.Post(desk.Path(id, "notes"), desk.collector, {{"text", "Pide descuento; revisar."}});
+    CHECK(note.status == 201);
+    REQUIRE(api.Post(desk.Path(id, "release"), desk.collector).status == 200);
+    desk.Say("saldo");
+    desk.graph.WaitForRequests(bot_replies + 2);
+    const json released = api.Get(desk.Path(id), desk.collector);
+    CHECK(released["state"] == "bot");
+    CHECK(released["holder"].is_null());
+    CHECK(released["notes"].size() == 1);
+    CHECK(released["notes"][0]["agent"]["name"] == "Ana Ruiz");
+    CHECK(released["messages"].back()["author"] == "bot");
+    CHECK(released["messages"].back()["text"].get<std::string>().find("$12,345.67") !=
+          std::string::npos);
+
+    // Every action is in the audit log, by whom.
+    CHECK(desk.setup.Query("SELECT group_concat(kind, ',') FROM (SELECT kind FROM audit_log "
+                           "WHERE actor LIKE 'agent:%' ORDER BY id)") ==
+          "claimed,agent_message,note_added,released");
+    // The debtor's words and the collector's are not in the logs.
+    CHECK(desk.server->Stderr().find("Hola María") == std::string::npos);
+    CHECK(desk.server->Stderr().find("descuento") == std::string::npos);
+}
+
+TEST_CASE("collector API: a supervisor reassigns and closes; closed stays closed",
+          "[bot][api][integration]") {
+    Desk desk;
+    const Api& api = desk.api;
+    const std::int64_t id = desk.Escalate();
+    const int beto = 2;  // agents are numbered in the order they were added
+
+    REQUIRE(api.Post(desk.Path(id, "claim"), desk.collector).status == 200);
+    // A collector may not hand a conversation to someone else.
+    CHECK(api.Post(desk.Path(id, "claim"), desk.collector, {{"agent_id", beto}}).status == 403);
+    // A supervisor may, whoever holds it; an unknown agent is 404.
+    CHECK(api.Post(desk.Path(id, "claim"), desk.supervisor, {{"agent_id", 99}}).status == 404);
+    // A supervisor's plain claim does not steal it.
+    CHECK(Code(api.Post(desk.Path(id, "claim"), desk.supervisor)) == "held_by_other");
+    const auto moved = api.Post(desk.Path(id, "claim"), desk.supervisor, {{"agent_id", beto}});
+    REQUIRE(moved.status == 200);
+    CHECK(json::parse(moved.body)["holder"]["name"] == "Beto Díaz");
+    CHECK(Code(api.Post(desk.Path(id, "messages"), desk.collector, {{"text", "sigo aquí"}})) ==
+          "held_by_other");
+
+    // Bad closes change nothing.
+    CHECK(api.Post(desk.Path(id, "close"), desk.other_collector).status == 400);
+    CHECK(api.Post(desk.Path(id, "close"), desk.other_collector, {{"disposition", "won"}}).status ==
+          400);
+    CHECK(api.Call("POST", desk.Path(id, "close"), desk.other_collector, "{not json").status ==
+          400);
+    CHECK(Code(api.Post(desk.Path(id, "close"), desk.collector, {{"disposition", "paid"}})) ==
+          "held_by_other");
+    CHECK(desk.setup.Query("SELECT state FROM conversations WHERE id = " + std::to_string(id)) ==
+          "claimed");
+
+    const auto closed = api.Post(desk.Path(id, "close"),
+                                 desk.other_collector,
+                                 {{"disposition", "promise_to_pay"}, {"note", "Paga el 30."}});
+    REQUIRE(closed.status == 200);
+    CHECK(json::parse(closed.body)["state"] == "closed");
+    CHECK(json::parse(closed.body)["disposition"] == "promise_to_pay");
+    CHECK(Code(api.Post(desk.Path(id, "claim"), desk.supervisor)) == "closed");
+    CHECK(Code(api.Post(desk.Path(id, "close"), desk.supervisor, {{"disposition", "paid"}})) ==
+          "closed");
+    CHECK(desk.setup.Query("SELECT json_extract(detail, '$.disposition') FROM audit_log WHERE "
+                           "kind = 'closed'") == "promise_to_pay");
+    CHECK(desk.setup.Query("SELECT group_concat(actor || ':' || kind, ',') FROM (SELECT actor, "
+                           "kind FROM audit_log WHERE kind IN ('claimed', 'reassigned', "
+                           "'closed') ORDER BY id)") ==
+          "agent:1:claimed,agent:3:reassigned,agent:2:closed");
+
+    // The debtor's next message starts a new conversation with the bot.
+    desk.Say("hola otra vez");
+    CHECK(desk.setup.Query("SELECT count(*) || ' ' || max(state) FROM conversations WHERE phone "
+                           "= '+525512345678' AND state <> 'closed'") == "1 bot");
+    CHECK(api.Get("/api/v1/conversations?state=closed", desk.collector)["conversations"].size() ==
+          1);
+}
+
+TEST_CASE("collector API: WhatsApp's 24-hour window and opt-outs stop a message, and say why",
+          "[bot][api][integration]") {
+    Desk desk("2026-11-23");
+    const Api& api = desk.api;
+    const std::int64_t id = desk.Escalate();
+    REQUIRE(api.Post(desk.Path(id, "claim"), desk.collector).status == 200);
+    const std::size_t before = desk.graph.WaitForRequests(3).size();
+
+    // Two days later the window the debtor's last message opened is closed.
+    desk.Restart("2026-11-25");
+    CHECK(api.Get(desk.Path(id), desk.collector)["can_send"]["code"] == "outside_whatsapp_window");
+    const auto late =
+        api.Post(desk.Path(id, "messages"), desk.collector, {{"text", "¿Sigue ahí?"}});
+    CHECK(late.status == 409);
+    CHECK(Code(late) == "outside_whatsapp_window");
+    CHECK(json::parse(late.body)["window_closed_at"].get<std::string>().rfind("2026-11-24T", 0) ==
+          0);
+    CHECK(desk.setup.Query("SELECT count(*) FROM messages WHERE author LIKE 'agent:%'") == "0");
+
+    // The debtor writes again (the window opens) and opts out. Even while a collector holds
+    // the conversation the opt-out is recorded and confirmed once; then nothing may go.
+    desk.Say("BAJA");
+    const auto confirmation = desk.graph.WaitForRequests(before + 1);
+    CHECK(json::parse(confirmation.back().body)["to"].get<std::string>().find("5512345678") !=
+          std::string::npos);
+    CHECK(desk.setup.Query("SELECT kind || ' ' || channel FROM contact_preferences WHERE active "
+                           "= 1") == "opt_out whatsapp");
+    CHECK(api.Get(desk.Path(id), desk.collector)["can_send"]["code"] == "opted_out");
+    const auto opted = api.Post(desk.Path(id, "messages"), desk.collector, {{"text", "Entendido"}});
+    CHECK(opted.status == 409);
+    CHECK(Code(opted) == "opted_out");
+    desk.Say("¿sigue ahí?");  // an ordinary message: the bot stays silent, it is claimed
+    std::this_thread::sleep_for(500ms);
+    CHECK(desk.graph.Requests().size() == before + 1);
+    CHECK(desk.setup.Query("SELECT count(*) FROM outbox o JOIN messages m ON m.id = o.message_id "
+                           "WHERE m.author LIKE 'agent:%'") == "0");
+}
+
+TEST_CASE("collector API: bad requests get a clear 4xx and change nothing",
+          "[bot][api][integration]") {
+    Desk desk;
+    const Api& api = desk.api;
+    const std::int64_t id = desk.Escalate();
+    REQUIRE(api.Post(desk.Path(id, "claim"), desk.collector).status == 200);
+    const std::string messages_before = desk.setup.Query("SELECT count(*) FROM messages");
+    const std::string audit_before = desk.setup.Query("SELECT count(*) FROM audit_log");
+
+    const auto expect = [&](const HttpResponse& res, unsigned status, const std::string& code) {
+        INFO(res.body);
+        CHECK(res.status == status);
+        CHECK(Code(res) == code);
+        CHECK(json::parse(res.body)["error"].get<std::string>().size() > 5);
+    };
+    expect(api.Call("POST", desk.Path(id, "messages"), desk.collector, "{\"text\":"),
+           400,
+           "bad_request");
+    expect(
+        api.Call("POST", desk.Path(id, "messages"), desk.collector, "[1,2]"), 400, "bad_request");
+    expect(api.Post(desk.Path(id, "messages"), desk.collector, {{"text", 5}}), 400, "bad_request");
+    expect(api.Post(desk.Path(id, "messages"), desk.collector, {{"text", "  \n "}}),
+           400,
+           "bad_request");
+    expect(api.Post(desk.Path(id, "messages"), desk.collector, {{"text", std::string(4097, 'a')}}),
+           400,
+           "bad_request");
+    expect(api.Call("POST",
+                    desk.Path(id, "messages"),
+                    desk.collector,
+                    "{\"text\":\"\xff\xfe broken utf-8\"}"),
+           400,
+           "bad_request");
+    expect(api.Post(desk.Path(id, "notes"), desk.collector, json::object()), 400, "bad_request");
+    expect(api.Call("GET", "/api/v1/conversations?state=everything", desk.collector),
+           400,
+           "bad_request");
+    expect(
+        api.Call("GET", "/api/v1/conversations?phone=hello", desk.collector), 400, "bad_request");
+    expect(api.Call("GET", "/api/v1/conversations?limit=0", desk.collector), 400, "bad_request");
+    expect(api.Call("GET", "/api/v1/conversations/abc", desk.collector), 404, "not_found");
+    expect(api.Call("GET", "/api/v1/conversations/999", desk.collector), 404, "not_found");
+    expect(api.Post("/api/v1/conversations/999/claim", desk.collector), 404, "not_found");
+    expect(api.Post(desk.Path(id, "dance"), desk.collector), 404, "not_found");
+    expect(api.Call("DELETE", desk.Path(id), desk.collector), 405, "method_not_allowed");
+    expect(api.Call("GET", desk.Path(id, "claim"), desk.collector), 405, "method_not_allowed");
+
+    CHECK(desk.setup.Query("SELECT count(*) FROM messages") == messages_before);
+    CHECK(desk.setup.Query("SELECT count(*) FROM audit_log") == audit_before);
+}
+
+// Reads a server-sent event stream over a plain socket until `want` appears or time runs out.
+std::string ReadEvents(std::uint16_t port,
+                       const std::string& token,
+                       const std::function<void()>& meanwhile,
+                       const std::string& want) {
+    namespace net = boost::asio;
+    net::io_context ioc;
+    net::ip::tcp::socket socket(ioc);
+    socket.connect({net::ip::make_address("127.0.0.1"), port});
+    const std::string request =
+        "GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: "
+        "Bearer " +
+        token + "\r\n\r\n";
+    net::write(socket, net::buffer(request));
+    std::string got;
+    std::array<char, 4096> chunk{};
+    const auto deadline = std::chrono::steady_clock::now() + 15s;
+    bool started = false;
+    socket.non_blocking(true);
+    while (std::chrono::steady_clock::now() < deadline && got.find(want) == std::string::npos) {
+        boost::system::error_code error;
+        const std::size_t n = socket.read_some(net::buffer(chunk), error);
+        if (error == net::error::would_block) {
+            if (!started && got.find(": connected") != std::string::npos) {
+                started = true;
+                meanwhile();
+            }
+            std::this_thread::sleep_for(20ms);
+            continue;
+        }
+        if (error) {
+            break;
+        }
+        got.append(chunk.data(), n);
+    }
+    return got;
+}
+
+TEST_CASE("collector API: the debtor's messages reach a collector live over server-sent events",
+          "[bot][api][integration]") {
+    Desk desk;
+    const std::int64_t id = desk.Escalate();
+    REQUIRE(desk.api.Post(desk.Path(id, "claim"), desk.collector).status == 200);
+    const std::string stream = ReadEvents(
+        desk.setup.port,
+        desk.collector,
+        [&] { desk.Say("ya voy a pagar"); },
+        "\"change\":\"message\",\"id\":" + std::to_string(id));
+    CHECK(stream.rfind("HTTP/1.1 200", 0) == 0);
+    CHECK(stream.find("text/event-stream") != std::string::npos);
+    CHECK(stream.find("event: conversation\ndata: {\"change\":\"message\",\"id\":" +
+                      std::to_string(id) + "}\n\n") != std::string::npos);
+    // The stream says what changed, never what was said.
+    CHECK(stream.find("pagar") == std::string::npos);
+
+    // A stop ends the streams and the server exits promptly.
+    const auto started = std::chrono::steady_clock::now();
+    desk.server->Signal(SIGTERM);
+    CHECK(desk.server->Wait() == 0);
+    CHECK(std::chrono::steady_clock::now() - started < 5s);
+}
+
+TEST_CASE("the console is served from the binary, with a strict content policy and no way out",
+          "[bot][api][integration]") {
+    Desk desk;
+    const std::uint16_t port = desk.setup.port;
+    const auto index = HttpRequest(port, "GET", "/console/");
+    REQUIRE(index.status == 200);
+    CHECK(index.headers.at("content-type").rfind("text/html", 0) == 0);
+    CHECK(index.headers.at("content-security-policy").find("script-src 'self'") !=
+          std::string::npos);
+    CHECK(index.headers.at("x-content-type-options") == "nosniff");
+    CHECK(index.body.find("console.js") != std::string::npos);
+    CHECK(HttpRequest(port, "GET", "/console").status == 301);
+    CHECK(HttpRequest(port, "GET", "/console/console.js")
+              .headers.at("content-type")
+              .rfind("text/javascript", 0) == 0);
+    CHECK(HttpRequest(port, "GET", "/console/console.css").status == 200);
+    for (const char* sneaky : {"/console/../../etc/passwd",
+                               "/console/%2e%2e/%2e%2e/etc/passwd",
+                               "/console/..%2fcobrador.db",
+                               "/console//etc/passwd",
+                               "/console/console.js%00.html",
+                               "/console/ledger.db",
+                               "/console/phone.html"}) {  // the sandbox phone is --demo only
+        const auto res = HttpRequest(port, "GET", sneaky);
+        INFO(sneaky);
+        CHECK(res.status == 404);
+        CHECK(res.body.find("root:") == std::string::npos);
+    }
+    CHECK(HttpRequest(port, "POST", "/console/", "x").status == 405);
+}
+
+}  // namespace
+}  // namespace cobrador::testing

@@ -1,0 +1,118 @@
+// The console in a real browser: Debian's headless Chromium, driven through chromedriver,
+// against the real server. A collector signs in, claims an escalated conversation, replies,
+// the reply reaches the (fake) Graph API, and the debtor's answer appears live. Screenshots are
+// saved beside the test (COBRADOR_SCREENSHOT_DIR, else the working directory) to look at.
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "e2e_support.hpp"
+#include "webdriver.hpp"
+
+namespace cobrador::testing {
+namespace {
+
+using json = nlohmann::json;
+
+std::string ScreenshotPath(const std::string& name) {
+    const char* dir = std::getenv("COBRADOR_SCREENSHOT_DIR");
+    return (std::filesystem::path(dir != nullptr ? dir : ".") / name).string();
+}
+
+TEST_CASE(
+    "console in Chromium: sign in, claim an escalated conversation, reply, see the debtor "
+    "answer live, hand back",
+    "[bot][console][browser][integration]") {
+    Desk desk;
+    const std::int64_t id = desk.Escalate();
+    const std::size_t bot_replies = desk.graph.WaitForRequests(3).size();
+    const std::string base = "http://127.0.0.1:" + std::to_string(desk.setup.port);
+    const std::string item = "#queue .queue-item[data-id=\"" + std::to_string(id) + "\"]";
+
+    WebDriver browser(desk.setup.dir.File("browser"));
+    browser.Go(base + "/console/");
+
+    // A wrong token is refused on the page; the right one signs in.
+    browser.Type("#token", "cbr_not-a-token");
+    browser.Click("#sign-in");
+    browser.WaitUntil([&] { return !browser.Text("#signin-error").empty(); },
+                      "an error for a wrong token");
+    CHECK_FALSE(browser.Displayed("#main"));
+    browser.Script("document.getElementById('token').value = '';");
+    browser.Type("#token", desk.collector);
+    browser.Click("#sign-in");
+    browser.WaitUntil([&] { return browser.Displayed("#main"); }, "the main view");
+    CHECK(browser.Text("#who").find("Ana Ruiz") != std::string::npos);
+
+    // The queue shows the escalated conversation with its reason.
+    browser.WaitUntil([&] { return browser.Find(item).has_value(); }, "the queue item");
+    const std::string queued = browser.Text(item);
+    CHECK(queued.find("María López") != std::string::npos);
+    CHECK(queued.find("pidió una persona") != std::string::npos);
+
+    browser.Click(item);
+    browser.WaitUntil(
+        [&] {
+            return browser.Script(
+                       "return document.getElementById('conversation')"
+                       ".getAttribute('data-id')") == std::to_string(id);
+        },
+        "the open conversation");
+    browser.WaitUntil(
+        [&] {
+            return browser.Text("#transcript").find("quiero hablar con una persona") !=
+                   std::string::npos;
+        },
+        "the transcript");
+    CHECK_FALSE(browser.Enabled("#send"));  // not claimed yet
+
+    browser.Click("#claim");
+    browser.WaitUntil([&] { return browser.Enabled("#send"); }, "the reply box after claiming");
+    CHECK(desk.setup.Query("SELECT state FROM conversations WHERE id = " + std::to_string(id)) ==
+          "claimed");
+
+    // The reply goes through the outbox to the provider.
+    const std::string reply = "Hola María, soy Ana. ¿Cómo le ayudo?";
+    browser.Type("#reply-text", reply);
+    browser.Click("#send");
+    const auto sent = desk.graph.WaitForRequests(bot_replies + 1);
+    CHECK(json::parse(sent.back().body)["text"]["body"] == reply);
+    browser.WaitUntil([&] { return browser.Text("#transcript").find(reply) != std::string::npos; },
+                      "our reply in the transcript");
+
+    // The debtor answers; the console shows it without a reload (server-sent events).
+    desk.Say("quiero pagar en dos partes");
+    browser.WaitUntil(
+        [&] {
+            return browser.Text("#transcript").find("quiero pagar en dos partes") !=
+                   std::string::npos;
+        },
+        "the debtor's answer, live",
+        std::chrono::seconds(10));
+    CHECK(desk.graph.Requests().size() == bot_replies + 1);  // the bot stayed silent
+    browser.Screenshot(ScreenshotPath("console-conversation.png"));
+
+    // Readable on a phone: the conversation takes the screen, with a way back to the queue.
+    browser.SetWindowSize(390, 844);
+    browser.WaitUntil([&] { return browser.Displayed("#back"); }, "the back button on a phone");
+    const json overflow =
+        browser.Script("return document.documentElement.scrollWidth <= window.innerWidth + 1;");
+    CHECK(overflow == true);  // nothing wider than the screen
+    browser.Screenshot(ScreenshotPath("console-phone.png"));
+    browser.SetWindowSize(1280, 900);
+
+    // Hand back to the bot.
+    browser.Click("#release");
+    desk.setup.WaitFor("SELECT state FROM conversations WHERE id = " + std::to_string(id), "bot");
+    browser.WaitUntil([&] { return !browser.Enabled("#send"); }, "the reply box closing");
+
+    // The page broke no content-security rule and threw no script error on the way.
+    for (const std::string& line : browser.SevereLogs()) {
+        INFO(line);
+        CHECK((line.find("Content Security Policy") == std::string::npos &&
+               line.find("Uncaught") == std::string::npos));
+    }
+}
+
+}  // namespace
+}  // namespace cobrador::testing

@@ -1,0 +1,64 @@
+#pragma once
+// A small W3C WebDriver client: Debian's chromedriver driving Debian's headless Chromium, over
+// loopback with the tests' own HTTP client. Enough to sign in, click, type, read and take
+// screenshots; every call throws (a test failure) when the browser says no.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "support/process.hpp"
+
+namespace cobrador::testing {
+
+class WebDriver {
+public:
+    // Starts chromedriver on a free port and a headless Chromium session whose profile and
+    // logs live in `dir`. Throws if /usr/bin/chromedriver or /usr/bin/chromium is missing
+    // (deploy/install-deps.sh installs them).
+    explicit WebDriver(const std::string& dir);
+    ~WebDriver();
+    WebDriver(const WebDriver&) = delete;
+    WebDriver& operator=(const WebDriver&) = delete;
+
+    void Go(const std::string& url);
+    void SetWindowSize(int width, int height);
+
+    // The first element matching the CSS selector; nullopt when none does.
+    std::optional<std::string> Find(const std::string& css);
+    void Click(const std::string& css);
+    void Type(const std::string& css, const std::string& text);
+    std::string Text(const std::string& css);
+    bool Displayed(const std::string& css);
+    bool Enabled(const std::string& css);
+
+    // Runs `script` in the page (its `return` value comes back as JSON).
+    nlohmann::json Script(const std::string& script);
+
+    // Polls `ready` until it holds; throws with `what` after `timeout`.
+    void WaitUntil(const std::function<bool()>& ready,
+                   const std::string& what,
+                   std::chrono::milliseconds timeout = std::chrono::seconds(15));
+
+    // A PNG of the window.
+    void Screenshot(const std::string& path);
+
+    // The browser's console messages of level SEVERE so far (CSP violations, script errors).
+    std::vector<std::string> SevereLogs();
+
+private:
+    nlohmann::json Call(const std::string& method,
+                        const std::string& path,
+                        const nlohmann::json& body = nullptr);
+    std::string Element(const std::string& css);
+
+    std::unique_ptr<Child> driver_;
+    std::uint16_t port_ = 0;
+    std::string session_;
+};
+
+}  // namespace cobrador::testing
