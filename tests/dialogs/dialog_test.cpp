@@ -558,3 +558,31 @@ TEST_CASE("Policy: the default parses; bad files are refused with the reason",
 
 }  // namespace
 }  // namespace cobrador::dialogs
+
+namespace cobrador::dialogs {
+namespace {
+
+TEST_CASE("HandBack: verification and a lock stand; a half-made promise or offer does not",
+          "[dialogs][dialog]") {
+    DialogState state;
+    state.stage = Stage::kConfirmPromise;
+    state.verified_until = Instant{std::chrono::hours(1000)};
+    state.misunderstood = 2;
+    state.amount_cents = 200000;
+    state.options = {"yes", "no"};
+    const DialogState back = HandBack(state);
+    CHECK(back.stage == Stage::kReady);
+    CHECK(back.verified_until == state.verified_until);
+    CHECK(back.misunderstood == 0);
+    CHECK_FALSE(back.amount_cents);
+    CHECK(back.options.empty());
+
+    DialogState locked;
+    locked.stage = Stage::kLocked;
+    CHECK(HandBack(locked).stage == Stage::kLocked);
+    DialogState fresh;
+    CHECK(HandBack(fresh).stage == Stage::kNew);
+}
+
+}  // namespace
+}  // namespace cobrador::dialogs

@@ -47,13 +47,13 @@ TEST_CASE("Ledger: migrate creates the schema and is safe to run twice", "[store
     CHECK(ledger->CheckReady().error() == Errc::kNotMigrated);
     const auto first = ledger->Migrate();
     REQUIRE(first);
-    CHECK(*first == std::vector<int>{1, 2, 3});
+    CHECK(*first == std::vector<int>{1, 2, 3, 4});
     CHECK(ledger->SchemaVersion().value() == Ledger::LatestSchemaVersion());
     CHECK(ledger->CheckReady());
     const auto second = ledger->Migrate();
     REQUIRE(second);
     CHECK(second->empty());
-    CHECK(Count(path, "SELECT count(*) FROM schema_migrations") == 3);
+    CHECK(Count(path, "SELECT count(*) FROM schema_migrations") == 4);
     // WAL and foreign keys are on for every connection the ledger opens.
     SQLite::Database db(path, SQLite::OPEN_READONLY);
     CHECK(db.execAndGet("PRAGMA journal_mode").getString() == "wal");
@@ -74,7 +74,7 @@ TEST_CASE("Ledger: an older schema is upgraded and keeps its rows", "[store][led
     }
     auto ledger = Ledger::Open(path);
     REQUIRE(ledger);
-    CHECK(ledger->Migrate().value() == std::vector<int>{2, 3});
+    CHECK(ledger->Migrate().value() == std::vector<int>{2, 3, 4});
     CHECK(ledger->CheckReady());
     CHECK(Count(path, "SELECT count(*) FROM debtors WHERE debtor_key = 'D1'") == 1);
 }
@@ -216,6 +216,111 @@ TEST_CASE("Ledger: agents are stored by token hash, unique", "[store][ledger]") 
     CHECK(ledger.AddAgent("Bad", "janitor", std::string(64, 'b'), kNow).error() ==
           Errc::kConstraint);
     CHECK(Count(path, "SELECT count(*) FROM agents") == 1);
+}
+
+}  // namespace
+}  // namespace cobrador::store
+
+namespace cobrador::store {
+namespace {
+
+// One inbound message from `phone` on the sandbox channel, handled by a bot that says "ok".
+std::int64_t Inbound(Ledger& ledger,
+                     const std::string& phone,
+                     const std::string& id,
+                     const std::string& now) {
+    REQUIRE(ledger.RecordWebhook({{"sandbox", id, "text", phone, "{\"text\":\"hola\"}"}}, {}, now));
+    const auto pending = ledger.PendingInboundEvents(10);
+    REQUIRE(pending);
+    REQUIRE(pending->size() == 1);
+    const auto handled = ledger.HandleInbound(
+        pending->front(),
+        "hola",
+        [](const dialogs::ConversationView&) {
+            DialogTurn turn;
+            turn.dialog_state = "{}";
+            turn.replies.push_back({"ok", "{\"text\":\"ok\"}"});
+            return turn;
+        },
+        now);
+    REQUIRE(handled);
+    return *handled;
+}
+
+TEST_CASE("Ledger: an idle claim goes back to the queue; a busy one stays", "[store][ledger]") {
+    TempDir dir;
+    const std::string path = dir.File("ledger.db");
+    Ledger ledger = Migrated(path);
+    const auto ana_id = ledger.AddAgent("Ana", "collector", std::string(64, 'a'), kNow);
+    REQUIRE(ana_id);
+    const Agent ana{*ana_id, "Ana", "collector", kNow, false};
+    const std::int64_t idle = Inbound(ledger, "+525511111111", "in-1", "2026-11-22T10:00:00Z");
+    const std::int64_t busy = Inbound(ledger, "+525522222222", "in-2", "2026-11-22T10:00:00Z");
+    REQUIRE(ledger.ClaimConversation(idle, ana, std::nullopt, "2026-11-22T10:00:00Z")->ok());
+    REQUIRE(ledger.ClaimConversation(busy, ana, std::nullopt, "2026-11-22T10:00:00Z")->ok());
+    // The debtor keeps writing in the idle one: that does not keep the claim alive.
+    Inbound(ledger, "+525511111111", "in-3", "2026-11-22T10:40:00Z");
+    // Ana works on the busy one.
+    REQUIRE(ledger.AddNote(busy, ana, "llamar mañana", "2026-11-22T10:25:00Z")->ok());
+
+    // Idle since 10:20 (at 10:50 with 30 minutes).
+    const auto expired = ledger.ExpireIdleClaims("2026-11-22T10:20:00Z", "2026-11-22T10:50:00Z");
+    REQUIRE(expired);
+    CHECK(*expired == std::vector<std::int64_t>{idle});
+    CHECK(Count(path,
+                "SELECT count(*) FROM conversations WHERE state = 'escalated' AND "
+                "assigned_agent_id IS NULL AND id = " +
+                    std::to_string(idle)) == 1);
+    CHECK(Count(path,
+                "SELECT count(*) FROM conversations WHERE state = 'claimed' AND id = " +
+                    std::to_string(busy)) == 1);
+    CHECK(Count(path,
+                "SELECT count(*) FROM audit_log WHERE kind = 'claim_expired' AND actor = "
+                "'system'") == 1);
+    // Nothing left to expire: running it again changes nothing.
+    CHECK(ledger.ExpireIdleClaims("2026-11-22T10:20:00Z", "2026-11-22T10:51:00Z")->empty());
+}
+
+TEST_CASE("Ledger: a refused collector action writes nothing", "[store][ledger]") {
+    TempDir dir;
+    const std::string path = dir.File("ledger.db");
+    Ledger ledger = Migrated(path);
+    const Agent ana{*ledger.AddAgent("Ana", "collector", std::string(64, 'a'), kNow),
+                    "Ana",
+                    "collector",
+                    kNow,
+                    false};
+    const Agent beto{*ledger.AddAgent("Beto", "collector", std::string(64, 'b'), kNow),
+                     "Beto",
+                     "collector",
+                     kNow,
+                     false};
+    const std::int64_t id = Inbound(ledger, "+525511111111", "in-1", kNow);
+    REQUIRE(ledger.ClaimConversation(id, ana, std::nullopt, kNow)->ok());
+    const auto audit = Count(path, "SELECT count(*) FROM audit_log");
+    const auto messages = Count(path, "SELECT count(*) FROM messages");
+
+    const auto taken = ledger.ClaimConversation(id, beto, std::nullopt, kNow);
+    CHECK(taken->refusal == Refusal::kHeldByOther);
+    CHECK(taken->holder->name == "Ana");
+    CHECK(ledger.ClaimConversation(id, beto, ana.id, kNow)->refusal == Refusal::kForbidden);
+    CHECK(ledger.SendAgentMessage(id, beto, {"hola", "{\"text\":\"hola\"}", false}, "", kNow)
+              ->refusal == Refusal::kHeldByOther);
+    CHECK(ledger.ReleaseConversation(id, beto, kNow)->refusal == Refusal::kHeldByOther);
+    CHECK(ledger.CloseConversation(id, beto, "paid", "", kNow)->refusal == Refusal::kHeldByOther);
+    CHECK(ledger.ClaimConversation(999, ana, std::nullopt, kNow)->refusal == Refusal::kNotFound);
+    CHECK(Count(path, "SELECT count(*) FROM audit_log") == audit);
+    CHECK(Count(path, "SELECT count(*) FROM messages") == messages);
+
+    // The holder's message lands in the transcript and the outbox together.
+    const auto sent =
+        ledger.SendAgentMessage(id, ana, {"hola", "{\"text\":\"hola\"}", false}, "", kNow);
+    REQUIRE(sent->ok());
+    CHECK(Count(path,
+                "SELECT count(*) FROM outbox WHERE message_id = " +
+                    std::to_string(sent->created_id)) == 1);
+    CHECK(IsDisposition("promise_to_pay"));
+    CHECK_FALSE(IsDisposition("won"));
 }
 
 }  // namespace
