@@ -179,6 +179,31 @@ std::string Config::Describe() const {
     return out.str();
 }
 
+// Every setting, by its environment name.
+constexpr const char* kNames[] = {"COBRADOR_DB",
+                                  "COBRADOR_LISTEN",
+                                  "COBRADOR_PUBLIC_URL",
+                                  "COBRADOR_COMPANY_NAME",
+                                  "COBRADOR_TODAY",
+                                  "COBRADOR_IO_THREADS",
+                                  "COBRADOR_SEND_TIMEOUT",
+                                  "COBRADOR_CLABE",
+                                  "COBRADOR_PAYMENT_URL",
+                                  "COBRADOR_POLICY_FILE",
+                                  "COBRADOR_IDLE_MINUTES",
+                                  "COBRADOR_VERIFICATION_HOURS",
+                                  "COBRADOR_CLAIM_IDLE_MINUTES",
+                                  "COBRADOR_WHATSAPP_APP_SECRET",
+                                  "COBRADOR_WHATSAPP_VERIFY_TOKEN",
+                                  "COBRADOR_WHATSAPP_ACCESS_TOKEN",
+                                  "COBRADOR_WHATSAPP_PHONE_NUMBER_ID",
+                                  "COBRADOR_WHATSAPP_API_BASE",
+                                  "COBRADOR_TWILIO_ACCOUNT_SID",
+                                  "COBRADOR_TWILIO_AUTH_TOKEN",
+                                  "COBRADOR_TWILIO_FROM",
+                                  "COBRADOR_TWILIO_API_BASE",
+                                  "COBRADOR_PAYMENTS_SECRET"};
+
 boost::system::result<Config, std::string> LoadConfig(const std::optional<std::string>& file,
                                                       const GetEnv& getenv) {
     std::map<std::string, std::string> values;
@@ -189,29 +214,19 @@ boost::system::result<Config, std::string> LoadConfig(const std::optional<std::s
         }
         values = std::move(*toml);
     }
-    for (const char* name : {"COBRADOR_DB",
-                             "COBRADOR_LISTEN",
-                             "COBRADOR_PUBLIC_URL",
-                             "COBRADOR_COMPANY_NAME",
-                             "COBRADOR_TODAY",
-                             "COBRADOR_IO_THREADS",
-                             "COBRADOR_SEND_TIMEOUT",
-                             "COBRADOR_CLABE",
-                             "COBRADOR_PAYMENT_URL",
-                             "COBRADOR_POLICY_FILE",
-                             "COBRADOR_IDLE_MINUTES",
-                             "COBRADOR_VERIFICATION_HOURS",
-                             "COBRADOR_CLAIM_IDLE_MINUTES",
-                             "COBRADOR_WHATSAPP_APP_SECRET",
-                             "COBRADOR_WHATSAPP_VERIFY_TOKEN",
-                             "COBRADOR_WHATSAPP_ACCESS_TOKEN",
-                             "COBRADOR_WHATSAPP_PHONE_NUMBER_ID",
-                             "COBRADOR_WHATSAPP_API_BASE",
-                             "COBRADOR_TWILIO_ACCOUNT_SID",
-                             "COBRADOR_TWILIO_AUTH_TOKEN",
-                             "COBRADOR_TWILIO_FROM",
-                             "COBRADOR_TWILIO_API_BASE",
-                             "COBRADOR_PAYMENTS_SECRET"}) {
+    for (const auto& [name, value] : values) {
+        // Every key in the file is one we know: a typo or a key under the wrong [section]
+        // would otherwise be ignored without a word.
+        if (std::find(std::begin(kNames), std::end(kNames), name) == std::end(kNames)) {
+            std::string key = name.substr(std::string_view("COBRADOR_").size());
+            std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) {
+                return static_cast<char>(std::tolower(c));
+            });
+            return Failure(*file + ": unknown setting '" + key +
+                           "' (see deploy/cobrador.example.toml)");
+        }
+    }
+    for (const char* name : kNames) {
         if (const char* value = getenv(name)) {
             values[name] = value;
         }
@@ -282,7 +297,8 @@ boost::system::result<Config, std::string> LoadConfig(const std::optional<std::s
     if (const auto minutes = whole("COBRADOR_CLAIM_IDLE_MINUTES", 1, 10080)) {
         if (*minutes < 0) {
             return Failure(
-                "COBRADOR_CLAIM_IDLE_MINUTES must be a whole number of minutes from 1 to 10080");
+                "COBRADOR_CLAIM_IDLE_MINUTES must be a whole number of minutes from 1 to "
+                "10080");
         }
         config.claim_idle = std::chrono::minutes(*minutes);
     }

@@ -99,6 +99,15 @@ TEST_CASE("Config: bad values are clear errors", "[bot][config]") {
     REQUIRE_FALSE(broken);
     CHECK(broken.error().find("bad.toml:1") != std::string::npos);
     CHECK_FALSE(LoadConfig(dir.Write("bad2.toml", "just words\n"), Env({})));
+    // A key under the wrong section, or a typo, is an error rather than silently ignored.
+    const auto misplaced =
+        LoadConfig(dir.Write("bad3.toml", "[payments]\nsecret = \"s\"\nclabe = \"1\"\n"), Env({}));
+    REQUIRE_FALSE(misplaced);
+    CHECK(misplaced.error().find("unknown setting 'payments_clabe'") != std::string::npos);
+    CHECK_FALSE(LoadConfig(dir.Write("bad4.toml", "compnay_name = \"X\"\n"), Env({})));
+    CHECK(LoadConfig(std::nullopt, Env({{"COBRADOR_CLAIM_IDLE_MINUTES", "0"}}))
+              .error()
+              .find("COBRADOR_CLAIM_IDLE_MINUTES") != std::string::npos);
 }
 
 }  // namespace
@@ -115,6 +124,8 @@ TEST_CASE("Config: the example file in deploy/ loads", "[bot][config]") {
     CHECK(config->db_path == "/var/lib/cobrador/cobrador.db");
     CHECK(config->public_url == "https://cobranza.example.com");
     CHECK(config->io_threads == 2);
+    CHECK(config->clabe == "646180110400000007");
+    CHECK(config->claim_idle == std::chrono::minutes(30));
     CHECK_FALSE(config->WhatsAppEnabled());
 }
 
