@@ -25,10 +25,19 @@ constexpr std::size_t kMaxSmsChars = 1600;      // Twilio's body limit
 constexpr std::size_t kMaxNoteChars = 4000;
 constexpr auto kWhatsAppWindow = std::chrono::hours(24);
 
-Response Busy() {
-    return ApiError(http::status::service_unavailable,
-                    "busy",
-                    "the ledger could not take this right now; nothing changed, try again");
+// A ledger error: 503 when it was only busy (try again), 500 otherwise; logged either way.
+Response LedgerFailed(const ApiContext& api, const boost::system::error_code& error) {
+    Log(LogLevel::kError,
+        "collector API: ledger error",
+        {{"error", error.message()}, {"detail", api.ledger.LastError()}});
+    if (error == store::Errc::kBusy) {
+        return ApiError(http::status::service_unavailable,
+                        "busy",
+                        "the ledger could not take this right now; nothing changed, try again");
+    }
+    return ApiError(http::status::internal_server_error,
+                    "internal",
+                    "the ledger failed; nothing changed. The server log has the details");
 }
 
 Response BadRequest(std::string_view message) {
@@ -68,7 +77,7 @@ std::string PlusHours(const std::string& iso, std::chrono::hours by) {
 
 json SummaryJson(const store::ConversationSummary& c, std::chrono::sys_seconds now) {
     json holder = nullptr;
-    if (c.holder) {
+    if (c.holder && c.state == "claimed") {
         holder = {{"id", c.holder->id}, {"name", c.holder->name}};
     }
     json waiting = nullptr;
@@ -324,9 +333,17 @@ std::string ApiRouteLabel(std::string_view path) {
     if (path.rfind(kConversations, 0) == 0) {
         const std::string_view rest = path.substr(kConversations.size());
         const auto slash = rest.find('/');
-        return slash == std::string_view::npos
-                   ? "/api/v1/conversations/{id}"
-                   : "/api/v1/conversations/{id}/" + std::string(rest.substr(slash + 1));
+        if (slash == std::string_view::npos) {
+            return "/api/v1/conversations/{id}";
+        }
+        // Only known actions become labels: a label is never text from the request.
+        const std::string_view action = rest.substr(slash + 1);
+        for (const char* known : {"claim", "release", "close", "messages", "notes"}) {
+            if (action == known) {
+                return "/api/v1/conversations/{id}/" + std::string(known);
+            }
+        }
+        return "/api/v1/other";
     }
     for (const char* known :
          {"/api/v1/me", "/api/v1/conversations", "/api/v1/agents", "/api/v1/events"}) {
@@ -362,7 +379,7 @@ net::awaitable<std::variant<store::Agent, Response>> Authenticate(ApiContext& ap
     auto agent = co_await Offload(api.db_pool.get_executor(),
                                   [&] { return api.ledger.AgentByToken(digest); });
     if (!agent) {
-        co_return Busy();
+        co_return LedgerFailed(api, agent.error());
     }
     if (!*agent) {
         co_return unauthorized;
@@ -410,7 +427,7 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         auto agents =
             co_await Offload(api.db_pool.get_executor(), [&] { return api.ledger.ListAgents(); });
         if (!agents) {
-            co_return Busy();
+            co_return LedgerFailed(api, agents.error());
         }
         json out = {{"agents", json::array()}};
         for (const auto& a : *agents) {
@@ -452,6 +469,9 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         }
         if (auto mine = QueryValue(*params, "mine"); mine && (*mine == "1" || *mine == "true")) {
             filter.holder = agent.id;
+            if (!QueryValue(*params, "state")) {
+                filter.state = "claimed";  // what one holds is claimed
+            }
         }
         if (auto limit = QueryValue(*params, "limit")) {
             const auto n = ParseId(*limit);
@@ -463,7 +483,7 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         auto rows = co_await Offload(api.db_pool.get_executor(),
                                      [&] { return api.ledger.ListConversations(filter); });
         if (!rows) {
-            co_return Busy();
+            co_return LedgerFailed(api, rows.error());
         }
         json out = {{"conversations", json::array()}};
         for (const auto& c : *rows) {
@@ -493,7 +513,7 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         auto detail = co_await Offload(api.db_pool.get_executor(),
                                        [&] { return api.ledger.GetConversation(*id); });
         if (!detail) {
-            co_return Busy();
+            co_return LedgerFailed(api, detail.error());
         }
         if (!*detail) {
             co_return NotFound();
@@ -583,10 +603,7 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         change = "message";
     }
     if (!outcome) {
-        Log(LogLevel::kError,
-            "collector action failed",
-            {{"action", std::string(action)}, {"error", outcome.error().message()}});
-        co_return Busy();
+        co_return LedgerFailed(api, outcome.error());
     }
     if (!outcome->ok()) {
         co_return Refused(*outcome);

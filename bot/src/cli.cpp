@@ -611,9 +611,10 @@ int Serve(const std::vector<std::string>& args,
         Log(LogLevel::kInfo,
             "demo portfolio loaded",
             {{"db", config.db_path}, {"accounts", std::to_string(parsed.rows.size())}});
-        // A supervisor to try the console with; a new token each start (only hashes are kept).
+        // A supervisor to try the console with: a new token each start (only hashes are kept),
+        // and the previous starts' tokens stop working.
         demo_token = NewToken();
-        if (demo_token.empty() ||
+        if (demo_token.empty() || !ledger->DisableAgentsNamed("Demo supervisor", NowIso(config)) ||
             !ledger->AddAgent(
                 "Demo supervisor", "supervisor", channels::Sha256Hex(demo_token), NowIso(config))) {
             err << "cobrador: cannot create the demo supervisor\n";

@@ -4,9 +4,8 @@
 #include <memory>
 #include <sstream>
 
-#include <unicode/timezone.h>
-
 #include "channels/twilio.hpp"
+#include "dialogs/contact.hpp"
 
 #include "outbound_json.hpp"
 
@@ -67,17 +66,7 @@ boost::system::result<dialogs::Settings, std::string> DialogSettings(const Confi
 
 dialogs::Date LocalDate(std::chrono::system_clock::time_point instant,
                         const std::string& timezone) {
-    const auto seconds = std::chrono::floor<std::chrono::seconds>(instant);
-    std::unique_ptr<icu::TimeZone> zone(
-        icu::TimeZone::createTimeZone(icu::UnicodeString::fromUTF8(timezone)));
-    std::int32_t raw = 0;
-    std::int32_t dst = 0;
-    UErrorCode status = U_ZERO_ERROR;
-    zone->getOffset(
-        static_cast<UDate>(seconds.time_since_epoch().count()) * 1000.0, false, raw, dst, status);
-    const auto offset =
-        U_SUCCESS(status) ? std::chrono::milliseconds(raw + dst) : std::chrono::milliseconds(0);
-    return dialogs::UtcDate(instant + offset);
+    return dialogs::ToLocal(std::chrono::floor<std::chrono::seconds>(instant), timezone).date;
 }
 
 channels::OutboundMessage ToOutbound(const templates::RenderedReply& reply) {

@@ -22,9 +22,11 @@ constexpr std::size_t kMaxQueued = 1000;
 
 }  // namespace
 
-std::shared_ptr<EventHub::Subscriber> EventHub::Subscribe(std::function<void()> wake) {
+std::shared_ptr<EventHub::Subscriber> EventHub::Subscribe(std::function<void()> wake,
+                                                          std::function<void()> abort) {
     auto subscriber = std::make_shared<Subscriber>();
     subscriber->wake = std::move(wake);
+    subscriber->abort = std::move(abort);
     const std::lock_guard lock(mutex_);
     subscriber->closed = closed_;
     subscribers_.insert(subscriber);
@@ -66,6 +68,7 @@ void EventHub::Close() {
             subscriber->closed = true;
         }
         subscriber->wake();
+        subscriber->abort();
     }
 }
 
@@ -77,9 +80,18 @@ std::size_t EventHub::Subscribers() const {
 net::awaitable<void> StreamEvents(beast::tcp_stream& stream, EventHub& hub) {
     auto executor = co_await net::this_coro::executor;
     auto timer = std::make_shared<net::steady_timer>(executor);
-    // The wake-up is posted to this stream's executor, where the wait runs, so it never races it.
+    // Wake-ups and aborts are posted to this stream's executor (a strand), where the wait and
+    // the writes run, so they never race them; `alive` turns false there before the stream goes.
+    auto alive = std::make_shared<bool>(true);
     auto subscriber =
-        hub.Subscribe([timer, executor] { net::post(executor, [timer] { timer->cancel(); }); });
+        hub.Subscribe([timer, executor] { net::post(executor, [timer] { timer->cancel(); }); },
+                      [alive, executor, &stream] {
+                          net::post(executor, [alive, &stream] {
+                              if (*alive) {
+                                  stream.cancel();
+                              }
+                          });
+                      });
 
     http::response<http::empty_body> head{http::status::ok, 11};
     head.set(http::field::server, "cobrador");
@@ -119,6 +131,7 @@ net::awaitable<void> StreamEvents(beast::tcp_stream& stream, EventHub& hub) {
             out = ": ping\n\n";  // no news for a while: keeps proxies from closing the stream
         }
     }
+    *alive = false;
     hub.Unsubscribe(subscriber);
 }
 

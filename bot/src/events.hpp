@@ -26,9 +26,10 @@ public:
         std::deque<std::string> queue;  // SSE frames, ready to write
         bool closed = false;
         std::function<void()> wake;
+        std::function<void()> abort;  // ends a write in progress (the server is stopping)
     };
 
-    std::shared_ptr<Subscriber> Subscribe(std::function<void()> wake);
+    std::shared_ptr<Subscriber> Subscribe(std::function<void()> wake, std::function<void()> abort);
     void Unsubscribe(const std::shared_ptr<Subscriber>& subscriber);
 
     // `conversation` is empty when the change is not tied to one we know of (a status callback).

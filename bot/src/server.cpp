@@ -28,6 +28,7 @@
 #include "channels/signature.hpp"
 #include "channels/twilio.hpp"
 #include "channels/whatsapp.hpp"
+#include "dialogs/calendar.hpp"
 #include "dialogs/phone.hpp"
 #include "store/ledger.hpp"
 
@@ -104,8 +105,9 @@ struct Server::Impl {
                          "Inbound messages handled by the dialog, by channel.");
         metrics.Describe("cobrador_dialog_turns_total",
                          "counter",
-                         "Inbound messages the dialog answered, by the intent it understood "
-                         "(none: a collector holds the conversation).");
+                         "Inbound messages the dialog read, by the intent it understood (while a "
+                         "collector holds a conversation only opt-outs and wrong numbers are "
+                         "acted on).");
         metrics.Describe("cobrador_webhook_rejected_total",
                          "counter",
                          "Webhooks refused, by channel and reason (signature, malformed, busy).");
@@ -172,7 +174,9 @@ struct Server::Impl {
                                       PayloadReplyId(event.payload),
                                       event.channel == "whatsapp" ? event.provider_event_id : ""};
                 const auto now = std::chrono::system_clock::now();
-                std::string intent = "none";  // a collector holds the conversation
+                // The dialog reads every message, also while a collector holds the conversation
+                // (then only an opt-out, opt-in or wrong number is acted on).
+                std::string intent = "none";
                 auto handled = ledger->HandleInbound(
                     event,
                     input.text,
@@ -435,6 +439,9 @@ struct Server::Impl {
 
     // Every minute: claims idle past COBRADOR_CLAIM_IDLE_MINUTES go back to the queue.
     void ScheduleClaimExpiry() {
+        if (stopping) {
+            return;
+        }
         claim_timer.expires_after(std::chrono::seconds(
             std::min<std::int64_t>(60, std::chrono::seconds(config.claim_idle).count() / 2 + 1)));
         claim_timer.async_wait([this](const boost::system::error_code& error) {
@@ -444,7 +451,8 @@ struct Server::Impl {
             net::post(db_pool, [this] {
                 const auto clock = std::chrono::system_clock::now();
                 const std::string now = config.Now(clock);
-                const std::string idle_since = config.Now(clock - config.claim_idle);
+                const std::string idle_since =
+                    dialogs::FormatIsoInstant(config.Instant(clock) - config.claim_idle);
                 auto expired = ledger->ExpireIdleClaims(idle_since, now);
                 if (!expired) {
                     Log(LogLevel::kError,
@@ -598,7 +606,7 @@ struct Server::Impl {
                 metrics.Count("cobrador_http_requests_total", "route=\"other\",status=\"400\"");
             } else {
                 Request req = parser.release();
-                if (req.target() == "/api/v1/events") {
+                if (req.target().substr(0, req.target().find('?')) == "/api/v1/events") {
                     auto answer = co_await EventStream(stream, req);
                     if (!answer) {
                         break;  // the stream ran and ended with the connection

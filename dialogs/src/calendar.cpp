@@ -91,6 +91,58 @@ std::optional<std::chrono::sys_seconds> ParseIsoInstant(std::string_view text) {
            std::chrono::minutes(m) + std::chrono::seconds(s);
 }
 
+std::optional<std::chrono::sys_seconds> ParseIso8601(std::string_view text) {
+    if (text.size() == 10) {
+        const auto date = ParseIsoDate(text);
+        if (!date) {
+            return std::nullopt;
+        }
+        return std::chrono::sys_seconds{std::chrono::sys_days{*date}} + std::chrono::hours(12);
+    }
+    if (text.size() < 20) {
+        return std::nullopt;
+    }
+    // The first 19 characters are "YYYY-MM-DDTHH:MM:SS"; borrow the strict parser for them.
+    const auto base = ParseIsoInstant(std::string(text.substr(0, 19)) + "Z");
+    if (!base) {
+        return std::nullopt;
+    }
+    std::string_view rest = text.substr(19);
+    if (rest.front() == '.') {
+        std::size_t digits = 1;
+        while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') {
+            ++digits;
+        }
+        if (digits == 1 || digits > 10) {
+            return std::nullopt;
+        }
+        rest.remove_prefix(digits);
+    }
+    if (rest == "Z") {
+        return base;
+    }
+    // ±HH:MM or ±HHMM
+    if ((rest.size() != 6 && rest.size() != 5) || (rest[0] != '+' && rest[0] != '-') ||
+        (rest.size() == 6 && rest[3] != ':')) {
+        return std::nullopt;
+    }
+    const std::string_view hh = rest.substr(1, 2);
+    const std::string_view mm = rest.substr(rest.size() - 2);
+    for (const char c : std::string(hh) + std::string(mm)) {
+        if (c < '0' || c > '9') {
+            return std::nullopt;
+        }
+    }
+    const int hours = (hh[0] - '0') * 10 + (hh[1] - '0');
+    const int minutes = (mm[0] - '0') * 10 + (mm[1] - '0');
+    if (hours > 14 || minutes > 59) {
+        return std::nullopt;
+    }
+    const auto offset = std::chrono::hours(hours) + std::chrono::minutes(minutes);
+    // Local time = UTC + offset, so UTC = local - offset.
+    return rest[0] == '+' ? *base - offset : *base + offset;
+}
+
 std::string FormatIsoInstant(std::chrono::sys_seconds instant) {
     const auto day = std::chrono::floor<std::chrono::days>(instant);
     const std::chrono::hh_mm_ss time{instant - day};

@@ -8,6 +8,7 @@
 #include "dialogs/dialog.hpp"
 
 #include "ledger_impl.hpp"
+#include "proactive.hpp"
 
 namespace cobrador::store {
 
@@ -177,6 +178,16 @@ Result<std::vector<Agent>> Ledger::ListAgents() {
     });
 }
 
+Result<std::int64_t> Ledger::DisableAgentsNamed(std::string_view name, std::string_view now) {
+    return impl_->Guard([&]() -> Result<std::int64_t> {
+        SQLite::Statement disable(
+            impl_->db, "UPDATE agents SET disabled_at = ? WHERE name = ? AND disabled_at IS NULL");
+        disable.bind(1, std::string(now));
+        disable.bind(2, std::string(name));
+        return static_cast<std::int64_t>(disable.exec());
+    });
+}
+
 Result<std::vector<ConversationSummary>> Ledger::ListConversations(
     const ConversationFilter& filter) {
     return impl_->Guard([&]() -> Result<std::vector<ConversationSummary>> {
@@ -333,15 +344,22 @@ Result<ActionOutcome> Ledger::ClaimConversation(std::int64_t id,
         const std::string at(now);
         return Act(db, id, [&](const ConversationSummary& c) -> ActionOutcome {
             const std::int64_t to = assignee.value_or(by.id);
-            const bool reassigning = to != by.id;
-            if (reassigning && !by.supervisor()) {
+            // A supervisor naming an agent (themselves too) assigns, whoever holds it now.
+            const bool reassigning = assignee.has_value() && (to != by.id || by.supervisor());
+            if (to != by.id && !by.supervisor()) {
                 return Refuse(Refusal::kForbidden);
             }
             if (c.state == "closed") {
                 return Refuse(Refusal::kClosed);
             }
             if (c.state == "claimed" && c.holder && c.holder->id == to) {
-                return {};  // already there: nothing to do
+                // Already there: a claim by the holder still counts as activity.
+                SQLite::Statement touch(
+                    db, "UPDATE conversations SET agent_activity_at = ? WHERE id = ?");
+                touch.bind(1, at);
+                touch.bind(2, id);
+                touch.exec();
+                return {};
             }
             if (c.state == "claimed" && !reassigning) {
                 return Refuse(Refusal::kHeldByOther, &c);
@@ -431,6 +449,19 @@ Result<ActionOutcome> Ledger::CloseConversation(std::int64_t id,
             close.bind(2, at);
             close.bind(3, id);
             close.exec();
+            if (disposition == "wrong_number") {
+                // As when the debtor says so: no further contact with this phone.
+                SQLite::Statement wrong(
+                    db,
+                    "INSERT INTO contact_preferences (phone, channel, kind, active, recorded_at, "
+                    "source) VALUES (?, 'all', 'wrong_number', 1, ?, 'agent') ON CONFLICT "
+                    "(phone, channel, kind) DO UPDATE SET active = 1, recorded_at = "
+                    "excluded.recorded_at, source = excluded.source");
+                wrong.bind(1, c.phone);
+                wrong.bind(2, at);
+                wrong.exec();
+                CancelPending(db, c.phone, "all", at);
+            }
             ActionOutcome out;
             if (!note.empty()) {
                 SQLite::Statement insert(db,

@@ -1,5 +1,7 @@
 #include "store/csv.hpp"
 
+#include <algorithm>
+
 namespace cobrador::store {
 
 CsvReader::CsvReader(std::istream& in) : in_(in) {}
@@ -167,6 +169,115 @@ bool IsValidUtf8(const std::string& text) {
         i += length;
     }
     return true;
+}
+
+namespace {
+
+std::string TrimmedCopy(const std::string& text) {
+    const auto first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos) {
+        return {};
+    }
+    const auto last = text.find_last_not_of(" \t\r\n");
+    return text.substr(first, last - first + 1);
+}
+
+}  // namespace
+
+CsvTable::CsvTable(std::istream& in, std::vector<std::string_view> names, std::size_t required)
+    : reader_(in), names_(std::move(names)), where_(names_.size()) {
+    CsvRecord record;
+    switch (reader_.Next(record)) {
+        case CsvReader::Result::kEnd:
+            header_errors_.push_back({1, "the file is empty; expected a header row"});
+            return;
+        case CsvReader::Result::kError:
+            header_errors_.push_back({record.line, "header: " + reader_.Error()});
+            return;
+        case CsvReader::Result::kRecord:
+            break;
+    }
+    header_fields_ = record.fields.size();
+    for (std::size_t i = 0; i < record.fields.size(); ++i) {
+        const std::string name = TrimmedCopy(record.fields[i]);
+        const auto known = std::find(names_.begin(), names_.end(), name);
+        if (known == names_.end()) {
+            continue;  // extra columns are the operator's own; ignored
+        }
+        auto& slot = where_[static_cast<std::size_t>(known - names_.begin())];
+        if (slot) {
+            header_errors_.push_back({1, "header: column '" + name + "' appears twice"});
+        }
+        slot = i;
+    }
+    for (std::size_t i = 0; i < required && i < names_.size(); ++i) {
+        if (!where_[i]) {
+            header_errors_.push_back(
+                {1, "header: missing required column '" + std::string(names_[i]) + "'"});
+        }
+    }
+}
+
+bool CsvTable::Next(CsvRecord& record, std::vector<RowError>& errors) {
+    if (!header_errors_.empty()) {
+        return false;
+    }
+    for (;;) {
+        const auto result = reader_.Next(record);
+        if (result == CsvReader::Result::kEnd) {
+            return false;
+        }
+        if (result == CsvReader::Result::kError) {
+            ++records_;
+            errors.push_back({record.line, reader_.Error()});
+            continue;
+        }
+        if (record.fields.size() == 1 && TrimmedCopy(record.fields[0]).empty()) {
+            continue;  // a blank line
+        }
+        ++records_;
+        if (record.fields.size() != header_fields_) {
+            errors.push_back({record.line,
+                              "expected " + std::to_string(header_fields_) + " fields, found " +
+                                  std::to_string(record.fields.size())});
+            continue;
+        }
+        return true;
+    }
+}
+
+std::string CsvTable::Field(const CsvRecord& record, std::size_t column) const {
+    const auto index = where_[column];
+    return index ? TrimmedCopy(record.fields[*index]) : std::string{};
+}
+
+std::size_t CsvTable::FieldBytes(const CsvRecord& record, std::size_t column) const {
+    const auto index = where_[column];
+    return index ? record.fields[*index].size() : 0;
+}
+
+std::string Shown(const std::string& value) {
+    constexpr std::size_t kShow = 40;
+    std::string out = "'";
+    if (value.size() <= kShow) {
+        out += value;
+    } else {
+        std::size_t cut = kShow;
+        while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) {
+            --cut;  // do not split a UTF-8 sequence
+        }
+        out.append(value, 0, cut);
+        out += "…";
+    }
+    out += "'";
+    return out;
+}
+
+bool HasControlCharacters(std::string_view text) {
+    return std::any_of(text.begin(), text.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return u < 0x20 || u == 0x7F;
+    });
 }
 
 }  // namespace cobrador::store

@@ -8,6 +8,8 @@
 
 #include <SQLiteCpp/Statement.h>
 
+#include "proactive.hpp"
+
 namespace cobrador::store {
 
 namespace {
@@ -247,6 +249,11 @@ void ApplyTurn(SQLite::Database& db,
                     upsert.bind(3, out ? 1 : 0);
                     upsert.bind(4, now);
                     upsert.exec();
+                    if (out) {
+                        // Replies and reminders already queued for this channel stay unsent
+                        // (the confirmation is queued after this, and goes).
+                        CancelPending(db, conversation.phone, conversation.channel, now);
+                    }
                     audit.Write(out ? "opted_out" : "opted_in", std::nullopt);
                 } else if constexpr (std::is_same_v<T, dialogs::WrongNumber>) {
                     SQLite::Statement upsert(
@@ -258,6 +265,7 @@ void ApplyTurn(SQLite::Database& db,
                     upsert.bind(1, conversation.phone);
                     upsert.bind(2, now);
                     upsert.exec();
+                    CancelPending(db, conversation.phone, "all", now);
                     update_conversation(
                         "state = 'closed', disposition = 'wrong_number', closed_at = ?", {now});
                     audit.Write("wrong_number", std::nullopt);

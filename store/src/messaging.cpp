@@ -246,10 +246,13 @@ Result<std::int64_t> Ledger::HandleInbound(const PendingInbound& event,
 
         SQLite::Statement touch(
             db,
-            "UPDATE conversations SET last_inbound_at = ?1, last_activity_at = ?1 "
-            "WHERE id = ?2");
-        touch.bind(1, at);
-        touch.bind(2, conversation.id);
+            "UPDATE conversations SET last_inbound_at = max(coalesce(last_inbound_at, ''), ?1), "
+            "last_activity_at = ?2 WHERE id = ?3");
+        // WhatsApp's 24-hour window opens when the debtor wrote (we stored it), not when the
+        // dialog got to it.
+        touch.bind(1, event.received_at.empty() ? at : event.received_at);
+        touch.bind(2, at);
+        touch.bind(3, conversation.id);
         touch.exec();
         SQLite::Statement mark(db, "UPDATE inbound_events SET processed_at = ? WHERE id = ?");
         mark.bind(1, at);

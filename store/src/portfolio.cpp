@@ -33,57 +33,22 @@ enum Column : std::size_t {
     kColumnCount,
 };
 
-constexpr std::array<const char*, kColumnCount> kColumnNames = {"account_id",
-                                                                "debtor_name",
-                                                                "phone",
-                                                                "birth_date",
-                                                                "balance",
-                                                                "currency",
-                                                                "due_date",
-                                                                "debtor_id",
-                                                                "locale",
-                                                                "timezone",
-                                                                "segment",
-                                                                "product",
-                                                                "min_payment",
-                                                                "email"};
+constexpr std::array<std::string_view, kColumnCount> kColumnNames = {"account_id",
+                                                                     "debtor_name",
+                                                                     "phone",
+                                                                     "birth_date",
+                                                                     "balance",
+                                                                     "currency",
+                                                                     "due_date",
+                                                                     "debtor_id",
+                                                                     "locale",
+                                                                     "timezone",
+                                                                     "segment",
+                                                                     "product",
+                                                                     "min_payment",
+                                                                     "email"};
 constexpr std::size_t kRequiredColumns = kDebtorId;  // the first seven are required
 constexpr std::size_t kMaxFieldBytes = 512;
-
-std::string Trim(const std::string& text) {
-    const auto first = text.find_first_not_of(" \t\r\n");
-    if (first == std::string::npos) {
-        return {};
-    }
-    const auto last = text.find_last_not_of(" \t\r\n");
-    return text.substr(first, last - first + 1);
-}
-
-// Quotes a user-supplied value for an error message, cut short so a runaway field stays
-// readable.
-std::string Shown(const std::string& value) {
-    constexpr std::size_t kShow = 40;
-    std::string out = "'";
-    if (value.size() <= kShow) {
-        out += value;
-    } else {
-        std::size_t cut = kShow;
-        while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) {
-            --cut;  // do not split a UTF-8 sequence
-        }
-        out.append(value, 0, cut);
-        out += "…";
-    }
-    out += "'";
-    return out;
-}
-
-bool HasControlCharacters(const std::string& text) {
-    return std::any_of(text.begin(), text.end(), [](char c) {
-        const auto u = static_cast<unsigned char>(c);
-        return u < 0x20 || u == 0x7F;
-    });
-}
 
 struct DebtorSeen {
     std::size_t line;
@@ -91,14 +56,12 @@ struct DebtorSeen {
 };
 
 // Validates one record against the header map; appends errors, returns the row if all good.
-std::optional<PortfolioRow> ValidateRecord(
-    const CsvRecord& record,
-    const std::array<std::optional<std::size_t>, kColumnCount>& where,
-    std::vector<RowError>& errors) {
+std::optional<PortfolioRow> ValidateRecord(const CsvRecord& record,
+                                           const CsvTable& table,
+                                           std::vector<RowError>& errors) {
     const std::size_t errors_before = errors.size();
     const auto field = [&](Column column) -> std::string {
-        const auto index = where[column];
-        return index ? Trim(record.fields[*index]) : std::string{};
+        return table.Field(record, column);
     };
     const auto fail = [&](Column column, const std::string& why) {
         errors.push_back({record.line, std::string(kColumnNames[column]) + ": " + why});
@@ -106,8 +69,7 @@ std::optional<PortfolioRow> ValidateRecord(
     PortfolioRow row;
     row.line = record.line;
     for (std::size_t i = 0; i < kColumnCount; ++i) {
-        const auto index = where[i];
-        if (index && record.fields[*index].size() > kMaxFieldBytes) {
+        if (table.FieldBytes(record, i) > kMaxFieldBytes) {
             fail(static_cast<Column>(i), "longer than 512 bytes");
             return std::nullopt;
         }
@@ -200,72 +162,22 @@ std::optional<PortfolioRow> ValidateRecord(
 
 ParsedPortfolio ParsePortfolioCsv(std::istream& in, const ProgressFn& progress) {
     ParsedPortfolio out;
-    CsvReader reader(in);
-    CsvRecord record;
-
-    // The header.
-    std::array<std::optional<std::size_t>, kColumnCount> where{};
-    std::size_t header_fields = 0;
-    switch (reader.Next(record)) {
-        case CsvReader::Result::kEnd:
-            out.errors.push_back({1, "the file is empty; expected a header row"});
-            return out;
-        case CsvReader::Result::kError:
-            out.errors.push_back({record.line, "header: " + reader.Error()});
-            return out;
-        case CsvReader::Result::kRecord:
-            break;
-    }
-    header_fields = record.fields.size();
-    for (std::size_t i = 0; i < record.fields.size(); ++i) {
-        const std::string name = Trim(record.fields[i]);
-        const auto known = std::find_if(
-            kColumnNames.begin(), kColumnNames.end(), [&](auto c) { return name == c; });
-        if (known == kColumnNames.end()) {
-            continue;  // extra columns are the operator's own; ignored
-        }
-        auto& slot = where[static_cast<std::size_t>(known - kColumnNames.begin())];
-        if (slot) {
-            out.errors.push_back({1, "header: column '" + name + "' appears twice"});
-        }
-        slot = i;
-    }
-    for (std::size_t i = 0; i < kRequiredColumns; ++i) {
-        if (!where[i]) {
-            out.errors.push_back(
-                {1, std::string("header: missing required column '") + kColumnNames[i] + "'"});
-        }
-    }
+    CsvTable table(in, {kColumnNames.begin(), kColumnNames.end()}, kRequiredColumns);
+    out.errors = table.HeaderErrors();
     if (!out.errors.empty()) {
         return out;
     }
-
+    CsvRecord record;
     std::unordered_map<std::string, std::size_t> account_index;  // account_id -> rows index
     std::unordered_map<std::string, DebtorSeen> debtors;
-    for (;;) {
-        const auto result = reader.Next(record);
-        if (result == CsvReader::Result::kEnd) {
-            break;
+    std::size_t reported = 0;
+    while (table.Next(record, out.errors)) {
+        out.records = table.Records();
+        if (progress && out.records / kProgressEvery > reported) {
+            reported = out.records / kProgressEvery;
+            progress(out.records, table.BytesRead());
         }
-        if (result == CsvReader::Result::kError) {
-            ++out.records;
-            out.errors.push_back({record.line, reader.Error()});
-            continue;
-        }
-        if (record.fields.size() == 1 && Trim(record.fields[0]).empty()) {
-            continue;  // a blank line
-        }
-        ++out.records;
-        if (progress && out.records % kProgressEvery == 0) {
-            progress(out.records, reader.BytesRead());
-        }
-        if (record.fields.size() != header_fields) {
-            out.errors.push_back({record.line,
-                                  "expected " + std::to_string(header_fields) + " fields, found " +
-                                      std::to_string(record.fields.size())});
-            continue;
-        }
-        auto row = ValidateRecord(record, where, out.errors);
+        auto row = ValidateRecord(record, table, out.errors);
         if (!row) {
             continue;
         }
@@ -316,8 +228,9 @@ ParsedPortfolio ParsePortfolioCsv(std::istream& in, const ProgressFn& progress) 
         account_index.emplace(row->account_id, out.rows.size());
         out.rows.push_back(std::move(*row));
     }
+    out.records = table.Records();
     if (progress && out.records >= kProgressEvery) {
-        progress(out.records, reader.BytesRead());
+        progress(out.records, table.BytesRead());
     }
     return out;
 }

@@ -288,11 +288,35 @@ CREATE INDEX notes_by_conversation ON notes (conversation_id, id);
 CREATE INDEX audit_log_by_conversation ON audit_log (conversation_id, id);
 )sql";
 
+// Money in and reminders out: what a payment applied and what it overpaid, why one is in
+// suspense, how much of a promise is paid, and every reminder queued (the UNIQUE key is what
+// keeps a crash or a second pass from sending one twice).
+constexpr const char* kPaymentsReminders = R"sql(
+ALTER TABLE payments ADD COLUMN applied_cents INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE payments ADD COLUMN overpaid_cents INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE payments ADD COLUMN suspense_reason TEXT;
+ALTER TABLE promises ADD COLUMN paid_cents INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX promises_open_by_due ON promises (status, due_date);
+CREATE TABLE reminders (
+  id          INTEGER PRIMARY KEY,
+  debtor_id   INTEGER NOT NULL REFERENCES debtors (id),
+  rule        TEXT NOT NULL,                   -- the strategy's rule name
+  subject     TEXT NOT NULL,                   -- account:<id>@<due date>, promise:<id>, installment:<id>
+  local_date  TEXT NOT NULL,                   -- the debtor's date it is for
+  channel     TEXT NOT NULL,
+  message_id  INTEGER REFERENCES messages (id),
+  created_at  TEXT NOT NULL,
+  UNIQUE (rule, subject)                      -- each rule once per subject
+);
+CREATE INDEX reminders_by_debtor ON reminders (debtor_id, created_at);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "core ledger", kCoreSchema},
     Migration{2, "report indexes", kReportIndexes},
     Migration{3, "delivery statuses", kDeliveryStatuses},
     Migration{4, "collectors", kCollectors},
+    Migration{5, "payments and reminders", kPaymentsReminders},
 };
 
 }  // namespace

@@ -33,6 +33,12 @@ std::string FormatIsoInstant(std::chrono::sys_seconds instant);
 // The inverse of FormatIsoInstant; nullopt for anything else.
 std::optional<std::chrono::sys_seconds> ParseIsoInstant(std::string_view text);
 
+// An ISO 8601 instant as processors write it: "2026-11-23T10:05:00Z", with fractions of a
+// second ("...:00.123Z", dropped), with an offset ("...T10:05:00-06:00" or "-0600"), or a bare
+// date ("2026-11-23", taken as 12:00 UTC: the same civil day from Tijuana to Cancún). nullopt
+// for anything else, including a time without a zone.
+std::optional<std::chrono::sys_seconds> ParseIso8601(std::string_view text);
+
 // Today's date in UTC from a system-clock instant. The caller passes the instant, so tests and
 // demos can pin it (COBRADOR_TODAY); nothing here reads the clock.
 Date UtcDate(std::chrono::system_clock::time_point instant);

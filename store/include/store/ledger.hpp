@@ -21,6 +21,7 @@
 #include "store/collector.hpp"
 #include "store/errors.hpp"
 #include "store/messaging.hpp"
+#include "store/payments.hpp"
 #include "store/portfolio.hpp"
 #include "store/report.hpp"
 
@@ -115,10 +116,11 @@ public:
     // Handles one inbound event in one transaction: finds or opens the conversation for its
     // phone and channel (linking the debtor the phone belongs to), stores the message in the
     // transcript, asks `decide` what to do (while a collector holds the conversation the bot
-    // stays silent, unless the debtor opts out, back in, or says it is a wrong number), applies its commands (verification, promises, plans, references,
-    // opt-outs, wrong numbers, escalations, each with its audit-log row), stores the dialog's
-    // state, queues the replies in the outbox, and marks the event done. Returns the
-    // conversation id. An event already handled (a second worker, a replay) is left alone.
+    // stays silent, unless the debtor opts out, back in, or says it is a wrong number), applies its
+    // commands (verification, promises, plans, references, opt-outs, wrong numbers, escalations,
+    // each with its audit-log row), stores the dialog's state, queues the replies in the outbox,
+    // and marks the event done. Returns the conversation id. An event already handled (a second
+    // worker, a replay) is left alone.
     Result<std::int64_t> HandleInbound(const PendingInbound& event,
                                        std::string_view text,
                                        const DecideFn& decide,
@@ -161,12 +163,40 @@ public:
     Result<std::optional<std::int64_t>> FindConversation(std::string_view phone,
                                                          std::string_view channel);
 
+    // --- Payments and promises (store/src/payment_ledger.cpp) ---
+
+    // Applies payments in one transaction. A payment_id already stored is a duplicate and
+    // changes nothing. A reference whose check digit is right and names an account in the same
+    // currency is applied: the balance goes down (never below zero; the rest is recorded as
+    // overpaid), open promises are paid earliest first and kept once paid in full (all of them
+    // once the balance is zero), the active plan's instalments are paid in order. Anything else
+    // is held in suspense with the reason, never dropped. For each applied payment, `notice`
+    // may write a thank-you to the debtor's latest conversation (not to an opted-out channel or
+    // a wrong number). Errc::kNotMigrated, kBusy, kIo.
+    Result<PaymentsSummary> ApplyPayments(const std::vector<PaymentRecord>& payments,
+                                          std::string_view source,  // webhook, import
+                                          std::string_view now,
+                                          const PaymentNoticeFn& notice = {});
+
+    // Open promises due before `cutoff_date` (today minus the grace days) become broken. The
+    // debtor's second broken promise in 30 days escalates their conversation; otherwise
+    // `follow_up` may write to them (not while a collector holds the conversation).
+    Result<std::vector<BrokenPromise>> BreakOverduePromises(std::string_view cutoff_date,
+                                                            std::string_view now,
+                                                            const FollowUpFn& follow_up = {});
+
+    // Payments held in suspense, newest first (the report and the collector API show them).
+    Result<std::vector<SuspensePayment>> SuspensePayments(std::size_t limit);
+
     // --- The collector API (store/src/collector.cpp) ---
 
     // The enabled agent whose token has this SHA-256 hex digest, if any.
     Result<std::optional<Agent>> AgentByToken(std::string_view token_sha256);
 
     Result<std::vector<Agent>> ListAgents();
+
+    // Disables every enabled agent called `name` (their tokens stop working); returns how many.
+    Result<std::int64_t> DisableAgentsNamed(std::string_view name, std::string_view now);
 
     // The queue: conversations matching `filter`, oldest first (by escalation, else start).
     Result<std::vector<ConversationSummary>> ListConversations(const ConversationFilter& filter);

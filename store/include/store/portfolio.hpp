@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "store/csv.hpp"
+
 namespace cobrador::store {
 
 struct PortfolioRow {
@@ -30,11 +32,6 @@ struct PortfolioRow {
     std::string email;
 
     friend bool operator==(const PortfolioRow&, const PortfolioRow&) = default;
-};
-
-struct RowError {
-    std::size_t line = 0;  // 1 is the header
-    std::string message;   // says which column and why, in words an operator can act on
 };
 
 struct ParsedPortfolio {

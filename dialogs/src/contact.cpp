@@ -1,0 +1,99 @@
+#include "dialogs/contact.hpp"
+
+#include <algorithm>
+#include <memory>
+#include <string>
+
+#include <unicode/timezone.h>
+
+namespace cobrador::dialogs {
+
+namespace {
+
+using namespace std::chrono;
+
+std::chrono::seconds UtcOffset(std::string_view timezone, sys_seconds instant) {
+    std::unique_ptr<icu::TimeZone> zone(icu::TimeZone::createTimeZone(icu::UnicodeString::fromUTF8(
+        icu::StringPiece(timezone.data(), static_cast<std::int32_t>(timezone.size())))));
+    std::int32_t raw = 0;
+    std::int32_t dst = 0;
+    UErrorCode status = U_ZERO_ERROR;
+    zone->getOffset(
+        static_cast<UDate>(instant.time_since_epoch().count()) * 1000.0, false, raw, dst, status);
+    return U_SUCCESS(status) ? duration_cast<seconds>(milliseconds(raw + dst)) : seconds(0);
+}
+
+// The `n`-th (1-based) `weekday` of `month` in `y`.
+Date NthWeekday(int y, unsigned month, weekday wd, unsigned n) {
+    return Date{sys_days{year{y} / month / wd[n]}};
+}
+
+}  // namespace
+
+LocalTime ToLocal(sys_seconds instant, std::string_view timezone) {
+    const sys_seconds local = instant + UtcOffset(timezone, instant);
+    const sys_days day = floor<days>(local);
+    LocalTime out;
+    out.date = Date{day};
+    out.minute_of_day = static_cast<int>(duration_cast<minutes>(local - day).count());
+    out.weekday = weekday{day}.c_encoding();
+    return out;
+}
+
+std::vector<Date> MexicanHolidays(int y) {
+    std::vector<Date> out = {
+        Date{year{y} / January / 1},
+        NthWeekday(y, 2, Monday, 1),
+        NthWeekday(y, 3, Monday, 3),
+        Date{year{y} / May / 1},
+        Date{year{y} / September / 16},
+        NthWeekday(y, 11, Monday, 3),
+        Date{year{y} / December / 25},
+    };
+    if (y >= 2024 && (y - 2024) % 6 == 0) {
+        out.push_back(Date{year{y} / October / 1});
+    }
+    return out;
+}
+
+bool MayContact(const ContactHours& hours, sys_seconds instant, std::string_view timezone) {
+    const LocalTime local = ToLocal(instant, timezone);
+    if (!hours.weekdays[local.weekday] || local.minute_of_day < hours.start_minute ||
+        local.minute_of_day >= hours.end_minute) {
+        return false;
+    }
+    if (std::find(hours.holidays.begin(), hours.holidays.end(), local.date) !=
+        hours.holidays.end()) {
+        return false;
+    }
+    if (hours.mexican_holidays) {
+        const auto official = MexicanHolidays(static_cast<int>(local.date.year()));
+        if (std::find(official.begin(), official.end(), local.date) != official.end()) {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::optional<sys_seconds> NextContactTime(const ContactHours& hours,
+                                           sys_seconds instant,
+                                           std::string_view timezone) {
+    if (MayContact(hours, instant, timezone)) {
+        return instant;
+    }
+    // Whole minutes from the next one on: a window opens on a minute boundary.
+    sys_seconds at = ceil<minutes>(instant);
+    const sys_seconds limit = instant + days(14);
+    while (at < limit) {
+        if (MayContact(hours, at, timezone)) {
+            return at;
+        }
+        const LocalTime local = ToLocal(at, timezone);
+        // Jump to the window's start on this local day, or to the next local midnight.
+        const int to_start = hours.start_minute - local.minute_of_day;
+        at += to_start > 0 ? minutes(to_start) : minutes(24 * 60 - local.minute_of_day);
+    }
+    return std::nullopt;
+}
+
+}  // namespace cobrador::dialogs

@@ -1,0 +1,133 @@
+#pragma once
+// Payments from the processor: the webhook's JSON body and the statement CSV (CONTRACT.md),
+// parsed and checked before anything touches the ledger, and what applying them did.
+
+#include <cstdint>
+#include <functional>
+#include <istream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/csv.hpp"
+
+namespace cobrador::store {
+
+struct PaymentRecord {
+    std::size_t line = 0;  // the CSV line; 0 for a webhook
+    std::string payment_id;
+    std::string reference;  // as the processor wrote it
+    std::int64_t amount_cents = 0;
+    std::string currency;
+    std::string paid_at;  // normalized to ISO 8601 UTC ("2026-11-23T16:05:00Z")
+    std::string method;
+};
+
+// The webhook's body: {"payment_id", "reference", "amount", "currency", "paid_at", "method"}.
+// `amount` is a decimal string ("1500.00") or a JSON number with at most two decimals.
+// nullopt with `error` set for anything else.
+std::optional<PaymentRecord> ParsePaymentJson(std::string_view body, std::string& error);
+
+struct ParsedPayments {
+    std::vector<PaymentRecord> rows;
+    std::vector<RowError> errors;  // empty when the file may be applied
+    std::size_t records = 0;
+    std::size_t duplicate_rows = 0;  // the same payment_id with the same data again (ignored)
+};
+
+// Reads and checks a whole payments CSV: payment_id, reference, amount, currency, paid_at,
+// optional method. The same payment_id twice with different data is an error.
+ParsedPayments ParsePaymentsCsv(std::istream& in);
+
+// What became of one payment.
+struct PaymentOutcome {
+    std::string payment_id;
+    std::string status;      // applied, suspense, duplicate
+    std::string reason;      // for suspense: unknown_reference, bad_check_digit, currency_mismatch
+    std::string account_id;  // the creditor's account, when applied
+    std::int64_t applied_cents = 0;   // what reduced the balance
+    std::int64_t overpaid_cents = 0;  // beyond the balance
+    std::int64_t new_balance_cents = 0;
+    bool promise_kept = false;
+    bool message_queued = false;  // a thank-you went to the outbox
+};
+
+struct PaymentsSummary {
+    std::vector<PaymentOutcome> outcomes;  // in input order
+    std::size_t applied = 0;
+    std::size_t suspense = 0;
+    std::size_t duplicates = 0;
+};
+
+// What the bot needs to write a thank-you: the debtor, the channel of their latest
+// conversation, and the figures.
+struct PaymentNotice {
+    std::string debtor_name;
+    std::string locale;
+    std::string timezone;
+    std::string phone;
+    std::string channel;                // whatsapp, sms, sandbox
+    bool whatsapp_window_open = false;  // the debtor wrote in the last 24 hours
+    std::string account_id;
+    std::int64_t amount_cents = 0;
+    std::int64_t balance_cents = 0;
+    std::string currency;
+    bool promise_kept = false;
+};
+
+// A message the bot decided to send on its own: the transcript's text and the outbox payload.
+struct ProactiveMessage {
+    std::string body;
+    std::string payload;
+    std::string send_at;  // ISO 8601 UTC: not before (the next contact window); empty: now
+};
+
+// Called inside the transaction for each applied payment whose debtor can be written to (a
+// conversation exists, the channel is not opted out, the phone is not a wrong number).
+using PaymentNoticeFn = std::function<std::optional<ProactiveMessage>(const PaymentNotice&)>;
+
+// A payment that matched no account.
+struct SuspensePayment {
+    std::string payment_id;
+    std::string reference;
+    std::int64_t amount_cents = 0;
+    std::string currency;
+    std::string paid_at;
+    std::string method;
+    std::string reason;
+    std::string source;
+    std::string received_at;
+};
+
+// A promise that went unpaid past its date and the grace period.
+struct BrokenPromise {
+    std::int64_t promise_id = 0;
+    std::int64_t account_row = 0;
+    std::string account_id;
+    std::int64_t debtor_id = 0;
+    std::int64_t amount_cents = 0;
+    std::int64_t paid_cents = 0;
+    std::string currency;
+    std::string due_date;
+    int broken_recently = 0;  // this debtor's broken promises in the last 30 days
+    bool escalated = false;   // the second one: handed to a person
+    bool message_queued = false;
+};
+
+// What the bot needs to write the follow-up of a broken promise.
+struct FollowUp {
+    std::string debtor_name;
+    std::string locale;
+    std::string timezone;
+    std::string channel;
+    bool whatsapp_window_open = false;
+    std::string account_id;
+    std::int64_t missing_cents = 0;
+    std::string currency;
+    std::string due_date;
+};
+
+using FollowUpFn = std::function<std::optional<ProactiveMessage>(const FollowUp&)>;
+
+}  // namespace cobrador::store

@@ -1,0 +1,411 @@
+// Money in: payments applied to accounts by their reference (or held in suspense), promises
+// kept or broken, plan instalments paid, and the messages that tell the debtor — each in the
+// same transaction as what it reports.
+
+#include <algorithm>
+
+#include <SQLiteCpp/Transaction.h>
+
+#include "dialogs/reference.hpp"
+
+#include "ledger_impl.hpp"
+#include "proactive.hpp"
+
+namespace cobrador::store {
+
+namespace {
+
+// Why a reference matches no account: a mistyped one (the check digit is wrong) or one that
+// is simply not ours.
+std::string SuspenseReason(std::string_view reference) {
+    std::string digits;
+    for (const char c : reference) {
+        if (c >= '0' && c <= '9') {
+            digits += c;
+        } else if (c != ' ' && c != '-') {
+            return "unknown_reference";
+        }
+    }
+    if (digits.size() < 2) {
+        return "unknown_reference";
+    }
+    const auto expected = dialogs::LuhnCheckDigit(digits.substr(0, digits.size() - 1));
+    return expected && *expected != digits.back() - '0' ? "bad_check_digit" : "unknown_reference";
+}
+
+struct AccountRow {
+    std::int64_t id = 0;
+    std::string key;
+    std::int64_t debtor_id = 0;
+    std::int64_t balance_cents = 0;
+    std::string currency;
+    std::string due_date;
+};
+
+std::optional<AccountRow> LoadAccount(SQLite::Database& db, std::int64_t id) {
+    SQLite::Statement row(db,
+                          "SELECT id, account_key, debtor_id, balance_cents, currency, due_date "
+                          "FROM accounts WHERE id = ?");
+    row.bind(1, id);
+    if (!row.executeStep()) {
+        return std::nullopt;
+    }
+    return AccountRow{row.getColumn(0).getInt64(),
+                      row.getColumn(1).getString(),
+                      row.getColumn(2).getInt64(),
+                      row.getColumn(3).getInt64(),
+                      row.getColumn(4).getString(),
+                      row.getColumn(5).getString()};
+}
+
+// Counts `amount` toward the account's open promises, earliest first; a promise paid in full
+// (or any open one, once the balance is zero) is kept. Returns whether one was kept.
+bool KeepPromises(SQLite::Database& db,
+                  const AccountRow& account,
+                  std::int64_t amount,
+                  std::int64_t new_balance,
+                  const std::string& now) {
+    SQLite::Statement open(db,
+                           "SELECT id, amount_cents, paid_cents FROM promises WHERE account_id = "
+                           "? AND status = 'open' ORDER BY due_date, id");
+    open.bind(1, account.id);
+
+    struct Promise {
+        std::int64_t id, amount, paid;
+    };
+
+    std::vector<Promise> promises;
+    while (open.executeStep()) {
+        promises.push_back({open.getColumn(0).getInt64(),
+                            open.getColumn(1).getInt64(),
+                            open.getColumn(2).getInt64()});
+    }
+    bool kept_any = false;
+    std::int64_t left = amount;
+    SQLite::Statement update(db,
+                             "UPDATE promises SET paid_cents = ?, status = CASE WHEN ? THEN "
+                             "'kept' ELSE status END, resolved_at = CASE WHEN ? THEN ? ELSE "
+                             "resolved_at END WHERE id = ?");
+    for (const Promise& p : promises) {
+        const std::int64_t take = std::min(left, p.amount - p.paid);
+        left -= std::max<std::int64_t>(take, 0);
+        const std::int64_t paid = p.paid + std::max<std::int64_t>(take, 0);
+        const bool kept = paid >= p.amount || new_balance == 0;
+        update.reset();
+        update.bind(1, paid);
+        update.bind(2, kept ? 1 : 0);
+        update.bind(3, kept ? 1 : 0);
+        update.bind(4, now);
+        update.bind(5, p.id);
+        update.exec();
+        if (kept) {
+            kept_any = true;
+            WriteAccountAudit(db,
+                              "bot",
+                              "promise_kept",
+                              account.debtor_id,
+                              account.id,
+                              "{\"promise_id\":" + std::to_string(p.id) + "}",
+                              now);
+        }
+    }
+    return kept_any;
+}
+
+// Pays the active plan's instalments in order; the plan is completed when all are paid.
+void PayInstallments(SQLite::Database& db,
+                     const AccountRow& account,
+                     std::int64_t amount,
+                     const std::string& now) {
+    SQLite::Statement plan(db,
+                           "SELECT id FROM payment_plans WHERE account_id = ? AND status = "
+                           "'active' ORDER BY id LIMIT 1");
+    plan.bind(1, account.id);
+    if (!plan.executeStep()) {
+        return;
+    }
+    const std::int64_t plan_id = plan.getColumn(0).getInt64();
+    SQLite::Statement due(db,
+                          "SELECT id, amount_cents, paid_cents FROM plan_installments WHERE "
+                          "plan_id = ? AND status <> 'paid' ORDER BY seq");
+    due.bind(1, plan_id);
+    std::vector<std::array<std::int64_t, 3>> installments;
+    while (due.executeStep()) {
+        installments.push_back({due.getColumn(0).getInt64(),
+                                due.getColumn(1).getInt64(),
+                                due.getColumn(2).getInt64()});
+    }
+    SQLite::Statement pay(db,
+                          "UPDATE plan_installments SET paid_cents = ?, status = CASE WHEN ? "
+                          "THEN 'paid' ELSE status END WHERE id = ?");
+    std::int64_t left = amount;
+    std::size_t unpaid = installments.size();
+    for (const auto& [id, owed, paid] : installments) {
+        if (left <= 0) {
+            break;
+        }
+        const std::int64_t take = std::min(left, owed - paid);
+        left -= take;
+        const bool done = paid + take >= owed;
+        unpaid -= done ? 1 : 0;
+        pay.reset();
+        pay.bind(1, paid + take);
+        pay.bind(2, done ? 1 : 0);
+        pay.bind(3, id);
+        pay.exec();
+    }
+    if (unpaid == 0) {
+        SQLite::Statement complete(db,
+                                   "UPDATE payment_plans SET status = 'completed' WHERE id = ?");
+        complete.bind(1, plan_id);
+        complete.exec();
+        WriteAccountAudit(db,
+                          "bot",
+                          "plan_completed",
+                          account.debtor_id,
+                          account.id,
+                          "{\"plan_id\":" + std::to_string(plan_id) + "}",
+                          now);
+    }
+}
+
+}  // namespace
+
+Result<PaymentsSummary> Ledger::ApplyPayments(const std::vector<PaymentRecord>& payments,
+                                              std::string_view source,
+                                              std::string_view now,
+                                              const PaymentNoticeFn& notice) {
+    return impl_->Guard([&]() -> Result<PaymentsSummary> {
+        if (auto ready = impl_->RequireLatest(); !ready) {
+            return ready.error();
+        }
+        SQLite::Database& db = impl_->db;
+        const std::string at(now);
+        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        PaymentsSummary summary;
+        SQLite::Statement exists(db, "SELECT 1 FROM payments WHERE payment_id = ?");
+        SQLite::Statement insert(
+            db,
+            "INSERT INTO payments (payment_id, reference, account_id, amount_cents, currency, "
+            "paid_at, method, status, source, received_at, applied_cents, overpaid_cents, "
+            "suspense_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        for (const PaymentRecord& p : payments) {
+            PaymentOutcome out;
+            out.payment_id = p.payment_id;
+            exists.reset();
+            exists.bind(1, p.payment_id);
+            if (exists.executeStep()) {
+                out.status = "duplicate";
+                ++summary.duplicates;
+                summary.outcomes.push_back(std::move(out));
+                continue;
+            }
+            std::optional<AccountRow> account;
+            if (const auto id = dialogs::AccountFromReference(p.reference)) {
+                account = LoadAccount(db, *id);
+            }
+            if (!account) {
+                out.reason = SuspenseReason(p.reference);
+            } else if (account->currency != p.currency) {
+                out.reason = "currency_mismatch";
+            }
+            out.status = out.reason.empty() ? "applied" : "suspense";
+            if (account && out.reason.empty()) {
+                out.account_id = account->key;
+                out.applied_cents = std::min(p.amount_cents, account->balance_cents);
+                out.overpaid_cents = p.amount_cents - out.applied_cents;
+                out.new_balance_cents = account->balance_cents - out.applied_cents;
+            }
+            insert.reset();
+            insert.bind(1, p.payment_id);
+            insert.bind(2, p.reference);
+            if (out.status == "applied") {
+                insert.bind(3, account->id);
+            }
+            insert.bind(4, p.amount_cents);
+            insert.bind(5, p.currency);
+            insert.bind(6, p.paid_at);
+            insert.bind(7, p.method);
+            insert.bind(8, out.status);
+            insert.bind(9, std::string(source));
+            insert.bind(10, at);
+            insert.bind(11, out.applied_cents);
+            insert.bind(12, out.overpaid_cents);
+            if (!out.reason.empty()) {
+                insert.bind(13, out.reason);
+            }
+            insert.exec();
+            const std::int64_t payment_row = db.getLastInsertRowid();
+            if (out.status == "suspense") {
+                ++summary.suspense;
+                WriteAccountAudit(db,
+                                  "system",
+                                  "payment_suspense",
+                                  std::nullopt,
+                                  std::nullopt,
+                                  "{\"payment_id\":" + std::to_string(payment_row) +
+                                      ",\"reason\":\"" + out.reason + "\"}",
+                                  at);
+                summary.outcomes.push_back(std::move(out));
+                continue;
+            }
+            ++summary.applied;
+            SQLite::Statement balance(db,
+                                      "UPDATE accounts SET balance_cents = ?, updated_at = ? "
+                                      "WHERE id = ?");
+            balance.bind(1, out.new_balance_cents);
+            balance.bind(2, at);
+            balance.bind(3, account->id);
+            balance.exec();
+            SQLite::Statement history(
+                db,
+                "INSERT INTO balance_history (account_id, balance_cents, due_date, source, "
+                "source_id, recorded_at) VALUES (?, ?, ?, 'payment', ?, ?)");
+            history.bind(1, account->id);
+            history.bind(2, out.new_balance_cents);
+            history.bind(3, account->due_date);
+            history.bind(4, payment_row);
+            history.bind(5, at);
+            history.exec();
+            WriteAccountAudit(db,
+                              "system",
+                              "payment_applied",
+                              account->debtor_id,
+                              account->id,
+                              "{\"payment_id\":" + std::to_string(payment_row) +
+                                  ",\"amount_cents\":" + std::to_string(p.amount_cents) +
+                                  ",\"overpaid_cents\":" + std::to_string(out.overpaid_cents) + "}",
+                              at);
+            out.promise_kept =
+                KeepPromises(db, *account, p.amount_cents, out.new_balance_cents, at);
+            PayInstallments(db, *account, p.amount_cents, at);
+
+            if (notice) {
+                if (const auto target = LatestReachableConversation(db, account->debtor_id)) {
+                    PaymentNotice n;
+                    n.debtor_name = target->debtor_name;
+                    n.locale = target->locale;
+                    n.timezone = target->timezone;
+                    n.phone = target->phone;
+                    n.channel = target->channel;
+                    n.whatsapp_window_open =
+                        target->last_inbound_at && *target->last_inbound_at >= WindowStart(at);
+                    n.account_id = account->key;
+                    n.amount_cents = p.amount_cents;
+                    n.balance_cents = out.new_balance_cents;
+                    n.currency = p.currency;
+                    n.promise_kept = out.promise_kept;
+                    if (const auto message = notice(n)) {
+                        QueueProactive(db, *target, *message, at);
+                        out.message_queued = true;
+                    }
+                }
+            }
+            summary.outcomes.push_back(std::move(out));
+        }
+        tx.commit();
+        return summary;
+    });
+}
+
+Result<std::vector<BrokenPromise>> Ledger::BreakOverduePromises(std::string_view cutoff_date,
+                                                                std::string_view now,
+                                                                const FollowUpFn& follow_up) {
+    return impl_->Guard([&]() -> Result<std::vector<BrokenPromise>> {
+        SQLite::Database& db = impl_->db;
+        const std::string at(now);
+        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        SQLite::Statement overdue(
+            db,
+            "SELECT p.id, p.account_id, a.account_key, a.debtor_id, p.amount_cents, "
+            "p.paid_cents, p.currency, p.due_date FROM promises p JOIN accounts a ON a.id = "
+            "p.account_id WHERE p.status = 'open' AND p.due_date < ? ORDER BY p.id");
+        overdue.bind(1, std::string(cutoff_date));
+        std::vector<BrokenPromise> broken;
+        while (overdue.executeStep()) {
+            BrokenPromise b;
+            b.promise_id = overdue.getColumn(0).getInt64();
+            b.account_row = overdue.getColumn(1).getInt64();
+            b.account_id = overdue.getColumn(2).getString();
+            b.debtor_id = overdue.getColumn(3).getInt64();
+            b.amount_cents = overdue.getColumn(4).getInt64();
+            b.paid_cents = overdue.getColumn(5).getInt64();
+            b.currency = overdue.getColumn(6).getString();
+            b.due_date = overdue.getColumn(7).getString();
+            broken.push_back(std::move(b));
+        }
+        SQLite::Statement mark(
+            db, "UPDATE promises SET status = 'broken', resolved_at = ? WHERE id = ?");
+        // Broken promises of the same debtor in the last 30 days, this one included.
+        SQLite::Statement recent(db,
+                                 "SELECT count(*) FROM promises p JOIN accounts a ON a.id = "
+                                 "p.account_id WHERE a.debtor_id = ? AND p.status = 'broken' AND "
+                                 "p.resolved_at >= ?");
+        for (BrokenPromise& b : broken) {
+            mark.reset();
+            mark.bind(1, at);
+            mark.bind(2, b.promise_id);
+            mark.exec();
+            WriteAccountAudit(db,
+                              "system",
+                              "promise_broken",
+                              b.debtor_id,
+                              b.account_row,
+                              "{\"promise_id\":" + std::to_string(b.promise_id) + "}",
+                              at);
+            recent.reset();
+            recent.bind(1, b.debtor_id);
+            recent.bind(2, DaysBefore(at, 30));
+            recent.executeStep();
+            b.broken_recently = recent.getColumn(0).getInt();
+            const auto target = LatestReachableConversation(db, b.debtor_id);
+            if (b.broken_recently >= 2) {
+                // The second broken promise: a person takes it from here.
+                b.escalated = EscalateDebtor(db, b.debtor_id, "promises_broken", at);
+                continue;
+            }
+            if (target && target->state != "claimed" && follow_up) {
+                FollowUp f{target->debtor_name,
+                           target->locale,
+                           target->timezone,
+                           target->channel,
+                           target->last_inbound_at && *target->last_inbound_at >= WindowStart(at),
+                           b.account_id,
+                           b.amount_cents - b.paid_cents,
+                           b.currency,
+                           b.due_date};
+                if (const auto message = follow_up(f)) {
+                    QueueProactive(db, *target, *message, at);
+                    b.message_queued = true;
+                }
+            }
+        }
+        tx.commit();
+        return broken;
+    });
+}
+
+Result<std::vector<SuspensePayment>> Ledger::SuspensePayments(std::size_t limit) {
+    return impl_->Guard([&]() -> Result<std::vector<SuspensePayment>> {
+        SQLite::Statement rows(impl_->db,
+                               "SELECT payment_id, reference, amount_cents, currency, paid_at, "
+                               "method, coalesce(suspense_reason, ''), source, received_at FROM "
+                               "payments WHERE status = 'suspense' ORDER BY id DESC LIMIT ?");
+        rows.bind(1, static_cast<std::int64_t>(limit));
+        std::vector<SuspensePayment> out;
+        while (rows.executeStep()) {
+            out.push_back({rows.getColumn(0).getString(),
+                           rows.getColumn(1).getString(),
+                           rows.getColumn(2).getInt64(),
+                           rows.getColumn(3).getString(),
+                           rows.getColumn(4).getString(),
+                           rows.getColumn(5).getString(),
+                           rows.getColumn(6).getString(),
+                           rows.getColumn(7).getString(),
+                           rows.getColumn(8).getString()});
+        }
+        return out;
+    });
+}
+
+}  // namespace cobrador::store

@@ -1,0 +1,160 @@
+// Parsing the processor's payments: the webhook's JSON and the statement CSV. Both end in the
+// same checked PaymentRecord, so the ledger sees one shape whatever the source.
+
+#include "store/payments.hpp"
+
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "dialogs/calendar.hpp"
+#include "dialogs/money.hpp"
+
+namespace cobrador::store {
+
+namespace {
+
+enum Column : std::size_t { kPaymentId, kReference, kAmount, kCurrency, kPaidAt, kMethod };
+
+constexpr std::size_t kRequired = kMethod;  // all but method
+
+constexpr std::size_t kMaxIdBytes = 200;
+constexpr std::size_t kMaxReferenceBytes = 64;
+constexpr std::size_t kMaxMethodBytes = 40;
+
+// Checks one payment's fields (already trimmed strings); `fail(column, why)` for each problem.
+template <class Fail>
+void Check(PaymentRecord& p,
+           const std::string& amount,
+           const std::string& paid_at,
+           const Fail& fail) {
+    if (p.payment_id.empty() || p.payment_id.size() > kMaxIdBytes ||
+        HasControlCharacters(p.payment_id)) {
+        fail(kPaymentId, "is empty, longer than 200 bytes, or has control characters");
+    }
+    if (p.reference.empty() || p.reference.size() > kMaxReferenceBytes ||
+        HasControlCharacters(p.reference)) {
+        fail(kReference, "is empty, longer than 64 bytes, or has control characters");
+    }
+    const auto cents = dialogs::ParseDecimalCents(amount);
+    if (!cents || *cents <= 0) {
+        fail(kAmount, Shown(amount) + " is not a positive amount with at most two decimals");
+    } else {
+        p.amount_cents = *cents;
+    }
+    if (!dialogs::IsKnownCurrency(p.currency)) {
+        fail(kCurrency, Shown(p.currency) + " is not a known ISO 4217 currency code");
+    }
+    if (const auto at = dialogs::ParseIso8601(paid_at)) {
+        p.paid_at = dialogs::FormatIsoInstant(*at);
+    } else {
+        fail(
+            kPaidAt,
+            Shown(paid_at) + " is not an ISO 8601 instant with a zone (2026-11-23T10:05:00-06:00)");
+    }
+    if (p.method.size() > kMaxMethodBytes || HasControlCharacters(p.method)) {
+        fail(kMethod, "is longer than 40 bytes or has control characters");
+    }
+}
+
+constexpr const char* kNames[] = {
+    "payment_id", "reference", "amount", "currency", "paid_at", "method"};
+
+}  // namespace
+
+std::optional<PaymentRecord> ParsePaymentJson(std::string_view body, std::string& error) {
+    const auto json = nlohmann::json::parse(body, nullptr, false);
+    if (json.is_discarded() || !json.is_object()) {
+        error = "the body is not a JSON object";
+        return std::nullopt;
+    }
+    const auto text = [&](const char* key, bool required) -> std::optional<std::string> {
+        if (!json.contains(key) || json[key].is_null()) {
+            if (required) {
+                error = std::string("\"") + key + "\" is missing";
+                return std::nullopt;
+            }
+            return std::string();
+        }
+        const auto& value = json[key];
+        if (value.is_string()) {
+            return value.get<std::string>();
+        }
+        if (value.is_number_integer() || value.is_number_unsigned() ||
+            (value.is_number_float() && std::string_view(key) == "amount")) {
+            return value.dump();  // 1500, or 1500.5: the shortest text that reads back the same
+        }
+        error = std::string("\"") + key + "\" must be a string";
+        return std::nullopt;
+    };
+    PaymentRecord p;
+    const auto id = text("payment_id", true);
+    const auto reference = id ? text("reference", true) : std::nullopt;
+    const auto amount = reference ? text("amount", true) : std::nullopt;
+    const auto currency = amount ? text("currency", true) : std::nullopt;
+    const auto paid_at = currency ? text("paid_at", true) : std::nullopt;
+    const auto method = paid_at ? text("method", false) : std::nullopt;
+    if (!method) {
+        return std::nullopt;
+    }
+    p.payment_id = *id;
+    p.reference = *reference;
+    p.currency = *currency;
+    p.method = *method;
+    Check(p, *amount, *paid_at, [&](std::size_t column, const std::string& why) {
+        if (error.empty()) {
+            error = std::string("\"") + kNames[column] + "\" " + why;
+        }
+    });
+    if (!error.empty()) {
+        return std::nullopt;
+    }
+    return p;
+}
+
+ParsedPayments ParsePaymentsCsv(std::istream& in) {
+    ParsedPayments out;
+    CsvTable table(in, {std::begin(kNames), std::end(kNames)}, kRequired);
+    out.errors = table.HeaderErrors();
+    CsvRecord record;
+    std::unordered_map<std::string, std::size_t> seen;  // payment_id -> rows index
+    while (table.Next(record, out.errors)) {
+        PaymentRecord p;
+        p.line = record.line;
+        p.payment_id = table.Field(record, kPaymentId);
+        p.reference = table.Field(record, kReference);
+        p.currency = table.Field(record, kCurrency);
+        p.method = table.Field(record, kMethod);
+        const std::size_t before = out.errors.size();
+        Check(p,
+              table.Field(record, kAmount),
+              table.Field(record, kPaidAt),
+              [&](std::size_t column, const std::string& why) {
+                  out.errors.push_back({record.line, std::string(table.Name(column)) + ": " + why});
+              });
+        if (out.errors.size() != before) {
+            continue;
+        }
+        if (const auto it = seen.find(p.payment_id); it != seen.end()) {
+            PaymentRecord earlier = out.rows[it->second];
+            earlier.line = p.line;
+            if (earlier.reference == p.reference && earlier.amount_cents == p.amount_cents &&
+                earlier.currency == p.currency && earlier.paid_at == p.paid_at &&
+                earlier.method == p.method) {
+                ++out.duplicate_rows;
+            } else {
+                out.errors.push_back(
+                    {p.line,
+                     "payment_id: " + Shown(p.payment_id) + " already appears on line " +
+                         std::to_string(out.rows[it->second].line) + " with different data"});
+            }
+            continue;
+        }
+        seen.emplace(p.payment_id, out.rows.size());
+        out.rows.push_back(std::move(p));
+    }
+    out.records = table.Records();
+    return out;
+}
+
+}  // namespace cobrador::store

@@ -1,0 +1,197 @@
+#include "proactive.hpp"
+
+#include <SQLiteCpp/Statement.h>
+
+#include "dialogs/calendar.hpp"
+
+namespace cobrador::store {
+
+namespace {
+
+std::string Shift(const std::string& now, std::chrono::seconds by) {
+    const auto at = dialogs::ParseIsoInstant(now);
+    return at ? dialogs::FormatIsoInstant(*at - by) : now;
+}
+
+}  // namespace
+
+std::string WindowStart(const std::string& now) {
+    return Shift(now, std::chrono::hours(24));
+}
+
+std::string DaysBefore(const std::string& now, int days) {
+    return Shift(now, std::chrono::hours(24) * days);
+}
+
+bool Reachable(SQLite::Database& db, const std::string& phone, const std::string& channel) {
+    SQLite::Statement blocked(db,
+                              "SELECT count(*) FROM contact_preferences WHERE phone = ? AND "
+                              "active = 1 AND ((kind = 'opt_out' AND channel IN (?, 'all')) OR "
+                              "kind = 'wrong_number')");
+    blocked.bind(1, phone);
+    blocked.bind(2, channel);
+    blocked.executeStep();
+    return blocked.getColumn(0).getInt() == 0;
+}
+
+std::optional<Target> LatestReachableConversation(SQLite::Database& db, std::int64_t debtor_id) {
+    SQLite::Statement latest(
+        db,
+        "SELECT c.id, c.state, d.id, d.name, d.locale, d.timezone, c.phone, c.channel, "
+        "c.last_inbound_at FROM conversations c JOIN debtors d ON d.id = c.debtor_id WHERE "
+        "c.debtor_id = ? ORDER BY coalesce(c.last_inbound_at, c.created_at) DESC, c.id DESC "
+        "LIMIT 1");
+    latest.bind(1, debtor_id);
+    if (!latest.executeStep()) {
+        return std::nullopt;
+    }
+    Target t;
+    t.conversation_id = latest.getColumn(0).getInt64();
+    t.state = latest.getColumn(1).getString();
+    t.debtor_id = latest.getColumn(2).getInt64();
+    t.debtor_name = latest.getColumn(3).getString();
+    t.locale = latest.getColumn(4).getString();
+    t.timezone = latest.getColumn(5).getString();
+    t.phone = latest.getColumn(6).getString();
+    t.channel = latest.getColumn(7).getString();
+    if (!latest.getColumn(8).isNull()) {
+        t.last_inbound_at = latest.getColumn(8).getString();
+    }
+    if (!Reachable(db, t.phone, t.channel)) {
+        return std::nullopt;
+    }
+    return t;
+}
+
+std::int64_t QueueProactive(SQLite::Database& db,
+                            const Target& target,
+                            const ProactiveMessage& message,
+                            const std::string& now) {
+    std::int64_t conversation = target.conversation_id;
+    if (conversation == 0 || target.state == "closed") {
+        SQLite::Statement open(db,
+                               "SELECT id FROM conversations WHERE phone = ? AND channel = ? AND "
+                               "state <> 'closed' ORDER BY id DESC LIMIT 1");
+        open.bind(1, target.phone);
+        open.bind(2, target.channel);
+        if (open.executeStep()) {
+            conversation = open.getColumn(0).getInt64();
+        } else {
+            SQLite::Statement create(
+                db,
+                "INSERT INTO conversations (debtor_id, phone, channel, state, last_activity_at, "
+                "created_at) VALUES (?1, ?2, ?3, 'bot', ?4, ?4)");
+            create.bind(1, target.debtor_id);
+            create.bind(2, target.phone);
+            create.bind(3, target.channel);
+            create.bind(4, now);
+            create.exec();
+            conversation = db.getLastInsertRowid();
+        }
+    }
+    SQLite::Statement insert(
+        db,
+        "INSERT INTO messages (conversation_id, direction, channel, author, body, payload, "
+        "status, created_at, status_at) VALUES (?1, 'out', ?2, 'bot', ?3, ?4, 'queued', ?5, ?5)");
+    insert.bind(1, conversation);
+    insert.bind(2, target.channel);
+    insert.bind(3, message.body);
+    insert.bind(4, message.payload);
+    insert.bind(5, now);
+    insert.exec();
+    const std::int64_t message_id = db.getLastInsertRowid();
+    SQLite::Statement outbox(db,
+                             "INSERT INTO outbox (message_id, channel, recipient, payload, status, "
+                             "next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)");
+    outbox.bind(1, message_id);
+    outbox.bind(2, target.channel);
+    outbox.bind(3, target.phone);
+    outbox.bind(4, message.payload);
+    outbox.bind(5, message.send_at.empty() ? now : message.send_at);
+    outbox.bind(6, now);
+    outbox.exec();
+    return message_id;
+}
+
+bool EscalateDebtor(SQLite::Database& db,
+                    std::int64_t debtor_id,
+                    const std::string& reason,
+                    const std::string& now) {
+    SQLite::Statement open(db,
+                           "SELECT id, state, channel FROM conversations WHERE debtor_id = ? AND "
+                           "state <> 'closed' ORDER BY id DESC LIMIT 1");
+    open.bind(1, debtor_id);
+    if (!open.executeStep()) {
+        return false;
+    }
+    const std::int64_t id = open.getColumn(0).getInt64();
+    const std::string state = open.getColumn(1).getString();
+    const std::string channel = open.getColumn(2).getString();
+    if (state == "bot") {
+        SQLite::Statement escalate(db,
+                                   "UPDATE conversations SET state = 'escalated', "
+                                   "escalation_reason = ?, escalated_at = ? WHERE id = ?");
+        escalate.bind(1, reason);
+        escalate.bind(2, now);
+        escalate.bind(3, id);
+        escalate.exec();
+    }
+    SQLite::Statement audit(db,
+                            "INSERT INTO audit_log (at, actor, kind, channel, debtor_id, "
+                            "conversation_id, detail) VALUES (?, 'system', 'escalated', ?, ?, ?, "
+                            "json_object('reason', ?))");
+    audit.bind(1, now);
+    audit.bind(2, channel);
+    audit.bind(3, debtor_id);
+    audit.bind(4, id);
+    audit.bind(5, reason);
+    audit.exec();
+    return true;
+}
+
+void CancelPending(SQLite::Database& db,
+                   const std::string& phone,
+                   const std::string& channel,
+                   const std::string& now) {
+    SQLite::Statement messages(
+        db,
+        "UPDATE messages SET status = 'failed', error_code = 'opted_out', status_at = ?1 WHERE "
+        "id IN (SELECT message_id FROM outbox WHERE recipient = ?2 AND status = 'pending' AND "
+        "(?3 = 'all' OR channel = ?3))");
+    messages.bind(1, now);
+    messages.bind(2, phone);
+    messages.bind(3, channel);
+    messages.exec();
+    SQLite::Statement outbox(db,
+                             "UPDATE outbox SET status = 'failed', last_error = 'cancelled: no "
+                             "more contact with this phone on this channel' WHERE recipient = ?1 "
+                             "AND status = 'pending' AND (?2 = 'all' OR channel = ?2)");
+    outbox.bind(1, phone);
+    outbox.bind(2, channel);
+    outbox.exec();
+}
+
+void WriteAccountAudit(SQLite::Database& db,
+                       const std::string& actor,
+                       const std::string& kind,
+                       std::optional<std::int64_t> debtor_id,
+                       std::optional<std::int64_t> account_id,
+                       const std::string& detail_json,
+                       const std::string& now) {
+    SQLite::Statement audit(db,
+                            "INSERT INTO audit_log (at, actor, kind, debtor_id, account_id, "
+                            "detail) VALUES (?, ?, ?, ?, ?, json(?))");
+    audit.bind(1, now);
+    audit.bind(2, actor);
+    audit.bind(3, kind);
+    if (debtor_id) {
+        audit.bind(4, *debtor_id);
+    }
+    if (account_id) {
+        audit.bind(5, *account_id);
+    }
+    audit.bind(6, detail_json);
+    audit.exec();
+}
+
+}  // namespace cobrador::store

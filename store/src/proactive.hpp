@@ -1,0 +1,68 @@
+#pragma once
+// Private to the store: writing to a debtor who did not just write to us (thank-yous,
+// follow-ups, reminders), and the audit rows of account events. Used inside the callers'
+// transactions.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <SQLiteCpp/Database.h>
+
+#include "store/payments.hpp"
+
+namespace cobrador::store {
+
+// The debtor's latest conversation, when its channel may be written to (no opt-out on it, the
+// phone not a wrong number).
+struct Target {
+    std::int64_t conversation_id = 0;
+    std::string state;
+    std::int64_t debtor_id = 0;
+    std::string debtor_name;
+    std::string locale;
+    std::string timezone;
+    std::string phone;
+    std::string channel;
+    std::optional<std::string> last_inbound_at;
+};
+
+std::optional<Target> LatestReachableConversation(SQLite::Database& db, std::int64_t debtor_id);
+
+// Whether `phone` may receive a message we start on `channel`.
+bool Reachable(SQLite::Database& db, const std::string& phone, const std::string& channel);
+
+// Writes `message` to the transcript and the outbox (due at message.send_at, or now). A closed
+// conversation is not reopened: the message starts a new one on the same channel, where the
+// debtor's answer will land. Returns the message id.
+std::int64_t QueueProactive(SQLite::Database& db,
+                            const Target& target,
+                            const ProactiveMessage& message,
+                            const std::string& now);
+
+// Moves the debtor's open conversation (the latest) to the collectors' queue with `reason`.
+bool EscalateDebtor(SQLite::Database& db,
+                    std::int64_t debtor_id,
+                    const std::string& reason,
+                    const std::string& now);
+
+// Nothing more goes to `phone` on `channel` ("all": any channel): its pending outbox rows and
+// their messages are marked failed (error "opted_out"), whatever queued them.
+void CancelPending(SQLite::Database& db,
+                   const std::string& phone,
+                   const std::string& channel,
+                   const std::string& now);
+
+void WriteAccountAudit(SQLite::Database& db,
+                       const std::string& actor,
+                       const std::string& kind,
+                       std::optional<std::int64_t> debtor_id,
+                       std::optional<std::int64_t> account_id,
+                       const std::string& detail_json,
+                       const std::string& now);
+
+// `now` minus 24 hours: a debtor who wrote at or after it is inside WhatsApp's window.
+std::string WindowStart(const std::string& now);
+std::string DaysBefore(const std::string& now, int days);
+
+}  // namespace cobrador::store
