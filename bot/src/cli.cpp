@@ -26,6 +26,7 @@
 
 #include "conversation.hpp"
 #include "outbound_json.hpp"
+#include "proactive.hpp"
 
 namespace cobrador::bot {
 
@@ -100,7 +101,15 @@ const std::map<std::string, CommandHelp>& Helps() {
           "(PRAGMA integrity_check) before it gets its name. To restore: stop the server, put\n"
           "FILE in place of the ledger (and delete the ledger's -wal and -shm files), start "
           "it.\n"}},
-        {"import payments", {"cobrador import payments --db PATH FILE.csv", "Not built yet.\n"}},
+        {"import payments",
+         {"cobrador import payments --db PATH FILE.csv",
+          "Applies a bank or processor statement: CSV with payment_id, reference, amount,\n"
+          "currency, paid_at (ISO 8601 with a zone) and optional method. A file with a bad row\n"
+          "applies nothing. Each payment is matched by its reference (check digit verified);\n"
+          "one that matches no account is held in suspense and listed. A payment_id already\n"
+          "recorded changes nothing, so the same statement can be applied twice. Applied\n"
+          "payments lower the balance, keep promises and pay plan instalments, and queue a\n"
+          "thank-you that `serve` sends.\n"}},
         {"nlu",
          {"cobrador nlu [--locale es-MX|en-US] [--today YYYY-MM-DD] TEXT",
           "Prints what the bot understands of TEXT as one JSON object:\n"
@@ -293,6 +302,28 @@ std::string Megabytes(std::uint64_t bytes) {
     return text.str();
 }
 
+// Every bad row of an import file (the first kMaxErrorsShown), and that nothing was imported.
+int ReportRowErrors(std::ostream& err,
+                    const std::string& file,
+                    const std::vector<store::RowError>& errors) {
+    std::size_t shown = 0;
+    for (const auto& e : errors) {
+        if (++shown > kMaxErrorsShown) {
+            err << "... and " << errors.size() - kMaxErrorsShown << " more\n";
+            break;
+        }
+        err << file << ":" << e.line << ": " << e.message << "\n";
+    }
+    std::set<std::size_t> lines;
+    for (const auto& e : errors) {
+        lines.insert(e.line);
+    }
+    err << "cobrador: " << errors.size() << " problem" << (errors.size() == 1 ? "" : "s") << " on "
+        << lines.size() << " line" << (lines.size() == 1 ? "" : "s") << " of " << file
+        << "; nothing was imported\n";
+    return kFailed;
+}
+
 int ImportPortfolio(const std::vector<std::string>& args,
                     std::ostream& out,
                     std::ostream& err,
@@ -331,22 +362,7 @@ int ImportPortfolio(const std::vector<std::string>& args,
             << Megabytes(size) << "\n";
     });
     if (!parsed.errors.empty()) {
-        std::size_t shown = 0;
-        for (const auto& e : parsed.errors) {
-            if (++shown > kMaxErrorsShown) {
-                err << "... and " << parsed.errors.size() - kMaxErrorsShown << " more\n";
-                break;
-            }
-            err << file << ":" << e.line << ": " << e.message << "\n";
-        }
-        std::set<std::size_t> lines;
-        for (const auto& e : parsed.errors) {
-            lines.insert(e.line);
-        }
-        err << "cobrador: " << parsed.errors.size() << " problem"
-            << (parsed.errors.size() == 1 ? "" : "s") << " on " << lines.size() << " line"
-            << (lines.size() == 1 ? "" : "s") << " of " << file << "; nothing was imported\n";
-        return kFailed;
+        return ReportRowErrors(err, file, parsed.errors);
     }
     auto summary = ledger->ImportPortfolio(
         parsed.rows, file, NowIso(config), [&](std::size_t done, std::size_t total) {
@@ -512,6 +528,75 @@ std::string NewToken() {
         token += kHex[b & 0x0f];
     }
     return token;
+}
+
+int ImportPayments(const std::vector<std::string>& args,
+                   std::ostream& out,
+                   std::ostream& err,
+                   const Config& config) {
+    std::string problem;
+    auto options = Parse(args, 2, {"--db"}, {}, problem);
+    if (!options) {
+        return Usage(err, "import payments", problem);
+    }
+    if (options->help) {
+        return ShowHelp(out, "import payments");
+    }
+    if (!options->values.count("--db") || options->positional.size() != 1) {
+        return Usage(err, "import payments", "give --db PATH and one CSV file");
+    }
+    auto strategy = LoadReminderStrategy(config);
+    if (!strategy) {
+        err << "cobrador: " << strategy.error() << "\n";
+        return kUsage;
+    }
+    const std::string path = options->values["--db"];
+    const std::string file = options->positional[0];
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+        err << "cobrador: cannot read " << file << "\n";
+        return kFailed;
+    }
+    auto ledger = OpenLedger(path, err, true);
+    if (!ledger) {
+        return kFailed;
+    }
+    if (auto ready = ledger->CheckReady(); !ready) {
+        ReportLedgerError(err, path, ready.error());
+        return kFailed;
+    }
+    const auto parsed = store::ParsePaymentsCsv(in);
+    if (!parsed.errors.empty()) {
+        return ReportRowErrors(err, file, parsed.errors);
+    }
+    const auto clock = std::chrono::system_clock::now();
+    const auto instant = config.Instant(clock);
+    auto summary = ledger->ApplyPayments(
+        parsed.rows, "import", config.Now(clock), [&](const store::PaymentNotice& notice) {
+            return PaymentThanks(notice, config, *strategy, instant);
+        });
+    if (!summary) {
+        ReportLedgerError(err, path, summary.error());
+        err << "cobrador: nothing was imported\n";
+        return kFailed;
+    }
+    std::size_t queued = 0;
+    for (std::size_t i = 0; i < summary->outcomes.size(); ++i) {
+        const auto& o = summary->outcomes[i];
+        queued += o.message_queued ? 1 : 0;
+        if (o.status == "suspense") {
+            out << file << ":" << parsed.rows[i].line << ": payment " << o.payment_id
+                << " held in suspense (" << o.reason << ")\n";
+        }
+    }
+    out << "payments from " << file << " (" << parsed.records << " rows";
+    if (parsed.duplicate_rows > 0) {
+        out << ", " << parsed.duplicate_rows << " exact repeats ignored";
+    }
+    out << "): " << summary->applied << " applied, " << summary->suspense << " in suspense, "
+        << summary->duplicates << " already recorded\n"
+        << "thank-you messages queued: " << queued << "\n";
+    return kOk;
 }
 
 int AgentAdd(const std::vector<std::string>& args,
@@ -832,7 +917,7 @@ int RunCli(const std::vector<std::string>& args,
             return AgentAdd(args, out, err, *config);
         }
         if (full == "import payments") {
-            return NotBuilt(full, out, err, help);
+            return ImportPayments(args, out, err, *config);
         }
         err << "cobrador " << command << ": unknown subcommand '" << sub << "' (try "
             << (command == "import" ? "'import portfolio'" : "'agent add'") << ")\n";

@@ -41,6 +41,7 @@ const std::vector<Setting>& Settings() {
         {"COBRADOR_CLABE", &Config::clabe, false},
         {"COBRADOR_PAYMENT_URL", &Config::payment_url, false},
         {"COBRADOR_POLICY_FILE", &Config::policy_file, false},
+        {"COBRADOR_REMINDERS_FILE", &Config::reminders_file, false},
         {"COBRADOR_WHATSAPP_APP_SECRET", &Config::whatsapp_app_secret, true},
         {"COBRADOR_WHATSAPP_VERIFY_TOKEN", &Config::whatsapp_verify_token, true},
         {"COBRADOR_WHATSAPP_ACCESS_TOKEN", &Config::whatsapp_access_token, true},
@@ -168,6 +169,7 @@ std::string Config::Describe() const {
         << " send_timeout=" << send_timeout.count() << "s"
         << " today=" << (today ? *today : "real")
         << " policy=" << (policy_file.empty() ? "default" : policy_file)
+        << " reminders=" << (reminders_file.empty() ? "default" : reminders_file)
         << " idle_timeout=" << idle_timeout.count() << "min"
         << " verification_ttl=" << verification_ttl.count() << "h"
         << " claim_idle=" << claim_idle.count() << "min";
@@ -193,6 +195,7 @@ constexpr const char* kNames[] = {"COBRADOR_DB",
                                   "COBRADOR_IDLE_MINUTES",
                                   "COBRADOR_VERIFICATION_HOURS",
                                   "COBRADOR_CLAIM_IDLE_MINUTES",
+                                  "COBRADOR_REMINDERS_FILE",
                                   "COBRADOR_WHATSAPP_APP_SECRET",
                                   "COBRADOR_WHATSAPP_VERIFY_TOKEN",
                                   "COBRADOR_WHATSAPP_ACCESS_TOKEN",

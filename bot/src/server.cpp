@@ -40,6 +40,7 @@
 #include "http_types.hpp"
 #include "metrics.hpp"
 #include "outbound_json.hpp"
+#include "proactive.hpp"
 #include "webhook_records.hpp"
 
 namespace cobrador::bot {
@@ -72,7 +73,8 @@ struct Server::Impl {
     net::io_context ioc;
     net::thread_pool db_pool{1};  // owns every use of `ledger`
     std::optional<store::Ledger> ledger;
-    std::optional<dialogs::Settings> dialog;  // set by Start()
+    std::optional<dialogs::Settings> dialog;            // set by Start()
+    std::optional<dialogs::ReminderStrategy> strategy;  // set by Start()
     // The acceptor, the signals and the drain deadline are only touched on this strand.
     net::strand<net::io_context::executor_type> control{net::make_strand(ioc)};
     tcp::acceptor acceptor{control};
@@ -117,6 +119,9 @@ struct Server::Impl {
                          "gauge",
                          "Age of the oldest outbox row waiting to be sent.");
         metrics.Describe("cobrador_http_connections", "gauge", "Open HTTP connections.");
+        metrics.Describe("cobrador_payments_total",
+                         "counter",
+                         "Payment notifications by result (applied, suspense, duplicate).");
         metrics.Describe("cobrador_event_streams",
                          "gauge",
                          "Open live-update streams (GET /api/v1/events) of the console.");
@@ -320,6 +325,63 @@ struct Server::Impl {
             http::status::ok, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>", "text/xml");
     }
 
+    // POST /webhooks/payments: signed JSON from the processor, applied at once (one small
+    // transaction) and answered with what became of it.
+    net::awaitable<Response> PaymentsWebhook(const Request& req) {
+        if (config.payments_secret.empty()) {
+            co_return Error(http::status::not_found,
+                            "payments are off: no COBRADOR_PAYMENTS_SECRET configured");
+        }
+        if (!channels::VerifySha256Header(config.payments_secret, req.body(), req["X-Signature"])) {
+            co_return Rejected("payments", channels::WebhookError::kBadSignature);
+        }
+        std::string problem;
+        const auto payment = store::ParsePaymentJson(req.body(), problem);
+        if (!payment) {
+            metrics.Count("cobrador_webhook_rejected_total",
+                          "channel=\"payments\",reason=\"malformed\"");
+            co_return Error(http::status::bad_request, problem);
+        }
+        if (pending_writes.fetch_add(1) >= kMaxPendingWrites) {
+            pending_writes.fetch_sub(1);
+            metrics.Count("cobrador_webhook_rejected_total",
+                          "channel=\"payments\",reason=\"busy\"");
+            co_return Error(http::status::service_unavailable, "busy; try again");
+        }
+        const auto clock = std::chrono::system_clock::now();
+        const auto instant = config.Instant(clock);
+        const std::string now = config.Now(clock);
+        const std::vector<store::PaymentRecord> batch = {*payment};
+        auto applied = co_await Offload(db_pool.get_executor(), [&] {
+            return ledger->ApplyPayments(
+                batch, "webhook", now, [&](const store::PaymentNotice& notice) {
+                    return PaymentThanks(notice, config, *strategy, instant);
+                });
+        });
+        pending_writes.fetch_sub(1);
+        if (!applied) {
+            Log(LogLevel::kError,
+                "payment not stored",
+                {{"error", applied.error().message()}, {"detail", ledger->LastError()}});
+            co_return Error(http::status::service_unavailable, "busy; try again");
+        }
+        const store::PaymentOutcome& outcome = applied->outcomes.front();
+        metrics.Count("cobrador_payments_total", "result=\"" + outcome.status + "\"");
+        Log(LogLevel::kInfo,
+            "payment",
+            {{"payment_id", outcome.payment_id},
+             {"status", outcome.status},
+             {"reason", outcome.reason}});
+        if (outcome.message_queued && dispatcher) {
+            dispatcher->Wake();
+        }
+        nlohmann::json body = {{"payment_id", outcome.payment_id}, {"status", outcome.status}};
+        if (outcome.status == "suspense") {
+            body["reason"] = outcome.reason;
+        }
+        co_return Json(http::status::ok, body);
+    }
+
     Response Rejected(const std::string& channel, channels::WebhookError error) {
         const bool signature = error == channels::WebhookError::kBadSignature;
         metrics.Count("cobrador_webhook_rejected_total",
@@ -486,6 +548,7 @@ struct Server::Impl {
                                   "/webhooks/whatsapp",
                                   "/webhooks/twilio",
                                   "/webhooks/twilio/status",
+                                  "/webhooks/payments",
                                   "/sandbox/messages"}) {
             if (path == known) {
                 return known;
@@ -541,6 +604,12 @@ struct Server::Impl {
                 co_return NotAllowed("GET, POST");
             }
             co_return co_await WhatsAppWebhook(req, query);
+        }
+        if (path == "/webhooks/payments") {
+            if (!post) {
+                co_return NotAllowed("POST");
+            }
+            co_return co_await PaymentsWebhook(req);
         }
         if (path == "/webhooks/twilio" || path == "/webhooks/twilio/status") {
             if (!post) {
@@ -731,6 +800,11 @@ boost::system::result<std::uint16_t, std::string> Server::Start() {
         return {boost::system::in_place_error, dialog.error()};
     }
     impl_->dialog.emplace(std::move(*dialog));
+    auto strategy = LoadReminderStrategy(impl_->config);
+    if (!strategy) {
+        return {boost::system::in_place_error, strategy.error()};
+    }
+    impl_->strategy.emplace(std::move(*strategy));
     auto ledger = store::Ledger::Open(impl_->config.db_path);
     if (!ledger) {
         return {

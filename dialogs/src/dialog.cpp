@@ -291,17 +291,6 @@ void AskBirthDateAgain(Turn& t) {
     t.Say("verify_ask_again");
 }
 
-// "María Fernanda López" and "López, María Fernanda" both greet "María".
-std::string FirstName(std::string_view name) {
-    if (const auto comma = name.find(','); comma != std::string_view::npos) {
-        name.remove_prefix(comma + 1);
-    }
-    while (!name.empty() && name.front() == ' ') {
-        name.remove_prefix(1);
-    }
-    return std::string(name.substr(0, name.find(' ')));
-}
-
 void Verify(Turn& t) {
     t.st.stage = Stage::kReady;
     t.st.failed_verifications = 0;
@@ -997,6 +986,17 @@ std::string ToJson(const DialogState& s) {
         j["settlement"] = PlanToJson(*s.settlement);
     }
     return j.dump();
+}
+
+// "María Fernanda López" and "López, María Fernanda" both greet "María".
+std::string FirstName(std::string_view name) {
+    if (const auto comma = name.find(','); comma != std::string_view::npos) {
+        name.remove_prefix(comma + 1);
+    }
+    while (!name.empty() && name.front() == ' ') {
+        name.remove_prefix(1);
+    }
+    return std::string(name.substr(0, name.find(' ')));
 }
 
 DialogState HandBack(DialogState state) {

@@ -116,8 +116,8 @@ std::optional<ReminderStrategy> ParseReminderStrategy(std::string_view text, std
             }
             s.rules.push_back(std::move(rule));
         }
-        const json templates = j.contains("whatsapp_templates") ? j.at("whatsapp_templates")
-                                                                 : json::object();
+        const json templates =
+            j.contains("whatsapp_templates") ? j.at("whatsapp_templates") : json::object();
         for (const auto& [key, t] : templates.items()) {
             s.whatsapp_templates[key] = {t.at("name").get<std::string>(),
                                          t.value("parameters", std::vector<std::string>{})};

@@ -295,6 +295,7 @@ Result<PaymentsSummary> Ledger::ApplyPayments(const std::vector<PaymentRecord>& 
                     n.balance_cents = out.new_balance_cents;
                     n.currency = p.currency;
                     n.promise_kept = out.promise_kept;
+                    n.verified = target->verified_until && *target->verified_until > at;
                     if (const auto message = notice(n)) {
                         QueueProactive(db, *target, *message, at);
                         out.message_queued = true;

@@ -38,7 +38,8 @@ std::optional<Target> LatestReachableConversation(SQLite::Database& db, std::int
     SQLite::Statement latest(
         db,
         "SELECT c.id, c.state, d.id, d.name, d.locale, d.timezone, c.phone, c.channel, "
-        "c.last_inbound_at FROM conversations c JOIN debtors d ON d.id = c.debtor_id WHERE "
+        "c.last_inbound_at, c.verified_until FROM conversations c JOIN debtors d ON d.id = "
+        "c.debtor_id WHERE "
         "c.debtor_id = ? ORDER BY coalesce(c.last_inbound_at, c.created_at) DESC, c.id DESC "
         "LIMIT 1");
     latest.bind(1, debtor_id);
@@ -56,6 +57,9 @@ std::optional<Target> LatestReachableConversation(SQLite::Database& db, std::int
     t.channel = latest.getColumn(7).getString();
     if (!latest.getColumn(8).isNull()) {
         t.last_inbound_at = latest.getColumn(8).getString();
+    }
+    if (!latest.getColumn(9).isNull()) {
+        t.verified_until = latest.getColumn(9).getString();
     }
     if (!Reachable(db, t.phone, t.channel)) {
         return std::nullopt;

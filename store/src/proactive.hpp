@@ -25,6 +25,7 @@ struct Target {
     std::string phone;
     std::string channel;
     std::optional<std::string> last_inbound_at;
+    std::optional<std::string> verified_until;
 };
 
 std::optional<Target> LatestReachableConversation(SQLite::Database& db, std::int64_t debtor_id);

@@ -36,6 +36,8 @@ struct Config {
     std::chrono::hours verification_ttl{24};
     // A claimed conversation whose collector does nothing this long goes back to the queue.
     std::chrono::minutes claim_idle{30};
+    // Reminders and messages we start (docs/reminders.md); empty: the embedded default.
+    std::string reminders_file;
 
     std::string whatsapp_app_secret;
     std::string whatsapp_verify_token;

@@ -100,6 +100,9 @@ DialogState DialogStateFromJson(std::string_view json);
 // otherwise), so the debtor's next message is read from the menu.
 DialogState HandBack(DialogState state);
 
+// The name to greet someone by: "María Fernanda López" and "López, María Fernanda" -> "María".
+std::string FirstName(std::string_view name);
+
 // --- what the dialog sees ---
 
 struct PromiseView {

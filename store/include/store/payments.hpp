@@ -74,6 +74,7 @@ struct PaymentNotice {
     std::int64_t balance_cents = 0;
     std::string currency;
     bool promise_kept = false;
+    bool verified = false;  // the identity check still holds: amounts may be said
 };
 
 // A message the bot decided to send on its own: the transcript's text and the outbox payload.

@@ -1,0 +1,120 @@
+#include "proactive.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include "bot/log.hpp"
+#include "channels/message.hpp"
+#include "dialogs/calendar.hpp"
+#include "dialogs/contact.hpp"
+#include "dialogs/dialog.hpp"
+
+#include "outbound_json.hpp"
+
+namespace cobrador::bot {
+
+std::optional<store::ProactiveMessage> RenderProactive(const ProactiveRequest& request,
+                                                       const dialogs::ReminderStrategy& strategy,
+                                                       std::chrono::sys_seconds now) {
+    const auto body = templates::Render(request.locale, request.key, request.args);
+    if (!body) {
+        Log(LogLevel::kError, "a proactive message does not render", {{"key", request.key}});
+        return std::nullopt;
+    }
+    channels::OutboundMessage message;
+    message.text = *body;
+    if (request.channel == "whatsapp" && !request.whatsapp_window_open) {
+        // Outside the 24-hour window WhatsApp takes only an approved template.
+        const auto found = strategy.whatsapp_templates.find(request.key);
+        if (found == strategy.whatsapp_templates.end()) {
+            return std::nullopt;
+        }
+        channels::TemplateCall call;
+        call.name = found->second.name;
+        call.language = request.locale == "en-US" ? "en_US" : "es_MX";
+        for (const std::string& name : found->second.parameters) {
+            std::string value;
+            for (const auto& [arg, v] : request.args) {
+                if (arg == name && std::holds_alternative<std::string>(v)) {
+                    value = std::get<std::string>(v);
+                }
+            }
+            if (value.empty()) {
+                Log(LogLevel::kError,
+                    "a WhatsApp template parameter has no value",
+                    {{"key", request.key}, {"parameter", name}});
+                return std::nullopt;
+            }
+            call.parameters.push_back(value);
+        }
+        message.template_call = std::move(call);
+    }
+    const auto at = dialogs::NextContactTime(strategy.hours, now, request.timezone);
+    if (!at) {
+        return std::nullopt;
+    }
+    store::ProactiveMessage out;
+    out.body = *body;
+    out.payload = OutboundToJson(message);
+    out.send_at = *at == now ? std::string() : dialogs::FormatIsoInstant(*at);
+    return out;
+}
+
+std::optional<store::ProactiveMessage> PaymentThanks(const store::PaymentNotice& notice,
+                                                     const Config& config,
+                                                     const dialogs::ReminderStrategy& strategy,
+                                                     std::chrono::sys_seconds now) {
+    ProactiveRequest request;
+    request.locale = notice.locale;
+    request.channel = notice.channel;
+    request.whatsapp_window_open = notice.whatsapp_window_open;
+    request.timezone = notice.timezone;
+    request.args = {{"name", dialogs::FirstName(notice.debtor_name)},
+                    {"company", config.company_name}};
+    if (!notice.verified) {
+        request.key = "payment_received_private";  // amounts only after the identity check
+    } else {
+        request.args.emplace_back("amount", dialogs::Money{notice.amount_cents, notice.currency});
+        request.args.emplace_back("account", notice.account_id);
+        request.args.emplace_back("balance", dialogs::Money{notice.balance_cents, notice.currency});
+        request.key = notice.balance_cents == 0 ? "payment_received_paid_off" : "payment_received";
+    }
+    return RenderProactive(request, strategy, now);
+}
+
+std::optional<store::ProactiveMessage> BrokenPromiseFollowUp(
+    const store::FollowUp& follow_up,
+    const Config& config,
+    const dialogs::ReminderStrategy& strategy,
+    std::chrono::sys_seconds now) {
+    ProactiveRequest request;
+    request.key = "promise_broken";
+    request.locale = follow_up.locale;
+    request.channel = follow_up.channel;
+    request.whatsapp_window_open = follow_up.whatsapp_window_open;
+    request.timezone = follow_up.timezone;
+    request.args = {{"name", dialogs::FirstName(follow_up.debtor_name)},
+                    {"company", config.company_name}};
+    return RenderProactive(request, strategy, now);
+}
+
+boost::system::result<dialogs::ReminderStrategy, std::string> LoadReminderStrategy(
+    const Config& config) {
+    if (config.reminders_file.empty()) {
+        return dialogs::DefaultReminderStrategy();
+    }
+    std::ifstream in(config.reminders_file, std::ios::binary);
+    if (!in) {
+        return {boost::system::in_place_error, "cannot read " + config.reminders_file};
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    std::string error;
+    auto strategy = dialogs::ParseReminderStrategy(text.str(), error);
+    if (!strategy) {
+        return {boost::system::in_place_error, config.reminders_file + ": " + error};
+    }
+    return std::move(*strategy);
+}
+
+}  // namespace cobrador::bot

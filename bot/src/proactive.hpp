@@ -1,0 +1,48 @@
+#pragma once
+// Messages cobrador starts on its own (payment thank-yous, broken-promise follow-ups,
+// reminders): the text from the catalog, WhatsApp's approved template when the 24-hour window
+// is closed, and the earliest instant the contact hours allow.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "bot/config.hpp"
+#include "dialogs/reminders.hpp"
+#include "store/payments.hpp"
+#include "templates/catalog.hpp"
+
+namespace cobrador::bot {
+
+struct ProactiveRequest {
+    std::string key;  // catalog key
+    templates::Args args;
+    std::string locale;
+    std::string channel;
+    bool whatsapp_window_open = false;
+    std::string timezone;
+};
+
+// nullopt when it cannot go: WhatsApp outside the window with no template configured for the
+// key, no contact time within two weeks, or a catalog problem (logged).
+std::optional<store::ProactiveMessage> RenderProactive(const ProactiveRequest& request,
+                                                       const dialogs::ReminderStrategy& strategy,
+                                                       std::chrono::sys_seconds now);
+
+// The thank-you for a payment and the follow-up of a broken promise.
+std::optional<store::ProactiveMessage> PaymentThanks(const store::PaymentNotice& notice,
+                                                     const Config& config,
+                                                     const dialogs::ReminderStrategy& strategy,
+                                                     std::chrono::sys_seconds now);
+std::optional<store::ProactiveMessage> BrokenPromiseFollowUp(
+    const store::FollowUp& follow_up,
+    const Config& config,
+    const dialogs::ReminderStrategy& strategy,
+    std::chrono::sys_seconds now);
+
+// The reminder strategy the configuration names (COBRADOR_REMINDERS_FILE), or the default.
+boost::system::result<dialogs::ReminderStrategy, std::string> LoadReminderStrategy(
+    const Config& config);
+
+}  // namespace cobrador::bot
