@@ -1,0 +1,322 @@
+// Payments against a real SQLite ledger: parsing both sources, reconciliation (exact, partial,
+// over, unknown, mistyped, duplicate, other currency), promises kept and broken, plan
+// instalments, and the messages that go with them.
+
+#include "store/payments.hpp"
+
+#include <sstream>
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <catch2/catch.hpp>
+
+#include "dialogs/reference.hpp"
+#include "store/ledger.hpp"
+
+#include "support/catch_result.hpp"
+#include "support/temp_dir.hpp"
+
+namespace cobrador::store {
+namespace {
+
+using testing::TempDir;
+
+constexpr const char* kNow = "2026-11-23T16:00:00Z";
+
+std::string Query(const std::string& path, const std::string& sql) {
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    SQLite::Statement st(db, sql);
+    if (!st.executeStep()) {
+        return "<no row>";
+    }
+    return st.getColumn(0).isNull() ? "<null>" : st.getColumn(0).getString();
+}
+
+PaymentRecord Payment(const std::string& id,
+                      const std::string& reference,
+                      std::int64_t cents,
+                      const std::string& currency = "MXN") {
+    PaymentRecord p;
+    p.payment_id = id;
+    p.reference = reference;
+    p.amount_cents = cents;
+    p.currency = currency;
+    p.paid_at = "2026-11-23T15:00:00Z";
+    p.method = "spei";
+    return p;
+}
+
+// Two debtors: María (A-1, $1,000.00 and A-2, $500.00 in MXN) and Bob (B-1, $300.00 in USD).
+struct Books {
+    TempDir dir;
+    std::string path = dir.File("ledger.db");
+    Ledger ledger = Open();
+
+    Ledger Open() {
+        auto opened = Ledger::Open(path);
+        REQUIRE(opened);
+        REQUIRE(opened->Migrate());
+        std::istringstream csv(
+            "account_id,debtor_name,phone,birth_date,balance,currency,due_date\n"
+            "A-1,María López,+525511111111,1985-03-15,1000.00,MXN,2026-11-01\n"
+            "A-2,María López,+525511111111,1985-03-15,500.00,MXN,2026-12-01\n"
+            "B-1,Bob Smith,+12025550101,1990-01-01,300.00,USD,2026-11-01\n");
+        const auto parsed = ParsePortfolioCsv(csv);
+        REQUIRE(parsed.errors.empty());
+        REQUIRE(opened->ImportPortfolio(parsed.rows, "test", kNow));
+        return std::move(*opened);
+    }
+
+    std::string Reference(const std::string& account_key) const {
+        const auto id = std::stoll(
+            Query(path, "SELECT id FROM accounts WHERE account_key = '" + account_key + "'"));
+        return *dialogs::PaymentReference(id);
+    }
+
+    std::string Balance(const std::string& account_key) const {
+        return Query(
+            path, "SELECT balance_cents FROM accounts WHERE account_key = '" + account_key + "'");
+    }
+
+    void Exec(const std::string& sql) {
+        SQLite::Database db(path, SQLite::OPEN_READWRITE);
+        db.exec(sql);
+    }
+};
+
+TEST_CASE("Payments CSV: every bad row with its line; repeats of the same payment are fine",
+          "[store][payments]") {
+    std::istringstream good(
+        "payment_id,reference,amount,currency,paid_at,method\n"
+        "P-1,0000018,1500.00,MXN,2026-11-23T10:05:00-06:00,spei\n"
+        "P-2,000002-6,20,MXN,2026-11-23,oxxo\n"
+        "P-1,0000018,1500.00,MXN,2026-11-23T16:05:00Z,spei\n");
+    const auto parsed = ParsePaymentsCsv(good);
+    REQUIRE(parsed.errors.empty());
+    REQUIRE(parsed.rows.size() == 2);
+    CHECK(parsed.duplicate_rows == 1);
+    CHECK(parsed.rows[0].paid_at == "2026-11-23T16:05:00Z");  // -06:00 made UTC
+    CHECK(parsed.rows[0].amount_cents == 150000);
+    CHECK(parsed.rows[1].paid_at == "2026-11-23T12:00:00Z");  // a bare date: noon UTC
+
+    std::istringstream bad(
+        "payment_id,reference,amount,currency,paid_at\n"
+        "P-1,0000018,1500.00,MXN,2026-11-23T10:05:00Z\n"
+        "P-2,0000026,-5,MXN,2026-11-23T10:05:00Z\n"
+        "P-3,0000034,1.005,MXN,2026-11-23T10:05:00Z\n"
+        "P-4,0000042,10,XXY,2026-11-23T10:05:00Z\n"
+        "P-5,0000059,10,MXN,2026-11-23T10:05:00\n"
+        ",0000067,10,MXN,2026-11-23T10:05:00Z\n"
+        "P-1,0000018,999.00,MXN,2026-11-23T10:05:00Z\n"
+        "P-8,1,2\n");
+    const auto broken = ParsePaymentsCsv(bad);
+    REQUIRE(broken.errors.size() == 7);
+    CHECK(broken.errors[0].line == 3);
+    CHECK(broken.errors[0].message.find("amount") == 0);
+    CHECK(broken.errors[1].message.find("amount") == 0);
+    CHECK(broken.errors[2].message.find("currency") == 0);
+    CHECK(broken.errors[3].message.find("paid_at") == 0);  // no zone: refused
+    CHECK(broken.errors[4].message.find("payment_id") == 0);
+    CHECK(broken.errors[5].message.find("already appears on line 2") != std::string::npos);
+    CHECK(broken.errors[6].message.find("expected 5 fields") != std::string::npos);
+
+    std::istringstream no_header("payment_id,amount\n");
+    CHECK(ParsePaymentsCsv(no_header).errors.size() == 3);  // reference, currency, paid_at
+}
+
+TEST_CASE("Payments JSON: the webhook's body, checked field by field", "[store][payments]") {
+    std::string error;
+    auto p = ParsePaymentJson(R"({"payment_id":"pay_1","reference":"0000018","amount":"1500.50",)"
+                              R"("currency":"MXN","paid_at":"2026-11-23T10:05:00.250Z"})",
+                              error);
+    REQUIRE(p);
+    CHECK(p->amount_cents == 150050);
+    CHECK(p->paid_at == "2026-11-23T10:05:00Z");
+    CHECK(p->method.empty());
+    p = ParsePaymentJson(R"({"payment_id":7,"reference":"0000018","amount":1500.5,)"
+                         R"("currency":"MXN","paid_at":"2026-11-23T10:05:00Z","method":"oxxo"})",
+                         error);
+    REQUIRE(p);
+    CHECK(p->payment_id == "7");
+    CHECK(p->amount_cents == 150050);
+    for (
+        const char* body : {
+            "",
+            "[]",
+            "{\"payment_id\":\"x\"}",
+            R"({"payment_id":"x","reference":"1","amount":"0","currency":"MXN","paid_at":"2026-11-23T10:05:00Z"})",
+            R"({"payment_id":"x","reference":"1","amount":"1.001","currency":"MXN","paid_at":"2026-11-23T10:05:00Z"})",
+            R"({"payment_id":"x","reference":"1","amount":"10","currency":"MXN","paid_at":"yesterday"})",
+            R"({"payment_id":"x","reference":{"a":1},"amount":"10","currency":"MXN","paid_at":"2026-11-23T10:05:00Z"})",
+            R"({"payment_id":"x\u0000y","reference":"1","amount":"10","currency":"MXN","paid_at":"2026-11-23T10:05:00Z"})",
+        }) {
+        error.clear();
+        INFO(body);
+        CHECK_FALSE(ParsePaymentJson(body, error));
+        CHECK_FALSE(error.empty());
+    }
+}
+
+TEST_CASE("Reconciliation: exact, partial, over, unknown, mistyped, duplicate, wrong currency",
+          "[store][payments]") {
+    Books books;
+    const std::string a1 = books.Reference("A-1");
+    const std::string a2 = books.Reference("A-2");
+    std::string mistyped = a1;
+    mistyped.back() = mistyped.back() == '9' ? '0' : static_cast<char>(mistyped.back() + 1);
+
+    const auto summary = books.ledger.ApplyPayments(
+        {
+            Payment("P-partial", a1, 40000),            // $400 of $1,000
+            Payment("P-exact", a2, 50000),              // all of A-2
+            Payment("P-over", a1, 70000),               // $700 of the $600 left
+            Payment("P-unknown", "9999999999", 10000),  // not ours
+            Payment("P-typo", mistyped, 10000),         // a digit off
+            Payment("P-usd", a1, 10000, "USD"),         // A-1 is in pesos
+        },
+        "import",
+        kNow);
+    REQUIRE(summary);
+    CHECK(summary->applied == 3);
+    CHECK(summary->suspense == 3);
+    CHECK(books.Balance("A-1") == "0");
+    CHECK(books.Balance("A-2") == "0");
+    const auto& o = summary->outcomes;
+    CHECK(o[0].new_balance_cents == 60000);
+    CHECK(o[2].applied_cents == 60000);
+    CHECK(o[2].overpaid_cents == 10000);
+    CHECK(o[3].reason == "unknown_reference");
+    CHECK(o[4].reason == "bad_check_digit");
+    CHECK(o[5].reason == "currency_mismatch");
+    CHECK(Query(books.path, "SELECT overpaid_cents FROM payments WHERE payment_id = 'P-over'") ==
+          "10000");
+    CHECK(Query(books.path,
+                "SELECT group_concat(balance_cents, ',') FROM (SELECT balance_cents FROM "
+                "balance_history WHERE source = 'payment' ORDER BY id)") == "60000,0,0");
+    // Nothing is dropped: the suspense list has every unmatched payment, newest first.
+    const auto suspense = books.ledger.SuspensePayments(10);
+    REQUIRE(suspense);
+    REQUIRE(suspense->size() == 3);
+    CHECK((*suspense)[0].payment_id == "P-usd");
+    CHECK((*suspense)[2].reason == "unknown_reference");
+
+    // The same statement again changes nothing.
+    const std::string history = Query(books.path, "SELECT count(*) FROM balance_history");
+    const auto again = books.ledger.ApplyPayments(
+        {Payment("P-partial", a1, 40000), Payment("P-unknown", "9999999999", 10000)},
+        "webhook",
+        kNow);
+    REQUIRE(again);
+    CHECK(again->duplicates == 2);
+    CHECK(Query(books.path, "SELECT count(*) FROM payments") == "6");
+    CHECK(Query(books.path, "SELECT count(*) FROM balance_history") == history);
+}
+
+TEST_CASE("A payment keeps the promise it covers, pays plan instalments, and says thank you",
+          "[store][payments]") {
+    Books books;
+    const std::string a1 = books.Reference("A-1");
+    books.Exec(
+        "INSERT INTO conversations (debtor_id, phone, channel, state, verified_until, "
+        "last_inbound_at, last_activity_at, created_at) VALUES (1, '+525511111111', 'whatsapp', "
+        "'bot', '2026-11-24T00:00:00Z', '2026-11-23T12:00:00Z', 'x', 'x');"
+        "INSERT INTO promises (account_id, conversation_id, amount_cents, currency, due_date, "
+        "status, created_at) VALUES (1, 1, 30000, 'MXN', '2026-11-27', 'open', 'x'), (1, 1, "
+        "20000, 'MXN', '2026-12-04', 'open', 'x');"
+        "INSERT INTO payment_plans (account_id, kind, total_cents, currency, status, created_at) "
+        "VALUES (1, 'installments', 100000, 'MXN', 'active', 'x');"
+        "INSERT INTO plan_installments (plan_id, seq, due_date, amount_cents, status) VALUES "
+        "(1, 1, '2026-11-30', 25000, 'pending'), (1, 2, '2026-12-15', 75000, 'pending');");
+
+    std::vector<PaymentNotice> notices;
+    const auto thank = [&](const PaymentNotice& n) -> std::optional<ProactiveMessage> {
+        notices.push_back(n);
+        return ProactiveMessage{"gracias", "{\"text\":\"gracias\"}", ""};
+    };
+    // $200 first: not enough for the first promise ($300), pays the first instalment part-way.
+    REQUIRE(books.ledger.ApplyPayments({Payment("P-1", a1, 20000)}, "webhook", kNow, thank));
+    CHECK(
+        Query(books.path, "SELECT group_concat(status || ':' || paid_cents, ',') FROM promises") ==
+        "open:20000,open:0");
+    CHECK(Query(books.path,
+                "SELECT group_concat(status || ':' || paid_cents, ',') FROM "
+                "plan_installments") == "pending:20000,pending:0");
+    // $150 more: the first promise is kept ($350 >= $300), the rest counts toward the second.
+    const auto second =
+        books.ledger.ApplyPayments({Payment("P-2", a1, 15000)}, "webhook", kNow, thank);
+    REQUIRE(second);
+    CHECK(second->outcomes[0].promise_kept);
+    CHECK(
+        Query(books.path, "SELECT group_concat(status || ':' || paid_cents, ',') FROM promises") ==
+        "kept:30000,open:5000");
+    CHECK(Query(books.path, "SELECT group_concat(status, ',') FROM plan_installments") ==
+          "paid,pending");
+    CHECK(Query(books.path, "SELECT count(*) FROM audit_log WHERE kind = 'promise_kept'") == "1");
+
+    // The thank-you went to María's WhatsApp conversation, with her figures, verified.
+    REQUIRE(notices.size() == 2);
+    CHECK(notices[1].channel == "whatsapp");
+    CHECK(notices[1].verified);
+    CHECK(notices[1].whatsapp_window_open);
+    CHECK(notices[1].balance_cents == 65000);
+    CHECK(Query(books.path,
+                "SELECT count(*) FROM outbox o JOIN messages m ON m.id = o.message_id "
+                "WHERE m.body = 'gracias' AND o.recipient = '+525511111111'") == "2");
+
+    // Paying everything keeps every open promise and completes the plan.
+    REQUIRE(books.ledger.ApplyPayments({Payment("P-3", a1, 65000)}, "webhook", kNow, thank));
+    CHECK(Query(books.path, "SELECT group_concat(status, ',') FROM promises") == "kept,kept");
+    CHECK(Query(books.path, "SELECT status FROM payment_plans") == "completed");
+
+    // An opted-out channel gets no thank-you.
+    books.Exec(
+        "INSERT INTO contact_preferences (phone, channel, kind, recorded_at, source) VALUES "
+        "('+525511111111', 'whatsapp', 'opt_out', 'x', 'debtor')");
+    const auto quiet = books.ledger.ApplyPayments(
+        {Payment("P-4", books.Reference("A-2"), 100)}, "webhook", kNow, thank);
+    REQUIRE(quiet);
+    CHECK_FALSE(quiet->outcomes[0].message_queued);
+    CHECK(notices.size() == 3);
+}
+
+TEST_CASE("Broken promises: a follow-up the first time, a person the second time in 30 days",
+          "[store][payments]") {
+    Books books;
+    books.Exec(
+        "INSERT INTO conversations (debtor_id, phone, channel, state, last_activity_at, "
+        "created_at) VALUES (1, '+525511111111', 'sms', 'bot', 'x', 'x');"
+        "INSERT INTO promises (account_id, conversation_id, amount_cents, currency, due_date, "
+        "status, created_at) VALUES (1, 1, 30000, 'MXN', '2026-11-10', 'open', 'x'), (2, 1, "
+        "10000, 'MXN', '2026-11-25', 'open', 'x');");
+    std::vector<FollowUp> asked;
+    const auto follow = [&](const FollowUp& f) -> std::optional<ProactiveMessage> {
+        asked.push_back(f);
+        return ProactiveMessage{"¿qué pasó?", "{\"text\":\"?\"}", "2026-11-20T14:00:00Z"};
+    };
+    // Today minus three days of grace: the promise of the 10th is broken, the 25th's is not.
+    auto broken = books.ledger.BreakOverduePromises("2026-11-17", "2026-11-20T10:00:00Z", follow);
+    REQUIRE(broken);
+    REQUIRE(broken->size() == 1);
+    CHECK((*broken)[0].message_queued);
+    CHECK_FALSE((*broken)[0].escalated);
+    REQUIRE(asked.size() == 1);
+    CHECK(asked[0].missing_cents == 30000);
+    CHECK(Query(books.path, "SELECT group_concat(status, ',') FROM promises") == "broken,open");
+    // Queued for the contact window, not before.
+    CHECK(Query(books.path, "SELECT next_attempt_at FROM outbox") == "2026-11-20T14:00:00Z");
+
+    // The second broken promise within 30 days escalates instead.
+    broken = books.ledger.BreakOverduePromises("2026-11-29", "2026-12-01T10:00:00Z", follow);
+    REQUIRE(broken);
+    REQUIRE(broken->size() == 1);
+    CHECK((*broken)[0].escalated);
+    CHECK(asked.size() == 1);
+    CHECK(Query(books.path, "SELECT state || ' ' || escalation_reason FROM conversations") ==
+          "escalated promises_broken");
+    CHECK(Query(books.path, "SELECT count(*) FROM audit_log WHERE kind = 'promise_broken'") == "2");
+    // Running it again finds nothing more.
+    CHECK(books.ledger.BreakOverduePromises("2026-11-29", "2026-12-01T11:00:00Z", follow)->empty());
+}
+
+}  // namespace
+}  // namespace cobrador::store
