@@ -27,6 +27,7 @@
 #include "conversation.hpp"
 #include "outbound_json.hpp"
 #include "proactive.hpp"
+#include "reminders.hpp"
 
 namespace cobrador::bot {
 
@@ -45,6 +46,9 @@ commands:
   serve [--config FILE] [--demo]        run the webhook server
   migrate --db PATH                     create or upgrade the ledger schema
   import portfolio --db PATH FILE.csv   upsert debtors and accounts (all or nothing)
+  import payments --db PATH FILE.csv    apply a payments statement (idempotent per payment)
+  remind --db PATH [--now T] [--dry-run]
+                                        one pass of the reminder scheduler
   report --db PATH [--from D] [--to D] [--format json|csv] [--currency CODE]
                                         collection KPIs
   agent add --db PATH --name NAME --role collector|supervisor
@@ -53,9 +57,6 @@ commands:
   nlu [--locale L] [--today D] TEXT     what the bot understands of TEXT, as JSON
   chat --db PATH --phone E164 [--channel whatsapp|sms]
                                         talk to the dialog in the terminal
-
-not built yet (see README, "What works today"):
-  import payments, remind
 
 'cobrador <command> --help' tells more about each.
 )";
@@ -125,7 +126,15 @@ const std::map<std::string, CommandHelp>& Helps() {
           "count). Outcomes (verification, promises, plans, opt-outs...) are written to the\n"
           "ledger as a sandbox conversation, which is never sent to a provider. Ends at EOF\n"
           "(Ctrl-D).\n"}},
-        {"remind", {"cobrador remind --db PATH [--now ISO8601] [--dry-run]", "Not built yet.\n"}},
+        {"remind",
+         {"cobrador remind --db PATH [--now ISO8601] [--dry-run]",
+          "One pass of the reminder scheduler, which `serve` also runs every five minutes:\n"
+          "promises past their date and grace are marked broken (and followed up, or escalated\n"
+          "the second time in 30 days), then each debtor whose local time is inside the contact\n"
+          "hours gets the reminder their strategy has due (COBRADOR_REMINDERS_FILE, see\n"
+          "docs/reminders.md), within the caps, never on an opted-out channel, a wrong number,\n"
+          "or a conversation a person holds. Prints one line per reminder queued (--dry-run:\n"
+          "that would be, and nothing changes). --now pins the instant (default: now).\n"}},
     };
     return kHelps;
 }
@@ -599,6 +608,63 @@ int ImportPayments(const std::vector<std::string>& args,
     return kOk;
 }
 
+int Remind(const std::vector<std::string>& args,
+           std::ostream& out,
+           std::ostream& err,
+           const Config& config) {
+    std::string problem;
+    auto options = Parse(args, 1, {"--db", "--now"}, {"--dry-run"}, problem);
+    if (!options) {
+        return Usage(err, "remind", problem);
+    }
+    if (options->help) {
+        return ShowHelp(out, "remind");
+    }
+    if (!options->values.count("--db") || !options->positional.empty()) {
+        return Usage(err, "remind", "give --db PATH");
+    }
+    std::chrono::sys_seconds now = config.Instant(std::chrono::system_clock::now());
+    if (options->values.count("--now")) {
+        const auto given = dialogs::ParseIso8601(options->values["--now"]);
+        if (!given || options->values["--now"].size() == 10) {
+            return Usage(err,
+                         "remind",
+                         "--now is an ISO 8601 instant with a zone, like 2026-11-23T16:00:00Z");
+        }
+        now = *given;
+    }
+    auto strategy = LoadReminderStrategy(config);
+    if (!strategy) {
+        err << "cobrador: " << strategy.error() << "\n";
+        return kUsage;
+    }
+    const std::string path = options->values["--db"];
+    auto ledger = OpenLedger(path, err, true);
+    if (!ledger) {
+        return kFailed;
+    }
+    if (auto ready = ledger->CheckReady(); !ready) {
+        ReportLedgerError(err, path, ready.error());
+        return kFailed;
+    }
+    const bool dry_run = options->flags.count("--dry-run") > 0;
+    auto pass = RunReminderPass(*ledger, config, *strategy, now, dry_run);
+    if (!pass) {
+        ReportLedgerError(err, path, pass.error());
+        return kFailed;
+    }
+    for (const ReminderLine& line : pass->queued) {
+        out << line.debtor << " " << line.rule << " (" << line.subject << ") via " << line.channel
+            << "\n";
+    }
+    err << (dry_run ? "would queue " : "queued ") << pass->queued.size() << " reminder"
+        << (pass->queued.size() == 1 ? "" : "s") << " at " << dialogs::FormatIsoInstant(now)
+        << "; outside contact hours: " << pass->skipped_outside_hours
+        << ", not to be reminded: " << pass->skipped_blocked
+        << ", promises found broken: " << pass->promises_broken << "\n";
+    return kOk;
+}
+
 int AgentAdd(const std::vector<std::string>& args,
              std::ostream& out,
              std::ostream& err,
@@ -873,14 +939,6 @@ int Chat(const std::vector<std::string>& args,
     return kOk;
 }
 
-int NotBuilt(const std::string& command, std::ostream& out, std::ostream& err, bool help) {
-    if (help) {
-        return ShowHelp(out, command);
-    }
-    err << "cobrador " << command << ": not built yet; see README.md, \"What works today\"\n";
-    return kUsage;
-}
-
 }  // namespace
 
 int RunCli(const std::vector<std::string>& args,
@@ -892,7 +950,6 @@ int RunCli(const std::vector<std::string>& args,
         return args.empty() ? kUsage : kOk;
     }
     const std::string& command = args[0];
-    const bool help = std::find(args.begin(), args.end(), "--help") != args.end();
     auto config = LoadConfig(std::nullopt, getenv);
     if (!config && command != "serve") {
         err << "cobrador: " << config.error() << "\n";
@@ -933,7 +990,7 @@ int RunCli(const std::vector<std::string>& args,
         return Chat(args, std::cin, out, err, *config);
     }
     if (command == "remind") {
-        return NotBuilt(command, out, err, help);
+        return Remind(args, out, err, *config);
     }
     err << "cobrador: unknown command '" << command << "'\n\n" << kMainHelp;
     return kUsage;

@@ -41,6 +41,7 @@
 #include "metrics.hpp"
 #include "outbound_json.hpp"
 #include "proactive.hpp"
+#include "reminders.hpp"
 #include "webhook_records.hpp"
 
 namespace cobrador::bot {
@@ -89,6 +90,7 @@ struct Server::Impl {
     EventHub events;
     std::optional<ApiContext> api;  // set by Start(), with the ledger
     net::steady_timer claim_timer{control};
+    net::steady_timer reminder_timer{control};
     std::unique_ptr<Dispatcher> dispatcher;
     std::atomic<bool> inbound_scheduled{false};
     std::atomic<int> pending_writes{0};
@@ -122,6 +124,8 @@ struct Server::Impl {
         metrics.Describe("cobrador_payments_total",
                          "counter",
                          "Payment notifications by result (applied, suspense, duplicate).");
+        metrics.Describe(
+            "cobrador_reminders_queued_total", "counter", "Reminders queued by the scheduler.");
         metrics.Describe("cobrador_event_streams",
                          "gauge",
                          "Open live-update streams (GET /api/v1/events) of the console.");
@@ -534,6 +538,41 @@ struct Server::Impl {
         });
     }
 
+    // The reminder scheduler: a pass now and every five minutes (each pass is idempotent; the
+    // ledger's UNIQUE key keeps a reminder from going twice).
+    void ScheduleReminders(std::chrono::seconds after) {
+        if (stopping) {
+            return;
+        }
+        reminder_timer.expires_after(after);
+        reminder_timer.async_wait([this](const boost::system::error_code& error) {
+            if (error || stopping) {
+                return;
+            }
+            net::post(db_pool, [this] {
+                const auto now = config.Instant(std::chrono::system_clock::now());
+                auto pass = RunReminderPass(*ledger, config, *strategy, now, false);
+                if (!pass) {
+                    Log(LogLevel::kError,
+                        "reminder pass failed; next in 5 minutes",
+                        {{"error", pass.error().message()}, {"detail", ledger->LastError()}});
+                } else {
+                    metrics.Count("cobrador_reminders_queued_total", "", pass->queued.size());
+                    if (!pass->queued.empty() || pass->promises_broken > 0) {
+                        Log(LogLevel::kInfo,
+                            "reminder pass",
+                            {{"queued", std::to_string(pass->queued.size())},
+                             {"promises_broken", std::to_string(pass->promises_broken)}});
+                        if (dispatcher) {
+                            dispatcher->Wake();
+                        }
+                    }
+                }
+                net::post(control, [this] { ScheduleReminders(std::chrono::minutes(5)); });
+            });
+        });
+    }
+
     static Response NotAllowed(const char* allow) {
         Response res = Error(http::status::method_not_allowed, std::string("use ") + allow);
         res.set(http::field::allow, allow);
@@ -757,6 +796,7 @@ struct Server::Impl {
         signals.cancel();
         inbound_retry.cancel();
         claim_timer.cancel();
+        reminder_timer.cancel();
         events.Close();
         if (dispatcher) {
             dispatcher->Stop();
@@ -870,7 +910,10 @@ void Server::Run() {
         [&impl](std::int64_t conversation) { impl.events.Publish(conversation, "status"); });
     impl.dispatcher->Start();
     impl.ScheduleInbound();  // events acknowledged before a crash or a stop
-    net::post(impl.control, [&impl] { impl.ScheduleClaimExpiry(); });
+    net::post(impl.control, [&impl] {
+        impl.ScheduleClaimExpiry();
+        impl.ScheduleReminders(std::chrono::seconds(2));
+    });
     std::vector<std::thread> threads;
     for (int i = 1; i < impl.config.io_threads; ++i) {
         threads.emplace_back([&impl] { impl.ioc.run(); });

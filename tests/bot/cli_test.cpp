@@ -36,9 +36,11 @@ TEST_CASE("CLI: usage errors exit 2 with a clear message", "[bot][cli][integrati
     auto bad_date = RunCobrador({"report", "--db", "x.db", "--from", "2026-02-30"});
     CHECK(bad_date.exit_code == 2);
     CHECK(bad_date.err.find("2026-02-30") != std::string::npos);
-    auto not_built = RunCobrador({"remind", "--db", "x.db"});
-    CHECK(not_built.exit_code == 2);
-    CHECK(not_built.err.find("not built yet") != std::string::npos);
+    auto bad_now = RunCobrador({"remind", "--db", "x.db", "--now", "2026-11-23T10:00:00"});
+    CHECK(bad_now.exit_code == 2);
+    CHECK(bad_now.err.find("--now") != std::string::npos);
+    CHECK(RunCobrador({"remind"}).exit_code == 2);
+    CHECK(RunCobrador({"import", "payments", "--db", "x.db"}).exit_code == 2);
 }
 
 TEST_CASE("CLI: nlu prints the contract's JSON", "[bot][cli][integration]") {

@@ -23,6 +23,7 @@
 #include "store/messaging.hpp"
 #include "store/payments.hpp"
 #include "store/portfolio.hpp"
+#include "store/reminders.hpp"
 #include "store/report.hpp"
 
 namespace cobrador::store {
@@ -187,6 +188,19 @@ public:
 
     // Payments held in suspense, newest first (the report and the collector API show them).
     Result<std::vector<SuspensePayment>> SuspensePayments(std::size_t limit);
+
+    // --- Reminders (store/src/reminder_ledger.cpp) ---
+
+    // Every debtor with an account that has a balance, with what the scheduler needs to decide
+    // (see ReminderDebtor), read in one transaction. `since`: how far back `recent` goes.
+    Result<std::vector<ReminderDebtor>> ReminderCandidates(std::string_view now,
+                                                           std::string_view since);
+
+    // Queues reminders, each with its record and its outbox row, in one transaction. One that
+    // was already queued (same rule and subject), or whose phone can no longer be written to
+    // on that channel, is skipped. Returns the ones queued.
+    Result<std::vector<ReminderToQueue>> QueueReminders(const std::vector<ReminderToQueue>& batch,
+                                                        std::string_view now);
 
     // --- The collector API (store/src/collector.cpp) ---
 
