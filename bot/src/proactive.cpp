@@ -49,7 +49,9 @@ std::optional<store::ProactiveMessage> RenderProactive(const ProactiveRequest& r
         }
         message.template_call = std::move(call);
     }
-    const auto at = dialogs::NextContactTime(strategy.hours, now, request.timezone);
+    const auto at = request.receipt
+                        ? std::optional<std::chrono::sys_seconds>(now)
+                        : dialogs::NextContactTime(strategy.hours, now, request.timezone);
     if (!at) {
         return std::nullopt;
     }
@@ -69,6 +71,7 @@ std::optional<store::ProactiveMessage> PaymentThanks(const store::PaymentNotice&
     request.channel = notice.channel;
     request.whatsapp_window_open = notice.whatsapp_window_open;
     request.timezone = notice.timezone;
+    request.receipt = true;
     request.args = {{"name", dialogs::FirstName(notice.debtor_name)},
                     {"company", config.company_name}};
     if (!notice.verified) {

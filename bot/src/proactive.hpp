@@ -22,6 +22,9 @@ struct ProactiveRequest {
     std::string channel;
     bool whatsapp_window_open = false;
     std::string timezone;
+    // A receipt of something the debtor just did (a payment) goes at once; anything else
+    // waits for the contact hours.
+    bool receipt = false;
 };
 
 // nullopt when it cannot go: WhatsApp outside the window with no template configured for the

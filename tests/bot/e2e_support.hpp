@@ -249,6 +249,7 @@ struct Desk {
     std::unique_ptr<Child> server;
     Api api{0};
     int wamid = 0;
+    int starts = 0;
 
     explicit Desk(const std::string& today = "2026-11-23") {
         const std::string csv = setup.dir.File("portfolio.csv");
@@ -269,7 +270,8 @@ struct Desk {
             REQUIRE(server->Wait() == 0);
         }
         setup.env["COBRADOR_TODAY"] = today;
-        server = setup.Start("server-" + today);
+        // A fresh log folder each time: the new child's output must not be read from the old.
+        server = setup.Start("server-" + std::to_string(++starts) + "-" + today);
         api.port = setup.port;
     }
 
