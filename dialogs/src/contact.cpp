@@ -1,6 +1,7 @@
 #include "dialogs/contact.hpp"
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -13,13 +14,28 @@ namespace {
 using namespace std::chrono;
 
 std::chrono::seconds UtcOffset(std::string_view timezone, sys_seconds instant) {
-    std::unique_ptr<icu::TimeZone> zone(icu::TimeZone::createTimeZone(icu::UnicodeString::fromUTF8(
-        icu::StringPiece(timezone.data(), static_cast<std::int32_t>(timezone.size())))));
+    // Building an ICU zone costs more than the lookup: keep one per name, per thread.
+    thread_local std::map<std::string, std::unique_ptr<icu::TimeZone>, std::less<>> zones;
+    auto found = zones.find(timezone);
+    if (found == zones.end()) {
+        if (zones.size() > 512) {
+            zones.clear();  // only a flood of made-up names gets here
+        }
+        found = zones
+                    .emplace(std::string(timezone),
+                             icu::TimeZone::createTimeZone(icu::UnicodeString::fromUTF8(
+                                 icu::StringPiece(timezone.data(),
+                                                  static_cast<std::int32_t>(timezone.size())))))
+                    .first;
+    }
     std::int32_t raw = 0;
     std::int32_t dst = 0;
     UErrorCode status = U_ZERO_ERROR;
-    zone->getOffset(
-        static_cast<UDate>(instant.time_since_epoch().count()) * 1000.0, false, raw, dst, status);
+    found->second->getOffset(static_cast<UDate>(instant.time_since_epoch().count()) * 1000.0,
+                             false,
+                             raw,
+                             dst,
+                             status);
     return U_SUCCESS(status) ? duration_cast<seconds>(milliseconds(raw + dst)) : seconds(0);
 }
 

@@ -40,8 +40,7 @@ std::optional<Target> LatestReachableConversation(SQLite::Database& db, std::int
         "SELECT c.id, c.state, d.id, d.name, d.locale, d.timezone, c.phone, c.channel, "
         "c.last_inbound_at, c.verified_until FROM conversations c JOIN debtors d ON d.id = "
         "c.debtor_id WHERE "
-        "c.debtor_id = ? ORDER BY coalesce(c.last_inbound_at, c.created_at) DESC, c.id DESC "
-        "LIMIT 1");
+        "c.debtor_id = ? ORDER BY c.id DESC LIMIT 1");
     latest.bind(1, debtor_id);
     if (!latest.executeStep()) {
         return std::nullopt;

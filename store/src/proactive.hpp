@@ -13,7 +13,7 @@
 
 namespace cobrador::store {
 
-// The debtor's latest conversation, when its channel may be written to (no opt-out on it, the
+// The debtor's newest conversation, when its channel may be written to (no opt-out on it, the
 // phone not a wrong number).
 struct Target {
     std::int64_t conversation_id = 0;

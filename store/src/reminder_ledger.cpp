@@ -41,7 +41,8 @@ Result<std::vector<ReminderDebtor>> Ledger::ReminderCandidates(std::string_view 
             "SELECT a.debtor_id, a.id, a.account_key, a.balance_cents, a.currency, a.due_date, "
             "a.segment, "
             "(SELECT p.id || '|' || p.due_date || '|' || (p.amount_cents - p.paid_cents) FROM "
-            "promises p WHERE p.account_id = a.id AND p.status = 'open' ORDER BY p.due_date, p.id "
+            "promises p INDEXED BY promises_by_account_open WHERE p.account_id = a.id AND p.status "
+            "= 'open' ORDER BY p.due_date, p.id "
             "LIMIT 1), "
             "(SELECT i.id || '|' || i.due_date || '|' || (i.amount_cents - i.paid_cents) FROM "
             "plan_installments i JOIN payment_plans pp ON pp.id = i.plan_id WHERE pp.account_id = "
@@ -79,10 +80,8 @@ Result<std::vector<ReminderDebtor>> Ledger::ReminderCandidates(std::string_view 
         SQLite::Statement conversations(
             db,
             "SELECT c.debtor_id, c.channel, c.last_inbound_at, c.state, c.locked_until FROM "
-            "conversations c WHERE c.debtor_id IS NOT NULL AND c.id = (SELECT c2.id FROM "
-            "conversations c2 WHERE c2.debtor_id = c.debtor_id ORDER BY "
-            "coalesce(c2.last_inbound_at, "
-            "c2.created_at) DESC, c2.id DESC LIMIT 1)");
+            "conversations c WHERE c.debtor_id IS NOT NULL AND c.id = (SELECT max(c2.id) FROM "
+            "conversations c2 WHERE c2.debtor_id = c.debtor_id)");
         while (conversations.executeStep()) {
             const auto found = index.find(conversations.getColumn(0).getInt64());
             if (found == index.end()) {

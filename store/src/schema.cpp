@@ -297,6 +297,9 @@ ALTER TABLE payments ADD COLUMN overpaid_cents INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE payments ADD COLUMN suspense_reason TEXT;
 ALTER TABLE promises ADD COLUMN paid_cents INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX promises_open_by_due ON promises (status, due_date);
+CREATE INDEX payment_plans_by_account ON payment_plans (account_id, status);
+CREATE INDEX promises_by_account_open ON promises (account_id, status, due_date);
+CREATE INDEX conversations_by_debtor ON conversations (debtor_id, id);
 CREATE TABLE reminders (
   id          INTEGER PRIMARY KEY,
   debtor_id   INTEGER NOT NULL REFERENCES debtors (id),
