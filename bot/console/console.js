@@ -87,10 +87,10 @@
   const dateFmt = new Intl.DateTimeFormat(LOCALE, { dateStyle: 'medium' });
   const relFmt = new Intl.RelativeTimeFormat(LOCALE, { numeric: 'always', style: 'short' });
 
-  function money(amount, currency) {
+  function money(amount, currency, options) {
     if (amount == null) return '—';
     try {
-      return new Intl.NumberFormat(LOCALE, { style: 'currency', currency }).format(Number(amount));
+      return new Intl.NumberFormat(LOCALE, { style: 'currency', currency, ...options }).format(Number(amount));
     } catch {
       return `${amount} ${currency || ''}`.trim(); // unknown currency code
     }
@@ -118,6 +118,7 @@
   }
 
   const label = (map, key) => (key == null ? '' : map[key] || key);
+  const count = (n, one, many) => `${n} ${n === 1 ? one : many}`;
 
   // ---- DOM helpers ----
 
@@ -137,6 +138,7 @@
     me: null, // {id, name, role}
     agents: new Map(), // id -> agent, supervisors only
     tab: 'escalated',
+    report: null, // the report on screen, kept to redraw its charts when the window resizes
     openId: null,
     conv: null, // the open conversation as last fetched
     renderedMessages: 0, // the transcript scrolls to the bottom when this grows
@@ -178,9 +180,10 @@
     return err;
   }
 
-  async function api(method, path, body) {
+  // Sends one request and answers its Response once it is known to be a success.
+  async function request(method, path, body, accept = 'application/json') {
     const session = state.session;
-    const headers = { Authorization: `Bearer ${state.token}`, Accept: 'application/json' };
+    const headers = { Authorization: `Bearer ${state.token}`, Accept: accept };
     const init = { method, headers, cache: 'no-store' };
     if (body !== undefined) {
       headers['Content-Type'] = 'application/json';
@@ -193,19 +196,28 @@
       if (session !== state.session) throw staleError();
       throw new Error('No se pudo conectar con el servidor.');
     }
-    const data = await res.json().catch(() => ({}));
     if (session !== state.session) throw staleError();
     if (res.status === 401) {
       signOut(state.me ? 'Tu sesión ya no es válida; vuelve a entrar.' : 'Token no válido');
       throw staleError();
     }
     if (!res.ok) {
+      const data = await res.json().catch(() => ({}));
+      if (session !== state.session) throw staleError();
       const err = new Error(data.error || `Error ${res.status}`);
       err.status = res.status;
       err.code = data.code;
       err.body = data;
       throw err;
     }
+    return res;
+  }
+
+  async function api(method, path, body) {
+    const session = state.session;
+    const res = await request(method, path, body);
+    const data = await res.json().catch(() => ({}));
+    if (session !== state.session) throw staleError();
     return data;
   }
 
@@ -235,6 +247,7 @@
     $('who').textContent = `${me.name} · ${label(ROLES, me.role)}`;
     $('signin').hidden = true;
     $('main').hidden = false;
+    setDefaultRange();
     if (me.role === 'supervisor') loadAgents();
     loadQueue();
     connectLive();
@@ -258,6 +271,8 @@
     $('reply-text').value = '';
     $('note-text').value = '';
     $('queue').replaceChildren();
+    showView('queue');
+    clearReport();
     clearNotice();
     $('main').hidden = true;
     $('signin').hidden = false;
@@ -803,6 +818,279 @@
     setLive(false);
   }
 
+  // ---- Reports ----
+
+  const SVG_NS = 'http://www.w3.org/2000/svg';
+  const NO_MOVEMENT = 'Sin movimientos en el periodo';
+  const COMPACT = { notation: 'compact', minimumFractionDigits: 0, maximumFractionDigits: 1 };
+  const BUCKETS = [
+    ['current', 'Al corriente'],
+    ['1-30', '1–30 días de atraso'],
+    ['31-60', '31–60 días de atraso'],
+    ['61-90', '61–90 días de atraso'],
+    ['90+', 'Más de 90 días de atraso'],
+  ];
+  const SUSPENSE_REASONS = {
+    unknown_reference: 'referencia desconocida',
+    bad_check_digit: 'dígito verificador incorrecto',
+    currency_mismatch: 'moneda distinta',
+  };
+  const percentFmt = new Intl.NumberFormat(LOCALE, { style: 'percent', maximumFractionDigits: 1 });
+  // Report days are UTC calendar dates, so they are counted and named in UTC.
+  const shortDayFmt = new Intl.DateTimeFormat(LOCALE, { day: 'numeric', month: 'short', timeZone: 'UTC' });
+  const shortYearFmt = new Intl.DateTimeFormat(LOCALE, { month: 'short', year: 'numeric', timeZone: 'UTC' });
+  const cents = (amount) => Math.round(Number(amount || 0) * 100);
+  let reportSeq = 0;
+
+  function showView(view) {
+    const reports = view === 'reports';
+    for (const [id, on] of [['nav-queue', !reports], ['nav-reports', reports]]) {
+      $(id).classList.toggle('active', on);
+      $(id).setAttribute('aria-pressed', String(on));
+    }
+    $('panes').hidden = reports;
+    $('reports').hidden = !reports;
+    window.scrollTo(0, 0);
+    if (reports) loadReport();
+  }
+
+  // The last 30 days, ending today in the browser's calendar.
+  function setDefaultRange() {
+    const two = (n) => String(n).padStart(2, '0');
+    const ymd = (d) => `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
+    const today = new Date();
+    $('report-to').value = ymd(today);
+    $('report-from').value = ymd(new Date(today.getFullYear(), today.getMonth(), today.getDate() - 29));
+  }
+
+  // The chosen period as a query string, or null (with a notice) when it is not one.
+  function reportQuery() {
+    const from = $('report-from').value;
+    const to = $('report-to').value;
+    if (from && to && from <= to) return new URLSearchParams({ from, to });
+    notify('Elige un periodo válido: la fecha inicial no puede ser posterior a la final.', 'error');
+    return null;
+  }
+
+  async function loadReport() {
+    const query = reportQuery();
+    if (!query) return;
+    const seq = ++reportSeq;
+    $('report-run').disabled = true;
+    $('reports').setAttribute('aria-busy', 'true');
+    try {
+      const [report, suspense] = await Promise.all([
+        api('GET', `/api/v1/reports?${query}`),
+        api('GET', '/api/v1/payments/suspense'),
+      ]);
+      if (seq !== reportSeq) return;
+      state.report = report;
+      $('report-body').hidden = false; // before drawing: the charts take the width they are given
+      renderReport();
+      renderSuspense(suspense.payments || []);
+    } catch (err) {
+      if (seq === reportSeq) fail(err);
+    } finally {
+      if (seq === reportSeq) {
+        $('report-run').disabled = false;
+        $('reports').removeAttribute('aria-busy');
+      }
+    }
+  }
+
+  // The CSV comes through fetch, with the token in a header, and is saved from a blob.
+  async function downloadCsv() {
+    const query = reportQuery();
+    if (!query) return;
+    const name = `cobrador-reporte-${query.get('from')}-${query.get('to')}.csv`;
+    query.set('format', 'csv');
+    $('report-csv').disabled = true;
+    try {
+      const res = await request('GET', `/api/v1/reports?${query}`, undefined, 'text/csv');
+      const url = URL.createObjectURL(await res.blob());
+      const link = el('a');
+      link.href = url;
+      link.download = name;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+    } catch (err) {
+      fail(err);
+    } finally {
+      $('report-csv').disabled = false;
+    }
+  }
+
+  // Nothing of one session's report is left for the next one to see.
+  function clearReport() {
+    reportSeq += 1;
+    state.report = null;
+    $('report-body').hidden = true;
+    $('report-run').disabled = false;
+    $('reports').removeAttribute('aria-busy');
+  }
+
+  function setKpi(id, value, sub) {
+    $(id).querySelector('.kpi-value').textContent = value;
+    $(id).querySelector('.kpi-sub').textContent = sub;
+  }
+
+  function renderReport() {
+    const r = state.report;
+    if (!r) return;
+    const period = r.from ? `Del ${day(r.from)} al ${day(r.to)}` : `Hasta el ${day(r.to)}`;
+    $('report-period').textContent = `${period} · saldos al ${day(r.as_of)} · cifras en ${r.currency}`;
+    const due = r.promises_kept + r.promises_broken;
+    const paidDays = r.daily.filter((d) => cents(d.collected) > 0).length;
+    setKpi('kpi-collected', money(r.collected, r.currency), `en ${count(paidDays, 'día', 'días')} con pagos`);
+    setKpi('kpi-recovery', percentFmt.format(r.recovery_rate), 'de lo adeudado en el periodo');
+    setKpi('kpi-outstanding', money(r.balance_outstanding, r.currency), count(r.accounts, 'cuenta', 'cuentas'));
+    setKpi('kpi-kept-rate', due ? percentFmt.format(r.promise_kept_rate) : '—',
+      due ? `${r.promises_kept} de ${count(due, 'vencida', 'vencidas')}` : 'ninguna venció en el periodo');
+    setKpi('kpi-escalations', String(r.escalations),
+      `de ${count(r.conversations, 'conversación', 'conversaciones')}`);
+    setKpi('kpi-suspense', count(r.suspense.payments, 'pago', 'pagos'), money(r.suspense.amount, r.currency));
+    renderRecovery(r);
+    renderFunnel(r);
+    renderAging(r);
+  }
+
+  function renderSuspense(payments) {
+    $('suspense-table').tBodies[0].replaceChildren(...payments.map((p) => {
+      const tr = el('tr');
+      tr.append(el('td', '', p.reference || '—'), el('td', 'num', money(p.amount, p.currency)),
+        el('td', '', when(p.paid_at)), el('td', '', label(SUSPENSE_REASONS, p.reason)));
+      return tr;
+    }));
+    $('suspense-table').hidden = payments.length === 0;
+    $('suspense-empty').hidden = payments.length > 0;
+  }
+
+  // ---- Charts: inline SVG, one viewBox unit per CSS pixel of the chart's width ----
+
+  function svgNode(tag, attrs, text) {
+    const node = document.createElementNS(SVG_NS, tag);
+    for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
+    if (text != null) node.textContent = text;
+    return node;
+  }
+
+  function chartFrame(id, height, summary) {
+    const svg = $(id);
+    const width = Math.max(280, Math.round(svg.getBoundingClientRect().width) || 600);
+    svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
+    svg.setAttribute('aria-label', summary);
+    svg.replaceChildren();
+    return { svg, width };
+  }
+
+  function emptyChart(id, text) {
+    const { svg, width } = chartFrame(id, 120, text);
+    svg.append(svgNode('text', { x: width / 2, y: 64, 'text-anchor': 'middle', class: 'chart-empty' }, text));
+  }
+
+  // A round step that splits 0..max into about `parts` parts.
+  function niceStep(max, parts) {
+    const raw = max / parts;
+    const power = 10 ** Math.floor(Math.log10(raw));
+    return [1, 2, 5, 10].find((n) => n * power >= raw) * power;
+  }
+
+  // Cumulative collected over every day of the period, days without payments included.
+  function renderRecovery(r) {
+    const paid = new Map(r.daily.map((d) => [d.date, cents(d.collected)]));
+    const from = r.from || (r.daily.length ? r.daily[0].date : r.to);
+    const points = [];
+    let total = 0;
+    for (let t = Date.parse(from); t <= Date.parse(r.to); t += 86400000) {
+      const date = new Date(t).toISOString().slice(0, 10);
+      total += paid.get(date) || 0;
+      points.push({ date, paid: paid.get(date) || 0, sum: total });
+    }
+    if (total === 0) {
+      emptyChart('chart-recovery', NO_MOVEMENT);
+      return;
+    }
+    const height = 240;
+    const totalText = money(total / 100, r.currency);
+    const { svg, width } = chartFrame('chart-recovery', height,
+      `Recuperación acumulada ${r.from ? `del ${day(from)} ` : ''}al ${day(r.to)}: ${totalText}.`);
+    const [left, right, top, bottom] = [60, width - 12, 28, height - 28];
+    const step = niceStep(total, 4);
+    const yMax = Math.ceil(total / step) * step;
+    const last = points.length - 1;
+    const x = (i) => (last ? left + (i * (right - left)) / last : (left + right) / 2);
+    const y = (v) => bottom - (v / yMax) * (bottom - top);
+    for (let v = 0; v <= yMax; v += step) {
+      svg.append(svgNode('line', { x1: left, x2: right, y1: y(v), y2: y(v), class: v ? 'grid' : 'axis' }),
+        svgNode('text', { x: left - 6, y: y(v) + 4, 'text-anchor': 'end' },
+          money(v / 100, r.currency, COMPACT)));
+    }
+    const tickFmt = from.slice(0, 4) === r.to.slice(0, 4) ? shortDayFmt : shortYearFmt;
+    const ticks = Math.min(points.length, Math.max(2, Math.floor((right - left) / 90)));
+    for (let k = 0; k < ticks; k += 1) {
+      const i = Math.round((k * last) / Math.max(1, ticks - 1));
+      const anchor = last && i === 0 ? 'start' : last && i === last ? 'end' : 'middle';
+      svg.append(svgNode('text', { x: x(i), y: height - 8, 'text-anchor': anchor },
+        tickFmt.format(Date.parse(points[i].date))));
+    }
+    const line = points.map((p, i) => `${x(i).toFixed(1)},${y(p.sum).toFixed(1)}`).join(' ');
+    svg.append(svgNode('polygon', { points: `${x(0)},${bottom} ${line} ${x(last)},${bottom}`, class: 'area' }),
+      svgNode('polyline', { points: line, class: 'line' }));
+    points.forEach((p, i) => {
+      if (!p.paid) return;
+      const dot = svgNode('circle', { cx: x(i), cy: y(p.sum), r: 3.5, class: 'dot' });
+      dot.append(svgNode('title', {},
+        `${day(p.date)}: ${money(p.paid / 100, r.currency)} (acumulado ${money(p.sum / 100, r.currency)})`));
+      svg.append(dot);
+    });
+    const totalAt = { x: x(last), y: y(total) - 10, 'text-anchor': last ? 'end' : 'middle', class: 'value' };
+    svg.append(svgNode('text', totalAt, `Total ${totalText}`));
+  }
+
+  // Horizontal bars, each under a line with its name and its value in words.
+  function barChart(id, summary, rows) {
+    const rowHeight = 50;
+    const { svg, width } = chartFrame(id, rows.length * rowHeight, summary);
+    const max = Math.max(...rows.map((row) => row.value));
+    rows.forEach((row, i) => {
+      const top = i * rowHeight;
+      const length = row.value > 0 ? Math.max(2, (row.value / max) * width) : 0;
+      svg.append(svgNode('text', { x: 0, y: top + 16, class: 'bar-label' }, row.label),
+        svgNode('text', { x: width, y: top + 16, 'text-anchor': 'end', class: 'value' }, row.text),
+        svgNode('rect', { x: 0, y: top + 23, width, height: 18, rx: 3, class: 'track' }),
+        svgNode('rect', { x: 0, y: top + 23, width: length, height: 18, rx: 3, class: `bar ${row.tone}` }));
+    });
+  }
+
+  function renderFunnel(r) {
+    const rows = [['Hechas', r.promises_made, 'made'], ['Cumplidas', r.promises_kept, 'kept'],
+      ['Incumplidas', r.promises_broken, 'broken']]
+      .map(([name, value, tone]) => ({ label: name, value, tone, text: count(value, 'promesa', 'promesas') }));
+    if (!rows.some((row) => row.value)) {
+      emptyChart('chart-funnel', NO_MOVEMENT);
+      return;
+    }
+    const summary = rows.map((row) => `${row.label.toLowerCase()} ${row.value}`).join(', ');
+    barChart('chart-funnel', `Promesas en el periodo: ${summary}.`, rows);
+  }
+
+  function renderAging(r) {
+    const rows = BUCKETS.map(([key, name], i) => {
+      const bucket = (r.days_past_due || {})[key] || {};
+      const value = cents(bucket.balance_outstanding);
+      const text = `${money(value / 100, r.currency)} · ${count(bucket.accounts || 0, 'cuenta', 'cuentas')}`;
+      return { label: name, value, accounts: bucket.accounts || 0, text, tone: `age-${i}` };
+    });
+    if (!rows.some((row) => row.value || row.accounts)) {
+      emptyChart('chart-aging', `Sin cuentas con saldo al ${day(r.as_of)}`);
+      return;
+    }
+    barChart('chart-aging', `Saldo pendiente por días de atraso al ${day(r.as_of)}: ${
+      rows.map((row) => `${row.label}, ${row.text}`).join('; ')}.`, rows);
+  }
+
   // ---- Wiring ----
 
   function wire() {
@@ -843,6 +1131,17 @@
       }
     });
     $('notice').addEventListener('click', clearNotice);
+
+    $('nav-queue').addEventListener('click', () => showView('queue'));
+    $('nav-reports').addEventListener('click', () => showView('reports'));
+    $('report-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      loadReport();
+    });
+    $('report-csv').addEventListener('click', downloadCsv);
+    window.addEventListener('resize', coalesced(() => {
+      if (!$('reports').hidden) renderReport();
+    }));
   }
 
   wire();

@@ -1,6 +1,7 @@
 #include "api.hpp"
 
 #include <charconv>
+#include <sstream>
 
 #include "bot/log.hpp"
 #include "bot/offload.hpp"
@@ -12,6 +13,7 @@
 
 #include "conversation.hpp"
 #include "outbound_json.hpp"
+#include "report_format.hpp"
 
 namespace cobrador::bot {
 
@@ -345,8 +347,12 @@ std::string ApiRouteLabel(std::string_view path) {
         }
         return "/api/v1/other";
     }
-    for (const char* known :
-         {"/api/v1/me", "/api/v1/conversations", "/api/v1/agents", "/api/v1/events"}) {
+    for (const char* known : {"/api/v1/me",
+                              "/api/v1/conversations",
+                              "/api/v1/agents",
+                              "/api/v1/events",
+                              "/api/v1/reports",
+                              "/api/v1/payments/suspense"}) {
         if (path == known) {
             return known;
         }
@@ -488,6 +494,67 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         json out = {{"conversations", json::array()}};
         for (const auto& c : *rows) {
             out["conversations"].push_back(SummaryJson(c, now));
+        }
+        co_return Json(http::status::ok, out);
+    }
+
+    if (path == "/api/v1/reports") {
+        if (!get) {
+            co_return not_allowed("GET");
+        }
+        const auto params = channels::ParseForm(query);
+        if (!params) {
+            co_return BadRequest("the query string does not parse");
+        }
+        store::ReportQuery report_query;
+        report_query.from = QueryValue(*params, "from").value_or("");
+        report_query.to = QueryValue(*params, "to").value_or("");
+        report_query.currency = QueryValue(*params, "currency").value_or("");
+        const std::string format = QueryValue(*params, "format").value_or("json");
+        if (const auto wrong = ReportQueryProblem(report_query)) {
+            co_return BadRequest(*wrong);
+        }
+        if (format != "json" && format != "csv") {
+            co_return BadRequest("format is json or csv");
+        }
+        report_query.as_of = report_query.to.empty() ? api.config.Today(clock) : report_query.to;
+        auto report = co_await Offload(api.db_pool.get_executor(),
+                                       [&] { return api.ledger.BuildReport(report_query); });
+        if (!report) {
+            co_return LedgerFailed(api, report.error());
+        }
+        if (format == "csv") {
+            std::ostringstream csv;
+            WriteReportCsv(*report, csv);
+            Response res = MakeResponse(http::status::ok, csv.str(), "text/csv; charset=utf-8");
+            res.set(http::field::content_disposition,
+                    "attachment; filename=\"cobrador-report.csv\"");
+            co_return res;
+        }
+        co_return MakeResponse(
+            http::status::ok, ReportJson(*report).dump() + "\n", "application/json");
+    }
+
+    if (path == "/api/v1/payments/suspense") {
+        if (!get) {
+            co_return not_allowed("GET");
+        }
+        auto rows = co_await Offload(api.db_pool.get_executor(),
+                                     [&] { return api.ledger.SuspensePayments(500); });
+        if (!rows) {
+            co_return LedgerFailed(api, rows.error());
+        }
+        json out = {{"payments", json::array()}};
+        for (const auto& p : *rows) {
+            out["payments"].push_back({{"payment_id", p.payment_id},
+                                       {"reference", p.reference},
+                                       {"amount", Decimal(p.amount_cents)},
+                                       {"currency", p.currency},
+                                       {"paid_at", p.paid_at},
+                                       {"method", p.method},
+                                       {"reason", p.reason},
+                                       {"source", p.source},
+                                       {"received_at", p.received_at}});
         }
         co_return Json(http::status::ok, out);
     }

@@ -28,6 +28,7 @@
 #include "outbound_json.hpp"
 #include "proactive.hpp"
 #include "reminders.hpp"
+#include "report_format.hpp"
 
 namespace cobrador::bot {
 
@@ -396,61 +397,6 @@ int ImportPortfolio(const std::vector<std::string>& args,
     return kOk;
 }
 
-nlohmann::ordered_json KpisJson(const store::Kpis& k, bool money) {
-    nlohmann::ordered_json j;
-    if (money) {
-        j["accounts"] = k.accounts;
-        j["balance_outstanding"] = dialogs::FormatDecimalCents(k.balance_outstanding_cents);
-        j["collected"] = dialogs::FormatDecimalCents(k.collected_cents);
-        j["recovery_rate"] = std::round(k.RecoveryRate() * 10000) / 10000;
-    }
-    j["promises_made"] = k.promises_made;
-    j["promises_kept"] = k.promises_kept;
-    j["promises_broken"] = k.promises_broken;
-    j["promise_kept_rate"] = std::round(k.PromiseKeptRate() * 10000) / 10000;
-    j["plans_created"] = k.plans_created;
-    j["references_issued"] = k.references_issued;
-    j["escalations"] = k.escalations;
-    j["opt_outs"] = k.opt_outs;
-    j["conversations"] = k.conversations;
-    j["verified_conversations"] = k.verified_conversations;
-    return j;
-}
-
-std::string Rate(double rate) {
-    std::ostringstream text;
-    text << std::fixed << std::setprecision(4) << rate;
-    return text.str();
-}
-
-void WriteReportCsv(const store::Report& report, std::ostream& out) {
-    out << "scope,key,currency,accounts,balance_outstanding,collected,recovery_rate,"
-           "promises_made,promises_kept,promises_broken,promise_kept_rate,plans_created,"
-           "references_issued,escalations,opt_outs,conversations,verified_conversations\n";
-    const auto row =
-        [&](const std::string& scope, const std::string& key, const store::Kpis& k, bool money) {
-            out << scope << "," << key << "," << report.currency << ",";
-            if (money) {
-                out << k.accounts << "," << dialogs::FormatDecimalCents(k.balance_outstanding_cents)
-                    << "," << dialogs::FormatDecimalCents(k.collected_cents) << ","
-                    << Rate(k.RecoveryRate());
-            } else {
-                out << ",,,";
-            }
-            out << "," << k.promises_made << "," << k.promises_kept << "," << k.promises_broken
-                << "," << Rate(k.PromiseKeptRate()) << "," << k.plans_created << ","
-                << k.references_issued << "," << k.escalations << "," << k.opt_outs << ","
-                << k.conversations << "," << k.verified_conversations << "\n";
-        };
-    row("total", "all", report.total, true);
-    for (const auto& [name, k] : report.by_channel) {
-        row("channel", name, k, false);
-    }
-    for (const auto& [name, k] : report.by_bucket) {
-        row("bucket", name, k, true);
-    }
-}
-
 int Report(const std::vector<std::string>& args,
            std::ostream& out,
            std::ostream& err,
@@ -471,16 +417,8 @@ int Report(const std::vector<std::string>& args,
     query.from = options->values["--from"];
     query.to = options->values["--to"];
     query.currency = options->values["--currency"];
-    for (const auto* date : {&query.from, &query.to}) {
-        if (!date->empty() && !dialogs::ParseIsoDate(*date)) {
-            return Usage(err, "report", "'" + *date + "' is not a date written YYYY-MM-DD");
-        }
-    }
-    if (!query.from.empty() && !query.to.empty() && query.from > query.to) {
-        return Usage(err, "report", "--from is after --to");
-    }
-    if (!query.currency.empty() && !dialogs::IsKnownCurrency(query.currency)) {
-        return Usage(err, "report", "'" + query.currency + "' is not an ISO 4217 currency");
+    if (const auto wrong = ReportQueryProblem(query)) {
+        return Usage(err, "report", *wrong);
     }
     const std::string format =
         options->values.count("--format") ? options->values["--format"] : "json";
@@ -503,20 +441,7 @@ int Report(const std::vector<std::string>& args,
         WriteReportCsv(*report, out);
         return kOk;
     }
-    nlohmann::ordered_json j = {
-        {"from",
-         report->query.from == "0000-01-01" ? nlohmann::ordered_json(nullptr)
-                                            : nlohmann::ordered_json(report->query.from)},
-        {"to", report->query.to},
-        {"as_of", report->query.as_of},
-        {"currency", report->currency}};
-    j.update(KpisJson(report->total, true));
-    for (const auto& [name, k] : report->by_channel) {
-        j["channel"][name] = KpisJson(k, false);
-    }
-    for (const auto& [name, k] : report->by_bucket) {
-        j["days_past_due"][name] = KpisJson(k, true);
-    }
+    const nlohmann::ordered_json j = ReportJson(*report);
     out << j.dump(2) << "\n";
     return kOk;
 }

@@ -170,6 +170,7 @@ std::string Config::Describe() const {
         << " today=" << (today ? *today : "real")
         << " policy=" << (policy_file.empty() ? "default" : policy_file)
         << " reminders=" << (reminders_file.empty() ? "default" : reminders_file)
+        << " reminder_every=" << reminder_interval.count() << "min"
         << " idle_timeout=" << idle_timeout.count() << "min"
         << " verification_ttl=" << verification_ttl.count() << "h"
         << " claim_idle=" << claim_idle.count() << "min";
@@ -196,6 +197,7 @@ constexpr const char* kNames[] = {"COBRADOR_DB",
                                   "COBRADOR_VERIFICATION_HOURS",
                                   "COBRADOR_CLAIM_IDLE_MINUTES",
                                   "COBRADOR_REMINDERS_FILE",
+                                  "COBRADOR_REMINDER_MINUTES",
                                   "COBRADOR_WHATSAPP_APP_SECRET",
                                   "COBRADOR_WHATSAPP_VERIFY_TOKEN",
                                   "COBRADOR_WHATSAPP_ACCESS_TOKEN",
@@ -296,6 +298,13 @@ boost::system::result<Config, std::string> LoadConfig(const std::optional<std::s
                 "COBRADOR_IDLE_MINUTES must be a whole number of minutes from 1 to 1440");
         }
         config.idle_timeout = std::chrono::minutes(*minutes);
+    }
+    if (const auto minutes = whole("COBRADOR_REMINDER_MINUTES", 0, 1440)) {
+        if (*minutes < 0) {
+            return Failure(
+                "COBRADOR_REMINDER_MINUTES must be a whole number of minutes from 0 (off) to 1440");
+        }
+        config.reminder_interval = std::chrono::minutes(*minutes);
     }
     if (const auto minutes = whole("COBRADOR_CLAIM_IDLE_MINUTES", 1, 10080)) {
         if (*minutes < 0) {

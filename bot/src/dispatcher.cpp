@@ -35,6 +35,14 @@ constexpr auto kLongestRetry = std::chrono::seconds(300);
 
 }  // namespace
 
+const char* const kNotOnWhatsApp = "131026";
+
+std::string SmsPayload(const std::string& text) {
+    channels::OutboundMessage message;
+    message.text = text;
+    return OutboundToJson(message);
+}
+
 struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     net::strand<net::io_context::executor_type> strand;
     net::thread_pool& db_pool;
@@ -164,7 +172,9 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
         const std::string labels = "channel=\"" + channel + "\"";
         auto message = OutboundFromJson(item.payload);
         if (!message) {
-            co_return co_await Fail(item, "payload", "the outbox row is not a message");
+            const std::string code = "payload";
+            const std::string why = "the outbox row is not a message";
+            co_return co_await Fail(item, code, why);
         }
         message->to = item.recipient;
         const bool whatsapp_on =
@@ -175,7 +185,9 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
             co_return co_await Sandbox(item);
         }
         if (off) {
-            co_return co_await Fail(item, "channel_off", channel + " has no credentials");
+            const std::string code = "channel_off";
+            const std::string why = channel + " has no credentials";
+            co_return co_await Fail(item, code, why);
         }
         boost::system::result<channels::HttpCall, std::string> call =
             channel == "whatsapp" ? channels::RenderWhatsApp(*message,
@@ -189,7 +201,9 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
                                                             config.twilio_from,
                                                             StatusCallbackUrl()});
         if (!call) {
-            co_return co_await Fail(item, "render", call.error());
+            const std::string code = "render";
+            const std::string why = call.error();
+            co_return co_await Fail(item, code, why);
         }
         const auto started = std::chrono::steady_clock::now();
         const ClientResponse response = co_await client.Send(std::move(*call), config.send_timeout);
@@ -235,10 +249,10 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
             }
             case channels::SendOutcome::Kind::kRetry: {
                 if (item.attempts + 1 >= kMaxAttempts) {
-                    co_return co_await Fail(item,
-                                            "gave_up",
-                                            "no success after " + std::to_string(kMaxAttempts) +
-                                                " attempts: " + outcome.error_message);
+                    const std::string code = "gave_up";
+                    const std::string why = "no success after " + std::to_string(kMaxAttempts) +
+                                            " attempts: " + outcome.error_message;
+                    co_return co_await Fail(item, code, why);
                 }
                 const auto delay = Backoff(item.attempts, outcome.retry_after);
                 // Records keep whole seconds: round up, so a row is never due before its delay.
@@ -260,16 +274,21 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
                      {"error", why}});
                 co_return false;
             }
-            case channels::SendOutcome::Kind::kPermanent:
-                co_return co_await Fail(
-                    item,
-                    outcome.error_code.empty() ? "rejected" : outcome.error_code,
-                    outcome.error_message);
+            case channels::SendOutcome::Kind::kPermanent: {
+                const std::string code =
+                    outcome.error_code.empty() ? std::string("rejected") : outcome.error_code;
+                const std::string why = outcome.error_message;
+                co_return co_await Fail(item, code, why);
+            }
         }
         co_return false;
     }
 
-    net::awaitable<bool> Fail(const store::OutboxItem& item, std::string code, std::string why) {
+    // By reference: GCC 12 destroys temporaries of a co_await full-expression twice, so callers
+    // pass named strings that outlive the call (bot/include/bot/offload.hpp).
+    net::awaitable<bool> Fail(const store::OutboxItem& item,
+                              const std::string& code,
+                              const std::string& why) {
         const std::string now = Now();
         const auto id = item.id;
         co_await Offload(db_pool.get_executor(),
@@ -283,6 +302,18 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
              {"outbox_id", std::to_string(id)},
              {"error_code", code},
              {"error", why}});
+        if (item.channel == "whatsapp" && code == kNotOnWhatsApp && config.SmsEnabled()) {
+            const auto message = item.message_id;
+            auto fallback = co_await Offload(db_pool.get_executor(), [&] {
+                return ledger.FallBackToSms(message, "", SmsPayload, now);
+            });
+            if (fallback && *fallback) {
+                Log(LogLevel::kInfo,
+                    "not a WhatsApp number: sent by SMS instead",
+                    {{"outbox_id", std::to_string(id)}});
+                Poke();
+            }
+        }
         co_return true;
     }
 

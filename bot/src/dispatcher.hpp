@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -22,6 +23,12 @@
 #include "metrics.hpp"
 
 namespace cobrador::bot {
+
+// Meta's code for a number that cannot receive WhatsApp messages: the message goes by SMS.
+extern const char* const kNotOnWhatsApp;
+
+// The outbox payload of a plain SMS text.
+std::string SmsPayload(const std::string& text);
 
 class Dispatcher {
 public:

@@ -280,6 +280,19 @@ struct Server::Impl {
         if (stored->statuses_new > 0) {
             events.Publish(std::nullopt, "status");  // which conversation: not worth a lookup
         }
+        // WhatsApp says the number cannot receive: the same text goes by SMS.
+        for (const auto& s : batch.statuses) {
+            if (s.channel == channels::Channel::kWhatsApp && s.status == "failed" &&
+                s.error_code == kNotOnWhatsApp && config.SmsEnabled()) {
+                const std::string provider_id = s.provider_message_id;
+                auto fallback = co_await Offload(db_pool.get_executor(), [&] {
+                    return ledger->FallBackToSms(0, provider_id, SmsPayload, now);
+                });
+                if (fallback && *fallback && dispatcher) {
+                    dispatcher->Wake();
+                }
+            }
+        }
         co_return http::status::ok;
     }
 
@@ -538,10 +551,10 @@ struct Server::Impl {
         });
     }
 
-    // The reminder scheduler: a pass now and every five minutes (each pass is idempotent; the
-    // ledger's UNIQUE key keeps a reminder from going twice).
+    // The reminder scheduler: a pass now and every COBRADOR_REMINDER_MINUTES (each pass is
+    // idempotent; the ledger's UNIQUE key keeps a reminder from going twice).
     void ScheduleReminders(std::chrono::seconds after) {
-        if (stopping) {
+        if (stopping || config.reminder_interval.count() == 0) {
             return;
         }
         reminder_timer.expires_after(after);
@@ -568,7 +581,7 @@ struct Server::Impl {
                         }
                     }
                 }
-                net::post(control, [this] { ScheduleReminders(std::chrono::minutes(5)); });
+                net::post(control, [this] { ScheduleReminders(config.reminder_interval); });
             });
         });
     }

@@ -409,4 +409,52 @@ Result<std::vector<SuspensePayment>> Ledger::SuspensePayments(std::size_t limit)
     });
 }
 
+Result<std::optional<std::int64_t>> Ledger::FallBackToSms(
+    std::int64_t message,
+    std::string_view provider_message_id,
+    const std::function<std::string(const std::string& text)>& sms_payload,
+    std::string_view now) {
+    return impl_->Guard([&]() -> Result<std::optional<std::int64_t>> {
+        SQLite::Database& db = impl_->db;
+        const std::string at(now);
+        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        SQLite::Statement find(
+            db,
+            "SELECT m.id, m.body, c.phone, c.debtor_id FROM messages m JOIN conversations c ON "
+            "c.id = m.conversation_id WHERE m.direction = 'out' AND m.channel = 'whatsapp' AND "
+            "(m.id = ?1 OR (?1 = 0 AND m.provider_message_id = ?2))");
+        find.bind(1, message);
+        find.bind(2, std::string(provider_message_id));
+        if (!find.executeStep() || find.getColumn(3).isNull()) {
+            return std::optional<std::int64_t>();
+        }
+        const std::int64_t id = find.getColumn(0).getInt64();
+        const std::string body = find.getColumn(1).getString();
+        Target target;
+        target.phone = find.getColumn(2).getString();
+        target.debtor_id = find.getColumn(3).getInt64();
+        target.channel = "sms";
+        SQLite::Statement done(db,
+                               "SELECT count(*) FROM audit_log WHERE kind = 'fallback_to_sms' AND "
+                               "json_extract(detail, '$.message_id') = ?");
+        done.bind(1, id);
+        done.executeStep();
+        if (done.getColumn(0).getInt() > 0 || !Reachable(db, target.phone, "sms")) {
+            return std::optional<std::int64_t>();
+        }
+        const std::int64_t sms =
+            QueueProactive(db, target, ProactiveMessage{body, sms_payload(body), ""}, at);
+        WriteAccountAudit(db,
+                          "system",
+                          "fallback_to_sms",
+                          target.debtor_id,
+                          std::nullopt,
+                          "{\"message_id\":" + std::to_string(id) +
+                              ",\"sms_message_id\":" + std::to_string(sms) + "}",
+                          at);
+        tx.commit();
+        return std::optional<std::int64_t>(sms);
+    });
+}
+
 }  // namespace cobrador::store

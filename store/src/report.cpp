@@ -23,6 +23,7 @@
 #include "store/report.hpp"
 
 #include <array>
+#include <map>
 
 #include <SQLiteCpp/Transaction.h>
 
@@ -239,6 +240,53 @@ Result<Report> Ledger::BuildReport(const ReportQuery& query) {
             while (rows.executeStep()) {
                 tally.Add(field, 1, Text(rows, 0), Text(rows, 1), Text(rows, 2));
             }
+        }
+        {
+            // The daily series: collected by the day paid, promises by the day made and the day
+            // they turned kept or broken.
+            std::map<std::string, DailyFigures> days;
+            SQLite::Statement series(
+                db,
+                "SELECT substr(paid_at, 1, 10), 'collected', sum(amount_cents) FROM payments "
+                "WHERE status = 'applied' AND currency = ?3 AND substr(paid_at, 1, 10) BETWEEN "
+                "?1 AND ?2 GROUP BY 1 "
+                "UNION ALL SELECT substr(created_at, 1, 10), 'made', count(*) FROM promises "
+                "WHERE substr(created_at, 1, 10) BETWEEN ?1 AND ?2 GROUP BY 1 "
+                "UNION ALL SELECT substr(resolved_at, 1, 10), status, count(*) FROM promises "
+                "WHERE status IN ('kept', 'broken') AND substr(resolved_at, 1, 10) BETWEEN ?1 "
+                "AND ?2 GROUP BY 1, 2");
+            series.bind(1, from);
+            series.bind(2, to);
+            series.bind(3, report.currency);
+            while (series.executeStep()) {
+                const std::string day = Text(series, 0);
+                const std::string what = Text(series, 1);
+                const std::int64_t value = series.getColumn(2).getInt64();
+                DailyFigures& d = days[day];
+                d.date = day;
+                if (what == "collected") {
+                    d.collected_cents += value;
+                } else if (what == "made") {
+                    d.promises_made += value;
+                } else if (what == "kept") {
+                    d.promises_kept += value;
+                } else {
+                    d.promises_broken += value;
+                }
+            }
+            for (auto& [day, figures] : days) {
+                report.daily.push_back(std::move(figures));
+            }
+            SQLite::Statement suspense(
+                db,
+                "SELECT count(*), coalesce(sum(amount_cents), 0) FROM payments WHERE status = "
+                "'suspense' AND currency = ?3 AND substr(paid_at, 1, 10) BETWEEN ?1 AND ?2");
+            suspense.bind(1, from);
+            suspense.bind(2, to);
+            suspense.bind(3, report.currency);
+            suspense.executeStep();
+            report.suspense_payments = suspense.getColumn(0).getInt64();
+            report.suspense_cents = suspense.getColumn(1).getInt64();
         }
         return report;
     });

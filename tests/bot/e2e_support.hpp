@@ -4,8 +4,8 @@
 // a free port, and signed provider webhooks.
 
 #include <atomic>
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -58,7 +58,9 @@ struct Setup {
                {"COBRADOR_COMPANY_NAME", "Financiera Prueba"},
                {"COBRADOR_WHATSAPP_APP_SECRET", kAppSecret},
                {"COBRADOR_WHATSAPP_VERIFY_TOKEN", "verify-me"},
-               {"COBRADOR_TWILIO_AUTH_TOKEN", kTwilioToken}};
+               {"COBRADOR_TWILIO_AUTH_TOKEN", kTwilioToken},
+               // Tests run reminder passes themselves, at the instants they choose.
+               {"COBRADOR_REMINDER_MINUTES", "0"}};
         if (graph != nullptr) {
             env["COBRADOR_WHATSAPP_ACCESS_TOKEN"] = kAccessToken;
             env["COBRADOR_WHATSAPP_PHONE_NUMBER_ID"] = kPhoneNumberId;

@@ -38,6 +38,8 @@ struct Config {
     std::chrono::minutes claim_idle{30};
     // Reminders and messages we start (docs/reminders.md); empty: the embedded default.
     std::string reminders_file;
+    // serve runs a reminder pass this often; 0: never (run `cobrador remind` from cron).
+    std::chrono::minutes reminder_interval{5};
 
     std::string whatsapp_app_secret;
     std::string whatsapp_verify_token;

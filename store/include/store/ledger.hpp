@@ -186,6 +186,17 @@ public:
                                                             std::string_view now,
                                                             const FollowUpFn& follow_up = {});
 
+    // A WhatsApp message that failed because the number cannot receive WhatsApp (131026) is
+    // sent again by SMS to the same phone, once, unless the phone opted out of SMS or is a wrong
+    // number. `message` is our messages.id, or found by `provider_message_id` when 0.
+    // `sms_payload` turns the text into the outbox's payload. Returns the new message's id, or
+    // nullopt when nothing was queued.
+    Result<std::optional<std::int64_t>> FallBackToSms(
+        std::int64_t message,
+        std::string_view provider_message_id,
+        const std::function<std::string(const std::string& text)>& sms_payload,
+        std::string_view now);
+
     // Payments held in suspense, newest first (the report and the collector API show them).
     Result<std::vector<SuspensePayment>> SuspensePayments(std::size_t limit);
 

@@ -37,10 +37,22 @@ struct Kpis {
     double PromiseKeptRate() const;
 };
 
+// One day's movement, for charts of recovery over time and the promise funnel.
+struct DailyFigures {
+    std::string date;  // YYYY-MM-DD (UTC)
+    std::int64_t collected_cents = 0;
+    std::int64_t promises_made = 0;
+    std::int64_t promises_kept = 0;
+    std::int64_t promises_broken = 0;
+};
+
 struct Report {
     ReportQuery query;  // with every default filled in
     std::string currency;
     Kpis total;
+    std::vector<DailyFigures> daily;     // days of the period with any movement, in order
+    std::int64_t suspense_payments = 0;  // paid in the period, matched to no account
+    std::int64_t suspense_cents = 0;     // their sum, in `currency`
     std::vector<std::pair<std::string, Kpis>> by_channel;  // whatsapp, sms, sandbox
     std::vector<std::pair<std::string, Kpis>> by_bucket;   // current, 1-30, 31-60, 61-90, 90+
 };

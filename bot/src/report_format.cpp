@@ -1,0 +1,139 @@
+#include "report_format.hpp"
+
+#include <cmath>
+#include <iomanip>
+#include <map>
+#include <sstream>
+
+#include "dialogs/calendar.hpp"
+#include "dialogs/money.hpp"
+
+namespace cobrador::bot {
+
+namespace {
+
+nlohmann::ordered_json KpisJson(const store::Kpis& k, bool money) {
+    nlohmann::ordered_json j;
+    if (money) {
+        j["accounts"] = k.accounts;
+        j["balance_outstanding"] = dialogs::FormatDecimalCents(k.balance_outstanding_cents);
+        j["collected"] = dialogs::FormatDecimalCents(k.collected_cents);
+        j["recovery_rate"] = std::round(k.RecoveryRate() * 10000) / 10000;
+    }
+    j["promises_made"] = k.promises_made;
+    j["promises_kept"] = k.promises_kept;
+    j["promises_broken"] = k.promises_broken;
+    j["promise_kept_rate"] = std::round(k.PromiseKeptRate() * 10000) / 10000;
+    j["plans_created"] = k.plans_created;
+    j["references_issued"] = k.references_issued;
+    j["escalations"] = k.escalations;
+    j["opt_outs"] = k.opt_outs;
+    j["conversations"] = k.conversations;
+    j["verified_conversations"] = k.verified_conversations;
+    return j;
+}
+
+std::string Rate(double rate) {
+    std::ostringstream text;
+    text << std::fixed << std::setprecision(4) << rate;
+    return text.str();
+}
+
+}  // namespace
+
+void WriteReportCsv(const store::Report& report, std::ostream& out) {
+    out << "scope,key,currency,accounts,balance_outstanding,collected,recovery_rate,"
+           "promises_made,promises_kept,promises_broken,promise_kept_rate,plans_created,"
+           "references_issued,escalations,opt_outs,conversations,verified_conversations\n";
+    const auto row =
+        [&](const std::string& scope, const std::string& key, const store::Kpis& k, bool money) {
+            out << scope << "," << key << "," << report.currency << ",";
+            if (money) {
+                out << k.accounts << "," << dialogs::FormatDecimalCents(k.balance_outstanding_cents)
+                    << "," << dialogs::FormatDecimalCents(k.collected_cents) << ","
+                    << Rate(k.RecoveryRate());
+            } else {
+                out << ",,,";
+            }
+            out << "," << k.promises_made << "," << k.promises_kept << "," << k.promises_broken
+                << "," << Rate(k.PromiseKeptRate()) << "," << k.plans_created << ","
+                << k.references_issued << "," << k.escalations << "," << k.opt_outs << ","
+                << k.conversations << "," << k.verified_conversations << "\n";
+        };
+    row("total", "all", report.total, true);
+    for (const auto& [name, k] : report.by_channel) {
+        row("channel", name, k, false);
+    }
+    for (const auto& [name, k] : report.by_bucket) {
+        row("bucket", name, k, true);
+    }
+    // Seventeen columns; these rows fill only some of them.
+    const auto sparse = [&](const std::string& scope,
+                            const std::string& key,
+                            const std::map<std::size_t, std::string>& cells) {
+        out << scope << "," << key << "," << report.currency;
+        for (std::size_t column = 3; column < 17; ++column) {
+            const auto cell = cells.find(column);
+            out << "," << (cell == cells.end() ? std::string() : cell->second);
+        }
+        out << "\n";
+    };
+    // Payments matched to no account: their count under accounts, their sum under collected.
+    sparse("suspense",
+           "all",
+           {{3, std::to_string(report.suspense_payments)},
+            {5, dialogs::FormatDecimalCents(report.suspense_cents)}});
+    for (const auto& d : report.daily) {
+        sparse("day",
+               d.date,
+               {{5, dialogs::FormatDecimalCents(d.collected_cents)},
+                {7, std::to_string(d.promises_made)},
+                {8, std::to_string(d.promises_kept)},
+                {9, std::to_string(d.promises_broken)}});
+    }
+}
+
+std::optional<std::string> ReportQueryProblem(const store::ReportQuery& query) {
+    for (const auto* date : {&query.from, &query.to}) {
+        if (!date->empty() && !dialogs::ParseIsoDate(*date)) {
+            return "'" + *date + "' is not a date written YYYY-MM-DD";
+        }
+    }
+    if (!query.from.empty() && !query.to.empty() && query.from > query.to) {
+        return std::string("from is after to");
+    }
+    if (!query.currency.empty() && !dialogs::IsKnownCurrency(query.currency)) {
+        return "'" + query.currency + "' is not an ISO 4217 currency";
+    }
+    return std::nullopt;
+}
+
+nlohmann::ordered_json ReportJson(const store::Report& report) {
+    nlohmann::ordered_json j = {
+        {"from",
+         report.query.from == "0000-01-01" ? nlohmann::ordered_json(nullptr)
+                                           : nlohmann::ordered_json(report.query.from)},
+        {"to", report.query.to},
+        {"as_of", report.query.as_of},
+        {"currency", report.currency}};
+    j.update(KpisJson(report.total, true));
+    for (const auto& [name, k] : report.by_channel) {
+        j["channel"][name] = KpisJson(k, false);
+    }
+    for (const auto& [name, k] : report.by_bucket) {
+        j["days_past_due"][name] = KpisJson(k, true);
+    }
+    j["suspense"] = {{"payments", report.suspense_payments},
+                     {"amount", dialogs::FormatDecimalCents(report.suspense_cents)}};
+    j["daily"] = nlohmann::ordered_json::array();
+    for (const auto& d : report.daily) {
+        j["daily"].push_back({{"date", d.date},
+                              {"collected", dialogs::FormatDecimalCents(d.collected_cents)},
+                              {"promises_made", d.promises_made},
+                              {"promises_kept", d.promises_kept},
+                              {"promises_broken", d.promises_broken}});
+    }
+    return j;
+}
+
+}  // namespace cobrador::bot

@@ -1,0 +1,22 @@
+#pragma once
+// The report (CONTRACT.md "Report") as JSON and CSV: what `cobrador report` prints and
+// `GET /api/v1/reports` answers.
+
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "store/report.hpp"
+
+namespace cobrador::bot {
+
+// What is wrong with a query's dates or currency, in words; nullopt when it is fine.
+std::optional<std::string> ReportQueryProblem(const store::ReportQuery& query);
+
+nlohmann::ordered_json ReportJson(const store::Report& report);
+
+void WriteReportCsv(const store::Report& report, std::ostream& out);
+
+}  // namespace cobrador::bot
