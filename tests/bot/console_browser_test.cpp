@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "dialogs/reference.hpp"
+
 #include "e2e_support.hpp"
 #include "webdriver.hpp"
 
@@ -107,6 +109,52 @@ TEST_CASE(
     browser.WaitUntil([&] { return !browser.Enabled("#send"); }, "the reply box closing");
 
     // The page broke no content-security rule and threw no script error on the way.
+    for (const std::string& line : browser.SevereLogs()) {
+        INFO(line);
+        CHECK((line.find("Content Security Policy") == std::string::npos &&
+               line.find("Uncaught") == std::string::npos));
+    }
+}
+
+TEST_CASE("console in Chromium: the reports view charts what came in",
+          "[bot][console][browser][integration]") {
+    Desk desk;
+    const std::string reference = *dialogs::PaymentReference(
+        std::stoll(desk.setup.Query("SELECT id FROM accounts WHERE account_key = 'A-2002'")));
+    const std::string statement = desk.setup.dir.File("statement.csv");
+    std::ofstream(statement) << "payment_id,reference,amount,currency,paid_at\n"
+                             << "R-1," << reference << ",300.00,MXN,2026-11-20T10:00:00Z\n"
+                             << "R-2,55555,20.00,MXN,2026-11-21T10:00:00Z\n";
+    REQUIRE(RunCobrador({"import", "payments", "--db", desk.setup.db, statement}).exit_code == 0);
+
+    WebDriver browser(desk.setup.dir.File("browser"));
+    browser.Go("http://127.0.0.1:" + std::to_string(desk.setup.port) + "/console/");
+    browser.Type("#token", desk.supervisor);
+    browser.Click("#sign-in");
+    browser.WaitUntil([&] { return browser.Displayed("#main"); }, "the main view");
+    browser.Click("#nav-reports");
+    browser.WaitUntil([&] { return browser.Displayed("#reports"); }, "the reports view");
+    // The period that holds the payments.
+    browser.Script(
+        "document.getElementById('report-from').value = '2026-11-01';"
+        "document.getElementById('report-to').value = '2026-11-30';");
+    browser.Click("#report-run");
+    browser.WaitUntil(
+        [&] { return browser.Text("#kpi-collected").find("300.00") != std::string::npos; },
+        "the collected figure");
+    CHECK(browser.Text("#kpi-suspense").find("1") != std::string::npos);
+    // Each chart drew something (an SVG with shapes), and the suspense table lists the payment.
+    // No promises in this period: the funnel says so rather than drawing empty bars.
+    CHECK(browser.Text("#chart-funnel").find("Sin movimientos") != std::string::npos);
+    for (const char* chart : {"#chart-recovery", "#chart-aging"}) {
+        INFO(chart);
+        CHECK(browser
+                  .Script(std::string("return document.querySelectorAll('") + chart + " rect, " +
+                          chart + " path, " + chart + " polyline').length;")
+                  .get<int>() > 0);
+    }
+    CHECK(browser.Text("#suspense-table").find("55555") != std::string::npos);
+    browser.Screenshot(ScreenshotPath("console-reports.png"));
     for (const std::string& line : browser.SevereLogs()) {
         INFO(line);
         CHECK((line.find("Content Security Policy") == std::string::npos &&

@@ -150,6 +150,32 @@ TEST_CASE("import payments: a statement applied once, all or nothing, suspense l
     REQUIRE(report.exit_code == 0);
     const json figures = json::parse(report.out);
     CHECK(figures["collected"] == "900.00");
+    CHECK(figures["suspense"]["payments"] == 1);
+    CHECK(figures["suspense"]["amount"] == "50.00");
+    REQUIRE(figures["daily"].size() == 2);
+    CHECK(figures["daily"][0]["date"] == "2026-11-20");
+    CHECK(figures["daily"][1]["collected"] == "800.00");
+
+    // The same through the collector API, in JSON and CSV, and the suspense list.
+    const Api& api = desk.api;
+    const json api_report =
+        api.Get("/api/v1/reports?from=2026-11-01&to=2026-11-30", desk.collector);
+    CHECK(api_report == figures);
+    const auto csv = api.Call(
+        "GET", "/api/v1/reports?from=2026-11-01&to=2026-11-30&format=csv", desk.supervisor);
+    REQUIRE(csv.status == 200);
+    CHECK(csv.headers.at("content-type").rfind("text/csv", 0) == 0);
+    CHECK(csv.body.find("total,all,MXN,2,") != std::string::npos);
+    CHECK(csv.body.find("suspense,all,MXN,1,,50.00,") != std::string::npos);
+    CHECK(csv.body.find("day,2026-11-21,MXN,,,800.00,") != std::string::npos);
+    CHECK(api.Call("GET", "/api/v1/reports?from=2026-11-30&to=2026-11-01", desk.collector).status ==
+          400);
+    CHECK(api.Call("GET", "/api/v1/reports?format=pdf", desk.collector).status == 400);
+    CHECK(api.Call("GET", "/api/v1/reports", "").status == 401);
+    const json suspense = api.Get("/api/v1/payments/suspense", desk.collector);
+    REQUIRE(suspense["payments"].size() == 1);
+    CHECK(suspense["payments"][0]["payment_id"] == "S-3");
+    CHECK(suspense["payments"][0]["reason"] == "bad_check_digit");  // 1234's Luhn digit is 4
 }
 
 }  // namespace
