@@ -22,26 +22,23 @@ std::chrono::seconds UtcOffset(std::string_view timezone, sys_seconds instant) {
             zones.clear();  // only a flood of made-up names gets here
         }
         found = zones
-                    .emplace(std::string(timezone),
-                             icu::TimeZone::createTimeZone(icu::UnicodeString::fromUTF8(
-                                 icu::StringPiece(timezone.data(),
-                                                  static_cast<std::int32_t>(timezone.size())))))
+                    .emplace(
+                        std::string(timezone),
+                        icu::TimeZone::createTimeZone(icu::UnicodeString::fromUTF8(icu::StringPiece(
+                            timezone.data(), static_cast<std::int32_t>(timezone.size())))))
                     .first;
     }
     std::int32_t raw = 0;
     std::int32_t dst = 0;
     UErrorCode status = U_ZERO_ERROR;
-    found->second->getOffset(static_cast<UDate>(instant.time_since_epoch().count()) * 1000.0,
-                             false,
-                             raw,
-                             dst,
-                             status);
+    found->second->getOffset(
+        static_cast<UDate>(instant.time_since_epoch().count()) * 1000.0, false, raw, dst, status);
     return U_SUCCESS(status) ? duration_cast<seconds>(milliseconds(raw + dst)) : seconds(0);
 }
 
 // The `n`-th (1-based) `weekday` of `month` in `y`.
-Date NthWeekday(int y, unsigned month, weekday wd, unsigned n) {
-    return Date{sys_days{year{y} / month / wd[n]}};
+Date NthWeekday(int y, std::chrono::month m, weekday wd, unsigned n) {
+    return Date{sys_days{year{y} / m / wd[n]}};
 }
 
 }  // namespace
@@ -59,11 +56,11 @@ LocalTime ToLocal(sys_seconds instant, std::string_view timezone) {
 std::vector<Date> MexicanHolidays(int y) {
     std::vector<Date> out = {
         Date{year{y} / January / 1},
-        NthWeekday(y, 2, Monday, 1),
-        NthWeekday(y, 3, Monday, 3),
+        NthWeekday(y, February, Monday, 1),
+        NthWeekday(y, March, Monday, 3),
         Date{year{y} / May / 1},
         Date{year{y} / September / 16},
-        NthWeekday(y, 11, Monday, 3),
+        NthWeekday(y, November, Monday, 3),
         Date{year{y} / December / 25},
     };
     if (y >= 2024 && (y - 2024) % 6 == 0) {
