@@ -74,8 +74,10 @@ std::optional<store::ProactiveMessage> PaymentThanks(const store::PaymentNotice&
     request.receipt = true;
     request.args = {{"name", dialogs::FirstName(notice.debtor_name)},
                     {"company", config.company_name}};
-    if (!notice.verified) {
-        request.key = "payment_received_private";  // amounts only after the identity check
+    // Amounts only while the identity check holds, and never in a WhatsApp template (what a
+    // template says was approved once, for everyone).
+    if (!notice.verified || (notice.channel == "whatsapp" && !notice.whatsapp_window_open)) {
+        request.key = "payment_received_private";
     } else {
         request.args.emplace_back("amount", dialogs::Money{notice.amount_cents, notice.currency});
         request.args.emplace_back("account", notice.account_id);

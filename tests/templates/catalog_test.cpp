@@ -1,6 +1,12 @@
 #include "templates/catalog.hpp"
 
+#include <filesystem>
+#include <fstream>
+
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "dialogs/reminders.hpp"
 
 namespace cobrador::templates {
 namespace {
@@ -170,6 +176,54 @@ TEST_CASE("Catalog: a dialog reply renders its lines and titled options", "[temp
     reply.lines.push_back({"no_such_key", {}});
     CHECK(
         RenderReply(reply, "es-MX").text.ends_with("\nno_such_key"));  // a bug shows, the rest goes
+}
+
+}  // namespace
+}  // namespace cobrador::templates
+
+namespace cobrador::templates {
+namespace {
+
+std::string ReplaceAll(std::string text, const std::string& from, const std::string& to) {
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+        text.replace(at, from.size(), to);
+    }
+    return text;
+}
+
+TEST_CASE("WhatsApp templates in deploy/ say what the code sends, for every template it uses",
+          "[templates][catalog]") {
+    const std::filesystem::path dir =
+        std::filesystem::path(COBRADOR_SOURCE_DIR) / "deploy" / "whatsapp-templates";
+    const auto& strategy = dialogs::DefaultReminderStrategy();
+    REQUIRE_FALSE(strategy.whatsapp_templates.empty());
+    for (const auto& [key, call] : strategy.whatsapp_templates) {
+        for (const auto& [language, locale] :
+             {std::pair<std::string, std::string>{"es_MX", "es-MX"}, {"en_US", "en-US"}}) {
+            const auto file = dir / (call.name + "." + language + ".json");
+            INFO(file.string());
+            REQUIRE(std::filesystem::exists(file));
+            std::ifstream in(file);
+            const auto json = nlohmann::json::parse(in);
+            CHECK(json["name"] == call.name);
+            CHECK(json["language"] == language);
+            CHECK(json["category"] == "UTILITY");
+            CHECK(json["x-cobrador-message"] == key);
+            // {{1}}, {{2}}... are the parameters the code fills, in order.
+            std::string body = json["components"][0]["text"];
+            Args args;
+            for (std::size_t i = 0; i < call.parameters.size(); ++i) {
+                const std::string value = "<" + call.parameters[i] + ">";
+                body = ReplaceAll(body, "{{" + std::to_string(i + 1) + "}}", value);
+                args.emplace_back(call.parameters[i], value);
+            }
+            const auto rendered = Render(locale, key, args);
+            REQUIRE(rendered);
+            CHECK(body == *rendered);
+            // No amount in a template: it goes to whoever holds the phone.
+            CHECK(body.find('$') == std::string::npos);
+        }
+    }
 }
 
 }  // namespace
