@@ -507,7 +507,7 @@ int ImportPayments(const std::vector<std::string>& args,
     const auto instant = config.Instant(clock);
     auto summary = ledger->ApplyPayments(
         parsed.rows, "import", config.Now(clock), [&](const store::PaymentNotice& notice) {
-            return PaymentThanks(notice, config, *strategy, instant);
+            return PaymentThanks(notice, config, *strategy, instant, false);
         });
     if (!summary) {
         ReportLedgerError(err, path, summary.error());

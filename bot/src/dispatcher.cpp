@@ -15,6 +15,7 @@
 #include "bot/offload.hpp"
 #include "channels/twilio.hpp"
 #include "channels/whatsapp.hpp"
+#include "dialogs/calendar.hpp"
 #include "dialogs/phone.hpp"
 
 #include "http_client.hpp"
@@ -50,6 +51,7 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     const Config& config;
     Metrics& metrics;
     bool sandbox_when_off;
+    dialogs::ContactHours hours;
     std::function<void(std::int64_t)> on_status;
     HttpClient client;
     net::steady_timer timer;
@@ -65,6 +67,7 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
          const Config& c,
          Metrics& m,
          bool sandbox,
+         dialogs::ContactHours contact_hours,
          std::function<void(std::int64_t)> status_changed)
         : strand(net::make_strand(ioc)),
           db_pool(pool),
@@ -72,6 +75,7 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
           config(c),
           metrics(m),
           sandbox_when_off(sandbox),
+          hours(std::move(contact_hours)),
           on_status(std::move(status_changed)),
           client(ioc.get_executor()),
           timer(strand) {}
@@ -169,6 +173,21 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     // Returns true when the row is finished (sent or failed for good).
     net::awaitable<bool> SendOne(const store::OutboxItem& item) {
         const std::string channel = item.channel;
+        if (!item.contact_timezone.empty()) {
+            // A message we started: only inside the contact hours, whenever it falls due.
+            const auto now = config.Instant(std::chrono::system_clock::now());
+            if (!dialogs::MayContact(hours, now, item.contact_timezone)) {
+                const auto next = dialogs::NextContactTime(hours, now, item.contact_timezone);
+                const std::string until =
+                    dialogs::FormatIsoInstant(next ? *next : now + std::chrono::hours(24));
+                const auto id = item.id;
+                co_await Offload(db_pool.get_executor(),
+                                 [&] { return ledger.DeferOutbox(id, until); });
+                metrics.Count("cobrador_outbound_total",
+                              "channel=\"" + channel + "\",result=\"deferred\"");
+                co_return false;
+            }
+        }
         const std::string labels = "channel=\"" + channel + "\"";
         auto message = OutboundFromJson(item.payload);
         if (!message) {
@@ -366,9 +385,16 @@ Dispatcher::Dispatcher(net::io_context& ioc,
                        const Config& config,
                        Metrics& metrics,
                        bool sandbox_when_off,
+                       dialogs::ContactHours hours,
                        std::function<void(std::int64_t)> status_changed)
-    : impl_(std::make_shared<Impl>(
-          ioc, db_pool, ledger, config, metrics, sandbox_when_off, std::move(status_changed))) {
+    : impl_(std::make_shared<Impl>(ioc,
+                                   db_pool,
+                                   ledger,
+                                   config,
+                                   metrics,
+                                   sandbox_when_off,
+                                   std::move(hours),
+                                   std::move(status_changed))) {
     metrics.Describe(
         "cobrador_outbound_total",
         "counter",

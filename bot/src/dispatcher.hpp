@@ -18,6 +18,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "bot/config.hpp"
+#include "dialogs/contact.hpp"
 #include "store/ledger.hpp"
 
 #include "metrics.hpp"
@@ -34,13 +35,16 @@ class Dispatcher {
 public:
     // `ledger` is used only on `db_pool`'s thread. `sandbox_when_off`: a message on a channel
     // without credentials goes to the sandbox (--demo) instead of failing. `status_changed` is
-    // told the conversation of each message that was sent or failed (from any thread).
+    // told the conversation of each message that was sent or failed (from any thread). A message
+    // we started (a reminder, a follow-up) goes only inside `hours` in the debtor's zone, checked
+    // when it is sent, so a retry or a restart never sends one at night.
     Dispatcher(boost::asio::io_context& ioc,
                boost::asio::thread_pool& db_pool,
                store::Ledger& ledger,
                const Config& config,
                Metrics& metrics,
                bool sandbox_when_off,
+               dialogs::ContactHours hours,
                std::function<void(std::int64_t)> status_changed = {});
     ~Dispatcher();
     Dispatcher(const Dispatcher&) = delete;

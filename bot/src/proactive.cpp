@@ -21,9 +21,16 @@ std::optional<store::ProactiveMessage> RenderProactive(const ProactiveRequest& r
         Log(LogLevel::kError, "a proactive message does not render", {{"key", request.key}});
         return std::nullopt;
     }
+    const auto at = request.receipt
+                        ? std::optional<std::chrono::sys_seconds>(now)
+                        : dialogs::NextContactTime(strategy.hours, now, request.timezone);
+    if (!at) {
+        return std::nullopt;
+    }
     channels::OutboundMessage message;
     message.text = *body;
-    if (request.channel == "whatsapp" && !request.whatsapp_window_open) {
+    // A message that waits for the contact hours may find the window closed by then.
+    if (request.channel == "whatsapp" && (!request.whatsapp_window_open || *at != now)) {
         // Outside the 24-hour window WhatsApp takes only an approved template.
         const auto found = strategy.whatsapp_templates.find(request.key);
         if (found == strategy.whatsapp_templates.end()) {
@@ -49,29 +56,27 @@ std::optional<store::ProactiveMessage> RenderProactive(const ProactiveRequest& r
         }
         message.template_call = std::move(call);
     }
-    const auto at = request.receipt
-                        ? std::optional<std::chrono::sys_seconds>(now)
-                        : dialogs::NextContactTime(strategy.hours, now, request.timezone);
-    if (!at) {
-        return std::nullopt;
-    }
     store::ProactiveMessage out;
     out.body = *body;
     out.payload = OutboundToJson(message);
     out.send_at = *at == now ? std::string() : dialogs::FormatIsoInstant(*at);
+    if (!request.receipt) {
+        out.contact_timezone = request.timezone;
+    }
     return out;
 }
 
 std::optional<store::ProactiveMessage> PaymentThanks(const store::PaymentNotice& notice,
                                                      const Config& config,
                                                      const dialogs::ReminderStrategy& strategy,
-                                                     std::chrono::sys_seconds now) {
+                                                     std::chrono::sys_seconds now,
+                                                     bool at_once) {
     ProactiveRequest request;
     request.locale = notice.locale;
     request.channel = notice.channel;
     request.whatsapp_window_open = notice.whatsapp_window_open;
     request.timezone = notice.timezone;
-    request.receipt = true;
+    request.receipt = at_once;
     request.args = {{"name", dialogs::FirstName(notice.debtor_name)},
                     {"company", config.company_name}};
     // Amounts only while the identity check holds, and never in a WhatsApp template (what a

@@ -34,10 +34,13 @@ std::optional<store::ProactiveMessage> RenderProactive(const ProactiveRequest& r
                                                        std::chrono::sys_seconds now);
 
 // The thank-you for a payment and the follow-up of a broken promise.
+// `at_once`: the payment was just made (the webhook), so the receipt goes whatever the hour; a
+// statement imported later waits for the contact hours.
 std::optional<store::ProactiveMessage> PaymentThanks(const store::PaymentNotice& notice,
                                                      const Config& config,
                                                      const dialogs::ReminderStrategy& strategy,
-                                                     std::chrono::sys_seconds now);
+                                                     std::chrono::sys_seconds now,
+                                                     bool at_once);
 std::optional<store::ProactiveMessage> BrokenPromiseFollowUp(
     const store::FollowUp& follow_up,
     const Config& config,

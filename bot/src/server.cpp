@@ -372,7 +372,7 @@ struct Server::Impl {
         auto applied = co_await Offload(db_pool.get_executor(), [&] {
             return ledger->ApplyPayments(
                 batch, "webhook", now, [&](const store::PaymentNotice& notice) {
-                    return PaymentThanks(notice, config, *strategy, instant);
+                    return PaymentThanks(notice, config, *strategy, instant, true);
                 });
         });
         pending_writes.fetch_sub(1);
@@ -920,6 +920,7 @@ void Server::Run() {
         impl.config,
         impl.metrics,
         impl.config.demo,
+        impl.strategy->hours,
         [&impl](std::int64_t conversation) { impl.events.Publish(conversation, "status"); });
     impl.dispatcher->Start();
     impl.ScheduleInbound();  // events acknowledged before a crash or a stop

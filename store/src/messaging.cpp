@@ -279,7 +279,7 @@ Result<std::vector<OutboxItem>> Ledger::DueOutbox(std::string_view now,
         SQLite::Statement due(
             impl_->db,
             "SELECT o.id, o.message_id, m.conversation_id, o.channel, o.recipient, "
-            "o.payload, o.attempts, o.created_at FROM outbox o "
+            "o.payload, o.attempts, o.created_at, coalesce(o.contact_timezone, '') FROM outbox o "
             "JOIN messages m ON m.id = o.message_id "
             "WHERE o.status = 'pending' AND o.next_attempt_at <= ? "
             "ORDER BY o.id LIMIT ?");
@@ -298,9 +298,22 @@ Result<std::vector<OutboxItem>> Ledger::DueOutbox(std::string_view now,
                            due.getColumn(4).getString(),
                            due.getColumn(5).getString(),
                            due.getColumn(6).getInt(),
-                           due.getColumn(7).getString()});
+                           due.getColumn(7).getString(),
+                           due.getColumn(8).getString()});
         }
         return out;
+    });
+}
+
+Result<void> Ledger::DeferOutbox(std::int64_t outbox_id, std::string_view until) {
+    return impl_->Guard([&]() -> Result<void> {
+        SQLite::Statement defer(impl_->db,
+                                "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = "
+                                "'pending'");
+        defer.bind(1, std::string(until));
+        defer.bind(2, outbox_id);
+        defer.exec();
+        return {};
     });
 }
 

@@ -113,18 +113,20 @@ bool KeepPromises(SQLite::Database& db,
 }
 
 // Pays the active plan's instalments in order; the plan is completed when all are paid.
-void PayInstallments(SQLite::Database& db,
+// Returns true when that completes a settlement: the discount is then forgiven.
+bool PayInstallments(SQLite::Database& db,
                      const AccountRow& account,
                      std::int64_t amount,
                      const std::string& now) {
     SQLite::Statement plan(db,
-                           "SELECT id FROM payment_plans WHERE account_id = ? AND status = "
+                           "SELECT id, kind FROM payment_plans WHERE account_id = ? AND status = "
                            "'active' ORDER BY id LIMIT 1");
     plan.bind(1, account.id);
     if (!plan.executeStep()) {
-        return;
+        return false;
     }
     const std::int64_t plan_id = plan.getColumn(0).getInt64();
+    const bool settlement = plan.getColumn(1).getString() == "settlement";
     SQLite::Statement due(db,
                           "SELECT id, amount_cents, paid_cents FROM plan_installments WHERE "
                           "plan_id = ? AND status <> 'paid' ORDER BY seq");
@@ -166,7 +168,9 @@ void PayInstallments(SQLite::Database& db,
                           account.id,
                           "{\"plan_id\":" + std::to_string(plan_id) + "}",
                           now);
+        return settlement;
     }
+    return false;
 }
 
 }  // namespace
@@ -276,9 +280,35 @@ Result<PaymentsSummary> Ledger::ApplyPayments(const std::vector<PaymentRecord>& 
                                   ",\"amount_cents\":" + std::to_string(p.amount_cents) +
                                   ",\"overpaid_cents\":" + std::to_string(out.overpaid_cents) + "}",
                               at);
+            if (PayInstallments(db, *account, p.amount_cents, at) && out.new_balance_cents > 0) {
+                // The settlement is paid: what it took off the balance is forgiven now.
+                const std::int64_t forgiven = out.new_balance_cents;
+                out.new_balance_cents = 0;
+                SQLite::Statement settle(db,
+                                         "UPDATE accounts SET balance_cents = 0, updated_at = ? "
+                                         "WHERE id = ?");
+                settle.bind(1, at);
+                settle.bind(2, account->id);
+                settle.exec();
+                SQLite::Statement adjusted(
+                    db,
+                    "INSERT INTO balance_history (account_id, balance_cents, due_date, source, "
+                    "source_id, recorded_at) VALUES (?, 0, ?, 'adjustment', ?, ?)");
+                adjusted.bind(1, account->id);
+                adjusted.bind(2, account->due_date);
+                adjusted.bind(3, payment_row);
+                adjusted.bind(4, at);
+                adjusted.exec();
+                WriteAccountAudit(db,
+                                  "system",
+                                  "settlement_forgiven",
+                                  account->debtor_id,
+                                  account->id,
+                                  "{\"forgiven_cents\":" + std::to_string(forgiven) + "}",
+                                  at);
+            }
             out.promise_kept =
                 KeepPromises(db, *account, p.amount_cents, out.new_balance_cents, at);
-            PayInstallments(db, *account, p.amount_cents, at);
 
             if (notice) {
                 if (const auto target = LatestReachableConversation(db, account->debtor_id)) {
@@ -320,7 +350,9 @@ Result<std::vector<BrokenPromise>> Ledger::BreakOverduePromises(std::string_view
             db,
             "SELECT p.id, p.account_id, a.account_key, a.debtor_id, p.amount_cents, "
             "p.paid_cents, p.currency, p.due_date FROM promises p JOIN accounts a ON a.id = "
-            "p.account_id WHERE p.status = 'open' AND p.due_date < ? ORDER BY p.id");
+            "p.account_id WHERE p.status = 'open' AND p.due_date < ? AND a.balance_cents > 0 ORDER "
+            "BY "
+            "p.id");
         overdue.bind(1, std::string(cutoff_date));
         std::vector<BrokenPromise> broken;
         while (overdue.executeStep()) {
@@ -420,7 +452,8 @@ Result<std::optional<std::int64_t>> Ledger::FallBackToSms(
         SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
         SQLite::Statement find(
             db,
-            "SELECT m.id, m.body, c.phone, c.debtor_id FROM messages m JOIN conversations c ON "
+            "SELECT m.id, m.body, c.phone, c.debtor_id, (SELECT coalesce(o.contact_timezone, '') "
+            "FROM outbox o WHERE o.message_id = m.id) FROM messages m JOIN conversations c ON "
             "c.id = m.conversation_id WHERE m.direction = 'out' AND m.channel = 'whatsapp' AND "
             "(m.id = ?1 OR (?1 = 0 AND m.provider_message_id = ?2))");
         find.bind(1, message);
@@ -442,8 +475,12 @@ Result<std::optional<std::int64_t>> Ledger::FallBackToSms(
         if (done.getColumn(0).getInt() > 0 || !Reachable(db, target.phone, "sms")) {
             return std::optional<std::int64_t>();
         }
-        const std::int64_t sms =
-            QueueProactive(db, target, ProactiveMessage{body, sms_payload(body), ""}, at);
+        const std::int64_t sms = QueueProactive(
+            db,
+            target,
+            // Under the same contact hours as the message it replaces.
+            ProactiveMessage{body, sms_payload(body), "", find.getColumn(4).getString()},
+            at);
         WriteAccountAudit(db,
                           "system",
                           "fallback_to_sms",

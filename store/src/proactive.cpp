@@ -105,13 +105,15 @@ std::int64_t QueueProactive(SQLite::Database& db,
     const std::int64_t message_id = db.getLastInsertRowid();
     SQLite::Statement outbox(db,
                              "INSERT INTO outbox (message_id, channel, recipient, payload, status, "
-                             "next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)");
+                             "next_attempt_at, created_at, contact_timezone) VALUES (?, ?, ?, ?, "
+                             "'pending', ?, ?, nullif(?, ''))");
     outbox.bind(1, message_id);
     outbox.bind(2, target.channel);
     outbox.bind(3, target.phone);
     outbox.bind(4, message.payload);
     outbox.bind(5, message.send_at.empty() ? now : message.send_at);
     outbox.bind(6, now);
+    outbox.bind(7, message.contact_timezone);
     outbox.exec();
     return message_id;
 }
@@ -130,15 +132,16 @@ bool EscalateDebtor(SQLite::Database& db,
     const std::int64_t id = open.getColumn(0).getInt64();
     const std::string state = open.getColumn(1).getString();
     const std::string channel = open.getColumn(2).getString();
-    if (state == "bot") {
-        SQLite::Statement escalate(db,
-                                   "UPDATE conversations SET state = 'escalated', "
-                                   "escalation_reason = ?, escalated_at = ? WHERE id = ?");
-        escalate.bind(1, reason);
-        escalate.bind(2, now);
-        escalate.bind(3, id);
-        escalate.exec();
+    if (state != "bot") {
+        return true;  // a person has it already: nothing changes, nothing to count
     }
+    SQLite::Statement escalate(db,
+                               "UPDATE conversations SET state = 'escalated', "
+                               "escalation_reason = ?, escalated_at = ? WHERE id = ?");
+    escalate.bind(1, reason);
+    escalate.bind(2, now);
+    escalate.bind(3, id);
+    escalate.exec();
     SQLite::Statement audit(db,
                             "INSERT INTO audit_log (at, actor, kind, channel, debtor_id, "
                             "conversation_id, detail) VALUES (?, 'system', 'escalated', ?, ?, ?, "

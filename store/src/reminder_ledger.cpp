@@ -46,8 +46,11 @@ Result<std::vector<ReminderDebtor>> Ledger::ReminderCandidates(std::string_view 
             "LIMIT 1), "
             "(SELECT i.id || '|' || i.due_date || '|' || (i.amount_cents - i.paid_cents) FROM "
             "plan_installments i JOIN payment_plans pp ON pp.id = i.plan_id WHERE pp.account_id = "
-            "a.id AND pp.status = 'active' AND i.status <> 'paid' ORDER BY i.seq LIMIT 1) "
+            "a.id AND pp.status = 'active' AND i.status <> 'paid' AND i.due_date >= substr(?, 1, "
+            "10) ORDER BY i.seq LIMIT 1) "
             "FROM accounts a WHERE a.balance_cents > 0 ORDER BY a.debtor_id, a.due_date, a.id");
+        // A missed instalment does not hold back the next ones: only those not long past count.
+        accounts.bind(1, std::string(since));
         const auto due_item = [](const SQLite::Column& column) -> std::optional<DueItem> {
             if (column.isNull()) {
                 return std::nullopt;

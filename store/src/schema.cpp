@@ -296,6 +296,9 @@ ALTER TABLE payments ADD COLUMN applied_cents INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE payments ADD COLUMN overpaid_cents INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE payments ADD COLUMN suspense_reason TEXT;
 ALTER TABLE promises ADD COLUMN paid_cents INTEGER NOT NULL DEFAULT 0;
+-- A message we start is sent only inside the contact hours of this zone, whenever it falls due
+-- (a retry, a restart); NULL for replies to the debtor.
+ALTER TABLE outbox ADD COLUMN contact_timezone TEXT;
 CREATE INDEX promises_open_by_due ON promises (status, due_date);
 CREATE INDEX payment_plans_by_account ON payment_plans (account_id, status);
 CREATE INDEX promises_by_account_open ON promises (account_id, status, due_date);

@@ -17,7 +17,7 @@ namespace {
 
 using json = nlohmann::json;
 
-TEST_CASE("collector API: every route wants a valid agent token; roles limit what they may do",
+TEST_CASE("collector API: every route wants a valid agent token, and roles limit what they may do",
           "[bot][api][integration]") {
     Desk desk;
     const Api& api = desk.api;
@@ -180,7 +180,7 @@ TEST_CASE("collector API: take over an escalated WhatsApp conversation, talk, ha
     CHECK(desk.server->Stderr().find("descuento") == std::string::npos);
 }
 
-TEST_CASE("collector API: a supervisor reassigns and closes; closed stays closed",
+TEST_CASE("collector API: a supervisor reassigns and closes, and closed stays closed",
           "[bot][api][integration]") {
     Desk desk;
     const Api& api = desk.api;

@@ -385,7 +385,7 @@ TEST_CASE("Dialog: three misunderstood messages in a row escalate", "[dialogs][d
     CHECK(chat.Find<Escalated>()->reason == "not_understood");
 }
 
-TEST_CASE("Dialog: idle conversations start over; verification lasts 24 hours",
+TEST_CASE("Dialog: idle conversations start over, verification lasts 24 hours",
           "[dialogs][dialog]") {
     Chat chat(Maria({Account(18, "A-1001", 1234567, 12)}));
     chat.Verify();
@@ -531,7 +531,7 @@ TEST_CASE("Dialog: no reply's first line shows money (random verified conversati
 namespace cobrador::dialogs {
 namespace {
 
-TEST_CASE("Policy: the default parses; bad files are refused with the reason",
+TEST_CASE("Policy: the default parses, bad files are refused with the reason",
           "[dialogs][policy]") {
     const Policy& policy = DefaultPolicy();
     REQUIRE(policy.buckets.size() == 6);
@@ -562,7 +562,7 @@ TEST_CASE("Policy: the default parses; bad files are refused with the reason",
 namespace cobrador::dialogs {
 namespace {
 
-TEST_CASE("HandBack: verification and a lock stand; a half-made promise or offer does not",
+TEST_CASE("HandBack: verification and a lock stand, a half-made promise or offer does not",
           "[dialogs][dialog]") {
     DialogState state;
     state.stage = Stage::kConfirmPromise;

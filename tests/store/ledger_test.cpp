@@ -247,7 +247,7 @@ std::int64_t Inbound(Ledger& ledger,
     return *handled;
 }
 
-TEST_CASE("Ledger: an idle claim goes back to the queue; a busy one stays", "[store][ledger]") {
+TEST_CASE("Ledger: an idle claim goes back to the queue, a busy one stays", "[store][ledger]") {
     TempDir dir;
     const std::string path = dir.File("ledger.db");
     Ledger ledger = Migrated(path);

@@ -84,7 +84,7 @@ struct Books {
     }
 };
 
-TEST_CASE("Payments CSV: every bad row with its line; repeats of the same payment are fine",
+TEST_CASE("Payments CSV: every bad row with its line, repeats of the same payment are fine",
           "[store][payments]") {
     std::istringstream good(
         "payment_id,reference,amount,currency,paid_at,method\n"
@@ -231,7 +231,7 @@ TEST_CASE("A payment keeps the promise it covers, pays plan instalments, and say
     std::vector<PaymentNotice> notices;
     const auto thank = [&](const PaymentNotice& n) -> std::optional<ProactiveMessage> {
         notices.push_back(n);
-        return ProactiveMessage{"gracias", "{\"text\":\"gracias\"}", ""};
+        return ProactiveMessage{"gracias", "{\"text\":\"gracias\"}", "", ""};
     };
     // $200 first: not enough for the first promise ($300), pays the first instalment part-way.
     REQUIRE(books.ledger.ApplyPayments({Payment("P-1", a1, 20000)}, "webhook", kNow, thank));
@@ -279,6 +279,38 @@ TEST_CASE("A payment keeps the promise it covers, pays plan instalments, and say
     CHECK(notices.size() == 3);
 }
 
+TEST_CASE("A settlement paid in full forgives the rest of the balance", "[store][payments]") {
+    Books books;
+    // $1,000 owed; a settlement of $700 in one payment.
+    books.Exec(
+        "INSERT INTO payment_plans (account_id, kind, total_cents, discount_cents, currency, "
+        "status, created_at) VALUES (1, 'settlement', 70000, 30000, 'MXN', 'active', 'x');"
+        "INSERT INTO plan_installments (plan_id, seq, due_date, amount_cents, status) VALUES "
+        "(1, 1, '2026-11-30', 70000, 'pending');");
+    const auto paid =
+        books.ledger.ApplyPayments({Payment("P-1", books.Reference("A-1"), 70000)}, "import", kNow);
+    REQUIRE(paid);
+    CHECK(paid->outcomes[0].new_balance_cents == 0);
+    CHECK(books.Balance("A-1") == "0");
+    CHECK(Query(books.path, "SELECT status FROM payment_plans") == "completed");
+    CHECK(Query(books.path,
+                "SELECT group_concat(source || ':' || balance_cents, ',') FROM (SELECT source, "
+                "balance_cents FROM balance_history WHERE source <> 'import' ORDER BY id)") ==
+          "payment:30000,adjustment:0");
+    CHECK(Query(books.path,
+                "SELECT json_extract(detail, '$.forgiven_cents') FROM audit_log WHERE kind = "
+                "'settlement_forgiven'") == "30000");
+    // An instalment plan completed early forgives nothing.
+    books.Exec(
+        "INSERT INTO payment_plans (account_id, kind, total_cents, currency, status, created_at) "
+        "VALUES (2, 'installments', 20000, 'MXN', 'active', 'x');"
+        "INSERT INTO plan_installments (plan_id, seq, due_date, amount_cents, status) VALUES "
+        "(2, 1, '2026-11-30', 20000, 'pending');");
+    REQUIRE(books.ledger.ApplyPayments(
+        {Payment("P-2", books.Reference("A-2"), 20000)}, "import", kNow));
+    CHECK(books.Balance("A-2") == "30000");
+}
+
 TEST_CASE("Broken promises: a follow-up the first time, a person the second time in 30 days",
           "[store][payments]") {
     Books books;
@@ -291,7 +323,7 @@ TEST_CASE("Broken promises: a follow-up the first time, a person the second time
     std::vector<FollowUp> asked;
     const auto follow = [&](const FollowUp& f) -> std::optional<ProactiveMessage> {
         asked.push_back(f);
-        return ProactiveMessage{"¿qué pasó?", "{\"text\":\"?\"}", "2026-11-20T14:00:00Z"};
+        return ProactiveMessage{"¿qué pasó?", "{\"text\":\"?\"}", "2026-11-20T14:00:00Z", ""};
     };
     // Today minus three days of grace: the promise of the 10th is broken, the 25th's is not.
     auto broken = books.ledger.BreakOverduePromises("2026-11-17", "2026-11-20T10:00:00Z", follow);

@@ -136,6 +136,9 @@ public:
                                               std::size_t limit,
                                               const std::vector<std::int64_t>& exclude = {});
 
+    // Not now (outside the contact hours): due again at `until`, no attempt counted.
+    Result<void> DeferOutbox(std::int64_t outbox_id, std::string_view until);
+
     // The provider accepted the message: the outbox row is done, the message gets its provider
     // id and status "sent" (or a later status already reported for that id).
     Result<void> MarkOutboxSent(std::int64_t outbox_id,
@@ -203,7 +206,8 @@ public:
     // --- Reminders (store/src/reminder_ledger.cpp) ---
 
     // Every debtor with an account that has a balance, with what the scheduler needs to decide
-    // (see ReminderDebtor), read in one transaction. `since`: how far back `recent` goes.
+    // (see ReminderDebtor), read in one transaction. `since`: how far back `recent` goes, and
+    // the oldest instalment date still reminded of.
     Result<std::vector<ReminderDebtor>> ReminderCandidates(std::string_view now,
                                                            std::string_view since);
 

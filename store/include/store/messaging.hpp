@@ -77,6 +77,7 @@ struct OutboxItem {
     std::string payload;
     int attempts = 0;
     std::string created_at;
+    std::string contact_timezone;  // a message we started: send only inside contact hours there
 };
 
 struct OutboxStats {

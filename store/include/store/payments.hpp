@@ -82,6 +82,9 @@ struct ProactiveMessage {
     std::string body;
     std::string payload;
     std::string send_at;  // ISO 8601 UTC: not before (the next contact window); empty: now
+    // The debtor's zone when the message must go inside contact hours (the dispatcher checks
+    // again when it sends); empty for a receipt that goes whenever.
+    std::string contact_timezone;
 };
 
 // Called inside the transaction for each applied payment whose debtor can be written to (a
