@@ -48,6 +48,7 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     net::strand<net::io_context::executor_type> strand;
     net::thread_pool& db_pool;
     store::Ledger& ledger;
+    GroupCommit& commits;
     const Config& config;
     Metrics& metrics;
     bool sandbox_when_off;
@@ -64,6 +65,7 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     Impl(net::io_context& ioc,
          net::thread_pool& pool,
          store::Ledger& l,
+         GroupCommit& g,
          const Config& c,
          Metrics& m,
          bool sandbox,
@@ -72,6 +74,7 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
         : strand(net::make_strand(ioc)),
           db_pool(pool),
           ledger(l),
+          commits(g),
           config(c),
           metrics(m),
           sandbox_when_off(sandbox),
@@ -181,8 +184,7 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
                 const std::string until =
                     dialogs::FormatIsoInstant(next ? *next : now + std::chrono::hours(24));
                 const auto id = item.id;
-                co_await Offload(db_pool.get_executor(),
-                                 [&] { return ledger.DeferOutbox(id, until); });
+                co_await commits.Write([&] { return ledger.DeferOutbox(id, until); });
                 metrics.Count("cobrador_outbound_total",
                               "channel=\"" + channel + "\",result=\"deferred\"");
                 co_return false;
@@ -246,9 +248,8 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
                 const std::string now = Now();
                 const auto id = item.id;
                 const std::string provider_id = outcome.provider_message_id;
-                auto saved = co_await Offload(db_pool.get_executor(), [&] {
-                    return ledger.MarkOutboxSent(id, provider_id, now);
-                });
+                auto saved = co_await commits.Write(
+                    [&] { return ledger.MarkOutboxSent(id, provider_id, now); });
                 if (!saved) {
                     // The provider has it; the row stays pending and may be sent again. Rare
                     // (the disk failed just now), and a duplicate beats a lost reply.
@@ -282,8 +283,7 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
                     outcome.error_message;
                 const std::string now = Now();
                 const auto id = item.id;
-                co_await Offload(db_pool.get_executor(),
-                                 [&] { return ledger.MarkOutboxRetry(id, next, why, now); });
+                co_await commits.Write([&] { return ledger.MarkOutboxRetry(id, next, why, now); });
                 metrics.Count("cobrador_outbound_total", labels + ",result=\"retry\"");
                 Log(LogLevel::kWarn,
                     "send will be retried",
@@ -310,8 +310,7 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
                               const std::string& why) {
         const std::string now = Now();
         const auto id = item.id;
-        co_await Offload(db_pool.get_executor(),
-                         [&] { return ledger.MarkOutboxFailed(id, code, why, now); });
+        co_await commits.Write([&] { return ledger.MarkOutboxFailed(id, code, why, now); });
         metrics.Count("cobrador_outbound_total",
                       "channel=\"" + item.channel + "\",result=\"failed\"");
         Notify(item);
@@ -323,9 +322,8 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
              {"error", why}});
         if (item.channel == "whatsapp" && code == kNotOnWhatsApp && config.SmsEnabled()) {
             const auto message = item.message_id;
-            auto fallback = co_await Offload(db_pool.get_executor(), [&] {
-                return ledger.FallBackToSms(message, "", SmsPayload, now);
-            });
+            auto fallback = co_await commits.Write(
+                [&] { return ledger.FallBackToSms(message, "", SmsPayload, now); });
             if (fallback && *fallback) {
                 Log(LogLevel::kInfo,
                     "not a WhatsApp number: sent by SMS instead",
@@ -343,7 +341,7 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
         const auto id = item.id;
         const std::string provider_id = "sandbox-" + std::to_string(id);
         const std::string channel = item.channel;
-        co_await Offload(db_pool.get_executor(), [&] {
+        co_await commits.Write([&] {
             auto sent = ledger.MarkOutboxSent(id, provider_id, now);
             if (!sent) {
                 return sent;
@@ -382,6 +380,7 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
 Dispatcher::Dispatcher(net::io_context& ioc,
                        net::thread_pool& db_pool,
                        store::Ledger& ledger,
+                       GroupCommit& commits,
                        const Config& config,
                        Metrics& metrics,
                        bool sandbox_when_off,
@@ -390,6 +389,7 @@ Dispatcher::Dispatcher(net::io_context& ioc,
     : impl_(std::make_shared<Impl>(ioc,
                                    db_pool,
                                    ledger,
+                                   commits,
                                    config,
                                    metrics,
                                    sandbox_when_off,

@@ -6,8 +6,8 @@
 // Messages to one recipient go out one at a time, in the order they were queued; different
 // recipients in parallel.
 //
-// Runs on its own strand of the server's io_context; every ledger call goes through Offload to
-// the ledger's thread.
+// Runs on its own strand of the server's io_context; every ledger call goes to the ledger's
+// thread, reads through Offload and the records of what was sent through the group commit.
 
 #include <cstdint>
 #include <functional>
@@ -21,6 +21,7 @@
 #include "dialogs/contact.hpp"
 #include "store/ledger.hpp"
 
+#include "group_commit.hpp"
 #include "metrics.hpp"
 
 namespace cobrador::bot {
@@ -33,14 +34,16 @@ std::string SmsPayload(const std::string& text);
 
 class Dispatcher {
 public:
-    // `ledger` is used only on `db_pool`'s thread. `sandbox_when_off`: a message on a channel
-    // without credentials goes to the sandbox (--demo) instead of failing. `status_changed` is
-    // told the conversation of each message that was sent or failed (from any thread). A message
-    // we started (a reminder, a follow-up) goes only inside `hours` in the debtor's zone, checked
-    // when it is sent, so a retry or a restart never sends one at night.
+    // `ledger` is used only on `db_pool`'s thread; `commits` writes to it in groups.
+    // `sandbox_when_off`: a message on a channel without credentials goes to the sandbox (--demo)
+    // instead of failing. `status_changed` is told the conversation of each message that was sent
+    // or failed (from any thread). A message we started (a reminder, a follow-up) goes only inside
+    // `hours` in the debtor's zone, checked when it is sent, so a retry or a restart never sends
+    // one at night.
     Dispatcher(boost::asio::io_context& ioc,
                boost::asio::thread_pool& db_pool,
                store::Ledger& ledger,
+               GroupCommit& commits,
                const Config& config,
                Metrics& metrics,
                bool sandbox_when_off,

@@ -37,6 +37,7 @@
 #include "conversation.hpp"
 #include "dispatcher.hpp"
 #include "events.hpp"
+#include "group_commit.hpp"
 #include "http_types.hpp"
 #include "metrics.hpp"
 #include "outbound_json.hpp"
@@ -74,6 +75,7 @@ struct Server::Impl {
     net::io_context ioc;
     net::thread_pool db_pool{1};  // owns every use of `ledger`
     std::optional<store::Ledger> ledger;
+    std::optional<GroupCommit> commits;                 // webhook and send records, many per fsync
     std::optional<dialogs::Settings> dialog;            // set by Start()
     std::optional<dialogs::ReminderStrategy> strategy;  // set by Start()
     // The acceptor, the signals and the drain deadline are only touched on this strand.
@@ -169,6 +171,9 @@ struct Server::Impl {
         }
     }
 
+    // Handles what webhooks stored, a group of events per transaction (one fsync for the
+    // group); each event keeps its own all-or-nothing inside it. Nothing is announced (live
+    // events, metrics, the dispatcher) before the group is durable.
     void DrainInbound() {
         inbound_scheduled = false;
         for (;;) {
@@ -177,35 +182,58 @@ struct Server::Impl {
                 RetryInboundLater(pending.error());
                 return;
             }
-            for (const store::PendingInbound& event : *pending) {
-                // On WhatsApp the answer quotes the message it answers.
-                const TurnInput input{PayloadText(event.payload),
-                                      PayloadReplyId(event.payload),
-                                      event.channel == "whatsapp" ? event.provider_event_id : ""};
-                const auto now = std::chrono::system_clock::now();
-                // The dialog reads every message, also while a collector holds the conversation
-                // (then only an opt-out, opt-in or wrong number is acted on).
-                std::string intent = "none";
-                auto handled = ledger->HandleInbound(
-                    event,
-                    input.text,
-                    [&](const dialogs::ConversationView& view) {
-                        store::DialogTurn turn = Decide(view, input, *dialog, config, now);
-                        intent = turn.intent;
-                        return turn;
-                    },
-                    config.Now(now));
-                if (!handled) {
-                    RetryInboundLater(handled.error());
-                    return;
+
+            struct Handled {
+                std::int64_t conversation;
+                std::string channel;
+                std::string intent;
+            };
+
+            std::vector<Handled> handled;
+            boost::system::error_code failed;
+            auto committed = ledger->InOneTransaction([&] {
+                for (const store::PendingInbound& event : *pending) {
+                    // On WhatsApp the answer quotes the message it answers.
+                    const TurnInput input{
+                        PayloadText(event.payload),
+                        PayloadReplyId(event.payload),
+                        event.channel == "whatsapp" ? event.provider_event_id : ""};
+                    const auto now = std::chrono::system_clock::now();
+                    // The dialog reads every message, also while a collector holds the
+                    // conversation (then only an opt-out, opt-in or wrong number is acted on).
+                    std::string intent = "none";
+                    auto conversation = ledger->HandleInbound(
+                        event,
+                        input.text,
+                        [&](const dialogs::ConversationView& view) {
+                            store::DialogTurn turn = Decide(view, input, *dialog, config, now);
+                            intent = turn.intent;
+                            return turn;
+                        },
+                        config.Now(now));
+                    if (!conversation) {
+                        // The ones before it are kept; this one and the rest wait for a retry.
+                        failed = conversation.error();
+                        return;
+                    }
+                    handled.push_back({*conversation, event.channel, intent});
                 }
-                events.Publish(*handled, "message");
-                metrics.Count("cobrador_inbound_processed_total",
-                              "channel=\"" + event.channel + "\"");
-                metrics.Count("cobrador_dialog_turns_total", "intent=\"" + intent + "\"");
+            });
+            if (!committed) {
+                RetryInboundLater(committed.error());
+                return;
             }
-            if (!pending->empty() && dispatcher) {
+            for (const Handled& h : handled) {
+                events.Publish(h.conversation, "message");
+                metrics.Count("cobrador_inbound_processed_total", "channel=\"" + h.channel + "\"");
+                metrics.Count("cobrador_dialog_turns_total", "intent=\"" + h.intent + "\"");
+            }
+            if (!handled.empty() && dispatcher) {
                 dispatcher->Wake();
+            }
+            if (failed) {
+                RetryInboundLater(failed);
+                return;
             }
             if (pending->size() < kInboundBatch) {
                 return;
@@ -252,8 +280,8 @@ struct Server::Impl {
             statuses.push_back(ToRecord(s));
         }
         const std::string now = Now();
-        auto stored = co_await Offload(
-            db_pool.get_executor(), [&] { return ledger->RecordWebhook(messages, statuses, now); });
+        auto stored =
+            co_await commits->Write([&] { return ledger->RecordWebhook(messages, statuses, now); });
         pending_writes.fetch_sub(1);
         if (!stored) {
             Log(LogLevel::kError,
@@ -870,6 +898,7 @@ boost::system::result<std::uint16_t, std::string> Server::Start() {
             {{"reason", ready.error().message()}});
     }
     impl_->ledger.emplace(std::move(*ledger));
+    impl_->commits.emplace(impl_->db_pool, *impl_->ledger);
     impl_->api.emplace(ApiContext{
         impl_->config, *impl_->ledger, impl_->db_pool, impl_->events, [impl = impl_.get()] {
             if (impl->dispatcher) {
@@ -917,6 +946,7 @@ void Server::Run() {
         impl.ioc,
         impl.db_pool,
         *impl.ledger,
+        *impl.commits,
         impl.config,
         impl.metrics,
         impl.config.demo,

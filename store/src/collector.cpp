@@ -3,8 +3,6 @@
 // A refusal (held by another agent, outside WhatsApp's window...) is an ActionOutcome, not an
 // error: nothing is written and the caller tells the person why.
 
-#include <SQLiteCpp/Transaction.h>
-
 #include "dialogs/dialog.hpp"
 
 #include "ledger_impl.hpp"
@@ -119,7 +117,7 @@ ActionOutcome Refuse(Refusal refusal, const ConversationSummary* c = nullptr) {
 // the conversation as it is afterwards; `act` returns a refusal to write nothing.
 template <class F>
 ActionOutcome Act(SQLite::Database& db, std::int64_t id, F&& act) {
-    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    Tx tx(db);
     auto before = LoadSummary(db, id);
     if (!before) {
         return Refuse(Refusal::kNotFound);
@@ -215,7 +213,7 @@ Result<std::optional<ConversationDetail>> Ledger::GetConversation(std::int64_t i
     return impl_->Guard([&]() -> Result<std::optional<ConversationDetail>> {
         SQLite::Database& db = impl_->db;
         // One read transaction: every part of the answer is from the same moment.
-        SQLite::Transaction tx(db, SQLite::TransactionBehavior::DEFERRED);
+        Tx tx(db, Tx::Behavior::kDeferred);
         auto summary = LoadSummary(db, id);
         if (!summary) {
             return std::optional<ConversationDetail>();
@@ -599,7 +597,7 @@ Result<std::vector<std::int64_t>> Ledger::ExpireIdleClaims(std::string_view idle
     return impl_->Guard([&]() -> Result<std::vector<std::int64_t>> {
         SQLite::Database& db = impl_->db;
         const std::string at(now);
-        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        Tx tx(db);
         SQLite::Statement idle(db,
                                "SELECT id FROM conversations WHERE state = 'claimed' AND "
                                "coalesce(agent_activity_at, claimed_at, last_activity_at) < ?");

@@ -11,7 +11,6 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
-#include <SQLiteCpp/Transaction.h>
 #include <sqlite3.h>
 
 #include "dialogs/calendar.hpp"
@@ -103,6 +102,24 @@ const std::string& Ledger::LastError() const {
     return impl_->last_error;
 }
 
+Result<void> Ledger::InOneTransaction(const std::function<void()>& work) {
+    return impl_->Guard([&]() -> Result<void> {
+        Tx tx(impl_->db);
+        work();
+        if (!InTransaction()) {
+            // SQLite gave up the transaction on an I/O error part-way: nothing is durable.
+            impl_->last_error = "the group transaction was rolled back by SQLite";
+            return make_error_code(Errc::kIo);
+        }
+        tx.commit();
+        return {};
+    });
+}
+
+bool Ledger::InTransaction() const {
+    return sqlite3_get_autocommit(impl_->db.getHandle()) == 0;
+}
+
 Result<int> Ledger::SchemaVersion() {
     return impl_->Guard([&]() -> Result<int> { return impl_->Version(); });
 }
@@ -117,7 +134,7 @@ Result<std::vector<int>> Ledger::Migrate(int target) {
             if (migration.version > target) {
                 break;
             }
-            SQLite::Transaction tx(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+            Tx tx(impl_->db);
             // Checked inside the write transaction: two `migrate` runs at once apply each
             // version exactly once.
             const int current = impl_->Version();
@@ -158,7 +175,7 @@ Result<ImportSummary> Ledger::ImportPortfolio(const std::vector<PortfolioRow>& r
         }
         SQLite::Database& db = impl_->db;
         const std::string at(now);
-        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        Tx tx(db);
         ImportSummary summary;
 
         SQLite::Statement create_import(
@@ -358,7 +375,7 @@ Result<std::int64_t> Ledger::AddAgent(std::string_view name,
         if (auto ready = impl_->RequireLatest(); !ready) {
             return ready.error();
         }
-        SQLite::Transaction tx(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+        Tx tx(impl_->db);
         SQLite::Statement insert(
             impl_->db,
             "INSERT INTO agents (name, role, token_sha256, created_at) VALUES (?, ?, ?, ?)");

@@ -3,6 +3,7 @@
 
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
@@ -34,6 +35,50 @@ inline Errc FromSqlite(int code) {
             return Errc::kInternal;
     }
 }
+
+// A transaction that nests: on a connection with no transaction open it is BEGIN ... COMMIT;
+// inside one (a group commit, Ledger::InOneTransaction) it is a savepoint, so a failure undoes
+// only its own writes and the outer transaction decides what becomes durable. Destroyed
+// without commit(): rolled back.
+class Tx {
+public:
+    enum class Behavior { kDeferred, kImmediate };
+
+    explicit Tx(SQLite::Database& db, Behavior behavior = Behavior::kImmediate)
+        : db_(db), nested_(sqlite3_get_autocommit(db.getHandle()) == 0) {
+        if (nested_) {
+            db_.exec("SAVEPOINT cobrador_tx");
+        } else {
+            db_.exec(behavior == Behavior::kImmediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+        }
+    }
+
+    Tx(const Tx&) = delete;
+    Tx& operator=(const Tx&) = delete;
+
+    ~Tx() {
+        if (done_) {
+            return;
+        }
+        try {
+            // An I/O or full-disk error may already have rolled the whole transaction back.
+            if (sqlite3_get_autocommit(db_.getHandle()) == 0) {
+                db_.exec(nested_ ? "ROLLBACK TO cobrador_tx; RELEASE cobrador_tx" : "ROLLBACK");
+            }
+        } catch (...) {  // NOLINT(bugprone-empty-catch): nothing more to undo
+        }
+    }
+
+    void commit() {
+        db_.exec(nested_ ? "RELEASE cobrador_tx" : "COMMIT");
+        done_ = true;
+    }
+
+private:
+    SQLite::Database& db_;
+    bool nested_;
+    bool done_ = false;
+};
 
 struct Ledger::Impl {
     SQLite::Database db;

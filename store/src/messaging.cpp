@@ -8,8 +8,6 @@
 
 #include <algorithm>
 
-#include <SQLiteCpp/Transaction.h>
-
 #include "dialog_store.hpp"
 #include "ledger_impl.hpp"
 
@@ -70,7 +68,7 @@ Result<WebhookOutcome> Ledger::RecordWebhook(const std::vector<InboundRecord>& m
         SQLite::Database& db = impl_->db;
         const std::string at(now);
         WebhookOutcome outcome;
-        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        Tx tx(db);
         // ON CONFLICT DO NOTHING is the idempotency: a redelivered id inserts no row.
         SQLite::Statement insert_event(
             db,
@@ -145,7 +143,7 @@ Result<std::int64_t> Ledger::HandleInbound(const PendingInbound& event,
     return impl_->Guard([&]() -> Result<std::int64_t> {
         SQLite::Database& db = impl_->db;
         const std::string at(now);
-        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        Tx tx(db);
 
         SQLite::Statement done(db,
                                "SELECT processed_at IS NOT NULL FROM inbound_events WHERE id = ?");
@@ -324,7 +322,7 @@ Result<void> Ledger::MarkOutboxSent(std::int64_t outbox_id,
         SQLite::Database& db = impl_->db;
         const std::string at(now);
         const std::string provider_id(provider_message_id);
-        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        Tx tx(db);
         SQLite::Statement outbox(db,
                                  "UPDATE outbox SET status = 'sent', attempts = attempts + 1, "
                                  "last_error = NULL WHERE id = ? AND status = 'pending'");
@@ -380,7 +378,7 @@ Result<void> Ledger::MarkOutboxFailed(std::int64_t outbox_id,
                                       std::string_view now) {
     return impl_->Guard([&]() -> Result<void> {
         SQLite::Database& db = impl_->db;
-        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        Tx tx(db);
         SQLite::Statement outbox(db,
                                  "UPDATE outbox SET status = 'failed', attempts = attempts + 1, "
                                  "last_error = ? WHERE id = ? AND status = 'pending'");

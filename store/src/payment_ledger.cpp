@@ -4,8 +4,6 @@
 
 #include <algorithm>
 
-#include <SQLiteCpp/Transaction.h>
-
 #include "dialogs/reference.hpp"
 
 #include "ledger_impl.hpp"
@@ -185,7 +183,7 @@ Result<PaymentsSummary> Ledger::ApplyPayments(const std::vector<PaymentRecord>& 
         }
         SQLite::Database& db = impl_->db;
         const std::string at(now);
-        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        Tx tx(db);
         PaymentsSummary summary;
         SQLite::Statement exists(db, "SELECT 1 FROM payments WHERE payment_id = ?");
         SQLite::Statement insert(
@@ -345,7 +343,7 @@ Result<std::vector<BrokenPromise>> Ledger::BreakOverduePromises(std::string_view
     return impl_->Guard([&]() -> Result<std::vector<BrokenPromise>> {
         SQLite::Database& db = impl_->db;
         const std::string at(now);
-        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        Tx tx(db);
         SQLite::Statement overdue(
             db,
             "SELECT p.id, p.account_id, a.account_key, a.debtor_id, p.amount_cents, "
@@ -449,7 +447,7 @@ Result<std::optional<std::int64_t>> Ledger::FallBackToSms(
     return impl_->Guard([&]() -> Result<std::optional<std::int64_t>> {
         SQLite::Database& db = impl_->db;
         const std::string at(now);
-        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        Tx tx(db);
         SQLite::Statement find(
             db,
             "SELECT m.id, m.body, c.phone, c.debtor_id, (SELECT coalesce(o.contact_timezone, '') "

@@ -4,8 +4,6 @@
 
 #include <unordered_map>
 
-#include <SQLiteCpp/Transaction.h>
-
 #include "ledger_impl.hpp"
 #include "proactive.hpp"
 
@@ -16,7 +14,7 @@ Result<std::vector<ReminderDebtor>> Ledger::ReminderCandidates(std::string_view 
     return impl_->Guard([&]() -> Result<std::vector<ReminderDebtor>> {
         SQLite::Database& db = impl_->db;
         const std::string at(now);
-        SQLite::Transaction tx(db, SQLite::TransactionBehavior::DEFERRED);
+        Tx tx(db, Tx::Behavior::kDeferred);
         std::vector<ReminderDebtor> out;
         std::unordered_map<std::int64_t, std::size_t> index;  // debtor id -> out
 
@@ -149,7 +147,7 @@ Result<std::vector<ReminderToQueue>> Ledger::QueueReminders(
     return impl_->Guard([&]() -> Result<std::vector<ReminderToQueue>> {
         SQLite::Database& db = impl_->db;
         const std::string at(now);
-        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        Tx tx(db);
         SQLite::Statement record(db,
                                  "INSERT INTO reminders (debtor_id, rule, subject, local_date, "
                                  "channel, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT "

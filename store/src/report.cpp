@@ -25,8 +25,6 @@
 #include <array>
 #include <map>
 
-#include <SQLiteCpp/Transaction.h>
-
 #include "dialogs/calendar.hpp"
 
 #include "ledger_impl.hpp"
@@ -142,7 +140,7 @@ Result<Report> Ledger::BuildReport(const ReportQuery& query) {
         const std::string& from = report.query.from;
         const std::string& to = report.query.to;
         // One snapshot for every query below.
-        SQLite::Transaction tx(db, SQLite::TransactionBehavior::DEFERRED);
+        Tx tx(db, Tx::Behavior::kDeferred);
 
         report.currency = query.currency;
         if (report.currency.empty()) {

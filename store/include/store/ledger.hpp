@@ -277,6 +277,14 @@ public:
     Result<std::vector<std::int64_t>> ExpireIdleClaims(std::string_view idle_since,
                                                        std::string_view now);
 
+    // Group commit: runs `work` (calls on this ledger) inside one transaction, so that many
+    // writes share one fsync. Each call inside keeps its own all-or-nothing (a savepoint). The
+    // answer is the COMMIT's: on an error none of the writes inside is durable, whatever each
+    // call returned.
+    Result<void> InOneTransaction(const std::function<void()>& work);
+    // Whether a transaction is open now (SQLite rolls one back by itself on some I/O errors).
+    bool InTransaction() const;
+
     // A human-readable account of the last failure on this connection (for logs; holds no
     // secrets and no personal data).
     const std::string& LastError() const;
