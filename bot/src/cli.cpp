@@ -29,6 +29,7 @@
 #include "proactive.hpp"
 #include "reminders.hpp"
 #include "report_format.hpp"
+#include <malloc.h>
 
 namespace cobrador::bot {
 
@@ -704,6 +705,11 @@ int Serve(const std::vector<std::string>& args,
     if (!config.SmsEnabled()) {
         Log(LogLevel::kWarn, "SMS is off: COBRADOR_TWILIO_* credentials are missing");
     }
+    // glibc gives freed memory back to the kernel eagerly (madvise on every trim), and each
+    // give-back is a TLB shoot-down on every core and page faults to take it again: a fifth of
+    // the server's CPU under webhook load (docs/performance.md). Keep what the process has.
+    mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
+    mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
     Server server(config);
     auto port = server.Start();
     if (!port) {
