@@ -716,13 +716,14 @@ int Serve(const std::vector<std::string>& args,
         err << "cobrador serve: " << port.error() << "\n";
         return kFailed;
     }
-    out << "cobrador listening on http://" << config.listen_host << ":" << *port
+    const std::string base = std::string(config.Tls() ? "https://" : "http://") +
+                             config.listen_host + ":" + std::to_string(*port);
+    out << "cobrador listening on " << base
         << (demo ? " (demo: " + config.db_path + ")" : std::string()) << "\n"
-        << "  health: http://" << config.listen_host << ":" << *port << "/healthz\n"
-        << "  console: http://" << config.listen_host << ":" << *port << "/console/\n";
+        << "  health: " << base << "/healthz\n"
+        << "  console: " << base << "/console/\n";
     if (demo) {
-        out << "  debtor's phone (sandbox): http://" << config.listen_host << ":" << *port
-            << "/console/phone.html\n"
+        out << "  debtor's phone (sandbox): " << base << "/console/phone.html\n"
             << "  demo supervisor token: " << demo_token << "\n";
     }
     out << std::flush;

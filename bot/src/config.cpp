@@ -42,6 +42,8 @@ const std::vector<Setting>& Settings() {
         {"COBRADOR_PAYMENT_URL", &Config::payment_url, false},
         {"COBRADOR_POLICY_FILE", &Config::policy_file, false},
         {"COBRADOR_REMINDERS_FILE", &Config::reminders_file, false},
+        {"COBRADOR_TLS_CERT", &Config::tls_cert, false},
+        {"COBRADOR_TLS_KEY", &Config::tls_key, false},
         {"COBRADOR_WHATSAPP_APP_SECRET", &Config::whatsapp_app_secret, true},
         {"COBRADOR_WHATSAPP_VERIFY_TOKEN", &Config::whatsapp_verify_token, true},
         {"COBRADOR_WHATSAPP_ACCESS_TOKEN", &Config::whatsapp_access_token, true},
@@ -162,6 +164,10 @@ std::string Config::Now(std::chrono::system_clock::time_point now) const {
     return dialogs::FormatIsoInstant(Instant(now));
 }
 
+bool Config::Tls() const {
+    return !tls_cert.empty() && !tls_key.empty();
+}
+
 std::string Config::Describe() const {
     std::ostringstream out;
     out << "db=" << db_path << " listen=" << listen_host << ":" << listen_port
@@ -173,7 +179,8 @@ std::string Config::Describe() const {
         << " reminder_every=" << reminder_interval.count() << "min"
         << " idle_timeout=" << idle_timeout.count() << "min"
         << " verification_ttl=" << verification_ttl.count() << "h"
-        << " claim_idle=" << claim_idle.count() << "min";
+        << " claim_idle=" << claim_idle.count() << "min"
+        << " tls=" << (Tls() ? tls_cert : std::string("off"));
     for (const Setting& s : Settings()) {
         if (s.secret) {
             out << " " << s.env << "=" << ((this->*s.field).empty() ? "unset" : "set");
@@ -198,6 +205,8 @@ constexpr const char* kNames[] = {"COBRADOR_DB",
                                   "COBRADOR_CLAIM_IDLE_MINUTES",
                                   "COBRADOR_REMINDERS_FILE",
                                   "COBRADOR_REMINDER_MINUTES",
+                                  "COBRADOR_TLS_CERT",
+                                  "COBRADOR_TLS_KEY",
                                   "COBRADOR_WHATSAPP_APP_SECRET",
                                   "COBRADOR_WHATSAPP_VERIFY_TOKEN",
                                   "COBRADOR_WHATSAPP_ACCESS_TOKEN",
@@ -329,6 +338,9 @@ boost::system::result<Config, std::string> LoadConfig(const std::optional<std::s
     }
     if (config.db_path.empty()) {
         return Failure("COBRADOR_DB must not be empty");
+    }
+    if (config.tls_cert.empty() != config.tls_key.empty()) {
+        return Failure("COBRADOR_TLS_CERT and COBRADOR_TLS_KEY go together: give both or neither");
     }
     return config;
 }

@@ -77,7 +77,8 @@ std::size_t EventHub::Subscribers() const {
     return subscribers_.size();
 }
 
-net::awaitable<void> StreamEvents(beast::tcp_stream& stream, EventHub& hub) {
+template <class Stream>
+net::awaitable<void> StreamEvents(Stream& stream, EventHub& hub) {
     auto executor = co_await net::this_coro::executor;
     auto timer = std::make_shared<net::steady_timer>(executor);
     // Wake-ups and aborts are posted to this stream's executor (a strand), where the wait and
@@ -88,7 +89,7 @@ net::awaitable<void> StreamEvents(beast::tcp_stream& stream, EventHub& hub) {
                       [alive, executor, &stream] {
                           net::post(executor, [alive, &stream] {
                               if (*alive) {
-                                  stream.cancel();
+                                  beast::get_lowest_layer(stream).cancel();
                               }
                           });
                       });
@@ -100,13 +101,14 @@ net::awaitable<void> StreamEvents(beast::tcp_stream& stream, EventHub& hub) {
     head.set("X-Accel-Buffering", "no");  // nginx: pass each event on at once
     head.keep_alive(false);               // the stream ends with the connection
     http::response_serializer<http::empty_body> serializer{head};
-    stream.expires_never();
+    beast::get_lowest_layer(stream).expires_never();
     auto [head_error, head_bytes] =
         co_await http::async_write_header(stream, serializer, net::as_tuple(net::use_awaitable));
     std::string out = head_error ? std::string() : std::string(": connected\n\n");
     for (bool open = !head_error; open;) {
         if (!out.empty()) {
-            stream.expires_after(kHeartbeat * 2);  // a reader that stopped reading is let go
+            beast::get_lowest_layer(stream).expires_after(
+                kHeartbeat * 2);  // a reader that stopped reading is let go
             auto [error, written] = co_await net::async_write(
                 stream, net::buffer(out), net::as_tuple(net::use_awaitable));
             if (error) {
@@ -134,5 +136,8 @@ net::awaitable<void> StreamEvents(beast::tcp_stream& stream, EventHub& hub) {
     *alive = false;
     hub.Unsubscribe(subscriber);
 }
+
+template net::awaitable<void> StreamEvents(beast::tcp_stream&, EventHub&);
+template net::awaitable<void> StreamEvents(beast::ssl_stream<beast::tcp_stream>&, EventHub&);
 
 }  // namespace cobrador::bot

@@ -15,6 +15,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 namespace cobrador::bot {
 
@@ -47,7 +48,13 @@ private:
 };
 
 // Writes the SSE response on `stream` until the client goes away or the hub closes: the
-// events as they come and a comment every 15 seconds. Runs on the stream's executor.
-boost::asio::awaitable<void> StreamEvents(boost::beast::tcp_stream& stream, EventHub& hub);
+// events as they come and a comment every 15 seconds. Runs on the stream's executor. For
+// plain HTTP and for HTTPS served directly.
+template <class Stream>
+boost::asio::awaitable<void> StreamEvents(Stream& stream, EventHub& hub);
+
+extern template boost::asio::awaitable<void> StreamEvents(boost::beast::tcp_stream&, EventHub&);
+extern template boost::asio::awaitable<void> StreamEvents(
+    boost::beast::ssl_stream<boost::beast::tcp_stream>&, EventHub&);
 
 }  // namespace cobrador::bot

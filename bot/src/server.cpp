@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
@@ -15,12 +16,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <nlohmann/json.hpp>
 
 #include "bot/log.hpp"
@@ -44,6 +47,7 @@
 #include "proactive.hpp"
 #include "reminders.hpp"
 #include "webhook_records.hpp"
+#include <sys/stat.h>
 
 namespace cobrador::bot {
 
@@ -58,15 +62,59 @@ constexpr std::size_t kBodyLimit = 1024 * 1024;  // CONTRACT.md: 413 over 1 MiB
 constexpr std::uint32_t kHeaderLimit = 16 * 1024;
 constexpr auto kReadTimeout = std::chrono::seconds(30);
 constexpr auto kDrainTimeout = std::chrono::seconds(10);
+constexpr auto kTlsTimeout = std::chrono::seconds(10);  // the handshake, the close_notify
 // Webhook writes waiting for the ledger's thread; past this, providers get 503 and retry.
 constexpr int kMaxPendingWrites = 512;
 constexpr std::size_t kInboundBatch = 64;
 
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+template <class Stream>
+constexpr bool kIsTls = std::is_same_v<Stream, TlsStream>;
+
 // Every connection's state that Stop() needs; touched only on the connection's strand.
 struct Connection {
-    beast::tcp_stream* stream = nullptr;
-    bool idle = true;  // waiting for the next request, nothing in flight
+    beast::tcp_stream* stream = nullptr;  // the TCP layer, under TLS too
+    bool idle = true;                     // waiting for the next request, nothing in flight
 };
+
+// The server's TLS: TLS 1.2 and 1.3 only, OpenSSL's default ciphers (Debian's policy), the
+// certificate chain and key from PEM files. Errors name the file, never its content.
+boost::system::result<net::ssl::context, std::string> TlsContext(const Config& config) {
+    net::ssl::context context(net::ssl::context::tls_server);
+    context.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                        net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                        net::ssl::context::no_tlsv1_1 | net::ssl::context::single_dh_use);
+    boost::system::error_code error;
+    if (context.use_certificate_chain_file(config.tls_cert, error)) {
+        return {boost::system::in_place_error,
+                "cannot use the certificate " + config.tls_cert + ": " + error.message()};
+    }
+    if (context.use_private_key_file(config.tls_key, net::ssl::context::pem, error)) {
+        if (error.category() == net::error::get_ssl_category() &&
+            ERR_GET_REASON(static_cast<unsigned long>(error.value())) ==
+                X509_R_KEY_VALUES_MISMATCH) {
+            return {boost::system::in_place_error,
+                    "the private key " + config.tls_key + " does not match the certificate " +
+                        config.tls_cert};
+        }
+        return {boost::system::in_place_error,
+                "cannot use the private key " + config.tls_key + ": " + error.message()};
+    }
+    if (SSL_CTX_check_private_key(context.native_handle()) != 1) {
+        return {boost::system::in_place_error,
+                "the private key " + config.tls_key + " does not match the certificate " +
+                    config.tls_cert};
+    }
+
+    struct stat key_file {};
+
+    if (::stat(config.tls_key.c_str(), &key_file) == 0 && (key_file.st_mode & S_IROTH) != 0) {
+        Log(LogLevel::kWarn,
+            "the TLS private key is readable by every user on this machine; chmod o-r it",
+            {{"file", config.tls_key}});
+    }
+    return context;
+}
 
 }  // namespace
 
@@ -81,6 +129,7 @@ struct Server::Impl {
     // The acceptor, the signals and the drain deadline are only touched on this strand.
     net::strand<net::io_context::executor_type> control{net::make_strand(ioc)};
     tcp::acceptor acceptor{control};
+    std::optional<net::ssl::context> tls;  // set by Start() when a certificate is configured
     net::signal_set signals{control, SIGINT, SIGTERM};
     net::steady_timer drain_deadline{control};
     std::atomic<bool> stopping{false};
@@ -123,6 +172,9 @@ struct Server::Impl {
                          "gauge",
                          "Age of the oldest outbox row waiting to be sent.");
         metrics.Describe("cobrador_http_connections", "gauge", "Open HTTP connections.");
+        metrics.Describe("cobrador_tls_handshake_failures_total",
+                         "counter",
+                         "Connections to the HTTPS port that failed the TLS handshake.");
         metrics.Describe("cobrador_payments_total",
                          "counter",
                          "Payment notifications by result (applied, suspense, duplicate).");
@@ -530,8 +582,8 @@ struct Server::Impl {
 
     // GET /api/v1/events: authenticated like the rest of the API, then the connection becomes
     // the event stream until the client leaves or the server stops.
-    net::awaitable<std::optional<Response>> EventStream(beast::tcp_stream& stream,
-                                                        const Request& req) {
+    template <class Stream>
+    net::awaitable<std::optional<Response>> EventStream(Stream& stream, const Request& req) {
         if (req.method() != http::verb::get) {
             co_return NotAllowed("GET");
         }
@@ -720,9 +772,21 @@ struct Server::Impl {
         co_return Error(http::status::not_found, "no such route");
     }
 
-    net::awaitable<void> Serve(beast::tcp_stream stream) {
+    template <class Stream>
+    net::awaitable<void> Serve(Stream stream) {
+        auto& tcp_layer = beast::get_lowest_layer(stream);
+        if constexpr (kIsTls<Stream>) {
+            tcp_layer.expires_after(kTlsTimeout);
+            auto [handshake_error] = co_await stream.async_handshake(
+                net::ssl::stream_base::server, net::as_tuple(net::use_awaitable));
+            if (handshake_error) {
+                // Plain HTTP to the HTTPS port, an old client, a scanner: nothing to answer.
+                metrics.Count("cobrador_tls_handshake_failures_total", "");
+                co_return;
+            }
+        }
         auto connection = std::make_shared<Connection>();
-        connection->stream = &stream;
+        connection->stream = &tcp_layer;
         {
             const std::lock_guard lock(connections_mutex);
             connections.insert(connection);
@@ -736,7 +800,7 @@ struct Server::Impl {
             parser.header_limit(kHeaderLimit);
             parser.body_limit(kBodyLimit);
             connection->idle = true;
-            stream.expires_after(kReadTimeout);
+            tcp_layer.expires_after(kReadTimeout);
             auto [read_error, read_bytes] = co_await http::async_read(
                 stream, buffer, parser, net::as_tuple(net::use_awaitable));
             connection->idle = false;
@@ -773,18 +837,23 @@ struct Server::Impl {
                 }
             }
             response->keep_alive(keep_alive);
-            stream.expires_after(kReadTimeout);
+            tcp_layer.expires_after(kReadTimeout);
             auto [write_error, written] =
                 co_await http::async_write(stream, *response, net::as_tuple(net::use_awaitable));
             if (write_error || !keep_alive) {
                 break;
             }
         }
-        beast::error_code ignored;
-        stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
         {
             const std::lock_guard lock(connections_mutex);
             connections.erase(connection);
+        }
+        if constexpr (kIsTls<Stream>) {
+            tcp_layer.expires_after(kTlsTimeout);
+            co_await stream.async_shutdown(net::as_tuple(net::use_awaitable));
+        } else {
+            beast::error_code ignored;
+            stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
         }
         if (stopping) {
             net::post(control, [this] { FinishDrainIfDone(); });
@@ -811,7 +880,11 @@ struct Server::Impl {
                 continue;
             }
             auto executor = socket.get_executor();
-            net::co_spawn(executor, Serve(beast::tcp_stream(std::move(socket))), LogFailure);
+            if (tls) {
+                net::co_spawn(executor, Serve(TlsStream(std::move(socket), *tls)), LogFailure);
+            } else {
+                net::co_spawn(executor, Serve(beast::tcp_stream(std::move(socket))), LogFailure);
+            }
         }
     }
 
@@ -896,6 +969,13 @@ boost::system::result<std::uint16_t, std::string> Server::Start() {
         Log(LogLevel::kWarn,
             "the ledger is not ready; /readyz answers 503 until it is",
             {{"reason", ready.error().message()}});
+    }
+    if (impl_->config.Tls()) {
+        auto context = TlsContext(impl_->config);
+        if (!context) {
+            return {boost::system::in_place_error, context.error()};
+        }
+        impl_->tls.emplace(std::move(*context));
     }
     impl_->ledger.emplace(std::move(*ledger));
     impl_->commits.emplace(impl_->db_pool, *impl_->ledger);

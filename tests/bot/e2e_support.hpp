@@ -40,7 +40,8 @@ constexpr const char* kPublicUrl = "https://cobrador.example.com";
 
 inline std::uint16_t PortFrom(const std::string& out) {
     std::smatch match;
-    REQUIRE(std::regex_search(out, match, std::regex(R"(listening on http://127\.0\.0\.1:(\d+))")));
+    REQUIRE(
+        std::regex_search(out, match, std::regex(R"(listening on https?://127\.0\.0\.1:(\d+))")));
     return static_cast<std::uint16_t>(std::stoi(match[1]));
 }
 

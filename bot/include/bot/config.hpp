@@ -41,6 +41,10 @@ struct Config {
     // serve runs a reminder pass this often; 0: never (run `cobrador remind` from cron).
     std::chrono::minutes reminder_interval{5};
 
+    // HTTPS served directly: a PEM certificate chain and its private key (both or neither).
+    std::string tls_cert;
+    std::string tls_key;
+
     std::string whatsapp_app_secret;
     std::string whatsapp_verify_token;
     std::string whatsapp_access_token;
@@ -53,6 +57,7 @@ struct Config {
     std::string payments_secret;
 
     bool WhatsAppEnabled() const;
+    bool Tls() const;
     bool SmsEnabled() const;
 
     // Today's date (YYYY-MM-DD): the pinned one, or the UTC date of `now`.
