@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # Installs every build and test dependency of cobrador from Debian 12's own packages.
 # Safe to run again; used by the README's two commands and by .ci/run.
+# COBRADOR_DEPS=build installs only what a Release build and its .deb need (deploy/Dockerfile):
+# no test, format, sanitizer or browser packages.
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential dpkg-dev cmake ninja-build pkg-config git
   libboost1.81-dev libboost-url1.81-dev
   libssl-dev openssl libsqlite3-dev sqlite3 libsqlitecpp-dev
-  nlohmann-json3-dev libicu-dev libre2-dev catch2
-  clang-format clang-tidy clang libclang-rt-14-dev curl ca-certificates python3
-  chromium chromium-driver fonts-dejavu-core
+  nlohmann-json3-dev libicu-dev libre2-dev curl ca-certificates
 )
+if [ "${COBRADOR_DEPS:-all}" != build ]; then
+  packages+=(
+    catch2 clang-format clang-tidy clang libclang-rt-14-dev python3
+    chromium chromium-driver fonts-dejavu-core
+  )
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -72,6 +72,14 @@ TEST_CASE("backup while serving, then restore from the copy", "[bot][backup][int
         CHECK(run.out.find("backed up to") != std::string::npos);
         CHECK_FALSE(std::filesystem::exists(copy + ".partial"));
         CHECK(HttpRequest(port, "GET", "/readyz").status == 200);
+        // Birth dates are the identity check: the ledger, its journal and the copy are the
+        // owner's alone, whatever umask the operator's shell had (the test's is usually 022).
+        for (const std::string& file : {db, db + "-wal", copy}) {
+            INFO(file);
+            const auto perms = std::filesystem::status(file).permissions();
+            CHECK((perms & (std::filesystem::perms::group_all |
+                            std::filesystem::perms::others_all)) == std::filesystem::perms::none);
+        }
         server.Signal(SIGTERM);
         CHECK(server.Wait() == 0);
     }
