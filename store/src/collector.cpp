@@ -7,6 +7,7 @@
 
 #include "ledger_impl.hpp"
 #include "proactive.hpp"
+#include "statement_cache.hpp"
 
 namespace cobrador::store {
 
@@ -53,7 +54,8 @@ ConversationSummary ReadSummary(SQLite::Statement& row) {
 }
 
 std::optional<ConversationSummary> LoadSummary(SQLite::Database& db, std::int64_t id) {
-    SQLite::Statement row(db, std::string(kSummarySelect) + "WHERE c.id = ?");
+    Prepared row_lease(db, std::string(kSummarySelect) + "WHERE c.id = ?");
+    SQLite::Statement& row = *row_lease;
     row.bind(1, id);
     if (!row.executeStep()) {
         return std::nullopt;
@@ -62,9 +64,10 @@ std::optional<ConversationSummary> LoadSummary(SQLite::Database& db, std::int64_
 }
 
 Reachability LoadReachability(SQLite::Database& db, const ConversationSummary& c) {
-    SQLite::Statement prefs(db,
-                            "SELECT kind FROM contact_preferences WHERE phone = ? AND active = 1 "
-                            "AND (channel = ? OR channel = 'all')");
+    Prepared prefs_lease(db,
+                         "SELECT kind FROM contact_preferences WHERE phone = ? AND active = 1 "
+                         "AND (channel = ? OR channel = 'all')");
+    SQLite::Statement& prefs = *prefs_lease;
     prefs.bind(1, c.phone);
     prefs.bind(2, c.channel);
     Reachability reach;
@@ -82,10 +85,11 @@ void WriteAudit(SQLite::Database& db,
                 const char* kind,
                 const std::string& detail_json,
                 const std::string& now) {
-    SQLite::Statement insert(db,
-                             "INSERT INTO audit_log (at, actor, kind, channel, debtor_id, "
-                             "conversation_id, detail) VALUES (?, ?, ?, ?, (SELECT debtor_id "
-                             "FROM conversations WHERE id = ?), ?, json(?))");
+    Prepared insert_lease(db,
+                          "INSERT INTO audit_log (at, actor, kind, channel, debtor_id, "
+                          "conversation_id, detail) VALUES (?, ?, ?, ?, (SELECT debtor_id "
+                          "FROM conversations WHERE id = ?), ?, json(?))");
+    SQLite::Statement& insert = *insert_lease;
     insert.bind(1, now);
     insert.bind(2, actor);
     insert.bind(3, kind);
@@ -144,9 +148,10 @@ bool IsDisposition(std::string_view code) {
 
 Result<std::optional<Agent>> Ledger::AgentByToken(std::string_view token_sha256) {
     return impl_->Guard([&]() -> Result<std::optional<Agent>> {
-        SQLite::Statement row(impl_->db,
-                              "SELECT id, name, role, created_at FROM agents WHERE token_sha256 "
-                              "= ? AND disabled_at IS NULL");
+        Prepared row_lease(impl_->db,
+                           "SELECT id, name, role, created_at FROM agents WHERE token_sha256 "
+                           "= ? AND disabled_at IS NULL");
+        SQLite::Statement& row = *row_lease;
         row.bind(1, std::string(token_sha256));
         if (!row.executeStep()) {
             return std::optional<Agent>();
@@ -161,9 +166,10 @@ Result<std::optional<Agent>> Ledger::AgentByToken(std::string_view token_sha256)
 
 Result<std::vector<Agent>> Ledger::ListAgents() {
     return impl_->Guard([&]() -> Result<std::vector<Agent>> {
-        SQLite::Statement rows(
+        Prepared rows_lease(
             impl_->db,
             "SELECT id, name, role, created_at, disabled_at IS NOT NULL FROM agents ORDER BY id");
+        SQLite::Statement& rows = *rows_lease;
         std::vector<Agent> agents;
         while (rows.executeStep()) {
             agents.push_back(Agent{rows.getColumn(0).getInt64(),
@@ -178,8 +184,9 @@ Result<std::vector<Agent>> Ledger::ListAgents() {
 
 Result<std::int64_t> Ledger::DisableAgentsNamed(std::string_view name, std::string_view now) {
     return impl_->Guard([&]() -> Result<std::int64_t> {
-        SQLite::Statement disable(
+        Prepared disable_lease(
             impl_->db, "UPDATE agents SET disabled_at = ? WHERE name = ? AND disabled_at IS NULL");
+        SQLite::Statement& disable = *disable_lease;
         disable.bind(1, std::string(now));
         disable.bind(2, std::string(name));
         return static_cast<std::int64_t>(disable.exec());
@@ -189,12 +196,13 @@ Result<std::int64_t> Ledger::DisableAgentsNamed(std::string_view name, std::stri
 Result<std::vector<ConversationSummary>> Ledger::ListConversations(
     const ConversationFilter& filter) {
     return impl_->Guard([&]() -> Result<std::vector<ConversationSummary>> {
-        SQLite::Statement rows(impl_->db,
-                               std::string(kSummarySelect) +
-                                   "WHERE (?1 = 'all' OR c.state = ?1) AND (?2 = '' OR c.phone "
-                                   "= ?2) AND (?3 IS NULL OR c.assigned_agent_id = ?3) "
-                                   "ORDER BY coalesce(c.escalated_at, c.created_at), c.id "
-                                   "LIMIT ?4");
+        Prepared rows_lease(impl_->db,
+                            std::string(kSummarySelect) +
+                                "WHERE (?1 = 'all' OR c.state = ?1) AND (?2 = '' OR c.phone "
+                                "= ?2) AND (?3 IS NULL OR c.assigned_agent_id = ?3) "
+                                "ORDER BY coalesce(c.escalated_at, c.created_at), c.id "
+                                "LIMIT ?4");
+        SQLite::Statement& rows = *rows_lease;
         rows.bind(1, filter.state);
         rows.bind(2, filter.phone);
         if (filter.holder) {
@@ -222,9 +230,10 @@ Result<std::optional<ConversationDetail>> Ledger::GetConversation(std::int64_t i
         detail.summary = std::move(*summary);
         detail.reach = LoadReachability(db, detail.summary);
 
-        SQLite::Statement debtor(db,
-                                 "SELECT d.id, d.name, d.phone, d.locale, d.timezone FROM debtors "
-                                 "d JOIN conversations c ON c.debtor_id = d.id WHERE c.id = ?");
+        Prepared debtor_lease(db,
+                              "SELECT d.id, d.name, d.phone, d.locale, d.timezone FROM debtors "
+                              "d JOIN conversations c ON c.debtor_id = d.id WHERE c.id = ?");
+        SQLite::Statement& debtor = *debtor_lease;
         debtor.bind(1, id);
         if (debtor.executeStep()) {
             detail.debtor = DebtorSummary{debtor.getColumn(0).getInt64(),
@@ -232,12 +241,13 @@ Result<std::optional<ConversationDetail>> Ledger::GetConversation(std::int64_t i
                                           debtor.getColumn(2).getString(),
                                           debtor.getColumn(3).getString(),
                                           debtor.getColumn(4).getString()};
-            SQLite::Statement accounts(
+            Prepared accounts_lease(
                 db,
                 "SELECT a.account_key, a.balance_cents, a.currency, a.due_date, "
                 "a.min_payment_cents, a.segment, a.product, r.reference FROM accounts a "
                 "LEFT JOIN payment_references r ON r.account_id = a.id WHERE a.debtor_id = ? "
                 "ORDER BY a.due_date, a.id");
+            SQLite::Statement& accounts = *accounts_lease;
             accounts.bind(1, detail.debtor->id);
             while (accounts.executeStep()) {
                 AccountDetail a;
@@ -253,11 +263,12 @@ Result<std::optional<ConversationDetail>> Ledger::GetConversation(std::int64_t i
                 a.reference = OptionalText(accounts.getColumn(7));
                 detail.accounts.push_back(std::move(a));
             }
-            SQLite::Statement promises(
+            Prepared promises_lease(
                 db,
                 "SELECT p.id, a.account_key, p.amount_cents, p.currency, p.due_date, p.status, "
                 "p.created_at FROM promises p JOIN accounts a ON a.id = p.account_id WHERE "
                 "a.debtor_id = ? ORDER BY p.id");
+            SQLite::Statement& promises = *promises_lease;
             promises.bind(1, detail.debtor->id);
             while (promises.executeStep()) {
                 detail.promises.push_back(PromiseDetail{promises.getColumn(0).getInt64(),
@@ -268,15 +279,17 @@ Result<std::optional<ConversationDetail>> Ledger::GetConversation(std::int64_t i
                                                         promises.getColumn(5).getString(),
                                                         promises.getColumn(6).getString()});
             }
-            SQLite::Statement plans(
+            Prepared plans_lease(
                 db,
                 "SELECT p.id, a.account_key, p.kind, p.total_cents, p.discount_cents, "
                 "p.currency, p.status, p.created_at FROM payment_plans p JOIN accounts a ON a.id "
                 "= p.account_id WHERE a.debtor_id = ? ORDER BY p.id");
+            SQLite::Statement& plans = *plans_lease;
             plans.bind(1, detail.debtor->id);
-            SQLite::Statement installments(db,
-                                           "SELECT seq, due_date, amount_cents, status FROM "
-                                           "plan_installments WHERE plan_id = ? ORDER BY seq");
+            Prepared installments_lease(db,
+                                        "SELECT seq, due_date, amount_cents, status FROM "
+                                        "plan_installments WHERE plan_id = ? ORDER BY seq");
+            SQLite::Statement& installments = *installments_lease;
             while (plans.executeStep()) {
                 PlanDetail p;
                 p.id = plans.getColumn(0).getInt64();
@@ -306,10 +319,11 @@ Result<std::optional<ConversationDetail>> Ledger::GetConversation(std::int64_t i
         }
         detail.messages = std::move(*transcript);
 
-        SQLite::Statement notes(db,
-                                "SELECT n.id, a.id, a.name, n.body, n.created_at FROM notes n "
-                                "JOIN agents a ON a.id = n.agent_id WHERE n.conversation_id = ? "
-                                "ORDER BY n.id");
+        Prepared notes_lease(db,
+                             "SELECT n.id, a.id, a.name, n.body, n.created_at FROM notes n "
+                             "JOIN agents a ON a.id = n.agent_id WHERE n.conversation_id = ? "
+                             "ORDER BY n.id");
+        SQLite::Statement& notes = *notes_lease;
         notes.bind(1, id);
         while (notes.executeStep()) {
             detail.notes.push_back(
@@ -318,9 +332,10 @@ Result<std::optional<ConversationDetail>> Ledger::GetConversation(std::int64_t i
                            notes.getColumn(3).getString(),
                            notes.getColumn(4).getString()});
         }
-        SQLite::Statement events(db,
-                                 "SELECT at, actor, kind, detail FROM audit_log WHERE "
-                                 "conversation_id = ? ORDER BY id");
+        Prepared events_lease(db,
+                              "SELECT at, actor, kind, detail FROM audit_log WHERE "
+                              "conversation_id = ? ORDER BY id");
+        SQLite::Statement& events = *events_lease;
         events.bind(1, id);
         while (events.executeStep()) {
             detail.events.push_back(AuditEntry{events.getColumn(0).getString(),
@@ -352,8 +367,9 @@ Result<ActionOutcome> Ledger::ClaimConversation(std::int64_t id,
             }
             if (c.state == "claimed" && c.holder && c.holder->id == to) {
                 // Already there: a claim by the holder still counts as activity.
-                SQLite::Statement touch(
-                    db, "UPDATE conversations SET agent_activity_at = ? WHERE id = ?");
+                Prepared touch_lease(db,
+                                     "UPDATE conversations SET agent_activity_at = ? WHERE id = ?");
+                SQLite::Statement& touch = *touch_lease;
                 touch.bind(1, at);
                 touch.bind(2, id);
                 touch.exec();
@@ -362,16 +378,18 @@ Result<ActionOutcome> Ledger::ClaimConversation(std::int64_t id,
             if (c.state == "claimed" && !reassigning) {
                 return Refuse(Refusal::kHeldByOther, &c);
             }
-            SQLite::Statement target(
-                db, "SELECT name FROM agents WHERE id = ? AND disabled_at IS NULL");
+            Prepared target_lease(db,
+                                  "SELECT name FROM agents WHERE id = ? AND disabled_at IS NULL");
+            SQLite::Statement& target = *target_lease;
             target.bind(1, to);
             if (!target.executeStep()) {
                 return Refuse(Refusal::kNotFound);
             }
-            SQLite::Statement claim(db,
-                                    "UPDATE conversations SET state = 'claimed', "
-                                    "assigned_agent_id = ?1, claimed_at = ?2, agent_activity_at "
-                                    "= ?2, last_activity_at = ?2 WHERE id = ?3");
+            Prepared claim_lease(db,
+                                 "UPDATE conversations SET state = 'claimed', "
+                                 "assigned_agent_id = ?1, claimed_at = ?2, agent_activity_at "
+                                 "= ?2, last_activity_at = ?2 WHERE id = ?3");
+            SQLite::Statement& claim = *claim_lease;
             claim.bind(1, to);
             claim.bind(2, at);
             claim.bind(3, id);
@@ -403,16 +421,18 @@ Result<ActionOutcome> Ledger::ReleaseConversation(std::int64_t id,
             if (!Holds(c, by) && !(by.supervisor() && c.state != "bot")) {
                 return Refuse(c.state == "claimed" ? Refusal::kHeldByOther : Refusal::kNotHeld, &c);
             }
-            SQLite::Statement state(db, "SELECT dialog_state FROM conversations WHERE id = ?");
+            Prepared state_lease(db, "SELECT dialog_state FROM conversations WHERE id = ?");
+            SQLite::Statement& state = *state_lease;
             state.bind(1, id);
             state.executeStep();
             const std::string handed_back = dialogs::ToJson(
                 dialogs::HandBack(dialogs::DialogStateFromJson(state.getColumn(0).getString())));
-            SQLite::Statement release(
+            Prepared release_lease(
                 db,
                 "UPDATE conversations SET state = 'bot', assigned_agent_id = NULL, claimed_at = "
                 "NULL, agent_activity_at = NULL, misunderstood_count = 0, dialog_state = ?1, "
                 "last_activity_at = ?2 WHERE id = ?3");
+            SQLite::Statement& release = *release_lease;
             release.bind(1, handed_back);
             release.bind(2, at);
             release.bind(3, id);
@@ -439,22 +459,24 @@ Result<ActionOutcome> Ledger::CloseConversation(std::int64_t id,
             if (!Holds(c, by) && !by.supervisor()) {
                 return Refuse(c.state == "claimed" ? Refusal::kHeldByOther : Refusal::kNotHeld, &c);
             }
-            SQLite::Statement close(db,
-                                    "UPDATE conversations SET state = 'closed', disposition = ?1, "
-                                    "closed_at = ?2, last_activity_at = ?2, agent_activity_at = "
-                                    "?2 WHERE id = ?3");
+            Prepared close_lease(db,
+                                 "UPDATE conversations SET state = 'closed', disposition = ?1, "
+                                 "closed_at = ?2, last_activity_at = ?2, agent_activity_at = "
+                                 "?2 WHERE id = ?3");
+            SQLite::Statement& close = *close_lease;
             close.bind(1, std::string(disposition));
             close.bind(2, at);
             close.bind(3, id);
             close.exec();
             if (disposition == "wrong_number") {
                 // As when the debtor says so: no further contact with this phone.
-                SQLite::Statement wrong(
+                Prepared wrong_lease(
                     db,
                     "INSERT INTO contact_preferences (phone, channel, kind, active, recorded_at, "
                     "source) VALUES (?, 'all', 'wrong_number', 1, ?, 'agent') ON CONFLICT "
                     "(phone, channel, kind) DO UPDATE SET active = 1, recorded_at = "
                     "excluded.recorded_at, source = excluded.source");
+                SQLite::Statement& wrong = *wrong_lease;
                 wrong.bind(1, c.phone);
                 wrong.bind(2, at);
                 wrong.exec();
@@ -462,9 +484,10 @@ Result<ActionOutcome> Ledger::CloseConversation(std::int64_t id,
             }
             ActionOutcome out;
             if (!note.empty()) {
-                SQLite::Statement insert(db,
-                                         "INSERT INTO notes (conversation_id, agent_id, body, "
-                                         "created_at) VALUES (?, ?, ?, ?)");
+                Prepared insert_lease(db,
+                                      "INSERT INTO notes (conversation_id, agent_id, body, "
+                                      "created_at) VALUES (?, ?, ?, ?)");
+                SQLite::Statement& insert = *insert_lease;
                 insert.bind(1, id);
                 insert.bind(2, by.id);
                 insert.bind(3, std::string(note));
@@ -472,8 +495,8 @@ Result<ActionOutcome> Ledger::CloseConversation(std::int64_t id,
                 insert.exec();
                 out.created_id = db.getLastInsertRowid();
             }
-            SQLite::Statement detail(db,
-                                     "SELECT json_object('disposition', ?, 'previous_state', ?)");
+            Prepared detail_lease(db, "SELECT json_object('disposition', ?, 'previous_state', ?)");
+            SQLite::Statement& detail = *detail_lease;
             detail.bind(1, std::string(disposition));
             detail.bind(2, c.state);
             detail.executeStep();
@@ -514,11 +537,12 @@ Result<ActionOutcome> Ledger::SendAgentMessage(std::int64_t id,
                 out.last_inbound_at = c.last_inbound_at;
                 return out;
             }
-            SQLite::Statement insert(
+            Prepared insert_lease(
                 db,
                 "INSERT INTO messages (conversation_id, direction, channel, author, body, payload, "
                 "status, created_at, status_at) VALUES (?1, 'out', ?2, ?3, ?4, ?5, 'queued', ?6, "
                 "?6)");
+            SQLite::Statement& insert = *insert_lease;
             insert.bind(1, id);
             insert.bind(2, c.channel);
             insert.bind(3, Actor(by));
@@ -528,19 +552,21 @@ Result<ActionOutcome> Ledger::SendAgentMessage(std::int64_t id,
             insert.exec();
             ActionOutcome out;
             out.created_id = db.getLastInsertRowid();
-            SQLite::Statement outbox(db,
-                                     "INSERT INTO outbox (message_id, channel, recipient, payload, "
-                                     "status, next_attempt_at, created_at) VALUES (?1, ?2, ?3, ?4, "
-                                     "'pending', ?5, ?5)");
+            Prepared outbox_lease(db,
+                                  "INSERT INTO outbox (message_id, channel, recipient, payload, "
+                                  "status, next_attempt_at, created_at) VALUES (?1, ?2, ?3, ?4, "
+                                  "'pending', ?5, ?5)");
+            SQLite::Statement& outbox = *outbox_lease;
             outbox.bind(1, out.created_id);
             outbox.bind(2, c.channel);
             outbox.bind(3, c.phone);
             outbox.bind(4, message.payload);
             outbox.bind(5, at);
             outbox.exec();
-            SQLite::Statement touch(db,
-                                    "UPDATE conversations SET agent_activity_at = ?1, "
-                                    "last_activity_at = ?1 WHERE id = ?2");
+            Prepared touch_lease(db,
+                                 "UPDATE conversations SET agent_activity_at = ?1, "
+                                 "last_activity_at = ?1 WHERE id = ?2");
+            SQLite::Statement& touch = *touch_lease;
             touch.bind(1, at);
             touch.bind(2, id);
             touch.exec();
@@ -563,10 +589,11 @@ Result<ActionOutcome> Ledger::AddNote(std::int64_t id,
         SQLite::Database& db = impl_->db;
         const std::string at(now);
         return Act(db, id, [&](const ConversationSummary& c) -> ActionOutcome {
-            SQLite::Statement insert(
+            Prepared insert_lease(
                 db,
                 "INSERT INTO notes (conversation_id, agent_id, body, created_at) VALUES (?, ?, ?, "
                 "?)");
+            SQLite::Statement& insert = *insert_lease;
             insert.bind(1, id);
             insert.bind(2, by.id);
             insert.bind(3, std::string(text));
@@ -575,8 +602,9 @@ Result<ActionOutcome> Ledger::AddNote(std::int64_t id,
             ActionOutcome out;
             out.created_id = db.getLastInsertRowid();
             if (Holds(c, by)) {
-                SQLite::Statement touch(
-                    db, "UPDATE conversations SET agent_activity_at = ? WHERE id = ?");
+                Prepared touch_lease(db,
+                                     "UPDATE conversations SET agent_activity_at = ? WHERE id = ?");
+                SQLite::Statement& touch = *touch_lease;
                 touch.bind(1, at);
                 touch.bind(2, id);
                 touch.exec();
@@ -598,19 +626,21 @@ Result<std::vector<std::int64_t>> Ledger::ExpireIdleClaims(std::string_view idle
         SQLite::Database& db = impl_->db;
         const std::string at(now);
         Tx tx(db);
-        SQLite::Statement idle(db,
-                               "SELECT id FROM conversations WHERE state = 'claimed' AND "
-                               "coalesce(agent_activity_at, claimed_at, last_activity_at) < ?");
+        Prepared idle_lease(db,
+                            "SELECT id FROM conversations WHERE state = 'claimed' AND "
+                            "coalesce(agent_activity_at, claimed_at, last_activity_at) < ?");
+        SQLite::Statement& idle = *idle_lease;
         idle.bind(1, std::string(idle_since));
         std::vector<std::int64_t> expired;
         while (idle.executeStep()) {
             expired.push_back(idle.getColumn(0).getInt64());
         }
-        SQLite::Statement back(db,
-                               "UPDATE conversations SET state = 'escalated', assigned_agent_id "
-                               "= NULL, claimed_at = NULL, agent_activity_at = NULL, "
-                               "escalated_at = coalesce(escalated_at, ?1), escalation_reason = "
-                               "coalesce(escalation_reason, 'claim_expired') WHERE id = ?2");
+        Prepared back_lease(db,
+                            "UPDATE conversations SET state = 'escalated', assigned_agent_id "
+                            "= NULL, claimed_at = NULL, agent_activity_at = NULL, "
+                            "escalated_at = coalesce(escalated_at, ?1), escalation_reason = "
+                            "coalesce(escalation_reason, 'claim_expired') WHERE id = ?2");
+        SQLite::Statement& back = *back_lease;
         for (const std::int64_t id : expired) {
             const auto c = LoadSummary(db, id);
             back.reset();

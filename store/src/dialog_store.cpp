@@ -9,6 +9,7 @@
 #include <SQLiteCpp/Statement.h>
 
 #include "proactive.hpp"
+#include "statement_cache.hpp"
 
 namespace cobrador::store {
 
@@ -28,11 +29,12 @@ struct Audit {
                std::optional<std::int64_t> account_id,
                const std::string& detail_sql = "'{}'",
                const std::vector<std::string>& detail_args = {}) {
-        SQLite::Statement insert(
+        Prepared insert_lease(
             db,
             "INSERT INTO audit_log (at, actor, kind, channel, debtor_id, account_id, "
             "conversation_id, detail) VALUES (?, 'bot', ?, ?, ?, ?, ?, " +
                 detail_sql + ")");
+        SQLite::Statement& insert = *insert_lease;
         insert.bind(1, now);
         insert.bind(2, kind);
         insert.bind(3, conversation.channel);
@@ -59,9 +61,10 @@ dialogs::ConversationView LoadConversationView(SQLite::Database& db,
     view.channel = conversation.channel;
     view.state = dialogs::DialogStateFromJson(conversation.dialog_state);
 
-    SQLite::Statement wrong(db,
-                            "SELECT count(*) FROM contact_preferences WHERE phone = ? AND "
-                            "kind = 'wrong_number' AND active = 1");
+    Prepared wrong_lease(db,
+                         "SELECT count(*) FROM contact_preferences WHERE phone = ? AND "
+                         "kind = 'wrong_number' AND active = 1");
+    SQLite::Statement& wrong = *wrong_lease;
     wrong.bind(1, conversation.phone);
     wrong.executeStep();
     view.wrong_number = wrong.getColumn(0).getInt() > 0;
@@ -69,8 +72,9 @@ dialogs::ConversationView LoadConversationView(SQLite::Database& db,
     if (!conversation.debtor_id) {
         return view;
     }
-    SQLite::Statement debtor(db,
-                             "SELECT name, birth_date, locale, timezone FROM debtors WHERE id = ?");
+    Prepared debtor_lease(db,
+                          "SELECT name, birth_date, locale, timezone FROM debtors WHERE id = ?");
+    SQLite::Statement& debtor = *debtor_lease;
     debtor.bind(1, *conversation.debtor_id);
     if (!debtor.executeStep()) {
         return view;
@@ -86,7 +90,7 @@ dialogs::ConversationView LoadConversationView(SQLite::Database& db,
     d.locale = debtor.getColumn(2).getString();
     d.timezone = debtor.getColumn(3).getString();
 
-    SQLite::Statement accounts(
+    Prepared accounts_lease(
         db,
         "SELECT a.id, a.account_key, a.balance_cents, a.currency, a.due_date, "
         "a.min_payment_cents, "
@@ -97,6 +101,7 @@ dialogs::ConversationView LoadConversationView(SQLite::Database& db,
         "(SELECT count(*) FROM payment_plans pp WHERE pp.account_id = a.id AND "
         " pp.status = 'active') "
         "FROM accounts a WHERE a.debtor_id = ? ORDER BY a.due_date, a.id");
+    SQLite::Statement& accounts = *accounts_lease;
     accounts.bind(1, *conversation.debtor_id);
     while (accounts.executeStep()) {
         dialogs::AccountView a;
@@ -131,8 +136,9 @@ void ApplyTurn(SQLite::Database& db,
                const std::string& now) {
     Audit audit{db, conversation, now};
     auto update_conversation = [&](const char* set_sql, const std::vector<std::string>& args) {
-        SQLite::Statement update(
-            db, std::string("UPDATE conversations SET ") + set_sql + " WHERE id = ?");
+        Prepared update_lease(db,
+                              std::string("UPDATE conversations SET ") + set_sql + " WHERE id = ?");
+        SQLite::Statement& update = *update_lease;
         int index = 1;
         for (const std::string& arg : args) {
             update.bind(index++, arg);
@@ -167,11 +173,12 @@ void ApplyTurn(SQLite::Database& db,
                         {c.reason, now});
                     audit.Write("escalated", std::nullopt, "json_object('reason', ?)", {c.reason});
                 } else if constexpr (std::is_same_v<T, dialogs::PromiseMade>) {
-                    SQLite::Statement insert(
+                    Prepared insert_lease(
                         db,
                         "INSERT INTO promises (account_id, conversation_id, amount_cents, "
                         "currency, due_date, status, created_at) VALUES (?, ?, ?, ?, ?, 'open', "
                         "?)");
+                    SQLite::Statement& insert = *insert_lease;
                     insert.bind(1, c.account_id);
                     insert.bind(2, conversation.id);
                     insert.bind(3, c.amount.cents);
@@ -185,11 +192,12 @@ void ApplyTurn(SQLite::Database& db,
                                 {dialogs::FormatDecimalCents(c.amount.cents),
                                  dialogs::FormatIsoDate(c.date)});
                 } else if constexpr (std::is_same_v<T, dialogs::PlanAgreed>) {
-                    SQLite::Statement plan(
+                    Prepared plan_lease(
                         db,
                         "INSERT INTO payment_plans (account_id, conversation_id, kind, "
                         "total_cents, discount_cents, currency, status, approved_by, "
                         "created_at) VALUES (?, ?, ?, ?, ?, ?, 'active', 'bot', ?)");
+                    SQLite::Statement& plan = *plan_lease;
                     plan.bind(1, c.account_id);
                     plan.bind(2, conversation.id);
                     plan.bind(3, c.kind);
@@ -199,10 +207,11 @@ void ApplyTurn(SQLite::Database& db,
                     plan.bind(7, now);
                     plan.exec();
                     const std::int64_t plan_id = db.getLastInsertRowid();
-                    SQLite::Statement installment(
+                    Prepared installment_lease(
                         db,
                         "INSERT INTO plan_installments (plan_id, seq, due_date, amount_cents, "
                         "status) VALUES (?, ?, ?, ?, 'pending')");
+                    SQLite::Statement& installment = *installment_lease;
                     int seq = 0;
                     for (const dialogs::Installment& i : c.schedule) {
                         installment.reset();
@@ -222,10 +231,11 @@ void ApplyTurn(SQLite::Database& db,
                                  dialogs::FormatDecimalCents(c.discount_cents),
                                  std::to_string(c.schedule.size())});
                 } else if constexpr (std::is_same_v<T, dialogs::ReferenceIssued>) {
-                    SQLite::Statement insert(
+                    Prepared insert_lease(
                         db,
                         "INSERT INTO payment_references (account_id, reference, created_at) "
                         "VALUES (?, ?, ?) ON CONFLICT (account_id) DO NOTHING");
+                    SQLite::Statement& insert = *insert_lease;
                     insert.bind(1, c.account_id);
                     insert.bind(2, c.reference);
                     insert.bind(3, now);
@@ -237,13 +247,14 @@ void ApplyTurn(SQLite::Database& db,
                 } else if constexpr (std::is_same_v<T, dialogs::OptedOut> ||
                                      std::is_same_v<T, dialogs::OptedIn>) {
                     const bool out = std::is_same_v<T, dialogs::OptedOut>;
-                    SQLite::Statement upsert(
+                    Prepared upsert_lease(
                         db,
                         "INSERT INTO contact_preferences (phone, channel, kind, active, "
                         "recorded_at, source) VALUES (?, ?, 'opt_out', ?, ?, 'debtor') "
                         "ON CONFLICT (phone, channel, kind) DO UPDATE SET active = "
                         "excluded.active, recorded_at = excluded.recorded_at, source = "
                         "excluded.source");
+                    SQLite::Statement& upsert = *upsert_lease;
                     upsert.bind(1, conversation.phone);
                     upsert.bind(2, conversation.channel);
                     upsert.bind(3, out ? 1 : 0);
@@ -256,12 +267,13 @@ void ApplyTurn(SQLite::Database& db,
                     }
                     audit.Write(out ? "opted_out" : "opted_in", std::nullopt);
                 } else if constexpr (std::is_same_v<T, dialogs::WrongNumber>) {
-                    SQLite::Statement upsert(
+                    Prepared upsert_lease(
                         db,
                         "INSERT INTO contact_preferences (phone, channel, kind, active, "
                         "recorded_at, source) VALUES (?, 'all', 'wrong_number', 1, ?, 'debtor') "
                         "ON CONFLICT (phone, channel, kind) DO UPDATE SET active = 1, "
                         "recorded_at = excluded.recorded_at");
+                    SQLite::Statement& upsert = *upsert_lease;
                     upsert.bind(1, conversation.phone);
                     upsert.bind(2, now);
                     upsert.exec();

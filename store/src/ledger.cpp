@@ -17,6 +17,7 @@
 
 #include "ledger_impl.hpp"
 #include "schema.hpp"
+#include "statement_cache.hpp"
 
 namespace cobrador::store {
 
@@ -152,9 +153,10 @@ Result<std::vector<int>> Ledger::Migrate(int target) {
                 continue;
             }
             impl_->db.exec(migration.sql);
-            SQLite::Statement record(impl_->db,
-                                     "INSERT INTO schema_migrations (version, name, applied_at) "
-                                     "VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))");
+            Prepared record_lease(impl_->db,
+                                  "INSERT INTO schema_migrations (version, name, applied_at) "
+                                  "VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))");
+            SQLite::Statement& record = *record_lease;
             record.bind(1, migration.version);
             record.bind(2, migration.name);
             record.exec();
@@ -185,45 +187,53 @@ Result<ImportSummary> Ledger::ImportPortfolio(const std::vector<PortfolioRow>& r
         Tx tx(db);
         ImportSummary summary;
 
-        SQLite::Statement create_import(
+        Prepared create_import_lease(
             db,
             "INSERT INTO imports (kind, source_name, rows_read, inserted, updated, unchanged, "
             "imported_at) VALUES ('portfolio', ?, ?, 0, 0, 0, ?)");
+        SQLite::Statement& create_import = *create_import_lease;
         create_import.bind(1, std::string(source_name));
         create_import.bind(2, static_cast<std::int64_t>(rows.size()));
         create_import.bind(3, at);
         create_import.exec();
         summary.import_id = db.getLastInsertRowid();
 
-        SQLite::Statement find_debtor(
+        Prepared find_debtor_lease(
             db,
             "SELECT id, name, phone, birth_date, locale, timezone, coalesce(email, '') "
             "FROM debtors WHERE debtor_key = ?");
-        SQLite::Statement insert_debtor(
+        SQLite::Statement& find_debtor = *find_debtor_lease;
+        Prepared insert_debtor_lease(
             db,
             "INSERT INTO debtors (debtor_key, name, phone, birth_date, locale, timezone, email, "
             "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, nullif(?, ''), ?, ?)");
-        SQLite::Statement update_debtor(
+        SQLite::Statement& insert_debtor = *insert_debtor_lease;
+        Prepared update_debtor_lease(
             db,
             "UPDATE debtors SET name = ?, phone = ?, birth_date = ?, locale = ?, timezone = ?, "
             "email = nullif(?, ''), updated_at = ? WHERE id = ?");
-        SQLite::Statement find_account(
+        SQLite::Statement& update_debtor = *update_debtor_lease;
+        Prepared find_account_lease(
             db,
             "SELECT id, debtor_id, balance_cents, currency, due_date, min_payment_cents, segment, "
             "product FROM accounts WHERE account_key = ?");
-        SQLite::Statement insert_account(
+        SQLite::Statement& find_account = *find_account_lease;
+        Prepared insert_account_lease(
             db,
             "INSERT INTO accounts (account_key, debtor_id, balance_cents, currency, due_date, "
             "min_payment_cents, segment, product, created_at, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-        SQLite::Statement update_account(
+        SQLite::Statement& insert_account = *insert_account_lease;
+        Prepared update_account_lease(
             db,
             "UPDATE accounts SET debtor_id = ?, balance_cents = ?, currency = ?, due_date = ?, "
             "min_payment_cents = ?, segment = ?, product = ?, updated_at = ? WHERE id = ?");
-        SQLite::Statement insert_history(
+        SQLite::Statement& update_account = *update_account_lease;
+        Prepared insert_history_lease(
             db,
             "INSERT INTO balance_history (account_id, balance_cents, due_date, source, source_id, "
             "recorded_at) VALUES (?, ?, ?, 'import', ?, ?)");
+        SQLite::Statement& insert_history = *insert_history_lease;
 
         const auto bind_min_payment = [](SQLite::Statement& st, int index, const auto& cents) {
             if (cents) {
@@ -351,18 +361,20 @@ Result<ImportSummary> Ledger::ImportPortfolio(const std::vector<PortfolioRow>& r
             }
         }
 
-        SQLite::Statement finish_import(
+        Prepared finish_import_lease(
             db, "UPDATE imports SET inserted = ?, updated = ?, unchanged = ? WHERE id = ?");
+        SQLite::Statement& finish_import = *finish_import_lease;
         finish_import.bind(1, static_cast<std::int64_t>(summary.accounts_inserted));
         finish_import.bind(2, static_cast<std::int64_t>(summary.accounts_updated));
         finish_import.bind(3, static_cast<std::int64_t>(summary.accounts_unchanged));
         finish_import.bind(4, summary.import_id);
         finish_import.exec();
 
-        SQLite::Statement audit(db,
-                                "INSERT INTO audit_log (at, actor, kind, detail) VALUES "
-                                "(?, 'import', 'portfolio_imported', json_object('import_id', ?, "
-                                "'accounts_inserted', ?, 'accounts_updated', ?))");
+        Prepared audit_lease(db,
+                             "INSERT INTO audit_log (at, actor, kind, detail) VALUES "
+                             "(?, 'import', 'portfolio_imported', json_object('import_id', ?, "
+                             "'accounts_inserted', ?, 'accounts_updated', ?))");
+        SQLite::Statement& audit = *audit_lease;
         audit.bind(1, at);
         audit.bind(2, summary.import_id);
         audit.bind(3, static_cast<std::int64_t>(summary.accounts_inserted));
@@ -383,19 +395,21 @@ Result<std::int64_t> Ledger::AddAgent(std::string_view name,
             return ready.error();
         }
         Tx tx(impl_->db);
-        SQLite::Statement insert(
+        Prepared insert_lease(
             impl_->db,
             "INSERT INTO agents (name, role, token_sha256, created_at) VALUES (?, ?, ?, ?)");
+        SQLite::Statement& insert = *insert_lease;
         insert.bind(1, std::string(name));
         insert.bind(2, std::string(role));
         insert.bind(3, std::string(token_sha256));
         insert.bind(4, std::string(now));
         insert.exec();
         const std::int64_t id = impl_->db.getLastInsertRowid();
-        SQLite::Statement audit(impl_->db,
-                                "INSERT INTO audit_log (at, actor, kind, detail) VALUES "
-                                "(?, 'system', 'agent_added', json_object('agent_id', ?, "
-                                "'role', ?))");
+        Prepared audit_lease(impl_->db,
+                             "INSERT INTO audit_log (at, actor, kind, detail) VALUES "
+                             "(?, 'system', 'agent_added', json_object('agent_id', ?, "
+                             "'role', ?))");
+        SQLite::Statement& audit = *audit_lease;
         audit.bind(1, std::string(now));
         audit.bind(2, id);
         audit.bind(3, std::string(role));

@@ -12,6 +12,8 @@
 
 #include "store/ledger.hpp"
 
+#include "statement_cache.hpp"
+
 namespace cobrador::store {
 
 inline Errc FromSqlite(int code) {
@@ -82,6 +84,7 @@ private:
 
 struct Ledger::Impl {
     SQLite::Database db;
+    StatementCache statements{db};  // after db: finalized before the connection closes
     std::string last_error;
 
     explicit Impl(SQLite::Database database) : db(std::move(database)) {}
@@ -99,14 +102,16 @@ struct Ledger::Impl {
     }
 
     int Version() {
-        SQLite::Statement exists(
+        Prepared exists_lease(
             db,
             "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_migrations'");
+        SQLite::Statement& exists = *exists_lease;
         exists.executeStep();
         if (exists.getColumn(0).getInt() == 0) {
             return 0;
         }
-        SQLite::Statement max(db, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+        Prepared max_lease(db, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+        SQLite::Statement& max = *max_lease;
         max.executeStep();
         return max.getColumn(0).getInt();
     }

@@ -10,6 +10,7 @@
 
 #include "dialog_store.hpp"
 #include "ledger_impl.hpp"
+#include "statement_cache.hpp"
 
 namespace cobrador::store {
 
@@ -38,8 +39,9 @@ void AdvanceMessageStatus(SQLite::Database& db,
                           const std::string& status,
                           const std::string& error_code,
                           const std::string& at) {
-    SQLite::Statement current(
+    Prepared current_lease(
         db, "SELECT id, status FROM messages WHERE provider_message_id = ? AND direction = 'out'");
+    SQLite::Statement& current = *current_lease;
     current.bind(1, provider_message_id);
     if (!current.executeStep()) {
         return;  // not ours yet (the send call has not returned), or not ours at all
@@ -48,10 +50,11 @@ void AdvanceMessageStatus(SQLite::Database& db,
     if (StatusRank(status) <= StatusRank(current.getColumn(1).getString())) {
         return;
     }
-    SQLite::Statement update(
+    Prepared update_lease(
         db,
         "UPDATE messages SET status = ?, error_code = coalesce(nullif(?, ''), error_code), "
         "status_at = ? WHERE id = ?");
+    SQLite::Statement& update = *update_lease;
     update.bind(1, status);
     update.bind(2, error_code);
     update.bind(3, at);
@@ -70,10 +73,11 @@ Result<WebhookOutcome> Ledger::RecordWebhook(const std::vector<InboundRecord>& m
         WebhookOutcome outcome;
         Tx tx(db);
         // ON CONFLICT DO NOTHING is the idempotency: a redelivered id inserts no row.
-        SQLite::Statement insert_event(
+        Prepared insert_event_lease(
             db,
             "INSERT INTO inbound_events (channel, provider_event_id, kind, phone, payload, "
             "received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (provider_event_id) DO NOTHING");
+        SQLite::Statement& insert_event = *insert_event_lease;
         for (const InboundRecord& m : messages) {
             insert_event.reset();
             insert_event.bind(1, m.channel);
@@ -88,11 +92,12 @@ Result<WebhookOutcome> Ledger::RecordWebhook(const std::vector<InboundRecord>& m
                 ++outcome.messages_duplicate;
             }
         }
-        SQLite::Statement insert_status(
+        Prepared insert_status_lease(
             db,
             "INSERT INTO delivery_statuses (channel, provider_message_id, status, error_code, "
             "error_title, reported_at, received_at) VALUES (?, ?, ?, nullif(?, ''), "
             "nullif(?, ''), ?, ?) ON CONFLICT (provider_message_id, status) DO NOTHING");
+        SQLite::Statement& insert_status = *insert_status_lease;
         for (const StatusRecord& s : statuses) {
             insert_status.reset();
             insert_status.bind(1, s.channel);
@@ -116,11 +121,11 @@ Result<WebhookOutcome> Ledger::RecordWebhook(const std::vector<InboundRecord>& m
 
 Result<std::vector<PendingInbound>> Ledger::PendingInboundEvents(std::size_t limit) {
     return impl_->Guard([&]() -> Result<std::vector<PendingInbound>> {
-        SQLite::Statement pending(
-            impl_->db,
-            "SELECT id, channel, provider_event_id, kind, coalesce(phone, ''), "
-            "payload, received_at FROM inbound_events "
-            "WHERE processed_at IS NULL ORDER BY id LIMIT ?");
+        Prepared pending_lease(impl_->db,
+                               "SELECT id, channel, provider_event_id, kind, coalesce(phone, ''), "
+                               "payload, received_at FROM inbound_events "
+                               "WHERE processed_at IS NULL ORDER BY id LIMIT ?");
+        SQLite::Statement& pending = *pending_lease;
         pending.bind(1, static_cast<std::int64_t>(limit));
         std::vector<PendingInbound> out;
         while (pending.executeStep()) {
@@ -145,8 +150,8 @@ Result<std::int64_t> Ledger::HandleInbound(const PendingInbound& event,
         const std::string at(now);
         Tx tx(db);
 
-        SQLite::Statement done(db,
-                               "SELECT processed_at IS NOT NULL FROM inbound_events WHERE id = ?");
+        Prepared done_lease(db, "SELECT processed_at IS NOT NULL FROM inbound_events WHERE id = ?");
+        SQLite::Statement& done = *done_lease;
         done.bind(1, event.id);
         const bool already = done.executeStep() && done.getColumn(0).getInt() != 0;
 
@@ -154,10 +159,11 @@ Result<std::int64_t> Ledger::HandleInbound(const PendingInbound& event,
         ConversationRow conversation;
         conversation.phone = event.phone;
         conversation.channel = event.channel;
-        SQLite::Statement open(
+        Prepared open_lease(
             db,
             "SELECT id, debtor_id, state, dialog_state FROM conversations WHERE phone = ? AND "
             "channel = ? AND state <> 'closed' ORDER BY id DESC LIMIT 1");
+        SQLite::Statement& open = *open_lease;
         open.bind(1, event.phone);
         open.bind(2, event.channel);
         if (open.executeStep()) {
@@ -168,11 +174,12 @@ Result<std::int64_t> Ledger::HandleInbound(const PendingInbound& event,
             conversation.state = open.getColumn(2).getString();
             conversation.dialog_state = open.getColumn(3).getString();
         } else {
-            SQLite::Statement create(
+            Prepared create_lease(
                 db,
                 "INSERT INTO conversations (debtor_id, phone, channel, state, last_activity_at, "
                 "created_at) VALUES ((SELECT id FROM debtors WHERE phone = ?1 ORDER BY id "
                 "LIMIT 1), ?1, ?2, 'bot', ?3, ?3) RETURNING id, debtor_id, dialog_state");
+            SQLite::Statement& create = *create_lease;
             create.bind(1, event.phone);
             create.bind(2, event.channel);
             create.bind(3, at);
@@ -188,11 +195,12 @@ Result<std::int64_t> Ledger::HandleInbound(const PendingInbound& event,
             return conversation.id;
         }
 
-        SQLite::Statement message(
+        Prepared message_lease(
             db,
             "INSERT INTO messages (conversation_id, direction, channel, provider_message_id, "
             "author, body, payload, status, created_at, status_at) VALUES (?, 'in', ?, ?, "
             "'debtor', ?, ?, 'received', ?, ?) ON CONFLICT (provider_message_id) DO NOTHING");
+        SQLite::Statement& message = *message_lease;
         message.bind(1, conversation.id);
         message.bind(2, event.channel);
         message.bind(3, event.provider_event_id);
@@ -214,14 +222,16 @@ Result<std::int64_t> Ledger::HandleInbound(const PendingInbound& event,
             });
         if (conversation.state != "claimed" || leaving) {
             ApplyTurn(db, conversation, turn, at);
-            SQLite::Statement reply_message(
+            Prepared reply_message_lease(
                 db,
                 "INSERT INTO messages (conversation_id, direction, channel, author, body, payload, "
                 "status, created_at, status_at) VALUES (?, 'out', ?, 'bot', ?, ?, 'queued', ?, ?)");
-            SQLite::Statement outbox(
+            SQLite::Statement& reply_message = *reply_message_lease;
+            Prepared outbox_lease(
                 db,
                 "INSERT INTO outbox (message_id, channel, recipient, payload, status, "
                 "next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)");
+            SQLite::Statement& outbox = *outbox_lease;
             for (const Reply& reply : turn.replies) {
                 reply_message.reset();
                 reply_message.bind(1, conversation.id);
@@ -242,17 +252,19 @@ Result<std::int64_t> Ledger::HandleInbound(const PendingInbound& event,
             }
         }
 
-        SQLite::Statement touch(
+        Prepared touch_lease(
             db,
             "UPDATE conversations SET last_inbound_at = max(coalesce(last_inbound_at, ''), ?1), "
             "last_activity_at = ?2 WHERE id = ?3");
+        SQLite::Statement& touch = *touch_lease;
         // WhatsApp's 24-hour window opens when the debtor wrote (we stored it), not when the
         // dialog got to it.
         touch.bind(1, event.received_at.empty() ? at : event.received_at);
         touch.bind(2, at);
         touch.bind(3, conversation.id);
         touch.exec();
-        SQLite::Statement mark(db, "UPDATE inbound_events SET processed_at = ? WHERE id = ?");
+        Prepared mark_lease(db, "UPDATE inbound_events SET processed_at = ? WHERE id = ?");
+        SQLite::Statement& mark = *mark_lease;
         mark.bind(1, at);
         mark.bind(2, event.id);
         mark.exec();
@@ -263,8 +275,9 @@ Result<std::int64_t> Ledger::HandleInbound(const PendingInbound& event,
 
 Result<std::string> Ledger::LocaleForPhone(std::string_view phone) {
     return impl_->Guard([&]() -> Result<std::string> {
-        SQLite::Statement locale(impl_->db,
-                                 "SELECT locale FROM debtors WHERE phone = ? ORDER BY id LIMIT 1");
+        Prepared locale_lease(impl_->db,
+                              "SELECT locale FROM debtors WHERE phone = ? ORDER BY id LIMIT 1");
+        SQLite::Statement& locale = *locale_lease;
         locale.bind(1, std::string(phone));
         return locale.executeStep() ? locale.getColumn(0).getString() : std::string("es-MX");
     });
@@ -274,13 +287,14 @@ Result<std::vector<OutboxItem>> Ledger::DueOutbox(std::string_view now,
                                                   std::size_t limit,
                                                   const std::vector<std::int64_t>& exclude) {
     return impl_->Guard([&]() -> Result<std::vector<OutboxItem>> {
-        SQLite::Statement due(
+        Prepared due_lease(
             impl_->db,
             "SELECT o.id, o.message_id, m.conversation_id, o.channel, o.recipient, "
             "o.payload, o.attempts, o.created_at, coalesce(o.contact_timezone, '') FROM outbox o "
             "JOIN messages m ON m.id = o.message_id "
             "WHERE o.status = 'pending' AND o.next_attempt_at <= ? "
             "ORDER BY o.id LIMIT ?");
+        SQLite::Statement& due = *due_lease;
         due.bind(1, std::string(now));
         due.bind(2, static_cast<std::int64_t>(limit + exclude.size()));
         std::vector<OutboxItem> out;
@@ -305,9 +319,10 @@ Result<std::vector<OutboxItem>> Ledger::DueOutbox(std::string_view now,
 
 Result<void> Ledger::DeferOutbox(std::int64_t outbox_id, std::string_view until) {
     return impl_->Guard([&]() -> Result<void> {
-        SQLite::Statement defer(impl_->db,
-                                "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = "
-                                "'pending'");
+        Prepared defer_lease(impl_->db,
+                             "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = "
+                             "'pending'");
+        SQLite::Statement& defer = *defer_lease;
         defer.bind(1, std::string(until));
         defer.bind(2, outbox_id);
         defer.exec();
@@ -323,25 +338,28 @@ Result<void> Ledger::MarkOutboxSent(std::int64_t outbox_id,
         const std::string at(now);
         const std::string provider_id(provider_message_id);
         Tx tx(db);
-        SQLite::Statement outbox(db,
-                                 "UPDATE outbox SET status = 'sent', attempts = attempts + 1, "
-                                 "last_error = NULL WHERE id = ? AND status = 'pending'");
+        Prepared outbox_lease(db,
+                              "UPDATE outbox SET status = 'sent', attempts = attempts + 1, "
+                              "last_error = NULL WHERE id = ? AND status = 'pending'");
+        SQLite::Statement& outbox = *outbox_lease;
         outbox.bind(1, outbox_id);
         if (outbox.exec() == 0) {
             return {};  // already recorded (a retry of this call after a crash)
         }
-        SQLite::Statement message(
+        Prepared message_lease(
             db,
             "UPDATE messages SET provider_message_id = ?, status = 'sent', status_at = ? "
             "WHERE id = (SELECT message_id FROM outbox WHERE id = ?)");
+        SQLite::Statement& message = *message_lease;
         message.bind(1, provider_id);
         message.bind(2, at);
         message.bind(3, outbox_id);
         message.exec();
         // Statuses that raced ahead of the send call's answer.
-        SQLite::Statement early(db,
-                                "SELECT status, coalesce(error_code, '') FROM delivery_statuses "
-                                "WHERE provider_message_id = ? ORDER BY id");
+        Prepared early_lease(db,
+                             "SELECT status, coalesce(error_code, '') FROM delivery_statuses "
+                             "WHERE provider_message_id = ? ORDER BY id");
+        SQLite::Statement& early = *early_lease;
         early.bind(1, provider_id);
         while (early.executeStep()) {
             AdvanceMessageStatus(db,
@@ -361,9 +379,10 @@ Result<void> Ledger::MarkOutboxRetry(std::int64_t outbox_id,
                                      std::string_view now) {
     (void)now;
     return impl_->Guard([&]() -> Result<void> {
-        SQLite::Statement retry(impl_->db,
-                                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, "
-                                "last_error = ? WHERE id = ? AND status = 'pending'");
+        Prepared retry_lease(impl_->db,
+                             "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, "
+                             "last_error = ? WHERE id = ? AND status = 'pending'");
+        SQLite::Statement& retry = *retry_lease;
         retry.bind(1, std::string(next_attempt_at));
         retry.bind(2, std::string(error));
         retry.bind(3, outbox_id);
@@ -379,9 +398,10 @@ Result<void> Ledger::MarkOutboxFailed(std::int64_t outbox_id,
     return impl_->Guard([&]() -> Result<void> {
         SQLite::Database& db = impl_->db;
         Tx tx(db);
-        SQLite::Statement outbox(db,
-                                 "UPDATE outbox SET status = 'failed', attempts = attempts + 1, "
-                                 "last_error = ? WHERE id = ? AND status = 'pending'");
+        Prepared outbox_lease(db,
+                              "UPDATE outbox SET status = 'failed', attempts = attempts + 1, "
+                              "last_error = ? WHERE id = ? AND status = 'pending'");
+        SQLite::Statement& outbox = *outbox_lease;
         // The code leads, so an operator reading the row sees what the provider said.
         outbox.bind(1,
                     error_code.empty() ? std::string(error)
@@ -390,10 +410,11 @@ Result<void> Ledger::MarkOutboxFailed(std::int64_t outbox_id,
         if (outbox.exec() == 0) {
             return {};
         }
-        SQLite::Statement message(
+        Prepared message_lease(
             db,
             "UPDATE messages SET status = 'failed', error_code = ?, status_at = ? "
             "WHERE id = (SELECT message_id FROM outbox WHERE id = ?)");
+        SQLite::Statement& message = *message_lease;
         message.bind(1, std::string(error_code));
         message.bind(2, std::string(now));
         message.bind(3, outbox_id);
@@ -405,12 +426,13 @@ Result<void> Ledger::MarkOutboxFailed(std::int64_t outbox_id,
 
 Result<OutboxStats> Ledger::GetOutboxStats(std::string_view now) {
     return impl_->Guard([&]() -> Result<OutboxStats> {
-        SQLite::Statement stats(
+        Prepared stats_lease(
             impl_->db,
             "SELECT count(*) FILTER (WHERE status = 'pending'), "
             "count(*) FILTER (WHERE status = 'failed'), "
             "coalesce((julianday(?) - julianday(min(created_at) FILTER (WHERE status = "
             "'pending'))) * 86400.0, 0) FROM outbox");
+        SQLite::Statement& stats = *stats_lease;
         stats.bind(1, std::string(now));
         stats.executeStep();
         OutboxStats out;
@@ -423,10 +445,11 @@ Result<OutboxStats> Ledger::GetOutboxStats(std::string_view now) {
 
 Result<std::vector<TranscriptLine>> Ledger::Transcript(std::int64_t conversation_id) {
     return impl_->Guard([&]() -> Result<std::vector<TranscriptLine>> {
-        SQLite::Statement lines(
+        Prepared lines_lease(
             impl_->db,
             "SELECT id, direction, author, body, status, coalesce(error_code, ''), "
             "created_at FROM messages WHERE conversation_id = ? ORDER BY id");
+        SQLite::Statement& lines = *lines_lease;
         lines.bind(1, conversation_id);
         std::vector<TranscriptLine> out;
         while (lines.executeStep()) {
@@ -445,9 +468,10 @@ Result<std::vector<TranscriptLine>> Ledger::Transcript(std::int64_t conversation
 Result<std::optional<std::int64_t>> Ledger::FindConversation(std::string_view phone,
                                                              std::string_view channel) {
     return impl_->Guard([&]() -> Result<std::optional<std::int64_t>> {
-        SQLite::Statement find(impl_->db,
-                               "SELECT id FROM conversations WHERE phone = ? AND channel = ? "
-                               "ORDER BY id DESC LIMIT 1");
+        Prepared find_lease(impl_->db,
+                            "SELECT id FROM conversations WHERE phone = ? AND channel = ? "
+                            "ORDER BY id DESC LIMIT 1");
+        SQLite::Statement& find = *find_lease;
         find.bind(1, std::string(phone));
         find.bind(2, std::string(channel));
         if (find.executeStep()) {

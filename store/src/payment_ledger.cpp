@@ -8,6 +8,7 @@
 
 #include "ledger_impl.hpp"
 #include "proactive.hpp"
+#include "statement_cache.hpp"
 
 namespace cobrador::store {
 
@@ -41,9 +42,10 @@ struct AccountRow {
 };
 
 std::optional<AccountRow> LoadAccount(SQLite::Database& db, std::int64_t id) {
-    SQLite::Statement row(db,
-                          "SELECT id, account_key, debtor_id, balance_cents, currency, due_date "
-                          "FROM accounts WHERE id = ?");
+    Prepared row_lease(db,
+                       "SELECT id, account_key, debtor_id, balance_cents, currency, due_date "
+                       "FROM accounts WHERE id = ?");
+    SQLite::Statement& row = *row_lease;
     row.bind(1, id);
     if (!row.executeStep()) {
         return std::nullopt;
@@ -63,9 +65,10 @@ bool KeepPromises(SQLite::Database& db,
                   std::int64_t amount,
                   std::int64_t new_balance,
                   const std::string& now) {
-    SQLite::Statement open(db,
-                           "SELECT id, amount_cents, paid_cents FROM promises WHERE account_id = "
-                           "? AND status = 'open' ORDER BY due_date, id");
+    Prepared open_lease(db,
+                        "SELECT id, amount_cents, paid_cents FROM promises WHERE account_id = "
+                        "? AND status = 'open' ORDER BY due_date, id");
+    SQLite::Statement& open = *open_lease;
     open.bind(1, account.id);
 
     struct Promise {
@@ -80,10 +83,11 @@ bool KeepPromises(SQLite::Database& db,
     }
     bool kept_any = false;
     std::int64_t left = amount;
-    SQLite::Statement update(db,
-                             "UPDATE promises SET paid_cents = ?, status = CASE WHEN ? THEN "
-                             "'kept' ELSE status END, resolved_at = CASE WHEN ? THEN ? ELSE "
-                             "resolved_at END WHERE id = ?");
+    Prepared update_lease(db,
+                          "UPDATE promises SET paid_cents = ?, status = CASE WHEN ? THEN "
+                          "'kept' ELSE status END, resolved_at = CASE WHEN ? THEN ? ELSE "
+                          "resolved_at END WHERE id = ?");
+    SQLite::Statement& update = *update_lease;
     for (const Promise& p : promises) {
         const std::int64_t take = std::min(left, p.amount - p.paid);
         left -= std::max<std::int64_t>(take, 0);
@@ -116,18 +120,20 @@ bool PayInstallments(SQLite::Database& db,
                      const AccountRow& account,
                      std::int64_t amount,
                      const std::string& now) {
-    SQLite::Statement plan(db,
-                           "SELECT id, kind FROM payment_plans WHERE account_id = ? AND status = "
-                           "'active' ORDER BY id LIMIT 1");
+    Prepared plan_lease(db,
+                        "SELECT id, kind FROM payment_plans WHERE account_id = ? AND status = "
+                        "'active' ORDER BY id LIMIT 1");
+    SQLite::Statement& plan = *plan_lease;
     plan.bind(1, account.id);
     if (!plan.executeStep()) {
         return false;
     }
     const std::int64_t plan_id = plan.getColumn(0).getInt64();
     const bool settlement = plan.getColumn(1).getString() == "settlement";
-    SQLite::Statement due(db,
-                          "SELECT id, amount_cents, paid_cents FROM plan_installments WHERE "
-                          "plan_id = ? AND status <> 'paid' ORDER BY seq");
+    Prepared due_lease(db,
+                       "SELECT id, amount_cents, paid_cents FROM plan_installments WHERE "
+                       "plan_id = ? AND status <> 'paid' ORDER BY seq");
+    SQLite::Statement& due = *due_lease;
     due.bind(1, plan_id);
     std::vector<std::array<std::int64_t, 3>> installments;
     while (due.executeStep()) {
@@ -135,9 +141,10 @@ bool PayInstallments(SQLite::Database& db,
                                 due.getColumn(1).getInt64(),
                                 due.getColumn(2).getInt64()});
     }
-    SQLite::Statement pay(db,
-                          "UPDATE plan_installments SET paid_cents = ?, status = CASE WHEN ? "
-                          "THEN 'paid' ELSE status END WHERE id = ?");
+    Prepared pay_lease(db,
+                       "UPDATE plan_installments SET paid_cents = ?, status = CASE WHEN ? "
+                       "THEN 'paid' ELSE status END WHERE id = ?");
+    SQLite::Statement& pay = *pay_lease;
     std::int64_t left = amount;
     std::size_t unpaid = installments.size();
     for (const auto& [id, owed, paid] : installments) {
@@ -155,8 +162,8 @@ bool PayInstallments(SQLite::Database& db,
         pay.exec();
     }
     if (unpaid == 0) {
-        SQLite::Statement complete(db,
-                                   "UPDATE payment_plans SET status = 'completed' WHERE id = ?");
+        Prepared complete_lease(db, "UPDATE payment_plans SET status = 'completed' WHERE id = ?");
+        SQLite::Statement& complete = *complete_lease;
         complete.bind(1, plan_id);
         complete.exec();
         WriteAccountAudit(db,
@@ -185,12 +192,14 @@ Result<PaymentsSummary> Ledger::ApplyPayments(const std::vector<PaymentRecord>& 
         const std::string at(now);
         Tx tx(db);
         PaymentsSummary summary;
-        SQLite::Statement exists(db, "SELECT 1 FROM payments WHERE payment_id = ?");
-        SQLite::Statement insert(
+        Prepared exists_lease(db, "SELECT 1 FROM payments WHERE payment_id = ?");
+        SQLite::Statement& exists = *exists_lease;
+        Prepared insert_lease(
             db,
             "INSERT INTO payments (payment_id, reference, account_id, amount_cents, currency, "
             "paid_at, method, status, source, received_at, applied_cents, overpaid_cents, "
             "suspense_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        SQLite::Statement& insert = *insert_lease;
         for (const PaymentRecord& p : payments) {
             PaymentOutcome out;
             out.payment_id = p.payment_id;
@@ -252,17 +261,19 @@ Result<PaymentsSummary> Ledger::ApplyPayments(const std::vector<PaymentRecord>& 
                 continue;
             }
             ++summary.applied;
-            SQLite::Statement balance(db,
-                                      "UPDATE accounts SET balance_cents = ?, updated_at = ? "
-                                      "WHERE id = ?");
+            Prepared balance_lease(db,
+                                   "UPDATE accounts SET balance_cents = ?, updated_at = ? "
+                                   "WHERE id = ?");
+            SQLite::Statement& balance = *balance_lease;
             balance.bind(1, out.new_balance_cents);
             balance.bind(2, at);
             balance.bind(3, account->id);
             balance.exec();
-            SQLite::Statement history(
+            Prepared history_lease(
                 db,
                 "INSERT INTO balance_history (account_id, balance_cents, due_date, source, "
                 "source_id, recorded_at) VALUES (?, ?, ?, 'payment', ?, ?)");
+            SQLite::Statement& history = *history_lease;
             history.bind(1, account->id);
             history.bind(2, out.new_balance_cents);
             history.bind(3, account->due_date);
@@ -282,16 +293,18 @@ Result<PaymentsSummary> Ledger::ApplyPayments(const std::vector<PaymentRecord>& 
                 // The settlement is paid: what it took off the balance is forgiven now.
                 const std::int64_t forgiven = out.new_balance_cents;
                 out.new_balance_cents = 0;
-                SQLite::Statement settle(db,
-                                         "UPDATE accounts SET balance_cents = 0, updated_at = ? "
-                                         "WHERE id = ?");
+                Prepared settle_lease(db,
+                                      "UPDATE accounts SET balance_cents = 0, updated_at = ? "
+                                      "WHERE id = ?");
+                SQLite::Statement& settle = *settle_lease;
                 settle.bind(1, at);
                 settle.bind(2, account->id);
                 settle.exec();
-                SQLite::Statement adjusted(
+                Prepared adjusted_lease(
                     db,
                     "INSERT INTO balance_history (account_id, balance_cents, due_date, source, "
                     "source_id, recorded_at) VALUES (?, 0, ?, 'adjustment', ?, ?)");
+                SQLite::Statement& adjusted = *adjusted_lease;
                 adjusted.bind(1, account->id);
                 adjusted.bind(2, account->due_date);
                 adjusted.bind(3, payment_row);
@@ -344,13 +357,14 @@ Result<std::vector<BrokenPromise>> Ledger::BreakOverduePromises(std::string_view
         SQLite::Database& db = impl_->db;
         const std::string at(now);
         Tx tx(db);
-        SQLite::Statement overdue(
+        Prepared overdue_lease(
             db,
             "SELECT p.id, p.account_id, a.account_key, a.debtor_id, p.amount_cents, "
             "p.paid_cents, p.currency, p.due_date FROM promises p JOIN accounts a ON a.id = "
             "p.account_id WHERE p.status = 'open' AND p.due_date < ? AND a.balance_cents > 0 ORDER "
             "BY "
             "p.id");
+        SQLite::Statement& overdue = *overdue_lease;
         overdue.bind(1, std::string(cutoff_date));
         std::vector<BrokenPromise> broken;
         while (overdue.executeStep()) {
@@ -365,13 +379,15 @@ Result<std::vector<BrokenPromise>> Ledger::BreakOverduePromises(std::string_view
             b.due_date = overdue.getColumn(7).getString();
             broken.push_back(std::move(b));
         }
-        SQLite::Statement mark(
-            db, "UPDATE promises SET status = 'broken', resolved_at = ? WHERE id = ?");
+        Prepared mark_lease(db,
+                            "UPDATE promises SET status = 'broken', resolved_at = ? WHERE id = ?");
+        SQLite::Statement& mark = *mark_lease;
         // Broken promises of the same debtor in the last 30 days, this one included.
-        SQLite::Statement recent(db,
-                                 "SELECT count(*) FROM promises p JOIN accounts a ON a.id = "
-                                 "p.account_id WHERE a.debtor_id = ? AND p.status = 'broken' AND "
-                                 "p.resolved_at >= ?");
+        Prepared recent_lease(db,
+                              "SELECT count(*) FROM promises p JOIN accounts a ON a.id = "
+                              "p.account_id WHERE a.debtor_id = ? AND p.status = 'broken' AND "
+                              "p.resolved_at >= ?");
+        SQLite::Statement& recent = *recent_lease;
         for (BrokenPromise& b : broken) {
             mark.reset();
             mark.bind(1, at);
@@ -418,10 +434,11 @@ Result<std::vector<BrokenPromise>> Ledger::BreakOverduePromises(std::string_view
 
 Result<std::vector<SuspensePayment>> Ledger::SuspensePayments(std::size_t limit) {
     return impl_->Guard([&]() -> Result<std::vector<SuspensePayment>> {
-        SQLite::Statement rows(impl_->db,
-                               "SELECT payment_id, reference, amount_cents, currency, paid_at, "
-                               "method, coalesce(suspense_reason, ''), source, received_at FROM "
-                               "payments WHERE status = 'suspense' ORDER BY id DESC LIMIT ?");
+        Prepared rows_lease(impl_->db,
+                            "SELECT payment_id, reference, amount_cents, currency, paid_at, "
+                            "method, coalesce(suspense_reason, ''), source, received_at FROM "
+                            "payments WHERE status = 'suspense' ORDER BY id DESC LIMIT ?");
+        SQLite::Statement& rows = *rows_lease;
         rows.bind(1, static_cast<std::int64_t>(limit));
         std::vector<SuspensePayment> out;
         while (rows.executeStep()) {
@@ -448,12 +465,13 @@ Result<std::optional<std::int64_t>> Ledger::FallBackToSms(
         SQLite::Database& db = impl_->db;
         const std::string at(now);
         Tx tx(db);
-        SQLite::Statement find(
+        Prepared find_lease(
             db,
             "SELECT m.id, m.body, c.phone, c.debtor_id, (SELECT coalesce(o.contact_timezone, '') "
             "FROM outbox o WHERE o.message_id = m.id) FROM messages m JOIN conversations c ON "
             "c.id = m.conversation_id WHERE m.direction = 'out' AND m.channel = 'whatsapp' AND "
             "(m.id = ?1 OR (?1 = 0 AND m.provider_message_id = ?2))");
+        SQLite::Statement& find = *find_lease;
         find.bind(1, message);
         find.bind(2, std::string(provider_message_id));
         if (!find.executeStep() || find.getColumn(3).isNull()) {
@@ -465,9 +483,10 @@ Result<std::optional<std::int64_t>> Ledger::FallBackToSms(
         target.phone = find.getColumn(2).getString();
         target.debtor_id = find.getColumn(3).getInt64();
         target.channel = "sms";
-        SQLite::Statement done(db,
-                               "SELECT count(*) FROM audit_log WHERE kind = 'fallback_to_sms' AND "
-                               "json_extract(detail, '$.message_id') = ?");
+        Prepared done_lease(db,
+                            "SELECT count(*) FROM audit_log WHERE kind = 'fallback_to_sms' AND "
+                            "json_extract(detail, '$.message_id') = ?");
+        SQLite::Statement& done = *done_lease;
         done.bind(1, id);
         done.executeStep();
         if (done.getColumn(0).getInt() > 0 || !Reachable(db, target.phone, "sms")) {

@@ -4,6 +4,8 @@
 
 #include "dialogs/calendar.hpp"
 
+#include "statement_cache.hpp"
+
 namespace cobrador::store {
 
 namespace {
@@ -24,10 +26,11 @@ std::string DaysBefore(const std::string& now, int days) {
 }
 
 bool Reachable(SQLite::Database& db, const std::string& phone, const std::string& channel) {
-    SQLite::Statement blocked(db,
-                              "SELECT count(*) FROM contact_preferences WHERE phone = ? AND "
-                              "active = 1 AND ((kind = 'opt_out' AND channel IN (?, 'all')) OR "
-                              "kind = 'wrong_number')");
+    Prepared blocked_lease(db,
+                           "SELECT count(*) FROM contact_preferences WHERE phone = ? AND "
+                           "active = 1 AND ((kind = 'opt_out' AND channel IN (?, 'all')) OR "
+                           "kind = 'wrong_number')");
+    SQLite::Statement& blocked = *blocked_lease;
     blocked.bind(1, phone);
     blocked.bind(2, channel);
     blocked.executeStep();
@@ -35,12 +38,13 @@ bool Reachable(SQLite::Database& db, const std::string& phone, const std::string
 }
 
 std::optional<Target> LatestReachableConversation(SQLite::Database& db, std::int64_t debtor_id) {
-    SQLite::Statement latest(
+    Prepared latest_lease(
         db,
         "SELECT c.id, c.state, d.id, d.name, d.locale, d.timezone, c.phone, c.channel, "
         "c.last_inbound_at, c.verified_until FROM conversations c JOIN debtors d ON d.id = "
         "c.debtor_id WHERE "
         "c.debtor_id = ? ORDER BY c.id DESC LIMIT 1");
+    SQLite::Statement& latest = *latest_lease;
     latest.bind(1, debtor_id);
     if (!latest.executeStep()) {
         return std::nullopt;
@@ -72,18 +76,20 @@ std::int64_t QueueProactive(SQLite::Database& db,
                             const std::string& now) {
     std::int64_t conversation = target.conversation_id;
     if (conversation == 0 || target.state == "closed") {
-        SQLite::Statement open(db,
-                               "SELECT id FROM conversations WHERE phone = ? AND channel = ? AND "
-                               "state <> 'closed' ORDER BY id DESC LIMIT 1");
+        Prepared open_lease(db,
+                            "SELECT id FROM conversations WHERE phone = ? AND channel = ? AND "
+                            "state <> 'closed' ORDER BY id DESC LIMIT 1");
+        SQLite::Statement& open = *open_lease;
         open.bind(1, target.phone);
         open.bind(2, target.channel);
         if (open.executeStep()) {
             conversation = open.getColumn(0).getInt64();
         } else {
-            SQLite::Statement create(
+            Prepared create_lease(
                 db,
                 "INSERT INTO conversations (debtor_id, phone, channel, state, last_activity_at, "
                 "created_at) VALUES (?1, ?2, ?3, 'bot', ?4, ?4)");
+            SQLite::Statement& create = *create_lease;
             create.bind(1, target.debtor_id);
             create.bind(2, target.phone);
             create.bind(3, target.channel);
@@ -92,10 +98,11 @@ std::int64_t QueueProactive(SQLite::Database& db,
             conversation = db.getLastInsertRowid();
         }
     }
-    SQLite::Statement insert(
+    Prepared insert_lease(
         db,
         "INSERT INTO messages (conversation_id, direction, channel, author, body, payload, "
         "status, created_at, status_at) VALUES (?1, 'out', ?2, 'bot', ?3, ?4, 'queued', ?5, ?5)");
+    SQLite::Statement& insert = *insert_lease;
     insert.bind(1, conversation);
     insert.bind(2, target.channel);
     insert.bind(3, message.body);
@@ -103,10 +110,11 @@ std::int64_t QueueProactive(SQLite::Database& db,
     insert.bind(5, now);
     insert.exec();
     const std::int64_t message_id = db.getLastInsertRowid();
-    SQLite::Statement outbox(db,
-                             "INSERT INTO outbox (message_id, channel, recipient, payload, status, "
-                             "next_attempt_at, created_at, contact_timezone) VALUES (?, ?, ?, ?, "
-                             "'pending', ?, ?, nullif(?, ''))");
+    Prepared outbox_lease(db,
+                          "INSERT INTO outbox (message_id, channel, recipient, payload, status, "
+                          "next_attempt_at, created_at, contact_timezone) VALUES (?, ?, ?, ?, "
+                          "'pending', ?, ?, nullif(?, ''))");
+    SQLite::Statement& outbox = *outbox_lease;
     outbox.bind(1, message_id);
     outbox.bind(2, target.channel);
     outbox.bind(3, target.phone);
@@ -122,9 +130,10 @@ bool EscalateDebtor(SQLite::Database& db,
                     std::int64_t debtor_id,
                     const std::string& reason,
                     const std::string& now) {
-    SQLite::Statement open(db,
-                           "SELECT id, state, channel FROM conversations WHERE debtor_id = ? AND "
-                           "state <> 'closed' ORDER BY id DESC LIMIT 1");
+    Prepared open_lease(db,
+                        "SELECT id, state, channel FROM conversations WHERE debtor_id = ? AND "
+                        "state <> 'closed' ORDER BY id DESC LIMIT 1");
+    SQLite::Statement& open = *open_lease;
     open.bind(1, debtor_id);
     if (!open.executeStep()) {
         return false;
@@ -135,17 +144,19 @@ bool EscalateDebtor(SQLite::Database& db,
     if (state != "bot") {
         return true;  // a person has it already: nothing changes, nothing to count
     }
-    SQLite::Statement escalate(db,
-                               "UPDATE conversations SET state = 'escalated', "
-                               "escalation_reason = ?, escalated_at = ? WHERE id = ?");
+    Prepared escalate_lease(db,
+                            "UPDATE conversations SET state = 'escalated', "
+                            "escalation_reason = ?, escalated_at = ? WHERE id = ?");
+    SQLite::Statement& escalate = *escalate_lease;
     escalate.bind(1, reason);
     escalate.bind(2, now);
     escalate.bind(3, id);
     escalate.exec();
-    SQLite::Statement audit(db,
-                            "INSERT INTO audit_log (at, actor, kind, channel, debtor_id, "
-                            "conversation_id, detail) VALUES (?, 'system', 'escalated', ?, ?, ?, "
-                            "json_object('reason', ?))");
+    Prepared audit_lease(db,
+                         "INSERT INTO audit_log (at, actor, kind, channel, debtor_id, "
+                         "conversation_id, detail) VALUES (?, 'system', 'escalated', ?, ?, ?, "
+                         "json_object('reason', ?))");
+    SQLite::Statement& audit = *audit_lease;
     audit.bind(1, now);
     audit.bind(2, channel);
     audit.bind(3, debtor_id);
@@ -159,19 +170,21 @@ void CancelPending(SQLite::Database& db,
                    const std::string& phone,
                    const std::string& channel,
                    const std::string& now) {
-    SQLite::Statement messages(
+    Prepared messages_lease(
         db,
         "UPDATE messages SET status = 'failed', error_code = 'opted_out', status_at = ?1 WHERE "
         "id IN (SELECT message_id FROM outbox WHERE recipient = ?2 AND status = 'pending' AND "
         "(?3 = 'all' OR channel = ?3))");
+    SQLite::Statement& messages = *messages_lease;
     messages.bind(1, now);
     messages.bind(2, phone);
     messages.bind(3, channel);
     messages.exec();
-    SQLite::Statement outbox(db,
-                             "UPDATE outbox SET status = 'failed', last_error = 'cancelled: no "
-                             "more contact with this phone on this channel' WHERE recipient = ?1 "
-                             "AND status = 'pending' AND (?2 = 'all' OR channel = ?2)");
+    Prepared outbox_lease(db,
+                          "UPDATE outbox SET status = 'failed', last_error = 'cancelled: no "
+                          "more contact with this phone on this channel' WHERE recipient = ?1 "
+                          "AND status = 'pending' AND (?2 = 'all' OR channel = ?2)");
+    SQLite::Statement& outbox = *outbox_lease;
     outbox.bind(1, phone);
     outbox.bind(2, channel);
     outbox.exec();
@@ -184,9 +197,10 @@ void WriteAccountAudit(SQLite::Database& db,
                        std::optional<std::int64_t> account_id,
                        const std::string& detail_json,
                        const std::string& now) {
-    SQLite::Statement audit(db,
-                            "INSERT INTO audit_log (at, actor, kind, debtor_id, account_id, "
-                            "detail) VALUES (?, ?, ?, ?, ?, json(?))");
+    Prepared audit_lease(db,
+                         "INSERT INTO audit_log (at, actor, kind, debtor_id, account_id, "
+                         "detail) VALUES (?, ?, ?, ?, ?, json(?))");
+    SQLite::Statement& audit = *audit_lease;
     audit.bind(1, now);
     audit.bind(2, actor);
     audit.bind(3, kind);

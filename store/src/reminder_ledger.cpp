@@ -6,6 +6,7 @@
 
 #include "ledger_impl.hpp"
 #include "proactive.hpp"
+#include "statement_cache.hpp"
 
 namespace cobrador::store {
 
@@ -18,11 +19,12 @@ Result<std::vector<ReminderDebtor>> Ledger::ReminderCandidates(std::string_view 
         std::vector<ReminderDebtor> out;
         std::unordered_map<std::int64_t, std::size_t> index;  // debtor id -> out
 
-        SQLite::Statement debtors(
+        Prepared debtors_lease(
             db,
             "SELECT d.id, d.name, d.phone, d.locale, d.timezone FROM debtors d WHERE EXISTS "
             "(SELECT 1 FROM accounts a WHERE a.debtor_id = d.id AND a.balance_cents > 0) "
             "ORDER BY d.id");
+        SQLite::Statement& debtors = *debtors_lease;
         while (debtors.executeStep()) {
             ReminderDebtor d;
             d.debtor_id = debtors.getColumn(0).getInt64();
@@ -34,7 +36,7 @@ Result<std::vector<ReminderDebtor>> Ledger::ReminderCandidates(std::string_view 
             out.push_back(std::move(d));
         }
 
-        SQLite::Statement accounts(
+        Prepared accounts_lease(
             db,
             "SELECT a.debtor_id, a.id, a.account_key, a.balance_cents, a.currency, a.due_date, "
             "a.segment, "
@@ -47,6 +49,7 @@ Result<std::vector<ReminderDebtor>> Ledger::ReminderCandidates(std::string_view 
             "a.id AND pp.status = 'active' AND i.status <> 'paid' AND i.due_date >= substr(?, 1, "
             "10) ORDER BY i.seq LIMIT 1) "
             "FROM accounts a WHERE a.balance_cents > 0 ORDER BY a.debtor_id, a.due_date, a.id");
+        SQLite::Statement& accounts = *accounts_lease;
         // A missed instalment does not hold back the next ones: only those not long past count.
         accounts.bind(1, std::string(since));
         const auto due_item = [](const SQLite::Column& column) -> std::optional<DueItem> {
@@ -78,11 +81,12 @@ Result<std::vector<ReminderDebtor>> Ledger::ReminderCandidates(std::string_view 
         }
 
         // The latest conversation of each debtor: its channel, and whether it blocks reminders.
-        SQLite::Statement conversations(
+        Prepared conversations_lease(
             db,
             "SELECT c.debtor_id, c.channel, c.last_inbound_at, c.state, c.locked_until FROM "
             "conversations c WHERE c.debtor_id IS NOT NULL AND c.id = (SELECT max(c2.id) FROM "
             "conversations c2 WHERE c2.debtor_id = c.debtor_id)");
+        SQLite::Statement& conversations = *conversations_lease;
         while (conversations.executeStep()) {
             const auto found = index.find(conversations.getColumn(0).getInt64());
             if (found == index.end()) {
@@ -102,9 +106,10 @@ Result<std::vector<ReminderDebtor>> Ledger::ReminderCandidates(std::string_view 
             }
         }
 
-        SQLite::Statement preferences(db,
-                                      "SELECT phone, channel, kind FROM contact_preferences "
-                                      "WHERE active = 1");
+        Prepared preferences_lease(db,
+                                   "SELECT phone, channel, kind FROM contact_preferences "
+                                   "WHERE active = 1");
+        SQLite::Statement& preferences = *preferences_lease;
         std::unordered_map<std::string, std::vector<std::pair<std::string, std::string>>> by_phone;
         while (preferences.executeStep()) {
             by_phone[preferences.getColumn(0).getString()].emplace_back(
@@ -124,7 +129,8 @@ Result<std::vector<ReminderDebtor>> Ledger::ReminderCandidates(std::string_view 
             }
         }
 
-        SQLite::Statement sent(db, "SELECT debtor_id, subject, rule, created_at FROM reminders");
+        Prepared sent_lease(db, "SELECT debtor_id, subject, rule, created_at FROM reminders");
+        SQLite::Statement& sent = *sent_lease;
         while (sent.executeStep()) {
             const auto found = index.find(sent.getColumn(0).getInt64());
             if (found == index.end()) {
@@ -148,11 +154,13 @@ Result<std::vector<ReminderToQueue>> Ledger::QueueReminders(
         SQLite::Database& db = impl_->db;
         const std::string at(now);
         Tx tx(db);
-        SQLite::Statement record(db,
-                                 "INSERT INTO reminders (debtor_id, rule, subject, local_date, "
-                                 "channel, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT "
-                                 "(rule, subject) DO NOTHING");
-        SQLite::Statement link(db, "UPDATE reminders SET message_id = ? WHERE id = ?");
+        Prepared record_lease(db,
+                              "INSERT INTO reminders (debtor_id, rule, subject, local_date, "
+                              "channel, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT "
+                              "(rule, subject) DO NOTHING");
+        SQLite::Statement& record = *record_lease;
+        Prepared link_lease(db, "UPDATE reminders SET message_id = ? WHERE id = ?");
+        SQLite::Statement& link = *link_lease;
         std::vector<ReminderToQueue> queued;
         for (const ReminderToQueue& r : batch) {
             // Checked again here, in the transaction that writes: an opt-out that arrived since

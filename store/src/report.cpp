@@ -28,6 +28,7 @@
 #include "dialogs/calendar.hpp"
 
 #include "ledger_impl.hpp"
+#include "statement_cache.hpp"
 
 namespace cobrador::store {
 
@@ -144,17 +145,19 @@ Result<Report> Ledger::BuildReport(const ReportQuery& query) {
 
         report.currency = query.currency;
         if (report.currency.empty()) {
-            SQLite::Statement common(db,
-                                     "SELECT currency FROM accounts GROUP BY currency "
-                                     "ORDER BY count(*) DESC, currency LIMIT 1");
+            Prepared common_lease(db,
+                                  "SELECT currency FROM accounts GROUP BY currency "
+                                  "ORDER BY count(*) DESC, currency LIMIT 1");
+            SQLite::Statement& common = *common_lease;
             report.currency = common.executeStep() ? common.getColumn(0).getString() : "MXN";
         }
         report.query.currency = report.currency;
         Tally tally(report);
 
         {
-            SQLite::Statement accounts(
+            Prepared accounts_lease(
                 db, "SELECT balance_cents, due_date FROM accounts WHERE currency = ?");
+            SQLite::Statement& accounts = *accounts_lease;
             accounts.bind(1, report.currency);
             while (accounts.executeStep()) {
                 const std::int64_t balance = accounts.getColumn(0).getInt64();
@@ -165,12 +168,12 @@ Result<Report> Ledger::BuildReport(const ReportQuery& query) {
             }
         }
         {
-            SQLite::Statement collected(
-                db,
-                "SELECT p.amount_cents, a.due_date, p.paid_at FROM payments p "
-                "JOIN accounts a ON a.id = p.account_id "
-                "WHERE p.status = 'applied' AND p.currency = ? "
-                "AND substr(p.paid_at, 1, 10) BETWEEN ? AND ?");
+            Prepared collected_lease(db,
+                                     "SELECT p.amount_cents, a.due_date, p.paid_at FROM payments p "
+                                     "JOIN accounts a ON a.id = p.account_id "
+                                     "WHERE p.status = 'applied' AND p.currency = ? "
+                                     "AND substr(p.paid_at, 1, 10) BETWEEN ? AND ?");
+            SQLite::Statement& collected = *collected_lease;
             collected.bind(1, report.currency);
             collected.bind(2, from);
             collected.bind(3, to);
@@ -229,7 +232,8 @@ Result<Report> Ledger::BuildReport(const ReportQuery& query) {
             } else if (field == &Kpis::opt_outs) {
                 audit_kind = "opted_out";
             }
-            SQLite::Statement rows(db, audit_kind.empty() ? sql : audit_sql);
+            Prepared rows_lease(db, audit_kind.empty() ? sql : audit_sql);
+            SQLite::Statement& rows = *rows_lease;
             rows.bind(1, from);
             rows.bind(2, to);
             if (!audit_kind.empty()) {
@@ -243,7 +247,7 @@ Result<Report> Ledger::BuildReport(const ReportQuery& query) {
             // The daily series: collected by the day paid, promises by the day made and the day
             // they turned kept or broken.
             std::map<std::string, DailyFigures> days;
-            SQLite::Statement series(
+            Prepared series_lease(
                 db,
                 "SELECT substr(paid_at, 1, 10), 'collected', sum(amount_cents) FROM payments "
                 "WHERE status = 'applied' AND currency = ?3 AND substr(paid_at, 1, 10) BETWEEN "
@@ -253,6 +257,7 @@ Result<Report> Ledger::BuildReport(const ReportQuery& query) {
                 "UNION ALL SELECT substr(resolved_at, 1, 10), status, count(*) FROM promises "
                 "WHERE status IN ('kept', 'broken') AND substr(resolved_at, 1, 10) BETWEEN ?1 "
                 "AND ?2 GROUP BY 1, 2");
+            SQLite::Statement& series = *series_lease;
             series.bind(1, from);
             series.bind(2, to);
             series.bind(3, report.currency);
@@ -275,10 +280,11 @@ Result<Report> Ledger::BuildReport(const ReportQuery& query) {
             for (auto& [day, figures] : days) {
                 report.daily.push_back(std::move(figures));
             }
-            SQLite::Statement suspense(
+            Prepared suspense_lease(
                 db,
                 "SELECT count(*), coalesce(sum(amount_cents), 0) FROM payments WHERE status = "
                 "'suspense' AND currency = ?3 AND substr(paid_at, 1, 10) BETWEEN ?1 AND ?2");
+            SQLite::Statement& suspense = *suspense_lease;
             suspense.bind(1, from);
             suspense.bind(2, to);
             suspense.bind(3, report.currency);

@@ -88,24 +88,45 @@ std::vector<std::string> Keys(std::string_view locale) {
     return keys;
 }
 
-std::string FormatDate(const dialogs::Date& date, std::string_view locale) {
+namespace {
+
+// "Friday, 27 November 2026" for a locale. Building it (the pattern generator loads CLDR data)
+// costs more than a whole dialog step, so each thread builds one per locale and keeps it:
+// SimpleDateFormat::format is not safe to share between threads, hence thread_local.
+icu::SimpleDateFormat* DateFormatFor(std::string_view where) {
+    thread_local std::map<std::string, std::unique_ptr<icu::SimpleDateFormat>, std::less<>> formats;
+    const auto found = formats.find(where);
+    if (found != formats.end()) {
+        return found->second.get();
+    }
     UErrorCode status = U_ZERO_ERROR;
-    const icu::Locale where(locale == "en-US" ? "en_US" : "es_MX");
+    const icu::Locale icu_locale(where == "en-US" ? "en_US" : "es_MX");
     std::unique_ptr<icu::DateTimePatternGenerator> generator(
-        icu::DateTimePatternGenerator::createInstance(where, status));
-    if (U_FAILURE(status)) {
+        icu::DateTimePatternGenerator::createInstance(icu_locale, status));
+    std::unique_ptr<icu::SimpleDateFormat> format;
+    if (U_SUCCESS(status)) {
+        const icu::UnicodeString pattern = generator->getBestPattern("yMMMMEEEEd", status);
+        format = std::make_unique<icu::SimpleDateFormat>(pattern, icu_locale, status);
+        if (U_FAILURE(status)) {
+            format.reset();
+        } else {
+            // A civil date, not an instant: format midnight UTC in UTC, so no zone moves the day.
+            format->adoptTimeZone(icu::TimeZone::createTimeZone("UTC"));
+        }
+    }
+    return formats.emplace(std::string(where), std::move(format)).first->second.get();
+}
+
+}  // namespace
+
+std::string FormatDate(const dialogs::Date& date, std::string_view locale) {
+    icu::SimpleDateFormat* format = DateFormatFor(locale == "en-US" ? "en-US" : "es-MX");
+    if (format == nullptr) {
         return dialogs::FormatIsoDate(date);
     }
-    const icu::UnicodeString pattern = generator->getBestPattern("yMMMMEEEEd", status);
-    icu::SimpleDateFormat format(pattern, where, status);
-    if (U_FAILURE(status)) {
-        return dialogs::FormatIsoDate(date);
-    }
-    // A civil date, not an instant: format midnight UTC in UTC, so no zone moves the day.
-    format.adoptTimeZone(icu::TimeZone::createTimeZone("UTC"));
     const auto days = std::chrono::sys_days(date).time_since_epoch().count();
     icu::UnicodeString out;
-    format.format(static_cast<UDate>(days) * 86400000.0, out);
+    format->format(static_cast<UDate>(days) * 86400000.0, out);
     return Utf8(out);
 }
 
@@ -117,11 +138,20 @@ std::optional<std::string> Render(std::string_view locale, std::string_view key,
         return std::nullopt;
     }
     UErrorCode status = U_ZERO_ERROR;
-    const icu::Locale icu_locale(where == "en-US" ? "en_US" : "es_MX");
-    icu::MessageFormat format(icu::UnicodeString::fromUTF8(found->second), icu_locale, status);
-    if (U_FAILURE(status)) {
-        return std::nullopt;
+    // Parsing a pattern is most of a render's cost: each thread keeps the ones it has used.
+    thread_local std::map<std::string, std::unique_ptr<icu::MessageFormat>, std::less<>> parsed;
+    const std::string cache_key = std::string(where) + "/" + std::string(key);
+    auto cached = parsed.find(cache_key);
+    if (cached == parsed.end()) {
+        const icu::Locale icu_locale(where == "en-US" ? "en_US" : "es_MX");
+        auto made = std::make_unique<icu::MessageFormat>(
+            icu::UnicodeString::fromUTF8(found->second), icu_locale, status);
+        if (U_FAILURE(status)) {
+            return std::nullopt;
+        }
+        cached = parsed.emplace(cache_key, std::move(made)).first;
     }
+    const icu::MessageFormat& format = *cached->second;
     std::vector<icu::UnicodeString> names;
     std::vector<icu::Formattable> values;
     for (const auto& [name, value] : args) {
