@@ -1,5 +1,6 @@
 // The cobrador executable: everything else lives in cobrador::bot.
 
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -13,6 +14,9 @@ int main(int argc, char** argv) {
     // Files cobrador creates (the ledger, its journal, backups) hold birth dates and debts:
     // never readable by group or others, whatever the shell's umask.
     ::umask(::umask(0) | 0077);
+    // A file-size limit (ulimit -f, a quota) must be a write error the ledger reports, not a
+    // signal that kills the server mid-commit.
+    std::signal(SIGXFSZ, SIG_IGN);
     const std::vector<std::string> args(argv + 1, argv + argc);
     return cobrador::bot::RunCli(
         args, std::cout, std::cerr, [](const char* name) { return std::getenv(name); });

@@ -42,6 +42,9 @@ public:
     std::string Stdout() const;
     std::string Stderr() const;
     void Signal(int signal);
+
+    pid_t Pid() const { return pid_; }
+
     // Waits for the exit and returns the exit code (-1 on timeout or a signal death).
     int Wait(std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
