@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # Builds (Release) and runs the benchmarks; prints their figures. Not part of the test suite.
+# Then fuzzes every parser for longer than CI does (BENCH_FUZZ_SECONDS per target, default 300;
+# 0 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=build-release BUILD_TYPE=Release bash deploy/build.sh
 echo "== portfolio import"
 build-release/bench/bench_import "${IMPORT_ROWS:-100000}"
-echo "== webhook ingest (signed WhatsApp messages, replies to the sandbox)"
-build-release/bench/bench_webhooks "${WEBHOOK_EVENTS:-20000}" "${WEBHOOK_CONNECTIONS:-32}"
+echo "== webhook load: WhatsApp and SMS turns, status callbacks, duplicates, forgeries"
+# seconds per phase, debtors, fixed arrival rates (events/s)
+build-release/bench/bench_webhooks "${WEBHOOK_SECONDS:-10}" "${WEBHOOK_DEBTORS:-20000}" \
+  ${WEBHOOK_RATES:-1000 3000 5000}
 echo "== NLU and dialog step"
 build-release/bench/bench_dialog "${DIALOG_MESSAGES:-20000}"
+if [ "${BENCH_FUZZ_SECONDS:-300}" != 0 ]; then
+  echo "== fuzzing every parser, ${BENCH_FUZZ_SECONDS:-300} s each"
+  FUZZ_SECONDS="${BENCH_FUZZ_SECONDS:-300}" bash fuzz/run.sh
+fi

@@ -230,11 +230,14 @@ std::string FormBody(const std::vector<std::pair<std::string, std::string>>& fie
 
 class Load {
 public:
-    Load(Provider& provider, std::size_t debtors) : provider_(provider), debtors_(debtors) {}
+    // `first`: the first debtor's number; `only_messages`: no statuses, duplicates or forgeries
+    // (the memory phase, where every event opens a conversation).
+    Load(Provider& provider, std::size_t debtors, std::size_t first = 0, bool only_messages = false)
+        : provider_(provider), debtors_(debtors), first_(first), only_messages_(only_messages) {}
 
     Job Next() {
         ++made_;
-        const std::uint64_t roll = random_() % 100;
+        const std::uint64_t roll = only_messages_ ? 99 : random_() % 100;
         if (roll < 2 && !sent_.empty()) {  // a provider redelivers a message
             Job job = sent_[random_() % sent_.size()];
             job.kind = kDuplicate;
@@ -262,7 +265,7 @@ public:
             return status->second ? WhatsAppStatus(status->first, status_step_)
                                   : SmsStatus(status->first, status_step_);
         }
-        const std::size_t debtor = debtor_++ % debtors_;
+        const std::size_t debtor = first_ + debtor_++ % debtors_;
         const std::string& text = kScript[(turn_[debtor]++) % kScript.size()];
         Job job = random_() % 10 < 7 ? WhatsAppMessage(debtor, text) : SmsMessage(debtor, text);
         if (sent_.size() < 10000) {
@@ -352,6 +355,8 @@ private:
 
     Provider& provider_;
     std::size_t debtors_;
+    std::size_t first_;
+    bool only_messages_;
     std::size_t debtor_ = 0;
     std::size_t ids_ = 0;
     std::size_t made_ = 0;
@@ -441,6 +446,27 @@ PhaseResult RunPhase(std::uint16_t port,
     ioc.run();
     result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
     return result;
+}
+
+// Waits (up to a minute) until the server has handled every message and sent every reply, so
+// that one phase's backlog does not count against the next.
+void WaitForDrain(std::uint16_t port) {
+    for (int i = 0; i < 600; ++i) {
+        net::io_context ioc;
+        beast::tcp_stream stream(ioc);
+        stream.connect({net::ip::make_address("127.0.0.1"), port});
+        http::request<http::string_body> req{http::verb::get, "/metrics", 11};
+        req.set(http::field::host, "127.0.0.1");
+        http::write(stream, req);
+        beast::flat_buffer buffer;
+        http::response<http::string_body> res;
+        http::read(stream, buffer, res);
+        if (res.body().find("\ncobrador_outbox_pending 0\n") != std::string::npos &&
+            res.body().find("\ncobrador_inbound_pending 0\n") != std::string::npos) {
+            return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
 }
 
 // utime + stime of a process, in seconds.
@@ -621,7 +647,7 @@ int main(int argc, char** argv) {
            &provider);
     bool ok = sustained.unexpected == 0;
     for (const double rate : rates) {
-        std::this_thread::sleep_for(std::chrono::seconds(2));  // let the backlog drain
+        WaitForDrain(port);  // the backlog of the phase before
         {
             std::lock_guard lock(provider.mutex);
             provider.reply_ms.clear();
@@ -633,29 +659,35 @@ int main(int argc, char** argv) {
         Report(title.c_str(), fixed, CpuSeconds(server) - cpu, &provider);
         ok = ok && fixed.unexpected == 0;
     }
-    std::this_thread::sleep_for(std::chrono::seconds(2));
-    const double rss_end = std::stod(StatusField(server, "VmRSS"));
+    // Memory: once the caches are warm, new debtors open conversations one message each; the
+    // growth of the server's RSS over them is what a conversation costs in memory.
+    WaitForDrain(port);
+    const auto conversation_count = [&] {
+        const std::string count_file = (dir / "count.txt").string();
+        Run("sqlite3 " + db + " 'SELECT count(*) FROM conversations' > " + count_file);
+        const std::string text = ReadFile(count_file);
+        return text.empty() ? 0.0 : std::stod(text);
+    };
+    const double rss_before = std::stod(StatusField(server, "VmRSS"));
+    const double conversations_before = conversation_count();
+    Load newcomers(provider, 20000, debtors + 1000000, true);
+    RunPhase(port, newcomers, nullptr, 32, 2000, std::chrono::seconds(10), SIZE_MAX);
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    const double rss_after = std::stod(StatusField(server, "VmRSS"));
+    const double opened = conversation_count() - conversations_before;
     const std::string peak = StatusField(server, "VmHWM");
     kill(server, SIGTERM);
     int wstatus = 0;
     waitpid(server, &wstatus, 0);
-    std::string conversations = "0";
-    {
-        const std::string count_file = (dir / "count.txt").string();
-        Run("sqlite3 " + db + " 'SELECT count(*) FROM conversations' > " + count_file);
-        conversations = ReadFile(count_file);
-        conversations.erase(conversations.find_last_not_of("\n") + 1);
-    }
-    const double conversation_count =
-        std::max(1.0, std::stod(conversations.empty() ? "1" : conversations));
     std::printf(
-        "\nmemory: peak RSS %s KiB; RSS after warm-up %.0f KiB, at the end %.0f KiB, with "
-        "%s conversations: %.2f KiB per conversation\n",
+        "\nmemory: peak RSS %s KiB (%.0f KiB after warm-up); %.0f new conversations "
+        "took RSS from %.0f to %.0f KiB: %.2f KiB per conversation\n",
         peak.c_str(),
         rss_start,
-        rss_end,
-        conversations.c_str(),
-        (rss_end - rss_start) / conversation_count);
+        opened,
+        rss_before,
+        rss_after,
+        opened > 0 ? (rss_after - rss_before) / opened : 0.0);
     std::printf("provider: %zu replies sent\n", provider.sends.load());
 
     // The same load against a Beast server that only answers 200: what HTTP alone costs here.

@@ -168,6 +168,9 @@ struct Server::Impl {
                          "Webhooks refused, by channel and reason (signature, malformed, busy).");
         metrics.Describe("cobrador_outbox_pending", "gauge", "Outbox rows waiting to be sent.");
         metrics.Describe("cobrador_outbox_failed", "gauge", "Outbox rows that failed for good.");
+        metrics.Describe("cobrador_inbound_pending",
+                         "gauge",
+                         "Messages acknowledged to a provider and not yet handled by the dialog.");
         metrics.Describe("cobrador_outbox_oldest_pending_seconds",
                          "gauge",
                          "Age of the oldest outbox row waiting to be sent.");
@@ -202,6 +205,8 @@ struct Server::Impl {
             metrics.Set("cobrador_outbox_pending", "", static_cast<double>(stats->pending));
             metrics.Set("cobrador_outbox_failed", "", static_cast<double>(stats->failed));
             metrics.Set(
+                "cobrador_inbound_pending", "", static_cast<double>(stats->inbound_pending));
+            metrics.Set(
                 "cobrador_outbox_oldest_pending_seconds", "", stats->oldest_pending_seconds);
         }
         {
@@ -228,68 +233,67 @@ struct Server::Impl {
     // events, metrics, the dispatcher) before the group is durable.
     void DrainInbound() {
         inbound_scheduled = false;
-        for (;;) {
-            auto pending = ledger->PendingInboundEvents(kInboundBatch);
-            if (!pending) {
-                RetryInboundLater(pending.error());
-                return;
-            }
+        auto pending = ledger->PendingInboundEvents(kInboundBatch);
+        if (!pending) {
+            RetryInboundLater(pending.error());
+            return;
+        }
 
-            struct Handled {
-                std::int64_t conversation;
-                std::string channel;
-                std::string intent;
-            };
+        struct Handled {
+            std::int64_t conversation;
+            std::string channel;
+            std::string intent;
+        };
 
-            std::vector<Handled> handled;
-            boost::system::error_code failed;
-            auto committed = ledger->InOneTransaction([&] {
-                for (const store::PendingInbound& event : *pending) {
-                    // On WhatsApp the answer quotes the message it answers.
-                    const TurnInput input{
-                        PayloadText(event.payload),
-                        PayloadReplyId(event.payload),
-                        event.channel == "whatsapp" ? event.provider_event_id : ""};
-                    const auto now = std::chrono::system_clock::now();
-                    // The dialog reads every message, also while a collector holds the
-                    // conversation (then only an opt-out, opt-in or wrong number is acted on).
-                    std::string intent = "none";
-                    auto conversation = ledger->HandleInbound(
-                        event,
-                        input.text,
-                        [&](const dialogs::ConversationView& view) {
-                            store::DialogTurn turn = Decide(view, input, *dialog, config, now);
-                            intent = turn.intent;
-                            return turn;
-                        },
-                        config.Now(now));
-                    if (!conversation) {
-                        // The ones before it are kept; this one and the rest wait for a retry.
-                        failed = conversation.error();
-                        return;
-                    }
-                    handled.push_back({*conversation, event.channel, intent});
+        std::vector<Handled> handled;
+        boost::system::error_code failed;
+        auto committed = ledger->InOneTransaction([&] {
+            for (const store::PendingInbound& event : *pending) {
+                // On WhatsApp the answer quotes the message it answers.
+                const TurnInput input{PayloadText(event.payload),
+                                      PayloadReplyId(event.payload),
+                                      event.channel == "whatsapp" ? event.provider_event_id : ""};
+                const auto now = std::chrono::system_clock::now();
+                // The dialog reads every message, also while a collector holds the
+                // conversation (then only an opt-out, opt-in or wrong number is acted on).
+                std::string intent = "none";
+                auto conversation = ledger->HandleInbound(
+                    event,
+                    input.text,
+                    [&](const dialogs::ConversationView& view) {
+                        store::DialogTurn turn = Decide(view, input, *dialog, config, now);
+                        intent = turn.intent;
+                        return turn;
+                    },
+                    config.Now(now));
+                if (!conversation) {
+                    // The ones before it are kept; this one and the rest wait for a retry.
+                    failed = conversation.error();
+                    return;
                 }
-            });
-            if (!committed) {
-                RetryInboundLater(committed.error());
-                return;
+                handled.push_back({*conversation, event.channel, intent});
             }
-            for (const Handled& h : handled) {
-                events.Publish(h.conversation, "message");
-                metrics.Count("cobrador_inbound_processed_total", "channel=\"" + h.channel + "\"");
-                metrics.Count("cobrador_dialog_turns_total", "intent=\"" + h.intent + "\"");
-            }
-            if (!handled.empty() && dispatcher) {
-                dispatcher->Wake();
-            }
-            if (failed) {
-                RetryInboundLater(failed);
-                return;
-            }
-            if (pending->size() < kInboundBatch) {
-                return;
-            }
+        });
+        if (!committed) {
+            RetryInboundLater(committed.error());
+            return;
+        }
+        for (const Handled& h : handled) {
+            events.Publish(h.conversation, "message");
+            metrics.Count("cobrador_inbound_processed_total", "channel=\"" + h.channel + "\"");
+            metrics.Count("cobrador_dialog_turns_total", "intent=\"" + h.intent + "\"");
+        }
+        if (!handled.empty() && dispatcher) {
+            dispatcher->Wake();
+        }
+        if (failed) {
+            RetryInboundLater(failed);
+            return;
+        }
+        if (pending->size() == kInboundBatch) {
+            // More are waiting: queue behind whatever else waits for the ledger's thread
+            // (webhooks to acknowledge above all) rather than holding it batch after batch.
+            ScheduleInbound();
         }
     }
 

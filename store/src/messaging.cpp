@@ -439,6 +439,11 @@ Result<OutboxStats> Ledger::GetOutboxStats(std::string_view now) {
         out.pending = stats.getColumn(0).getInt64();
         out.failed = stats.getColumn(1).getInt64();
         out.oldest_pending_seconds = std::max(0.0, stats.getColumn(2).getDouble());
+        Prepared inbound_lease(impl_->db,
+                               "SELECT count(*) FROM inbound_events WHERE processed_at IS NULL");
+        SQLite::Statement& inbound = *inbound_lease;
+        inbound.executeStep();
+        out.inbound_pending = inbound.getColumn(0).getInt64();
         return out;
     });
 }

@@ -84,6 +84,7 @@ struct OutboxStats {
     std::int64_t pending = 0;
     std::int64_t failed = 0;
     double oldest_pending_seconds = 0;  // age of the oldest pending row at `now`
+    std::int64_t inbound_pending = 0;   // webhook messages stored, not yet handled
 };
 
 // One line of a conversation's transcript.
