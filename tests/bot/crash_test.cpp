@@ -17,7 +17,6 @@
 namespace cobrador::testing {
 namespace {
 
-constexpr const char* kPaymentsSecret = "payments-secret-for-crash-tests";
 constexpr int kDebtors = 20;
 constexpr std::int64_t kOpeningCents = 1000000;  // 10,000.00 each
 

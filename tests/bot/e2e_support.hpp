@@ -184,6 +184,32 @@ inline HttpResponse PostTwilio(std::uint16_t port,
           channels::TwilioSignature(std::string(kPublicUrl) + path, fields, token)}});
 }
 
+constexpr const char* kPaymentsSecret = "payments-secret-for-tests";
+
+// A payment notification as the processor signs it (POST /webhooks/payments).
+inline HttpResponse PostPayment(std::uint16_t port,
+                                const std::string& body,
+                                const std::string& secret = kPaymentsSecret) {
+    return HttpRequest(port,
+                       "POST",
+                       "/webhooks/payments",
+                       body,
+                       {{"Content-Type", "application/json"},
+                        {"X-Signature", "sha256=" + channels::HmacSha256Hex(secret, body)}});
+}
+
+inline std::string PaymentBody(const std::string& id,
+                               const std::string& reference,
+                               const std::string& amount) {
+    return nlohmann::json{{"payment_id", id},
+                          {"reference", reference},
+                          {"amount", amount},
+                          {"currency", "MXN"},
+                          {"paid_at", "2026-11-23T10:05:00-06:00"},
+                          {"method", "spei"}}
+        .dump();
+}
+
 constexpr const char* kWaId = "5215512345678";  // María's WhatsApp id
 
 // The last line `cobrador agent add` prints is the token.

@@ -11,31 +11,6 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr const char* kPaymentsSecret = "payments-secret-for-tests";
-
-HttpResponse PostPayment(std::uint16_t port,
-                         const std::string& body,
-                         const std::string& secret = kPaymentsSecret) {
-    return HttpRequest(port,
-                       "POST",
-                       "/webhooks/payments",
-                       body,
-                       {{"Content-Type", "application/json"},
-                        {"X-Signature", "sha256=" + channels::HmacSha256Hex(secret, body)}});
-}
-
-std::string PaymentBody(const std::string& id,
-                        const std::string& reference,
-                        const std::string& amount) {
-    return json{{"payment_id", id},
-                {"reference", reference},
-                {"amount", amount},
-                {"currency", "MXN"},
-                {"paid_at", "2026-11-23T10:05:00-06:00"},
-                {"method", "spei"}}
-        .dump();
-}
-
 TEST_CASE("payments webhook: signed, idempotent, matched by reference, thanked on WhatsApp",
           "[bot][payments][integration]") {
     Desk desk("2026-11-23");

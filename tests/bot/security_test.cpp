@@ -27,8 +27,6 @@ namespace {
 using json = nlohmann::json;
 namespace net = boost::asio;
 
-constexpr const char* kPaymentsSecret = "payments-secret-for-the-security-tests";
-
 // Writes `bytes` exactly as given on a new connection (nothing normalises the request line or
 // the framing) and returns everything the server sends until it closes the connection, or
 // what came within 10 s.
@@ -71,29 +69,6 @@ std::string Upper(std::string text) {
         c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     }
     return text;
-}
-
-HttpResponse PostPayment(std::uint16_t port,
-                         const std::string& body,
-                         const std::string& secret = kPaymentsSecret) {
-    return HttpRequest(port,
-                       "POST",
-                       "/webhooks/payments",
-                       body,
-                       {{"Content-Type", "application/json"},
-                        {"X-Signature", "sha256=" + channels::HmacSha256Hex(secret, body)}});
-}
-
-std::string PaymentBody(const std::string& id,
-                        const std::string& reference,
-                        const std::string& amount) {
-    return json{{"payment_id", id},
-                {"reference", reference},
-                {"amount", amount},
-                {"currency", "MXN"},
-                {"paid_at", "2026-11-23T10:05:00-06:00"},
-                {"method", "spei"}}
-        .dump();
 }
 
 // An inbound SMS from an unknown phone, with its own MessageSid.
