@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "dialogs/money.hpp"
 #include "dialogs/reference.hpp"
 
 #include "e2e_support.hpp"
@@ -22,9 +23,8 @@ constexpr std::int64_t kOpeningCents = 1000000;  // 10,000.00 each
 
 struct Event {
     std::string id;
-    std::string path;
+    bool payment = false;  // a payment notification; otherwise a WhatsApp message
     std::string body;
-    std::map<std::string, std::string> headers;
     std::string account;     // payments: the account it pays
     std::int64_t cents = 0;  // payments: the amount
 };
@@ -37,31 +37,17 @@ Event Message(int n, int debtor) {
     static const char* texts[] = {"hola", "15/03/1985", "cuanto debo", "como pago"};
     Event e;
     e.id = "wamid.CRASH" + std::to_string(n);
-    e.path = "/webhooks/whatsapp";
     e.body = WhatsAppText(e.id, WaId(debtor), texts[n % 4]);
-    e.headers = {{"Content-Type", "application/json"},
-                 {"X-Hub-Signature-256", "sha256=" + channels::HmacSha256Hex(kAppSecret, e.body)}};
     return e;
 }
 
 Event Payment(int n, int debtor, const std::string& reference) {
     Event e;
     e.id = "pay-" + std::to_string(n);
-    e.path = "/webhooks/payments";
+    e.payment = true;
     e.cents = 100 + (n * 37) % 4900;
     e.account = "A-" + std::to_string(debtor);
-    e.body = nlohmann::json{
-        {"payment_id", e.id},
-        {"reference", reference},
-        {"amount",
-         std::to_string(e.cents / 100) + "." + (e.cents % 100 < 10 ? "0" : "") +
-             std::to_string(e.cents % 100)},
-        {"currency", "MXN"},
-        {"paid_at", "2026-11-23T10:05:00-06:00"},
-        {"method",
-         "spei"}}.dump();
-    e.headers = {{"Content-Type", "application/json"},
-                 {"X-Signature", "sha256=" + channels::HmacSha256Hex(kPaymentsSecret, e.body)}};
+    e.body = PaymentBody(e.id, reference, dialogs::FormatDecimalCents(e.cents));
     return e;
 }
 
@@ -99,7 +85,7 @@ TEST_CASE("kill -9 under load ten times: nothing acknowledged is lost or done tw
     // Sends `e`; true when the server acknowledged it.
     const auto send = [&](const Event& e, std::uint16_t port) {
         try {
-            const auto answer = HttpRequest(port, "POST", e.path, e.body, e.headers);
+            const auto answer = e.payment ? PostPayment(port, e.body) : PostWhatsApp(port, e.body);
             return answer.status == 200;
         } catch (const std::exception&) {
             return false;  // the server died under us
@@ -178,7 +164,7 @@ TEST_CASE("kill -9 under load ten times: nothing acknowledged is lost or done tw
     std::size_t messages = 0;
     std::size_t payments = 0;
     for (const auto& [id, e] : acknowledged) {
-        (e.path == "/webhooks/payments" ? payments : messages)++;
+        (e.payment ? payments : messages)++;
     }
     INFO(messages << " messages and " << payments << " payments acknowledged over 10 kills");
     REQUIRE(messages > 100);
@@ -189,7 +175,7 @@ TEST_CASE("kill -9 under load ten times: nothing acknowledged is lost or done tw
     CHECK(setup.Query("SELECT count(*) FROM messages WHERE direction = 'in'") ==
           std::to_string(messages));
     for (const auto& [id, e] : acknowledged) {
-        if (e.path == "/webhooks/whatsapp") {
+        if (!e.payment) {
             REQUIRE(setup.Query("SELECT count(*) FROM messages WHERE direction = 'in' AND "
                                 "provider_message_id = '" +
                                 id + "'") == "1");
@@ -215,7 +201,7 @@ TEST_CASE("kill -9 under load ten times: nothing acknowledged is lost or done tw
     CHECK(setup.Query("SELECT count(*) FROM payments") == std::to_string(payments));
     std::map<std::string, std::int64_t> paid;
     for (const auto& [id, e] : acknowledged) {
-        if (e.path == "/webhooks/payments") {
+        if (e.payment) {
             paid[e.account] += e.cents;
             REQUIRE(setup.Query("SELECT status || ':' || amount_cents FROM payments WHERE "
                                 "payment_id = '" +
