@@ -49,17 +49,6 @@ public:
             std::move(work));
     }
 
-    // Figures for the metrics: groups committed and writes in them.
-    std::size_t Groups() const {
-        std::lock_guard lock(mutex_);
-        return groups_;
-    }
-
-    std::size_t Writes() const {
-        std::lock_guard lock(mutex_);
-        return writes_;
-    }
-
 private:
     struct EntryBase {
         virtual ~EntryBase() = default;
@@ -125,11 +114,6 @@ private:
         });
         const boost::system::error_code failed =
             committed ? boost::system::error_code{} : committed.error();
-        {
-            std::lock_guard lock(mutex_);
-            ++groups_;
-            writes_ += group.size();
-        }
         for (auto& entry : group) {
             entry->Finish(failed);
         }
@@ -137,11 +121,9 @@ private:
 
     boost::asio::thread_pool& pool_;
     store::Ledger& ledger_;
-    mutable std::mutex mutex_;
+    std::mutex mutex_;
     std::vector<std::unique_ptr<EntryBase>> queue_;  // guarded by mutex_
     bool scheduled_ = false;                         // guarded by mutex_
-    std::size_t groups_ = 0;                         // guarded by mutex_
-    std::size_t writes_ = 0;                         // guarded by mutex_
 };
 
 }  // namespace cobrador::bot
