@@ -8,8 +8,10 @@
 #include "channels/signature.hpp"
 #include "channels/twilio.hpp"
 #include "dialogs/calendar.hpp"
+#include "dialogs/contact_policy.hpp"
 #include "dialogs/money.hpp"
 #include "dialogs/phone.hpp"
+#include "dialogs/vocabulary.hpp"
 
 #include "conversation.hpp"
 #include "outbound_json.hpp"
@@ -25,7 +27,8 @@ namespace {
 constexpr std::size_t kMaxMessageChars = 4096;  // WhatsApp's text body limit
 constexpr std::size_t kMaxSmsChars = 1600;      // Twilio's body limit
 constexpr std::size_t kMaxNoteChars = 4000;
-constexpr auto kWhatsAppWindow = std::chrono::hours(24);
+using dialogs::kWhatsAppWindow;
+using State = dialogs::ConversationState;
 
 // A ledger error: 503 when it was only busy (try again), 500 otherwise; logged either way.
 Response LedgerFailed(const ApiContext& api, const boost::system::error_code& error) {
@@ -58,14 +61,7 @@ std::string Decimal(std::int64_t cents) {
     return dialogs::FormatDecimalCents(cents);
 }
 
-// Characters, not bytes: the limits people read are in characters.
-std::size_t CodePoints(std::string_view text) {
-    std::size_t n = 0;
-    for (const char c : text) {
-        n += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
-    }
-    return n;
-}
+using dialogs::CodePoints;
 
 bool Blank(std::string_view text) {
     return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
@@ -79,18 +75,18 @@ std::string PlusHours(const std::string& iso, std::chrono::hours by) {
 
 json SummaryJson(const store::ConversationSummary& c, std::chrono::sys_seconds now) {
     json holder = nullptr;
-    if (c.holder && c.state == "claimed") {
+    if (c.holder && c.state == State::kClaimed) {
         holder = {{"id", c.holder->id}, {"name", c.holder->name}};
     }
     json waiting = nullptr;
-    if (c.escalated_at && c.state != "bot" && c.state != "closed") {
+    if (c.escalated_at && c.state != State::kBot && c.state != State::kClosed) {
         if (const auto at = dialogs::ParseIsoInstant(*c.escalated_at)) {
             waiting = std::max<std::int64_t>(0, (now - *at).count());
         }
     }
     return {{"id", c.id},
-            {"state", c.state},
-            {"channel", c.channel},
+            {"state", dialogs::ToString(c.state)},
+            {"channel", dialogs::ToString(c.channel)},
             {"phone", c.phone},
             {"debtor_name", Nullable(c.debtor_name)},
             {"verified", c.verified},
@@ -106,32 +102,7 @@ json SummaryJson(const store::ConversationSummary& c, std::chrono::sys_seconds n
             {"closed_at", Nullable(c.closed_at)}};
 }
 
-// Why a message sent now would not go out, if it would not.
-std::optional<std::pair<std::string, std::string>> SendBlocker(const store::ConversationSummary& c,
-                                                               const store::Reachability& reach,
-                                                               const std::string& window_start) {
-    if (c.state == "closed") {
-        return std::pair{"closed", "the conversation is closed"};
-    }
-    if (reach.wrong_number) {
-        return std::pair{"wrong_number",
-                         "this phone was reported as a wrong number; nothing is sent to it"};
-    }
-    if (reach.opted_out) {
-        return std::pair{"opted_out",
-                         "the debtor opted out of this channel; nothing is sent on it"};
-    }
-    if (c.channel == "whatsapp" && (!c.last_inbound_at || *c.last_inbound_at < window_start)) {
-        return std::pair{"outside_whatsapp_window",
-                         "WhatsApp allows free-form messages only within 24 hours of the "
-                         "debtor's last message; use an approved template or SMS"};
-    }
-    return std::nullopt;
-}
-
-json DetailJson(const store::ConversationDetail& d,
-                std::chrono::sys_seconds now,
-                const std::string& window_start) {
+json DetailJson(const store::ConversationDetail& d, std::chrono::sys_seconds now) {
     json out = SummaryJson(d.summary, now);
     out["debtor"] = nullptr;
     out["accounts"] = json::array();
@@ -212,13 +183,20 @@ json DetailJson(const store::ConversationDetail& d,
                                  {"kind", e.kind},
                                  {"detail", detail.is_discarded() ? json::object() : detail}});
     }
-    if (const auto blocker = SendBlocker(d.summary, d.reach, window_start)) {
-        out["can_send"] = {{"ok", false}, {"code", blocker->first}, {"error", blocker->second}};
+    // The contact policy's answer, the same one SendAgentMessage enforces.
+    const auto may = dialogs::MayWrite(dialogs::WritePurpose::kAgentReply,
+                                       store::AgentReplyRecipient(d.summary, d.reach),
+                                       now,
+                                       nullptr);
+    if (!may.allowed()) {
+        out["can_send"] = {{"ok", false},
+                           {"code", dialogs::Code(may.block)},
+                           {"error", dialogs::Explain(may.block)}};
     } else {
         out["can_send"] = {{"ok", true}};
     }
     out["whatsapp_window_closes_at"] = nullptr;
-    if (d.summary.channel == "whatsapp" && d.summary.last_inbound_at) {
+    if (d.summary.channel == dialogs::Channel::kWhatsApp && d.summary.last_inbound_at) {
         out["whatsapp_window_closes_at"] = PlusHours(*d.summary.last_inbound_at, kWhatsAppWindow);
     }
     return out;
@@ -252,10 +230,8 @@ Response Refused(const store::ActionOutcome& outcome) {
         case Refusal::kClosed:
             return ApiError(http::status::conflict, "closed", "the conversation is closed");
         case Refusal::kOutsideWindow: {
-            json body = {{"error",
-                          "WhatsApp allows free-form messages only within 24 hours of the "
-                          "debtor's last message; nothing was sent"},
-                         {"code", "outside_whatsapp_window"},
+            json body = {{"error", dialogs::Explain(dialogs::WriteBlock::kOutsideWindow)},
+                         {"code", dialogs::Code(dialogs::WriteBlock::kOutsideWindow)},
                          {"window_closed_at", nullptr}};
             if (outcome.last_inbound_at) {
                 body["window_closed_at"] = PlusHours(*outcome.last_inbound_at, kWhatsAppWindow);
@@ -264,14 +240,14 @@ Response Refused(const store::ActionOutcome& outcome) {
         }
         case Refusal::kOptedOut:
             return ApiError(http::status::conflict,
-                            "opted_out",
-                            "the debtor opted out of this channel; nothing was sent");
+                            dialogs::Code(dialogs::WriteBlock::kOptedOut),
+                            dialogs::Explain(dialogs::WriteBlock::kOptedOut));
         case Refusal::kTooLongForSms:
             return BadRequest("on SMS a message is at most 1600 characters");
         case Refusal::kWrongNumber:
             return ApiError(http::status::conflict,
-                            "wrong_number",
-                            "this phone was reported as a wrong number; nothing was sent");
+                            dialogs::Code(dialogs::WriteBlock::kWrongNumber),
+                            dialogs::Explain(dialogs::WriteBlock::kWrongNumber));
     }
     return ApiError(http::status::internal_server_error, "internal", "unexpected refusal");
 }
@@ -322,10 +298,6 @@ std::optional<std::string> QueryValue(
         }
     }
     return std::nullopt;
-}
-
-std::string WindowStart(std::chrono::sys_seconds now) {
-    return dialogs::FormatIsoInstant(now - kWhatsAppWindow);
 }
 
 }  // namespace
@@ -418,8 +390,9 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         if (!get) {
             co_return not_allowed("GET");
         }
-        co_return Json(http::status::ok,
-                       {{"id", agent.id}, {"name", agent.name}, {"role", agent.role}});
+        co_return Json(
+            http::status::ok,
+            {{"id", agent.id}, {"name", agent.name}, {"role", dialogs::ToString(agent.role)}});
     }
 
     if (path == "/api/v1/agents") {
@@ -439,7 +412,7 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         for (const auto& a : *agents) {
             out["agents"].push_back({{"id", a.id},
                                      {"name", a.name},
-                                     {"role", a.role},
+                                     {"role", dialogs::ToString(a.role)},
                                      {"created_at", a.created_at},
                                      {"disabled", a.disabled}});
         }
@@ -456,11 +429,11 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         }
         store::ConversationFilter filter;
         if (auto state = QueryValue(*params, "state")) {
-            if (*state != "bot" && *state != "escalated" && *state != "claimed" &&
-                *state != "closed" && *state != "all") {
+            const auto known = dialogs::FromString<State>(*state);
+            if (!known && *state != "all") {
                 co_return BadRequest("state is one of bot, escalated, claimed, closed, all");
             }
-            filter.state = *state;
+            filter.state = known;
         }
         if (auto phone = QueryValue(*params, "phone")) {
             // An unescaped "+" in a query reads as a space.
@@ -476,7 +449,7 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         if (auto mine = QueryValue(*params, "mine"); mine && (*mine == "1" || *mine == "true")) {
             filter.holder = agent.id;
             if (!QueryValue(*params, "state")) {
-                filter.state = "claimed";  // what one holds is claimed
+                filter.state = State::kClaimed;  // what one holds is claimed
             }
         }
         if (auto limit = QueryValue(*params, "limit")) {
@@ -571,7 +544,6 @@ net::awaitable<Response> HandleApi(ApiContext& api,
     if (!id) {
         co_return NotFound();
     }
-    const std::string window_start = WindowStart(now);
 
     if (action.empty()) {
         if (!get) {
@@ -585,7 +557,7 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         if (!*detail) {
             co_return NotFound();
         }
-        co_return Json(http::status::ok, DetailJson(**detail, now, window_start));
+        co_return Json(http::status::ok, DetailJson(**detail, now));
     }
 
     if (action != "claim" && action != "release" && action != "close" && action != "messages" &&
@@ -664,7 +636,7 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         message.payload = OutboundToJson(outbound);
         message.too_long_for_sms = CodePoints(message.text) > kMaxSmsChars;
         outcome = co_await Offload(api.db_pool.get_executor(), [&] {
-            return api.ledger.SendAgentMessage(*id, agent, message, window_start, now_iso);
+            return api.ledger.SendAgentMessage(*id, agent, message, now_iso);
         });
         success = http::status::accepted;
         change = "message";

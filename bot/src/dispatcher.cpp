@@ -16,6 +16,7 @@
 #include "channels/twilio.hpp"
 #include "channels/whatsapp.hpp"
 #include "dialogs/calendar.hpp"
+#include "dialogs/contact_policy.hpp"
 #include "dialogs/phone.hpp"
 
 #include "http_client.hpp"
@@ -179,10 +180,13 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
         if (!item.contact_timezone.empty()) {
             // A message we started: only inside the contact hours, whenever it falls due.
             const auto now = config.Instant(std::chrono::system_clock::now());
-            if (!dialogs::MayContact(hours, now, item.contact_timezone)) {
-                const auto next = dialogs::NextContactTime(hours, now, item.contact_timezone);
-                const std::string until =
-                    dialogs::FormatIsoInstant(next ? *next : now + std::chrono::hours(24));
+            dialogs::Recipient recipient;
+            recipient.timezone = item.contact_timezone;
+            const auto may =
+                dialogs::MayWrite(dialogs::WritePurpose::kWeStart, recipient, now, &hours);
+            if (may.block == dialogs::WriteBlock::kOutsideHours) {
+                const std::string until = dialogs::FormatIsoInstant(
+                    may.not_before ? *may.not_before : now + std::chrono::hours(24));
                 const auto id = item.id;
                 co_await commits.Write([&] { return ledger.DeferOutbox(id, until); });
                 metrics.Count("cobrador_outbound_total",

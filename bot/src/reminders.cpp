@@ -4,6 +4,7 @@
 
 #include "dialogs/calendar.hpp"
 #include "dialogs/contact.hpp"
+#include "dialogs/contact_policy.hpp"
 #include "dialogs/dialog.hpp"
 #include "dialogs/phone.hpp"
 
@@ -13,28 +14,56 @@ namespace cobrador::bot {
 
 namespace {
 
+using dialogs::Channel;
+
+// What the contact policy needs to know to write to `d` on `channel` (on no particular
+// channel when empty: the facts that stop every channel).
+dialogs::Recipient RecipientOf(const store::ReminderDebtor& d, std::optional<Channel> channel) {
+    dialogs::Recipient r;
+    r.channel = channel.value_or(Channel::kSms);
+    r.wrong_number = d.wrong_number;
+    r.opted_out = channel && d.opted_out.count(*channel) > 0;
+    r.state = d.state;
+    if (channel && d.last_channel == channel && d.last_inbound_at) {
+        r.last_inbound = dialogs::ParseIsoInstant(*d.last_inbound_at);
+    }
+    r.timezone = d.timezone;
+    return r;
+}
+
 // The channel a reminder goes on: the one the debtor last used, else WhatsApp, else SMS —
-// never one they opted out of, never one without credentials (the sandbox with --demo).
-std::string ChooseChannel(const store::ReminderDebtor& d, const Config& config) {
-    const auto usable = [&](const std::string& channel) {
-        if (d.opted_out.count(channel) > 0) {
+// never one the contact policy refuses, never one without credentials (the sandbox with
+// --demo).
+std::optional<Channel> ChooseChannel(const store::ReminderDebtor& d,
+                                     const Config& config,
+                                     std::chrono::sys_seconds now) {
+    const auto usable = [&](Channel channel) {
+        if (!dialogs::MayWrite(
+                 dialogs::WritePurpose::kWeStart, RecipientOf(d, channel), now, nullptr)
+                 .allowed()) {
             return false;
         }
-        if (channel == "whatsapp") {
-            return config.WhatsAppEnabled();
+        switch (channel) {
+            case Channel::kWhatsApp:
+                return config.WhatsAppEnabled();
+            case Channel::kSms:
+                return config.SmsEnabled();
+            case Channel::kSandbox:
+                return config.demo;
         }
-        if (channel == "sms") {
-            return config.SmsEnabled();
-        }
-        return channel == "sandbox" && config.demo;
+        return false;
     };
-    for (const std::string& channel :
-         {d.last_channel, std::string("whatsapp"), std::string("sms"), std::string("sandbox")}) {
-        if (!channel.empty() && usable(channel)) {
+    std::vector<Channel> order;
+    if (d.last_channel) {
+        order.push_back(*d.last_channel);
+    }
+    order.insert(order.end(), {Channel::kWhatsApp, Channel::kSms, Channel::kSandbox});
+    for (const Channel channel : order) {
+        if (usable(channel)) {
             return channel;
         }
     }
-    return {};
+    return std::nullopt;
 }
 
 }  // namespace
@@ -70,20 +99,28 @@ boost::system::result<ReminderPass, boost::system::error_code> RunReminderPass(
     std::vector<store::ReminderToQueue> batch;
     std::vector<ReminderLine> lines;
     for (const store::ReminderDebtor& d : *candidates) {
-        if (!d.blocked.empty()) {
+        // The contact policy, on no channel yet: a wrong number, a person on the conversation,
+        // outside the debtor's own contact hours (what is queued now goes now).
+        const auto may = dialogs::MayWrite(
+            dialogs::WritePurpose::kWeStart, RecipientOf(d, std::nullopt), now, &strategy.hours);
+        if (d.locked || (!may.allowed() && may.block != dialogs::WriteBlock::kOutsideHours)) {
             ++pass.skipped_blocked;
             continue;
         }
-        // Only inside the debtor's own contact hours: what is queued now goes now.
-        if (!dialogs::MayContact(strategy.hours, now, d.timezone)) {
+        if (!may.allowed()) {
             ++pass.skipped_outside_hours;
             continue;
         }
-        const std::string channel = ChooseChannel(d, config);
-        if (channel.empty()) {
+        const auto chosen = ChooseChannel(d, config, now);
+        if (!chosen) {
             ++pass.skipped_blocked;
             continue;
         }
+        const std::string channel(dialogs::ToString(*chosen));
+        const bool needs_template =
+            dialogs::MayWrite(
+                dialogs::WritePurpose::kWeStart, RecipientOf(d, *chosen), now, nullptr)
+                .needs_template;
         const dialogs::LocalTime local = dialogs::ToLocal(now, d.timezone);
         int sent_today = 0;
         int sent_week = 0;
@@ -138,9 +175,7 @@ boost::system::result<ReminderPass, boost::system::error_code> RunReminderPass(
             request.key = p.rule->message;
             request.locale = d.locale;
             request.channel = channel;
-            request.whatsapp_window_open =
-                d.last_channel == "whatsapp" && d.last_inbound_at &&
-                *d.last_inbound_at >= dialogs::FormatIsoInstant(now - std::chrono::hours(24));
+            request.whatsapp_window_open = *chosen == Channel::kWhatsApp && !needs_template;
             request.timezone = d.timezone;
             request.args = {{"name", dialogs::FirstName(d.name)}, {"company", config.company_name}};
             auto message = RenderProactive(request, strategy, now);

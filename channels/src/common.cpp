@@ -6,29 +6,6 @@
 
 namespace cobrador::channels::detail {
 
-std::optional<std::string> NormalizePhone(std::string_view raw) {
-    std::string digits;
-    for (const char c : raw) {
-        if (c >= '0' && c <= '9') {
-            digits += c;
-        } else if (c == '+' && digits.empty()) {
-            continue;
-        } else if (c == ' ' || c == '-' || c == '.' || c == '(' || c == ')') {
-            continue;
-        } else {
-            return std::nullopt;
-        }
-    }
-    // +52 1 XXXXXXXXXX: the mobile prefix Mexico dropped in 2019; WhatsApp still reports it.
-    if (digits.size() == 13 && digits.compare(0, 3, "521") == 0) {
-        digits.erase(2, 1);
-    }
-    if (digits.size() < 8 || digits.size() > 15 || digits[0] == '0') {
-        return std::nullopt;
-    }
-    return "+" + digits;
-}
-
 std::string Base64(std::string_view bytes) {
     std::string out(4 * ((bytes.size() + 2) / 3), '\0');
     const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
@@ -59,16 +36,6 @@ std::optional<std::int64_t> RetryAfterSeconds(std::string_view header) {
         return std::nullopt;
     }
     return seconds;
-}
-
-std::size_t CodePoints(std::string_view utf8) {
-    std::size_t count = 0;
-    for (const char c : utf8) {
-        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) {
-            ++count;
-        }
-    }
-    return count;
 }
 
 std::string FormEscape(std::string_view value) {

@@ -6,12 +6,16 @@
 #include <string>
 #include <string_view>
 
+#include "dialogs/phone.hpp"
+#include "dialogs/vocabulary.hpp"
+
 namespace cobrador::channels::detail {
 
-// A phone number as E.164 ("+525512345678") from what a provider gives: "+52 1 55...",
-// "5215512345678" (a WhatsApp wa_id has no '+'). A Mexican mobile written with the old "1"
-// after 52 is the same number without it. nullopt when it is not 8 to 15 digits.
-std::optional<std::string> NormalizePhone(std::string_view raw);
+// A phone number as E.164 ("+525512345678") from what a provider gives ("+52 1 55...",
+// "5215512345678": a WhatsApp wa_id has no '+'), by the product's one phone rule.
+inline std::optional<std::string> NormalizePhone(std::string_view raw) {
+    return dialogs::NormalizePhone(raw, dialogs::PhoneSource::kProvider);
+}
 
 // Base64 of bytes (RFC 4648, with padding).
 std::string Base64(std::string_view bytes);
@@ -23,8 +27,7 @@ std::optional<std::int64_t> ParseInt(std::string_view text);
 // HTTP date is ignored: the backoff still applies).
 std::optional<std::int64_t> RetryAfterSeconds(std::string_view header);
 
-// Number of Unicode code points in valid UTF-8 text (how providers count characters).
-std::size_t CodePoints(std::string_view utf8);
+using dialogs::CodePoints;
 
 // application/x-www-form-urlencoded encoding of one value.
 std::string FormEscape(std::string_view value);

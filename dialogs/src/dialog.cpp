@@ -1,6 +1,12 @@
-// The collection dialog. Step() reads the message (NLU, or the option chosen), turns it into
-// one trigger, and runs the first row of the transition table (kTable, below) whose stage,
-// trigger and guard match. Rows read as the specification: from, on, guard, action.
+// The collection dialog. Step() first runs, in order, every rule of kBeforeEveryMessage whose
+// stage and condition hold (time passing: a lock or a verification running out, idleness);
+// then it reads the message (NLU, or the option chosen), turns it into one trigger, and runs
+// the first row of the transition table (kTable) whose stage, trigger and guard match. Both
+// tables read as the specification: from, on, guard, action, to. After the action, Step()
+// moves the conversation to the row's `to`; only a row that lists several stages lets its
+// action pick one of them (Turn::GoTo), and debug builds check the pick against the list.
+// docs/dialog.md shows both tables (Transitions(); tests/dialogs/dialog_table_test.cpp fails
+// when the document and the tables differ).
 //
 // Rules that hold across rows:
 // - Leaving comes first: opt-out, opt-in and wrong number work from any stage, verified or not,
@@ -14,13 +20,16 @@
 
 #include <algorithm>
 #include <array>
-#include <functional>
+#include <bit>
+#include <cassert>
 
 #include <nlohmann/json.hpp>
 #include <re2/re2.h>
 
 #include "dialogs/entities.hpp"
 #include "dialogs/reference.hpp"
+
+#include "negotiation.hpp"
 
 namespace cobrador::dialogs {
 
@@ -49,6 +58,16 @@ enum class Trigger {
     kInform,
     kUnknown,
 };
+
+// The triggers' names in docs/dialog.md, in the enum's order: the NLU's intents' names, and
+// the two offers' buttons.
+// clang-format off
+constexpr auto kTriggerNames = std::to_array<std::string_view>({
+    "opt_out", "opt_in", "wrong_number", "balance", "payment_reference", "promise_to_pay",
+    "negotiate", "accept_settlement", "accept_plan", "already_paid", "dispute", "cannot_pay",
+    "human", "help", "greeting", "thanks", "affirm", "deny", "inform", "unknown"});
+// clang-format on
+static_assert(kTriggerNames.size() == static_cast<std::size_t>(Trigger::kUnknown) + 1);
 
 // Options offered in menus; the id is what comes back.
 const Option kOptBalance{"balance", "menu_balance"};
@@ -132,7 +151,8 @@ struct Turn {
     Understanding understood;
     Trigger trigger = Trigger::kUnknown;
     StepResult out;
-    DialogState& st;  // = out.state
+    DialogState& st;            // = out.state
+    std::optional<Stage> next;  // the stage the action picked, among its row's `to`
 
     Turn(const ConversationView& v, const Event& e, const Clock& c, const Settings& s)
         : view(v), event(e), clock(c), settings(s), st(out.state) {}
@@ -166,6 +186,11 @@ struct Turn {
     void Command(T command) {
         out.commands.emplace_back(std::in_place_type<T>, std::move(command));
     }
+
+    // For the actions of rows whose `to` lists several stages: which one this turn goes to.
+    // The stage itself changes after the action, so the action still reads the stage the row
+    // matched in.
+    void GoTo(Stage stage) { next = stage; }
 };
 
 // The account a promise or a negotiation is about: the most overdue one that has a balance.
@@ -226,6 +251,10 @@ bool IsVerified(const Turn& t) {
     return t.verified();
 }
 
+bool NotVerified(const Turn& t) {
+    return !t.verified();
+}
+
 bool BirthDateMatches(const Turn& t) {
     const auto date = ParseBirthDate(t.event.text, t.locale());
     return date && *date == t.debtor().birth_date;
@@ -237,6 +266,23 @@ bool WroteADate(const Turn& t) {
     return ParseBirthDate(t.event.text, t.locale()).has_value();
 }
 
+// A wrong date of birth that leaves no attempt.
+bool LastWrongDate(const Turn& t) {
+    const int left = t.settings.max_verification_failures - (t.st.failed_verifications + 1);
+    return WroteADate(t) && left <= 0;
+}
+
+// Verified, and the promise being confirmed has its account, amount and date.
+bool PromiseComplete(const Turn& t) {
+    return t.verified() && AccountById(t, t.st.account_id) != nullptr && t.st.amount_cents &&
+           t.st.date;
+}
+
+// Verified, and the plan being confirmed has its account.
+bool PlanComplete(const Turn& t) {
+    return t.verified() && AccountById(t, t.st.account_id) != nullptr && t.st.plan;
+}
+
 bool HasPromiseData(const Turn& t) {
     const Entities& e = t.understood.entities;
     return e.amount_cents || e.date || e.amount_is_everything;
@@ -245,6 +291,15 @@ bool HasPromiseData(const Turn& t) {
 bool HasCounterOffer(const Turn& t) {
     const Entities& e = t.understood.entities;
     return e.installments || e.amount_cents;
+}
+
+bool VerifiedCounterOffer(const Turn& t) {
+    return t.verified() && HasCounterOffer(t);
+}
+
+// Verified, and this message would be one misunderstood too many in a row.
+bool MisunderstoodTooOften(const Turn& t) {
+    return t.verified() && t.st.misunderstood + 1 >= t.settings.max_misunderstood;
 }
 
 // --- actions ---
@@ -269,7 +324,6 @@ void OptIn(Turn& t) {
 void EndWrongNumber(Turn& t) {
     t.Command(WrongNumber{});
     ClearPending(t.st);
-    t.st.stage = Stage::kEnded;
     t.st.verified_until.reset();
     t.Say("wrong_number");
 }
@@ -283,7 +337,6 @@ void SayLocked(Turn& t) {
 }
 
 void AskBirthDate(Turn& t) {
-    t.st.stage = Stage::kVerifying;
     t.Say("greeting_verify", {{"company", t.settings.company}});
 }
 
@@ -292,7 +345,6 @@ void AskBirthDateAgain(Turn& t) {
 }
 
 void Verify(Turn& t) {
-    t.st.stage = Stage::kReady;
     t.st.failed_verifications = 0;
     t.st.verified_until = t.clock.now + t.settings.verification_ttl;
     t.Command(dialogs::Verified{*t.st.verified_until});
@@ -300,15 +352,16 @@ void Verify(Turn& t) {
     t.Offer({kOptBalance, kOptPay, kOptPromise, kOptPlan, kOptHuman});
 }
 
+// A wrong date of birth with attempts left (LastWrongDate is the last one).
 void FailVerification(Turn& t) {
     ++t.st.failed_verifications;
     const int left = t.settings.max_verification_failures - t.st.failed_verifications;
-    if (left > 0) {
-        t.Command(VerificationFailed{t.st.failed_verifications});
-        t.Say("verify_failed", {{"count", std::int64_t{left}}});
-        return;
-    }
-    t.st.stage = Stage::kLocked;
+    t.Command(VerificationFailed{t.st.failed_verifications});
+    t.Say("verify_failed", {{"count", std::int64_t{left}}});
+}
+
+void LockOut(Turn& t) {
+    ++t.st.failed_verifications;
     t.st.locked_until = t.clock.now + t.settings.lock_duration;
     t.Command(VerificationFailed{t.st.failed_verifications});
     t.Command(Locked{*t.st.locked_until});
@@ -317,7 +370,6 @@ void FailVerification(Turn& t) {
 }
 
 void ShowBalance(Turn& t) {
-    t.st.stage = Stage::kReady;
     bool any = false;
     for (const AccountView& a : t.debtor().accounts) {
         if (a.balance.cents <= 0) {
@@ -345,7 +397,6 @@ void ShowBalance(Turn& t) {
 }
 
 void IssueReferences(Turn& t) {
-    t.st.stage = Stage::kReady;
     bool any = false;
     for (const AccountView& a : t.debtor().accounts) {
         if (a.balance.cents <= 0) {
@@ -370,11 +421,9 @@ void IssueReferences(Turn& t) {
     }
 }
 
+// Leaves the stage to the row: a verified debtor's escalation goes back to the menu (ready).
 void Escalate(Turn& t, std::string reason, std::string key = "escalated") {
     ClearPending(t.st);
-    if (t.verified()) {
-        t.st.stage = Stage::kReady;
-    }
     t.Command(Escalated{std::move(reason)});
     t.Say(std::move(key), {{"company", t.settings.company}});
 }
@@ -395,19 +444,27 @@ void EscalateHuman(Turn& t) {
     Escalate(t, "human");
 }
 
+// The negotiation actions pick their stage: an escalation leaves a verified debtor at the menu.
+void EscalateOffer(Turn& t, std::string reason) {
+    Escalate(t, std::move(reason), "escalated_offer");
+    if (t.verified()) {
+        t.GoTo(Stage::kReady);
+    }
+}
+
 // Promise: gathers amount and date over as many turns as it takes, checks them against the
 // account and the policy, then asks for confirmation.
 void TakePromise(Turn& t) {
     const AccountView* account = t.st.account_id != 0 ? AccountById(t, t.st.account_id) : Focus(t);
     if (account == nullptr) {
         ClearPending(t.st);
-        t.st.stage = Stage::kReady;
+        t.GoTo(Stage::kReady);
         t.Say("no_balance");
         return;
     }
     if (account->open_promise) {
         ClearPending(t.st);
-        t.st.stage = Stage::kReady;
+        t.GoTo(Stage::kReady);
         t.Say("promise_already_open",
               {{"amount", account->open_promise->amount}, {"date", account->open_promise->date}});
         return;
@@ -415,7 +472,7 @@ void TakePromise(Turn& t) {
     if (t.st.stage != Stage::kPromise && t.st.stage != Stage::kConfirmPromise) {
         ClearPending(t.st);
     }
-    t.st.stage = Stage::kPromise;
+    t.GoTo(Stage::kPromise);
     t.st.account_id = account->id;
     const Entities& e = t.understood.entities;
     if (e.amount_is_everything && !e.amount_cents) {
@@ -458,71 +515,34 @@ void TakePromise(Turn& t) {
         t.Say("promise_ask_date", {{"date", horizon}});
         return;
     }
-    t.st.stage = Stage::kConfirmPromise;
+    t.GoTo(Stage::kConfirmPromise);
     t.Say("promise_confirm",
           {{"amount", Cents(*account, *t.st.amount_cents)}, {"date", *t.st.date}});
     t.Offer({kOptYes, kOptNo});
 }
 
+// Its row's guard (PromiseComplete) has found the account, the amount and the date.
 void RecordPromise(Turn& t) {
-    const AccountView* account = AccountById(t, t.st.account_id);
-    if (account == nullptr || !t.st.amount_cents || !t.st.date) {
-        ClearPending(t.st);
-        ShowMenu(t);
-        return;
-    }
-    const Money amount = Cents(*account, *t.st.amount_cents);
-    t.Command(PromiseMade{account->id, amount, *t.st.date});
+    const AccountView& account = *AccountById(t, t.st.account_id);
+    const Money amount = Cents(account, *t.st.amount_cents);
+    t.Command(PromiseMade{account.id, amount, *t.st.date});
     t.Say("promise_recorded", {{"amount", amount}, {"date", *t.st.date}});
     ClearPending(t.st);
-    t.st.stage = Stage::kReady;
+}
+
+// A "yes" to a promise or plan that is no longer all there (the account has gone).
+void ForgetAndShowMenu(Turn& t) {
+    ClearPending(t.st);
+    ShowMenu(t);
 }
 
 void AskPromiseAgain(Turn& t) {
     t.st.amount_cents.reset();
     t.st.date.reset();
-    t.st.stage = Stage::kPromise;
     t.Say("promise_ask");
 }
 
 // --- negotiation ---
-
-std::optional<PendingPlan> InstallmentPlan(const AccountView& a,
-                                           const PolicyBucket& bucket,
-                                           int installments) {
-    const std::int64_t balance = a.balance.cents;
-    const std::int64_t down = PercentOf(balance, bucket.min_down_payment_bp).value_or(0);
-    const std::int64_t rest = balance - down;
-    if (installments < 2 || installments > bucket.max_installments || rest <= 0) {
-        return std::nullopt;
-    }
-    const auto parts = SplitEvenly(rest, installments);
-    if (parts.empty() || parts.back() < bucket.min_installment_cents) {
-        return std::nullopt;
-    }
-    return PendingPlan{"installments", balance, 0, down, installments, parts.front()};
-}
-
-// The longest plan the policy allows whose instalments stay above its minimum.
-std::optional<PendingPlan> BestInstallmentPlan(const AccountView& a, const PolicyBucket& bucket) {
-    for (int n = bucket.max_installments; n >= 2; --n) {
-        if (auto plan = InstallmentPlan(a, bucket, n)) {
-            return plan;
-        }
-    }
-    return std::nullopt;
-}
-
-std::optional<PendingPlan> Settlement(const AccountView& a,
-                                      const PolicyBucket& bucket,
-                                      std::int64_t pay_cents) {
-    const std::int64_t balance = a.balance.cents;
-    const std::int64_t floor = balance - PercentOf(balance, bucket.max_discount_bp).value_or(0);
-    if (bucket.max_discount_bp <= 0 || pay_cents < floor || pay_cents >= balance) {
-        return std::nullopt;
-    }
-    return PendingPlan{"settlement", pay_cents, balance - pay_cents, 0, 0, 0};
-}
 
 const PolicyBucket& BucketOf(const Turn& t, const AccountView& a) {
     return BucketFor(t.settings.policy, DaysPastDue(a.due_date, t.clock.today));
@@ -531,7 +551,7 @@ const PolicyBucket& BucketOf(const Turn& t, const AccountView& a) {
 // One active plan per account: changing it is a person's decision.
 void SayPlanActive(Turn& t) {
     ClearPending(t.st);
-    t.st.stage = Stage::kReady;
+    t.GoTo(Stage::kReady);
     t.Say("plan_already_active");
     t.Offer({kOptPay, kOptHuman});
 }
@@ -545,7 +565,7 @@ const PolicyBucket* NegotiableBucket(Turn& t, const AccountView& account) {
     }
     const PolicyBucket& bucket = BucketOf(t, account);
     if (!bucket.bot_approves) {
-        Escalate(t, "negotiation_approval", "escalated_offer");
+        EscalateOffer(t, "negotiation_approval");
         return nullptr;
     }
     return &bucket;
@@ -555,7 +575,7 @@ void ShowOffers(Turn& t) {
     const AccountView* account = Focus(t);
     if (account == nullptr) {
         ClearPending(t.st);
-        t.st.stage = Stage::kReady;
+        t.GoTo(Stage::kReady);
         t.Say("no_balance");
         return;
     }
@@ -566,17 +586,15 @@ void ShowOffers(Turn& t) {
     const PolicyBucket& bucket = *negotiable;
     ClearPending(t.st);
     t.st.account_id = account->id;
-    const std::int64_t balance = account->balance.cents;
-    t.st.settlement = Settlement(
-        *account, bucket, balance - PercentOf(balance, bucket.max_discount_bp).value_or(0));
-    t.st.plan = BestInstallmentPlan(*account, bucket);
+    t.st.settlement = negotiation::BestSettlement(*account, bucket);
+    t.st.plan = negotiation::BestInstallmentPlan(*account, bucket);
     if (!t.st.settlement && !t.st.plan) {
-        t.st.stage = Stage::kReady;
+        t.GoTo(Stage::kReady);
         t.Say("offer_none", {{"date", PromiseHorizon(t)}});
         t.Offer({kOptPromise, kOptHuman});
         return;
     }
-    t.st.stage = Stage::kNegotiating;
+    t.GoTo(Stage::kNegotiating);
     t.Say("offer_header", {{"account", account->key}});
     std::vector<Option> options;
     if (t.st.settlement) {
@@ -608,7 +626,7 @@ void ConfirmPlan(Turn& t, const PendingPlan& plan) {
     }
     const PolicyBucket& bucket = BucketOf(t, *account);
     const auto schedule = Schedule(plan, t.clock.today, bucket.settlement_days);
-    t.st.stage = Stage::kConfirmPlan;
+    t.GoTo(Stage::kConfirmPlan);
     t.st.plan = plan;
     t.st.settlement.reset();
     if (plan.kind == "settlement") {
@@ -666,62 +684,41 @@ void CounterOffer(Turn& t) {
     const Entities& e = t.understood.entities;
     std::optional<PendingPlan> plan;
     if (e.installments) {
-        plan = InstallmentPlan(*account, bucket, *e.installments);
+        plan = negotiation::InstallmentPlan(*account, bucket, *e.installments);
     } else if (e.amount_cents && SaysPerPeriod(t)) {
-        const std::int64_t down =
-            PercentOf(account->balance.cents, bucket.min_down_payment_bp).value_or(0);
-        const std::int64_t rest = account->balance.cents - down;
-        const auto n = static_cast<int>((rest + *e.amount_cents - 1) / *e.amount_cents);
-        plan = InstallmentPlan(*account, bucket, n);
+        plan = negotiation::PlanPaying(*account, bucket, *e.amount_cents);
     } else if (e.amount_cents) {
         if (*e.amount_cents >= account->balance.cents) {
             TakePromise(t);  // the whole balance is a payment, not a negotiation
             return;
         }
-        plan = Settlement(*account, bucket, *e.amount_cents);
+        plan = negotiation::Settlement(*account, bucket, *e.amount_cents);
     }
     if (!plan) {
-        Escalate(t, "negotiation_outside_policy", "escalated_offer");
+        EscalateOffer(t, "negotiation_outside_policy");
         return;
     }
     ConfirmPlan(t, *plan);
 }
 
-void Negotiate(Turn& t) {
-    if (HasCounterOffer(t)) {
-        CounterOffer(t);
-        return;
-    }
-    ShowOffers(t);
-}
-
+// Its row's guard (PlanComplete) has found the account and the plan.
 void RecordPlan(Turn& t) {
-    const AccountView* account = AccountById(t, t.st.account_id);
-    if (account == nullptr || !t.st.plan) {
-        ClearPending(t.st);
-        ShowMenu(t);
-        return;
-    }
+    const AccountView& account = *AccountById(t, t.st.account_id);
     const PendingPlan plan = *t.st.plan;
-    const PolicyBucket& bucket = BucketOf(t, *account);
+    const PolicyBucket& bucket = BucketOf(t, account);
     const auto schedule = Schedule(plan, t.clock.today, bucket.settlement_days);
     t.Command(PlanAgreed{
-        account->id, plan.kind, Cents(*account, plan.total_cents), plan.discount_cents, schedule});
+        account.id, plan.kind, Cents(account, plan.total_cents), plan.discount_cents, schedule});
     if (plan.kind == "settlement") {
         t.Say("settlement_recorded",
-              {{"amount", Cents(*account, plan.total_cents)}, {"date", schedule.front().due}});
+              {{"amount", Cents(account, plan.total_cents)}, {"date", schedule.front().due}});
     } else {
         t.Say("plan_recorded",
               {{"count", std::int64_t{static_cast<std::int64_t>(schedule.size())}},
-               {"amount", Cents(*account, schedule.front().cents)},
+               {"amount", Cents(account, schedule.front().cents)},
                {"date", schedule.front().due}});
     }
     ClearPending(t.st);
-    t.st.stage = Stage::kReady;
-}
-
-void BackToOffers(Turn& t) {
-    ShowOffers(t);
 }
 
 void SayWelcome(Turn& t) {
@@ -729,115 +726,204 @@ void SayWelcome(Turn& t) {
     t.Offer({kOptBalance, kOptPay, kOptPromise, kOptPlan, kOptHuman});
 }
 
+// Its row keeps the count of misunderstood messages in a row, which every other row resets.
 void NotUnderstood(Turn& t) {
     ++t.st.misunderstood;
-    if (t.st.misunderstood >= t.settings.max_misunderstood) {
-        t.st.misunderstood = 0;
-        Escalate(t, "not_understood");
-        return;
-    }
     t.Say("not_understood");
     t.Offer({kOptBalance, kOptPay, kOptPromise, kOptPlan, kOptHuman});
 }
 
-// --- the transition table ---
+void EscalateNotUnderstood(Turn& t) {
+    Escalate(t, "not_understood");
+}
+
+// --- the transition tables ---
+
+using enum Stage;
 
 constexpr unsigned Bit(Stage s) {
     return 1U << static_cast<unsigned>(s);
 }
 
 constexpr unsigned kAnyStage = ~0U;
-constexpr unsigned kInPromise = Bit(Stage::kPromise) | Bit(Stage::kConfirmPromise);
-constexpr unsigned kInNegotiation = Bit(Stage::kNegotiating) | Bit(Stage::kConfirmPlan);
+constexpr unsigned kInPromise = Bit(kPromise) | Bit(kConfirmPromise);
+constexpr unsigned kInNegotiation = Bit(kNegotiating) | Bit(kConfirmPlan);
+constexpr unsigned kTalking = kAnyStage & ~(Bit(kLocked) | Bit(kEnded));
+
+// Where a row leaves the conversation: one stage (Go(kReady)); kSame, the stage it was in; or,
+// for an action that picks by what it finds (Turn::GoTo), every stage it may pick. When such an
+// action picks nothing, the stage stays, which must then be one of them.
+struct To {
+    unsigned stages;  // Bit()s
+    bool same;        // the stage it was in
+};
+
+constexpr To kSame{0, true};
+
+template <class... S>
+constexpr To Go(S... stages) {
+    return To{(Bit(stages) | ...), false};
+}
 
 // kAnyTrigger matches every trigger.
 constexpr int kAnyTrigger = -1;
+
+constexpr int On(Trigger t) {
+    return static_cast<int>(t);
+}
 
 struct Row {
     unsigned from;  // stages (bits)
     int on;         // a Trigger, or kAnyTrigger
     Guard guard;
     Action action;
+    std::string_view guard_name;  // the functions' own names, for Transitions()
+    std::string_view action_name;
+    To to;
+    bool keeps_misunderstood_count = false;  // every other row resets the count of
+                                             // misunderstood messages in a row
 };
 
-constexpr int On(Trigger t) {
-    return static_cast<int>(t);
+constexpr bool kKeepsCount = true;
+
+// ROW(from, on, guard, action, to[, kKeepsCount]). A RULE of kBeforeEveryMessage is a row
+// without a trigger: from, condition, effect, to.
+// clang-format off
+#define ROW(from, on, guard, action, ...) Row{from, on, guard, action, #guard, #action, __VA_ARGS__}
+#define RULE(from, cond, effect, to) Row{from, kAnyTrigger, cond, effect, #cond, #effect, to}
+
+// clang-format on
+
+// Before every message: time passing between messages, and a number already marked wrong.
+bool MarkedWrongNumber(const Turn& t) {
+    return t.view.wrong_number;
 }
 
+bool LockRanOut(const Turn& t) {
+    return t.st.locked_until && *t.st.locked_until <= t.clock.now;
+}
+
+bool VerificationRanOut(const Turn& t) {
+    return t.st.verified_until && *t.st.verified_until <= t.clock.now;
+}
+
+bool Idle(const Turn& t) {
+    return t.st.last_activity && t.clock.now - *t.st.last_activity > t.settings.idle_timeout;
+}
+
+bool IdleAndVerified(const Turn& t) {
+    return Idle(t) && t.verified();
+}
+
+bool IdleNotVerified(const Turn& t) {
+    return Idle(t) && !t.verified();
+}
+
+void Nothing(Turn&) {}
+
+void Unlock(Turn& t) {
+    t.st.locked_until.reset();
+    t.st.failed_verifications = 0;
+}
+
+void ForgetPending(Turn& t) {
+    ClearPending(t.st);
+}
+
+void ForgetVerification(Turn& t) {
+    t.st.verified_until.reset();
+}
+
+void StartOver(Turn& t) {
+    ClearPending(t.st);
+    t.st.options.clear();
+    t.st.misunderstood = 0;
+}
+
+void NoteActivity(Turn& t) {
+    t.st.last_activity = t.clock.now;
+}
+
+// What the transition table's actions may pick from.
+constexpr To kPromiseStages = Go(kReady, kPromise, kConfirmPromise);
+constexpr To kOfferStages = Go(kReady, kNegotiating);
+constexpr To kAcceptStages = Go(kReady, kNegotiating, kConfirmPlan);
+constexpr To kCounterStages = Go(kReady, kPromise, kConfirmPromise, kNegotiating, kConfirmPlan);
+
 // clang-format off
+
+// Every rule whose stage and condition hold runs, in order; each sees what the ones before it
+// did (a lock that ran out leaves `new`, which the idle rules then match).
+const std::array kBeforeEveryMessage = {
+    // from            condition           effect              to
+    // A new conversation from a number that said "no soy" before.
+    RULE(Bit(kNew),    MarkedWrongNumber,  Nothing,            Go(kEnded)),
+    RULE(Bit(kLocked), LockRanOut,         Unlock,             Go(kNew)),
+    RULE(kTalking,     VerificationRanOut, ForgetPending,      Go(kNew)),
+    RULE(kAnyStage,    VerificationRanOut, ForgetVerification, kSame),
+    RULE(kTalking,     IdleAndVerified,    StartOver,          Go(kReady)),
+    RULE(kTalking,     IdleNotVerified,    StartOver,          Go(kNew)),
+    RULE(kAnyStage,    Always,             NoteActivity,       kSame),
+};
+
+// The first row whose stage, trigger and guard match runs.
 const std::array kTable = {
-    // from                         on                               guard             action
+    // from                   on                              guard                  action                 to
     // Leaving works from anywhere and never needs the identity check.
-    Row{kAnyStage,                  On(Trigger::kOptOut),            Always,           OptOut},
-    Row{kAnyStage,                  On(Trigger::kOptIn),             Always,           OptIn},
-    Row{kAnyStage,                  On(Trigger::kWrongNumber),       Always,           EndWrongNumber},
-    Row{Bit(Stage::kEnded),         kAnyTrigger,                     Always,           SayNeutral},
-    Row{kAnyStage,                  kAnyTrigger,                     UnknownPhone,     SayNeutral},
-    Row{Bit(Stage::kLocked),        kAnyTrigger,                     StillLocked,      SayLocked},
+    ROW(kAnyStage,            On(Trigger::kOptOut),           Always,                OptOut,                kSame),
+    ROW(kAnyStage,            On(Trigger::kOptIn),            Always,                OptIn,                 kSame),
+    ROW(kAnyStage,            On(Trigger::kWrongNumber),      Always,                EndWrongNumber,        Go(kEnded)),
+    ROW(Bit(kEnded),          kAnyTrigger,                    Always,                SayNeutral,            kSame),
+    ROW(kAnyStage,            kAnyTrigger,                    UnknownPhone,          SayNeutral,            kSame),
+    ROW(Bit(kLocked),         kAnyTrigger,                    StillLocked,           SayLocked,             kSame),
     // The identity check: nothing about a debt before it passes.
-    Row{Bit(Stage::kNew),           kAnyTrigger,                     Always,           AskBirthDate},
-    Row{Bit(Stage::kVerifying),     kAnyTrigger,                     BirthDateMatches, Verify},
-    Row{Bit(Stage::kVerifying),     kAnyTrigger,                     WroteADate,       FailVerification},
-    Row{Bit(Stage::kVerifying),     On(Trigger::kHuman),             Always,           EscalateHuman},
-    Row{Bit(Stage::kVerifying),     kAnyTrigger,                     Always,           AskBirthDateAgain},
+    ROW(Bit(kNew),            kAnyTrigger,                    Always,                AskBirthDate,          Go(kVerifying)),
+    ROW(Bit(kVerifying),      kAnyTrigger,                    BirthDateMatches,      Verify,                Go(kReady)),
+    ROW(Bit(kVerifying),      kAnyTrigger,                    LastWrongDate,         LockOut,               Go(kLocked)),
+    ROW(Bit(kVerifying),      kAnyTrigger,                    WroteADate,            FailVerification,      kSame),
+    ROW(Bit(kVerifying),      On(Trigger::kHuman),            NotVerified,           EscalateHuman,         kSame),
+    // (Verifying and verified: no state Step() leaves, but a stored one may say so.)
+    ROW(Bit(kVerifying),      On(Trigger::kHuman),            IsVerified,            EscalateHuman,         Go(kReady)),
+    ROW(Bit(kVerifying),      kAnyTrigger,                    Always,                AskBirthDateAgain,     kSame),
     // Answers to a question the bot asked.
-    Row{Bit(Stage::kConfirmPromise), On(Trigger::kAffirm),           IsVerified,       RecordPromise},
-    Row{Bit(Stage::kConfirmPromise), On(Trigger::kDeny),             IsVerified,       AskPromiseAgain},
-    Row{Bit(Stage::kConfirmPlan),   On(Trigger::kAffirm),            IsVerified,       RecordPlan},
-    Row{Bit(Stage::kConfirmPlan),   On(Trigger::kDeny),              IsVerified,       BackToOffers},
-    Row{Bit(Stage::kNegotiating),   On(Trigger::kAcceptSettlement),  IsVerified,       AcceptSettlement},
-    Row{Bit(Stage::kNegotiating),   On(Trigger::kAcceptPlan),        IsVerified,       AcceptPlan},
-    Row{kInNegotiation,             On(Trigger::kInform),            HasCounterOffer,  CounterOffer},
-    Row{kInNegotiation,             On(Trigger::kNegotiate),         HasCounterOffer,  CounterOffer},
-    Row{kInNegotiation,             On(Trigger::kPromise),           HasCounterOffer,  CounterOffer},
-    Row{kInPromise,                 On(Trigger::kInform),            HasPromiseData,   TakePromise},
-    Row{Bit(Stage::kReady),         On(Trigger::kInform),            HasPromiseData,   TakePromise},
+    ROW(Bit(kConfirmPromise), On(Trigger::kAffirm),           PromiseComplete,       RecordPromise,         Go(kReady)),
+    ROW(Bit(kConfirmPromise), On(Trigger::kAffirm),           IsVerified,            ForgetAndShowMenu,     kSame),
+    ROW(Bit(kConfirmPromise), On(Trigger::kDeny),             IsVerified,            AskPromiseAgain,       Go(kPromise)),
+    ROW(Bit(kConfirmPlan),    On(Trigger::kAffirm),           PlanComplete,          RecordPlan,            Go(kReady)),
+    ROW(Bit(kConfirmPlan),    On(Trigger::kAffirm),           IsVerified,            ForgetAndShowMenu,     kSame),
+    ROW(Bit(kConfirmPlan),    On(Trigger::kDeny),             IsVerified,            ShowOffers,            kOfferStages),
+    ROW(Bit(kNegotiating),    On(Trigger::kAcceptSettlement), IsVerified,            AcceptSettlement,      kAcceptStages),
+    ROW(Bit(kNegotiating),    On(Trigger::kAcceptPlan),       IsVerified,            AcceptPlan,            kAcceptStages),
+    ROW(kInNegotiation,       On(Trigger::kInform),           HasCounterOffer,       CounterOffer,          kCounterStages),
+    ROW(kInNegotiation,       On(Trigger::kNegotiate),        HasCounterOffer,       CounterOffer,          kCounterStages),
+    ROW(kInNegotiation,       On(Trigger::kPromise),          HasCounterOffer,       CounterOffer,          kCounterStages),
+    ROW(kInPromise,           On(Trigger::kInform),           HasPromiseData,        TakePromise,           kPromiseStages),
+    ROW(Bit(kReady),          On(Trigger::kInform),           HasPromiseData,        TakePromise,           kPromiseStages),
     // What a verified debtor can ask for at any point.
-    Row{kAnyStage,                  On(Trigger::kBalance),           IsVerified,       ShowBalance},
-    Row{kAnyStage,                  On(Trigger::kReference),         IsVerified,       IssueReferences},
-    Row{kAnyStage,                  On(Trigger::kPromise),           IsVerified,       TakePromise},
-    Row{kAnyStage,                  On(Trigger::kNegotiate),         IsVerified,       Negotiate},
-    Row{kAnyStage,                  On(Trigger::kAlreadyPaid),       IsVerified,       EscalateAlreadyPaid},
-    Row{kAnyStage,                  On(Trigger::kDispute),           IsVerified,       EscalateDispute},
-    Row{kAnyStage,                  On(Trigger::kCannotPay),         IsVerified,       EscalateHardship},
-    Row{kAnyStage,                  On(Trigger::kHuman),             IsVerified,       EscalateHuman},
-    Row{kAnyStage,                  On(Trigger::kHelp),              IsVerified,       ShowMenu},
-    Row{kAnyStage,                  On(Trigger::kGreeting),          IsVerified,       ShowMenu},
-    Row{kAnyStage,                  On(Trigger::kThanks),            IsVerified,       SayWelcome},
-    Row{kAnyStage,                  On(Trigger::kAffirm),            IsVerified,       SayWelcome},
-    Row{kAnyStage,                  On(Trigger::kDeny),              IsVerified,       SayWelcome},
-    Row{kAnyStage,                  kAnyTrigger,                     IsVerified,       NotUnderstood},
+    ROW(kAnyStage,            On(Trigger::kBalance),          IsVerified,            ShowBalance,           Go(kReady)),
+    ROW(kAnyStage,            On(Trigger::kReference),        IsVerified,            IssueReferences,       Go(kReady)),
+    ROW(kAnyStage,            On(Trigger::kPromise),          IsVerified,            TakePromise,           kPromiseStages),
+    ROW(kAnyStage,            On(Trigger::kNegotiate),        VerifiedCounterOffer,  CounterOffer,          kCounterStages),
+    ROW(kAnyStage,            On(Trigger::kNegotiate),        IsVerified,            ShowOffers,            kOfferStages),
+    ROW(kAnyStage,            On(Trigger::kAlreadyPaid),      IsVerified,            EscalateAlreadyPaid,   Go(kReady)),
+    ROW(kAnyStage,            On(Trigger::kDispute),          IsVerified,            EscalateDispute,       Go(kReady)),
+    ROW(kAnyStage,            On(Trigger::kCannotPay),        IsVerified,            EscalateHardship,      Go(kReady)),
+    ROW(kAnyStage,            On(Trigger::kHuman),            IsVerified,            EscalateHuman,         Go(kReady)),
+    ROW(kAnyStage,            On(Trigger::kHelp),             IsVerified,            ShowMenu,              kSame),
+    ROW(kAnyStage,            On(Trigger::kGreeting),         IsVerified,            ShowMenu,              kSame),
+    ROW(kAnyStage,            On(Trigger::kThanks),           IsVerified,            SayWelcome,            kSame),
+    ROW(kAnyStage,            On(Trigger::kAffirm),           IsVerified,            SayWelcome,            kSame),
+    ROW(kAnyStage,            On(Trigger::kDeny),             IsVerified,            SayWelcome,            kSame),
+    ROW(kAnyStage,            kAnyTrigger,                    MisunderstoodTooOften, EscalateNotUnderstood, Go(kReady)),
+    ROW(kAnyStage,            kAnyTrigger,                    IsVerified,            NotUnderstood,         kSame, kKeepsCount),
     // Verification lapsed mid-conversation: check again.
-    Row{kAnyStage,                  kAnyTrigger,                     Always,           AskBirthDate},
+    ROW(kAnyStage,            kAnyTrigger,                    Always,                AskBirthDate,          Go(kVerifying)),
 };
 
 // clang-format on
 
-// Time passing between messages: idleness, the end of a lock, the end of a verification.
-void Expire(Turn& t) {
-    DialogState& st = t.st;
-    const Instant now = t.clock.now;
-    if (st.stage == Stage::kLocked && st.locked_until && *st.locked_until <= now) {
-        st.stage = Stage::kNew;
-        st.locked_until.reset();
-        st.failed_verifications = 0;
-    }
-    if (st.verified_until && *st.verified_until <= now) {
-        st.verified_until.reset();
-        if (st.stage != Stage::kLocked && st.stage != Stage::kEnded) {
-            ClearPending(st);
-            st.stage = Stage::kNew;
-        }
-    }
-    const bool idle = st.last_activity && now - *st.last_activity > t.settings.idle_timeout;
-    if (idle && st.stage != Stage::kLocked && st.stage != Stage::kEnded) {
-        ClearPending(st);
-        st.options.clear();
-        st.misunderstood = 0;
-        st.stage = t.verified() ? Stage::kReady : Stage::kNew;
-    }
-    st.last_activity = now;
-}
+#undef ROW
+#undef RULE
 
 Trigger Classify(const Turn& t) {
     if (!t.event.reply_id.empty()) {
@@ -854,6 +940,29 @@ Trigger Classify(const Turn& t) {
         }
     }
     return TriggerForIntent(t.understood.intent);
+}
+
+bool Matches(const Row& row, const Turn& t) {
+    const bool stage_matches = (row.from & Bit(t.st.stage)) != 0;
+    const bool trigger_matches = row.on == kAnyTrigger || row.on == On(t.trigger);
+    return stage_matches && trigger_matches && row.guard(t);
+}
+
+// Runs the row's action, then moves to the row's `to`: the stage the action picked, else the
+// one stage the row names, else the stage it was in.
+void Run(const Row& row, Turn& t) {
+    const Stage from = t.st.stage;
+    t.next.reset();
+    row.action(t);
+    Stage to = from;
+    if (t.next) {
+        to = *t.next;
+    } else if (!row.to.same && std::has_single_bit(row.to.stages)) {
+        to = static_cast<Stage>(std::countr_zero(row.to.stages));
+    }
+    assert(((row.to.stages & Bit(to)) != 0 || (row.to.same && to == from)) &&
+           "the row went to a stage its `to` does not list");
+    t.st.stage = to;
 }
 
 }  // namespace
@@ -877,46 +986,101 @@ StepResult Step(const ConversationView& conversation,
                 const Settings& settings) {
     Turn t(conversation, event, clock, settings);
     t.st = conversation.state;
-    if (conversation.wrong_number && t.st.stage == Stage::kNew) {
-        t.st.stage = Stage::kEnded;  // a new conversation from a number that said "no soy"
+    for (const Row& rule : kBeforeEveryMessage) {
+        if (Matches(rule, t)) {
+            Run(rule, t);
+        }
     }
     t.understood = Understand(event.text, t.locale(), clock.today);
-    Expire(t);
     t.trigger = Classify(t);
-    const int before = t.st.misunderstood;
-    t.st.misunderstood = 0;
-    for (const Row& row : kTable) {
-        const bool stage_matches = (row.from & Bit(t.st.stage)) != 0;
-        const bool trigger_matches = row.on == kAnyTrigger || row.on == On(t.trigger);
-        if (stage_matches && trigger_matches && row.guard(t)) {
-            if (row.action == NotUnderstood) {
-                t.st.misunderstood = before;
-            }
-            row.action(t);
-            break;
-        }
+    const auto row = std::find_if(
+        kTable.begin(), kTable.end(), [&](const Row& candidate) { return Matches(candidate, t); });
+    if (row == kTable.end() || !row->keeps_misunderstood_count) {
+        t.st.misunderstood = 0;
+    }
+    if (row != kTable.end()) {
+        Run(*row, t);
     }
     t.out.understood = t.understood;
     return std::move(t.out);
 }
 
-std::vector<Installment> Schedule(const PendingPlan& plan, const Date& today, int settlement_days) {
-    std::vector<Installment> out;
-    if (plan.kind == "settlement") {
-        out.push_back({AddDays(today, settlement_days), plan.total_cents});
-        return out;
-    }
-    Date due = NextQuincena(today);
-    if (plan.down_cents > 0) {
-        out.push_back({due, plan.down_cents});
-        due = NextQuincena(due);
-    }
-    const auto parts = SplitEvenly(plan.total_cents - plan.down_cents, plan.installments);
-    for (const std::int64_t cents : parts) {
-        out.push_back({due, cents});
-        due = NextQuincena(due);
+// --- the tables, as docs/dialog.md shows them ---
+
+namespace {
+
+constexpr int kStageCount = static_cast<int>(Stage::kEnded) + 1;
+
+std::string JoinNames(const std::vector<std::string_view>& names, std::string_view last) {
+    std::string out;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (i > 0) {
+            out += i + 1 == names.size() ? last : ", ";
+        }
+        out += names[i];
     }
     return out;
+}
+
+// "any", "any but locked, ended" or "promise, confirm_promise".
+std::string StagesText(unsigned stages) {
+    std::vector<std::string_view> in;
+    std::vector<std::string_view> out;
+    for (int i = 0; i < kStageCount; ++i) {
+        const auto stage = static_cast<Stage>(i);
+        ((stages & Bit(stage)) != 0 ? in : out).push_back(ToString(stage));
+    }
+    if (out.empty()) {
+        return "any";
+    }
+    if (out.size() < in.size()) {
+        return "any but " + JoinNames(out, ", ");
+    }
+    return JoinNames(in, ", ");
+}
+
+// "ready", "(same)" or "ready or negotiating".
+std::string ToText(const To& to) {
+    std::vector<std::string_view> names;
+    for (int i = 0; i < kStageCount; ++i) {
+        const auto stage = static_cast<Stage>(i);
+        if ((to.stages & Bit(stage)) != 0) {
+            names.push_back(ToString(stage));
+        }
+    }
+    if (to.same) {
+        names.push_back("(same)");
+    }
+    return JoinNames(names, " or ");
+}
+
+template <std::size_t N>
+std::vector<TransitionDoc> Describe(const std::array<Row, N>& rows, bool with_trigger) {
+    std::vector<TransitionDoc> out;
+    for (const Row& row : rows) {
+        TransitionDoc doc;
+        doc.from = StagesText(row.from);
+        if (with_trigger) {
+            doc.on =
+                row.on == kAnyTrigger ? "any" : kTriggerNames.at(static_cast<std::size_t>(row.on));
+        }
+        doc.guard = row.guard_name;
+        doc.action = row.action_name;
+        doc.to = ToText(row.to);
+        doc.keeps_misunderstood_count = row.keeps_misunderstood_count;
+        out.push_back(std::move(doc));
+    }
+    return out;
+}
+
+}  // namespace
+
+std::vector<TransitionDoc> BeforeEveryMessage() {
+    return Describe(kBeforeEveryMessage, false);
+}
+
+std::vector<TransitionDoc> Transitions() {
+    return Describe(kTable, true);
 }
 
 // --- the state as JSON ---

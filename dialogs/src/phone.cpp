@@ -2,7 +2,7 @@
 
 namespace cobrador::dialogs {
 
-std::optional<std::string> NormalizePhone(std::string_view text) {
+std::optional<std::string> NormalizePhone(std::string_view text, PhoneSource source) {
     std::string digits;
     bool plus = false;
     bool any = false;
@@ -28,7 +28,7 @@ std::optional<std::string> NormalizePhone(std::string_view text) {
         // "00" is the international prefix in Mexico and most of the world.
         if (digits.size() > 2 && digits.compare(0, 2, "00") == 0) {
             digits.erase(0, 2);
-        } else {
+        } else if (source != PhoneSource::kProvider) {
             return std::nullopt;
         }
     }

@@ -3,7 +3,9 @@
 // A refusal (held by another agent, outside WhatsApp's window...) is an ActionOutcome, not an
 // error: nothing is written and the caller tells the person why.
 
+#include "dialogs/contact_policy.hpp"
 #include "dialogs/dialog.hpp"
+#include "dialogs/lifecycle.hpp"
 
 #include "ledger_impl.hpp"
 #include "proactive.hpp"
@@ -34,8 +36,8 @@ constexpr const char* kSummarySelect =
 ConversationSummary ReadSummary(SQLite::Statement& row) {
     ConversationSummary s;
     s.id = row.getColumn(0).getInt64();
-    s.state = row.getColumn(1).getString();
-    s.channel = row.getColumn(2).getString();
+    s.state = dialogs::FromStringOr(row.getColumn(1).getString(), dialogs::ConversationState::kBot);
+    s.channel = dialogs::FromStringOr(row.getColumn(2).getString(), dialogs::Channel::kSms);
     s.phone = row.getColumn(3).getString();
     s.debtor_name = OptionalText(row.getColumn(4));
     s.verified = row.getColumn(5).getInt() != 0;
@@ -69,7 +71,7 @@ Reachability LoadReachability(SQLite::Database& db, const ConversationSummary& c
                          "AND (channel = ? OR channel = 'all')");
     SQLite::Statement& prefs = *prefs_lease;
     prefs.bind(1, c.phone);
-    prefs.bind(2, c.channel);
+    prefs.bind(2, std::string(dialogs::ToString(c.channel)));
     Reachability reach;
     while (prefs.executeStep()) {
         const std::string kind = prefs.getColumn(0).getString();
@@ -93,7 +95,7 @@ void WriteAudit(SQLite::Database& db,
     insert.bind(1, now);
     insert.bind(2, actor);
     insert.bind(3, kind);
-    insert.bind(4, c.channel);
+    insert.bind(4, std::string(dialogs::ToString(c.channel)));
     insert.bind(5, c.id);
     insert.bind(6, c.id);
     insert.bind(7, detail_json);
@@ -104,16 +106,34 @@ std::string Actor(const Agent& agent) {
     return "agent:" + std::to_string(agent.id);
 }
 
-bool Holds(const ConversationSummary& c, const Agent& agent) {
-    return c.state == "claimed" && c.holder && c.holder->id == agent.id;
+dialogs::LifecycleDecision Decide(const ConversationSummary& c,
+                                  dialogs::LifecycleEvent event,
+                                  const Agent& by,
+                                  std::optional<std::int64_t> assignee = std::nullopt) {
+    dialogs::LifecycleFacts facts{c.state, std::nullopt};
+    if (c.holder && c.state == dialogs::ConversationState::kClaimed) {
+        facts.holder = c.holder->id;
+    }
+    return dialogs::Decide(facts, event, by.actor(), assignee);
 }
 
-ActionOutcome Refuse(Refusal refusal, const ConversationSummary* c = nullptr) {
+// The lifecycle table's refusal, with who holds the conversation when that is the reason.
+ActionOutcome Refuse(const dialogs::LifecycleDecision& d, const ConversationSummary& c) {
+    ActionOutcome out;
+    out.refusal = d.refusal;
+    if (d.refusal == Refusal::kHeldByOther) {
+        out.holder = c.holder;
+    }
+    return out;
+}
+
+std::string StateName(const ConversationSummary& c) {
+    return std::string(dialogs::ToString(c.state));
+}
+
+ActionOutcome Refuse(Refusal refusal) {
     ActionOutcome out;
     out.refusal = refusal;
-    if (c != nullptr) {
-        out.holder = c->holder;
-    }
     return out;
 }
 
@@ -137,6 +157,18 @@ ActionOutcome Act(SQLite::Database& db, std::int64_t id, F&& act) {
 
 }  // namespace
 
+dialogs::Recipient AgentReplyRecipient(const ConversationSummary& c, const Reachability& reach) {
+    dialogs::Recipient r;
+    r.channel = c.channel;
+    r.state = c.state;
+    r.wrong_number = reach.wrong_number;
+    r.opted_out = reach.opted_out;
+    if (c.last_inbound_at) {
+        r.last_inbound = dialogs::ParseIsoInstant(*c.last_inbound_at);
+    }
+    return r;
+}
+
 bool IsDisposition(std::string_view code) {
     for (const char* known : kDispositions) {
         if (code == known) {
@@ -156,11 +188,12 @@ Result<std::optional<Agent>> Ledger::AgentByToken(std::string_view token_sha256)
         if (!row.executeStep()) {
             return std::optional<Agent>();
         }
-        return std::optional<Agent>(Agent{row.getColumn(0).getInt64(),
-                                          row.getColumn(1).getString(),
-                                          row.getColumn(2).getString(),
-                                          row.getColumn(3).getString(),
-                                          false});
+        return std::optional<Agent>(
+            Agent{row.getColumn(0).getInt64(),
+                  row.getColumn(1).getString(),
+                  dialogs::FromStringOr(row.getColumn(2).getString(), dialogs::Role::kCollector),
+                  row.getColumn(3).getString(),
+                  false});
     });
 }
 
@@ -172,11 +205,12 @@ Result<std::vector<Agent>> Ledger::ListAgents() {
         SQLite::Statement& rows = *rows_lease;
         std::vector<Agent> agents;
         while (rows.executeStep()) {
-            agents.push_back(Agent{rows.getColumn(0).getInt64(),
-                                   rows.getColumn(1).getString(),
-                                   rows.getColumn(2).getString(),
-                                   rows.getColumn(3).getString(),
-                                   rows.getColumn(4).getInt() != 0});
+            agents.push_back(Agent{
+                rows.getColumn(0).getInt64(),
+                rows.getColumn(1).getString(),
+                dialogs::FromStringOr(rows.getColumn(2).getString(), dialogs::Role::kCollector),
+                rows.getColumn(3).getString(),
+                rows.getColumn(4).getInt() != 0});
         }
         return agents;
     });
@@ -203,7 +237,7 @@ Result<std::vector<ConversationSummary>> Ledger::ListConversations(
                                 "ORDER BY coalesce(c.escalated_at, c.created_at), c.id "
                                 "LIMIT ?4");
         SQLite::Statement& rows = *rows_lease;
-        rows.bind(1, filter.state);
+        rows.bind(1, filter.state ? std::string(dialogs::ToString(*filter.state)) : "all");
         rows.bind(2, filter.phone);
         if (filter.holder) {
             rows.bind(3, *filter.holder);
@@ -357,15 +391,12 @@ Result<ActionOutcome> Ledger::ClaimConversation(std::int64_t id,
         const std::string at(now);
         return Act(db, id, [&](const ConversationSummary& c) -> ActionOutcome {
             const std::int64_t to = assignee.value_or(by.id);
-            // A supervisor naming an agent (themselves too) assigns, whoever holds it now.
-            const bool reassigning = assignee.has_value() && (to != by.id || by.supervisor());
-            if (to != by.id && !by.supervisor()) {
-                return Refuse(Refusal::kForbidden);
+            const auto event = dialogs::ClaimOrAssign(by.actor(), assignee);
+            const auto decision = Decide(c, event, by, to);
+            if (!decision.ok()) {
+                return Refuse(decision, c);
             }
-            if (c.state == "closed") {
-                return Refuse(Refusal::kClosed);
-            }
-            if (c.state == "claimed" && c.holder && c.holder->id == to) {
+            if (!decision.changes) {
                 // Already there: a claim by the holder still counts as activity.
                 Prepared touch_lease(db,
                                      "UPDATE conversations SET agent_activity_at = ? WHERE id = ?");
@@ -374,9 +405,6 @@ Result<ActionOutcome> Ledger::ClaimConversation(std::int64_t id,
                 touch.bind(2, id);
                 touch.exec();
                 return {};
-            }
-            if (c.state == "claimed" && !reassigning) {
-                return Refuse(Refusal::kHeldByOther, &c);
             }
             Prepared target_lease(db,
                                   "SELECT name FROM agents WHERE id = ? AND disabled_at IS NULL");
@@ -394,14 +422,15 @@ Result<ActionOutcome> Ledger::ClaimConversation(std::int64_t id,
             claim.bind(2, at);
             claim.bind(3, id);
             claim.exec();
-            const std::string from =
-                c.holder && c.state == "claimed" ? std::to_string(c.holder->id) : "null";
+            const std::string from = c.holder && c.state == dialogs::ConversationState::kClaimed
+                                         ? std::to_string(c.holder->id)
+                                         : "null";
             WriteAudit(db,
                        c,
                        Actor(by),
-                       reassigning ? "reassigned" : "claimed",
+                       event == dialogs::LifecycleEvent::kAssign ? "reassigned" : "claimed",
                        "{\"agent_id\":" + std::to_string(to) + ",\"from_agent_id\":" + from +
-                           ",\"previous_state\":\"" + c.state + "\"}",
+                           ",\"previous_state\":\"" + StateName(c) + "\"}",
                        at);
             return {};
         });
@@ -415,11 +444,9 @@ Result<ActionOutcome> Ledger::ReleaseConversation(std::int64_t id,
         SQLite::Database& db = impl_->db;
         const std::string at(now);
         return Act(db, id, [&](const ConversationSummary& c) -> ActionOutcome {
-            if (c.state == "closed") {
-                return Refuse(Refusal::kClosed);
-            }
-            if (!Holds(c, by) && !(by.supervisor() && c.state != "bot")) {
-                return Refuse(c.state == "claimed" ? Refusal::kHeldByOther : Refusal::kNotHeld, &c);
+            const auto decision = Decide(c, dialogs::LifecycleEvent::kRelease, by);
+            if (!decision.ok()) {
+                return Refuse(decision, c);
             }
             Prepared state_lease(db, "SELECT dialog_state FROM conversations WHERE id = ?");
             SQLite::Statement& state = *state_lease;
@@ -438,7 +465,7 @@ Result<ActionOutcome> Ledger::ReleaseConversation(std::int64_t id,
             release.bind(3, id);
             release.exec();
             WriteAudit(
-                db, c, Actor(by), "released", "{\"previous_state\":\"" + c.state + "\"}", at);
+                db, c, Actor(by), "released", "{\"previous_state\":\"" + StateName(c) + "\"}", at);
             return {};
         });
     });
@@ -453,11 +480,9 @@ Result<ActionOutcome> Ledger::CloseConversation(std::int64_t id,
         SQLite::Database& db = impl_->db;
         const std::string at(now);
         return Act(db, id, [&](const ConversationSummary& c) -> ActionOutcome {
-            if (c.state == "closed") {
-                return Refuse(Refusal::kClosed);
-            }
-            if (!Holds(c, by) && !by.supervisor()) {
-                return Refuse(c.state == "claimed" ? Refusal::kHeldByOther : Refusal::kNotHeld, &c);
+            const auto decision = Decide(c, dialogs::LifecycleEvent::kClose, by);
+            if (!decision.ok()) {
+                return Refuse(decision, c);
             }
             Prepared close_lease(db,
                                  "UPDATE conversations SET state = 'closed', disposition = ?1, "
@@ -498,7 +523,7 @@ Result<ActionOutcome> Ledger::CloseConversation(std::int64_t id,
             Prepared detail_lease(db, "SELECT json_object('disposition', ?, 'previous_state', ?)");
             SQLite::Statement& detail = *detail_lease;
             detail.bind(1, std::string(disposition));
-            detail.bind(2, c.state);
+            detail.bind(2, StateName(c));
             detail.executeStep();
             WriteAudit(db, c, Actor(by), "closed", detail.getColumn(0).getString(), at);
             return out;
@@ -509,33 +534,39 @@ Result<ActionOutcome> Ledger::CloseConversation(std::int64_t id,
 Result<ActionOutcome> Ledger::SendAgentMessage(std::int64_t id,
                                                const Agent& by,
                                                const AgentMessage& message,
-                                               std::string_view window_start,
                                                std::string_view now) {
     return impl_->Guard([&]() -> Result<ActionOutcome> {
         SQLite::Database& db = impl_->db;
         const std::string at(now);
+        const auto now_instant = dialogs::ParseIsoInstant(at).value_or(std::chrono::sys_seconds{});
         return Act(db, id, [&](const ConversationSummary& c) -> ActionOutcome {
-            if (c.state == "closed") {
-                return Refuse(Refusal::kClosed);
+            const auto decision = Decide(c, dialogs::LifecycleEvent::kReply, by);
+            if (!decision.ok()) {
+                return Refuse(decision, c);
             }
-            if (!Holds(c, by)) {
-                return Refuse(c.state == "claimed" ? Refusal::kHeldByOther : Refusal::kNotHeld, &c);
-            }
-            if (c.channel == "sms" && message.too_long_for_sms) {
+            if (c.channel == dialogs::Channel::kSms && message.too_long_for_sms) {
                 return Refuse(Refusal::kTooLongForSms);
             }
-            const Reachability reach = LoadReachability(db, c);
-            if (reach.wrong_number) {
-                return Refuse(Refusal::kWrongNumber);
-            }
-            if (reach.opted_out) {
-                return Refuse(Refusal::kOptedOut);
-            }
-            if (c.channel == "whatsapp" &&
-                (!c.last_inbound_at || *c.last_inbound_at < window_start)) {
-                ActionOutcome out = Refuse(Refusal::kOutsideWindow);
-                out.last_inbound_at = c.last_inbound_at;
-                return out;
+            switch (dialogs::MayWrite(dialogs::WritePurpose::kAgentReply,
+                                      AgentReplyRecipient(c, LoadReachability(db, c)),
+                                      now_instant,
+                                      nullptr)
+                        .block) {
+                case dialogs::WriteBlock::kNone:
+                    break;
+                case dialogs::WriteBlock::kWrongNumber:
+                    return Refuse(Refusal::kWrongNumber);
+                case dialogs::WriteBlock::kOptedOut:
+                    return Refuse(Refusal::kOptedOut);
+                case dialogs::WriteBlock::kOutsideWindow: {
+                    ActionOutcome out = Refuse(Refusal::kOutsideWindow);
+                    out.last_inbound_at = c.last_inbound_at;
+                    return out;
+                }
+                case dialogs::WriteBlock::kClosed:
+                case dialogs::WriteBlock::kHeldByPerson:
+                case dialogs::WriteBlock::kOutsideHours:
+                    return Refuse(Refusal::kClosed);  // not asked of a collector's reply
             }
             Prepared insert_lease(
                 db,
@@ -544,7 +575,7 @@ Result<ActionOutcome> Ledger::SendAgentMessage(std::int64_t id,
                 "?6)");
             SQLite::Statement& insert = *insert_lease;
             insert.bind(1, id);
-            insert.bind(2, c.channel);
+            insert.bind(2, std::string(dialogs::ToString(c.channel)));
             insert.bind(3, Actor(by));
             insert.bind(4, message.text);
             insert.bind(5, message.payload);
@@ -558,7 +589,7 @@ Result<ActionOutcome> Ledger::SendAgentMessage(std::int64_t id,
                                   "'pending', ?5, ?5)");
             SQLite::Statement& outbox = *outbox_lease;
             outbox.bind(1, out.created_id);
-            outbox.bind(2, c.channel);
+            outbox.bind(2, std::string(dialogs::ToString(c.channel)));
             outbox.bind(3, c.phone);
             outbox.bind(4, message.payload);
             outbox.bind(5, at);
@@ -601,7 +632,7 @@ Result<ActionOutcome> Ledger::AddNote(std::int64_t id,
             insert.exec();
             ActionOutcome out;
             out.created_id = db.getLastInsertRowid();
-            if (Holds(c, by)) {
+            if (Decide(c, dialogs::LifecycleEvent::kReply, by).ok()) {  // the holder
                 Prepared touch_lease(db,
                                      "UPDATE conversations SET agent_activity_at = ? WHERE id = ?");
                 SQLite::Statement& touch = *touch_lease;

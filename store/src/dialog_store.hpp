@@ -7,6 +7,7 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include "dialogs/vocabulary.hpp"
 #include "store/messaging.hpp"
 
 namespace cobrador::store {
@@ -16,7 +17,7 @@ struct ConversationRow {
     std::optional<std::int64_t> debtor_id;
     std::string phone;
     std::string channel;
-    std::string state;  // bot, escalated, claimed, closed
+    dialogs::ConversationState state = dialogs::ConversationState::kBot;
     std::string dialog_state;
 };
 

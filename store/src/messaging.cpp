@@ -8,6 +8,8 @@
 
 #include <algorithm>
 
+#include "dialogs/lifecycle.hpp"
+
 #include "dialog_store.hpp"
 #include "ledger_impl.hpp"
 #include "statement_cache.hpp"
@@ -171,7 +173,8 @@ Result<std::int64_t> Ledger::HandleInbound(const PendingInbound& event,
             if (!open.getColumn(1).isNull()) {
                 conversation.debtor_id = open.getColumn(1).getInt64();
             }
-            conversation.state = open.getColumn(2).getString();
+            conversation.state = dialogs::FromStringOr(open.getColumn(2).getString(),
+                                                       dialogs::ConversationState::kBot);
             conversation.dialog_state = open.getColumn(3).getString();
         } else {
             Prepared create_lease(
@@ -188,7 +191,7 @@ Result<std::int64_t> Ledger::HandleInbound(const PendingInbound& event,
             if (!create.getColumn(1).isNull()) {
                 conversation.debtor_id = create.getColumn(1).getInt64();
             }
-            conversation.state = "bot";
+            conversation.state = dialogs::ConversationState::kBot;
             conversation.dialog_state = create.getColumn(2).getString();
         }
         if (already) {
@@ -220,7 +223,11 @@ Result<std::int64_t> Ledger::HandleInbound(const PendingInbound& event,
                        std::holds_alternative<dialogs::OptedIn>(command) ||
                        std::holds_alternative<dialogs::WrongNumber>(command);
             });
-        if (conversation.state != "claimed" || leaving) {
+        const bool bot_answers = dialogs::Decide({conversation.state, std::nullopt},
+                                                 dialogs::LifecycleEvent::kDebtorWrites,
+                                                 dialogs::Actor{})
+                                     .bot_answers;
+        if (bot_answers || leaving) {
             ApplyTurn(db, conversation, turn, at);
             Prepared reply_message_lease(
                 db,

@@ -411,7 +411,7 @@ Result<std::vector<BrokenPromise>> Ledger::BreakOverduePromises(std::string_view
                 b.escalated = EscalateDebtor(db, b.debtor_id, "promises_broken", at);
                 continue;
             }
-            if (target && target->state != "claimed" && follow_up) {
+            if (target && target->state != dialogs::ConversationState::kClaimed && follow_up) {
                 FollowUp f{target->debtor_name,
                            target->locale,
                            target->timezone,

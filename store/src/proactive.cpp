@@ -3,6 +3,7 @@
 #include <SQLiteCpp/Statement.h>
 
 #include "dialogs/calendar.hpp"
+#include "dialogs/lifecycle.hpp"
 
 #include "statement_cache.hpp"
 
@@ -51,7 +52,8 @@ std::optional<Target> LatestReachableConversation(SQLite::Database& db, std::int
     }
     Target t;
     t.conversation_id = latest.getColumn(0).getInt64();
-    t.state = latest.getColumn(1).getString();
+    t.state =
+        dialogs::FromStringOr(latest.getColumn(1).getString(), dialogs::ConversationState::kBot);
     t.debtor_id = latest.getColumn(2).getInt64();
     t.debtor_name = latest.getColumn(3).getString();
     t.locale = latest.getColumn(4).getString();
@@ -75,7 +77,7 @@ std::int64_t QueueProactive(SQLite::Database& db,
                             const ProactiveMessage& message,
                             const std::string& now) {
     std::int64_t conversation = target.conversation_id;
-    if (conversation == 0 || target.state == "closed") {
+    if (conversation == 0 || target.state == dialogs::ConversationState::kClosed) {
         Prepared open_lease(db,
                             "SELECT id FROM conversations WHERE phone = ? AND channel = ? AND "
                             "state <> 'closed' ORDER BY id DESC LIMIT 1");
@@ -139,9 +141,10 @@ bool EscalateDebtor(SQLite::Database& db,
         return false;
     }
     const std::int64_t id = open.getColumn(0).getInt64();
-    const std::string state = open.getColumn(1).getString();
+    const auto state =
+        dialogs::FromStringOr(open.getColumn(1).getString(), dialogs::ConversationState::kBot);
     const std::string channel = open.getColumn(2).getString();
-    if (state != "bot") {
+    if (!dialogs::Decide({state, std::nullopt}, dialogs::LifecycleEvent::kEscalate, {}).changes) {
         return true;  // a person has it already: nothing changes, nothing to count
     }
     Prepared escalate_lease(db,

@@ -9,6 +9,7 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include "dialogs/vocabulary.hpp"
 #include "store/payments.hpp"
 
 namespace cobrador::store {
@@ -17,7 +18,7 @@ namespace cobrador::store {
 // phone not a wrong number).
 struct Target {
     std::int64_t conversation_id = 0;
-    std::string state;
+    dialogs::ConversationState state = dialogs::ConversationState::kBot;
     std::int64_t debtor_id = 0;
     std::string debtor_name;
     std::string locale;

@@ -93,17 +93,15 @@ Result<std::vector<ReminderDebtor>> Ledger::ReminderCandidates(std::string_view 
                 continue;
             }
             ReminderDebtor& d = out[found->second];
-            d.last_channel = conversations.getColumn(1).getString();
+            d.last_channel =
+                dialogs::FromString<dialogs::Channel>(conversations.getColumn(1).getString());
             if (!conversations.getColumn(2).isNull()) {
                 d.last_inbound_at = conversations.getColumn(2).getString();
             }
-            const std::string state = conversations.getColumn(3).getString();
-            if (state == "claimed" || state == "escalated") {
-                d.blocked = state;  // a person has it
-            } else if (!conversations.getColumn(4).isNull() &&
-                       conversations.getColumn(4).getString() > at) {
-                d.blocked = "locked";
-            }
+            d.state = dialogs::FromString<dialogs::ConversationState>(
+                conversations.getColumn(3).getString());
+            d.locked =
+                !conversations.getColumn(4).isNull() && conversations.getColumn(4).getString() > at;
         }
 
         Prepared preferences_lease(db,
@@ -119,11 +117,13 @@ Result<std::vector<ReminderDebtor>> Ledger::ReminderCandidates(std::string_view 
             if (const auto found = by_phone.find(d.phone); found != by_phone.end()) {
                 for (const auto& [channel, kind] : found->second) {
                     if (kind == "wrong_number") {
-                        d.blocked = "wrong_number";
+                        d.wrong_number = true;
                     } else if (channel == "all") {
-                        d.opted_out.insert({"whatsapp", "sms", "sandbox"});
-                    } else {
-                        d.opted_out.insert(channel);
+                        for (const auto& [c, name] : dialogs::Names<dialogs::Channel>::kAll) {
+                            d.opted_out.insert(c);
+                        }
+                    } else if (const auto c = dialogs::FromString<dialogs::Channel>(channel)) {
+                        d.opted_out.insert(*c);
                     }
                 }
             }

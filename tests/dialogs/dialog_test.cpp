@@ -586,3 +586,219 @@ TEST_CASE("HandBack: verification and a lock stand, a half-made promise or offer
 
 }  // namespace
 }  // namespace cobrador::dialogs
+
+// --- where rows go: jump to a stage, send one message, check the stage the row leaves ---
+
+namespace cobrador::dialogs {
+namespace {
+
+// A verified conversation put straight into `stage`, its last message a minute ago.
+Chat At(Stage stage, std::vector<AccountView> accounts = {Account(18, "A-1001", 1000000, 75)}) {
+    Chat chat(Maria(std::move(accounts)));
+    chat.view.state.stage = stage;
+    chat.view.state.verified_until = kNoon + 23h;
+    chat.view.state.last_activity = kNoon - 1min;
+    return chat;
+}
+
+// ... asked "¿es correcto?" about 1,500 on Friday for account 18.
+Chat ConfirmingPromise() {
+    Chat chat = At(Stage::kConfirmPromise);
+    chat.view.state.account_id = 18;
+    chat.view.state.amount_cents = 150000;
+    chat.view.state.date = *ParseIsoDate("2026-11-27");
+    chat.view.state.options = {"yes", "no"};
+    return chat;
+}
+
+// ... asked to confirm the 61-90 bucket's settlement for account 18.
+Chat ConfirmingSettlement() {
+    Chat chat = At(Stage::kConfirmPlan);
+    chat.view.state.account_id = 18;
+    chat.view.state.plan = PendingPlan{"settlement", 850000, 150000, 0, 0, 0};
+    chat.view.state.options = {"yes", "no"};
+    return chat;
+}
+
+TEST_CASE("Dialog rows: answers to a confirmation go where the table says", "[dialogs][dialog]") {
+    Chat yes = ConfirmingPromise();
+    yes.Say("si");
+    CHECK(yes.Find<PromiseMade>() != nullptr);
+    CHECK(yes.view.state.stage == Stage::kReady);  // PromiseComplete -> RecordPromise -> ready
+
+    Chat gone = ConfirmingPromise();
+    gone.view.state.account_id = 99;  // the account is no longer in the view
+    CHECK(Contains(gone.Say("si"), "¿Qué quieres hacer?"));
+    CHECK(gone.Find<PromiseMade>() == nullptr);
+    CHECK(gone.view.state.stage == Stage::kConfirmPromise);  // ForgetAndShowMenu -> (same)
+    CHECK_FALSE(gone.view.state.amount_cents.has_value());
+
+    Chat no = ConfirmingPromise();
+    no.Say("no");
+    CHECK(no.view.state.stage == Stage::kPromise);  // AskPromiseAgain -> promise
+    CHECK_FALSE(no.view.state.amount_cents.has_value());
+
+    Chat help = ConfirmingPromise();
+    help.Say("ayuda");
+    CHECK(help.view.state.stage == Stage::kConfirmPromise);  // ShowMenu -> (same)
+
+    Chat plan = ConfirmingSettlement();
+    plan.Say("si");
+    CHECK(plan.Find<PlanAgreed>() != nullptr);
+    CHECK(plan.view.state.stage == Stage::kReady);  // PlanComplete -> RecordPlan -> ready
+
+    Chat offers = ConfirmingSettlement();
+    CHECK(Contains(offers.Say("no"), "Estas son las opciones"));
+    CHECK(offers.view.state.stage == Stage::kNegotiating);  // ShowOffers picks negotiating
+}
+
+TEST_CASE("Dialog rows: actions that pick their stage pick one the table lists",
+          "[dialogs][dialog]") {
+    // TakePromise: ready, promise or confirm_promise.
+    Chat promise = At(Stage::kReady);
+    promise.Say("te pago 2000");
+    CHECK(promise.view.state.stage == Stage::kPromise);  // the date is missing
+    promise.Say("el viernes");
+    CHECK(promise.view.state.stage == Stage::kConfirmPromise);
+    auto promised = Account(18, "A-1001", 1000000, 75);
+    promised.open_promise = PromiseView{{200000, "MXN"}, *ParseIsoDate("2026-11-27")};
+    Chat open = At(Stage::kReady, {promised});
+    open.Say("te pago 500 mañana");
+    CHECK(open.view.state.stage == Stage::kReady);  // one open promise per account
+
+    // ShowOffers: ready or negotiating.
+    Chat offers = At(Stage::kReady);
+    offers.Say("quiero un convenio");
+    CHECK(offers.view.state.stage == Stage::kNegotiating);
+    auto planned = Account(18, "A-1001", 1000000, 75);
+    planned.active_plan = true;
+    Chat active = At(Stage::kReady, {planned});
+    active.Say("quiero un convenio");
+    CHECK(active.view.state.stage == Stage::kReady);
+
+    // AcceptSettlement: confirm_plan when the offer is there, the offers again when it is not.
+    Chat accept = At(Stage::kNegotiating);
+    accept.view.state.account_id = 18;
+    accept.view.state.settlement = PendingPlan{"settlement", 850000, 150000, 0, 0, 0};
+    accept.Say("", "accept_settlement");
+    CHECK(accept.view.state.stage == Stage::kConfirmPlan);
+    Chat stale = At(Stage::kNegotiating);
+    stale.Say("", "accept_settlement");
+    CHECK(stale.view.state.stage == Stage::kNegotiating);
+
+    // CounterOffer: confirm_plan inside the policy, ready (escalated) outside it, and the whole
+    // balance is a promise.
+    Chat counter = At(Stage::kNegotiating);
+    counter.Say("puedo en 6 pagos?");
+    CHECK(counter.view.state.stage == Stage::kConfirmPlan);
+    Chat outside = At(Stage::kNegotiating);
+    outside.Say("les ofrezco 5 mil y quedamos a mano");
+    CHECK(outside.Find<Escalated>() != nullptr);
+    CHECK(outside.view.state.stage == Stage::kReady);
+    Chat whole = At(Stage::kNegotiating);
+    whole.Say("te ofrezco 10 mil");
+    CHECK(whole.view.state.stage == Stage::kPromise);
+}
+
+TEST_CASE("Dialog rows: the identity check", "[dialogs][dialog]") {
+    Chat fail = At(Stage::kVerifying);
+    fail.view.state.verified_until.reset();
+    fail.Say("01/01/1990");
+    CHECK(fail.view.state.stage == Stage::kVerifying);  // WroteADate -> FailVerification
+    CHECK(fail.Find<Locked>() == nullptr);
+
+    Chat last = At(Stage::kVerifying);
+    last.view.state.verified_until.reset();
+    last.view.state.failed_verifications = 2;
+    last.Say("01/01/1990");
+    CHECK(last.view.state.stage == Stage::kLocked);  // LastWrongDate -> LockOut -> locked
+    REQUIRE(last.Find<Locked>() != nullptr);
+    CHECK(last.Find<VerificationFailed>()->failures == 3);
+
+    Chat human = At(Stage::kVerifying);
+    human.view.state.verified_until.reset();
+    human.Say("quiero hablar con un asesor");
+    CHECK(human.Find<Escalated>() != nullptr);
+    CHECK(human.view.state.stage == Stage::kVerifying);  // NotVerified -> EscalateHuman
+
+    Chat odd = At(Stage::kVerifying);  // verified while verifying: only a stored state says so
+    odd.Say("quiero hablar con un asesor");
+    CHECK(odd.view.state.stage == Stage::kReady);  // IsVerified -> EscalateHuman -> ready
+}
+
+TEST_CASE("Dialog rows: misunderstood messages count in a row, the last escalates",
+          "[dialogs][dialog]") {
+    Chat once = At(Stage::kReady);
+    once.view.state.misunderstood = 1;
+    once.Say("jajaja");
+    CHECK(once.view.state.misunderstood == 2);  // NotUnderstood keeps the count
+    CHECK(once.view.state.stage == Stage::kReady);
+
+    Chat last = At(Stage::kPromise);
+    last.view.state.misunderstood = 2;
+    last.Say("jajaja");
+    REQUIRE(last.Find<Escalated>() != nullptr);
+    CHECK(last.Find<Escalated>()->reason == "not_understood");
+    CHECK(last.view.state.misunderstood == 0);
+    CHECK(last.view.state.stage == Stage::kReady);  // MisunderstoodTooOften -> ready
+
+    Chat other = At(Stage::kReady);
+    other.view.state.misunderstood = 2;
+    other.Say("cuanto debo");
+    CHECK(other.view.state.misunderstood == 0);  // every other row resets it
+}
+
+// Before every message. "BAJA" runs OptOut, which stays where it is, so the stage seen after it
+// is the one the rules before the message left.
+TEST_CASE("Dialog rows: before every message, time passing moves the stage", "[dialogs][dialog]") {
+    Chat lapsed = ConfirmingPromise();
+    lapsed.view.state.verified_until = kNoon - 1min;
+    lapsed.Say("BAJA");
+    CHECK(lapsed.view.state.stage == Stage::kNew);  // VerificationRanOut -> new
+    CHECK_FALSE(lapsed.view.state.verified_until.has_value());
+    CHECK_FALSE(lapsed.view.state.amount_cents.has_value());
+    Chat asked = ConfirmingPromise();
+    asked.view.state.verified_until = kNoon - 1min;
+    CHECK(Contains(asked.Say("si"), "fecha de nacimiento"));  // then new -> AskBirthDate
+    CHECK(asked.view.state.stage == Stage::kVerifying);
+    CHECK(asked.Find<PromiseMade>() == nullptr);
+
+    Chat locked = At(Stage::kLocked);
+    locked.view.state.verified_until = kNoon - 1min;
+    locked.view.state.locked_until = kNoon + 1h;
+    locked.Say("BAJA");
+    CHECK(locked.view.state.stage == Stage::kLocked);  // the verification goes, the lock stays
+    CHECK_FALSE(locked.view.state.verified_until.has_value());
+
+    Chat unlocked = At(Stage::kLocked);
+    unlocked.view.state.verified_until.reset();
+    unlocked.view.state.locked_until = kNoon - 1min;
+    unlocked.view.state.failed_verifications = 3;
+    unlocked.Say("BAJA");
+    CHECK(unlocked.view.state.stage == Stage::kNew);  // LockRanOut -> Unlock -> new
+    CHECK(unlocked.view.state.failed_verifications == 0);
+    CHECK_FALSE(unlocked.view.state.locked_until.has_value());
+
+    Chat idle = ConfirmingPromise();
+    idle.view.state.last_activity = kNoon - 31min;
+    idle.view.state.misunderstood = 2;
+    idle.Say("BAJA");
+    CHECK(idle.view.state.stage == Stage::kReady);  // IdleAndVerified -> StartOver -> ready
+    CHECK_FALSE(idle.view.state.amount_cents.has_value());
+    CHECK(idle.view.state.last_activity == kNoon);  // NoteActivity
+
+    Chat idle_new = At(Stage::kVerifying);
+    idle_new.view.state.verified_until.reset();
+    idle_new.view.state.last_activity = kNoon - 2h;
+    idle_new.Say("BAJA");
+    CHECK(idle_new.view.state.stage == Stage::kNew);  // IdleNotVerified -> StartOver -> new
+
+    Chat wrong = At(Stage::kNew);
+    wrong.view.state.verified_until.reset();
+    wrong.view.wrong_number = true;
+    wrong.Say("BAJA");
+    CHECK(wrong.view.state.stage == Stage::kEnded);  // MarkedWrongNumber -> ended
+}
+
+}  // namespace
+}  // namespace cobrador::dialogs

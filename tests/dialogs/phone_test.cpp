@@ -47,6 +47,20 @@ TEST_CASE("NormalizePhone: refuses what is not E.164", "[dialogs][phone]") {
     }
 }
 
+TEST_CASE("NormalizePhone: numbers as providers report them may lack the plus",
+          "[dialogs][phone]") {
+    // WhatsApp's wa_id and some Twilio fields carry no "+"; the same rules apply otherwise.
+    CHECK(NormalizePhone("5215512345678", PhoneSource::kProvider) == "+525512345678");
+    CHECK(NormalizePhone("525512345678", PhoneSource::kProvider) == "+525512345678");
+    CHECK(NormalizePhone("+12125550101", PhoneSource::kProvider) == "+12125550101");
+    CHECK(NormalizePhone("12125550101", PhoneSource::kProvider) == "+12125550101");
+    CHECK_FALSE(NormalizePhone("52551234567", PhoneSource::kProvider));  // 9 national digits
+    CHECK_FALSE(NormalizePhone("1234567", PhoneSource::kProvider));
+    CHECK_FALSE(NormalizePhone("whatsapp:abc", PhoneSource::kProvider));
+    // A person must write the country code with its "+" (or "00").
+    CHECK_FALSE(NormalizePhone("5215512345678"));
+}
+
 TEST_CASE("RedactPhone: keeps the country and the last two digits", "[dialogs][phone]") {
     CHECK(RedactPhone("+525512345678") == "+52********78");
     CHECK(RedactPhone("+12125550101") == "+1********01");

@@ -253,7 +253,7 @@ TEST_CASE("Ledger: an idle claim goes back to the queue, a busy one stays", "[st
     Ledger ledger = Migrated(path);
     const auto ana_id = ledger.AddAgent("Ana", "collector", std::string(64, 'a'), kNow);
     REQUIRE(ana_id);
-    const Agent ana{*ana_id, "Ana", "collector", kNow, false};
+    const Agent ana{*ana_id, "Ana", dialogs::Role::kCollector, kNow, false};
     const std::int64_t idle = Inbound(ledger, "+525511111111", "in-1", "2026-11-22T10:00:00Z");
     const std::int64_t busy = Inbound(ledger, "+525522222222", "in-2", "2026-11-22T10:00:00Z");
     REQUIRE(ledger.ClaimConversation(idle, ana, std::nullopt, "2026-11-22T10:00:00Z")->ok());
@@ -287,12 +287,12 @@ TEST_CASE("Ledger: a refused collector action writes nothing", "[store][ledger]"
     Ledger ledger = Migrated(path);
     const Agent ana{*ledger.AddAgent("Ana", "collector", std::string(64, 'a'), kNow),
                     "Ana",
-                    "collector",
+                    dialogs::Role::kCollector,
                     kNow,
                     false};
     const Agent beto{*ledger.AddAgent("Beto", "collector", std::string(64, 'b'), kNow),
                      "Beto",
-                     "collector",
+                     dialogs::Role::kCollector,
                      kNow,
                      false};
     const std::int64_t id = Inbound(ledger, "+525511111111", "in-1", kNow);
@@ -304,8 +304,9 @@ TEST_CASE("Ledger: a refused collector action writes nothing", "[store][ledger]"
     CHECK(taken->refusal == Refusal::kHeldByOther);
     CHECK(taken->holder->name == "Ana");
     CHECK(ledger.ClaimConversation(id, beto, ana.id, kNow)->refusal == Refusal::kForbidden);
-    CHECK(ledger.SendAgentMessage(id, beto, {"hola", "{\"text\":\"hola\"}", false}, "", kNow)
-              ->refusal == Refusal::kHeldByOther);
+    CHECK(
+        ledger.SendAgentMessage(id, beto, {"hola", "{\"text\":\"hola\"}", false}, kNow)->refusal ==
+        Refusal::kHeldByOther);
     CHECK(ledger.ReleaseConversation(id, beto, kNow)->refusal == Refusal::kHeldByOther);
     CHECK(ledger.CloseConversation(id, beto, "paid", "", kNow)->refusal == Refusal::kHeldByOther);
     CHECK(ledger.ClaimConversation(999, ana, std::nullopt, kNow)->refusal == Refusal::kNotFound);
@@ -314,7 +315,7 @@ TEST_CASE("Ledger: a refused collector action writes nothing", "[store][ledger]"
 
     // The holder's message lands in the transcript and the outbox together.
     const auto sent =
-        ledger.SendAgentMessage(id, ana, {"hola", "{\"text\":\"hola\"}", false}, "", kNow);
+        ledger.SendAgentMessage(id, ana, {"hola", "{\"text\":\"hola\"}", false}, kNow);
     REQUIRE(sent->ok());
     CHECK(Count(path,
                 "SELECT count(*) FROM outbox WHERE message_id = " +

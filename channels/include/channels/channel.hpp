@@ -1,21 +1,24 @@
 #pragma once
-// The channels a debtor can be reached on, and their stable names in the ledger and the API.
+// The channels a debtor can be reached on. The enum is the product's vocabulary
+// (dialogs/vocabulary.hpp); these names keep the channels module's own spelling.
 
 #include <optional>
 #include <string_view>
 
+#include "dialogs/vocabulary.hpp"
+
 namespace cobrador::channels {
 
-enum class Channel {
-    kWhatsApp,  // Meta's WhatsApp Cloud API
-    kSms,       // Twilio Programmable Messaging
-    kSandbox,   // --demo: replies stay on this machine, visible in the console and `chat`
-};
+using dialogs::Channel;
 
 // "whatsapp", "sms", "sandbox": the names persisted in the ledger. Never persist the integer.
-std::string_view ToString(Channel channel);
+inline std::string_view ToString(Channel channel) {
+    return dialogs::ToString(channel);
+}
 
 // The inverse of ToString; nullopt for any other text.
-std::optional<Channel> ChannelFromString(std::string_view name);
+inline std::optional<Channel> ChannelFromString(std::string_view name) {
+    return dialogs::FromString<Channel>(name);
+}
 
 }  // namespace cobrador::channels

@@ -1,8 +1,9 @@
 #pragma once
 // The collection dialog: a pure state machine. Step(conversation, event, clock, settings)
 // returns the next state, the ledger commands and the replies; it does no I/O and reads no
-// clock, so `serve`, `cobrador chat` and the tests drive it identically. docs/dialog.md has
-// the transition table; dialogs/src/dialog.cpp is written to read like it.
+// clock, so `serve`, `cobrador chat` and the tests drive it identically. Its transition tables
+// in dialogs/src/dialog.cpp are the specification; docs/dialog.md shows them (Transitions()),
+// and tests/dialogs/dialog_table_test.cpp fails when the two differ.
 //
 // Replies are message keys with arguments (templates/ renders them per locale and channel),
 // so nothing here holds a sentence. Value types; safe from any thread.
@@ -229,6 +230,25 @@ StepResult Step(const ConversationView& conversation,
                 const Event& event,
                 const Clock& clock,
                 const Settings& settings);
+
+// --- the transition tables, by name, for docs/dialog.md ---
+
+struct TransitionDoc {
+    std::string from;    // "any", "any but locked, ended", or stages: "promise, confirm_promise"
+    std::string on;      // a trigger ("opt_out") or "any"; empty before every message
+    std::string guard;   // the guard's (condition's) function in dialog.cpp; "Always" for none
+    std::string action;  // the action's (effect's) function; "Nothing" for none
+    std::string to;      // a stage; "(same)", the stage it was in; or the stages the action picks
+                         // from: "ready or negotiating"
+    bool keeps_misunderstood_count = false;  // every other row resets the count in a row
+};
+
+// What Step() does before reading a message: every rule whose stage and condition hold, in
+// order (time passing: idleness, a lock or a verification running out).
+std::vector<TransitionDoc> BeforeEveryMessage();
+
+// Then the first row whose stage, trigger and guard match.
+std::vector<TransitionDoc> Transitions();
 
 // The instalment schedule of a plan agreed on `today`: the down payment (if any) on the next
 // quincena payday, then one instalment every quincena after it; a settlement is one payment

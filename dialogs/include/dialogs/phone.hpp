@@ -16,7 +16,13 @@ namespace cobrador::dialogs {
 // no leading "+" (or "00"), letters, a country code starting with 0, fewer than 8 or more than
 // 15 digits, a Mexican (+52) number that is not 10 national digits, or a North American (+1)
 // number that is not 10 national digits.
-std::optional<std::string> NormalizePhone(std::string_view text);
+//
+// kProvider: a number as WhatsApp (wa_id) or Twilio reports it, where the "+" may be missing
+// ("5215512345678"); the same rules apply otherwise. The one phone rule of the product: the
+// channels, the portfolio importer, the sandbox and the API all normalise through here.
+enum class PhoneSource { kPerson, kProvider };
+std::optional<std::string> NormalizePhone(std::string_view text,
+                                          PhoneSource source = PhoneSource::kPerson);
 
 // The same number written for logs: country code and the last two digits only
 // ("+52********78"), so that logs identify a conversation without holding the number.

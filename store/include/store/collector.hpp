@@ -10,6 +10,9 @@
 #include <string_view>
 #include <vector>
 
+#include "dialogs/contact_policy.hpp"
+#include "dialogs/lifecycle.hpp"
+#include "dialogs/vocabulary.hpp"
 #include "store/messaging.hpp"
 
 namespace cobrador::store {
@@ -31,15 +34,18 @@ bool IsDisposition(std::string_view code);
 struct Agent {
     std::int64_t id = 0;
     std::string name;
-    std::string role;  // collector, supervisor
+    dialogs::Role role = dialogs::Role::kCollector;
     std::string created_at;
     bool disabled = false;
 
-    bool supervisor() const { return role == "supervisor"; }
+    bool supervisor() const { return role == dialogs::Role::kSupervisor; }
+
+    dialogs::Actor actor() const { return {id, role}; }
 };
 
 struct ConversationFilter {
-    std::string state = "escalated";     // bot, escalated, claimed, closed, all
+    // nullopt: every state
+    std::optional<dialogs::ConversationState> state = dialogs::ConversationState::kEscalated;
     std::string phone;                   // E.164, or empty for any
     std::optional<std::int64_t> holder;  // only those this agent holds
     std::size_t limit = 100;
@@ -52,8 +58,8 @@ struct AgentRef {
 
 struct ConversationSummary {
     std::int64_t id = 0;
-    std::string state;
-    std::string channel;
+    dialogs::ConversationState state = dialogs::ConversationState::kBot;
+    dialogs::Channel channel = dialogs::Channel::kSms;
     std::string phone;
     std::optional<std::string> debtor_name;
     bool verified = false;
@@ -136,6 +142,10 @@ struct Reachability {
     bool wrong_number = false;
 };
 
+// What the contact policy (dialogs/contact_policy.hpp) needs to know for a collector's reply in
+// `c`: the API shows it and SendAgentMessage enforces it with the same answer.
+dialogs::Recipient AgentReplyRecipient(const ConversationSummary& c, const Reachability& reach);
+
 struct ConversationDetail {
     ConversationSummary summary;
     std::optional<DebtorSummary> debtor;
@@ -148,19 +158,9 @@ struct ConversationDetail {
     Reachability reach;
 };
 
-// The outcome of an action that the ledger may refuse for a reason a person should read.
-enum class Refusal {
-    kNone,
-    kNotFound,       // no such conversation (or agent to assign)
-    kForbidden,      // the role may not do this
-    kHeldByOther,    // another agent holds it
-    kNotHeld,        // claim it first
-    kClosed,         // the conversation is closed
-    kOutsideWindow,  // WhatsApp's 24-hour window is closed
-    kOptedOut,       // the debtor opted out of this channel
-    kWrongNumber,    // the phone is not the debtor's
-    kTooLongForSms,  // over Twilio's 1,600 characters
-};
+// The outcome of an action that the ledger may refuse for a reason a person should read (the
+// lifecycle table and the contact policy decide them).
+using Refusal = dialogs::Refusal;
 
 struct ActionOutcome {
     Refusal refusal = Refusal::kNone;

@@ -257,13 +257,12 @@ public:
                                             std::string_view now);
 
     // Writes the holder's message to the transcript and the outbox in one transaction.
-    // WhatsApp takes free-form messages only when the debtor wrote at or after `window_start`
-    // (now minus 24 hours). Refused: kNotFound, kClosed, kHeldByOther, kNotHeld, kWrongNumber,
-    // kOptedOut, kOutsideWindow.
+    // The lifecycle table says who may write; the contact policy whether it may go now (WhatsApp
+    // takes free-form messages only within 24 hours of the debtor's last message). Refused:
+    // kNotFound, kClosed, kHeldByOther, kNotHeld, kWrongNumber, kOptedOut, kOutsideWindow.
     Result<ActionOutcome> SendAgentMessage(std::int64_t id,
                                            const Agent& by,
                                            const AgentMessage& message,
-                                           std::string_view window_start,
                                            std::string_view now);
 
     // Refused: kNotFound.

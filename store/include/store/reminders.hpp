@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "dialogs/vocabulary.hpp"
 #include "store/payments.hpp"
 
 namespace cobrador::store {
@@ -37,11 +38,15 @@ struct ReminderDebtor {
     std::string phone;
     std::string locale;
     std::string timezone;
-    std::string last_channel;  // of the latest conversation, or empty
+    std::optional<dialogs::Channel> last_channel;  // of the latest conversation
     std::optional<std::string> last_inbound_at;
-    // Not to be reminded: a wrong number, or a conversation escalated, claimed or locked.
-    std::string blocked;
-    std::set<std::string> opted_out;  // channels
+    // What the contact policy (dialogs/contact_policy.hpp) weighs: the latest conversation's
+    // state, a wrong number, the opted-out channels; and an identity lock, which also stops
+    // reminders.
+    std::optional<dialogs::ConversationState> state;
+    bool wrong_number = false;
+    bool locked = false;
+    std::set<dialogs::Channel> opted_out;
     std::vector<ReminderAccount> accounts;
     std::map<std::string, std::set<std::string>> sent;  // subject -> rules already sent
     std::vector<std::string> recent;  // when reminders were queued, the last eight days
