@@ -4,7 +4,6 @@
 #include <sstream>
 
 #include "bot/log.hpp"
-#include "bot/offload.hpp"
 #include "channels/signature.hpp"
 #include "channels/twilio.hpp"
 #include "dialogs/calendar.hpp"
@@ -31,10 +30,8 @@ using dialogs::kWhatsAppWindow;
 using State = dialogs::ConversationState;
 
 // A ledger error: 503 when it was only busy (try again), 500 otherwise; logged either way.
-Response LedgerFailed(const ApiContext& api, const boost::system::error_code& error) {
-    Log(LogLevel::kError,
-        "collector API: ledger error",
-        {{"error", error.message()}, {"detail", api.ledger.LastError()}});
+Response LedgerFailed(const boost::system::error_code& error) {
+    Log(LogLevel::kError, "collector API: ledger error", {{"error", error.message()}});
     if (error == store::Errc::kBusy) {
         return ApiError(http::status::service_unavailable,
                         "busy",
@@ -354,10 +351,9 @@ net::awaitable<std::variant<store::Agent, Response>> Authenticate(ApiContext& ap
     }
     // Only the digest is looked up: the token itself goes nowhere, not even into the ledger.
     const std::string digest = channels::Sha256Hex(token);
-    auto agent = co_await Offload(api.db_pool.get_executor(),
-                                  [&] { return api.ledger.AgentByToken(digest); });
+    auto agent = co_await api.ledger.Run([&](store::Ledger& l) { return l.AgentByToken(digest); });
     if (!agent) {
-        co_return LedgerFailed(api, agent.error());
+        co_return LedgerFailed(agent.error());
     }
     if (!*agent) {
         co_return unauthorized;
@@ -403,10 +399,9 @@ net::awaitable<Response> HandleApi(ApiContext& api,
             co_return ApiError(
                 http::status::forbidden, "forbidden", "only a supervisor may list the agents");
         }
-        auto agents =
-            co_await Offload(api.db_pool.get_executor(), [&] { return api.ledger.ListAgents(); });
+        auto agents = co_await api.ledger.Run([&](store::Ledger& l) { return l.ListAgents(); });
         if (!agents) {
-            co_return LedgerFailed(api, agents.error());
+            co_return LedgerFailed(agents.error());
         }
         json out = {{"agents", json::array()}};
         for (const auto& a : *agents) {
@@ -459,10 +454,10 @@ net::awaitable<Response> HandleApi(ApiContext& api,
             }
             filter.limit = static_cast<std::size_t>(*n);
         }
-        auto rows = co_await Offload(api.db_pool.get_executor(),
-                                     [&] { return api.ledger.ListConversations(filter); });
+        auto rows =
+            co_await api.ledger.Run([&](store::Ledger& l) { return l.ListConversations(filter); });
         if (!rows) {
-            co_return LedgerFailed(api, rows.error());
+            co_return LedgerFailed(rows.error());
         }
         json out = {{"conversations", json::array()}};
         for (const auto& c : *rows) {
@@ -491,10 +486,10 @@ net::awaitable<Response> HandleApi(ApiContext& api,
             co_return BadRequest("format is json or csv");
         }
         report_query.as_of = report_query.to.empty() ? api.config.Today(clock) : report_query.to;
-        auto report = co_await Offload(api.db_pool.get_executor(),
-                                       [&] { return api.ledger.BuildReport(report_query); });
+        auto report =
+            co_await api.ledger.Run([&](store::Ledger& l) { return l.BuildReport(report_query); });
         if (!report) {
-            co_return LedgerFailed(api, report.error());
+            co_return LedgerFailed(report.error());
         }
         if (format == "csv") {
             std::ostringstream csv;
@@ -512,10 +507,10 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         if (!get) {
             co_return not_allowed("GET");
         }
-        auto rows = co_await Offload(api.db_pool.get_executor(),
-                                     [&] { return api.ledger.SuspensePayments(500); });
+        auto rows =
+            co_await api.ledger.Run([&](store::Ledger& l) { return l.SuspensePayments(500); });
         if (!rows) {
-            co_return LedgerFailed(api, rows.error());
+            co_return LedgerFailed(rows.error());
         }
         json out = {{"payments", json::array()}};
         for (const auto& p : *rows) {
@@ -549,10 +544,10 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         if (!get) {
             co_return not_allowed("GET");
         }
-        auto detail = co_await Offload(api.db_pool.get_executor(),
-                                       [&] { return api.ledger.GetConversation(*id); });
+        auto detail =
+            co_await api.ledger.Run([&](store::Ledger& l) { return l.GetConversation(*id); });
         if (!detail) {
-            co_return LedgerFailed(api, detail.error());
+            co_return LedgerFailed(detail.error());
         }
         if (!*detail) {
             co_return NotFound();
@@ -583,14 +578,12 @@ net::awaitable<Response> HandleApi(ApiContext& api,
             }
             assignee = (*body)["agent_id"].get<std::int64_t>();
         }
-        outcome = co_await Offload(api.db_pool.get_executor(), [&] {
-            return api.ledger.ClaimConversation(*id, agent, assignee, now_iso);
-        });
+        outcome = co_await api.ledger.Run(
+            [&](store::Ledger& l) { return l.ClaimConversation(*id, agent, assignee, now_iso); });
         change = "claimed";
     } else if (action == "release") {
-        outcome = co_await Offload(api.db_pool.get_executor(), [&] {
-            return api.ledger.ReleaseConversation(*id, agent, now_iso);
-        });
+        outcome = co_await api.ledger.Run(
+            [&](store::Ledger& l) { return l.ReleaseConversation(*id, agent, now_iso); });
         change = "released";
     } else if (action == "close") {
         if (!body->contains("disposition") || !(*body)["disposition"].is_string() ||
@@ -610,8 +603,8 @@ net::awaitable<Response> HandleApi(ApiContext& api,
             }
             note = (*body)["note"].get<std::string>();
         }
-        outcome = co_await Offload(api.db_pool.get_executor(), [&] {
-            return api.ledger.CloseConversation(*id, agent, disposition, note, now_iso);
+        outcome = co_await api.ledger.Run([&](store::Ledger& l) {
+            return l.CloseConversation(*id, agent, disposition, note, now_iso);
         });
         change = "closed";
     } else if (action == "notes") {
@@ -620,8 +613,8 @@ net::awaitable<Response> HandleApi(ApiContext& api,
             co_return std::move(*bad);
         }
         const std::string& note = std::get<std::string>(text);
-        outcome = co_await Offload(api.db_pool.get_executor(),
-                                   [&] { return api.ledger.AddNote(*id, agent, note, now_iso); });
+        outcome = co_await api.ledger.Run(
+            [&](store::Ledger& l) { return l.AddNote(*id, agent, note, now_iso); });
         success = http::status::created;
         change = "note";
     } else {  // messages
@@ -635,14 +628,13 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         outbound.text = message.text;
         message.payload = OutboundToJson(outbound);
         message.too_long_for_sms = CodePoints(message.text) > kMaxSmsChars;
-        outcome = co_await Offload(api.db_pool.get_executor(), [&] {
-            return api.ledger.SendAgentMessage(*id, agent, message, now_iso);
-        });
+        outcome = co_await api.ledger.Run(
+            [&](store::Ledger& l) { return l.SendAgentMessage(*id, agent, message, now_iso); });
         success = http::status::accepted;
         change = "message";
     }
     if (!outcome) {
-        co_return LedgerFailed(api, outcome.error());
+        co_return LedgerFailed(outcome.error());
     }
     if (!outcome->ok()) {
         co_return Refused(*outcome);

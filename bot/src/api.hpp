@@ -15,13 +15,13 @@
 
 #include "events.hpp"
 #include "http_types.hpp"
+#include "ledger_thread.hpp"
 
 namespace cobrador::bot {
 
 struct ApiContext {
     const Config& config;
-    store::Ledger& ledger;
-    boost::asio::thread_pool& db_pool;  // the ledger's one thread
+    LedgerThread& ledger;
     EventHub& events;
     // Wakes the outbox dispatcher after a collector's message is queued.
     std::function<void()> wake_dispatcher;

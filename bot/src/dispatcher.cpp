@@ -12,7 +12,6 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "bot/log.hpp"
-#include "bot/offload.hpp"
 #include "channels/twilio.hpp"
 #include "channels/whatsapp.hpp"
 #include "dialogs/calendar.hpp"
@@ -47,9 +46,7 @@ std::string SmsPayload(const std::string& text) {
 
 struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     net::strand<net::io_context::executor_type> strand;
-    net::thread_pool& db_pool;
-    store::Ledger& ledger;
-    GroupCommit& commits;
+    LedgerThread& ledger;
     const Config& config;
     Metrics& metrics;
     bool sandbox_when_off;
@@ -64,18 +61,14 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     std::mt19937_64 random{std::random_device{}()};
 
     Impl(net::io_context& ioc,
-         net::thread_pool& pool,
-         store::Ledger& l,
-         GroupCommit& g,
+         LedgerThread& l,
          const Config& c,
          Metrics& m,
          bool sandbox,
          dialogs::ContactHours contact_hours,
          std::function<void(std::int64_t)> status_changed)
         : strand(net::make_strand(ioc)),
-          db_pool(pool),
           ledger(l),
-          commits(g),
           config(c),
           metrics(m),
           sandbox_when_off(sandbox),
@@ -108,8 +101,8 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
             }
             std::vector<std::int64_t> exclude(busy_rows.begin(), busy_rows.end());
             const std::string now = Now();
-            auto due = co_await Offload(db_pool.get_executor(),
-                                        [&] { return ledger.DueOutbox(now, kBatch, exclude); });
+            auto due = co_await ledger.Run(
+                [&](store::Ledger& l) { return l.DueOutbox(now, kBatch, exclude); });
             if (!due) {
                 Log(LogLevel::kWarn, "outbox read failed", {{"error", due.error().message()}});
                 co_await Sleep(kPoll);
@@ -188,7 +181,7 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
                 const std::string until = dialogs::FormatIsoInstant(
                     may.not_before ? *may.not_before : now + std::chrono::hours(24));
                 const auto id = item.id;
-                co_await commits.Write([&] { return ledger.DeferOutbox(id, until); });
+                co_await ledger.Write([&](store::Ledger& l) { return l.DeferOutbox(id, until); });
                 metrics.Count("cobrador_outbound_total",
                               "channel=\"" + channel + "\",result=\"deferred\"");
                 co_return false;
@@ -252,8 +245,8 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
                 const std::string now = Now();
                 const auto id = item.id;
                 const std::string provider_id = outcome.provider_message_id;
-                auto saved = co_await commits.Write(
-                    [&] { return ledger.MarkOutboxSent(id, provider_id, now); });
+                auto saved = co_await ledger.Write(
+                    [&](store::Ledger& l) { return l.MarkOutboxSent(id, provider_id, now); });
                 if (!saved) {
                     // The provider has it; the row stays pending and may be sent again. Rare
                     // (the disk failed just now), and a duplicate beats a lost reply.
@@ -287,7 +280,8 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
                     outcome.error_message;
                 const std::string now = Now();
                 const auto id = item.id;
-                co_await commits.Write([&] { return ledger.MarkOutboxRetry(id, next, why, now); });
+                co_await ledger.Write(
+                    [&](store::Ledger& l) { return l.MarkOutboxRetry(id, next, why, now); });
                 metrics.Count("cobrador_outbound_total", labels + ",result=\"retry\"");
                 Log(LogLevel::kWarn,
                     "send will be retried",
@@ -314,7 +308,8 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
                               const std::string& why) {
         const std::string now = Now();
         const auto id = item.id;
-        co_await commits.Write([&] { return ledger.MarkOutboxFailed(id, code, why, now); });
+        co_await ledger.Write(
+            [&](store::Ledger& l) { return l.MarkOutboxFailed(id, code, why, now); });
         metrics.Count("cobrador_outbound_total",
                       "channel=\"" + item.channel + "\",result=\"failed\"");
         Notify(item);
@@ -326,8 +321,8 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
              {"error", why}});
         if (item.channel == "whatsapp" && code == kNotOnWhatsApp && config.SmsEnabled()) {
             const auto message = item.message_id;
-            auto fallback = co_await commits.Write(
-                [&] { return ledger.FallBackToSms(message, "", SmsPayload, now); });
+            auto fallback = co_await ledger.Write(
+                [&](store::Ledger& l) { return l.FallBackToSms(message, "", SmsPayload, now); });
             if (fallback && *fallback) {
                 Log(LogLevel::kInfo,
                     "not a WhatsApp number: sent by SMS instead",
@@ -345,13 +340,13 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
         const auto id = item.id;
         const std::string provider_id = "sandbox-" + std::to_string(id);
         const std::string channel = item.channel;
-        co_await commits.Write([&] {
-            auto sent = ledger.MarkOutboxSent(id, provider_id, now);
+        co_await ledger.Write([&](store::Ledger& l) {
+            auto sent = l.MarkOutboxSent(id, provider_id, now);
             if (!sent) {
                 return sent;
             }
             store::StatusRecord delivered{channel, provider_id, "delivered", "", "", now};
-            auto recorded = ledger.RecordWebhook({}, {delivered}, now);
+            auto recorded = l.RecordWebhook({}, {delivered}, now);
             return recorded ? store::Result<void>{} : store::Result<void>{recorded.error()};
         });
         metrics.Count("cobrador_outbound_total",
@@ -382,18 +377,14 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
 };
 
 Dispatcher::Dispatcher(net::io_context& ioc,
-                       net::thread_pool& db_pool,
-                       store::Ledger& ledger,
-                       GroupCommit& commits,
+                       LedgerThread& ledger,
                        const Config& config,
                        Metrics& metrics,
                        bool sandbox_when_off,
                        dialogs::ContactHours hours,
                        std::function<void(std::int64_t)> status_changed)
     : impl_(std::make_shared<Impl>(ioc,
-                                   db_pool,
                                    ledger,
-                                   commits,
                                    config,
                                    metrics,
                                    sandbox_when_off,

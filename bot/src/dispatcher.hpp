@@ -7,7 +7,7 @@
 // recipients in parallel.
 //
 // Runs on its own strand of the server's io_context; every ledger call goes to the ledger's
-// thread, reads through Offload and the records of what was sent through the group commit.
+// thread (LedgerThread: reads with Run, the records of what was sent with Write, in groups).
 
 #include <cstdint>
 #include <functional>
@@ -21,7 +21,7 @@
 #include "dialogs/contact.hpp"
 #include "store/ledger.hpp"
 
-#include "group_commit.hpp"
+#include "ledger_thread.hpp"
 #include "metrics.hpp"
 
 namespace cobrador::bot {
@@ -34,16 +34,13 @@ std::string SmsPayload(const std::string& text);
 
 class Dispatcher {
 public:
-    // `ledger` is used only on `db_pool`'s thread; `commits` writes to it in groups.
     // `sandbox_when_off`: a message on a channel without credentials goes to the sandbox (--demo)
     // instead of failing. `status_changed` is told the conversation of each message that was sent
     // or failed (from any thread). A message we started (a reminder, a follow-up) goes only inside
     // `hours` in the debtor's zone, checked when it is sent, so a retry or a restart never sends
     // one at night.
     Dispatcher(boost::asio::io_context& ioc,
-               boost::asio::thread_pool& db_pool,
-               store::Ledger& ledger,
-               GroupCommit& commits,
+               LedgerThread& ledger,
                const Config& config,
                Metrics& metrics,
                bool sandbox_when_off,

@@ -34,16 +34,16 @@ public:
     GroupCommit(const GroupCommit&) = delete;
     GroupCommit& operator=(const GroupCommit&) = delete;
 
-    // Runs `work` (calls on the ledger returning a store::Result) in the next group and
+    // Runs `work(ledger)` (calls on the ledger returning a store::Result) in the next group and
     // answers once it is durable. `work` runs on the ledger's thread while the caller waits:
     // capture by reference (bot/include/bot/offload.hpp says why).
     template <class F>
-    boost::asio::awaitable<std::invoke_result_t<F&>> Write(F work) {
-        using R = std::invoke_result_t<F&>;
+    boost::asio::awaitable<std::invoke_result_t<F&, store::Ledger&>> Write(F work) {
+        using R = std::invoke_result_t<F&, store::Ledger&>;
         return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(R)>(
             [this](auto handler, F w) {
                 using H = decltype(handler);
-                Enqueue(std::make_unique<Entry<F, H>>(std::move(w), std::move(handler)));
+                Enqueue(std::make_unique<Entry<F, H>>(std::move(w), std::move(handler), ledger_));
             },
             boost::asio::use_awaitable,
             std::move(work));
@@ -52,18 +52,18 @@ public:
 private:
     struct EntryBase {
         virtual ~EntryBase() = default;
-        virtual void Run() = 0;
+        virtual void Run(store::Ledger& ledger) = 0;
         // Hands the answer to the waiting coroutine, on its own executor.
         virtual void Finish(const boost::system::error_code& group_failed) = 0;
     };
 
     template <class F, class H>
     struct Entry final : EntryBase {
-        using R = std::invoke_result_t<F&>;
+        using R = std::invoke_result_t<F&, store::Ledger&>;
 
-        Entry(F w, H h) : work(std::move(w)), handler(std::move(h)) {}
+        Entry(F w, H h, store::Ledger&) : work(std::move(w)), handler(std::move(h)) {}
 
-        void Run() override { answer.emplace(work()); }
+        void Run(store::Ledger& ledger) override { answer.emplace(work(ledger)); }
 
         void Finish(const boost::system::error_code& group_failed) override {
             R result = group_failed || !answer
@@ -109,7 +109,7 @@ private:
                 if (!ledger_.InTransaction()) {
                     return;  // SQLite dropped the transaction: the rest fails with the group
                 }
-                entry->Run();
+                entry->Run(ledger_);
             }
         });
         const boost::system::error_code failed =

@@ -1,0 +1,116 @@
+#include "inbound_worker.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include "bot/log.hpp"
+#include "dialogs/vocabulary.hpp"
+
+#include "conversation.hpp"
+#include "webhook_records.hpp"
+
+namespace cobrador::bot {
+
+namespace net = boost::asio;
+
+namespace {
+constexpr std::size_t kInboundBatch = 64;
+}  // namespace
+
+InboundWorker::InboundWorker(Services& services, net::io_context& ioc)
+    : s_(services), strand_(net::make_strand(ioc)), retry_(strand_) {}
+
+void InboundWorker::Schedule() {
+    if (!scheduled_.exchange(true)) {
+        s_.ledger.Post([this](store::Ledger& ledger) { Drain(ledger); });
+    }
+}
+
+void InboundWorker::Stop() {
+    net::post(strand_, [this] { retry_.cancel(); });
+}
+
+void InboundWorker::Drain(store::Ledger& ledger) {
+    scheduled_ = false;
+    auto pending = ledger.PendingInboundEvents(kInboundBatch);
+    if (!pending) {
+        RetryLater(pending.error(), ledger.LastError());
+        return;
+    }
+
+    struct Handled {
+        std::int64_t conversation;
+        std::string channel;
+        std::string intent;
+    };
+
+    std::vector<Handled> handled;
+    boost::system::error_code failed;
+    std::string failed_detail;
+    auto committed = ledger.InOneTransaction([&] {
+        for (const store::PendingInbound& event : *pending) {
+            // On WhatsApp the answer quotes the message it answers.
+            const bool whatsapp =
+                dialogs::FromString<dialogs::Channel>(event.channel) == dialogs::Channel::kWhatsApp;
+            const TurnInput input{PayloadText(event.payload),
+                                  PayloadReplyId(event.payload),
+                                  whatsapp ? event.provider_event_id : ""};
+            const auto now = std::chrono::system_clock::now();
+            // The dialog reads every message, also while a collector holds the conversation
+            // (then only an opt-out, opt-in or wrong number is acted on).
+            std::string intent = "none";
+            auto conversation = ledger.HandleInbound(
+                event,
+                input.text,
+                [&](const dialogs::ConversationView& view) {
+                    store::DialogTurn turn = Decide(view, input, s_.dialog, s_.config, now);
+                    intent = turn.intent;
+                    return turn;
+                },
+                s_.config.Now(now));
+            if (!conversation) {
+                // The ones before it are kept; this one and the rest wait for a retry.
+                failed = conversation.error();
+                failed_detail = ledger.LastError();
+                return;
+            }
+            handled.push_back({*conversation, event.channel, intent});
+        }
+    });
+    if (!committed) {
+        RetryLater(committed.error(), ledger.LastError());
+        return;
+    }
+    for (const Handled& h : handled) {
+        s_.events.Publish(h.conversation, "message");
+        s_.metrics.Count("cobrador_inbound_processed_total", "channel=\"" + h.channel + "\"");
+        s_.metrics.Count("cobrador_dialog_turns_total", "intent=\"" + h.intent + "\"");
+    }
+    if (!handled.empty()) {
+        s_.wake_dispatcher();
+    }
+    if (failed) {
+        RetryLater(failed, failed_detail);
+        return;
+    }
+    if (pending->size() == kInboundBatch) {
+        // More are waiting: queue behind whatever else waits for the ledger's thread (webhooks
+        // to acknowledge above all) rather than holding it batch after batch.
+        Schedule();
+    }
+}
+
+void InboundWorker::RetryLater(const boost::system::error_code& error, const std::string& detail) {
+    Log(LogLevel::kError,
+        "inbound processing failed; retrying in 1 s",
+        {{"error", error.message()}, {"detail", detail}});
+    net::post(strand_, [this] {
+        retry_.expires_after(std::chrono::seconds(1));
+        retry_.async_wait([this](const boost::system::error_code& e) {
+            if (!e && !s_.stopping) {
+                Schedule();
+            }
+        });
+    });
+}
+
+}  // namespace cobrador::bot

@@ -1,0 +1,276 @@
+#include "webhooks.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "bot/log.hpp"
+#include "channels/signature.hpp"
+#include "channels/twilio.hpp"
+#include "channels/whatsapp.hpp"
+#include "dialogs/phone.hpp"
+#include "store/payments.hpp"
+
+#include "dispatcher.hpp"
+#include "proactive.hpp"
+#include "webhook_records.hpp"
+
+namespace cobrador::bot {
+
+namespace net = boost::asio;
+
+namespace {
+// Webhook writes waiting for the ledger's thread; past this, providers get 503 and retry.
+constexpr int kMaxPendingWrites = 512;
+}  // namespace
+
+bool Webhooks::Admit(const std::string& channel) {
+    if (pending_writes_.fetch_add(1) >= kMaxPendingWrites) {
+        pending_writes_.fetch_sub(1);
+        s_.metrics.Count("cobrador_webhook_rejected_total",
+                         "channel=\"" + channel + "\",reason=\"busy\"");
+        return false;
+    }
+    return true;
+}
+
+net::awaitable<http::status> Webhooks::Store(const channels::WebhookBatch& batch) {
+    const std::string channel =
+        batch.messages.empty()
+            ? (batch.statuses.empty() ? std::string("unknown")
+                                      : std::string(channels::ToString(batch.statuses[0].channel)))
+            : std::string(channels::ToString(batch.messages[0].channel));
+    if (!Admit(channel)) {
+        co_return http::status::service_unavailable;
+    }
+    std::vector<store::InboundRecord> messages;
+    std::vector<store::StatusRecord> statuses;
+    for (const auto& m : batch.messages) {
+        messages.push_back(ToRecord(m));
+    }
+    for (const auto& s : batch.statuses) {
+        statuses.push_back(ToRecord(s));
+    }
+    const std::string now = s_.Now();
+    auto stored = co_await s_.ledger.Write(
+        [&](store::Ledger& l) { return l.RecordWebhook(messages, statuses, now); });
+    pending_writes_.fetch_sub(1);
+    if (!stored) {
+        Log(LogLevel::kError,
+            "webhook not stored",
+            {{"error", stored.error().message()}, {"channel", channel}});
+        co_return http::status::service_unavailable;
+    }
+    const std::string labels = "channel=\"" + channel + "\"";
+    s_.metrics.Count("cobrador_inbound_total",
+                     labels + ",kind=\"message\",result=\"new\"",
+                     stored->messages_new);
+    s_.metrics.Count("cobrador_inbound_total",
+                     labels + ",kind=\"message\",result=\"duplicate\"",
+                     stored->messages_duplicate);
+    s_.metrics.Count(
+        "cobrador_inbound_total", labels + ",kind=\"status\",result=\"new\"", stored->statuses_new);
+    s_.metrics.Count("cobrador_inbound_total",
+                     labels + ",kind=\"status\",result=\"duplicate\"",
+                     stored->statuses_duplicate);
+    if (stored->messages_new > 0) {
+        inbound_.Schedule();
+    }
+    if (stored->statuses_new > 0) {
+        s_.events.Publish(std::nullopt, "status");  // which conversation: not worth a lookup
+    }
+    // WhatsApp says the number cannot receive: the same text goes by SMS.
+    for (const auto& s : batch.statuses) {
+        if (s.channel == channels::Channel::kWhatsApp && s.status == "failed" &&
+            s.error_code == kNotOnWhatsApp && s_.config.SmsEnabled()) {
+            const std::string provider_id = s.provider_message_id;
+            auto fallback = co_await s_.ledger.Run(
+                [&](store::Ledger& l) { return l.FallBackToSms(0, provider_id, SmsPayload, now); });
+            if (fallback && *fallback) {
+                s_.wake_dispatcher();
+            }
+        }
+    }
+    co_return http::status::ok;
+}
+
+net::awaitable<Response> Webhooks::WhatsApp(const Request& req, std::string_view query) {
+    if (req.method() == http::verb::get) {
+        if (auto challenge = channels::WhatsAppHandshake(query, s_.config.whatsapp_verify_token)) {
+            co_return MakeResponse(http::status::ok, *challenge, "text/plain");
+        }
+        co_return Error(http::status::forbidden, "verification failed");
+    }
+    if (s_.config.whatsapp_app_secret.empty()) {
+        co_return Error(http::status::not_found, "WhatsApp is off: no app secret configured");
+    }
+    const std::string_view signature = req["X-Hub-Signature-256"];
+    auto parsed =
+        channels::ParseWhatsAppWebhook(req.body(), signature, s_.config.whatsapp_app_secret);
+    if (!parsed) {
+        co_return Rejected("whatsapp", parsed.error());
+    }
+    const auto status = co_await Store(*parsed);
+    if (status != http::status::ok) {
+        co_return Error(status, "busy; try again");
+    }
+    co_return MakeResponse(http::status::ok, "", "text/plain");
+}
+
+net::awaitable<Response> Webhooks::Twilio(const Request& req) {
+    if (s_.config.twilio_auth_token.empty()) {
+        co_return Error(http::status::not_found, "SMS is off: no Twilio auth token configured");
+    }
+    std::string url = s_.config.public_url;
+    while (!url.empty() && url.back() == '/') {
+        url.pop_back();
+    }
+    url += std::string(req.target());
+    auto parsed = channels::ParseTwilioWebhook(
+        req.body(), req["X-Twilio-Signature"], url, s_.config.twilio_auth_token);
+    if (!parsed) {
+        co_return Rejected("sms", parsed.error());
+    }
+    const auto status = co_await Store(*parsed);
+    if (status != http::status::ok) {
+        co_return Error(status, "busy; try again");
+    }
+    // Replies go out through the REST API from the outbox, never inline.
+    co_return MakeResponse(
+        http::status::ok, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>", "text/xml");
+}
+
+// POST /webhooks/payments: signed JSON from the processor, applied at once (one small
+// transaction) and answered with what became of it.
+net::awaitable<Response> Webhooks::Payments(const Request& req) {
+    if (s_.config.payments_secret.empty()) {
+        co_return Error(http::status::not_found,
+                        "payments are off: no COBRADOR_PAYMENTS_SECRET configured");
+    }
+    if (!channels::VerifySha256Header(s_.config.payments_secret, req.body(), req["X-Signature"])) {
+        co_return Rejected("payments", channels::WebhookError::kBadSignature);
+    }
+    std::string problem;
+    const auto payment = store::ParsePaymentJson(req.body(), problem);
+    if (!payment) {
+        s_.metrics.Count("cobrador_webhook_rejected_total",
+                         "channel=\"payments\",reason=\"malformed\"");
+        co_return Error(http::status::bad_request, problem);
+    }
+    if (!Admit("payments")) {
+        co_return Error(http::status::service_unavailable, "busy; try again");
+    }
+    const auto clock = std::chrono::system_clock::now();
+    const auto instant = s_.config.Instant(clock);
+    const std::string now = s_.config.Now(clock);
+    const std::vector<store::PaymentRecord> batch = {*payment};
+    auto applied = co_await s_.ledger.Run([&](store::Ledger& l) {
+        return l.ApplyPayments(batch, "webhook", now, [&](const store::PaymentNotice& notice) {
+            return PaymentThanks(notice, s_.config, s_.strategy, instant, true);
+        });
+    });
+    pending_writes_.fetch_sub(1);
+    if (!applied) {
+        Log(LogLevel::kError, "payment not stored", {{"error", applied.error().message()}});
+        co_return Error(http::status::service_unavailable, "busy; try again");
+    }
+    const store::PaymentOutcome& outcome = applied->outcomes.front();
+    s_.metrics.Count("cobrador_payments_total", "result=\"" + outcome.status + "\"");
+    Log(LogLevel::kInfo,
+        "payment",
+        {{"payment_id", outcome.payment_id},
+         {"status", outcome.status},
+         {"reason", outcome.reason}});
+    if (outcome.message_queued) {
+        s_.wake_dispatcher();
+    }
+    nlohmann::json body = {{"payment_id", outcome.payment_id}, {"status", outcome.status}};
+    if (outcome.status == "suspense") {
+        body["reason"] = outcome.reason;
+    }
+    co_return Json(http::status::ok, body);
+}
+
+Response Webhooks::Rejected(const std::string& channel, channels::WebhookError error) {
+    const bool signature = error == channels::WebhookError::kBadSignature;
+    s_.metrics.Count(
+        "cobrador_webhook_rejected_total",
+        "channel=\"" + channel + "\",reason=\"" + (signature ? "signature" : "malformed") + "\"");
+    Log(LogLevel::kWarn,
+        signature ? "webhook with a missing or wrong signature" : "webhook body does not parse",
+        {{"channel", channel}});
+    return signature ? Error(http::status::unauthorized, "missing or wrong signature")
+                     : Error(http::status::bad_request, "the body does not parse");
+}
+
+// --demo only: play the debtor's phone without any provider.
+net::awaitable<Response> Webhooks::Sandbox(const Request& req, std::string_view query) {
+    if (req.method() == http::verb::post) {
+        const auto body = nlohmann::json::parse(req.body(), nullptr, false);
+        if (body.is_discarded() || !body.is_object() || !body.contains("from") ||
+            !body["from"].is_string() || !body.contains("text") || !body["text"].is_string()) {
+            co_return Error(http::status::bad_request,
+                            "expected {\"from\": \"+52...\", \"text\": \"...\"}");
+        }
+        const auto phone = dialogs::NormalizePhone(body["from"].get<std::string>());
+        if (!phone) {
+            co_return Error(http::status::bad_request, "from is not an E.164 phone number");
+        }
+        channels::InboundMessage message;
+        message.channel = channels::Channel::kSandbox;
+        message.provider_message_id =
+            "sandbox-in-" +
+            channels::Sha256Hex(
+                *phone + body["text"].get<std::string>() + s_.Now() +
+                std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+        message.from = *phone;
+        message.kind = "text";
+        message.text = body["text"].get<std::string>();
+        channels::WebhookBatch batch;
+        batch.messages.push_back(message);
+        const auto status = co_await Store(batch);
+        if (status != http::status::ok) {
+            co_return Error(status, "busy; try again");
+        }
+        co_return Json(http::status::ok, {{"stored", true}, {"id", message.provider_message_id}});
+    }
+    const std::string key = "phone=";
+    const auto at = query.find(key);
+    std::string raw_phone;
+    if (at != std::string_view::npos) {
+        raw_phone =
+            std::string(query.substr(at + key.size(), query.find('&', at) - at - key.size()));
+        for (auto& c : raw_phone) {
+            c = c == '+' ? ' ' : c;
+        }
+        if (raw_phone.rfind("%2B", 0) == 0) {
+            raw_phone = "+" + raw_phone.substr(3);
+        } else if (!raw_phone.empty() && raw_phone.front() == ' ') {
+            raw_phone.front() = '+';
+        }
+    }
+    const auto phone = dialogs::NormalizePhone(raw_phone);
+    if (!phone) {
+        co_return Error(http::status::bad_request, "give ?phone=+52... (E.164)");
+    }
+    auto transcript = co_await s_.ledger.Run([&](store::Ledger& l) {
+        auto found = l.FindConversation(*phone, "sandbox");
+        if (!found || !*found) {
+            return std::make_pair(std::int64_t{0}, std::vector<store::TranscriptLine>{});
+        }
+        auto lines = l.Transcript(**found);
+        return std::make_pair(**found, lines ? *lines : std::vector<store::TranscriptLine>{});
+    });
+    nlohmann::json out = {{"phone", *phone}, {"messages", nlohmann::json::array()}};
+    if (transcript.first != 0) {
+        out["conversation_id"] = transcript.first;
+    }
+    for (const auto& line : transcript.second) {
+        out["messages"].push_back({{"direction", line.direction},
+                                   {"author", line.author},
+                                   {"text", line.body},
+                                   {"status", line.status},
+                                   {"at", line.created_at}});
+    }
+    co_return Json(http::status::ok, out);
+}
+
+}  // namespace cobrador::bot

@@ -1,0 +1,41 @@
+#pragma once
+// The providers' doors: WhatsApp and Twilio webhooks (verified, parsed, committed before the
+// answer, idempotent on the provider's ids), the payments webhook (applied at once), and with
+// --demo the sandbox phone. Every handler is a plain coroutine over Services, tested over HTTP.
+
+#include <atomic>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "channels/message.hpp"
+
+#include "http_types.hpp"
+#include "inbound_worker.hpp"
+#include "services.hpp"
+
+namespace cobrador::bot {
+
+class Webhooks {
+public:
+    Webhooks(Services& services, InboundWorker& inbound) : s_(services), inbound_(inbound) {}
+
+    boost::asio::awaitable<Response> WhatsApp(const Request& req, std::string_view query);
+    boost::asio::awaitable<Response> Twilio(const Request& req);
+    boost::asio::awaitable<Response> Payments(const Request& req);
+    boost::asio::awaitable<Response> Sandbox(const Request& req, std::string_view query);
+
+private:
+    // Commits a parsed webhook before answering; 503 when the ledger cannot take it now.
+    boost::asio::awaitable<http::status> Store(const channels::WebhookBatch& batch);
+    Response Rejected(const std::string& channel, channels::WebhookError error);
+    // Takes one of the writes that may wait for the ledger; false (answer 503) when full.
+    bool Admit(const std::string& channel);
+
+    Services& s_;
+    InboundWorker& inbound_;
+    std::atomic<int> pending_writes_{0};
+};
+
+}  // namespace cobrador::bot
