@@ -63,84 +63,6 @@ commands:
 'cobrador <command> --help' tells more about each.
 )";
 
-struct CommandHelp {
-    const char* usage;
-    const char* text;
-};
-
-const std::map<std::string, CommandHelp>& Helps() {
-    static const std::map<std::string, CommandHelp> kHelps = {
-        {"serve",
-         {"cobrador serve [--config FILE] [--demo]",
-          "Runs the HTTP server (GET /healthz, /readyz, /metrics). Settings come from COBRADOR_*\n"
-          "environment variables and, underneath them, the TOML file given with --config.\n"
-          "--demo: uses ./cobrador-demo.db (unless COBRADOR_DB is set), creates or upgrades\n"
-          "its schema, loads the demo portfolio, creates a \"Demo supervisor\" agent and\n"
-          "prints its token, and serves the sandbox debtor's phone at /console/phone.html.\n"
-          "Stops cleanly on SIGINT or SIGTERM.\n"}},
-        {"migrate",
-         {"cobrador migrate --db PATH",
-          "Creates the ledger at PATH or upgrades it to this binary's schema. Safe to run\n"
-          "again: an up-to-date ledger is left as it is.\n"}},
-        {"import portfolio",
-         {"cobrador import portfolio --db PATH FILE.csv",
-          "Upserts debtors and accounts from a portfolio CSV (columns: account_id, debtor_name,\n"
-          "phone, birth_date, balance, currency, due_date; optional debtor_id, locale, timezone,\n"
-          "segment, product, min_payment, email). Every bad row is reported with its line\n"
-          "number, and a file with any bad row imports nothing. Progress goes to stderr.\n"}},
-        {"report",
-         {"cobrador report --db PATH [--from YYYY-MM-DD] [--to YYYY-MM-DD] "
-          "[--format json|csv] [--currency CODE]",
-          "Collection KPIs for the period (default: everything up to today), in total, by\n"
-          "channel and by days-past-due bucket. Money is exact decimal text.\n"}},
-        {"agent add",
-         {"cobrador agent add --db PATH --name NAME --role collector|supervisor",
-          "Creates a collector or supervisor and prints the API token once, alone on the last\n"
-          "line. Only its SHA-256 hash is stored: keep the token somewhere safe.\n"}},
-        {"backup",
-         {"cobrador backup --db PATH --to FILE",
-          "Copies the ledger to FILE with SQLite's online backup: a consistent snapshot, taken\n"
-          "while `serve` keeps running. FILE must not exist. The copy is checked\n"
-          "(PRAGMA integrity_check) before it gets its name. To restore: stop the server, put\n"
-          "FILE in place of the ledger (and delete the ledger's -wal and -shm files), start "
-          "it.\n"}},
-        {"import payments",
-         {"cobrador import payments --db PATH FILE.csv",
-          "Applies a bank or processor statement: CSV with payment_id, reference, amount,\n"
-          "currency, paid_at (ISO 8601 with a zone) and optional method. A file with a bad row\n"
-          "applies nothing. Each payment is matched by its reference (check digit verified);\n"
-          "one that matches no account is held in suspense and listed. A payment_id already\n"
-          "recorded changes nothing, so the same statement can be applied twice. Applied\n"
-          "payments lower the balance, keep promises and pay plan instalments, and queue a\n"
-          "thank-you that `serve` sends.\n"}},
-        {"nlu",
-         {"cobrador nlu [--locale es-MX|en-US] [--today YYYY-MM-DD] TEXT",
-          "Prints what the bot understands of TEXT as one JSON object:\n"
-          "{\"intent\":…, \"confidence\":…, \"entities\":{\"amount\", \"date\", "
-          "\"installments\", \"menu_choice\"}}.\n"
-          "Relative dates (\"mañana\", \"el viernes\", \"la próxima quincena\") resolve against\n"
-          "--today (default: COBRADOR_TODAY, else today's date). Several words are one TEXT.\n"}},
-        {"chat",
-         {"cobrador chat --db PATH --phone E164 [--channel whatsapp|sms]",
-          "Talks to the collection dialog in the terminal as the debtor with that phone: each\n"
-          "line you type is one message, and the bot's replies are shown as the channel would\n"
-          "render them (WhatsApp buttons and lists, or SMS numbered options with the segment\n"
-          "count). Outcomes (verification, promises, plans, opt-outs...) are written to the\n"
-          "ledger as a sandbox conversation, which is never sent to a provider. Ends at EOF\n"
-          "(Ctrl-D).\n"}},
-        {"remind",
-         {"cobrador remind --db PATH [--now ISO8601] [--dry-run]",
-          "One pass of the reminder scheduler, which `serve` also runs every five minutes:\n"
-          "promises past their date and grace are marked broken (and followed up, or escalated\n"
-          "the second time in 30 days), then each debtor whose local time is inside the contact\n"
-          "hours gets the reminder their strategy has due (COBRADOR_REMINDERS_FILE, see\n"
-          "docs/reminders.md), within the caps, never on an opted-out channel, a wrong number,\n"
-          "or a conversation a person holds. Prints one line per reminder queued (--dry-run:\n"
-          "that would be, and nothing changes). --now pins the instant (default: now).\n"}},
-    };
-    return kHelps;
-}
-
 // Options after the command words: "--name value" pairs, "--flag" switches and positionals.
 struct Options {
     std::map<std::string, std::string> values;
@@ -191,18 +113,55 @@ std::optional<Options> Parse(const std::vector<std::string>& args,
     return options;
 }
 
-int Usage(std::ostream& err, const std::string& command, const std::string& problem) {
-    err << "cobrador " << command << ": " << problem << "\n";
-    if (auto it = Helps().find(command); it != Helps().end()) {
-        err << "usage: " << it->second.usage << "\n";
+// One command's arguments, streams and settings, after the table's checks.
+struct Invocation {
+    Options options;
+    std::istream& in;
+    std::ostream& out;
+    std::ostream& err;
+    const Config* config;  // null for serve, which loads its own
+    const GetEnv& getenv;
+
+    std::string& operator[](const std::string& name) { return options.values[name]; }
+
+    bool Has(const std::string& name) const { return options.values.count(name) > 0; }
+
+    bool Flag(const std::string& name) const { return options.flags.count(name) > 0; }
+};
+
+// A row of the command table: its words, help, options and what must be given, and the
+// function that runs it. RunCli does the part every command shares: parse, --help, the
+// required options and positionals; each command then does its own work.
+struct Command {
+    const char* name;  // "migrate", "import portfolio"
+    const char* usage;
+    const char* help;
+    std::vector<std::string> values;    // options that take a value
+    std::vector<std::string> switches;  // options without one
+    std::vector<std::string> required;  // of `values`
+    std::size_t min_positional;
+    std::size_t max_positional;
+    const char* missing;  // what to say when a required option or positional is missing
+    int (*run)(Invocation&);
+};
+
+const std::vector<Command>& Commands();
+
+const Command* FindCommand(const std::string& name) {
+    for (const Command& c : Commands()) {
+        if (name == c.name) {
+            return &c;
+        }
     }
-    return kUsage;
+    return nullptr;
 }
 
-int ShowHelp(std::ostream& out, const std::string& command) {
-    const auto& help = Helps().at(command);
-    out << "usage: " << help.usage << "\n\n" << help.text;
-    return kOk;
+int Usage(std::ostream& err, const std::string& command, const std::string& problem) {
+    err << "cobrador " << command << ": " << problem << "\n";
+    if (const Command* c = FindCommand(command)) {
+        err << "usage: " << c->usage << "\n";
+    }
+    return kUsage;
 }
 
 std::string NowIso(const Config& config) {
@@ -238,26 +197,31 @@ bool ReportLedgerError(std::ostream& err,
     return false;
 }
 
-int Migrate(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-    std::string problem;
-    auto options = Parse(args, 1, {"--db"}, {}, problem);
-    if (!options) {
-        return Usage(err, "migrate", problem);
+// Opens --db (which must exist) and checks its schema is the latest: the ledger, or nullopt
+// after saying why (then the command fails with kFailed).
+std::optional<store::Ledger> OpenReady(Invocation& inv) {
+    const std::string& path = inv["--db"];
+    auto ledger = OpenLedger(path, inv.err, true);
+    if (!ledger) {
+        return std::nullopt;
     }
-    if (options->help) {
-        return ShowHelp(out, "migrate");
+    if (auto ready = ledger->CheckReady(); !ready) {
+        ReportLedgerError(inv.err, path, ready.error());
+        return std::nullopt;
     }
-    if (!options->values.count("--db") || !options->positional.empty()) {
-        return Usage(err, "migrate", "--db PATH is required and nothing else");
-    }
-    const std::string path = options->values["--db"];
-    auto ledger = OpenLedger(path, err, false);
+    return ledger;
+}
+
+int Migrate(Invocation& inv) {
+    std::ostream& out = inv.out;
+    const std::string path = inv["--db"];
+    auto ledger = OpenLedger(path, inv.err, false);
     if (!ledger) {
         return kFailed;
     }
     auto applied = ledger->Migrate();
     if (!applied) {
-        ReportLedgerError(err, path, applied.error());
+        ReportLedgerError(inv.err, path, applied.error());
         return kFailed;
     }
     if (applied->empty()) {
@@ -274,21 +238,11 @@ int Migrate(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return kOk;
 }
 
-int Backup(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-    std::string problem;
-    auto options = Parse(args, 1, {"--db", "--to"}, {}, problem);
-    if (!options) {
-        return Usage(err, "backup", problem);
-    }
-    if (options->help) {
-        return ShowHelp(out, "backup");
-    }
-    if (!options->values.count("--db") || !options->values.count("--to") ||
-        !options->positional.empty()) {
-        return Usage(err, "backup", "--db PATH and --to FILE are required");
-    }
-    const std::string path = options->values["--db"];
-    const std::string to = options->values["--to"];
+int Backup(Invocation& inv) {
+    std::ostream& out = inv.out;
+    std::ostream& err = inv.err;
+    const std::string path = inv["--db"];
+    const std::string to = inv["--to"];
     auto ledger = OpenLedger(path, err, true);
     if (!ledger) {
         return kFailed;
@@ -335,34 +289,19 @@ int ReportRowErrors(std::ostream& err,
     return kFailed;
 }
 
-int ImportPortfolio(const std::vector<std::string>& args,
-                    std::ostream& out,
-                    std::ostream& err,
-                    const Config& config) {
-    std::string problem;
-    auto options = Parse(args, 2, {"--db"}, {}, problem);
-    if (!options) {
-        return Usage(err, "import portfolio", problem);
-    }
-    if (options->help) {
-        return ShowHelp(out, "import portfolio");
-    }
-    if (!options->values.count("--db") || options->positional.size() != 1) {
-        return Usage(err, "import portfolio", "give --db PATH and one CSV file");
-    }
-    const std::string path = options->values["--db"];
-    const std::string file = options->positional[0];
+int ImportPortfolio(Invocation& inv) {
+    std::ostream& out = inv.out;
+    std::ostream& err = inv.err;
+    const Config& config = *inv.config;
+    const std::string path = inv["--db"];
+    const std::string file = inv.options.positional[0];
     std::ifstream in(file, std::ios::binary);
     if (!in) {
         err << "cobrador: cannot read " << file << "\n";
         return kFailed;
     }
-    auto ledger = OpenLedger(path, err, true);
+    auto ledger = OpenReady(inv);
     if (!ledger) {
-        return kFailed;
-    }
-    if (auto ready = ledger->CheckReady(); !ready) {
-        ReportLedgerError(err, path, ready.error());
         return kFailed;
     }
     in.seekg(0, std::ios::end);
@@ -398,22 +337,11 @@ int ImportPortfolio(const std::vector<std::string>& args,
     return kOk;
 }
 
-int Report(const std::vector<std::string>& args,
-           std::ostream& out,
-           std::ostream& err,
-           const Config& config) {
-    std::string problem;
-    auto options =
-        Parse(args, 1, {"--db", "--from", "--to", "--format", "--currency"}, {}, problem);
-    if (!options) {
-        return Usage(err, "report", problem);
-    }
-    if (options->help) {
-        return ShowHelp(out, "report");
-    }
-    if (!options->values.count("--db") || !options->positional.empty()) {
-        return Usage(err, "report", "--db PATH is required");
-    }
+int Report(Invocation& inv) {
+    std::ostream& out = inv.out;
+    std::ostream& err = inv.err;
+    const Config& config = *inv.config;
+    auto* options = &inv.options;
     store::ReportQuery query;
     query.from = options->values["--from"];
     query.to = options->values["--to"];
@@ -465,21 +393,11 @@ std::string NewToken() {
     return token;
 }
 
-int ImportPayments(const std::vector<std::string>& args,
-                   std::ostream& out,
-                   std::ostream& err,
-                   const Config& config) {
-    std::string problem;
-    auto options = Parse(args, 2, {"--db"}, {}, problem);
-    if (!options) {
-        return Usage(err, "import payments", problem);
-    }
-    if (options->help) {
-        return ShowHelp(out, "import payments");
-    }
-    if (!options->values.count("--db") || options->positional.size() != 1) {
-        return Usage(err, "import payments", "give --db PATH and one CSV file");
-    }
+int ImportPayments(Invocation& inv) {
+    std::ostream& out = inv.out;
+    std::ostream& err = inv.err;
+    const Config& config = *inv.config;
+    auto* options = &inv.options;
     auto strategy = LoadReminderStrategy(config);
     if (!strategy) {
         err << "cobrador: " << strategy.error() << "\n";
@@ -492,12 +410,8 @@ int ImportPayments(const std::vector<std::string>& args,
         err << "cobrador: cannot read " << file << "\n";
         return kFailed;
     }
-    auto ledger = OpenLedger(path, err, true);
+    auto ledger = OpenReady(inv);
     if (!ledger) {
-        return kFailed;
-    }
-    if (auto ready = ledger->CheckReady(); !ready) {
-        ReportLedgerError(err, path, ready.error());
         return kFailed;
     }
     const auto parsed = store::ParsePaymentsCsv(in);
@@ -534,21 +448,11 @@ int ImportPayments(const std::vector<std::string>& args,
     return kOk;
 }
 
-int Remind(const std::vector<std::string>& args,
-           std::ostream& out,
-           std::ostream& err,
-           const Config& config) {
-    std::string problem;
-    auto options = Parse(args, 1, {"--db", "--now"}, {"--dry-run"}, problem);
-    if (!options) {
-        return Usage(err, "remind", problem);
-    }
-    if (options->help) {
-        return ShowHelp(out, "remind");
-    }
-    if (!options->values.count("--db") || !options->positional.empty()) {
-        return Usage(err, "remind", "give --db PATH");
-    }
+int Remind(Invocation& inv) {
+    std::ostream& out = inv.out;
+    std::ostream& err = inv.err;
+    const Config& config = *inv.config;
+    auto* options = &inv.options;
     std::chrono::sys_seconds now = config.Instant(std::chrono::system_clock::now());
     if (options->values.count("--now")) {
         const auto given = dialogs::ParseIso8601(options->values["--now"]);
@@ -565,12 +469,8 @@ int Remind(const std::vector<std::string>& args,
         return kUsage;
     }
     const std::string path = options->values["--db"];
-    auto ledger = OpenLedger(path, err, true);
+    auto ledger = OpenReady(inv);
     if (!ledger) {
-        return kFailed;
-    }
-    if (auto ready = ledger->CheckReady(); !ready) {
-        ReportLedgerError(err, path, ready.error());
         return kFailed;
     }
     const bool dry_run = options->flags.count("--dry-run") > 0;
@@ -591,24 +491,12 @@ int Remind(const std::vector<std::string>& args,
     return kOk;
 }
 
-int AgentAdd(const std::vector<std::string>& args,
-             std::ostream& out,
-             std::ostream& err,
-             const Config& config) {
-    std::string problem;
-    auto options = Parse(args, 2, {"--db", "--name", "--role"}, {}, problem);
-    if (!options) {
-        return Usage(err, "agent add", problem);
-    }
-    if (options->help) {
-        return ShowHelp(out, "agent add");
-    }
-    auto& v = options->values;
-    if (!v.count("--db") || !v.count("--name") || !v.count("--role") ||
-        !options->positional.empty()) {
-        return Usage(err, "agent add", "--db, --name and --role are required");
-    }
-    if (v["--role"] != "collector" && v["--role"] != "supervisor") {
+int AgentAdd(Invocation& inv) {
+    std::ostream& out = inv.out;
+    std::ostream& err = inv.err;
+    const Config& config = *inv.config;
+    auto& v = inv.options.values;
+    if (!dialogs::FromString<dialogs::Role>(v["--role"])) {
         return Usage(err, "agent add", "--role is collector or supervisor");
     }
     if (v["--name"].empty() || v["--name"].size() > 200) {
@@ -634,21 +522,11 @@ int AgentAdd(const std::vector<std::string>& args,
     return kOk;
 }
 
-int Serve(const std::vector<std::string>& args,
-          std::ostream& out,
-          std::ostream& err,
-          const GetEnv& getenv) {
-    std::string problem;
-    auto options = Parse(args, 1, {"--config"}, {"--demo"}, problem);
-    if (!options) {
-        return Usage(err, "serve", problem);
-    }
-    if (options->help) {
-        return ShowHelp(out, "serve");
-    }
-    if (!options->positional.empty()) {
-        return Usage(err, "serve", "unexpected argument '" + options->positional[0] + "'");
-    }
+int Serve(Invocation& inv) {
+    std::ostream& out = inv.out;
+    std::ostream& err = inv.err;
+    const GetEnv& getenv = inv.getenv;
+    auto* options = &inv.options;
     std::optional<std::string> file;
     if (options->values.count("--config")) {
         file = options->values["--config"];
@@ -731,21 +609,11 @@ int Serve(const std::vector<std::string>& args,
     return kOk;
 }
 
-int Nlu(const std::vector<std::string>& args,
-        std::ostream& out,
-        std::ostream& err,
-        const Config& config) {
-    std::string problem;
-    auto options = Parse(args, 1, {"--locale", "--today"}, {}, problem);
-    if (!options) {
-        return Usage(err, "nlu", problem);
-    }
-    if (options->help) {
-        return ShowHelp(out, "nlu");
-    }
-    if (options->positional.empty()) {
-        return Usage(err, "nlu", "give the TEXT to understand");
-    }
+int Nlu(Invocation& inv) {
+    std::ostream& out = inv.out;
+    std::ostream& err = inv.err;
+    const Config& config = *inv.config;
+    auto* options = &inv.options;
     const std::string locale =
         options->values.count("--locale") ? options->values["--locale"] : "es-MX";
     if (!dialogs::IsSupportedLocale(locale)) {
@@ -787,23 +655,12 @@ std::string Shown(const channels::OutboundMessage& message, const std::string& c
     return text;
 }
 
-int Chat(const std::vector<std::string>& args,
-         std::istream& in,
-         std::ostream& out,
-         std::ostream& err,
-         const Config& config) {
-    std::string problem;
-    auto options = Parse(args, 1, {"--db", "--phone", "--channel"}, {}, problem);
-    if (!options) {
-        return Usage(err, "chat", problem);
-    }
-    if (options->help) {
-        return ShowHelp(out, "chat");
-    }
-    auto& v = options->values;
-    if (!v.count("--db") || !v.count("--phone") || !options->positional.empty()) {
-        return Usage(err, "chat", "--db PATH and --phone E164 are required");
-    }
+int Chat(Invocation& inv) {
+    std::istream& in = inv.in;
+    std::ostream& out = inv.out;
+    std::ostream& err = inv.err;
+    const Config& config = *inv.config;
+    auto& v = inv.options.values;
     const auto phone = dialogs::NormalizePhone(v["--phone"]);
     if (!phone) {
         return Usage(err, "chat", "'" + v["--phone"] + "' is not a phone number in E.164 (+52...)");
@@ -871,9 +728,154 @@ int Chat(const std::vector<std::string>& args,
     return kOk;
 }
 
+const std::vector<Command>& Commands() {
+    constexpr std::size_t kMany = 1000;
+    static const std::vector<Command> kCommands = {
+        {"serve",
+         "cobrador serve [--config FILE] [--demo]",
+         "Runs the HTTP server (GET /healthz, /readyz, /metrics). Settings come from COBRADOR_*\n"
+         "environment variables and, underneath them, the TOML file given with --config.\n"
+         "--demo: uses ./cobrador-demo.db (unless COBRADOR_DB is set), creates or upgrades\n"
+         "its schema, loads the demo portfolio, creates a \"Demo supervisor\" agent and\n"
+         "prints its token, and serves the sandbox debtor's phone at /console/phone.html.\n"
+         "Stops cleanly on SIGINT or SIGTERM.\n",
+         {"--config"},
+         {"--demo"},
+         {},
+         0,
+         0,
+         "unexpected argument",
+         Serve},
+        {"migrate",
+         "cobrador migrate --db PATH",
+         "Creates the ledger at PATH or upgrades it to this binary's schema. Safe to run\n"
+         "again: an up-to-date ledger is left as it is.\n",
+         {"--db"},
+         {},
+         {"--db"},
+         0,
+         0,
+         "--db PATH is required and nothing else",
+         Migrate},
+        {"import portfolio",
+         "cobrador import portfolio --db PATH FILE.csv",
+         "Upserts debtors and accounts from a portfolio CSV (columns: account_id, debtor_name,\n"
+         "phone, birth_date, balance, currency, due_date; optional debtor_id, locale, timezone,\n"
+         "segment, product, min_payment, email). Every bad row is reported with its line\n"
+         "number, and a file with any bad row imports nothing. Progress goes to stderr.\n",
+         {"--db"},
+         {},
+         {"--db"},
+         1,
+         1,
+         "give --db PATH and one CSV file",
+         ImportPortfolio},
+        {"import payments",
+         "cobrador import payments --db PATH FILE.csv",
+         "Applies a bank or processor statement: CSV with payment_id, reference, amount,\n"
+         "currency, paid_at (ISO 8601 with a zone) and optional method. A file with a bad row\n"
+         "applies nothing. Each payment is matched by its reference (check digit verified);\n"
+         "one that matches no account is held in suspense and listed. A payment_id already\n"
+         "recorded changes nothing, so the same statement can be applied twice. Applied\n"
+         "payments lower the balance, keep promises and pay plan instalments, and queue a\n"
+         "thank-you that `serve` sends.\n",
+         {"--db"},
+         {},
+         {"--db"},
+         1,
+         1,
+         "give --db PATH and one CSV file",
+         ImportPayments},
+        {"remind",
+         "cobrador remind --db PATH [--now ISO8601] [--dry-run]",
+         "One pass of the reminder scheduler, which `serve` also runs every five minutes:\n"
+         "promises past their date and grace are marked broken (and followed up, or escalated\n"
+         "the second time in 30 days), then each debtor whose local time is inside the contact\n"
+         "hours gets the reminder their strategy has due (COBRADOR_REMINDERS_FILE, see\n"
+         "docs/reminders.md), within the caps, never on an opted-out channel, a wrong number,\n"
+         "or a conversation a person holds. Prints one line per reminder queued (--dry-run:\n"
+         "that would be, and nothing changes). --now pins the instant (default: now).\n",
+         {"--db", "--now"},
+         {"--dry-run"},
+         {"--db"},
+         0,
+         0,
+         "give --db PATH",
+         Remind},
+        {"report",
+         "cobrador report --db PATH [--from YYYY-MM-DD] [--to YYYY-MM-DD] "
+         "[--format json|csv] [--currency CODE]",
+         "Collection KPIs for the period (default: everything up to today), in total, by\n"
+         "channel and by days-past-due bucket. Money is exact decimal text.\n",
+         {"--db", "--from", "--to", "--format", "--currency"},
+         {},
+         {"--db"},
+         0,
+         0,
+         "--db PATH is required",
+         Report},
+        {"agent add",
+         "cobrador agent add --db PATH --name NAME --role collector|supervisor",
+         "Creates a collector or supervisor and prints the API token once, alone on the last\n"
+         "line. Only its SHA-256 hash is stored: keep the token somewhere safe.\n",
+         {"--db", "--name", "--role"},
+         {},
+         {"--db", "--name", "--role"},
+         0,
+         0,
+         "--db, --name and --role are required",
+         AgentAdd},
+        {"backup",
+         "cobrador backup --db PATH --to FILE",
+         "Copies the ledger to FILE with SQLite's online backup: a consistent snapshot, taken\n"
+         "while `serve` keeps running. FILE must not exist. The copy is checked\n"
+         "(PRAGMA integrity_check) before it gets its name. To restore: stop the server, put\n"
+         "FILE in place of the ledger (and delete the ledger's -wal and -shm files), start "
+         "it.\n",
+         {"--db", "--to"},
+         {},
+         {"--db", "--to"},
+         0,
+         0,
+         "--db PATH and --to FILE are required",
+         Backup},
+        {"nlu",
+         "cobrador nlu [--locale es-MX|en-US] [--today YYYY-MM-DD] TEXT",
+         "Prints what the bot understands of TEXT as one JSON object:\n"
+         "{\"intent\":…, \"confidence\":…, \"entities\":{\"amount\", \"date\", "
+         "\"installments\", \"menu_choice\"}}.\n"
+         "Relative dates (\"mañana\", \"el viernes\", \"la próxima quincena\") resolve against\n"
+         "--today (default: COBRADOR_TODAY, else today's date). Several words are one TEXT.\n",
+         {"--locale", "--today"},
+         {},
+         {},
+         1,
+         kMany,
+         "give the TEXT to understand",
+         Nlu},
+        {"chat",
+         "cobrador chat --db PATH --phone E164 [--channel whatsapp|sms]",
+         "Talks to the collection dialog in the terminal as the debtor with that phone: each\n"
+         "line you type is one message, and the bot's replies are shown as the channel would\n"
+         "render them (WhatsApp buttons and lists, or SMS numbered options with the segment\n"
+         "count). Outcomes (verification, promises, plans, opt-outs...) are written to the\n"
+         "ledger as a sandbox conversation, which is never sent to a provider. Ends at EOF\n"
+         "(Ctrl-D).\n",
+         {"--db", "--phone", "--channel"},
+         {},
+         {"--db", "--phone"},
+         0,
+         0,
+         "--db PATH and --phone E164 are required",
+         Chat},
+    };
+    return kCommands;
+}
+
 }  // namespace
 
 int RunCli(const std::vector<std::string>& args,
+           std::istream& in,
            std::ostream& out,
            std::ostream& err,
            const GetEnv& getenv) {
@@ -881,51 +883,63 @@ int RunCli(const std::vector<std::string>& args,
         (args.empty() ? err : out) << kMainHelp;
         return args.empty() ? kUsage : kOk;
     }
-    const std::string& command = args[0];
+    std::string name = args[0];
+    const Command* command = FindCommand(name);
+    if (command == nullptr && args.size() > 1) {
+        name += " " + args[1];  // two words: "import portfolio", "agent add"
+        command = FindCommand(name);
+        if (command == nullptr && (args[0] == "import" || args[0] == "agent")) {
+            err << "cobrador " << args[0] << ": unknown subcommand '" << args[1] << "' (try "
+                << (args[0] == "import" ? "'import portfolio'" : "'agent add'") << ")\n";
+            return kUsage;
+        }
+    }
+    if (command == nullptr) {
+        if (args[0] == "import" || args[0] == "agent") {
+            err << "cobrador " << args[0] << ": unknown subcommand '' (try "
+                << (args[0] == "import" ? "'import portfolio'" : "'agent add'") << ")\n";
+            return kUsage;
+        }
+        err << "cobrador: unknown command '" << args[0] << "'\n\n" << kMainHelp;
+        return kUsage;
+    }
+    const bool serve = command->run == Serve;
     auto config = LoadConfig(std::nullopt, getenv);
-    if (!config && command != "serve") {
+    if (!config && !serve) {
         err << "cobrador: " << config.error() << "\n";
         return kUsage;
     }
-    if (command == "serve") {
-        return Serve(args, out, err, getenv);
+    std::string problem;
+    const std::size_t words =
+        std::string_view(command->name).find(' ') == std::string_view::npos ? 1 : 2;
+    auto options = Parse(args, words, command->values, command->switches, problem);
+    if (!options) {
+        return Usage(err, command->name, problem);
     }
-    if (command == "migrate") {
-        return Migrate(args, out, err);
+    if (options->help) {
+        out << "usage: " << command->usage << "\n\n" << command->help;
+        return kOk;
     }
-    if (command == "report") {
-        return Report(args, out, err, *config);
+    const std::size_t given = options->positional.size();
+    if (serve && given > 0) {
+        return Usage(err, command->name, "unexpected argument '" + options->positional[0] + "'");
     }
-    if (command == "import" || command == "agent") {
-        const std::string sub = args.size() > 1 ? args[1] : "";
-        const std::string full = command + " " + sub;
-        if (full == "import portfolio") {
-            return ImportPortfolio(args, out, err, *config);
-        }
-        if (full == "agent add") {
-            return AgentAdd(args, out, err, *config);
-        }
-        if (full == "import payments") {
-            return ImportPayments(args, out, err, *config);
-        }
-        err << "cobrador " << command << ": unknown subcommand '" << sub << "' (try "
-            << (command == "import" ? "'import portfolio'" : "'agent add'") << ")\n";
-        return kUsage;
+    bool complete = given >= command->min_positional && given <= command->max_positional;
+    for (const std::string& required : command->required) {
+        complete = complete && options->values.count(required) > 0;
     }
-    if (command == "backup") {
-        return Backup(args, out, err);
+    if (!complete) {
+        return Usage(err, command->name, command->missing);
     }
-    if (command == "nlu") {
-        return Nlu(args, out, err, *config);
-    }
-    if (command == "chat") {
-        return Chat(args, std::cin, out, err, *config);
-    }
-    if (command == "remind") {
-        return Remind(args, out, err, *config);
-    }
-    err << "cobrador: unknown command '" << command << "'\n\n" << kMainHelp;
-    return kUsage;
+    Invocation inv{std::move(*options), in, out, err, config ? &*config : nullptr, getenv};
+    return command->run(inv);
+}
+
+int RunCli(const std::vector<std::string>& args,
+           std::ostream& out,
+           std::ostream& err,
+           const GetEnv& getenv) {
+    return RunCli(args, std::cin, out, err, getenv);
 }
 
 }  // namespace cobrador::bot

@@ -12,6 +12,12 @@ namespace cobrador::bot {
 
 // Runs one command; returns the process exit code: 0 done, 1 the command failed (bad rows, a
 // database error), 2 bad arguments.
+// `in` is what `chat` reads (the other overload: std::cin).
+int RunCli(const std::vector<std::string>& args,
+           std::istream& in,
+           std::ostream& out,
+           std::ostream& err,
+           const GetEnv& getenv);
 int RunCli(const std::vector<std::string>& args,
            std::ostream& out,
            std::ostream& err,
