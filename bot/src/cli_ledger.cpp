@@ -1,0 +1,309 @@
+// The commands that work on the ledger file: migrate, backup, the imports, report, remind,
+// agent add.
+
+#include <chrono>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "bot/log.hpp"
+#include "channels/signature.hpp"
+#include "channels/twilio.hpp"
+#include "dialogs/calendar.hpp"
+#include "dialogs/locale.hpp"
+#include "dialogs/money.hpp"
+#include "dialogs/nlu.hpp"
+#include "dialogs/phone.hpp"
+#include "store/ledger.hpp"
+#include "store/portfolio.hpp"
+
+#include "cli_support.hpp"
+#include "conversation.hpp"
+#include "outbound_json.hpp"
+#include "proactive.hpp"
+#include "reminders.hpp"
+#include "report_format.hpp"
+
+namespace cobrador::bot::cli {
+
+namespace {
+
+std::string Megabytes(std::uint64_t bytes) {
+    std::ostringstream text;
+    text << std::fixed << std::setprecision(1) << static_cast<double>(bytes) / 1e6 << " MB";
+    return text.str();
+}
+
+}  // namespace
+
+int Migrate(Invocation& inv) {
+    std::ostream& out = inv.out;
+    const std::string path = inv["--db"];
+    auto ledger = OpenLedger(path, inv.err, false);
+    if (!ledger) {
+        return kFailed;
+    }
+    auto applied = ledger->Migrate();
+    if (!applied) {
+        ReportLedgerError(inv.err, path, applied.error());
+        return kFailed;
+    }
+    if (applied->empty()) {
+        out << path << ": schema already at version " << store::Ledger::LatestSchemaVersion()
+            << "; nothing to do\n";
+    } else {
+        out << path << ": applied migration";
+        out << (applied->size() > 1 ? "s" : "");
+        for (const int v : *applied) {
+            out << " " << v;
+        }
+        out << "; schema at version " << store::Ledger::LatestSchemaVersion() << "\n";
+    }
+    return kOk;
+}
+
+int Backup(Invocation& inv) {
+    std::ostream& out = inv.out;
+    std::ostream& err = inv.err;
+    const std::string path = inv["--db"];
+    const std::string to = inv["--to"];
+    auto ledger = OpenLedger(path, err, true);
+    if (!ledger) {
+        return kFailed;
+    }
+    const auto started = std::chrono::steady_clock::now();
+    auto pages = ledger->Backup(to);
+    if (!pages) {
+        err << "cobrador: backup of " << path << " to " << to << " failed: " << ledger->LastError()
+            << "\n";
+        return kFailed;
+    }
+    const auto seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    out << path << " backed up to " << to << " (" << *pages << " pages, " << std::fixed
+        << std::setprecision(2) << seconds << " s)\n";
+    return kOk;
+}
+
+int ImportPortfolio(Invocation& inv) {
+    std::ostream& out = inv.out;
+    std::ostream& err = inv.err;
+    const Config& config = *inv.config;
+    const std::string path = inv["--db"];
+    const std::string file = inv.options.positional[0];
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+        err << "cobrador: cannot read " << file << "\n";
+        return kFailed;
+    }
+    auto ledger = OpenReady(inv);
+    if (!ledger) {
+        return kFailed;
+    }
+    in.seekg(0, std::ios::end);
+    const auto size = static_cast<std::uint64_t>(in.tellg());
+    in.seekg(0);
+    const auto parsed = store::ParsePortfolioCsv(in, [&](std::size_t rows, std::uint64_t bytes) {
+        err << "reading " << file << ": " << rows << " rows, " << Megabytes(bytes) << " of "
+            << Megabytes(size) << "\n";
+    });
+    if (!parsed.errors.empty()) {
+        return ReportRowErrors(err, file, parsed.errors);
+    }
+    auto summary = ledger->ImportPortfolio(
+        parsed.rows, file, NowIso(config), [&](std::size_t done, std::size_t total) {
+            err << "writing: " << done << " of " << total << " accounts\n";
+        });
+    if (!summary) {
+        ReportLedgerError(err, path, summary.error());
+        err << "cobrador: nothing was imported\n";
+        return kFailed;
+    }
+    out << "imported " << parsed.rows.size() << " accounts from " << file << " (" << parsed.records
+        << " rows";
+    if (parsed.duplicate_rows > 0) {
+        out << ", " << parsed.duplicate_rows << " exact repeats ignored";
+    }
+    out << ")\n"
+        << "debtors: " << summary->debtors_inserted << " new, " << summary->debtors_updated
+        << " updated\n"
+        << "accounts: " << summary->accounts_inserted << " new, " << summary->accounts_updated
+        << " updated (" << summary->balances_changed << " with a new balance or due date), "
+        << summary->accounts_unchanged << " unchanged\n";
+    return kOk;
+}
+
+int Report(Invocation& inv) {
+    std::ostream& out = inv.out;
+    std::ostream& err = inv.err;
+    const Config& config = *inv.config;
+    auto* options = &inv.options;
+    store::ReportQuery query;
+    query.from = options->values["--from"];
+    query.to = options->values["--to"];
+    query.currency = options->values["--currency"];
+    if (const auto wrong = ReportQueryProblem(query)) {
+        return Usage(err, "report", *wrong);
+    }
+    const std::string format =
+        options->values.count("--format") ? options->values["--format"] : "json";
+    if (format != "json" && format != "csv") {
+        return Usage(err, "report", "--format is json or csv");
+    }
+    query.as_of = query.to.empty() ? TodayIso(config) : query.to;
+
+    const std::string path = options->values["--db"];
+    auto ledger = OpenLedger(path, err, true);
+    if (!ledger) {
+        return kFailed;
+    }
+    auto report = ledger->BuildReport(query);
+    if (!report) {
+        ReportLedgerError(err, path, report.error());
+        return kFailed;
+    }
+    if (format == "csv") {
+        WriteReportCsv(*report, out);
+        return kOk;
+    }
+    const nlohmann::ordered_json j = ReportJson(*report);
+    out << j.dump(2) << "\n";
+    return kOk;
+}
+
+int ImportPayments(Invocation& inv) {
+    std::ostream& out = inv.out;
+    std::ostream& err = inv.err;
+    const Config& config = *inv.config;
+    auto* options = &inv.options;
+    auto strategy = LoadReminderStrategy(config);
+    if (!strategy) {
+        err << "cobrador: " << strategy.error() << "\n";
+        return kUsage;
+    }
+    const std::string path = options->values["--db"];
+    const std::string file = options->positional[0];
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+        err << "cobrador: cannot read " << file << "\n";
+        return kFailed;
+    }
+    auto ledger = OpenReady(inv);
+    if (!ledger) {
+        return kFailed;
+    }
+    const auto parsed = store::ParsePaymentsCsv(in);
+    if (!parsed.errors.empty()) {
+        return ReportRowErrors(err, file, parsed.errors);
+    }
+    const auto clock = std::chrono::system_clock::now();
+    const auto instant = config.Instant(clock);
+    auto summary = ledger->ApplyPayments(
+        parsed.rows, "import", config.Now(clock), [&](const store::PaymentNotice& notice) {
+            return PaymentThanks(notice, config, *strategy, instant, false);
+        });
+    if (!summary) {
+        ReportLedgerError(err, path, summary.error());
+        err << "cobrador: nothing was imported\n";
+        return kFailed;
+    }
+    std::size_t queued = 0;
+    for (std::size_t i = 0; i < summary->outcomes.size(); ++i) {
+        const auto& o = summary->outcomes[i];
+        queued += o.message_queued ? 1 : 0;
+        if (o.status == "suspense") {
+            out << file << ":" << parsed.rows[i].line << ": payment " << o.payment_id
+                << " held in suspense (" << o.reason << ")\n";
+        }
+    }
+    out << "payments from " << file << " (" << parsed.records << " rows";
+    if (parsed.duplicate_rows > 0) {
+        out << ", " << parsed.duplicate_rows << " exact repeats ignored";
+    }
+    out << "): " << summary->applied << " applied, " << summary->suspense << " in suspense, "
+        << summary->duplicates << " already recorded\n"
+        << "thank-you messages queued: " << queued << "\n";
+    return kOk;
+}
+
+int Remind(Invocation& inv) {
+    std::ostream& out = inv.out;
+    std::ostream& err = inv.err;
+    const Config& config = *inv.config;
+    auto* options = &inv.options;
+    std::chrono::sys_seconds now = config.Instant(std::chrono::system_clock::now());
+    if (options->values.count("--now")) {
+        const auto given = dialogs::ParseIso8601(options->values["--now"]);
+        if (!given || options->values["--now"].size() == 10) {
+            return Usage(err,
+                         "remind",
+                         "--now is an ISO 8601 instant with a zone, like 2026-11-23T16:00:00Z");
+        }
+        now = *given;
+    }
+    auto strategy = LoadReminderStrategy(config);
+    if (!strategy) {
+        err << "cobrador: " << strategy.error() << "\n";
+        return kUsage;
+    }
+    const std::string path = options->values["--db"];
+    auto ledger = OpenReady(inv);
+    if (!ledger) {
+        return kFailed;
+    }
+    const bool dry_run = options->flags.count("--dry-run") > 0;
+    auto pass = RunReminderPass(*ledger, config, *strategy, now, dry_run);
+    if (!pass) {
+        ReportLedgerError(err, path, pass.error());
+        return kFailed;
+    }
+    for (const ReminderLine& line : pass->queued) {
+        out << line.debtor << " " << line.rule << " (" << line.subject << ") via " << line.channel
+            << "\n";
+    }
+    err << (dry_run ? "would queue " : "queued ") << pass->queued.size() << " reminder"
+        << (pass->queued.size() == 1 ? "" : "s") << " at " << dialogs::FormatIsoInstant(now)
+        << "; outside contact hours: " << pass->skipped_outside_hours
+        << ", not to be reminded: " << pass->skipped_blocked
+        << ", promises found broken: " << pass->promises_broken << "\n";
+    return kOk;
+}
+
+int AgentAdd(Invocation& inv) {
+    std::ostream& out = inv.out;
+    std::ostream& err = inv.err;
+    const Config& config = *inv.config;
+    auto& v = inv.options.values;
+    if (!dialogs::FromString<dialogs::Role>(v["--role"])) {
+        return Usage(err, "agent add", "--role is collector or supervisor");
+    }
+    if (v["--name"].empty() || v["--name"].size() > 200) {
+        return Usage(err, "agent add", "--name must be 1 to 200 characters");
+    }
+    auto ledger = OpenLedger(v["--db"], err, true);
+    if (!ledger) {
+        return kFailed;
+    }
+    const std::string token = NewToken();
+    if (token.empty()) {
+        err << "cobrador: cannot read random bytes for the token\n";
+        return kFailed;
+    }
+    auto id =
+        ledger->AddAgent(v["--name"], v["--role"], channels::Sha256Hex(token), NowIso(config));
+    if (!id) {
+        ReportLedgerError(err, v["--db"], id.error());
+        return kFailed;
+    }
+    out << "agent " << *id << " (" << v["--role"] << ") created; its token is shown only once:\n"
+        << token << "\n";
+    return kOk;
+}
+
+}  // namespace cobrador::bot::cli

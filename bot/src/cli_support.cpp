@@ -1,0 +1,118 @@
+#include "cli_support.hpp"
+
+#include <chrono>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "bot/log.hpp"
+#include "channels/signature.hpp"
+#include "channels/twilio.hpp"
+#include "dialogs/calendar.hpp"
+#include "dialogs/money.hpp"
+#include "dialogs/phone.hpp"
+#include "store/ledger.hpp"
+#include "store/portfolio.hpp"
+
+#include "conversation.hpp"
+#include "proactive.hpp"
+#include "reminders.hpp"
+#include "report_format.hpp"
+
+namespace cobrador::bot::cli {
+
+std::string NowIso(const Config& config) {
+    return config.Now(std::chrono::system_clock::now());
+}
+
+std::string TodayIso(const Config& config) {
+    return config.Today(std::chrono::system_clock::now());
+}
+
+// Opens and checks the ledger for commands that need an up-to-date schema.
+std::optional<store::Ledger> OpenLedger(const std::string& path,
+                                        std::ostream& err,
+                                        bool must_exist) {
+    auto ledger = store::Ledger::Open(path,
+                                      must_exist ? store::Ledger::OpenMode::kReadWrite
+                                                 : store::Ledger::OpenMode::kReadWriteCreate);
+    if (!ledger) {
+        err << "cobrador: cannot open " << path << ": " << ledger.error().message() << "\n";
+        return std::nullopt;
+    }
+    return std::move(*ledger);
+}
+
+bool ReportLedgerError(std::ostream& err,
+                       const std::string& path,
+                       const boost::system::error_code& error) {
+    err << "cobrador: " << path << ": " << error.message();
+    if (error == store::Errc::kNotMigrated) {
+        err << " (cobrador migrate --db " << path << ")";
+    }
+    err << "\n";
+    return false;
+}
+
+// Opens --db (which must exist) and checks its schema is the latest: the ledger, or nullopt
+// after saying why (then the command fails with kFailed).
+std::optional<store::Ledger> OpenReady(Invocation& inv) {
+    const std::string& path = inv["--db"];
+    auto ledger = OpenLedger(path, inv.err, true);
+    if (!ledger) {
+        return std::nullopt;
+    }
+    if (auto ready = ledger->CheckReady(); !ready) {
+        ReportLedgerError(inv.err, path, ready.error());
+        return std::nullopt;
+    }
+    return ledger;
+}
+
+// Every bad row of an import file (the first kMaxErrorsShown), and that nothing was imported.
+int ReportRowErrors(std::ostream& err,
+                    const std::string& file,
+                    const std::vector<store::RowError>& errors) {
+    std::size_t shown = 0;
+    for (const auto& e : errors) {
+        if (++shown > kMaxErrorsShown) {
+            err << "... and " << errors.size() - kMaxErrorsShown << " more\n";
+            break;
+        }
+        err << file << ":" << e.line << ": " << e.message << "\n";
+    }
+    std::set<std::size_t> lines;
+    for (const auto& e : errors) {
+        lines.insert(e.line);
+    }
+    err << "cobrador: " << errors.size() << " problem" << (errors.size() == 1 ? "" : "s") << " on "
+        << lines.size() << " line" << (lines.size() == 1 ? "" : "s") << " of " << file
+        << "; nothing was imported\n";
+    return kFailed;
+}
+
+std::string NewToken() {
+    // 32 random bytes from the kernel, hex: 256 bits, and no character needs quoting.
+    std::ifstream random("/dev/urandom", std::ios::binary);
+    std::string bytes(32, '\0');
+    random.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!random) {
+        return {};
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string token = "cbr_";
+    for (const char c : bytes) {
+        const auto b = static_cast<unsigned char>(c);
+        token += kHex[b >> 4];
+        token += kHex[b & 0x0f];
+    }
+    return token;
+}
+
+}  // namespace cobrador::bot::cli

@@ -1,0 +1,91 @@
+#pragma once
+// Private to the command line: what every command shares (options, the invocation, opening the
+// ledger, reporting its errors) and the commands themselves, one function each. The table that
+// names them, with their help and options, is in cli.cpp.
+
+#include <cstdint>
+#include <iosfwd>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/system/error_code.hpp>
+
+#include "bot/config.hpp"
+#include "store/ledger.hpp"
+#include "store/portfolio.hpp"
+
+namespace cobrador::bot::cli {
+
+constexpr int kOk = 0;
+constexpr int kFailed = 1;
+constexpr int kUsage = 2;
+constexpr std::size_t kMaxErrorsShown = 100;
+
+// Options after the command words: "--name value" pairs, "--flag" switches and positionals.
+struct Options {
+    std::map<std::string, std::string> values;
+    std::map<std::string, bool> flags;
+    std::vector<std::string> positional;
+    bool help = false;
+};
+
+// One command's arguments, streams and settings, after the table's checks.
+struct Invocation {
+    Options options;
+    std::istream& in;
+    std::ostream& out;
+    std::ostream& err;
+    const Config* config;  // null for serve, which loads its own
+    const GetEnv& getenv;
+
+    std::string& operator[](const std::string& name) { return options.values[name]; }
+
+    bool Has(const std::string& name) const { return options.values.count(name) > 0; }
+
+    bool Flag(const std::string& name) const { return options.flags.count(name) > 0; }
+};
+
+// Says what is wrong with the arguments and the command's usage line; returns kUsage.
+int Usage(std::ostream& err, const std::string& command, const std::string& problem);
+
+// Now and today, with COBRADOR_TODAY's pin applied.
+std::string NowIso(const Config& config);
+std::string TodayIso(const Config& config);
+
+// Opens the ledger at `path` (creating it unless `must_exist`); nullopt after saying why.
+std::optional<store::Ledger> OpenLedger(const std::string& path,
+                                        std::ostream& err,
+                                        bool must_exist);
+
+// Says what went wrong with the ledger at `path` (and how to migrate it, when that is why).
+bool ReportLedgerError(std::ostream& err,
+                       const std::string& path,
+                       const boost::system::error_code& error);
+
+// Opens --db (which must exist) and checks its schema is the latest: the ledger, or nullopt
+// after saying why (then the command fails with kFailed).
+std::optional<store::Ledger> OpenReady(Invocation& inv);
+
+// Every bad row of an import file (the first kMaxErrorsShown), and that nothing was imported.
+int ReportRowErrors(std::ostream& err,
+                    const std::string& file,
+                    const std::vector<store::RowError>& errors);
+
+// A new API token: "cbr_" and 64 hex digits from the kernel's random bytes; empty on failure.
+std::string NewToken();
+
+// The commands (cli_ledger.cpp, cli_serve.cpp, cli_chat.cpp).
+int Migrate(Invocation& inv);
+int Backup(Invocation& inv);
+int ImportPortfolio(Invocation& inv);
+int ImportPayments(Invocation& inv);
+int Report(Invocation& inv);
+int Remind(Invocation& inv);
+int AgentAdd(Invocation& inv);
+int Serve(Invocation& inv);
+int Nlu(Invocation& inv);
+int Chat(Invocation& inv);
+
+}  // namespace cobrador::bot::cli
