@@ -6,6 +6,7 @@
 
 #include "channels/twilio.hpp"
 #include "dialogs/contact.hpp"
+#include "dialogs/vocabulary.hpp"
 
 #include "outbound_json.hpp"
 
@@ -18,13 +19,7 @@ constexpr std::size_t kMaxButtonTitle = 20;
 constexpr std::size_t kMaxRows = 10;
 constexpr std::size_t kMaxRowTitle = 24;
 
-std::size_t CodePoints(std::string_view text) {
-    std::size_t n = 0;
-    for (const char c : text) {
-        n += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
-    }
-    return n;
-}
+using dialogs::CodePoints;
 
 // The first `limit` characters of UTF-8 `text`, never cutting one in half.
 std::string Prefix(const std::string& text, std::size_t limit) {

@@ -1,6 +1,6 @@
 #pragma once
 // The conversation's lifecycle: who answers it (the bot, the queue, a collector) and who may
-// move it. One table (dialogs/src/lifecycle.cpp, also printed in docs/api.md) decides every
+// move it. One table (dialogs/src/lifecycle.cpp, also printed in docs/dialog.md) decides every
 // change of ConversationState; the store only persists what it decides. Pure; safe from any
 // thread.
 //
