@@ -14,6 +14,10 @@
 //
 //   build/bench/bench_webhooks [SECONDS_PER_PHASE] [DEBTORS] [RATES...]
 //   (defaults: 10 s, 5000 debtors, fixed rates 1000 3000 5000 events/s)
+//
+// BENCH_MIX=messages gives the message-heavy mix (80% new messages, 20% status callbacks, no
+// duplicates or forgeries) instead of the default status-heavy one (about three status
+// callbacks per reply, 2% duplicates, 1% forgeries).
 
 #include <algorithm>
 #include <atomic>
@@ -232,12 +236,24 @@ class Load {
 public:
     // `first`: the first debtor's number; `only_messages`: no statuses, duplicates or forgeries
     // (the memory phase, where every event opens a conversation).
-    Load(Provider& provider, std::size_t debtors, std::size_t first = 0, bool only_messages = false)
-        : provider_(provider), debtors_(debtors), first_(first), only_messages_(only_messages) {}
+    // `message_heavy`: 80% messages and 20% status callbacks, no duplicates or forgeries.
+    Load(Provider& provider,
+         std::size_t debtors,
+         std::size_t first = 0,
+         bool only_messages = false,
+         bool message_heavy = false)
+        : provider_(provider),
+          debtors_(debtors),
+          first_(first),
+          only_messages_(only_messages),
+          message_heavy_(message_heavy) {}
 
     Job Next() {
         ++made_;
-        const std::uint64_t roll = only_messages_ ? 99 : random_() % 100;
+        std::uint64_t roll = only_messages_ ? 99 : random_() % 100;
+        if (message_heavy_) {
+            roll = roll < 20 ? 3 : 99;  // 20% statuses (when there are replies to report on)
+        }
         if (roll < 2 && !sent_.empty()) {  // a provider redelivers a message
             Job job = sent_[random_() % sent_.size()];
             job.kind = kDuplicate;
@@ -357,6 +373,7 @@ private:
     std::size_t debtors_;
     std::size_t first_;
     bool only_messages_;
+    bool message_heavy_;
     std::size_t debtor_ = 0;
     std::size_t ids_ = 0;
     std::size_t made_ = 0;
@@ -521,10 +538,13 @@ void Report(const char* title, const PhaseResult& r, double cpu_seconds, Provide
             std::lock_guard lock(provider->mutex);
             replies.swap(provider->reply_ms);
         }
-        std::printf("  inbound to reply at the provider: p50 %.1f ms, p99 %.1f ms (%zu replies)\n",
-                    Percentile(replies, 0.5),
-                    Percentile(replies, 0.99),
-                    replies.size());
+        std::printf(
+            "  inbound to reply at the provider: p50 %.1f ms, p99 %.1f ms (%zu replies, "
+            "%.0f dialog turns/s completed during the phase)\n",
+            Percentile(replies, 0.5),
+            Percentile(replies, 0.99),
+            replies.size(),
+            static_cast<double>(replies.size()) / r.seconds);
     }
 }
 
@@ -630,7 +650,12 @@ int main(int argc, char** argv) {
     }
     std::printf("cobrador serve, synchronous=FULL, %zu debtors, fake providers on loopback\n\n",
                 debtors);
-    Load load(provider, debtors);
+    const char* mix_env = std::getenv("BENCH_MIX");
+    const bool message_heavy = mix_env != nullptr && std::string(mix_env) == "messages";
+    std::printf("mix: %s\n",
+                message_heavy ? "message-heavy (80% messages, 20% status callbacks)"
+                              : "status-heavy (about three status callbacks per reply)");
+    Load load(provider, debtors, 0, false, message_heavy);
     const auto length = std::chrono::duration<double>(phase_seconds);
     RunPhase(port, load, &provider, 32, 0, std::chrono::seconds(3), 5000);  // warm-up
     {

@@ -7,9 +7,10 @@
 #include "dialogs/dialog.hpp"
 #include "dialogs/lifecycle.hpp"
 
+#include "audit.hpp"
 #include "ledger_impl.hpp"
+#include "outbound.hpp"
 #include "proactive.hpp"
-#include "statement_cache.hpp"
 
 namespace cobrador::store {
 
@@ -55,51 +56,40 @@ ConversationSummary ReadSummary(SQLite::Statement& row) {
     return s;
 }
 
-std::optional<ConversationSummary> LoadSummary(SQLite::Database& db, std::int64_t id) {
-    Prepared row_lease(db, std::string(kSummarySelect) + "WHERE c.id = ?");
-    SQLite::Statement& row = *row_lease;
-    row.bind(1, id);
-    if (!row.executeStep()) {
+std::optional<ConversationSummary> LoadSummary(Connection& db, std::int64_t id) {
+    auto row = db.Query(std::string(kSummarySelect) + "WHERE c.id = ?", id);
+    if (!row->executeStep()) {
         return std::nullopt;
     }
-    return ReadSummary(row);
+    return ReadSummary(*row);
 }
 
-Reachability LoadReachability(SQLite::Database& db, const ConversationSummary& c) {
-    Prepared prefs_lease(db,
-                         "SELECT kind FROM contact_preferences WHERE phone = ? AND active = 1 "
-                         "AND (channel = ? OR channel = 'all')");
-    SQLite::Statement& prefs = *prefs_lease;
-    prefs.bind(1, c.phone);
-    prefs.bind(2, std::string(dialogs::ToString(c.channel)));
+Reachability LoadReachability(Connection& db, const ConversationSummary& c) {
+    auto prefs = db.Query(
+        "SELECT kind FROM contact_preferences WHERE phone = ? AND active = 1 "
+        "AND (channel = ? OR channel = 'all')",
+        c.phone,
+        dialogs::ToString(c.channel));
     Reachability reach;
-    while (prefs.executeStep()) {
-        const std::string kind = prefs.getColumn(0).getString();
+    while (prefs->executeStep()) {
+        const std::string kind = prefs->getColumn(0).getString();
         reach.opted_out = reach.opted_out || kind == "opt_out";
         reach.wrong_number = reach.wrong_number || kind == "wrong_number";
     }
     return reach;
 }
 
-void WriteAudit(SQLite::Database& db,
-                const ConversationSummary& c,
-                const std::string& actor,
-                const char* kind,
-                const std::string& detail_json,
-                const std::string& now) {
-    Prepared insert_lease(db,
-                          "INSERT INTO audit_log (at, actor, kind, channel, debtor_id, "
-                          "conversation_id, detail) VALUES (?, ?, ?, ?, (SELECT debtor_id "
-                          "FROM conversations WHERE id = ?), ?, json(?))");
-    SQLite::Statement& insert = *insert_lease;
-    insert.bind(1, now);
-    insert.bind(2, actor);
-    insert.bind(3, kind);
-    insert.bind(4, std::string(dialogs::ToString(c.channel)));
-    insert.bind(5, c.id);
-    insert.bind(6, c.id);
-    insert.bind(7, detail_json);
-    insert.exec();
+// The audit row of an action on conversation `c` (its debtor as the conversation has it now).
+AuditRow ConversationAudit(Connection& db,
+                           const ConversationSummary& c,
+                           const std::string& actor,
+                           const char* kind) {
+    return {actor,
+            kind,
+            std::string(dialogs::ToString(c.channel)),
+            db.One<std::int64_t>("SELECT debtor_id FROM conversations WHERE id = ?", c.id),
+            std::nullopt,
+            c.id};
 }
 
 std::string Actor(const Agent& agent) {
@@ -140,7 +130,7 @@ ActionOutcome Refuse(Refusal refusal) {
 // Runs `act` on the conversation inside an IMMEDIATE transaction and returns the outcome with
 // the conversation as it is afterwards; `act` returns a refusal to write nothing.
 template <class F>
-ActionOutcome Act(SQLite::Database& db, std::int64_t id, F&& act) {
+ActionOutcome Act(Connection& db, std::int64_t id, F&& act) {
     Tx tx(db);
     auto before = LoadSummary(db, id);
     if (!before) {
@@ -180,37 +170,34 @@ bool IsDisposition(std::string_view code) {
 
 Result<std::optional<Agent>> Ledger::AgentByToken(std::string_view token_sha256) {
     return impl_->Guard([&]() -> Result<std::optional<Agent>> {
-        Prepared row_lease(impl_->db,
-                           "SELECT id, name, role, created_at FROM agents WHERE token_sha256 "
-                           "= ? AND disabled_at IS NULL");
-        SQLite::Statement& row = *row_lease;
-        row.bind(1, std::string(token_sha256));
-        if (!row.executeStep()) {
+        auto row = impl_->db.Query(
+            "SELECT id, name, role, created_at FROM agents WHERE token_sha256 "
+            "= ? AND disabled_at IS NULL",
+            token_sha256);
+        if (!row->executeStep()) {
             return std::optional<Agent>();
         }
         return std::optional<Agent>(
-            Agent{row.getColumn(0).getInt64(),
-                  row.getColumn(1).getString(),
-                  dialogs::FromStringOr(row.getColumn(2).getString(), dialogs::Role::kCollector),
-                  row.getColumn(3).getString(),
+            Agent{row->getColumn(0).getInt64(),
+                  row->getColumn(1).getString(),
+                  dialogs::FromStringOr(row->getColumn(2).getString(), dialogs::Role::kCollector),
+                  row->getColumn(3).getString(),
                   false});
     });
 }
 
 Result<std::vector<Agent>> Ledger::ListAgents() {
     return impl_->Guard([&]() -> Result<std::vector<Agent>> {
-        Prepared rows_lease(
-            impl_->db,
+        Prepared rows = impl_->db.Prepare(
             "SELECT id, name, role, created_at, disabled_at IS NOT NULL FROM agents ORDER BY id");
-        SQLite::Statement& rows = *rows_lease;
         std::vector<Agent> agents;
-        while (rows.executeStep()) {
+        while (rows->executeStep()) {
             agents.push_back(Agent{
-                rows.getColumn(0).getInt64(),
-                rows.getColumn(1).getString(),
-                dialogs::FromStringOr(rows.getColumn(2).getString(), dialogs::Role::kCollector),
-                rows.getColumn(3).getString(),
-                rows.getColumn(4).getInt() != 0});
+                rows->getColumn(0).getInt64(),
+                rows->getColumn(1).getString(),
+                dialogs::FromStringOr(rows->getColumn(2).getString(), dialogs::Role::kCollector),
+                rows->getColumn(3).getString(),
+                rows->getColumn(4).getInt() != 0});
         }
         return agents;
     });
@@ -218,34 +205,27 @@ Result<std::vector<Agent>> Ledger::ListAgents() {
 
 Result<std::int64_t> Ledger::DisableAgentsNamed(std::string_view name, std::string_view now) {
     return impl_->Guard([&]() -> Result<std::int64_t> {
-        Prepared disable_lease(
-            impl_->db, "UPDATE agents SET disabled_at = ? WHERE name = ? AND disabled_at IS NULL");
-        SQLite::Statement& disable = *disable_lease;
-        disable.bind(1, std::string(now));
-        disable.bind(2, std::string(name));
-        return static_cast<std::int64_t>(disable.exec());
+        return static_cast<std::int64_t>(impl_->db.Exec(
+            "UPDATE agents SET disabled_at = ? WHERE name = ? AND disabled_at IS NULL", now, name));
     });
 }
 
 Result<std::vector<ConversationSummary>> Ledger::ListConversations(
     const ConversationFilter& filter) {
     return impl_->Guard([&]() -> Result<std::vector<ConversationSummary>> {
-        Prepared rows_lease(impl_->db,
-                            std::string(kSummarySelect) +
+        auto rows =
+            impl_->db.Query(std::string(kSummarySelect) +
                                 "WHERE (?1 = 'all' OR c.state = ?1) AND (?2 = '' OR c.phone "
                                 "= ?2) AND (?3 IS NULL OR c.assigned_agent_id = ?3) "
                                 "ORDER BY coalesce(c.escalated_at, c.created_at), c.id "
-                                "LIMIT ?4");
-        SQLite::Statement& rows = *rows_lease;
-        rows.bind(1, filter.state ? std::string(dialogs::ToString(*filter.state)) : "all");
-        rows.bind(2, filter.phone);
-        if (filter.holder) {
-            rows.bind(3, *filter.holder);
-        }
-        rows.bind(4, static_cast<std::int64_t>(filter.limit));
+                                "LIMIT ?4",
+                            filter.state ? std::string(dialogs::ToString(*filter.state)) : "all",
+                            filter.phone,
+                            filter.holder,
+                            filter.limit);
         std::vector<ConversationSummary> out;
-        while (rows.executeStep()) {
-            out.push_back(ReadSummary(rows));
+        while (rows->executeStep()) {
+            out.push_back(ReadSummary(*rows));
         }
         return out;
     });
@@ -253,7 +233,7 @@ Result<std::vector<ConversationSummary>> Ledger::ListConversations(
 
 Result<std::optional<ConversationDetail>> Ledger::GetConversation(std::int64_t id) {
     return impl_->Guard([&]() -> Result<std::optional<ConversationDetail>> {
-        SQLite::Database& db = impl_->db;
+        Connection& db = impl_->db;
         // One read transaction: every part of the answer is from the same moment.
         Tx tx(db, Tx::Behavior::kDeferred);
         auto summary = LoadSummary(db, id);
@@ -264,84 +244,75 @@ Result<std::optional<ConversationDetail>> Ledger::GetConversation(std::int64_t i
         detail.summary = std::move(*summary);
         detail.reach = LoadReachability(db, detail.summary);
 
-        Prepared debtor_lease(db,
-                              "SELECT d.id, d.name, d.phone, d.locale, d.timezone FROM debtors "
-                              "d JOIN conversations c ON c.debtor_id = d.id WHERE c.id = ?");
-        SQLite::Statement& debtor = *debtor_lease;
-        debtor.bind(1, id);
-        if (debtor.executeStep()) {
-            detail.debtor = DebtorSummary{debtor.getColumn(0).getInt64(),
-                                          debtor.getColumn(1).getString(),
-                                          debtor.getColumn(2).getString(),
-                                          debtor.getColumn(3).getString(),
-                                          debtor.getColumn(4).getString()};
-            Prepared accounts_lease(
-                db,
+        auto debtor = db.Query(
+            "SELECT d.id, d.name, d.phone, d.locale, d.timezone FROM debtors "
+            "d JOIN conversations c ON c.debtor_id = d.id WHERE c.id = ?",
+            id);
+        if (debtor->executeStep()) {
+            detail.debtor = DebtorSummary{debtor->getColumn(0).getInt64(),
+                                          debtor->getColumn(1).getString(),
+                                          debtor->getColumn(2).getString(),
+                                          debtor->getColumn(3).getString(),
+                                          debtor->getColumn(4).getString()};
+            auto accounts = db.Query(
                 "SELECT a.account_key, a.balance_cents, a.currency, a.due_date, "
                 "a.min_payment_cents, a.segment, a.product, r.reference FROM accounts a "
                 "LEFT JOIN payment_references r ON r.account_id = a.id WHERE a.debtor_id = ? "
-                "ORDER BY a.due_date, a.id");
-            SQLite::Statement& accounts = *accounts_lease;
-            accounts.bind(1, detail.debtor->id);
-            while (accounts.executeStep()) {
+                "ORDER BY a.due_date, a.id",
+                detail.debtor->id);
+            while (accounts->executeStep()) {
                 AccountDetail a;
-                a.account_id = accounts.getColumn(0).getString();
-                a.balance_cents = accounts.getColumn(1).getInt64();
-                a.currency = accounts.getColumn(2).getString();
-                a.due_date = accounts.getColumn(3).getString();
-                if (!accounts.getColumn(4).isNull()) {
-                    a.min_payment_cents = accounts.getColumn(4).getInt64();
+                a.account_id = accounts->getColumn(0).getString();
+                a.balance_cents = accounts->getColumn(1).getInt64();
+                a.currency = accounts->getColumn(2).getString();
+                a.due_date = accounts->getColumn(3).getString();
+                if (!accounts->getColumn(4).isNull()) {
+                    a.min_payment_cents = accounts->getColumn(4).getInt64();
                 }
-                a.segment = accounts.getColumn(5).getString();
-                a.product = accounts.getColumn(6).getString();
-                a.reference = OptionalText(accounts.getColumn(7));
+                a.segment = accounts->getColumn(5).getString();
+                a.product = accounts->getColumn(6).getString();
+                a.reference = OptionalText(accounts->getColumn(7));
                 detail.accounts.push_back(std::move(a));
             }
-            Prepared promises_lease(
-                db,
+            auto promises = db.Query(
                 "SELECT p.id, a.account_key, p.amount_cents, p.currency, p.due_date, p.status, "
                 "p.created_at FROM promises p JOIN accounts a ON a.id = p.account_id WHERE "
-                "a.debtor_id = ? ORDER BY p.id");
-            SQLite::Statement& promises = *promises_lease;
-            promises.bind(1, detail.debtor->id);
-            while (promises.executeStep()) {
-                detail.promises.push_back(PromiseDetail{promises.getColumn(0).getInt64(),
-                                                        promises.getColumn(1).getString(),
-                                                        promises.getColumn(2).getInt64(),
-                                                        promises.getColumn(3).getString(),
-                                                        promises.getColumn(4).getString(),
-                                                        promises.getColumn(5).getString(),
-                                                        promises.getColumn(6).getString()});
+                "a.debtor_id = ? ORDER BY p.id",
+                detail.debtor->id);
+            while (promises->executeStep()) {
+                detail.promises.push_back(PromiseDetail{promises->getColumn(0).getInt64(),
+                                                        promises->getColumn(1).getString(),
+                                                        promises->getColumn(2).getInt64(),
+                                                        promises->getColumn(3).getString(),
+                                                        promises->getColumn(4).getString(),
+                                                        promises->getColumn(5).getString(),
+                                                        promises->getColumn(6).getString()});
             }
-            Prepared plans_lease(
-                db,
+            auto plans = db.Query(
                 "SELECT p.id, a.account_key, p.kind, p.total_cents, p.discount_cents, "
                 "p.currency, p.status, p.created_at FROM payment_plans p JOIN accounts a ON a.id "
-                "= p.account_id WHERE a.debtor_id = ? ORDER BY p.id");
-            SQLite::Statement& plans = *plans_lease;
-            plans.bind(1, detail.debtor->id);
-            Prepared installments_lease(db,
-                                        "SELECT seq, due_date, amount_cents, status FROM "
-                                        "plan_installments WHERE plan_id = ? ORDER BY seq");
-            SQLite::Statement& installments = *installments_lease;
-            while (plans.executeStep()) {
+                "= p.account_id WHERE a.debtor_id = ? ORDER BY p.id",
+                detail.debtor->id);
+            Prepared installments = db.Prepare(
+                "SELECT seq, due_date, amount_cents, status FROM "
+                "plan_installments WHERE plan_id = ? ORDER BY seq");
+            while (plans->executeStep()) {
                 PlanDetail p;
-                p.id = plans.getColumn(0).getInt64();
-                p.account_id = plans.getColumn(1).getString();
-                p.kind = plans.getColumn(2).getString();
-                p.total_cents = plans.getColumn(3).getInt64();
-                p.discount_cents = plans.getColumn(4).getInt64();
-                p.currency = plans.getColumn(5).getString();
-                p.status = plans.getColumn(6).getString();
-                p.created_at = plans.getColumn(7).getString();
-                installments.reset();
-                installments.bind(1, p.id);
-                while (installments.executeStep()) {
+                p.id = plans->getColumn(0).getInt64();
+                p.account_id = plans->getColumn(1).getString();
+                p.kind = plans->getColumn(2).getString();
+                p.total_cents = plans->getColumn(3).getInt64();
+                p.discount_cents = plans->getColumn(4).getInt64();
+                p.currency = plans->getColumn(5).getString();
+                p.status = plans->getColumn(6).getString();
+                p.created_at = plans->getColumn(7).getString();
+                installments.Bind(p.id);
+                while (installments->executeStep()) {
                     p.installments.push_back(
-                        InstallmentDetail{installments.getColumn(0).getInt(),
-                                          installments.getColumn(1).getString(),
-                                          installments.getColumn(2).getInt64(),
-                                          installments.getColumn(3).getString()});
+                        InstallmentDetail{installments->getColumn(0).getInt(),
+                                          installments->getColumn(1).getString(),
+                                          installments->getColumn(2).getInt64(),
+                                          installments->getColumn(3).getString()});
                 }
                 detail.plans.push_back(std::move(p));
             }
@@ -353,29 +324,27 @@ Result<std::optional<ConversationDetail>> Ledger::GetConversation(std::int64_t i
         }
         detail.messages = std::move(*transcript);
 
-        Prepared notes_lease(db,
-                             "SELECT n.id, a.id, a.name, n.body, n.created_at FROM notes n "
-                             "JOIN agents a ON a.id = n.agent_id WHERE n.conversation_id = ? "
-                             "ORDER BY n.id");
-        SQLite::Statement& notes = *notes_lease;
-        notes.bind(1, id);
-        while (notes.executeStep()) {
-            detail.notes.push_back(
-                NoteDetail{notes.getColumn(0).getInt64(),
-                           AgentRef{notes.getColumn(1).getInt64(), notes.getColumn(2).getString()},
-                           notes.getColumn(3).getString(),
-                           notes.getColumn(4).getString()});
+        auto notes = db.Query(
+            "SELECT n.id, a.id, a.name, n.body, n.created_at FROM notes n "
+            "JOIN agents a ON a.id = n.agent_id WHERE n.conversation_id = ? "
+            "ORDER BY n.id",
+            id);
+        while (notes->executeStep()) {
+            detail.notes.push_back(NoteDetail{
+                notes->getColumn(0).getInt64(),
+                AgentRef{notes->getColumn(1).getInt64(), notes->getColumn(2).getString()},
+                notes->getColumn(3).getString(),
+                notes->getColumn(4).getString()});
         }
-        Prepared events_lease(db,
-                              "SELECT at, actor, kind, detail FROM audit_log WHERE "
-                              "conversation_id = ? ORDER BY id");
-        SQLite::Statement& events = *events_lease;
-        events.bind(1, id);
-        while (events.executeStep()) {
-            detail.events.push_back(AuditEntry{events.getColumn(0).getString(),
-                                               events.getColumn(1).getString(),
-                                               events.getColumn(2).getString(),
-                                               events.getColumn(3).getString()});
+        auto events = db.Query(
+            "SELECT at, actor, kind, detail FROM audit_log WHERE "
+            "conversation_id = ? ORDER BY id",
+            id);
+        while (events->executeStep()) {
+            detail.events.push_back(AuditEntry{events->getColumn(0).getString(),
+                                               events->getColumn(1).getString(),
+                                               events->getColumn(2).getString(),
+                                               events->getColumn(3).getString()});
         }
         tx.commit();
         return std::optional<ConversationDetail>(std::move(detail));
@@ -387,7 +356,7 @@ Result<ActionOutcome> Ledger::ClaimConversation(std::int64_t id,
                                                 std::optional<std::int64_t> assignee,
                                                 std::string_view now) {
     return impl_->Guard([&]() -> Result<ActionOutcome> {
-        SQLite::Database& db = impl_->db;
+        Connection& db = impl_->db;
         const std::string at(now);
         return Act(db, id, [&](const ConversationSummary& c) -> ActionOutcome {
             const std::int64_t to = assignee.value_or(by.id);
@@ -398,40 +367,33 @@ Result<ActionOutcome> Ledger::ClaimConversation(std::int64_t id,
             }
             if (!decision.changes) {
                 // Already there: a claim by the holder still counts as activity.
-                Prepared touch_lease(db,
-                                     "UPDATE conversations SET agent_activity_at = ? WHERE id = ?");
-                SQLite::Statement& touch = *touch_lease;
-                touch.bind(1, at);
-                touch.bind(2, id);
-                touch.exec();
+                db.Exec("UPDATE conversations SET agent_activity_at = ? WHERE id = ?", at, id);
                 return {};
             }
-            Prepared target_lease(db,
-                                  "SELECT name FROM agents WHERE id = ? AND disabled_at IS NULL");
-            SQLite::Statement& target = *target_lease;
-            target.bind(1, to);
-            if (!target.executeStep()) {
+            if (!db.One<std::string>("SELECT name FROM agents WHERE id = ? AND disabled_at IS NULL",
+                                     to)) {
                 return Refuse(Refusal::kNotFound);
             }
-            Prepared claim_lease(db,
-                                 "UPDATE conversations SET state = 'claimed', "
-                                 "assigned_agent_id = ?1, claimed_at = ?2, agent_activity_at "
-                                 "= ?2, last_activity_at = ?2 WHERE id = ?3");
-            SQLite::Statement& claim = *claim_lease;
-            claim.bind(1, to);
-            claim.bind(2, at);
-            claim.bind(3, id);
-            claim.exec();
+            db.Exec(
+                "UPDATE conversations SET state = 'claimed', "
+                "assigned_agent_id = ?1, claimed_at = ?2, agent_activity_at "
+                "= ?2, last_activity_at = ?2 WHERE id = ?3",
+                to,
+                at,
+                id);
             const std::string from = c.holder && c.state == dialogs::ConversationState::kClaimed
                                          ? std::to_string(c.holder->id)
                                          : "null";
             WriteAudit(db,
-                       c,
-                       Actor(by),
-                       event == dialogs::LifecycleEvent::kAssign ? "reassigned" : "claimed",
+                       ConversationAudit(
+                           db,
+                           c,
+                           Actor(by),
+                           event == dialogs::LifecycleEvent::kAssign ? "reassigned" : "claimed"),
+                       at,
+                       "json(?)",
                        "{\"agent_id\":" + std::to_string(to) + ",\"from_agent_id\":" + from +
-                           ",\"previous_state\":\"" + StateName(c) + "\"}",
-                       at);
+                           ",\"previous_state\":\"" + StateName(c) + "\"}");
             return {};
         });
     });
@@ -441,31 +403,30 @@ Result<ActionOutcome> Ledger::ReleaseConversation(std::int64_t id,
                                                   const Agent& by,
                                                   std::string_view now) {
     return impl_->Guard([&]() -> Result<ActionOutcome> {
-        SQLite::Database& db = impl_->db;
+        Connection& db = impl_->db;
         const std::string at(now);
         return Act(db, id, [&](const ConversationSummary& c) -> ActionOutcome {
             const auto decision = Decide(c, dialogs::LifecycleEvent::kRelease, by);
             if (!decision.ok()) {
                 return Refuse(decision, c);
             }
-            Prepared state_lease(db, "SELECT dialog_state FROM conversations WHERE id = ?");
-            SQLite::Statement& state = *state_lease;
-            state.bind(1, id);
-            state.executeStep();
-            const std::string handed_back = dialogs::ToJson(
-                dialogs::HandBack(dialogs::DialogStateFromJson(state.getColumn(0).getString())));
-            Prepared release_lease(
-                db,
+            const std::string handed_back = dialogs::ToJson(dialogs::HandBack(
+                dialogs::DialogStateFromJson(db.One<std::string>("SELECT dialog_state FROM "
+                                                                 "conversations WHERE id = ?",
+                                                                 id)
+                                                 .value_or(""))));
+            db.Exec(
                 "UPDATE conversations SET state = 'bot', assigned_agent_id = NULL, claimed_at = "
                 "NULL, agent_activity_at = NULL, misunderstood_count = 0, dialog_state = ?1, "
-                "last_activity_at = ?2 WHERE id = ?3");
-            SQLite::Statement& release = *release_lease;
-            release.bind(1, handed_back);
-            release.bind(2, at);
-            release.bind(3, id);
-            release.exec();
-            WriteAudit(
-                db, c, Actor(by), "released", "{\"previous_state\":\"" + StateName(c) + "\"}", at);
+                "last_activity_at = ?2 WHERE id = ?3",
+                handed_back,
+                at,
+                id);
+            WriteAudit(db,
+                       ConversationAudit(db, c, Actor(by), "released"),
+                       at,
+                       "json(?)",
+                       "{\"previous_state\":\"" + StateName(c) + "\"}");
             return {};
         });
     });
@@ -477,55 +438,48 @@ Result<ActionOutcome> Ledger::CloseConversation(std::int64_t id,
                                                 std::string_view note,
                                                 std::string_view now) {
     return impl_->Guard([&]() -> Result<ActionOutcome> {
-        SQLite::Database& db = impl_->db;
+        Connection& db = impl_->db;
         const std::string at(now);
         return Act(db, id, [&](const ConversationSummary& c) -> ActionOutcome {
             const auto decision = Decide(c, dialogs::LifecycleEvent::kClose, by);
             if (!decision.ok()) {
                 return Refuse(decision, c);
             }
-            Prepared close_lease(db,
-                                 "UPDATE conversations SET state = 'closed', disposition = ?1, "
-                                 "closed_at = ?2, last_activity_at = ?2, agent_activity_at = "
-                                 "?2 WHERE id = ?3");
-            SQLite::Statement& close = *close_lease;
-            close.bind(1, std::string(disposition));
-            close.bind(2, at);
-            close.bind(3, id);
-            close.exec();
+            db.Exec(
+                "UPDATE conversations SET state = 'closed', disposition = ?1, "
+                "closed_at = ?2, last_activity_at = ?2, agent_activity_at = "
+                "?2 WHERE id = ?3",
+                disposition,
+                at,
+                id);
             if (disposition == "wrong_number") {
                 // As when the debtor says so: no further contact with this phone.
-                Prepared wrong_lease(
-                    db,
+                db.Exec(
                     "INSERT INTO contact_preferences (phone, channel, kind, active, recorded_at, "
                     "source) VALUES (?, 'all', 'wrong_number', 1, ?, 'agent') ON CONFLICT "
                     "(phone, channel, kind) DO UPDATE SET active = 1, recorded_at = "
-                    "excluded.recorded_at, source = excluded.source");
-                SQLite::Statement& wrong = *wrong_lease;
-                wrong.bind(1, c.phone);
-                wrong.bind(2, at);
-                wrong.exec();
+                    "excluded.recorded_at, source = excluded.source",
+                    c.phone,
+                    at);
                 CancelPending(db, c.phone, "all", at);
             }
             ActionOutcome out;
             if (!note.empty()) {
-                Prepared insert_lease(db,
-                                      "INSERT INTO notes (conversation_id, agent_id, body, "
-                                      "created_at) VALUES (?, ?, ?, ?)");
-                SQLite::Statement& insert = *insert_lease;
-                insert.bind(1, id);
-                insert.bind(2, by.id);
-                insert.bind(3, std::string(note));
-                insert.bind(4, at);
-                insert.exec();
-                out.created_id = db.getLastInsertRowid();
+                db.Exec(
+                    "INSERT INTO notes (conversation_id, agent_id, body, "
+                    "created_at) VALUES (?, ?, ?, ?)",
+                    id,
+                    by.id,
+                    note,
+                    at);
+                out.created_id = db.LastInsertRowid();
             }
-            Prepared detail_lease(db, "SELECT json_object('disposition', ?, 'previous_state', ?)");
-            SQLite::Statement& detail = *detail_lease;
-            detail.bind(1, std::string(disposition));
-            detail.bind(2, StateName(c));
-            detail.executeStep();
-            WriteAudit(db, c, Actor(by), "closed", detail.getColumn(0).getString(), at);
+            WriteAudit(db,
+                       ConversationAudit(db, c, Actor(by), "closed"),
+                       at,
+                       "json_object('disposition', ?, 'previous_state', ?)",
+                       disposition,
+                       StateName(c));
             return out;
         });
     });
@@ -536,7 +490,7 @@ Result<ActionOutcome> Ledger::SendAgentMessage(std::int64_t id,
                                                const AgentMessage& message,
                                                std::string_view now) {
     return impl_->Guard([&]() -> Result<ActionOutcome> {
-        SQLite::Database& db = impl_->db;
+        Connection& db = impl_->db;
         const std::string at(now);
         const auto now_instant = dialogs::ParseIsoInstant(at).value_or(std::chrono::sys_seconds{});
         return Act(db, id, [&](const ConversationSummary& c) -> ActionOutcome {
@@ -568,45 +522,27 @@ Result<ActionOutcome> Ledger::SendAgentMessage(std::int64_t id,
                 case dialogs::WriteBlock::kOutsideHours:
                     return Refuse(Refusal::kClosed);  // not asked of a collector's reply
             }
-            Prepared insert_lease(
-                db,
-                "INSERT INTO messages (conversation_id, direction, channel, author, body, payload, "
-                "status, created_at, status_at) VALUES (?1, 'out', ?2, ?3, ?4, ?5, 'queued', ?6, "
-                "?6)");
-            SQLite::Statement& insert = *insert_lease;
-            insert.bind(1, id);
-            insert.bind(2, std::string(dialogs::ToString(c.channel)));
-            insert.bind(3, Actor(by));
-            insert.bind(4, message.text);
-            insert.bind(5, message.payload);
-            insert.bind(6, at);
-            insert.exec();
             ActionOutcome out;
-            out.created_id = db.getLastInsertRowid();
-            Prepared outbox_lease(db,
-                                  "INSERT INTO outbox (message_id, channel, recipient, payload, "
-                                  "status, next_attempt_at, created_at) VALUES (?1, ?2, ?3, ?4, "
-                                  "'pending', ?5, ?5)");
-            SQLite::Statement& outbox = *outbox_lease;
-            outbox.bind(1, out.created_id);
-            outbox.bind(2, std::string(dialogs::ToString(c.channel)));
-            outbox.bind(3, c.phone);
-            outbox.bind(4, message.payload);
-            outbox.bind(5, at);
-            outbox.exec();
-            Prepared touch_lease(db,
-                                 "UPDATE conversations SET agent_activity_at = ?1, "
-                                 "last_activity_at = ?1 WHERE id = ?2");
-            SQLite::Statement& touch = *touch_lease;
-            touch.bind(1, at);
-            touch.bind(2, id);
-            touch.exec();
+            out.created_id = QueueOutbound(db,
+                                           {id,
+                                            std::string(dialogs::ToString(c.channel)),
+                                            c.phone,
+                                            Actor(by),
+                                            message.text,
+                                            message.payload,
+                                            "",
+                                            ""},
+                                           at);
+            db.Exec(
+                "UPDATE conversations SET agent_activity_at = ?1, "
+                "last_activity_at = ?1 WHERE id = ?2",
+                at,
+                id);
             WriteAudit(db,
-                       c,
-                       Actor(by),
-                       "agent_message",
-                       "{\"message_id\":" + std::to_string(out.created_id) + "}",
-                       at);
+                       ConversationAudit(db, c, Actor(by), "agent_message"),
+                       at,
+                       "json(?)",
+                       "{\"message_id\":" + std::to_string(out.created_id) + "}");
             return out;
         });
     });
@@ -617,35 +553,26 @@ Result<ActionOutcome> Ledger::AddNote(std::int64_t id,
                                       std::string_view text,
                                       std::string_view now) {
     return impl_->Guard([&]() -> Result<ActionOutcome> {
-        SQLite::Database& db = impl_->db;
+        Connection& db = impl_->db;
         const std::string at(now);
         return Act(db, id, [&](const ConversationSummary& c) -> ActionOutcome {
-            Prepared insert_lease(
-                db,
+            db.Exec(
                 "INSERT INTO notes (conversation_id, agent_id, body, created_at) VALUES (?, ?, ?, "
-                "?)");
-            SQLite::Statement& insert = *insert_lease;
-            insert.bind(1, id);
-            insert.bind(2, by.id);
-            insert.bind(3, std::string(text));
-            insert.bind(4, at);
-            insert.exec();
+                "?)",
+                id,
+                by.id,
+                text,
+                at);
             ActionOutcome out;
-            out.created_id = db.getLastInsertRowid();
+            out.created_id = db.LastInsertRowid();
             if (Decide(c, dialogs::LifecycleEvent::kReply, by).ok()) {  // the holder
-                Prepared touch_lease(db,
-                                     "UPDATE conversations SET agent_activity_at = ? WHERE id = ?");
-                SQLite::Statement& touch = *touch_lease;
-                touch.bind(1, at);
-                touch.bind(2, id);
-                touch.exec();
+                db.Exec("UPDATE conversations SET agent_activity_at = ? WHERE id = ?", at, id);
             }
             WriteAudit(db,
-                       c,
-                       Actor(by),
-                       "note_added",
-                       "{\"note_id\":" + std::to_string(out.created_id) + "}",
-                       at);
+                       ConversationAudit(db, c, Actor(by), "note_added"),
+                       at,
+                       "json(?)",
+                       "{\"note_id\":" + std::to_string(out.created_id) + "}");
             return out;
         });
     });
@@ -654,37 +581,31 @@ Result<ActionOutcome> Ledger::AddNote(std::int64_t id,
 Result<std::vector<std::int64_t>> Ledger::ExpireIdleClaims(std::string_view idle_since,
                                                            std::string_view now) {
     return impl_->Guard([&]() -> Result<std::vector<std::int64_t>> {
-        SQLite::Database& db = impl_->db;
+        Connection& db = impl_->db;
         const std::string at(now);
         Tx tx(db);
-        Prepared idle_lease(db,
-                            "SELECT id FROM conversations WHERE state = 'claimed' AND "
-                            "coalesce(agent_activity_at, claimed_at, last_activity_at) < ?");
-        SQLite::Statement& idle = *idle_lease;
-        idle.bind(1, std::string(idle_since));
+        auto idle = db.Query(
+            "SELECT id FROM conversations WHERE state = 'claimed' AND "
+            "coalesce(agent_activity_at, claimed_at, last_activity_at) < ?",
+            idle_since);
         std::vector<std::int64_t> expired;
-        while (idle.executeStep()) {
-            expired.push_back(idle.getColumn(0).getInt64());
+        while (idle->executeStep()) {
+            expired.push_back(idle->getColumn(0).getInt64());
         }
-        Prepared back_lease(db,
-                            "UPDATE conversations SET state = 'escalated', assigned_agent_id "
-                            "= NULL, claimed_at = NULL, agent_activity_at = NULL, "
-                            "escalated_at = coalesce(escalated_at, ?1), escalation_reason = "
-                            "coalesce(escalation_reason, 'claim_expired') WHERE id = ?2");
-        SQLite::Statement& back = *back_lease;
+        Prepared back = db.Prepare(
+            "UPDATE conversations SET state = 'escalated', assigned_agent_id "
+            "= NULL, claimed_at = NULL, agent_activity_at = NULL, "
+            "escalated_at = coalesce(escalated_at, ?1), escalation_reason = "
+            "coalesce(escalation_reason, 'claim_expired') WHERE id = ?2");
         for (const std::int64_t id : expired) {
             const auto c = LoadSummary(db, id);
-            back.reset();
-            back.bind(1, at);
-            back.bind(2, id);
-            back.exec();
+            back.Exec(at, id);
             WriteAudit(
                 db,
-                *c,
-                "system",
-                "claim_expired",
-                "{\"agent_id\":" + (c->holder ? std::to_string(c->holder->id) : "null") + "}",
-                at);
+                ConversationAudit(db, *c, "system", "claim_expired"),
+                at,
+                "json(?)",
+                "{\"agent_id\":" + (c->holder ? std::to_string(c->holder->id) : "null") + "}");
         }
         tx.commit();
         return expired;

@@ -6,10 +6,8 @@
 
 #include <type_traits>
 
-#include <SQLiteCpp/Statement.h>
-
+#include "audit.hpp"
 #include "proactive.hpp"
-#include "statement_cache.hpp"
 
 namespace cobrador::store {
 
@@ -19,79 +17,65 @@ std::string IsoInstant(dialogs::Instant instant) {
     return dialogs::FormatIsoInstant(instant);
 }
 
-// One audit_log row; `detail` is an SQL expression built with json_object() from bound values.
+// The audit row of a command on the conversation. `detail_sql` is an SQL expression built with
+// json_object() from `detail_args`.
 struct Audit {
-    SQLite::Database& db;
+    Connection& db;
     const ConversationRow& conversation;
     const std::string& now;
 
+    template <class... A>
     void Write(const char* kind,
                std::optional<std::int64_t> account_id,
                const std::string& detail_sql = "'{}'",
-               const std::vector<std::string>& detail_args = {}) {
-        Prepared insert_lease(
-            db,
-            "INSERT INTO audit_log (at, actor, kind, channel, debtor_id, account_id, "
-            "conversation_id, detail) VALUES (?, 'bot', ?, ?, ?, ?, ?, " +
-                detail_sql + ")");
-        SQLite::Statement& insert = *insert_lease;
-        insert.bind(1, now);
-        insert.bind(2, kind);
-        insert.bind(3, conversation.channel);
-        if (conversation.debtor_id) {
-            insert.bind(4, *conversation.debtor_id);
-        }
-        if (account_id) {
-            insert.bind(5, *account_id);
-        }
-        insert.bind(6, conversation.id);
-        int index = 7;
-        for (const std::string& arg : detail_args) {
-            insert.bind(index++, arg);
-        }
-        insert.exec();
+               const A&... detail_args) {
+        WriteAudit(db,
+                   {"bot",
+                    kind,
+                    conversation.channel,
+                    conversation.debtor_id,
+                    account_id,
+                    conversation.id},
+                   now,
+                   detail_sql,
+                   detail_args...);
     }
 };
 
 }  // namespace
 
-dialogs::ConversationView LoadConversationView(SQLite::Database& db,
+dialogs::ConversationView LoadConversationView(Connection& db,
                                                const ConversationRow& conversation) {
     dialogs::ConversationView view;
     view.channel = conversation.channel;
     view.state = dialogs::DialogStateFromJson(conversation.dialog_state);
 
-    Prepared wrong_lease(db,
-                         "SELECT count(*) FROM contact_preferences WHERE phone = ? AND "
-                         "kind = 'wrong_number' AND active = 1");
-    SQLite::Statement& wrong = *wrong_lease;
-    wrong.bind(1, conversation.phone);
-    wrong.executeStep();
-    view.wrong_number = wrong.getColumn(0).getInt() > 0;
+    view.wrong_number = db.One<int>(
+                              "SELECT count(*) FROM contact_preferences WHERE phone = ? "
+                              "AND kind = 'wrong_number' AND active = 1",
+                              conversation.phone)
+                            .value_or(0) > 0;
 
     if (!conversation.debtor_id) {
         return view;
     }
-    Prepared debtor_lease(db,
-                          "SELECT name, birth_date, locale, timezone FROM debtors WHERE id = ?");
-    SQLite::Statement& debtor = *debtor_lease;
-    debtor.bind(1, *conversation.debtor_id);
-    if (!debtor.executeStep()) {
+    auto debtor = db.Query("SELECT name, birth_date, locale, timezone FROM debtors WHERE id = ?",
+                           *conversation.debtor_id);
+    if (!debtor->executeStep()) {
         return view;
     }
-    const auto birth = dialogs::ParseIsoDate(debtor.getColumn(1).getString());
+    const auto birth = dialogs::ParseIsoDate(debtor->getColumn(1).getString());
     if (!birth) {
         return view;  // cannot be checked: treat as unknown rather than guess
     }
     dialogs::DebtorView d;
     d.id = *conversation.debtor_id;
-    d.name = debtor.getColumn(0).getString();
+    d.name = debtor->getColumn(0).getString();
     d.birth_date = *birth;
-    d.locale = debtor.getColumn(2).getString();
-    d.timezone = debtor.getColumn(3).getString();
+    d.locale = debtor->getColumn(2).getString();
+    d.timezone = debtor->getColumn(3).getString();
 
-    Prepared accounts_lease(
-        db,
+    auto accounts = db.Query(
         "SELECT a.id, a.account_key, a.balance_cents, a.currency, a.due_date, "
         "a.min_payment_cents, "
         "(SELECT p.amount_cents FROM promises p WHERE p.account_id = a.id AND p.status = 'open' "
@@ -100,51 +84,45 @@ dialogs::ConversationView LoadConversationView(SQLite::Database& db,
         " ORDER BY p.id DESC LIMIT 1), "
         "(SELECT count(*) FROM payment_plans pp WHERE pp.account_id = a.id AND "
         " pp.status = 'active') "
-        "FROM accounts a WHERE a.debtor_id = ? ORDER BY a.due_date, a.id");
-    SQLite::Statement& accounts = *accounts_lease;
-    accounts.bind(1, *conversation.debtor_id);
-    while (accounts.executeStep()) {
+        "FROM accounts a WHERE a.debtor_id = ? ORDER BY a.due_date, a.id",
+        *conversation.debtor_id);
+    while (accounts->executeStep()) {
         dialogs::AccountView a;
-        a.id = accounts.getColumn(0).getInt64();
-        a.key = accounts.getColumn(1).getString();
-        a.balance = {accounts.getColumn(2).getInt64(), accounts.getColumn(3).getString()};
-        const auto due = dialogs::ParseIsoDate(accounts.getColumn(4).getString());
+        a.id = accounts->getColumn(0).getInt64();
+        a.key = accounts->getColumn(1).getString();
+        a.balance = {accounts->getColumn(2).getInt64(), accounts->getColumn(3).getString()};
+        const auto due = dialogs::ParseIsoDate(accounts->getColumn(4).getString());
         if (!due) {
             continue;
         }
         a.due_date = *due;
-        if (!accounts.getColumn(5).isNull()) {
-            a.min_payment_cents = accounts.getColumn(5).getInt64();
+        if (!accounts->getColumn(5).isNull()) {
+            a.min_payment_cents = accounts->getColumn(5).getInt64();
         }
-        if (!accounts.getColumn(6).isNull()) {
-            const auto date = dialogs::ParseIsoDate(accounts.getColumn(7).getString());
+        if (!accounts->getColumn(6).isNull()) {
+            const auto date = dialogs::ParseIsoDate(accounts->getColumn(7).getString());
             if (date) {
                 a.open_promise = dialogs::PromiseView{
-                    {accounts.getColumn(6).getInt64(), a.balance.currency}, *date};
+                    {accounts->getColumn(6).getInt64(), a.balance.currency}, *date};
             }
         }
-        a.active_plan = accounts.getColumn(8).getInt() > 0;
+        a.active_plan = accounts->getColumn(8).getInt() > 0;
         d.accounts.push_back(std::move(a));
     }
     view.debtor = std::move(d);
     return view;
 }
 
-void ApplyTurn(SQLite::Database& db,
+void ApplyTurn(Connection& db,
                const ConversationRow& conversation,
                const DialogTurn& turn,
                const std::string& now) {
     Audit audit{db, conversation, now};
-    auto update_conversation = [&](const char* set_sql, const std::vector<std::string>& args) {
-        Prepared update_lease(db,
-                              std::string("UPDATE conversations SET ") + set_sql + " WHERE id = ?");
-        SQLite::Statement& update = *update_lease;
-        int index = 1;
-        for (const std::string& arg : args) {
-            update.bind(index++, arg);
-        }
-        update.bind(index, conversation.id);
-        update.exec();
+    // `set_sql`'s ? take `args`, in order.
+    auto update_conversation = [&](const char* set_sql, const auto&... args) {
+        db.Exec(std::string("UPDATE conversations SET ") + set_sql + " WHERE id = ?",
+                args...,
+                conversation.id);
     };
     for (const dialogs::Command& command : turn.commands) {
         std::visit(
@@ -154,112 +132,95 @@ void ApplyTurn(SQLite::Database& db,
                     update_conversation(
                         "verified_at = coalesce(verified_at, ?), verified_until = ?, "
                         "failed_verifications = 0, locked_until = NULL",
-                        {now, IsoInstant(c.until)});
+                        now,
+                        IsoInstant(c.until));
                     audit.Write("verified", std::nullopt);
                 } else if constexpr (std::is_same_v<T, dialogs::VerificationFailed>) {
-                    update_conversation("failed_verifications = ?", {std::to_string(c.failures)});
+                    update_conversation("failed_verifications = ?", std::to_string(c.failures));
                     audit.Write("verification_failed",
                                 std::nullopt,
                                 "json_object('failures', CAST(? AS INTEGER))",
-                                {std::to_string(c.failures)});
+                                std::to_string(c.failures));
                 } else if constexpr (std::is_same_v<T, dialogs::Locked>) {
-                    update_conversation("locked_until = ?", {IsoInstant(c.until)});
+                    update_conversation("locked_until = ?", IsoInstant(c.until));
                     audit.Write(
-                        "locked", std::nullopt, "json_object('until', ?)", {IsoInstant(c.until)});
+                        "locked", std::nullopt, "json_object('until', ?)", IsoInstant(c.until));
                 } else if constexpr (std::is_same_v<T, dialogs::Escalated>) {
                     update_conversation(
                         "state = CASE WHEN state = 'bot' THEN 'escalated' ELSE state END, "
                         "escalation_reason = ?, escalated_at = ?",
-                        {c.reason, now});
-                    audit.Write("escalated", std::nullopt, "json_object('reason', ?)", {c.reason});
+                        c.reason,
+                        now);
+                    audit.Write("escalated", std::nullopt, "json_object('reason', ?)", c.reason);
                 } else if constexpr (std::is_same_v<T, dialogs::PromiseMade>) {
-                    Prepared insert_lease(
-                        db,
+                    db.Exec(
                         "INSERT INTO promises (account_id, conversation_id, amount_cents, "
                         "currency, due_date, status, created_at) VALUES (?, ?, ?, ?, ?, 'open', "
-                        "?)");
-                    SQLite::Statement& insert = *insert_lease;
-                    insert.bind(1, c.account_id);
-                    insert.bind(2, conversation.id);
-                    insert.bind(3, c.amount.cents);
-                    insert.bind(4, c.amount.currency);
-                    insert.bind(5, dialogs::FormatIsoDate(c.date));
-                    insert.bind(6, now);
-                    insert.exec();
+                        "?)",
+                        c.account_id,
+                        conversation.id,
+                        c.amount.cents,
+                        c.amount.currency,
+                        dialogs::FormatIsoDate(c.date),
+                        now);
                     audit.Write("promise_made",
                                 c.account_id,
                                 "json_object('amount', ?, 'date', ?)",
-                                {dialogs::FormatDecimalCents(c.amount.cents),
-                                 dialogs::FormatIsoDate(c.date)});
+                                dialogs::FormatDecimalCents(c.amount.cents),
+                                dialogs::FormatIsoDate(c.date));
                 } else if constexpr (std::is_same_v<T, dialogs::PlanAgreed>) {
-                    Prepared plan_lease(
-                        db,
+                    db.Exec(
                         "INSERT INTO payment_plans (account_id, conversation_id, kind, "
                         "total_cents, discount_cents, currency, status, approved_by, "
-                        "created_at) VALUES (?, ?, ?, ?, ?, ?, 'active', 'bot', ?)");
-                    SQLite::Statement& plan = *plan_lease;
-                    plan.bind(1, c.account_id);
-                    plan.bind(2, conversation.id);
-                    plan.bind(3, c.kind);
-                    plan.bind(4, c.total.cents);
-                    plan.bind(5, c.discount_cents);
-                    plan.bind(6, c.total.currency);
-                    plan.bind(7, now);
-                    plan.exec();
-                    const std::int64_t plan_id = db.getLastInsertRowid();
-                    Prepared installment_lease(
-                        db,
+                        "created_at) VALUES (?, ?, ?, ?, ?, ?, 'active', 'bot', ?)",
+                        c.account_id,
+                        conversation.id,
+                        c.kind,
+                        c.total.cents,
+                        c.discount_cents,
+                        c.total.currency,
+                        now);
+                    const std::int64_t plan_id = db.LastInsertRowid();
+                    Prepared installment = db.Prepare(
                         "INSERT INTO plan_installments (plan_id, seq, due_date, amount_cents, "
                         "status) VALUES (?, ?, ?, ?, 'pending')");
-                    SQLite::Statement& installment = *installment_lease;
                     int seq = 0;
                     for (const dialogs::Installment& i : c.schedule) {
-                        installment.reset();
-                        installment.bind(1, plan_id);
-                        installment.bind(2, ++seq);
-                        installment.bind(3, dialogs::FormatIsoDate(i.due));
-                        installment.bind(4, i.cents);
-                        installment.exec();
+                        installment.Exec(plan_id, ++seq, dialogs::FormatIsoDate(i.due), i.cents);
                     }
                     audit.Write("plan_created",
                                 c.account_id,
                                 "json_object('plan_id', CAST(? AS INTEGER), 'kind', ?, "
                                 "'total', ?, 'discount', ?, 'installments', CAST(? AS INTEGER))",
-                                {std::to_string(plan_id),
-                                 c.kind,
-                                 dialogs::FormatDecimalCents(c.total.cents),
-                                 dialogs::FormatDecimalCents(c.discount_cents),
-                                 std::to_string(c.schedule.size())});
+                                std::to_string(plan_id),
+                                c.kind,
+                                dialogs::FormatDecimalCents(c.total.cents),
+                                dialogs::FormatDecimalCents(c.discount_cents),
+                                std::to_string(c.schedule.size()));
                 } else if constexpr (std::is_same_v<T, dialogs::ReferenceIssued>) {
-                    Prepared insert_lease(
-                        db,
+                    db.Exec(
                         "INSERT INTO payment_references (account_id, reference, created_at) "
-                        "VALUES (?, ?, ?) ON CONFLICT (account_id) DO NOTHING");
-                    SQLite::Statement& insert = *insert_lease;
-                    insert.bind(1, c.account_id);
-                    insert.bind(2, c.reference);
-                    insert.bind(3, now);
-                    insert.exec();
+                        "VALUES (?, ?, ?) ON CONFLICT (account_id) DO NOTHING",
+                        c.account_id,
+                        c.reference,
+                        now);
                     audit.Write("reference_issued",
                                 c.account_id,
                                 "json_object('reference', ?)",
-                                {c.reference});
+                                c.reference);
                 } else if constexpr (std::is_same_v<T, dialogs::OptedOut> ||
                                      std::is_same_v<T, dialogs::OptedIn>) {
                     const bool out = std::is_same_v<T, dialogs::OptedOut>;
-                    Prepared upsert_lease(
-                        db,
+                    db.Exec(
                         "INSERT INTO contact_preferences (phone, channel, kind, active, "
                         "recorded_at, source) VALUES (?, ?, 'opt_out', ?, ?, 'debtor') "
                         "ON CONFLICT (phone, channel, kind) DO UPDATE SET active = "
                         "excluded.active, recorded_at = excluded.recorded_at, source = "
-                        "excluded.source");
-                    SQLite::Statement& upsert = *upsert_lease;
-                    upsert.bind(1, conversation.phone);
-                    upsert.bind(2, conversation.channel);
-                    upsert.bind(3, out ? 1 : 0);
-                    upsert.bind(4, now);
-                    upsert.exec();
+                        "excluded.source",
+                        conversation.phone,
+                        conversation.channel,
+                        out ? 1 : 0,
+                        now);
                     if (out) {
                         // Replies and reminders already queued for this channel stay unsent
                         // (the confirmation is queued after this, and goes).
@@ -267,19 +228,16 @@ void ApplyTurn(SQLite::Database& db,
                     }
                     audit.Write(out ? "opted_out" : "opted_in", std::nullopt);
                 } else if constexpr (std::is_same_v<T, dialogs::WrongNumber>) {
-                    Prepared upsert_lease(
-                        db,
+                    db.Exec(
                         "INSERT INTO contact_preferences (phone, channel, kind, active, "
                         "recorded_at, source) VALUES (?, 'all', 'wrong_number', 1, ?, 'debtor') "
                         "ON CONFLICT (phone, channel, kind) DO UPDATE SET active = 1, "
-                        "recorded_at = excluded.recorded_at");
-                    SQLite::Statement& upsert = *upsert_lease;
-                    upsert.bind(1, conversation.phone);
-                    upsert.bind(2, now);
-                    upsert.exec();
+                        "recorded_at = excluded.recorded_at",
+                        conversation.phone,
+                        now);
                     CancelPending(db, conversation.phone, "all", now);
                     update_conversation(
-                        "state = 'closed', disposition = 'wrong_number', closed_at = ?", {now});
+                        "state = 'closed', disposition = 'wrong_number', closed_at = ?", now);
                     audit.Write("wrong_number", std::nullopt);
                 }
             },
@@ -287,7 +245,8 @@ void ApplyTurn(SQLite::Database& db,
     }
     const dialogs::DialogState state = dialogs::DialogStateFromJson(turn.dialog_state);
     update_conversation("dialog_state = ?, misunderstood_count = ?",
-                        {turn.dialog_state, std::to_string(state.misunderstood)});
+                        turn.dialog_state,
+                        std::to_string(state.misunderstood));
 }
 
 }  // namespace cobrador::store

@@ -5,10 +5,10 @@
 #include <cstdint>
 #include <string>
 
-#include <SQLiteCpp/Database.h>
-
 #include "dialogs/vocabulary.hpp"
 #include "store/messaging.hpp"
+
+#include "connection.hpp"
 
 namespace cobrador::store {
 
@@ -23,11 +23,10 @@ struct ConversationRow {
 
 // The debtor, accounts (with the open promise and whether a plan is active), the wrong-number
 // mark and the dialog state of `conversation`.
-dialogs::ConversationView LoadConversationView(SQLite::Database& db,
-                                               const ConversationRow& conversation);
+dialogs::ConversationView LoadConversationView(Connection& db, const ConversationRow& conversation);
 
 // Writes the commands (and their audit rows) and the new dialog state.
-void ApplyTurn(SQLite::Database& db,
+void ApplyTurn(Connection& db,
                const ConversationRow& conversation,
                const DialogTurn& turn,
                const std::string& now);

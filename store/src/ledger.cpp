@@ -15,9 +15,9 @@
 
 #include "dialogs/calendar.hpp"
 
+#include "audit.hpp"
 #include "ledger_impl.hpp"
 #include "schema.hpp"
-#include "statement_cache.hpp"
 
 namespace cobrador::store {
 
@@ -125,7 +125,7 @@ Result<void> Ledger::InOneTransaction(const std::function<void()>& work) {
 }
 
 bool Ledger::InTransaction() const {
-    return sqlite3_get_autocommit(impl_->db.getHandle()) == 0;
+    return impl_->db.InTransaction();
 }
 
 Result<int> Ledger::SchemaVersion() {
@@ -135,7 +135,7 @@ Result<int> Ledger::SchemaVersion() {
 Result<std::vector<int>> Ledger::Migrate(int target) {
     return impl_->Guard([&]() -> Result<std::vector<int>> {
         std::vector<int> applied;
-        impl_->db.exec(
+        impl_->db.raw().exec(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
         for (const Migration& migration : Migrations()) {
@@ -152,14 +152,12 @@ Result<std::vector<int>> Ledger::Migrate(int target) {
             if (migration.version <= current) {
                 continue;
             }
-            impl_->db.exec(migration.sql);
-            Prepared record_lease(impl_->db,
-                                  "INSERT INTO schema_migrations (version, name, applied_at) "
-                                  "VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))");
-            SQLite::Statement& record = *record_lease;
-            record.bind(1, migration.version);
-            record.bind(2, migration.name);
-            record.exec();
+            impl_->db.raw().exec(migration.sql);
+            impl_->db.Exec(
+                "INSERT INTO schema_migrations (version, name, applied_at) "
+                "VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+                migration.version,
+                migration.name);
             tx.commit();
             applied.push_back(migration.version);
         }
@@ -182,66 +180,41 @@ Result<ImportSummary> Ledger::ImportPortfolio(const std::vector<PortfolioRow>& r
         if (auto ready = impl_->RequireLatest(); !ready) {
             return ready.error();
         }
-        SQLite::Database& db = impl_->db;
+        Connection& db = impl_->db;
         const std::string at(now);
         Tx tx(db);
         ImportSummary summary;
 
-        Prepared create_import_lease(
-            db,
+        db.Exec(
             "INSERT INTO imports (kind, source_name, rows_read, inserted, updated, unchanged, "
-            "imported_at) VALUES ('portfolio', ?, ?, 0, 0, 0, ?)");
-        SQLite::Statement& create_import = *create_import_lease;
-        create_import.bind(1, std::string(source_name));
-        create_import.bind(2, static_cast<std::int64_t>(rows.size()));
-        create_import.bind(3, at);
-        create_import.exec();
-        summary.import_id = db.getLastInsertRowid();
+            "imported_at) VALUES ('portfolio', ?, ?, 0, 0, 0, ?)",
+            source_name,
+            static_cast<std::int64_t>(rows.size()),
+            at);
+        summary.import_id = db.LastInsertRowid();
 
-        Prepared find_debtor_lease(
-            db,
+        Prepared find_debtor = db.Prepare(
             "SELECT id, name, phone, birth_date, locale, timezone, coalesce(email, '') "
             "FROM debtors WHERE debtor_key = ?");
-        SQLite::Statement& find_debtor = *find_debtor_lease;
-        Prepared insert_debtor_lease(
-            db,
+        Prepared insert_debtor = db.Prepare(
             "INSERT INTO debtors (debtor_key, name, phone, birth_date, locale, timezone, email, "
             "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, nullif(?, ''), ?, ?)");
-        SQLite::Statement& insert_debtor = *insert_debtor_lease;
-        Prepared update_debtor_lease(
-            db,
+        Prepared update_debtor = db.Prepare(
             "UPDATE debtors SET name = ?, phone = ?, birth_date = ?, locale = ?, timezone = ?, "
             "email = nullif(?, ''), updated_at = ? WHERE id = ?");
-        SQLite::Statement& update_debtor = *update_debtor_lease;
-        Prepared find_account_lease(
-            db,
+        Prepared find_account = db.Prepare(
             "SELECT id, debtor_id, balance_cents, currency, due_date, min_payment_cents, segment, "
             "product FROM accounts WHERE account_key = ?");
-        SQLite::Statement& find_account = *find_account_lease;
-        Prepared insert_account_lease(
-            db,
+        Prepared insert_account = db.Prepare(
             "INSERT INTO accounts (account_key, debtor_id, balance_cents, currency, due_date, "
             "min_payment_cents, segment, product, created_at, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-        SQLite::Statement& insert_account = *insert_account_lease;
-        Prepared update_account_lease(
-            db,
+        Prepared update_account = db.Prepare(
             "UPDATE accounts SET debtor_id = ?, balance_cents = ?, currency = ?, due_date = ?, "
             "min_payment_cents = ?, segment = ?, product = ?, updated_at = ? WHERE id = ?");
-        SQLite::Statement& update_account = *update_account_lease;
-        Prepared insert_history_lease(
-            db,
+        Prepared insert_history = db.Prepare(
             "INSERT INTO balance_history (account_id, balance_cents, due_date, source, source_id, "
             "recorded_at) VALUES (?, ?, ?, 'import', ?, ?)");
-        SQLite::Statement& insert_history = *insert_history_lease;
-
-        const auto bind_min_payment = [](SQLite::Statement& st, int index, const auto& cents) {
-            if (cents) {
-                st.bind(index, static_cast<std::int64_t>(*cents));
-            } else {
-                st.bind(index);
-            }
-        };
 
         // Debtors first, each once (rows of one debtor agree: the parser checked).
         std::map<std::string, std::int64_t, std::less<>> debtor_ids;
@@ -249,43 +222,38 @@ Result<ImportSummary> Ledger::ImportPortfolio(const std::vector<PortfolioRow>& r
             if (debtor_ids.count(row.debtor_id) != 0) {
                 continue;
             }
-            find_debtor.reset();
-            find_debtor.bind(1, row.debtor_id);
-            if (find_debtor.executeStep()) {
-                const std::int64_t id = find_debtor.getColumn(0).getInt64();
-                const bool same = find_debtor.getColumn(1).getString() == row.debtor_name &&
-                                  find_debtor.getColumn(2).getString() == row.phone &&
-                                  find_debtor.getColumn(3).getString() == row.birth_date &&
-                                  find_debtor.getColumn(4).getString() == row.locale &&
-                                  find_debtor.getColumn(5).getString() == row.timezone &&
-                                  find_debtor.getColumn(6).getString() == row.email;
+            find_debtor.Bind(row.debtor_id);
+            if (find_debtor->executeStep()) {
+                const std::int64_t id = find_debtor->getColumn(0).getInt64();
+                const bool same = find_debtor->getColumn(1).getString() == row.debtor_name &&
+                                  find_debtor->getColumn(2).getString() == row.phone &&
+                                  find_debtor->getColumn(3).getString() == row.birth_date &&
+                                  find_debtor->getColumn(4).getString() == row.locale &&
+                                  find_debtor->getColumn(5).getString() == row.timezone &&
+                                  find_debtor->getColumn(6).getString() == row.email;
                 if (!same) {
-                    update_debtor.reset();
-                    update_debtor.bind(1, row.debtor_name);
-                    update_debtor.bind(2, row.phone);
-                    update_debtor.bind(3, row.birth_date);
-                    update_debtor.bind(4, row.locale);
-                    update_debtor.bind(5, row.timezone);
-                    update_debtor.bind(6, row.email);
-                    update_debtor.bind(7, at);
-                    update_debtor.bind(8, id);
-                    update_debtor.exec();
+                    update_debtor.Exec(row.debtor_name,
+                                       row.phone,
+                                       row.birth_date,
+                                       row.locale,
+                                       row.timezone,
+                                       row.email,
+                                       at,
+                                       id);
                     ++summary.debtors_updated;
                 }
                 debtor_ids.emplace(row.debtor_id, id);
             } else {
-                insert_debtor.reset();
-                insert_debtor.bind(1, row.debtor_id);
-                insert_debtor.bind(2, row.debtor_name);
-                insert_debtor.bind(3, row.phone);
-                insert_debtor.bind(4, row.birth_date);
-                insert_debtor.bind(5, row.locale);
-                insert_debtor.bind(6, row.timezone);
-                insert_debtor.bind(7, row.email);
-                insert_debtor.bind(8, at);
-                insert_debtor.bind(9, at);
-                insert_debtor.exec();
-                debtor_ids.emplace(row.debtor_id, db.getLastInsertRowid());
+                insert_debtor.Exec(row.debtor_id,
+                                   row.debtor_name,
+                                   row.phone,
+                                   row.birth_date,
+                                   row.locale,
+                                   row.timezone,
+                                   row.email,
+                                   at,
+                                   at);
+                debtor_ids.emplace(row.debtor_id, db.LastInsertRowid());
                 ++summary.debtors_inserted;
             }
         }
@@ -295,65 +263,58 @@ Result<ImportSummary> Ledger::ImportPortfolio(const std::vector<PortfolioRow>& r
             const std::int64_t debtor_id = debtor_ids.at(row.debtor_id);
             std::int64_t account_id = 0;
             bool balance_changed = false;
-            find_account.reset();
-            find_account.bind(1, row.account_id);
-            if (find_account.executeStep()) {
-                account_id = find_account.getColumn(0).getInt64();
-                const auto old_min = OptionalText(find_account.getColumn(5));
+            find_account.Bind(row.account_id);
+            if (find_account->executeStep()) {
+                account_id = find_account->getColumn(0).getInt64();
+                const auto old_min = OptionalText(find_account->getColumn(5));
                 const std::optional<std::string> new_min =
                     row.min_payment_cents ? std::optional(std::to_string(*row.min_payment_cents))
                                           : std::nullopt;
-                balance_changed = find_account.getColumn(2).getInt64() != row.balance_cents ||
-                                  find_account.getColumn(4).getString() != row.due_date;
+                balance_changed = find_account->getColumn(2).getInt64() != row.balance_cents ||
+                                  find_account->getColumn(4).getString() != row.due_date;
                 const bool same =
-                    !balance_changed && find_account.getColumn(1).getInt64() == debtor_id &&
-                    find_account.getColumn(3).getString() == row.currency && old_min == new_min &&
-                    find_account.getColumn(6).getString() == row.segment &&
-                    find_account.getColumn(7).getString() == row.product;
+                    !balance_changed && find_account->getColumn(1).getInt64() == debtor_id &&
+                    find_account->getColumn(3).getString() == row.currency && old_min == new_min &&
+                    find_account->getColumn(6).getString() == row.segment &&
+                    find_account->getColumn(7).getString() == row.product;
                 if (same) {
                     ++summary.accounts_unchanged;
                 } else {
-                    update_account.reset();
-                    update_account.bind(1, debtor_id);
-                    update_account.bind(2, static_cast<std::int64_t>(row.balance_cents));
-                    update_account.bind(3, row.currency);
-                    update_account.bind(4, row.due_date);
-                    bind_min_payment(update_account, 5, row.min_payment_cents);
-                    update_account.bind(6, row.segment);
-                    update_account.bind(7, row.product);
-                    update_account.bind(8, at);
-                    update_account.bind(9, account_id);
-                    update_account.exec();
+                    update_account.Exec(debtor_id,
+                                        static_cast<std::int64_t>(row.balance_cents),
+                                        row.currency,
+                                        row.due_date,
+                                        row.min_payment_cents,
+                                        row.segment,
+                                        row.product,
+                                        at,
+                                        account_id);
                     ++summary.accounts_updated;
                     if (balance_changed) {
                         ++summary.balances_changed;
                     }
                 }
             } else {
-                insert_account.reset();
-                insert_account.bind(1, row.account_id);
-                insert_account.bind(2, debtor_id);
-                insert_account.bind(3, static_cast<std::int64_t>(row.balance_cents));
-                insert_account.bind(4, row.currency);
-                insert_account.bind(5, row.due_date);
-                bind_min_payment(insert_account, 6, row.min_payment_cents);
-                insert_account.bind(7, row.segment);
-                insert_account.bind(8, row.product);
-                insert_account.bind(9, at);
-                insert_account.bind(10, at);
-                insert_account.exec();
-                account_id = db.getLastInsertRowid();
+                insert_account.Exec(row.account_id,
+                                    debtor_id,
+                                    static_cast<std::int64_t>(row.balance_cents),
+                                    row.currency,
+                                    row.due_date,
+                                    row.min_payment_cents,
+                                    row.segment,
+                                    row.product,
+                                    at,
+                                    at);
+                account_id = db.LastInsertRowid();
                 balance_changed = true;
                 ++summary.accounts_inserted;
             }
             if (balance_changed) {
-                insert_history.reset();
-                insert_history.bind(1, account_id);
-                insert_history.bind(2, static_cast<std::int64_t>(row.balance_cents));
-                insert_history.bind(3, row.due_date);
-                insert_history.bind(4, summary.import_id);
-                insert_history.bind(5, at);
-                insert_history.exec();
+                insert_history.Exec(account_id,
+                                    static_cast<std::int64_t>(row.balance_cents),
+                                    row.due_date,
+                                    summary.import_id,
+                                    at);
             }
             ++done;
             if (progress && done % kProgressEvery == 0) {
@@ -361,25 +322,19 @@ Result<ImportSummary> Ledger::ImportPortfolio(const std::vector<PortfolioRow>& r
             }
         }
 
-        Prepared finish_import_lease(
-            db, "UPDATE imports SET inserted = ?, updated = ?, unchanged = ? WHERE id = ?");
-        SQLite::Statement& finish_import = *finish_import_lease;
-        finish_import.bind(1, static_cast<std::int64_t>(summary.accounts_inserted));
-        finish_import.bind(2, static_cast<std::int64_t>(summary.accounts_updated));
-        finish_import.bind(3, static_cast<std::int64_t>(summary.accounts_unchanged));
-        finish_import.bind(4, summary.import_id);
-        finish_import.exec();
+        db.Exec("UPDATE imports SET inserted = ?, updated = ?, unchanged = ? WHERE id = ?",
+                static_cast<std::int64_t>(summary.accounts_inserted),
+                static_cast<std::int64_t>(summary.accounts_updated),
+                static_cast<std::int64_t>(summary.accounts_unchanged),
+                summary.import_id);
 
-        Prepared audit_lease(db,
-                             "INSERT INTO audit_log (at, actor, kind, detail) VALUES "
-                             "(?, 'import', 'portfolio_imported', json_object('import_id', ?, "
-                             "'accounts_inserted', ?, 'accounts_updated', ?))");
-        SQLite::Statement& audit = *audit_lease;
-        audit.bind(1, at);
-        audit.bind(2, summary.import_id);
-        audit.bind(3, static_cast<std::int64_t>(summary.accounts_inserted));
-        audit.bind(4, static_cast<std::int64_t>(summary.accounts_updated));
-        audit.exec();
+        WriteAudit(db,
+                   {.actor = "import", .kind = "portfolio_imported"},
+                   at,
+                   "json_object('import_id', ?, 'accounts_inserted', ?, 'accounts_updated', ?)",
+                   summary.import_id,
+                   static_cast<std::int64_t>(summary.accounts_inserted),
+                   static_cast<std::int64_t>(summary.accounts_updated));
 
         tx.commit();
         return summary;
@@ -395,25 +350,19 @@ Result<std::int64_t> Ledger::AddAgent(std::string_view name,
             return ready.error();
         }
         Tx tx(impl_->db);
-        Prepared insert_lease(
-            impl_->db,
-            "INSERT INTO agents (name, role, token_sha256, created_at) VALUES (?, ?, ?, ?)");
-        SQLite::Statement& insert = *insert_lease;
-        insert.bind(1, std::string(name));
-        insert.bind(2, std::string(role));
-        insert.bind(3, std::string(token_sha256));
-        insert.bind(4, std::string(now));
-        insert.exec();
-        const std::int64_t id = impl_->db.getLastInsertRowid();
-        Prepared audit_lease(impl_->db,
-                             "INSERT INTO audit_log (at, actor, kind, detail) VALUES "
-                             "(?, 'system', 'agent_added', json_object('agent_id', ?, "
-                             "'role', ?))");
-        SQLite::Statement& audit = *audit_lease;
-        audit.bind(1, std::string(now));
-        audit.bind(2, id);
-        audit.bind(3, std::string(role));
-        audit.exec();
+        impl_->db.Exec(
+            "INSERT INTO agents (name, role, token_sha256, created_at) VALUES (?, ?, ?, ?)",
+            name,
+            role,
+            token_sha256,
+            now);
+        const std::int64_t id = impl_->db.LastInsertRowid();
+        WriteAudit(impl_->db,
+                   {.actor = "system", .kind = "agent_added"},
+                   std::string(now),
+                   "json_object('agent_id', ?, 'role', ?)",
+                   id,
+                   role);
         tx.commit();
         return id;
     });
@@ -432,7 +381,7 @@ Result<std::int64_t> Ledger::Backup(const std::string& destination) {
         std::int64_t pages = 0;
         {
             SQLite::Database copy(partial, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-            SQLite::Backup backup(copy, impl_->db);
+            SQLite::Backup backup(copy, impl_->db.raw());
             // 256 pages (1 MiB) a step, then let writers in: the server stays responsive.
             for (;;) {
                 const int rc = backup.executeStep(256);

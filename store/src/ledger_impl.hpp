@@ -1,5 +1,6 @@
 #pragma once
-// Private to the store: the connection behind a Ledger, shared by ledger.cpp and report.cpp.
+// Private to the store: the Ledger's state (its connection), SQLite's error codes as Errc
+// values, and the nesting transaction; shared by the files that implement the Ledger.
 
 #include <string>
 #include <type_traits>
@@ -7,12 +8,11 @@
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
-#include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
 
 #include "store/ledger.hpp"
 
-#include "statement_cache.hpp"
+#include "connection.hpp"
 
 namespace cobrador::store {
 
@@ -46,12 +46,12 @@ class Tx {
 public:
     enum class Behavior { kDeferred, kImmediate };
 
-    explicit Tx(SQLite::Database& db, Behavior behavior = Behavior::kImmediate)
-        : db_(db), nested_(sqlite3_get_autocommit(db.getHandle()) == 0) {
+    explicit Tx(Connection& db, Behavior behavior = Behavior::kImmediate)
+        : db_(db), nested_(db.InTransaction()) {
         if (nested_) {
-            db_.exec("SAVEPOINT cobrador_tx");
+            db_.raw().exec("SAVEPOINT cobrador_tx");
         } else {
-            db_.exec(behavior == Behavior::kImmediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+            db_.raw().exec(behavior == Behavior::kImmediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
         }
     }
 
@@ -64,27 +64,27 @@ public:
         }
         try {
             // An I/O or full-disk error may already have rolled the whole transaction back.
-            if (sqlite3_get_autocommit(db_.getHandle()) == 0) {
-                db_.exec(nested_ ? "ROLLBACK TO cobrador_tx; RELEASE cobrador_tx" : "ROLLBACK");
+            if (db_.InTransaction()) {
+                db_.raw().exec(nested_ ? "ROLLBACK TO cobrador_tx; RELEASE cobrador_tx"
+                                       : "ROLLBACK");
             }
         } catch (...) {  // NOLINT(bugprone-empty-catch): nothing more to undo
         }
     }
 
     void commit() {
-        db_.exec(nested_ ? "RELEASE cobrador_tx" : "COMMIT");
+        db_.raw().exec(nested_ ? "RELEASE cobrador_tx" : "COMMIT");
         done_ = true;
     }
 
 private:
-    SQLite::Database& db_;
+    Connection& db_;
     bool nested_;
     bool done_ = false;
 };
 
 struct Ledger::Impl {
-    SQLite::Database db;
-    StatementCache statements{db};  // after db: finalized before the connection closes
+    Connection db;
     std::string last_error;
 
     explicit Impl(SQLite::Database database) : db(std::move(database)) {}
@@ -102,18 +102,11 @@ struct Ledger::Impl {
     }
 
     int Version() {
-        Prepared exists_lease(
-            db,
-            "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_migrations'");
-        SQLite::Statement& exists = *exists_lease;
-        exists.executeStep();
-        if (exists.getColumn(0).getInt() == 0) {
+        if (db.One<int>("SELECT count(*) FROM sqlite_master WHERE type='table' AND "
+                        "name='schema_migrations'") == 0) {
             return 0;
         }
-        Prepared max_lease(db, "SELECT coalesce(max(version), 0) FROM schema_migrations");
-        SQLite::Statement& max = *max_lease;
-        max.executeStep();
-        return max.getColumn(0).getInt();
+        return db.One<int>("SELECT coalesce(max(version), 0) FROM schema_migrations").value();
     }
 
     Result<void> RequireLatest() {

@@ -1,16 +1,15 @@
 #pragma once
 // Private to the store: writing to a debtor who did not just write to us (thank-yous,
-// follow-ups, reminders), and the audit rows of account events. Used inside the callers'
-// transactions.
+// follow-ups, reminders). Used inside the callers' transactions.
 
 #include <cstdint>
 #include <optional>
 #include <string>
 
-#include <SQLiteCpp/Database.h>
-
 #include "dialogs/vocabulary.hpp"
 #include "store/payments.hpp"
+
+#include "connection.hpp"
 
 namespace cobrador::store {
 
@@ -29,39 +28,31 @@ struct Target {
     std::optional<std::string> verified_until;
 };
 
-std::optional<Target> LatestReachableConversation(SQLite::Database& db, std::int64_t debtor_id);
+std::optional<Target> LatestReachableConversation(Connection& db, std::int64_t debtor_id);
 
 // Whether `phone` may receive a message we start on `channel`.
-bool Reachable(SQLite::Database& db, const std::string& phone, const std::string& channel);
+bool Reachable(Connection& db, const std::string& phone, const std::string& channel);
 
 // Writes `message` to the transcript and the outbox (due at message.send_at, or now). A closed
 // conversation is not reopened: the message starts a new one on the same channel, where the
 // debtor's answer will land. Returns the message id.
-std::int64_t QueueProactive(SQLite::Database& db,
+std::int64_t QueueProactive(Connection& db,
                             const Target& target,
                             const ProactiveMessage& message,
                             const std::string& now);
 
 // Moves the debtor's open conversation (the latest) to the collectors' queue with `reason`.
-bool EscalateDebtor(SQLite::Database& db,
+bool EscalateDebtor(Connection& db,
                     std::int64_t debtor_id,
                     const std::string& reason,
                     const std::string& now);
 
 // Nothing more goes to `phone` on `channel` ("all": any channel): its pending outbox rows and
 // their messages are marked failed (error "opted_out"), whatever queued them.
-void CancelPending(SQLite::Database& db,
+void CancelPending(Connection& db,
                    const std::string& phone,
                    const std::string& channel,
                    const std::string& now);
-
-void WriteAccountAudit(SQLite::Database& db,
-                       const std::string& actor,
-                       const std::string& kind,
-                       std::optional<std::int64_t> debtor_id,
-                       std::optional<std::int64_t> account_id,
-                       const std::string& detail_json,
-                       const std::string& now);
 
 // `now` minus 24 hours: a debtor who wrote at or after it is inside WhatsApp's window.
 std::string WindowStart(const std::string& now);

@@ -4,40 +4,37 @@
 
 #include <unordered_map>
 
+#include "audit.hpp"
 #include "ledger_impl.hpp"
 #include "proactive.hpp"
-#include "statement_cache.hpp"
 
 namespace cobrador::store {
 
 Result<std::vector<ReminderDebtor>> Ledger::ReminderCandidates(std::string_view now,
                                                                std::string_view since) {
     return impl_->Guard([&]() -> Result<std::vector<ReminderDebtor>> {
-        SQLite::Database& db = impl_->db;
+        Connection& db = impl_->db;
         const std::string at(now);
         Tx tx(db, Tx::Behavior::kDeferred);
         std::vector<ReminderDebtor> out;
         std::unordered_map<std::int64_t, std::size_t> index;  // debtor id -> out
 
-        Prepared debtors_lease(
-            db,
+        auto debtors = db.Query(
             "SELECT d.id, d.name, d.phone, d.locale, d.timezone FROM debtors d WHERE EXISTS "
             "(SELECT 1 FROM accounts a WHERE a.debtor_id = d.id AND a.balance_cents > 0) "
             "ORDER BY d.id");
-        SQLite::Statement& debtors = *debtors_lease;
-        while (debtors.executeStep()) {
+        while (debtors->executeStep()) {
             ReminderDebtor d;
-            d.debtor_id = debtors.getColumn(0).getInt64();
-            d.name = debtors.getColumn(1).getString();
-            d.phone = debtors.getColumn(2).getString();
-            d.locale = debtors.getColumn(3).getString();
-            d.timezone = debtors.getColumn(4).getString();
+            d.debtor_id = debtors->getColumn(0).getInt64();
+            d.name = debtors->getColumn(1).getString();
+            d.phone = debtors->getColumn(2).getString();
+            d.locale = debtors->getColumn(3).getString();
+            d.timezone = debtors->getColumn(4).getString();
             index.emplace(d.debtor_id, out.size());
             out.push_back(std::move(d));
         }
 
-        Prepared accounts_lease(
-            db,
+        auto accounts = db.Query(
             "SELECT a.debtor_id, a.id, a.account_key, a.balance_cents, a.currency, a.due_date, "
             "a.segment, "
             "(SELECT p.id || '|' || p.due_date || '|' || (p.amount_cents - p.paid_cents) FROM "
@@ -48,10 +45,10 @@ Result<std::vector<ReminderDebtor>> Ledger::ReminderCandidates(std::string_view 
             "plan_installments i JOIN payment_plans pp ON pp.id = i.plan_id WHERE pp.account_id = "
             "a.id AND pp.status = 'active' AND i.status <> 'paid' AND i.due_date >= substr(?, 1, "
             "10) ORDER BY i.seq LIMIT 1) "
-            "FROM accounts a WHERE a.balance_cents > 0 ORDER BY a.debtor_id, a.due_date, a.id");
-        SQLite::Statement& accounts = *accounts_lease;
-        // A missed instalment does not hold back the next ones: only those not long past count.
-        accounts.bind(1, std::string(since));
+            "FROM accounts a WHERE a.balance_cents > 0 ORDER BY a.debtor_id, a.due_date, a.id",
+            // A missed instalment does not hold back the next ones: only those not long past
+            // count.
+            since);
         const auto due_item = [](const SQLite::Column& column) -> std::optional<DueItem> {
             if (column.isNull()) {
                 return std::nullopt;
@@ -63,55 +60,52 @@ Result<std::vector<ReminderDebtor>> Ledger::ReminderCandidates(std::string_view 
                            text.substr(first + 1, second - first - 1),
                            std::stoll(text.substr(second + 1))};
         };
-        while (accounts.executeStep()) {
-            const auto found = index.find(accounts.getColumn(0).getInt64());
+        while (accounts->executeStep()) {
+            const auto found = index.find(accounts->getColumn(0).getInt64());
             if (found == index.end()) {
                 continue;
             }
             ReminderAccount a;
-            a.id = accounts.getColumn(1).getInt64();
-            a.key = accounts.getColumn(2).getString();
-            a.balance_cents = accounts.getColumn(3).getInt64();
-            a.currency = accounts.getColumn(4).getString();
-            a.due_date = accounts.getColumn(5).getString();
-            a.segment = accounts.getColumn(6).getString();
-            a.open_promise = due_item(accounts.getColumn(7));
-            a.next_installment = due_item(accounts.getColumn(8));
+            a.id = accounts->getColumn(1).getInt64();
+            a.key = accounts->getColumn(2).getString();
+            a.balance_cents = accounts->getColumn(3).getInt64();
+            a.currency = accounts->getColumn(4).getString();
+            a.due_date = accounts->getColumn(5).getString();
+            a.segment = accounts->getColumn(6).getString();
+            a.open_promise = due_item(accounts->getColumn(7));
+            a.next_installment = due_item(accounts->getColumn(8));
             out[found->second].accounts.push_back(std::move(a));
         }
 
         // The latest conversation of each debtor: its channel, and whether it blocks reminders.
-        Prepared conversations_lease(
-            db,
+        auto conversations = db.Query(
             "SELECT c.debtor_id, c.channel, c.last_inbound_at, c.state, c.locked_until FROM "
             "conversations c WHERE c.debtor_id IS NOT NULL AND c.id = (SELECT max(c2.id) FROM "
             "conversations c2 WHERE c2.debtor_id = c.debtor_id)");
-        SQLite::Statement& conversations = *conversations_lease;
-        while (conversations.executeStep()) {
-            const auto found = index.find(conversations.getColumn(0).getInt64());
+        while (conversations->executeStep()) {
+            const auto found = index.find(conversations->getColumn(0).getInt64());
             if (found == index.end()) {
                 continue;
             }
             ReminderDebtor& d = out[found->second];
             d.last_channel =
-                dialogs::FromString<dialogs::Channel>(conversations.getColumn(1).getString());
-            if (!conversations.getColumn(2).isNull()) {
-                d.last_inbound_at = conversations.getColumn(2).getString();
+                dialogs::FromString<dialogs::Channel>(conversations->getColumn(1).getString());
+            if (!conversations->getColumn(2).isNull()) {
+                d.last_inbound_at = conversations->getColumn(2).getString();
             }
             d.state = dialogs::FromString<dialogs::ConversationState>(
-                conversations.getColumn(3).getString());
-            d.locked =
-                !conversations.getColumn(4).isNull() && conversations.getColumn(4).getString() > at;
+                conversations->getColumn(3).getString());
+            d.locked = !conversations->getColumn(4).isNull() &&
+                       conversations->getColumn(4).getString() > at;
         }
 
-        Prepared preferences_lease(db,
-                                   "SELECT phone, channel, kind FROM contact_preferences "
-                                   "WHERE active = 1");
-        SQLite::Statement& preferences = *preferences_lease;
+        auto preferences = db.Query(
+            "SELECT phone, channel, kind FROM contact_preferences "
+            "WHERE active = 1");
         std::unordered_map<std::string, std::vector<std::pair<std::string, std::string>>> by_phone;
-        while (preferences.executeStep()) {
-            by_phone[preferences.getColumn(0).getString()].emplace_back(
-                preferences.getColumn(1).getString(), preferences.getColumn(2).getString());
+        while (preferences->executeStep()) {
+            by_phone[preferences->getColumn(0).getString()].emplace_back(
+                preferences->getColumn(1).getString(), preferences->getColumn(2).getString());
         }
         for (ReminderDebtor& d : out) {
             if (const auto found = by_phone.find(d.phone); found != by_phone.end()) {
@@ -129,16 +123,15 @@ Result<std::vector<ReminderDebtor>> Ledger::ReminderCandidates(std::string_view 
             }
         }
 
-        Prepared sent_lease(db, "SELECT debtor_id, subject, rule, created_at FROM reminders");
-        SQLite::Statement& sent = *sent_lease;
-        while (sent.executeStep()) {
-            const auto found = index.find(sent.getColumn(0).getInt64());
+        auto sent = db.Query("SELECT debtor_id, subject, rule, created_at FROM reminders");
+        while (sent->executeStep()) {
+            const auto found = index.find(sent->getColumn(0).getInt64());
             if (found == index.end()) {
                 continue;
             }
             ReminderDebtor& d = out[found->second];
-            d.sent[sent.getColumn(1).getString()].insert(sent.getColumn(2).getString());
-            const std::string created = sent.getColumn(3).getString();
+            d.sent[sent->getColumn(1).getString()].insert(sent->getColumn(2).getString());
+            const std::string created = sent->getColumn(3).getString();
             if (created >= since) {
                 d.recent.push_back(created);
             }
@@ -151,16 +144,14 @@ Result<std::vector<ReminderDebtor>> Ledger::ReminderCandidates(std::string_view 
 Result<std::vector<ReminderToQueue>> Ledger::QueueReminders(
     const std::vector<ReminderToQueue>& batch, std::string_view now) {
     return impl_->Guard([&]() -> Result<std::vector<ReminderToQueue>> {
-        SQLite::Database& db = impl_->db;
+        Connection& db = impl_->db;
         const std::string at(now);
         Tx tx(db);
-        Prepared record_lease(db,
-                              "INSERT INTO reminders (debtor_id, rule, subject, local_date, "
-                              "channel, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT "
-                              "(rule, subject) DO NOTHING");
-        SQLite::Statement& record = *record_lease;
-        Prepared link_lease(db, "UPDATE reminders SET message_id = ? WHERE id = ?");
-        SQLite::Statement& link = *link_lease;
+        Prepared record = db.Prepare(
+            "INSERT INTO reminders (debtor_id, rule, subject, local_date, "
+            "channel, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT "
+            "(rule, subject) DO NOTHING");
+        Prepared link = db.Prepare("UPDATE reminders SET message_id = ? WHERE id = ?");
         std::vector<ReminderToQueue> queued;
         for (const ReminderToQueue& r : batch) {
             // Checked again here, in the transaction that writes: an opt-out that arrived since
@@ -168,33 +159,21 @@ Result<std::vector<ReminderToQueue>> Ledger::QueueReminders(
             if (!Reachable(db, r.phone, r.channel)) {
                 continue;
             }
-            record.reset();
-            record.bind(1, r.debtor_id);
-            record.bind(2, r.rule);
-            record.bind(3, r.subject);
-            record.bind(4, r.local_date);
-            record.bind(5, r.channel);
-            record.bind(6, at);
-            if (record.exec() == 0) {
+            if (record.Exec(r.debtor_id, r.rule, r.subject, r.local_date, r.channel, at) == 0) {
                 continue;  // already queued by an earlier pass
             }
-            const std::int64_t reminder_id = db.getLastInsertRowid();
+            const std::int64_t reminder_id = db.LastInsertRowid();
             Target target;
             target.debtor_id = r.debtor_id;
             target.phone = r.phone;
             target.channel = r.channel;
             const std::int64_t message_id = QueueProactive(db, target, r.message, at);
-            link.reset();
-            link.bind(1, message_id);
-            link.bind(2, reminder_id);
-            link.exec();
-            WriteAccountAudit(db,
-                              "system",
-                              "reminder_queued",
-                              r.debtor_id,
-                              std::nullopt,
-                              "{\"reminder_id\":" + std::to_string(reminder_id) + "}",
-                              at);
+            link.Exec(message_id, reminder_id);
+            WriteAudit(db,
+                       {.actor = "system", .kind = "reminder_queued", .debtor_id = r.debtor_id},
+                       at,
+                       "json(?)",
+                       "{\"reminder_id\":" + std::to_string(reminder_id) + "}");
             queued.push_back(r);
         }
         tx.commit();

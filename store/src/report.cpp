@@ -28,7 +28,6 @@
 #include "dialogs/calendar.hpp"
 
 #include "ledger_impl.hpp"
-#include "statement_cache.hpp"
 
 namespace cobrador::store {
 
@@ -129,7 +128,7 @@ Result<Report> Ledger::BuildReport(const ReportQuery& query) {
         if (auto ready = impl_->RequireLatest(); !ready) {
             return ready.error();
         }
-        SQLite::Database& db = impl_->db;
+        Connection& db = impl_->db;
         Report report;
         report.query = query;
         if (report.query.to.empty()) {
@@ -145,44 +144,40 @@ Result<Report> Ledger::BuildReport(const ReportQuery& query) {
 
         report.currency = query.currency;
         if (report.currency.empty()) {
-            Prepared common_lease(db,
-                                  "SELECT currency FROM accounts GROUP BY currency "
-                                  "ORDER BY count(*) DESC, currency LIMIT 1");
-            SQLite::Statement& common = *common_lease;
-            report.currency = common.executeStep() ? common.getColumn(0).getString() : "MXN";
+            report.currency = db.One<std::string>(
+                                    "SELECT currency FROM accounts GROUP BY currency "
+                                    "ORDER BY count(*) DESC, currency LIMIT 1")
+                                  .value_or("MXN");
         }
         report.query.currency = report.currency;
         Tally tally(report);
 
         {
-            Prepared accounts_lease(
-                db, "SELECT balance_cents, due_date FROM accounts WHERE currency = ?");
-            SQLite::Statement& accounts = *accounts_lease;
-            accounts.bind(1, report.currency);
-            while (accounts.executeStep()) {
-                const std::int64_t balance = accounts.getColumn(0).getInt64();
+            auto accounts = db.Query(
+                "SELECT balance_cents, due_date FROM accounts WHERE currency = ?", report.currency);
+            while (accounts->executeStep()) {
+                const std::int64_t balance = accounts->getColumn(0).getInt64();
                 // Nothing owed means not past due, whatever the old due date says.
-                const std::string due = balance > 0 ? Text(accounts, 1) : report.query.as_of;
+                const std::string due = balance > 0 ? Text(*accounts, 1) : report.query.as_of;
                 tally.Add(&Kpis::accounts, 1, {}, due, report.query.as_of);
                 tally.Add(&Kpis::balance_outstanding_cents, balance, {}, due, report.query.as_of);
             }
         }
         {
-            Prepared collected_lease(db,
-                                     "SELECT p.amount_cents, a.due_date, p.paid_at FROM payments p "
-                                     "JOIN accounts a ON a.id = p.account_id "
-                                     "WHERE p.status = 'applied' AND p.currency = ? "
-                                     "AND substr(p.paid_at, 1, 10) BETWEEN ? AND ?");
-            SQLite::Statement& collected = *collected_lease;
-            collected.bind(1, report.currency);
-            collected.bind(2, from);
-            collected.bind(3, to);
-            while (collected.executeStep()) {
+            auto collected = db.Query(
+                "SELECT p.amount_cents, a.due_date, p.paid_at FROM payments p "
+                "JOIN accounts a ON a.id = p.account_id "
+                "WHERE p.status = 'applied' AND p.currency = ? "
+                "AND substr(p.paid_at, 1, 10) BETWEEN ? AND ?",
+                report.currency,
+                from,
+                to);
+            while (collected->executeStep()) {
                 tally.Add(&Kpis::collected_cents,
-                          collected.getColumn(0).getInt64(),
+                          collected->getColumn(0).getInt64(),
                           {},
-                          Text(collected, 1),
-                          Text(collected, 2));
+                          Text(*collected, 1),
+                          Text(*collected, 2));
             }
         }
         // Rows that count one each: (field, SQL selecting channel, due date, day).
@@ -232,23 +227,17 @@ Result<Report> Ledger::BuildReport(const ReportQuery& query) {
             } else if (field == &Kpis::opt_outs) {
                 audit_kind = "opted_out";
             }
-            Prepared rows_lease(db, audit_kind.empty() ? sql : audit_sql);
-            SQLite::Statement& rows = *rows_lease;
-            rows.bind(1, from);
-            rows.bind(2, to);
-            if (!audit_kind.empty()) {
-                rows.bind(3, audit_kind);
-            }
-            while (rows.executeStep()) {
-                tally.Add(field, 1, Text(rows, 0), Text(rows, 1), Text(rows, 2));
+            auto rows = audit_kind.empty() ? db.Query(sql, from, to)
+                                           : db.Query(audit_sql, from, to, audit_kind);
+            while (rows->executeStep()) {
+                tally.Add(field, 1, Text(*rows, 0), Text(*rows, 1), Text(*rows, 2));
             }
         }
         {
             // The daily series: collected by the day paid, promises by the day made and the day
             // they turned kept or broken.
             std::map<std::string, DailyFigures> days;
-            Prepared series_lease(
-                db,
+            auto series = db.Query(
                 "SELECT substr(paid_at, 1, 10), 'collected', sum(amount_cents) FROM payments "
                 "WHERE status = 'applied' AND currency = ?3 AND substr(paid_at, 1, 10) BETWEEN "
                 "?1 AND ?2 GROUP BY 1 "
@@ -256,15 +245,14 @@ Result<Report> Ledger::BuildReport(const ReportQuery& query) {
                 "WHERE substr(created_at, 1, 10) BETWEEN ?1 AND ?2 GROUP BY 1 "
                 "UNION ALL SELECT substr(resolved_at, 1, 10), status, count(*) FROM promises "
                 "WHERE status IN ('kept', 'broken') AND substr(resolved_at, 1, 10) BETWEEN ?1 "
-                "AND ?2 GROUP BY 1, 2");
-            SQLite::Statement& series = *series_lease;
-            series.bind(1, from);
-            series.bind(2, to);
-            series.bind(3, report.currency);
-            while (series.executeStep()) {
-                const std::string day = Text(series, 0);
-                const std::string what = Text(series, 1);
-                const std::int64_t value = series.getColumn(2).getInt64();
+                "AND ?2 GROUP BY 1, 2",
+                from,
+                to,
+                report.currency);
+            while (series->executeStep()) {
+                const std::string day = Text(*series, 0);
+                const std::string what = Text(*series, 1);
+                const std::int64_t value = series->getColumn(2).getInt64();
                 DailyFigures& d = days[day];
                 d.date = day;
                 if (what == "collected") {
@@ -280,17 +268,15 @@ Result<Report> Ledger::BuildReport(const ReportQuery& query) {
             for (auto& [day, figures] : days) {
                 report.daily.push_back(std::move(figures));
             }
-            Prepared suspense_lease(
-                db,
+            auto suspense = db.Query(
                 "SELECT count(*), coalesce(sum(amount_cents), 0) FROM payments WHERE status = "
-                "'suspense' AND currency = ?3 AND substr(paid_at, 1, 10) BETWEEN ?1 AND ?2");
-            SQLite::Statement& suspense = *suspense_lease;
-            suspense.bind(1, from);
-            suspense.bind(2, to);
-            suspense.bind(3, report.currency);
-            suspense.executeStep();
-            report.suspense_payments = suspense.getColumn(0).getInt64();
-            report.suspense_cents = suspense.getColumn(1).getInt64();
+                "'suspense' AND currency = ?3 AND substr(paid_at, 1, 10) BETWEEN ?1 AND ?2",
+                from,
+                to,
+                report.currency);
+            suspense->executeStep();
+            report.suspense_payments = suspense->getColumn(0).getInt64();
+            report.suspense_cents = suspense->getColumn(1).getInt64();
         }
         return report;
     });
