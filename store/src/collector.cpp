@@ -593,13 +593,16 @@ Result<std::vector<std::int64_t>> Ledger::ExpireIdleClaims(std::string_view idle
             expired.push_back(idle->getColumn(0).getInt64());
         }
         Prepared back = db.Prepare(
-            "UPDATE conversations SET state = 'escalated', assigned_agent_id "
+            "UPDATE conversations SET state = ?3, assigned_agent_id "
             "= NULL, claimed_at = NULL, agent_activity_at = NULL, "
             "escalated_at = coalesce(escalated_at, ?1), escalation_reason = "
             "coalesce(escalation_reason, 'claim_expired') WHERE id = ?2");
         for (const std::int64_t id : expired) {
             const auto c = LoadSummary(db, id);
-            back.Exec(at, id);
+            // Back to the queue, as the lifecycle table says of an idle claim.
+            const auto decided = dialogs::Decide(
+                {c->state, std::nullopt}, dialogs::LifecycleEvent::kIdleClaimEnds, {});
+            back.Exec(at, id, std::string(dialogs::ToString(decided.to)));
             WriteAudit(
                 db,
                 ConversationAudit(db, *c, "system", "claim_expired"),

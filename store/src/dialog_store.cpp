@@ -6,6 +6,8 @@
 
 #include <type_traits>
 
+#include "dialogs/lifecycle.hpp"
+
 #include "audit.hpp"
 #include "proactive.hpp"
 
@@ -146,11 +148,19 @@ void ApplyTurn(Connection& db,
                     audit.Write(
                         "locked", std::nullopt, "json_object('until', ?)", IsoInstant(c.until));
                 } else if constexpr (std::is_same_v<T, dialogs::Escalated>) {
-                    update_conversation(
-                        "state = CASE WHEN state = 'bot' THEN 'escalated' ELSE state END, "
-                        "escalation_reason = ?, escalated_at = ?",
-                        c.reason,
-                        now);
+                    // The lifecycle table decides: to the queue from the bot; a person already
+                    // on it (or a closed conversation) keeps its state.
+                    const auto current = dialogs::FromStringOr(
+                        db.One<std::string>("SELECT state FROM conversations WHERE id = ?",
+                                            conversation.id)
+                            .value_or("bot"),
+                        dialogs::ConversationState::kBot);
+                    const auto decided = dialogs::Decide(
+                        {current, std::nullopt}, dialogs::LifecycleEvent::kEscalate, {});
+                    update_conversation("state = ?, escalation_reason = ?, escalated_at = ?",
+                                        std::string(dialogs::ToString(decided.to)),
+                                        c.reason,
+                                        now);
                     audit.Write("escalated", std::nullopt, "json_object('reason', ?)", c.reason);
                 } else if constexpr (std::is_same_v<T, dialogs::PromiseMade>) {
                     db.Exec(
