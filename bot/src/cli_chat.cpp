@@ -116,7 +116,7 @@ int Chat(Invocation& inv) {
         const std::string id =
             "chat-" + std::to_string(now.time_since_epoch().count()) + "-" + std::to_string(++n);
         const nlohmann::json payload = {{"text", line}};
-        store::InboundRecord record{"sandbox", id, "text", *phone, payload.dump()};
+        store::InboundRecord record{"sandbox", id, "text", *phone, payload.dump(), line, "", ""};
         if (auto stored = ledger->RecordWebhook({record}, {}, config.Now(now)); !stored) {
             ReportLedgerError(err, v["--db"], stored.error());
             return kFailed;

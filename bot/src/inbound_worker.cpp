@@ -51,8 +51,10 @@ void InboundWorker::Drain(store::Ledger& ledger) {
             // On WhatsApp the answer quotes the message it answers.
             const bool whatsapp =
                 dialogs::FromString<dialogs::Channel>(event.channel) == dialogs::Channel::kWhatsApp;
-            const TurnInput input{PayloadText(event.payload),
-                                  PayloadReplyId(event.payload),
+            // The typed fields the webhook stored; an event from before they existed is read
+            // from its payload.
+            const TurnInput input{event.text ? *event.text : PayloadText(event.payload),
+                                  event.reply_id ? *event.reply_id : PayloadReplyId(event.payload),
                                   whatsapp ? event.provider_event_id : ""};
             const auto now = std::chrono::system_clock::now();
             // The dialog reads every message, also while a collector holds the conversation

@@ -9,19 +9,28 @@
 namespace cobrador::bot {
 
 store::InboundRecord ToRecord(const channels::InboundMessage& message) {
-    nlohmann::json payload = {{"text", message.text},
-                              {"reply_id", message.reply_id},
-                              {"context_id", message.context_id},
-                              {"profile_name", message.profile_name},
-                              {"to", message.to},
-                              {"timestamp", message.timestamp}};
-    auto raw = nlohmann::json::parse(message.raw, nullptr, false);
-    payload["raw"] = raw.is_discarded() ? nlohmann::json(message.raw) : raw;
+    const nlohmann::json fields = {{"text", message.text},
+                                   {"reply_id", message.reply_id},
+                                   {"context_id", message.context_id},
+                                   {"profile_name", message.profile_name},
+                                   {"to", message.to},
+                                   {"timestamp", message.timestamp}};
+    // The channel's own JSON of the message goes in as it is: the adapters write `raw` with
+    // nlohmann's dump, so it is JSON already and is not parsed again here (an empty one, the
+    // sandbox's, is an empty string).
+    std::string payload = fields.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    payload.pop_back();  // the closing brace
+    payload += ",\"raw\":";
+    payload += message.raw.empty() ? std::string("\"\"") : message.raw;
+    payload += '}';
     return {std::string(channels::ToString(message.channel)),
             message.provider_message_id,
             message.kind,
             message.from,
-            payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+            std::move(payload),
+            message.text,
+            message.reply_id,
+            message.context_id};
 }
 
 store::StatusRecord ToRecord(const channels::StatusUpdate& status) {

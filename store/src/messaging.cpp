@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "dialogs/lifecycle.hpp"
+#include "dialogs/vocabulary.hpp"
 
 #include "dialog_store.hpp"
 #include "ledger_impl.hpp"
@@ -18,21 +19,9 @@ namespace cobrador::store {
 
 namespace {
 
-// How far along a message is; a status only ever moves a message forward.
+// How far along a message is (dialogs::Rank); unknown words rank with "received".
 int StatusRank(std::string_view status) {
-    if (status == "read") {
-        return 4;
-    }
-    if (status == "delivered" || status == "failed") {
-        return 3;
-    }
-    if (status == "sent") {
-        return 2;
-    }
-    if (status == "queued") {
-        return 1;
-    }
-    return 0;  // received (inbound) or unknown
+    return dialogs::Rank(dialogs::FromStringOr(status, dialogs::MessageStatus::kReceived));
 }
 
 // Moves the message with `provider_message_id` to `status` if that is forward.
@@ -73,10 +62,18 @@ Result<WebhookOutcome> Ledger::RecordWebhook(const std::vector<InboundRecord>& m
         // ON CONFLICT DO NOTHING is the idempotency: a redelivered id inserts no row.
         Prepared insert_event = db.Prepare(
             "INSERT INTO inbound_events (channel, provider_event_id, kind, phone, payload, "
-            "received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (provider_event_id) DO NOTHING");
+            "received_at, text, reply_id, context_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (provider_event_id) DO NOTHING");
         for (const InboundRecord& m : messages) {
-            if (insert_event.Exec(m.channel, m.provider_event_id, m.kind, m.phone, m.payload, at) ==
-                1) {
+            if (insert_event.Exec(m.channel,
+                                  m.provider_event_id,
+                                  m.kind,
+                                  m.phone,
+                                  m.payload,
+                                  at,
+                                  m.text,
+                                  m.reply_id,
+                                  m.context_id) == 1) {
                 ++outcome.messages_new;
             } else {
                 ++outcome.messages_duplicate;
@@ -109,10 +106,16 @@ Result<std::vector<PendingInbound>> Ledger::PendingInboundEvents(std::size_t lim
     return impl_->Guard([&]() -> Result<std::vector<PendingInbound>> {
         auto pending = impl_->db.Query(
             "SELECT id, channel, provider_event_id, kind, coalesce(phone, ''), "
-            "payload, received_at FROM inbound_events "
+            "payload, received_at, text, reply_id FROM inbound_events "
             "WHERE processed_at IS NULL ORDER BY id LIMIT ?",
             static_cast<std::int64_t>(limit));
         std::vector<PendingInbound> out;
+        const auto optional_text = [&](int column) -> std::optional<std::string> {
+            if (pending->getColumn(column).isNull()) {
+                return std::nullopt;
+            }
+            return pending->getColumn(column).getString();
+        };
         while (pending->executeStep()) {
             out.push_back({pending->getColumn(0).getInt64(),
                            pending->getColumn(1).getString(),
@@ -120,7 +123,9 @@ Result<std::vector<PendingInbound>> Ledger::PendingInboundEvents(std::size_t lim
                            pending->getColumn(3).getString(),
                            pending->getColumn(4).getString(),
                            pending->getColumn(5).getString(),
-                           pending->getColumn(6).getString()});
+                           pending->getColumn(6).getString(),
+                           optional_text(7),
+                           optional_text(8)});
         }
         return out;
     });

@@ -317,12 +317,22 @@ CREATE TABLE reminders (
 CREATE INDEX reminders_by_debtor ON reminders (debtor_id, created_at);
 )sql";
 
+// What the dialog reads of an inbound message, as columns: the webhook parses the provider's
+// body once and the worker reads these instead of parsing the payload again. NULL on events
+// stored before this version (the worker then reads the payload).
+constexpr const char* kTypedInbound = R"sql(
+ALTER TABLE inbound_events ADD COLUMN text TEXT;
+ALTER TABLE inbound_events ADD COLUMN reply_id TEXT;
+ALTER TABLE inbound_events ADD COLUMN context_id TEXT;
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "core ledger", kCoreSchema},
     Migration{2, "report indexes", kReportIndexes},
     Migration{3, "delivery statuses", kDeliveryStatuses},
     Migration{4, "collectors", kCollectors},
     Migration{5, "payments and reminders", kPaymentsReminders},
+    Migration{6, "typed inbound events", kTypedInbound},
 };
 
 }  // namespace

@@ -47,13 +47,13 @@ TEST_CASE("Ledger: migrate creates the schema and is safe to run twice", "[store
     CHECK(ledger->CheckReady().error() == Errc::kNotMigrated);
     const auto first = ledger->Migrate();
     REQUIRE(first);
-    CHECK(*first == std::vector<int>{1, 2, 3, 4, 5});
+    CHECK(*first == std::vector<int>{1, 2, 3, 4, 5, 6});
     CHECK(ledger->SchemaVersion().value() == Ledger::LatestSchemaVersion());
     CHECK(ledger->CheckReady());
     const auto second = ledger->Migrate();
     REQUIRE(second);
     CHECK(second->empty());
-    CHECK(Count(path, "SELECT count(*) FROM schema_migrations") == 5);
+    CHECK(Count(path, "SELECT count(*) FROM schema_migrations") == 6);
     // WAL and foreign keys are on for every connection the ledger opens.
     SQLite::Database db(path, SQLite::OPEN_READONLY);
     CHECK(db.execAndGet("PRAGMA journal_mode").getString() == "wal");
@@ -74,7 +74,7 @@ TEST_CASE("Ledger: an older schema is upgraded and keeps its rows", "[store][led
     }
     auto ledger = Ledger::Open(path);
     REQUIRE(ledger);
-    CHECK(ledger->Migrate().value() == std::vector<int>{2, 3, 4, 5});
+    CHECK(ledger->Migrate().value() == std::vector<int>{2, 3, 4, 5, 6});
     CHECK(ledger->CheckReady());
     CHECK(Count(path, "SELECT count(*) FROM debtors WHERE debtor_key = 'D1'") == 1);
 }
@@ -229,7 +229,8 @@ std::int64_t Inbound(Ledger& ledger,
                      const std::string& phone,
                      const std::string& id,
                      const std::string& now) {
-    REQUIRE(ledger.RecordWebhook({{"sandbox", id, "text", phone, "{\"text\":\"hola\"}"}}, {}, now));
+    REQUIRE(ledger.RecordWebhook(
+        {{"sandbox", id, "text", phone, "{\"text\":\"hola\"}", "hola", "", ""}}, {}, now));
     const auto pending = ledger.PendingInboundEvents(10);
     REQUIRE(pending);
     REQUIRE(pending->size() == 1);
@@ -245,6 +246,37 @@ std::int64_t Inbound(Ledger& ledger,
         now);
     REQUIRE(handled);
     return *handled;
+}
+
+TEST_CASE("Ledger: an inbound event keeps what the dialog reads as columns", "[store][ledger]") {
+    TempDir dir;
+    const std::string path = dir.File("ledger.db");
+    Ledger ledger = Migrated(path);
+    const InboundRecord typed{"whatsapp",
+                              "wamid.1",
+                              "interactive",
+                              "+525511111111",
+                              "{}",
+                              "Ver saldo",
+                              "menu:balance",
+                              "wamid.OUT1"};
+    REQUIRE(ledger.RecordWebhook({typed}, {}, kNow));
+    // An event written before the columns existed (or by hand) has none: the payload is read.
+    {
+        SQLite::Database db(path, SQLite::OPEN_READWRITE);
+        db.exec(
+            "INSERT INTO inbound_events (channel, provider_event_id, kind, phone, payload, "
+            "received_at) VALUES ('sms', 'SM1', 'text', '+525522222222', "
+            "'{\"text\":\"hola\"}', '2026-11-22T10:00:00Z')");
+    }
+    const auto pending = ledger.PendingInboundEvents(10);
+    REQUIRE(pending);
+    REQUIRE(pending->size() == 2);
+    CHECK(pending->at(0).text == "Ver saldo");
+    CHECK(pending->at(0).reply_id == "menu:balance");
+    CHECK(Count(path, "SELECT count(*) FROM inbound_events WHERE context_id = 'wamid.OUT1'") == 1);
+    CHECK_FALSE(pending->at(1).text.has_value());
+    CHECK_FALSE(pending->at(1).reply_id.has_value());
 }
 
 TEST_CASE("Ledger: an idle claim goes back to the queue, a busy one stays", "[store][ledger]") {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,10 @@ struct InboundRecord {
     std::string kind;               // text, interactive, image, ...
     std::string phone;              // E.164 (or the provider's raw id)
     std::string payload;            // JSON: text, reply_id, context_id, raw, ...
+    // What the dialog reads, parsed once from the provider's body.
+    std::string text;
+    std::string reply_id;    // the chosen button or list row
+    std::string context_id;  // the provider id of our message this one answers
 };
 
 // One delivery status from a provider webhook.
@@ -46,6 +51,10 @@ struct PendingInbound {
     std::string phone;
     std::string payload;
     std::string received_at;
+    // The typed fields; nullopt for events stored by a version that kept them only in the
+    // payload.
+    std::optional<std::string> text;
+    std::optional<std::string> reply_id;
 };
 
 // What the bot decided to send in answer to one inbound event.
