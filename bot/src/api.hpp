@@ -15,17 +15,13 @@
 
 #include "events.hpp"
 #include "http_types.hpp"
-#include "ledger_thread.hpp"
+#include "services.hpp"
 
 namespace cobrador::bot {
 
-struct ApiContext {
-    const Config& config;
-    LedgerThread& ledger;
-    EventHub& events;
-    // Wakes the outbox dispatcher after a collector's message is queued.
-    std::function<void()> wake_dispatcher;
-};
+// The API uses the server's shared context: config, the ledger's thread, live events, and
+// waking the dispatcher after a collector's message is queued.
+using ApiContext = Services;
 
 // The agent the request's `Authorization: Bearer` token belongs to, or the 401/503 to answer.
 boost::asio::awaitable<std::variant<store::Agent, Response>> Authenticate(ApiContext& api,

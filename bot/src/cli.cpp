@@ -291,23 +291,18 @@ int RunCli(const std::vector<std::string>& args,
         (args.empty() ? err : out) << kMainHelp;
         return args.empty() ? kUsage : kOk;
     }
-    std::string name = args[0];
-    const Command* command = FindCommand(name);
-    if (command == nullptr && args.size() > 1) {
-        name += " " + args[1];  // two words: "import portfolio", "agent add"
-        command = FindCommand(name);
-        if (command == nullptr && (args[0] == "import" || args[0] == "agent")) {
-            err << "cobrador " << args[0] << ": unknown subcommand '" << args[1] << "' (try "
+    const Command* command = FindCommand(args[0]);
+    if (command == nullptr && (args[0] == "import" || args[0] == "agent")) {
+        // Two words: "import portfolio", "agent add".
+        const std::string sub = args.size() > 1 ? args[1] : "";
+        command = FindCommand(args[0] + " " + sub);
+        if (command == nullptr) {
+            err << "cobrador " << args[0] << ": unknown subcommand '" << sub << "' (try "
                 << (args[0] == "import" ? "'import portfolio'" : "'agent add'") << ")\n";
             return kUsage;
         }
     }
     if (command == nullptr) {
-        if (args[0] == "import" || args[0] == "agent") {
-            err << "cobrador " << args[0] << ": unknown subcommand '' (try "
-                << (args[0] == "import" ? "'import portfolio'" : "'agent add'") << ")\n";
-            return kUsage;
-        }
         err << "cobrador: unknown command '" << args[0] << "'\n\n" << kMainHelp;
         return kUsage;
     }

@@ -97,12 +97,8 @@ int ImportPortfolio(Invocation& inv) {
     const Config& config = *inv.config;
     const std::string path = inv["--db"];
     const std::string file = inv.options.positional[0];
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-        err << "cobrador: cannot read " << file << "\n";
-        return kFailed;
-    }
-    auto ledger = OpenReady(inv);
+    std::ifstream in;
+    auto ledger = OpenImport(inv, in);
     if (!ledger) {
         return kFailed;
     }
@@ -189,12 +185,8 @@ int ImportPayments(Invocation& inv) {
     }
     const std::string path = options->values["--db"];
     const std::string file = options->positional[0];
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-        err << "cobrador: cannot read " << file << "\n";
-        return kFailed;
-    }
-    auto ledger = OpenReady(inv);
+    std::ifstream in;
+    auto ledger = OpenImport(inv, in);
     if (!ledger) {
         return kFailed;
     }

@@ -75,6 +75,16 @@ std::optional<store::Ledger> OpenReady(Invocation& inv) {
     return ledger;
 }
 
+std::optional<store::Ledger> OpenImport(Invocation& inv, std::ifstream& in) {
+    const std::string& file = inv.options.positional[0];
+    in.open(file, std::ios::binary);
+    if (!in) {
+        inv.err << "cobrador: cannot read " << file << "\n";
+        return std::nullopt;
+    }
+    return OpenReady(inv);
+}
+
 // Every bad row of an import file (the first kMaxErrorsShown), and that nothing was imported.
 int ReportRowErrors(std::ostream& err,
                     const std::string& file,

@@ -4,6 +4,7 @@
 // names them, with their help and options, is in cli.cpp.
 
 #include <cstdint>
+#include <fstream>
 #include <iosfwd>
 #include <map>
 #include <optional>
@@ -41,10 +42,6 @@ struct Invocation {
     const GetEnv& getenv;
 
     std::string& operator[](const std::string& name) { return options.values[name]; }
-
-    bool Has(const std::string& name) const { return options.values.count(name) > 0; }
-
-    bool Flag(const std::string& name) const { return options.flags.count(name) > 0; }
 };
 
 // Says what is wrong with the arguments and the command's usage line; returns kUsage.
@@ -67,6 +64,10 @@ bool ReportLedgerError(std::ostream& err,
 // Opens --db (which must exist) and checks its schema is the latest: the ledger, or nullopt
 // after saying why (then the command fails with kFailed).
 std::optional<store::Ledger> OpenReady(Invocation& inv);
+
+// For the imports: opens the one positional FILE into `in`, then the ledger as OpenReady
+// does; nullopt after saying why.
+std::optional<store::Ledger> OpenImport(Invocation& inv, std::ifstream& in);
 
 // Every bad row of an import file (the first kMaxErrorsShown), and that nothing was imported.
 int ReportRowErrors(std::ostream& err,

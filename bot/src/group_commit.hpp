@@ -43,7 +43,7 @@ public:
         return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(R)>(
             [this](auto handler, F w) {
                 using H = decltype(handler);
-                Enqueue(std::make_unique<Entry<F, H>>(std::move(w), std::move(handler), ledger_));
+                Enqueue(std::make_unique<Entry<F, H>>(std::move(w), std::move(handler)));
             },
             boost::asio::use_awaitable,
             std::move(work));
@@ -61,7 +61,7 @@ private:
     struct Entry final : EntryBase {
         using R = std::invoke_result_t<F&, store::Ledger&>;
 
-        Entry(F w, H h, store::Ledger&) : work(std::move(w)), handler(std::move(h)) {}
+        Entry(F w, H h) : work(std::move(w)), handler(std::move(h)) {}
 
         void Run(store::Ledger& ledger) override { answer.emplace(work(ledger)); }
 

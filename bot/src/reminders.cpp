@@ -31,18 +31,18 @@ dialogs::Recipient RecipientOf(const store::ReminderDebtor& d, std::optional<Cha
     return r;
 }
 
+struct ChosenChannel {
+    Channel channel;
+    dialogs::WriteDecision decision;  // the contact policy's answer on it (a template or not)
+};
+
 // The channel a reminder goes on: the one the debtor last used, else WhatsApp, else SMS —
 // never one the contact policy refuses, never one without credentials (the sandbox with
 // --demo).
-std::optional<Channel> ChooseChannel(const store::ReminderDebtor& d,
-                                     const Config& config,
-                                     std::chrono::sys_seconds now) {
-    const auto usable = [&](Channel channel) {
-        if (!dialogs::MayWrite(
-                 dialogs::WritePurpose::kWeStart, RecipientOf(d, channel), now, nullptr)
-                 .allowed()) {
-            return false;
-        }
+std::optional<ChosenChannel> ChooseChannel(const store::ReminderDebtor& d,
+                                           const Config& config,
+                                           std::chrono::sys_seconds now) {
+    const auto has_credentials = [&](Channel channel) {
         switch (channel) {
             case Channel::kWhatsApp:
                 return config.WhatsAppEnabled();
@@ -59,8 +59,10 @@ std::optional<Channel> ChooseChannel(const store::ReminderDebtor& d,
     }
     order.insert(order.end(), {Channel::kWhatsApp, Channel::kSms, Channel::kSandbox});
     for (const Channel channel : order) {
-        if (usable(channel)) {
-            return channel;
+        const auto decision = dialogs::MayWrite(
+            dialogs::WritePurpose::kWeStart, RecipientOf(d, channel), now, nullptr);
+        if (decision.allowed() && has_credentials(channel)) {
+            return ChosenChannel{channel, decision};
         }
     }
     return std::nullopt;
@@ -116,11 +118,7 @@ boost::system::result<ReminderPass, boost::system::error_code> RunReminderPass(
             ++pass.skipped_blocked;
             continue;
         }
-        const std::string channel(dialogs::ToString(*chosen));
-        const bool needs_template =
-            dialogs::MayWrite(
-                dialogs::WritePurpose::kWeStart, RecipientOf(d, *chosen), now, nullptr)
-                .needs_template;
+        const std::string channel(dialogs::ToString(chosen->channel));
         const dialogs::LocalTime local = dialogs::ToLocal(now, d.timezone);
         int sent_today = 0;
         int sent_week = 0;
@@ -175,7 +173,8 @@ boost::system::result<ReminderPass, boost::system::error_code> RunReminderPass(
             request.key = p.rule->message;
             request.locale = d.locale;
             request.channel = channel;
-            request.whatsapp_window_open = *chosen == Channel::kWhatsApp && !needs_template;
+            request.whatsapp_window_open =
+                chosen->channel == Channel::kWhatsApp && !chosen->decision.needs_template;
             request.timezone = d.timezone;
             request.args = {{"name", dialogs::FirstName(d.name)}, {"company", config.company_name}};
             auto message = RenderProactive(request, strategy, now);

@@ -19,11 +19,8 @@ class Routes {
 public:
     // `extra_metrics` fills the gauges only the server knows (open connections) before /metrics
     // is written.
-    Routes(Services& services,
-           Webhooks& webhooks,
-           ApiContext& api,
-           std::function<void(Metrics&)> extra_metrics)
-        : s_(services), webhooks_(webhooks), api_(api), extra_metrics_(std::move(extra_metrics)) {}
+    Routes(Services& services, Webhooks& webhooks, std::function<void(Metrics&)> extra_metrics)
+        : s_(services), webhooks_(webhooks), extra_metrics_(std::move(extra_metrics)) {}
 
     boost::asio::awaitable<Response> Handle(const Request& req);
 
@@ -34,14 +31,13 @@ public:
 
     Webhooks& webhooks() { return webhooks_; }
 
-    ApiContext& api() { return api_; }
+    ApiContext& api() { return s_; }
 
     boost::asio::awaitable<std::string> MetricsText();
 
 private:
     Services& s_;
     Webhooks& webhooks_;
-    ApiContext& api_;
     std::function<void(Metrics&)> extra_metrics_;
 };
 

@@ -93,7 +93,6 @@ struct Server::Impl {
     // The parts, wired by Start(); the ledger's thread outlives them all but the dispatcher.
     std::unique_ptr<LedgerThread> ledger;
     std::optional<Services> services;
-    std::optional<ApiContext> api;
     std::optional<InboundWorker> inbound;
     std::optional<Webhooks> webhooks;
     std::optional<Routes> routes;
@@ -117,7 +116,7 @@ struct Server::Impl {
         if (req.method() != http::verb::get) {
             co_return NotAllowed("GET");
         }
-        auto auth = co_await Authenticate(*api, req);
+        auto auth = co_await Authenticate(*services, req);
         if (auto* refused = std::get_if<Response>(&auth)) {
             co_return std::move(*refused);
         }
@@ -345,12 +344,9 @@ boost::system::result<std::uint16_t, std::string> Server::Start() {
                                    *impl.strategy,
                                    [&impl] { impl.WakeDispatcher(); },
                                    impl.stopping});
-    impl.api.emplace(ApiContext{impl.config, *impl.ledger, impl.events, [&impl] {
-                                    impl.WakeDispatcher();
-                                }});
     impl.inbound.emplace(*impl.services, impl.ioc);
     impl.webhooks.emplace(*impl.services, *impl.inbound);
-    impl.routes.emplace(*impl.services, *impl.webhooks, *impl.api, [&impl](Metrics& m) {
+    impl.routes.emplace(*impl.services, *impl.webhooks, [&impl](Metrics& m) {
         const std::lock_guard lock(impl.connections_mutex);
         m.Set("cobrador_http_connections", "", static_cast<double>(impl.connections.size()));
     });
