@@ -5,6 +5,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <type_traits>
+
+#include <nlohmann/json.hpp>
 
 #include "connection.hpp"
 
@@ -20,18 +24,14 @@ struct AuditRow {
     std::optional<std::int64_t> conversation_id = std::nullopt;
 };
 
-// Writes `row` at `at`. `detail_sql` is the SQL expression of the detail column: json(?) of a
-// JSON text, or json_object(...) of values; its ? take `detail_args` in order.
-template <class... A>
-void WriteAudit(Connection& db,
-                const AuditRow& row,
-                const std::string& at,
-                const std::string& detail_sql,
-                const A&... detail_args) {
+// Writes `row` at `at` with `detail`, a JSON object's text (AuditDetail builds one).
+inline void WriteAudit(Connection& db,
+                       const AuditRow& row,
+                       const std::string& at,
+                       const std::string& detail = "{}") {
     db.Exec(
         "INSERT INTO audit_log (at, actor, kind, channel, debtor_id, account_id, "
-        "conversation_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, " +
-            detail_sql + ")",
+        "conversation_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         at,
         row.actor,
         row.kind,
@@ -39,7 +39,40 @@ void WriteAudit(Connection& db,
         row.debtor_id,
         row.account_id,
         row.conversation_id,
-        detail_args...);
+        detail);
+}
+
+// A detail object from key, value pairs, keys in the order given: AuditDetail("role", role,
+// "agent_id", id). Text values are strings, integers numbers, an empty optional null.
+namespace audit_detail {
+
+template <class T>
+nlohmann::ordered_json Value(const T& value) {
+    if constexpr (std::is_same_v<T, std::optional<std::string>> ||
+                  std::is_same_v<T, std::optional<std::int64_t>>) {
+        return value ? Value(*value) : nlohmann::ordered_json(nullptr);
+    } else if constexpr (std::is_integral_v<T>) {
+        return static_cast<std::int64_t>(value);
+    } else {
+        return std::string(std::string_view(value));
+    }
+}
+
+inline void Add(nlohmann::ordered_json& /*object*/) {}
+
+template <class V, class... Rest>
+void Add(nlohmann::ordered_json& object, const char* key, const V& value, const Rest&... rest) {
+    object[key] = Value(value);
+    Add(object, rest...);
+}
+
+}  // namespace audit_detail
+
+template <class... A>
+std::string AuditDetail(const A&... pairs) {
+    nlohmann::ordered_json object = nlohmann::ordered_json::object();
+    audit_detail::Add(object, pairs...);
+    return object.dump();
 }
 
 }  // namespace cobrador::store

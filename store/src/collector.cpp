@@ -16,13 +16,6 @@ namespace cobrador::store {
 
 namespace {
 
-std::optional<std::string> OptionalText(const SQLite::Column& column) {
-    if (column.isNull()) {
-        return std::nullopt;
-    }
-    return column.getString();
-}
-
 // The columns of a ConversationSummary, in the order ReadSummary reads them; `c` is the
 // conversation, `d` its debtor and `a` its holder.
 constexpr const char* kSummarySelect =
@@ -34,31 +27,31 @@ constexpr const char* kSummarySelect =
     "FROM conversations c LEFT JOIN debtors d ON d.id = c.debtor_id "
     "LEFT JOIN agents a ON a.id = c.assigned_agent_id ";
 
-ConversationSummary ReadSummary(SQLite::Statement& row) {
+ConversationSummary ReadSummary(Statement& row) {
     ConversationSummary s;
-    s.id = row.getColumn(0).getInt64();
-    s.state = dialogs::FromStringOr(row.getColumn(1).getString(), dialogs::ConversationState::kBot);
-    s.channel = dialogs::FromStringOr(row.getColumn(2).getString(), dialogs::Channel::kSms);
-    s.phone = row.getColumn(3).getString();
-    s.debtor_name = OptionalText(row.getColumn(4));
-    s.verified = row.getColumn(5).getInt() != 0;
-    s.escalation_reason = OptionalText(row.getColumn(6));
-    s.escalated_at = OptionalText(row.getColumn(7));
-    if (!row.getColumn(8).isNull()) {
-        s.holder = AgentRef{row.getColumn(8).getInt64(), row.getColumn(9).getString()};
+    s.id = row.Int64(0);
+    s.state = dialogs::FromStringOr(row.Text(1), dialogs::ConversationState::kBot);
+    s.channel = dialogs::FromStringOr(row.Text(2), dialogs::Channel::kSms);
+    s.phone = row.Text(3);
+    s.debtor_name = row.OptionalText(4);
+    s.verified = row.Int(5) != 0;
+    s.escalation_reason = row.OptionalText(6);
+    s.escalated_at = row.OptionalText(7);
+    if (!row.IsNull(8)) {
+        s.holder = AgentRef{row.Int64(8), row.Text(9)};
     }
-    s.last_message = OptionalText(row.getColumn(10));
-    s.last_inbound_at = OptionalText(row.getColumn(11));
-    s.last_activity_at = row.getColumn(12).getString();
-    s.created_at = row.getColumn(13).getString();
-    s.disposition = OptionalText(row.getColumn(14));
-    s.closed_at = OptionalText(row.getColumn(15));
+    s.last_message = row.OptionalText(10);
+    s.last_inbound_at = row.OptionalText(11);
+    s.last_activity_at = row.Text(12);
+    s.created_at = row.Text(13);
+    s.disposition = row.OptionalText(14);
+    s.closed_at = row.OptionalText(15);
     return s;
 }
 
 std::optional<ConversationSummary> LoadSummary(Connection& db, std::int64_t id) {
     auto row = db.Query(std::string(kSummarySelect) + "WHERE c.id = ?", id);
-    if (!row->executeStep()) {
+    if (!row->Step()) {
         return std::nullopt;
     }
     return ReadSummary(*row);
@@ -71,8 +64,8 @@ Reachability LoadReachability(Connection& db, const ConversationSummary& c) {
         c.phone,
         dialogs::ToString(c.channel));
     Reachability reach;
-    while (prefs->executeStep()) {
-        const std::string kind = prefs->getColumn(0).getString();
+    while (prefs->Step()) {
+        const std::string kind = prefs->Text(0);
         reach.opted_out = reach.opted_out || kind == "opt_out";
         reach.wrong_number = reach.wrong_number || kind == "wrong_number";
     }
@@ -174,14 +167,14 @@ Result<std::optional<Agent>> Ledger::AgentByToken(std::string_view token_sha256)
             "SELECT id, name, role, created_at FROM agents WHERE token_sha256 "
             "= ? AND disabled_at IS NULL",
             token_sha256);
-        if (!row->executeStep()) {
+        if (!row->Step()) {
             return std::optional<Agent>();
         }
         return std::optional<Agent>(
-            Agent{row->getColumn(0).getInt64(),
-                  row->getColumn(1).getString(),
-                  dialogs::FromStringOr(row->getColumn(2).getString(), dialogs::Role::kCollector),
-                  row->getColumn(3).getString(),
+            Agent{row->Int64(0),
+                  row->Text(1),
+                  dialogs::FromStringOr(row->Text(2), dialogs::Role::kCollector),
+                  row->Text(3),
                   false});
     });
 }
@@ -191,13 +184,12 @@ Result<std::vector<Agent>> Ledger::ListAgents() {
         Prepared rows = impl_->db.Prepare(
             "SELECT id, name, role, created_at, disabled_at IS NOT NULL FROM agents ORDER BY id");
         std::vector<Agent> agents;
-        while (rows->executeStep()) {
-            agents.push_back(Agent{
-                rows->getColumn(0).getInt64(),
-                rows->getColumn(1).getString(),
-                dialogs::FromStringOr(rows->getColumn(2).getString(), dialogs::Role::kCollector),
-                rows->getColumn(3).getString(),
-                rows->getColumn(4).getInt() != 0});
+        while (rows->Step()) {
+            agents.push_back(Agent{rows->Int64(0),
+                                   rows->Text(1),
+                                   dialogs::FromStringOr(rows->Text(2), dialogs::Role::kCollector),
+                                   rows->Text(3),
+                                   rows->Int(4) != 0});
         }
         return agents;
     });
@@ -216,7 +208,8 @@ Result<std::vector<ConversationSummary>> Ledger::ListConversations(
         auto rows =
             impl_->db.Query(std::string(kSummarySelect) +
                                 "WHERE (?1 = 'all' OR c.state = ?1) AND (?2 = '' OR c.phone "
-                                "= ?2) AND (?3 IS NULL OR c.assigned_agent_id = ?3) "
+                                "= ?2) AND (CAST(?3 AS BIGINT) IS NULL OR "
+                                "c.assigned_agent_id = ?3) "
                                 "ORDER BY coalesce(c.escalated_at, c.created_at), c.id "
                                 "LIMIT ?4",
                             filter.state ? std::string(dialogs::ToString(*filter.state)) : "all",
@@ -224,7 +217,7 @@ Result<std::vector<ConversationSummary>> Ledger::ListConversations(
                             filter.holder,
                             filter.limit);
         std::vector<ConversationSummary> out;
-        while (rows->executeStep()) {
+        while (rows->Step()) {
             out.push_back(ReadSummary(*rows));
         }
         return out;
@@ -235,7 +228,7 @@ Result<std::optional<ConversationDetail>> Ledger::GetConversation(std::int64_t i
     return impl_->Guard([&]() -> Result<std::optional<ConversationDetail>> {
         Connection& db = impl_->db;
         // One read transaction: every part of the answer is from the same moment.
-        Tx tx(db, Tx::Behavior::kDeferred);
+        Tx tx(db, TxKind::kRead);
         auto summary = LoadSummary(db, id);
         if (!summary) {
             return std::optional<ConversationDetail>();
@@ -248,30 +241,30 @@ Result<std::optional<ConversationDetail>> Ledger::GetConversation(std::int64_t i
             "SELECT d.id, d.name, d.phone, d.locale, d.timezone FROM debtors "
             "d JOIN conversations c ON c.debtor_id = d.id WHERE c.id = ?",
             id);
-        if (debtor->executeStep()) {
-            detail.debtor = DebtorSummary{debtor->getColumn(0).getInt64(),
-                                          debtor->getColumn(1).getString(),
-                                          debtor->getColumn(2).getString(),
-                                          debtor->getColumn(3).getString(),
-                                          debtor->getColumn(4).getString()};
+        if (debtor->Step()) {
+            detail.debtor = DebtorSummary{debtor->Int64(0),
+                                          debtor->Text(1),
+                                          debtor->Text(2),
+                                          debtor->Text(3),
+                                          debtor->Text(4)};
             auto accounts = db.Query(
                 "SELECT a.account_key, a.balance_cents, a.currency, a.due_date, "
                 "a.min_payment_cents, a.segment, a.product, r.reference FROM accounts a "
                 "LEFT JOIN payment_references r ON r.account_id = a.id WHERE a.debtor_id = ? "
                 "ORDER BY a.due_date, a.id",
                 detail.debtor->id);
-            while (accounts->executeStep()) {
+            while (accounts->Step()) {
                 AccountDetail a;
-                a.account_id = accounts->getColumn(0).getString();
-                a.balance_cents = accounts->getColumn(1).getInt64();
-                a.currency = accounts->getColumn(2).getString();
-                a.due_date = accounts->getColumn(3).getString();
-                if (!accounts->getColumn(4).isNull()) {
-                    a.min_payment_cents = accounts->getColumn(4).getInt64();
+                a.account_id = accounts->Text(0);
+                a.balance_cents = accounts->Int64(1);
+                a.currency = accounts->Text(2);
+                a.due_date = accounts->Text(3);
+                if (!accounts->IsNull(4)) {
+                    a.min_payment_cents = accounts->Int64(4);
                 }
-                a.segment = accounts->getColumn(5).getString();
-                a.product = accounts->getColumn(6).getString();
-                a.reference = OptionalText(accounts->getColumn(7));
+                a.segment = accounts->Text(5);
+                a.product = accounts->Text(6);
+                a.reference = accounts->OptionalText(7);
                 detail.accounts.push_back(std::move(a));
             }
             auto promises = db.Query(
@@ -279,14 +272,14 @@ Result<std::optional<ConversationDetail>> Ledger::GetConversation(std::int64_t i
                 "p.created_at FROM promises p JOIN accounts a ON a.id = p.account_id WHERE "
                 "a.debtor_id = ? ORDER BY p.id",
                 detail.debtor->id);
-            while (promises->executeStep()) {
-                detail.promises.push_back(PromiseDetail{promises->getColumn(0).getInt64(),
-                                                        promises->getColumn(1).getString(),
-                                                        promises->getColumn(2).getInt64(),
-                                                        promises->getColumn(3).getString(),
-                                                        promises->getColumn(4).getString(),
-                                                        promises->getColumn(5).getString(),
-                                                        promises->getColumn(6).getString()});
+            while (promises->Step()) {
+                detail.promises.push_back(PromiseDetail{promises->Int64(0),
+                                                        promises->Text(1),
+                                                        promises->Int64(2),
+                                                        promises->Text(3),
+                                                        promises->Text(4),
+                                                        promises->Text(5),
+                                                        promises->Text(6)});
             }
             auto plans = db.Query(
                 "SELECT p.id, a.account_key, p.kind, p.total_cents, p.discount_cents, "
@@ -296,23 +289,22 @@ Result<std::optional<ConversationDetail>> Ledger::GetConversation(std::int64_t i
             Prepared installments = db.Prepare(
                 "SELECT seq, due_date, amount_cents, status FROM "
                 "plan_installments WHERE plan_id = ? ORDER BY seq");
-            while (plans->executeStep()) {
+            while (plans->Step()) {
                 PlanDetail p;
-                p.id = plans->getColumn(0).getInt64();
-                p.account_id = plans->getColumn(1).getString();
-                p.kind = plans->getColumn(2).getString();
-                p.total_cents = plans->getColumn(3).getInt64();
-                p.discount_cents = plans->getColumn(4).getInt64();
-                p.currency = plans->getColumn(5).getString();
-                p.status = plans->getColumn(6).getString();
-                p.created_at = plans->getColumn(7).getString();
+                p.id = plans->Int64(0);
+                p.account_id = plans->Text(1);
+                p.kind = plans->Text(2);
+                p.total_cents = plans->Int64(3);
+                p.discount_cents = plans->Int64(4);
+                p.currency = plans->Text(5);
+                p.status = plans->Text(6);
+                p.created_at = plans->Text(7);
                 installments.Bind(p.id);
-                while (installments->executeStep()) {
-                    p.installments.push_back(
-                        InstallmentDetail{installments->getColumn(0).getInt(),
-                                          installments->getColumn(1).getString(),
-                                          installments->getColumn(2).getInt64(),
-                                          installments->getColumn(3).getString()});
+                while (installments->Step()) {
+                    p.installments.push_back(InstallmentDetail{installments->Int(0),
+                                                               installments->Text(1),
+                                                               installments->Int64(2),
+                                                               installments->Text(3)});
                 }
                 detail.plans.push_back(std::move(p));
             }
@@ -329,22 +321,19 @@ Result<std::optional<ConversationDetail>> Ledger::GetConversation(std::int64_t i
             "JOIN agents a ON a.id = n.agent_id WHERE n.conversation_id = ? "
             "ORDER BY n.id",
             id);
-        while (notes->executeStep()) {
-            detail.notes.push_back(NoteDetail{
-                notes->getColumn(0).getInt64(),
-                AgentRef{notes->getColumn(1).getInt64(), notes->getColumn(2).getString()},
-                notes->getColumn(3).getString(),
-                notes->getColumn(4).getString()});
+        while (notes->Step()) {
+            detail.notes.push_back(NoteDetail{notes->Int64(0),
+                                              AgentRef{notes->Int64(1), notes->Text(2)},
+                                              notes->Text(3),
+                                              notes->Text(4)});
         }
         auto events = db.Query(
             "SELECT at, actor, kind, detail FROM audit_log WHERE "
             "conversation_id = ? ORDER BY id",
             id);
-        while (events->executeStep()) {
-            detail.events.push_back(AuditEntry{events->getColumn(0).getString(),
-                                               events->getColumn(1).getString(),
-                                               events->getColumn(2).getString(),
-                                               events->getColumn(3).getString()});
+        while (events->Step()) {
+            detail.events.push_back(
+                AuditEntry{events->Text(0), events->Text(1), events->Text(2), events->Text(3)});
         }
         tx.commit();
         return std::optional<ConversationDetail>(std::move(detail));
@@ -391,7 +380,6 @@ Result<ActionOutcome> Ledger::ClaimConversation(std::int64_t id,
                            Actor(by),
                            event == dialogs::LifecycleEvent::kAssign ? "reassigned" : "claimed"),
                        at,
-                       "json(?)",
                        "{\"agent_id\":" + std::to_string(to) + ",\"from_agent_id\":" + from +
                            ",\"previous_state\":\"" + StateName(c) + "\"}");
             return {};
@@ -425,7 +413,6 @@ Result<ActionOutcome> Ledger::ReleaseConversation(std::int64_t id,
             WriteAudit(db,
                        ConversationAudit(db, c, Actor(by), "released"),
                        at,
-                       "json(?)",
                        "{\"previous_state\":\"" + StateName(c) + "\"}");
             return {};
         });
@@ -465,21 +452,18 @@ Result<ActionOutcome> Ledger::CloseConversation(std::int64_t id,
             }
             ActionOutcome out;
             if (!note.empty()) {
-                db.Exec(
+                out.created_id = db.Insert(
                     "INSERT INTO notes (conversation_id, agent_id, body, "
-                    "created_at) VALUES (?, ?, ?, ?)",
+                    "created_at) VALUES (?, ?, ?, ?) RETURNING id",
                     id,
                     by.id,
                     note,
                     at);
-                out.created_id = db.LastInsertRowid();
             }
             WriteAudit(db,
                        ConversationAudit(db, c, Actor(by), "closed"),
                        at,
-                       "json_object('disposition', ?, 'previous_state', ?)",
-                       disposition,
-                       StateName(c));
+                       AuditDetail("disposition", disposition, "previous_state", StateName(c)));
             return out;
         });
     });
@@ -541,7 +525,6 @@ Result<ActionOutcome> Ledger::SendAgentMessage(std::int64_t id,
             WriteAudit(db,
                        ConversationAudit(db, c, Actor(by), "agent_message"),
                        at,
-                       "json(?)",
                        "{\"message_id\":" + std::to_string(out.created_id) + "}");
             return out;
         });
@@ -556,22 +539,21 @@ Result<ActionOutcome> Ledger::AddNote(std::int64_t id,
         Connection& db = impl_->db;
         const std::string at(now);
         return Act(db, id, [&](const ConversationSummary& c) -> ActionOutcome {
-            db.Exec(
+            const std::int64_t note_id = db.Insert(
                 "INSERT INTO notes (conversation_id, agent_id, body, created_at) VALUES (?, ?, ?, "
-                "?)",
+                "?) RETURNING id",
                 id,
                 by.id,
                 text,
                 at);
             ActionOutcome out;
-            out.created_id = db.LastInsertRowid();
+            out.created_id = note_id;
             if (Decide(c, dialogs::LifecycleEvent::kReply, by).ok()) {  // the holder
                 db.Exec("UPDATE conversations SET agent_activity_at = ? WHERE id = ?", at, id);
             }
             WriteAudit(db,
                        ConversationAudit(db, c, Actor(by), "note_added"),
                        at,
-                       "json(?)",
                        "{\"note_id\":" + std::to_string(out.created_id) + "}");
             return out;
         });
@@ -589,8 +571,8 @@ Result<std::vector<std::int64_t>> Ledger::ExpireIdleClaims(std::string_view idle
             "coalesce(agent_activity_at, claimed_at, last_activity_at) < ?",
             idle_since);
         std::vector<std::int64_t> expired;
-        while (idle->executeStep()) {
-            expired.push_back(idle->getColumn(0).getInt64());
+        while (idle->Step()) {
+            expired.push_back(idle->Int64(0));
         }
         Prepared back = db.Prepare(
             "UPDATE conversations SET state = ?3, assigned_agent_id "
@@ -607,7 +589,6 @@ Result<std::vector<std::int64_t>> Ledger::ExpireIdleClaims(std::string_view idle
                 db,
                 ConversationAudit(db, *c, "system", "claim_expired"),
                 at,
-                "json(?)",
                 "{\"agent_id\":" + (c->holder ? std::to_string(c->holder->id) : "null") + "}");
         }
         tx.commit();

@@ -2,8 +2,8 @@
 
 #include <utility>
 
-#include <SQLiteCpp/Exception.h>
-#include <sqlite3.h>
+#include "pg_connection.hpp"
+#include "sqlite_connection.hpp"
 
 namespace cobrador::store {
 
@@ -12,17 +12,20 @@ namespace {
 // More distinct statements than this (dynamic SQL gone wild) are not kept.
 constexpr std::size_t kMaxKept = 512;
 
-}  // namespace
+bool StartsWith(std::string_view text, std::string_view prefix) {
+    return text.substr(0, prefix.size()) == prefix;
+}
 
-Connection::Connection(SQLite::Database database) : db_(std::move(database)) {}
+}  // namespace
 
 Connection::~Connection() = default;
 
-bool Connection::InTransaction() {
-    return sqlite3_get_autocommit(db_.getHandle()) == 0;
+void Connection::DropCachedStatements() {
+    free_.clear();
+    kept_ = 0;
 }
 
-std::unique_ptr<SQLite::Statement> Connection::Take(const std::string& sql) {
+std::unique_ptr<Statement> Connection::Take(const std::string& sql) {
     const auto found = free_.find(sql);
     if (found != free_.end() && !found->second.empty()) {
         auto statement = std::move(found->second.back());
@@ -30,21 +33,16 @@ std::unique_ptr<SQLite::Statement> Connection::Take(const std::string& sql) {
         --kept_;
         return statement;
     }
-    return std::make_unique<SQLite::Statement>(db_, sql);
+    return NewStatement(sql);
 }
 
-void Connection::Give(const std::string& sql, std::unique_ptr<SQLite::Statement> statement) {
+void Connection::Give(const std::string& sql, std::unique_ptr<Statement> statement) {
     if (kept_ >= kMaxKept) {
         return;
     }
     // Reset and unbound, or not kept at all: a statement left mid-step would hold a read
     // snapshot open, and a stale binding would leak into its next use.
-    if (statement->tryReset() != SQLITE_OK) {
-        return;
-    }
-    try {
-        statement->clearBindings();
-    } catch (const SQLite::Exception&) {
+    if (!statement->Reset()) {
         return;
     }
     free_[sql].push_back(std::move(statement));
@@ -63,6 +61,64 @@ Prepared::~Prepared() {
     if (connection_ != nullptr && statement_) {
         connection_->Give(sql_, std::move(statement_));
     }
+}
+
+bool IsPostgresTarget(std::string_view target) {
+    if (StartsWith(target, "postgresql://") || StartsWith(target, "postgres://")) {
+        return true;
+    }
+    // libpq's key=value form ("host=/tmp dbname=cobrador", "service=cobrador"). A file path
+    // with '=' and a space in it is unlikely enough; "./a=b c.db" still opens as a file.
+    if (StartsWith(target, "./") || StartsWith(target, "/")) {
+        return false;
+    }
+    const auto eq = target.find('=');
+    return eq != std::string_view::npos && eq > 0 &&
+           target.substr(0, eq).find_first_of(" /\\") == std::string_view::npos &&
+           (StartsWith(target, "host=") || StartsWith(target, "dbname=") ||
+            StartsWith(target, "service=") || StartsWith(target, "user=") ||
+            StartsWith(target, "port=") || target.find(" dbname=") != std::string_view::npos ||
+            target.find(" host=") != std::string_view::npos);
+}
+
+std::string RedactTarget(std::string_view target) {
+    if (!IsPostgresTarget(target)) {
+        return std::string(target);
+    }
+    std::string out(target);
+    if (StartsWith(out, "postgresql://") || StartsWith(out, "postgres://")) {
+        // scheme://user:password@host... -> scheme://user:***@host...
+        const auto start = out.find("://") + 3;
+        const auto at = out.find('@', start);
+        const auto slash = out.find('/', start);
+        if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
+            const auto colon = out.find(':', start);
+            if (colon != std::string::npos && colon < at) {
+                out.replace(colon + 1, at - colon - 1, "***");
+            }
+        }
+    }
+    // password=... as a query parameter or a key=value word.
+    for (std::string_view key : {"password="}) {
+        std::size_t pos = 0;
+        while ((pos = out.find(key, pos)) != std::string::npos) {
+            const auto value = pos + key.size();
+            auto end = out.find_first_of(" &", value);
+            if (end == std::string::npos) {
+                end = out.size();
+            }
+            out.replace(value, end - value, "***");
+            pos = value + 3;
+        }
+    }
+    return out;
+}
+
+std::unique_ptr<Connection> OpenConnection(const std::string& target, bool create) {
+    if (IsPostgresTarget(target)) {
+        return OpenPostgres(target);
+    }
+    return OpenSqlite(target, create);
 }
 
 }  // namespace cobrador::store

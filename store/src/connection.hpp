@@ -1,25 +1,88 @@
 #pragma once
-// Private to the store: the connection behind a Ledger and the one way the store talks SQL.
+// Private to the store: the one way the store talks SQL, whichever database is behind it.
+//
+// The store's SQL is written once, in the dialect both SQLite 3.40 and PostgreSQL 15 accept:
+// placeholders are SQLite's (?, ?N) and a backend translates them; new ids come back with
+// RETURNING id; JSON is built in C++ and bound as text; booleans are read as 0/1 integers
+// (CASE WHEN ... THEN 1 ELSE 0 END). What really differs per backend — opening, transactions,
+// the schema's DDL, backups — lives behind Connection (sqlite_connection.cpp,
+// pg_connection.cpp).
+//
 // Statements are prepared once per connection and reused (preparing cost about a third of the
 // ledger thread's time under webhook load). Values bind to ?1..?n in argument order; an empty
-// std::optional or nullptr binds NULL. The SQL text uses SQLite's placeholders (?, ?N) for now:
-// a PostgreSQL backend would add its dialect here. One thread at a time, like the Ledger.
+// std::optional or nullptr binds NULL. One thread at a time, like the Ledger.
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <unordered_map>
 #include <vector>
 
-#include <SQLiteCpp/Column.h>
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
+#include "store/errors.hpp"
 
 namespace cobrador::store {
+
+enum class Backend { kSqlite, kPostgres };
+
+// What every backend throws: the store's own error code, and whether running the whole
+// operation again may succeed (a serialization failure or deadlock on PostgreSQL).
+class DbError : public std::runtime_error {
+public:
+    DbError(Errc code, const std::string& message, bool retry = false)
+        : std::runtime_error(message), code_(code), retry_(retry) {}
+
+    Errc code() const { return code_; }
+
+    bool retry() const { return retry_; }
+
+private:
+    Errc code_;
+    bool retry_;
+};
+
+// One prepared statement of a backend. Step() runs it (the first time) and moves to the next
+// row; Exec() runs a statement that returns no rows. Columns are read from the current row.
+class Statement {
+public:
+    virtual ~Statement() = default;
+
+    virtual void BindNull(int index) = 0;
+    virtual void BindInt64(int index, std::int64_t value) = 0;
+    virtual void BindDouble(int index, double value) = 0;
+    virtual void BindText(int index, std::string_view value) = 0;
+
+    virtual bool Step() = 0;
+    // Runs a statement that returns no rows; the number of rows it changed.
+    virtual int Exec() = 0;
+    // Back to before the first Step(), bindings cleared. False: the statement cannot be reused.
+    virtual bool Reset() = 0;
+
+    virtual bool IsNull(int column) = 0;
+    virtual std::int64_t Int64(int column) = 0;
+    virtual double Double(int column) = 0;
+    virtual std::string Text(int column) = 0;
+
+    int Int(int column) { return static_cast<int>(Int64(column)); }
+
+    std::optional<std::string> OptionalText(int column) {
+        if (IsNull(column)) {
+            return std::nullopt;
+        }
+        return Text(column);
+    }
+
+    std::optional<std::int64_t> OptionalInt64(int column) {
+        if (IsNull(column)) {
+            return std::nullopt;
+        }
+        return Int64(column);
+    }
+};
 
 class Connection;
 
@@ -32,54 +95,46 @@ template <class T>
 struct IsOptional<std::optional<T>> : std::true_type {};
 
 template <class T>
-void BindValue(SQLite::Statement& statement, int index, const T& value) {
+void BindValue(Statement& statement, int index, const T& value) {
     if constexpr (std::is_same_v<T, std::nullptr_t>) {
-        statement.bind(index);
+        statement.BindNull(index);
     } else if constexpr (IsOptional<T>::value) {
         if (value) {
             BindValue(statement, index, *value);
         } else {
-            statement.bind(index);
+            statement.BindNull(index);
         }
     } else if constexpr (std::is_same_v<T, bool>) {
-        statement.bind(index, value ? 1 : 0);
+        statement.BindInt64(index, value ? 1 : 0);
     } else if constexpr (std::is_integral_v<T>) {
-        if constexpr (std::is_signed_v<T> && sizeof(T) <= sizeof(int)) {
-            statement.bind(index, static_cast<int>(value));
-        } else {
-            statement.bind(index, static_cast<std::int64_t>(value));
-        }
+        statement.BindInt64(index, static_cast<std::int64_t>(value));
     } else if constexpr (std::is_floating_point_v<T>) {
-        statement.bind(index, static_cast<double>(value));
-    } else if constexpr (std::is_same_v<T, std::string>) {
-        statement.bind(index, value);  // copied: the value may go before the statement runs
-    } else if constexpr (std::is_same_v<T, std::string_view>) {
-        statement.bind(index, std::string(value));
-    } else if constexpr (std::is_convertible_v<const T&, const char*>) {
-        statement.bind(index, static_cast<const char*>(value));
+        statement.BindDouble(index, static_cast<double>(value));
+    } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+        statement.BindText(index, std::string_view(value));  // copied by the backend
     } else {
         static_assert(sizeof(T) == 0, "no SQL binding for this type");
     }
 }
 
 template <class... A>
-void BindAll(SQLite::Statement& statement, const A&... args) {
+void BindAll(Statement& statement, const A&... args) {
     int index = 0;
     (BindValue(statement, ++index, args), ...);
 }
 
 template <class T>
-T ColumnAs(const SQLite::Column& column) {
+T ColumnAs(Statement& statement, int column) {
     if constexpr (std::is_same_v<T, bool>) {
-        return column.getInt() != 0;
+        return statement.Int64(column) != 0;
     } else if constexpr (std::is_same_v<T, int>) {
-        return column.getInt();
+        return statement.Int(column);
     } else if constexpr (std::is_same_v<T, std::int64_t>) {
-        return column.getInt64();
+        return statement.Int64(column);
     } else if constexpr (std::is_same_v<T, double>) {
-        return column.getDouble();
+        return statement.Double(column);
     } else if constexpr (std::is_same_v<T, std::string>) {
-        return column.getString();
+        return statement.Text(column);
     } else {
         static_assert(sizeof(T) == 0, "no column conversion to this type");
     }
@@ -99,14 +154,14 @@ public:
     Prepared(const Prepared&) = delete;
     Prepared& operator=(const Prepared&) = delete;
 
-    SQLite::Statement& operator*() { return *statement_; }
+    Statement& operator*() { return *statement_; }
 
-    SQLite::Statement* operator->() { return statement_.get(); }
+    Statement* operator->() { return statement_.get(); }
 
     // For a statement reused in a loop: resets it and binds `args` to ?1..?n.
     template <class... A>
     Prepared& Bind(const A&... args) {
-        statement_->reset();
+        statement_->Reset();
         sql_detail::BindAll(*statement_, args...);
         return *this;
     }
@@ -115,26 +170,59 @@ public:
     template <class... A>
     int Exec(const A&... args) {
         Bind(args...);
-        return statement_->exec();
+        return statement_->Exec();
+    }
+
+    // Bind(args...), then runs an INSERT ... RETURNING id: the new id, or nullopt when the
+    // statement inserted nothing (ON CONFLICT DO NOTHING).
+    template <class... A>
+    std::optional<std::int64_t> Returning(const A&... args) {
+        Bind(args...);
+        std::optional<std::int64_t> id;
+        if (statement_->Step()) {
+            id = statement_->Int64(0);
+        }
+        // Finished now: SQLite will not commit while a statement is still stepping.
+        statement_->Reset();
+        return id;
     }
 
 private:
     Connection* connection_;
     std::string sql_;
-    std::unique_ptr<SQLite::Statement> statement_;
+    std::unique_ptr<Statement> statement_;
 };
+
+// How a transaction will use the database. On SQLite a write transaction takes the write lock
+// at BEGIN (IMMEDIATE) and a read one when it first needs it; on PostgreSQL both run
+// SERIALIZABLE, so that a transaction that read, decided and wrote behaves as if it ran alone,
+// and a read transaction sees one snapshot.
+enum class TxKind { kWrite, kRead };
 
 class Connection {
 public:
-    explicit Connection(SQLite::Database database);
-    ~Connection();
+    Connection() = default;
+    virtual ~Connection();
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
     Connection(Connection&&) = delete;
     Connection& operator=(Connection&&) = delete;
 
-    // SQLiteCpp itself, for what has no helper: multi-statement text, backups, the handle.
-    SQLite::Database& raw() { return db_; }
+    virtual Backend backend() const = 0;
+
+    // Runs SQL text with no parameters, possibly several statements (migrations, DDL).
+    virtual void ExecScript(const std::string& sql) = 0;
+
+    // Whether a transaction is open on this connection.
+    virtual bool InTransaction() = 0;
+
+    virtual void Begin(TxKind kind) = 0;
+    virtual void Commit() = 0;
+    virtual void Rollback() = 0;
+
+    // Makes sure the connection is usable (re-established if it was lost); false when the
+    // database cannot be reached.
+    virtual bool Alive() { return true; }
 
     Prepared Prepare(const std::string& sql) { return Prepared(*this, sql); }
 
@@ -143,10 +231,10 @@ public:
     int Exec(const std::string& sql, const A&... args) {
         Prepared statement(*this, sql);
         sql_detail::BindAll(*statement, args...);
-        return statement->exec();
+        return statement->Exec();
     }
 
-    // A statement with `args` bound, to step through: while (q->executeStep()) ...
+    // A statement with `args` bound, to step through: while (q->Step()) ...
     template <class... A>
     Prepared Query(const std::string& sql, const A&... args) {
         Prepared statement(*this, sql);
@@ -158,27 +246,49 @@ public:
     template <class T, class... A>
     std::optional<T> One(const std::string& sql, const A&... args) {
         Prepared statement = Query(sql, args...);
-        if (!statement->executeStep() || statement->getColumn(0).isNull()) {
+        if (!statement->Step() || statement->IsNull(0)) {
             return std::nullopt;
         }
-        return sql_detail::ColumnAs<T>(statement->getColumn(0));
+        return sql_detail::ColumnAs<T>(*statement, 0);
     }
 
-    std::int64_t LastInsertRowid() { return db_.getLastInsertRowid(); }
+    // An INSERT ... RETURNING id: the new row's id.
+    template <class... A>
+    std::int64_t Insert(const std::string& sql, const A&... args) {
+        Prepared statement = Query(sql, args...);
+        if (!statement->Step()) {
+            throw DbError(Errc::kInternal, "an INSERT ... RETURNING id returned no row");
+        }
+        return statement->Int64(0);
+    }
 
-    // Whether a transaction is open on this connection.
-    bool InTransaction();
+protected:
+    // A new statement for `sql`, in the store's dialect (the backend translates it).
+    virtual std::unique_ptr<Statement> NewStatement(const std::string& sql) = 0;
+
+    // Forgets every cached statement (a backend whose connection was re-established).
+    void DropCachedStatements();
 
 private:
     friend class Prepared;
 
-    std::unique_ptr<SQLite::Statement> Take(const std::string& sql);
-    void Give(const std::string& sql, std::unique_ptr<SQLite::Statement> statement);
+    std::unique_ptr<Statement> Take(const std::string& sql);
+    void Give(const std::string& sql, std::unique_ptr<Statement> statement);
 
-    SQLite::Database db_;
-    // After db_: the statements are finalized before the connection closes.
-    std::unordered_map<std::string, std::vector<std::unique_ptr<SQLite::Statement>>> free_;
+    std::unordered_map<std::string, std::vector<std::unique_ptr<Statement>>> free_;
     std::size_t kept_ = 0;
 };
+
+// Opens a connection to the database named by `target`: a PostgreSQL URI or connection string
+// (postgresql://..., postgres://..., or key=value words such as "host=... dbname=...") or else
+// an SQLite file path. Throws DbError.
+// `create`: an SQLite file that does not exist is created (PostgreSQL databases never are).
+std::unique_ptr<Connection> OpenConnection(const std::string& target, bool create);
+
+// Whether `target` names a PostgreSQL database rather than an SQLite file.
+bool IsPostgresTarget(std::string_view target);
+
+// `target` fit for logs and errors: a PostgreSQL URI without its password.
+std::string RedactTarget(std::string_view target);
 
 }  // namespace cobrador::store

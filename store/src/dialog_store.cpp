@@ -19,18 +19,15 @@ std::string IsoInstant(dialogs::Instant instant) {
     return dialogs::FormatIsoInstant(instant);
 }
 
-// The audit row of a command on the conversation. `detail_sql` is an SQL expression built with
-// json_object() from `detail_args`.
+// The audit row of a command on the conversation, with its detail (AuditDetail).
 struct Audit {
     Connection& db;
     const ConversationRow& conversation;
     const std::string& now;
 
-    template <class... A>
     void Write(const char* kind,
                std::optional<std::int64_t> account_id,
-               const std::string& detail_sql = "'{}'",
-               const A&... detail_args) {
+               const std::string& detail = "{}") {
         WriteAudit(db,
                    {"bot",
                     kind,
@@ -39,8 +36,7 @@ struct Audit {
                     account_id,
                     conversation.id},
                    now,
-                   detail_sql,
-                   detail_args...);
+                   detail);
     }
 };
 
@@ -63,19 +59,19 @@ dialogs::ConversationView LoadConversationView(Connection& db,
     }
     auto debtor = db.Query("SELECT name, birth_date, locale, timezone FROM debtors WHERE id = ?",
                            *conversation.debtor_id);
-    if (!debtor->executeStep()) {
+    if (!debtor->Step()) {
         return view;
     }
-    const auto birth = dialogs::ParseIsoDate(debtor->getColumn(1).getString());
+    const auto birth = dialogs::ParseIsoDate(debtor->Text(1));
     if (!birth) {
         return view;  // cannot be checked: treat as unknown rather than guess
     }
     dialogs::DebtorView d;
     d.id = *conversation.debtor_id;
-    d.name = debtor->getColumn(0).getString();
+    d.name = debtor->Text(0);
     d.birth_date = *birth;
-    d.locale = debtor->getColumn(2).getString();
-    d.timezone = debtor->getColumn(3).getString();
+    d.locale = debtor->Text(2);
+    d.timezone = debtor->Text(3);
 
     auto accounts = db.Query(
         "SELECT a.id, a.account_key, a.balance_cents, a.currency, a.due_date, "
@@ -88,27 +84,27 @@ dialogs::ConversationView LoadConversationView(Connection& db,
         " pp.status = 'active') "
         "FROM accounts a WHERE a.debtor_id = ? ORDER BY a.due_date, a.id",
         *conversation.debtor_id);
-    while (accounts->executeStep()) {
+    while (accounts->Step()) {
         dialogs::AccountView a;
-        a.id = accounts->getColumn(0).getInt64();
-        a.key = accounts->getColumn(1).getString();
-        a.balance = {accounts->getColumn(2).getInt64(), accounts->getColumn(3).getString()};
-        const auto due = dialogs::ParseIsoDate(accounts->getColumn(4).getString());
+        a.id = accounts->Int64(0);
+        a.key = accounts->Text(1);
+        a.balance = {accounts->Int64(2), accounts->Text(3)};
+        const auto due = dialogs::ParseIsoDate(accounts->Text(4));
         if (!due) {
             continue;
         }
         a.due_date = *due;
-        if (!accounts->getColumn(5).isNull()) {
-            a.min_payment_cents = accounts->getColumn(5).getInt64();
+        if (!accounts->IsNull(5)) {
+            a.min_payment_cents = accounts->Int64(5);
         }
-        if (!accounts->getColumn(6).isNull()) {
-            const auto date = dialogs::ParseIsoDate(accounts->getColumn(7).getString());
+        if (!accounts->IsNull(6)) {
+            const auto date = dialogs::ParseIsoDate(accounts->Text(7));
             if (date) {
-                a.open_promise = dialogs::PromiseView{
-                    {accounts->getColumn(6).getInt64(), a.balance.currency}, *date};
+                a.open_promise =
+                    dialogs::PromiseView{{accounts->Int64(6), a.balance.currency}, *date};
             }
         }
-        a.active_plan = accounts->getColumn(8).getInt() > 0;
+        a.active_plan = accounts->Int(8) > 0;
         d.accounts.push_back(std::move(a));
     }
     view.debtor = std::move(d);
@@ -139,14 +135,11 @@ void ApplyTurn(Connection& db,
                     audit.Write("verified", std::nullopt);
                 } else if constexpr (std::is_same_v<T, dialogs::VerificationFailed>) {
                     update_conversation("failed_verifications = ?", std::to_string(c.failures));
-                    audit.Write("verification_failed",
-                                std::nullopt,
-                                "json_object('failures', CAST(? AS INTEGER))",
-                                std::to_string(c.failures));
+                    audit.Write(
+                        "verification_failed", std::nullopt, AuditDetail("failures", c.failures));
                 } else if constexpr (std::is_same_v<T, dialogs::Locked>) {
                     update_conversation("locked_until = ?", IsoInstant(c.until));
-                    audit.Write(
-                        "locked", std::nullopt, "json_object('until', ?)", IsoInstant(c.until));
+                    audit.Write("locked", std::nullopt, AuditDetail("until", IsoInstant(c.until)));
                 } else if constexpr (std::is_same_v<T, dialogs::Escalated>) {
                     // The lifecycle table decides: to the queue from the bot; a person already
                     // on it (or a closed conversation) keeps its state.
@@ -161,7 +154,7 @@ void ApplyTurn(Connection& db,
                                         std::string(dialogs::ToString(decided.to)),
                                         c.reason,
                                         now);
-                    audit.Write("escalated", std::nullopt, "json_object('reason', ?)", c.reason);
+                    audit.Write("escalated", std::nullopt, AuditDetail("reason", c.reason));
                 } else if constexpr (std::is_same_v<T, dialogs::PromiseMade>) {
                     db.Exec(
                         "INSERT INTO promises (account_id, conversation_id, amount_cents, "
@@ -175,14 +168,15 @@ void ApplyTurn(Connection& db,
                         now);
                     audit.Write("promise_made",
                                 c.account_id,
-                                "json_object('amount', ?, 'date', ?)",
-                                dialogs::FormatDecimalCents(c.amount.cents),
-                                dialogs::FormatIsoDate(c.date));
+                                AuditDetail("amount",
+                                            dialogs::FormatDecimalCents(c.amount.cents),
+                                            "date",
+                                            dialogs::FormatIsoDate(c.date)));
                 } else if constexpr (std::is_same_v<T, dialogs::PlanAgreed>) {
-                    db.Exec(
+                    const std::int64_t plan_id = db.Insert(
                         "INSERT INTO payment_plans (account_id, conversation_id, kind, "
                         "total_cents, discount_cents, currency, status, approved_by, "
-                        "created_at) VALUES (?, ?, ?, ?, ?, ?, 'active', 'bot', ?)",
+                        "created_at) VALUES (?, ?, ?, ?, ?, ?, 'active', 'bot', ?) RETURNING id",
                         c.account_id,
                         conversation.id,
                         c.kind,
@@ -190,7 +184,6 @@ void ApplyTurn(Connection& db,
                         c.discount_cents,
                         c.total.currency,
                         now);
-                    const std::int64_t plan_id = db.LastInsertRowid();
                     Prepared installment = db.Prepare(
                         "INSERT INTO plan_installments (plan_id, seq, due_date, amount_cents, "
                         "status) VALUES (?, ?, ?, ?, 'pending')");
@@ -200,13 +193,16 @@ void ApplyTurn(Connection& db,
                     }
                     audit.Write("plan_created",
                                 c.account_id,
-                                "json_object('plan_id', CAST(? AS INTEGER), 'kind', ?, "
-                                "'total', ?, 'discount', ?, 'installments', CAST(? AS INTEGER))",
-                                std::to_string(plan_id),
-                                c.kind,
-                                dialogs::FormatDecimalCents(c.total.cents),
-                                dialogs::FormatDecimalCents(c.discount_cents),
-                                std::to_string(c.schedule.size()));
+                                AuditDetail("plan_id",
+                                            plan_id,
+                                            "kind",
+                                            c.kind,
+                                            "total",
+                                            dialogs::FormatDecimalCents(c.total.cents),
+                                            "discount",
+                                            dialogs::FormatDecimalCents(c.discount_cents),
+                                            "installments",
+                                            c.schedule.size()));
                 } else if constexpr (std::is_same_v<T, dialogs::ReferenceIssued>) {
                     db.Exec(
                         "INSERT INTO payment_references (account_id, reference, created_at) "
@@ -214,10 +210,8 @@ void ApplyTurn(Connection& db,
                         c.account_id,
                         c.reference,
                         now);
-                    audit.Write("reference_issued",
-                                c.account_id,
-                                "json_object('reference', ?)",
-                                c.reference);
+                    audit.Write(
+                        "reference_issued", c.account_id, AuditDetail("reference", c.reference));
                 } else if constexpr (std::is_same_v<T, dialogs::OptedOut> ||
                                      std::is_same_v<T, dialogs::OptedIn>) {
                     const bool out = std::is_same_v<T, dialogs::OptedOut>;

@@ -7,21 +7,19 @@
 #include <optional>
 #include <thread>
 
-#include <SQLiteCpp/Backup.h>
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Exception.h>
-#include <SQLiteCpp/Statement.h>
-#include <sqlite3.h>
-
 #include "dialogs/calendar.hpp"
 
 #include "audit.hpp"
 #include "ledger_impl.hpp"
 #include "schema.hpp"
+#include "sqlite_connection.hpp"
 
 namespace cobrador::store {
 
 namespace {
+
+// The advisory lock `migrate` holds on PostgreSQL ("cobrador" in ASCII).
+constexpr std::int64_t kMigrationLockKey = 0x636f627261646f72;
 
 class LedgerCategoryImpl final : public boost::system::error_category {
 public:
@@ -43,21 +41,14 @@ public:
                 return "the file is not a cobrador database or is damaged";
             case Errc::kConstraint:
                 return "the change breaks a rule of the ledger";
+            case Errc::kUnsupported:
+                return "this works only on an SQLite ledger";
             case Errc::kInternal:
                 return "internal database error";
         }
         return "unknown ledger error";
     }
 };
-
-constexpr int kBusyTimeoutMs = 5000;
-
-std::optional<std::string> OptionalText(const SQLite::Column& column) {
-    if (column.isNull()) {
-        return std::nullopt;
-    }
-    return column.getString();
-}
 
 }  // namespace
 
@@ -74,31 +65,11 @@ Ledger::~Ledger() = default;
 
 Result<Ledger> Ledger::Open(const std::string& path, OpenMode mode) {
     try {
-        // A Ledger is used by one thread at a time (the server's ledger thread), so SQLite's
-        // own per-call mutexes are pure cost.
-        int flags = SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX;
-        if (mode == OpenMode::kReadWriteCreate) {
-            flags |= SQLite::OPEN_CREATE;
-        }
-        SQLite::Database db(path, flags, kBusyTimeoutMs);
-        // WAL: readers never block the writer. synchronous=FULL: a commit is on disk before we
-        // tell anyone (a provider's 200) that it is.
-        db.exec("PRAGMA journal_mode=WAL");
-        db.exec("PRAGMA synchronous=FULL");
-        db.exec("PRAGMA foreign_keys=ON");
-        // 64 MiB of page cache: a 100,000-account import touches every index page many times.
-        db.exec("PRAGMA cache_size=-65536");
-        // Checkpoint the WAL into the database every ~40 MiB rather than every 4 MiB: under
-        // webhook load a page is rewritten many times between checkpoints and copied once, and
-        // the database file is fsync'd less often. The WAL is cut back to 64 MiB afterwards.
-        db.exec("PRAGMA wal_autocheckpoint=10000");
-        db.exec("PRAGMA journal_size_limit=67108864");
-        // Touch the file so that "not a database" shows up here rather than later.
-        db.exec("SELECT count(*) FROM sqlite_master");
-        return Ledger(std::make_unique<Impl>(std::move(db)));
-    } catch (const SQLite::Exception& e) {
-        const Errc code = FromSqlite(e.getErrorCode());
-        return make_error_code(code == Errc::kInternal ? Errc::kCannotOpen : code);
+        return Ledger(
+            std::make_unique<Impl>(OpenConnection(path, mode == OpenMode::kReadWriteCreate)));
+    } catch (const DbError& e) {
+        const Errc code = e.code() == Errc::kInternal ? Errc::kCannotOpen : e.code();
+        return make_error_code(code);
     }
 }
 
@@ -135,14 +106,21 @@ Result<int> Ledger::SchemaVersion() {
 Result<std::vector<int>> Ledger::Migrate(int target) {
     return impl_->Guard([&]() -> Result<std::vector<int>> {
         std::vector<int> applied;
-        impl_->db.raw().exec(
+        Connection& db = impl_->db;
+        const bool postgres = db.backend() == Backend::kPostgres;
+        db.ExecScript(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
         for (const Migration& migration : Migrations()) {
             if (migration.version > target) {
                 break;
             }
-            Tx tx(impl_->db);
+            Tx tx(db);
+            if (postgres) {
+                // PostgreSQL's DDL is transactional but not serialized by SERIALIZABLE: two
+                // `migrate` runs (two replicas starting) queue on one lock instead.
+                db.One<std::string>("SELECT pg_advisory_xact_lock(?)::text", kMigrationLockKey);
+            }
             // Checked inside the write transaction: two `migrate` runs at once apply each
             // version exactly once.
             const int current = impl_->Version();
@@ -152,12 +130,12 @@ Result<std::vector<int>> Ledger::Migrate(int target) {
             if (migration.version <= current) {
                 continue;
             }
-            impl_->db.raw().exec(migration.sql);
-            impl_->db.Exec(
-                "INSERT INTO schema_migrations (version, name, applied_at) "
-                "VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
-                migration.version,
-                migration.name);
+            db.ExecScript(postgres ? PostgresMigrationSql(migration) : migration.sql);
+            db.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    migration.version,
+                    migration.name,
+                    dialogs::FormatIsoInstant(std::chrono::floor<std::chrono::seconds>(
+                        std::chrono::system_clock::now())));
             tx.commit();
             applied.push_back(migration.version);
         }
@@ -185,20 +163,19 @@ Result<ImportSummary> Ledger::ImportPortfolio(const std::vector<PortfolioRow>& r
         Tx tx(db);
         ImportSummary summary;
 
-        db.Exec(
+        summary.import_id = db.Insert(
             "INSERT INTO imports (kind, source_name, rows_read, inserted, updated, unchanged, "
-            "imported_at) VALUES ('portfolio', ?, ?, 0, 0, 0, ?)",
+            "imported_at) VALUES ('portfolio', ?, ?, 0, 0, 0, ?) RETURNING id",
             source_name,
             static_cast<std::int64_t>(rows.size()),
             at);
-        summary.import_id = db.LastInsertRowid();
 
         Prepared find_debtor = db.Prepare(
             "SELECT id, name, phone, birth_date, locale, timezone, coalesce(email, '') "
             "FROM debtors WHERE debtor_key = ?");
         Prepared insert_debtor = db.Prepare(
             "INSERT INTO debtors (debtor_key, name, phone, birth_date, locale, timezone, email, "
-            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, nullif(?, ''), ?, ?)");
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, nullif(?, ''), ?, ?) RETURNING id");
         Prepared update_debtor = db.Prepare(
             "UPDATE debtors SET name = ?, phone = ?, birth_date = ?, locale = ?, timezone = ?, "
             "email = nullif(?, ''), updated_at = ? WHERE id = ?");
@@ -208,7 +185,7 @@ Result<ImportSummary> Ledger::ImportPortfolio(const std::vector<PortfolioRow>& r
         Prepared insert_account = db.Prepare(
             "INSERT INTO accounts (account_key, debtor_id, balance_cents, currency, due_date, "
             "min_payment_cents, segment, product, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
         Prepared update_account = db.Prepare(
             "UPDATE accounts SET debtor_id = ?, balance_cents = ?, currency = ?, due_date = ?, "
             "min_payment_cents = ?, segment = ?, product = ?, updated_at = ? WHERE id = ?");
@@ -223,14 +200,12 @@ Result<ImportSummary> Ledger::ImportPortfolio(const std::vector<PortfolioRow>& r
                 continue;
             }
             find_debtor.Bind(row.debtor_id);
-            if (find_debtor->executeStep()) {
-                const std::int64_t id = find_debtor->getColumn(0).getInt64();
-                const bool same = find_debtor->getColumn(1).getString() == row.debtor_name &&
-                                  find_debtor->getColumn(2).getString() == row.phone &&
-                                  find_debtor->getColumn(3).getString() == row.birth_date &&
-                                  find_debtor->getColumn(4).getString() == row.locale &&
-                                  find_debtor->getColumn(5).getString() == row.timezone &&
-                                  find_debtor->getColumn(6).getString() == row.email;
+            if (find_debtor->Step()) {
+                const std::int64_t id = find_debtor->Int64(0);
+                const bool same =
+                    find_debtor->Text(1) == row.debtor_name && find_debtor->Text(2) == row.phone &&
+                    find_debtor->Text(3) == row.birth_date && find_debtor->Text(4) == row.locale &&
+                    find_debtor->Text(5) == row.timezone && find_debtor->Text(6) == row.email;
                 if (!same) {
                     update_debtor.Exec(row.debtor_name,
                                        row.phone,
@@ -244,16 +219,16 @@ Result<ImportSummary> Ledger::ImportPortfolio(const std::vector<PortfolioRow>& r
                 }
                 debtor_ids.emplace(row.debtor_id, id);
             } else {
-                insert_debtor.Exec(row.debtor_id,
-                                   row.debtor_name,
-                                   row.phone,
-                                   row.birth_date,
-                                   row.locale,
-                                   row.timezone,
-                                   row.email,
-                                   at,
-                                   at);
-                debtor_ids.emplace(row.debtor_id, db.LastInsertRowid());
+                const auto new_id = insert_debtor.Returning(row.debtor_id,
+                                                            row.debtor_name,
+                                                            row.phone,
+                                                            row.birth_date,
+                                                            row.locale,
+                                                            row.timezone,
+                                                            row.email,
+                                                            at,
+                                                            at);
+                debtor_ids.emplace(row.debtor_id, new_id.value());
                 ++summary.debtors_inserted;
             }
         }
@@ -264,19 +239,18 @@ Result<ImportSummary> Ledger::ImportPortfolio(const std::vector<PortfolioRow>& r
             std::int64_t account_id = 0;
             bool balance_changed = false;
             find_account.Bind(row.account_id);
-            if (find_account->executeStep()) {
-                account_id = find_account->getColumn(0).getInt64();
-                const auto old_min = OptionalText(find_account->getColumn(5));
+            if (find_account->Step()) {
+                account_id = find_account->Int64(0);
+                const auto old_min = find_account->OptionalText(5);
                 const std::optional<std::string> new_min =
                     row.min_payment_cents ? std::optional(std::to_string(*row.min_payment_cents))
                                           : std::nullopt;
-                balance_changed = find_account->getColumn(2).getInt64() != row.balance_cents ||
-                                  find_account->getColumn(4).getString() != row.due_date;
-                const bool same =
-                    !balance_changed && find_account->getColumn(1).getInt64() == debtor_id &&
-                    find_account->getColumn(3).getString() == row.currency && old_min == new_min &&
-                    find_account->getColumn(6).getString() == row.segment &&
-                    find_account->getColumn(7).getString() == row.product;
+                balance_changed = find_account->Int64(2) != row.balance_cents ||
+                                  find_account->Text(4) != row.due_date;
+                const bool same = !balance_changed && find_account->Int64(1) == debtor_id &&
+                                  find_account->Text(3) == row.currency && old_min == new_min &&
+                                  find_account->Text(6) == row.segment &&
+                                  find_account->Text(7) == row.product;
                 if (same) {
                     ++summary.accounts_unchanged;
                 } else {
@@ -295,17 +269,18 @@ Result<ImportSummary> Ledger::ImportPortfolio(const std::vector<PortfolioRow>& r
                     }
                 }
             } else {
-                insert_account.Exec(row.account_id,
-                                    debtor_id,
-                                    static_cast<std::int64_t>(row.balance_cents),
-                                    row.currency,
-                                    row.due_date,
-                                    row.min_payment_cents,
-                                    row.segment,
-                                    row.product,
-                                    at,
-                                    at);
-                account_id = db.LastInsertRowid();
+                account_id = insert_account
+                                 .Returning(row.account_id,
+                                            debtor_id,
+                                            static_cast<std::int64_t>(row.balance_cents),
+                                            row.currency,
+                                            row.due_date,
+                                            row.min_payment_cents,
+                                            row.segment,
+                                            row.product,
+                                            at,
+                                            at)
+                                 .value();
                 balance_changed = true;
                 ++summary.accounts_inserted;
             }
@@ -331,10 +306,12 @@ Result<ImportSummary> Ledger::ImportPortfolio(const std::vector<PortfolioRow>& r
         WriteAudit(db,
                    {.actor = "import", .kind = "portfolio_imported"},
                    at,
-                   "json_object('import_id', ?, 'accounts_inserted', ?, 'accounts_updated', ?)",
-                   summary.import_id,
-                   static_cast<std::int64_t>(summary.accounts_inserted),
-                   static_cast<std::int64_t>(summary.accounts_updated));
+                   AuditDetail("import_id",
+                               summary.import_id,
+                               "accounts_inserted",
+                               summary.accounts_inserted,
+                               "accounts_updated",
+                               summary.accounts_updated));
 
         tx.commit();
         return summary;
@@ -350,19 +327,17 @@ Result<std::int64_t> Ledger::AddAgent(std::string_view name,
             return ready.error();
         }
         Tx tx(impl_->db);
-        impl_->db.Exec(
-            "INSERT INTO agents (name, role, token_sha256, created_at) VALUES (?, ?, ?, ?)",
+        const std::int64_t id = impl_->db.Insert(
+            "INSERT INTO agents (name, role, token_sha256, created_at) VALUES (?, ?, ?, ?) "
+            "RETURNING id",
             name,
             role,
             token_sha256,
             now);
-        const std::int64_t id = impl_->db.LastInsertRowid();
         WriteAudit(impl_->db,
                    {.actor = "system", .kind = "agent_added"},
                    std::string(now),
-                   "json_object('agent_id', ?, 'role', ?)",
-                   id,
-                   role);
+                   AuditDetail("agent_id", id, "role", role));
         tx.commit();
         return id;
     });
@@ -377,28 +352,20 @@ Result<std::int64_t> Ledger::Backup(const std::string& destination) {
     }
     const std::string partial = destination + ".partial";
     std::remove(partial.c_str());
+    auto* sqlite = dynamic_cast<SqliteConnection*>(&impl_->db);
+    if (sqlite == nullptr) {
+        impl_->last_error =
+            "backup copies an SQLite ledger file; back up PostgreSQL with pg_dump or "
+            "pg_basebackup (docs/operations.md)";
+        return make_error_code(Errc::kUnsupported);
+    }
     auto result = impl_->Guard([&]() -> Result<std::int64_t> {
-        std::int64_t pages = 0;
-        {
-            SQLite::Database copy(partial, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-            SQLite::Backup backup(copy, impl_->db.raw());
-            // 256 pages (1 MiB) a step, then let writers in: the server stays responsive.
-            for (;;) {
-                const int rc = backup.executeStep(256);
-                if (rc == SQLITE_DONE) {
-                    break;
-                }
-                if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
-                    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-                }
-            }
-            pages = backup.getTotalPageCount();
-            const std::string check = copy.execAndGet("PRAGMA integrity_check").getString();
-            if (check != "ok") {
-                impl_->last_error = "the copy failed its integrity check: " + check;
-                return make_error_code(Errc::kCorrupt);
-            }
+        const auto copied = sqlite->BackupTo(partial);
+        if (!copied.integrity_ok) {
+            impl_->last_error = "the copy failed its integrity check: " + copied.integrity;
+            return make_error_code(Errc::kCorrupt);
         }
+        const std::int64_t pages = copied.pages;
         std::error_code rename_error;
         fs::rename(partial, destination, rename_error);
         if (rename_error) {

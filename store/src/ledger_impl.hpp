@@ -1,14 +1,12 @@
 #pragma once
-// Private to the store: the Ledger's state (its connection), SQLite's error codes as Errc
-// values, and the nesting transaction; shared by the files that implement the Ledger.
+// Private to the store: the Ledger's state (its connection), the nesting transaction, and the
+// guard that turns the backends' errors into Errc values; shared by the files that implement
+// the Ledger.
 
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
-
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Exception.h>
-#include <sqlite3.h>
 
 #include "store/ledger.hpp"
 
@@ -16,42 +14,18 @@
 
 namespace cobrador::store {
 
-inline Errc FromSqlite(int code) {
-    switch (code & 0xff) {
-        case SQLITE_BUSY:
-        case SQLITE_LOCKED:
-            return Errc::kBusy;
-        case SQLITE_FULL:
-        case SQLITE_IOERR:
-        case SQLITE_READONLY:
-            return Errc::kIo;
-        case SQLITE_CORRUPT:
-        case SQLITE_NOTADB:
-            return Errc::kCorrupt;
-        case SQLITE_CANTOPEN:
-        case SQLITE_PERM:
-            return Errc::kCannotOpen;
-        case SQLITE_CONSTRAINT:
-            return Errc::kConstraint;
-        default:
-            return Errc::kInternal;
-    }
-}
-
 // A transaction that nests: on a connection with no transaction open it is BEGIN ... COMMIT;
-// inside one (a group commit, Ledger::InOneTransaction) it is a savepoint, so a failure undoes
-// only its own writes and the outer transaction decides what becomes durable. Destroyed
-// without commit(): rolled back.
+// inside one (a group commit, Ledger::InOneTransaction, SQLite only) it is a savepoint, so a
+// failure undoes only its own writes and the outer transaction decides what becomes durable.
+// Destroyed without commit(): rolled back.
 class Tx {
 public:
-    enum class Behavior { kDeferred, kImmediate };
-
-    explicit Tx(Connection& db, Behavior behavior = Behavior::kImmediate)
+    explicit Tx(Connection& db, TxKind kind = TxKind::kWrite)
         : db_(db), nested_(db.InTransaction()) {
         if (nested_) {
-            db_.raw().exec("SAVEPOINT cobrador_tx");
+            db_.ExecScript("SAVEPOINT cobrador_tx");
         } else {
-            db_.raw().exec(behavior == Behavior::kImmediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+            db_.Begin(kind);
         }
     }
 
@@ -65,15 +39,22 @@ public:
         try {
             // An I/O or full-disk error may already have rolled the whole transaction back.
             if (db_.InTransaction()) {
-                db_.raw().exec(nested_ ? "ROLLBACK TO cobrador_tx; RELEASE cobrador_tx"
-                                       : "ROLLBACK");
+                if (nested_) {
+                    db_.ExecScript("ROLLBACK TO cobrador_tx; RELEASE cobrador_tx");
+                } else {
+                    db_.Rollback();
+                }
             }
         } catch (...) {  // NOLINT(bugprone-empty-catch): nothing more to undo
         }
     }
 
     void commit() {
-        db_.raw().exec(nested_ ? "RELEASE cobrador_tx" : "COMMIT");
+        if (nested_) {
+            db_.ExecScript("RELEASE cobrador_tx");
+        } else {
+            db_.Commit();
+        }
         done_ = true;
     }
 
@@ -84,26 +65,46 @@ private:
 };
 
 struct Ledger::Impl {
-    Connection db;
+    std::unique_ptr<Connection> connection;
+    Connection& db;
     std::string last_error;
 
-    explicit Impl(SQLite::Database database) : db(std::move(database)) {}
+    explicit Impl(std::unique_ptr<Connection> opened)
+        : connection(std::move(opened)), db(*connection) {}
 
-    // Runs `work` (which returns a Result), turning SQLite's exceptions into Errc values at
+    // A serialization failure or deadlock (PostgreSQL) runs the whole operation again: every
+    // Ledger operation is one all-or-nothing transaction whose callbacks are pure.
+    static constexpr int kMaxAttempts = 8;
+
+    // Runs `work` (which returns a Result), turning the backend's errors into Errc values at
     // the module's edge.
     template <class F>
     auto Guard(F&& work) -> decltype(work()) {
-        try {
-            return work();
-        } catch (const SQLite::Exception& e) {
-            last_error = e.what();
-            return make_error_code(FromSqlite(e.getErrorCode()));
+        for (int attempt = 1;; ++attempt) {
+            try {
+                db.Alive();
+                return work();
+            } catch (const DbError& e) {
+                if (e.retry() && attempt < kMaxAttempts && !db.InTransaction()) {
+                    continue;
+                }
+                last_error = e.what();
+                return make_error_code(e.code());
+            }
         }
     }
 
+    bool HasTable(const std::string& name) {
+        if (db.backend() == Backend::kPostgres) {
+            return db.One<int>("SELECT CASE WHEN to_regclass(?) IS NULL THEN 0 ELSE 1 END", name) ==
+                   1;
+        }
+        return db.One<int>("SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?",
+                           name) > 0;
+    }
+
     int Version() {
-        if (db.One<int>("SELECT count(*) FROM sqlite_master WHERE type='table' AND "
-                        "name='schema_migrations'") == 0) {
+        if (!HasTable("schema_migrations")) {
             return 0;
         }
         return db.One<int>("SELECT coalesce(max(version), 0) FROM schema_migrations").value();

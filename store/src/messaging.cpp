@@ -8,6 +8,7 @@
 
 #include <algorithm>
 
+#include "dialogs/calendar.hpp"
 #include "dialogs/lifecycle.hpp"
 #include "dialogs/vocabulary.hpp"
 
@@ -33,11 +34,11 @@ void AdvanceMessageStatus(Connection& db,
     auto current = db.Query(
         "SELECT id, status FROM messages WHERE provider_message_id = ? AND direction = 'out'",
         provider_message_id);
-    if (!current->executeStep()) {
+    if (!current->Step()) {
         return;  // not ours yet (the send call has not returned), or not ours at all
     }
-    const std::int64_t id = current->getColumn(0).getInt64();
-    if (StatusRank(status) <= StatusRank(current->getColumn(1).getString())) {
+    const std::int64_t id = current->Int64(0);
+    if (StatusRank(status) <= StatusRank(current->Text(1))) {
         return;
     }
     db.Exec(
@@ -111,19 +112,19 @@ Result<std::vector<PendingInbound>> Ledger::PendingInboundEvents(std::size_t lim
             static_cast<std::int64_t>(limit));
         std::vector<PendingInbound> out;
         const auto optional_text = [&](int column) -> std::optional<std::string> {
-            if (pending->getColumn(column).isNull()) {
+            if (pending->IsNull(column)) {
                 return std::nullopt;
             }
-            return pending->getColumn(column).getString();
+            return pending->Text(column);
         };
-        while (pending->executeStep()) {
-            out.push_back({pending->getColumn(0).getInt64(),
-                           pending->getColumn(1).getString(),
-                           pending->getColumn(2).getString(),
-                           pending->getColumn(3).getString(),
-                           pending->getColumn(4).getString(),
-                           pending->getColumn(5).getString(),
-                           pending->getColumn(6).getString(),
+        while (pending->Step()) {
+            out.push_back({pending->Int64(0),
+                           pending->Text(1),
+                           pending->Text(2),
+                           pending->Text(3),
+                           pending->Text(4),
+                           pending->Text(5),
+                           pending->Text(6),
                            optional_text(7),
                            optional_text(8)});
         }
@@ -154,14 +155,14 @@ Result<std::int64_t> Ledger::HandleInbound(const PendingInbound& event,
             "channel = ? AND state <> 'closed' ORDER BY id DESC LIMIT 1",
             event.phone,
             event.channel);
-        if (open->executeStep()) {
-            conversation.id = open->getColumn(0).getInt64();
-            if (!open->getColumn(1).isNull()) {
-                conversation.debtor_id = open->getColumn(1).getInt64();
+        if (open->Step()) {
+            conversation.id = open->Int64(0);
+            if (!open->IsNull(1)) {
+                conversation.debtor_id = open->Int64(1);
             }
-            conversation.state = dialogs::FromStringOr(open->getColumn(2).getString(),
-                                                       dialogs::ConversationState::kBot);
-            conversation.dialog_state = open->getColumn(3).getString();
+            conversation.state =
+                dialogs::FromStringOr(open->Text(2), dialogs::ConversationState::kBot);
+            conversation.dialog_state = open->Text(3);
         } else {
             auto create = db.Query(
                 "INSERT INTO conversations (debtor_id, phone, channel, state, last_activity_at, "
@@ -170,13 +171,13 @@ Result<std::int64_t> Ledger::HandleInbound(const PendingInbound& event,
                 event.phone,
                 event.channel,
                 at);
-            create->executeStep();
-            conversation.id = create->getColumn(0).getInt64();
-            if (!create->getColumn(1).isNull()) {
-                conversation.debtor_id = create->getColumn(1).getInt64();
+            create->Step();
+            conversation.id = create->Int64(0);
+            if (!create->IsNull(1)) {
+                conversation.debtor_id = create->Int64(1);
             }
             conversation.state = dialogs::ConversationState::kBot;
-            conversation.dialog_state = create->getColumn(2).getString();
+            conversation.dialog_state = create->Text(2);
         }
         if (already) {
             return conversation.id;
@@ -227,7 +228,9 @@ Result<std::int64_t> Ledger::HandleInbound(const PendingInbound& event,
         // WhatsApp's 24-hour window opens when the debtor wrote (we stored it), not when the
         // dialog got to it.
         db.Exec(
-            "UPDATE conversations SET last_inbound_at = max(coalesce(last_inbound_at, ''), ?1), "
+            "UPDATE conversations SET last_inbound_at = CASE WHEN coalesce(last_inbound_at, '') > "
+            "?1 "
+            "THEN last_inbound_at ELSE ?1 END, "
             "last_activity_at = ?2 WHERE id = ?3",
             event.received_at.empty() ? at : event.received_at,
             at,
@@ -261,20 +264,20 @@ Result<std::vector<OutboxItem>> Ledger::DueOutbox(std::string_view now,
             now,
             static_cast<std::int64_t>(limit + exclude.size()));
         std::vector<OutboxItem> out;
-        while (due->executeStep() && out.size() < limit) {
-            const std::int64_t id = due->getColumn(0).getInt64();
+        while (due->Step() && out.size() < limit) {
+            const std::int64_t id = due->Int64(0);
             if (std::find(exclude.begin(), exclude.end(), id) != exclude.end()) {
                 continue;
             }
             out.push_back({id,
-                           due->getColumn(1).getInt64(),
-                           due->getColumn(2).getInt64(),
-                           due->getColumn(3).getString(),
-                           due->getColumn(4).getString(),
-                           due->getColumn(5).getString(),
-                           due->getColumn(6).getInt(),
-                           due->getColumn(7).getString(),
-                           due->getColumn(8).getString()});
+                           due->Int64(1),
+                           due->Int64(2),
+                           due->Text(3),
+                           due->Text(4),
+                           due->Text(5),
+                           due->Int(6),
+                           due->Text(7),
+                           due->Text(8)});
         }
         return out;
     });
@@ -315,12 +318,8 @@ Result<void> Ledger::MarkOutboxSent(std::int64_t outbox_id,
             "SELECT status, coalesce(error_code, '') FROM delivery_statuses "
             "WHERE provider_message_id = ? ORDER BY id",
             provider_id);
-        while (early->executeStep()) {
-            AdvanceMessageStatus(db,
-                                 provider_id,
-                                 early->getColumn(0).getString(),
-                                 early->getColumn(1).getString(),
-                                 at);
+        while (early->Step()) {
+            AdvanceMessageStatus(db, provider_id, early->Text(0), early->Text(1), at);
         }
         tx.commit();
         return {};
@@ -374,14 +373,16 @@ Result<OutboxStats> Ledger::GetOutboxStats(std::string_view now) {
         auto stats = impl_->db.Query(
             "SELECT count(*) FILTER (WHERE status = 'pending'), "
             "count(*) FILTER (WHERE status = 'failed'), "
-            "coalesce((julianday(?) - julianday(min(created_at) FILTER (WHERE status = "
-            "'pending'))) * 86400.0, 0) FROM outbox",
-            now);
-        stats->executeStep();
+            "min(created_at) FILTER (WHERE status = 'pending') FROM outbox");
+        stats->Step();
         OutboxStats out;
-        out.pending = stats->getColumn(0).getInt64();
-        out.failed = stats->getColumn(1).getInt64();
-        out.oldest_pending_seconds = std::max(0.0, stats->getColumn(2).getDouble());
+        out.pending = stats->Int64(0);
+        out.failed = stats->Int64(1);
+        const auto oldest = dialogs::ParseIsoInstant(stats->OptionalText(2).value_or(""));
+        const auto at = dialogs::ParseIsoInstant(now);
+        if (oldest && at && *at > *oldest) {
+            out.oldest_pending_seconds = static_cast<double>((*at - *oldest).count());
+        }
         out.inbound_pending =
             impl_->db
                 .One<std::int64_t>("SELECT count(*) FROM inbound_events WHERE processed_at IS NULL")
@@ -397,14 +398,14 @@ Result<std::vector<TranscriptLine>> Ledger::Transcript(std::int64_t conversation
             "created_at FROM messages WHERE conversation_id = ? ORDER BY id",
             conversation_id);
         std::vector<TranscriptLine> out;
-        while (lines->executeStep()) {
-            out.push_back({lines->getColumn(0).getInt64(),
-                           lines->getColumn(1).getString(),
-                           lines->getColumn(2).getString(),
-                           lines->getColumn(3).getString(),
-                           lines->getColumn(4).getString(),
-                           lines->getColumn(5).getString(),
-                           lines->getColumn(6).getString()});
+        while (lines->Step()) {
+            out.push_back({lines->Int64(0),
+                           lines->Text(1),
+                           lines->Text(2),
+                           lines->Text(3),
+                           lines->Text(4),
+                           lines->Text(5),
+                           lines->Text(6)});
         }
         return out;
     });

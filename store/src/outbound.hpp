@@ -25,16 +25,16 @@ struct OutboundMessage {
 inline std::int64_t QueueOutbound(Connection& db,
                                   const OutboundMessage& m,
                                   const std::string& now) {
-    db.Exec(
+    const std::int64_t message_id = db.Insert(
         "INSERT INTO messages (conversation_id, direction, channel, author, body, payload, "
-        "status, created_at, status_at) VALUES (?1, 'out', ?2, ?3, ?4, ?5, 'queued', ?6, ?6)",
+        "status, created_at, status_at) VALUES (?1, 'out', ?2, ?3, ?4, ?5, 'queued', ?6, ?6) "
+        "RETURNING id",
         m.conversation_id,
         m.channel,
         m.author,
         m.body,
         m.payload,
         now);
-    const std::int64_t message_id = db.LastInsertRowid();
     db.Exec(
         "INSERT INTO outbox (message_id, channel, recipient, payload, status, next_attempt_at, "
         "created_at, contact_timezone) VALUES (?, ?, ?, ?, 'pending', ?, ?, nullif(?, ''))",

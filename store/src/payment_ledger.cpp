@@ -46,15 +46,11 @@ std::optional<AccountRow> LoadAccount(Connection& db, std::int64_t id) {
         "SELECT id, account_key, debtor_id, balance_cents, currency, due_date FROM accounts "
         "WHERE id = ?",
         id);
-    if (!row->executeStep()) {
+    if (!row->Step()) {
         return std::nullopt;
     }
-    return AccountRow{row->getColumn(0).getInt64(),
-                      row->getColumn(1).getString(),
-                      row->getColumn(2).getInt64(),
-                      row->getColumn(3).getInt64(),
-                      row->getColumn(4).getString(),
-                      row->getColumn(5).getString()};
+    return AccountRow{
+        row->Int64(0), row->Text(1), row->Int64(2), row->Int64(3), row->Text(4), row->Text(5)};
 }
 
 // Counts `amount` toward the account's open promises, earliest first; a promise paid in full
@@ -74,16 +70,14 @@ bool KeepPromises(Connection& db,
     };
 
     std::vector<Promise> promises;
-    while (open->executeStep()) {
-        promises.push_back({open->getColumn(0).getInt64(),
-                            open->getColumn(1).getInt64(),
-                            open->getColumn(2).getInt64()});
+    while (open->Step()) {
+        promises.push_back({open->Int64(0), open->Int64(1), open->Int64(2)});
     }
     bool kept_any = false;
     std::int64_t left = amount;
     Prepared update = db.Prepare(
-        "UPDATE promises SET paid_cents = ?, status = CASE WHEN ? THEN 'kept' ELSE status END, "
-        "resolved_at = CASE WHEN ? THEN ? ELSE resolved_at END WHERE id = ?");
+        "UPDATE promises SET paid_cents = ?, status = CASE WHEN ? = 1 THEN 'kept' ELSE status "
+        "END, resolved_at = CASE WHEN ? = 1 THEN ? ELSE resolved_at END WHERE id = ?");
     for (const Promise& p : promises) {
         const std::int64_t take = std::min(left, p.amount - p.paid);
         left -= std::max<std::int64_t>(take, 0);
@@ -98,7 +92,6 @@ bool KeepPromises(Connection& db,
                         .debtor_id = account.debtor_id,
                         .account_id = account.id},
                        now,
-                       "json(?)",
                        "{\"promise_id\":" + std::to_string(p.id) + "}");
         }
     }
@@ -115,24 +108,22 @@ bool PayInstallments(Connection& db,
         "SELECT id, kind FROM payment_plans WHERE account_id = ? AND status = 'active' ORDER BY "
         "id LIMIT 1",
         account.id);
-    if (!plan->executeStep()) {
+    if (!plan->Step()) {
         return false;
     }
-    const std::int64_t plan_id = plan->getColumn(0).getInt64();
-    const bool settlement = plan->getColumn(1).getString() == "settlement";
+    const std::int64_t plan_id = plan->Int64(0);
+    const bool settlement = plan->Text(1) == "settlement";
     auto due = db.Query(
         "SELECT id, amount_cents, paid_cents FROM plan_installments WHERE plan_id = ? AND status "
         "<> 'paid' ORDER BY seq",
         plan_id);
     std::vector<std::array<std::int64_t, 3>> installments;
-    while (due->executeStep()) {
-        installments.push_back({due->getColumn(0).getInt64(),
-                                due->getColumn(1).getInt64(),
-                                due->getColumn(2).getInt64()});
+    while (due->Step()) {
+        installments.push_back({due->Int64(0), due->Int64(1), due->Int64(2)});
     }
     Prepared pay = db.Prepare(
-        "UPDATE plan_installments SET paid_cents = ?, status = CASE WHEN ? THEN 'paid' ELSE "
-        "status END WHERE id = ?");
+        "UPDATE plan_installments SET paid_cents = ?, status = CASE WHEN ? = 1 THEN 'paid' "
+        "ELSE status END WHERE id = ?");
     std::int64_t left = amount;
     std::size_t unpaid = installments.size();
     for (const auto& [id, owed, paid] : installments) {
@@ -153,7 +144,6 @@ bool PayInstallments(Connection& db,
                     .debtor_id = account.debtor_id,
                     .account_id = account.id},
                    now,
-                   "json(?)",
                    "{\"plan_id\":" + std::to_string(plan_id) + "}");
         return settlement;
     }
@@ -178,11 +168,11 @@ Result<PaymentsSummary> Ledger::ApplyPayments(const std::vector<PaymentRecord>& 
         Prepared insert = db.Prepare(
             "INSERT INTO payments (payment_id, reference, account_id, amount_cents, currency, "
             "paid_at, method, status, source, received_at, applied_cents, overpaid_cents, "
-            "suspense_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            "suspense_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
         for (const PaymentRecord& p : payments) {
             PaymentOutcome out;
             out.payment_id = p.payment_id;
-            if (exists.Bind(p.payment_id)->executeStep()) {
+            if (exists.Bind(p.payment_id)->Step()) {
                 out.status = "duplicate";
                 ++summary.duplicates;
                 summary.outcomes.push_back(std::move(out));
@@ -204,26 +194,27 @@ Result<PaymentsSummary> Ledger::ApplyPayments(const std::vector<PaymentRecord>& 
                 out.overpaid_cents = p.amount_cents - out.applied_cents;
                 out.new_balance_cents = account->balance_cents - out.applied_cents;
             }
-            insert.Exec(p.payment_id,
-                        p.reference,
-                        out.status == "applied" ? std::optional(account->id) : std::nullopt,
-                        p.amount_cents,
-                        p.currency,
-                        p.paid_at,
-                        p.method,
-                        out.status,
-                        source,
-                        at,
-                        out.applied_cents,
-                        out.overpaid_cents,
-                        out.reason.empty() ? std::nullopt : std::optional(out.reason));
-            const std::int64_t payment_row = db.LastInsertRowid();
+            const std::int64_t payment_row =
+                insert
+                    .Returning(p.payment_id,
+                               p.reference,
+                               out.status == "applied" ? std::optional(account->id) : std::nullopt,
+                               p.amount_cents,
+                               p.currency,
+                               p.paid_at,
+                               p.method,
+                               out.status,
+                               source,
+                               at,
+                               out.applied_cents,
+                               out.overpaid_cents,
+                               out.reason.empty() ? std::nullopt : std::optional(out.reason))
+                    .value();
             if (out.status == "suspense") {
                 ++summary.suspense;
                 WriteAudit(db,
                            {.actor = "system", .kind = "payment_suspense"},
                            at,
-                           "json(?)",
                            "{\"payment_id\":" + std::to_string(payment_row) + ",\"reason\":\"" +
                                out.reason + "\"}");
                 summary.outcomes.push_back(std::move(out));
@@ -248,7 +239,6 @@ Result<PaymentsSummary> Ledger::ApplyPayments(const std::vector<PaymentRecord>& 
                         .debtor_id = account->debtor_id,
                         .account_id = account->id},
                        at,
-                       "json(?)",
                        "{\"payment_id\":" + std::to_string(payment_row) +
                            ",\"amount_cents\":" + std::to_string(p.amount_cents) +
                            ",\"overpaid_cents\":" + std::to_string(out.overpaid_cents) + "}");
@@ -272,7 +262,6 @@ Result<PaymentsSummary> Ledger::ApplyPayments(const std::vector<PaymentRecord>& 
                             .debtor_id = account->debtor_id,
                             .account_id = account->id},
                            at,
-                           "json(?)",
                            "{\"forgiven_cents\":" + std::to_string(forgiven) + "}");
             }
             out.promise_kept =
@@ -322,16 +311,16 @@ Result<std::vector<BrokenPromise>> Ledger::BreakOverduePromises(std::string_view
             "p.id",
             cutoff_date);
         std::vector<BrokenPromise> broken;
-        while (overdue->executeStep()) {
+        while (overdue->Step()) {
             BrokenPromise b;
-            b.promise_id = overdue->getColumn(0).getInt64();
-            b.account_row = overdue->getColumn(1).getInt64();
-            b.account_id = overdue->getColumn(2).getString();
-            b.debtor_id = overdue->getColumn(3).getInt64();
-            b.amount_cents = overdue->getColumn(4).getInt64();
-            b.paid_cents = overdue->getColumn(5).getInt64();
-            b.currency = overdue->getColumn(6).getString();
-            b.due_date = overdue->getColumn(7).getString();
+            b.promise_id = overdue->Int64(0);
+            b.account_row = overdue->Int64(1);
+            b.account_id = overdue->Text(2);
+            b.debtor_id = overdue->Int64(3);
+            b.amount_cents = overdue->Int64(4);
+            b.paid_cents = overdue->Int64(5);
+            b.currency = overdue->Text(6);
+            b.due_date = overdue->Text(7);
             broken.push_back(std::move(b));
         }
         Prepared mark =
@@ -348,10 +337,9 @@ Result<std::vector<BrokenPromise>> Ledger::BreakOverduePromises(std::string_view
                         .debtor_id = b.debtor_id,
                         .account_id = b.account_row},
                        at,
-                       "json(?)",
                        "{\"promise_id\":" + std::to_string(b.promise_id) + "}");
-            recent.Bind(b.debtor_id, DaysBefore(at, 30))->executeStep();
-            b.broken_recently = recent->getColumn(0).getInt();
+            recent.Bind(b.debtor_id, DaysBefore(at, 30))->Step();
+            b.broken_recently = recent->Int(0);
             const auto target = LatestReachableConversation(db, b.debtor_id);
             if (b.broken_recently >= 2) {
                 // The second broken promise: a person takes it from here.
@@ -387,16 +375,16 @@ Result<std::vector<SuspensePayment>> Ledger::SuspensePayments(std::size_t limit)
             "'suspense' ORDER BY id DESC LIMIT ?",
             limit);
         std::vector<SuspensePayment> out;
-        while (rows->executeStep()) {
-            out.push_back({rows->getColumn(0).getString(),
-                           rows->getColumn(1).getString(),
-                           rows->getColumn(2).getInt64(),
-                           rows->getColumn(3).getString(),
-                           rows->getColumn(4).getString(),
-                           rows->getColumn(5).getString(),
-                           rows->getColumn(6).getString(),
-                           rows->getColumn(7).getString(),
-                           rows->getColumn(8).getString()});
+        while (rows->Step()) {
+            out.push_back({rows->Text(0),
+                           rows->Text(1),
+                           rows->Int64(2),
+                           rows->Text(3),
+                           rows->Text(4),
+                           rows->Text(5),
+                           rows->Text(6),
+                           rows->Text(7),
+                           rows->Text(8)});
         }
         return out;
     });
@@ -418,33 +406,37 @@ Result<std::optional<std::int64_t>> Ledger::FallBackToSms(
             "(m.id = ?1 OR (?1 = 0 AND m.provider_message_id = ?2))",
             message,
             provider_message_id);
-        if (!find->executeStep() || find->getColumn(3).isNull()) {
+        if (!find->Step() || find->IsNull(3)) {
             return std::optional<std::int64_t>();
         }
-        const std::int64_t id = find->getColumn(0).getInt64();
-        const std::string body = find->getColumn(1).getString();
+        const std::int64_t id = find->Int64(0);
+        const std::string body = find->Text(1);
         Target target;
-        target.phone = find->getColumn(2).getString();
-        target.debtor_id = find->getColumn(3).getInt64();
+        target.phone = find->Text(2);
+        target.debtor_id = find->Int64(3);
         target.channel = "sms";
+        // The one JSON read in the store's SQL, in each backend's words.
+        const std::string message_of_detail = db.backend() == Backend::kPostgres
+                                                  ? "CAST(detail AS jsonb) ->> 'message_id'"
+                                                  : "json_extract(detail, '$.message_id')";
         const int done = db.One<int>(
-                               "SELECT count(*) FROM audit_log WHERE kind = 'fallback_to_sms' "
-                               "AND json_extract(detail, '$.message_id') = ?",
-                               id)
+                               "SELECT count(*) FROM audit_log WHERE kind = "
+                               "'fallback_to_sms' AND " +
+                                   message_of_detail + " = CAST(? AS TEXT)",
+                               std::to_string(id))
                              .value();
         if (done > 0 || !Reachable(db, target.phone, "sms")) {
             return std::optional<std::int64_t>();
         }
-        const std::int64_t sms = QueueProactive(
-            db,
-            target,
-            // Under the same contact hours as the message it replaces.
-            ProactiveMessage{body, sms_payload(body), "", find->getColumn(4).getString()},
-            at);
+        const std::int64_t sms =
+            QueueProactive(db,
+                           target,
+                           // Under the same contact hours as the message it replaces.
+                           ProactiveMessage{body, sms_payload(body), "", find->Text(4)},
+                           at);
         WriteAudit(db,
                    {.actor = "system", .kind = "fallback_to_sms", .debtor_id = target.debtor_id},
                    at,
-                   "json(?)",
                    "{\"message_id\":" + std::to_string(id) +
                        ",\"sms_message_id\":" + std::to_string(sms) + "}");
         tx.commit();

@@ -41,24 +41,23 @@ std::optional<Target> LatestReachableConversation(Connection& db, std::int64_t d
         "c.debtor_id WHERE "
         "c.debtor_id = ? ORDER BY c.id DESC LIMIT 1",
         debtor_id);
-    if (!latest->executeStep()) {
+    if (!latest->Step()) {
         return std::nullopt;
     }
     Target t;
-    t.conversation_id = latest->getColumn(0).getInt64();
-    t.state =
-        dialogs::FromStringOr(latest->getColumn(1).getString(), dialogs::ConversationState::kBot);
-    t.debtor_id = latest->getColumn(2).getInt64();
-    t.debtor_name = latest->getColumn(3).getString();
-    t.locale = latest->getColumn(4).getString();
-    t.timezone = latest->getColumn(5).getString();
-    t.phone = latest->getColumn(6).getString();
-    t.channel = latest->getColumn(7).getString();
-    if (!latest->getColumn(8).isNull()) {
-        t.last_inbound_at = latest->getColumn(8).getString();
+    t.conversation_id = latest->Int64(0);
+    t.state = dialogs::FromStringOr(latest->Text(1), dialogs::ConversationState::kBot);
+    t.debtor_id = latest->Int64(2);
+    t.debtor_name = latest->Text(3);
+    t.locale = latest->Text(4);
+    t.timezone = latest->Text(5);
+    t.phone = latest->Text(6);
+    t.channel = latest->Text(7);
+    if (!latest->IsNull(8)) {
+        t.last_inbound_at = latest->Text(8);
     }
-    if (!latest->getColumn(9).isNull()) {
-        t.verified_until = latest->getColumn(9).getString();
+    if (!latest->IsNull(9)) {
+        t.verified_until = latest->Text(9);
     }
     if (!Reachable(db, t.phone, t.channel)) {
         return std::nullopt;
@@ -79,14 +78,13 @@ std::int64_t QueueProactive(Connection& db,
                 target.channel)) {
             conversation = *open;
         } else {
-            db.Exec(
+            conversation = db.Insert(
                 "INSERT INTO conversations (debtor_id, phone, channel, state, last_activity_at, "
-                "created_at) VALUES (?1, ?2, ?3, 'bot', ?4, ?4)",
+                "created_at) VALUES (?1, ?2, ?3, 'bot', ?4, ?4) RETURNING id",
                 target.debtor_id,
                 target.phone,
                 target.channel,
                 now);
-            conversation = db.LastInsertRowid();
         }
     }
     return QueueOutbound(db,
@@ -109,13 +107,12 @@ bool EscalateDebtor(Connection& db,
         "SELECT id, state, channel FROM conversations WHERE debtor_id = ? AND "
         "state <> 'closed' ORDER BY id DESC LIMIT 1",
         debtor_id);
-    if (!open->executeStep()) {
+    if (!open->Step()) {
         return false;
     }
-    const std::int64_t id = open->getColumn(0).getInt64();
-    const auto state =
-        dialogs::FromStringOr(open->getColumn(1).getString(), dialogs::ConversationState::kBot);
-    const std::string channel = open->getColumn(2).getString();
+    const std::int64_t id = open->Int64(0);
+    const auto state = dialogs::FromStringOr(open->Text(1), dialogs::ConversationState::kBot);
+    const std::string channel = open->Text(2);
     if (!dialogs::Decide({state, std::nullopt}, dialogs::LifecycleEvent::kEscalate, {}).changes) {
         return true;  // a person has it already: nothing changes, nothing to count
     }
@@ -132,8 +129,7 @@ bool EscalateDebtor(Connection& db,
                 .debtor_id = debtor_id,
                 .conversation_id = id},
                now,
-               "json_object('reason', ?)",
-               reason);
+               AuditDetail("reason", reason));
     return true;
 }
 

@@ -15,7 +15,7 @@ Result<std::vector<ReminderDebtor>> Ledger::ReminderCandidates(std::string_view 
     return impl_->Guard([&]() -> Result<std::vector<ReminderDebtor>> {
         Connection& db = impl_->db;
         const std::string at(now);
-        Tx tx(db, Tx::Behavior::kDeferred);
+        Tx tx(db, TxKind::kRead);
         std::vector<ReminderDebtor> out;
         std::unordered_map<std::int64_t, std::size_t> index;  // debtor id -> out
 
@@ -23,13 +23,13 @@ Result<std::vector<ReminderDebtor>> Ledger::ReminderCandidates(std::string_view 
             "SELECT d.id, d.name, d.phone, d.locale, d.timezone FROM debtors d WHERE EXISTS "
             "(SELECT 1 FROM accounts a WHERE a.debtor_id = d.id AND a.balance_cents > 0) "
             "ORDER BY d.id");
-        while (debtors->executeStep()) {
+        while (debtors->Step()) {
             ReminderDebtor d;
-            d.debtor_id = debtors->getColumn(0).getInt64();
-            d.name = debtors->getColumn(1).getString();
-            d.phone = debtors->getColumn(2).getString();
-            d.locale = debtors->getColumn(3).getString();
-            d.timezone = debtors->getColumn(4).getString();
+            d.debtor_id = debtors->Int64(0);
+            d.name = debtors->Text(1);
+            d.phone = debtors->Text(2);
+            d.locale = debtors->Text(3);
+            d.timezone = debtors->Text(4);
             index.emplace(d.debtor_id, out.size());
             out.push_back(std::move(d));
         }
@@ -38,42 +38,49 @@ Result<std::vector<ReminderDebtor>> Ledger::ReminderCandidates(std::string_view 
             "SELECT a.debtor_id, a.id, a.account_key, a.balance_cents, a.currency, a.due_date, "
             "a.segment, "
             "(SELECT p.id || '|' || p.due_date || '|' || (p.amount_cents - p.paid_cents) FROM "
-            "promises p INDEXED BY promises_by_account_open WHERE p.account_id = a.id AND p.status "
-            "= 'open' ORDER BY p.due_date, p.id "
-            "LIMIT 1), "
-            "(SELECT i.id || '|' || i.due_date || '|' || (i.amount_cents - i.paid_cents) FROM "
-            "plan_installments i JOIN payment_plans pp ON pp.id = i.plan_id WHERE pp.account_id = "
-            "a.id AND pp.status = 'active' AND i.status <> 'paid' AND i.due_date >= substr(?, 1, "
-            "10) ORDER BY i.seq LIMIT 1) "
-            "FROM accounts a WHERE a.balance_cents > 0 ORDER BY a.debtor_id, a.due_date, a.id",
+            "promises p " +
+                // SQLite's planner needs the hint here (a full scan otherwise); PostgreSQL's
+                // does not, and has no such clause.
+                std::string(db.backend() == Backend::kSqlite
+                                ? "INDEXED BY promises_by_account_open "
+                                : "") +
+                "WHERE p.account_id = a.id AND p.status = 'open' ORDER BY p.due_date, p.id "
+                "LIMIT 1), "
+                "(SELECT i.id || '|' || i.due_date || '|' || (i.amount_cents - i.paid_cents) FROM "
+                "plan_installments i JOIN payment_plans pp ON pp.id = i.plan_id WHERE "
+                "pp.account_id = "
+                "a.id AND pp.status = 'active' AND i.status <> 'paid' AND i.due_date >= substr(?, "
+                "1, "
+                "10) ORDER BY i.seq LIMIT 1) "
+                "FROM accounts a WHERE a.balance_cents > 0 ORDER BY a.debtor_id, a.due_date, a.id",
             // A missed instalment does not hold back the next ones: only those not long past
             // count.
             since);
-        const auto due_item = [](const SQLite::Column& column) -> std::optional<DueItem> {
-            if (column.isNull()) {
+        const auto due_item = [](Statement& row, int column) -> std::optional<DueItem> {
+            if (row.IsNull(column)) {
                 return std::nullopt;
             }
-            const std::string text = column.getString();  // id|date|amount
+            const std::string text = row.Text(column);  // id|date|amount
             const auto first = text.find('|');
             const auto second = text.find('|', first + 1);
             return DueItem{std::stoll(text.substr(0, first)),
                            text.substr(first + 1, second - first - 1),
                            std::stoll(text.substr(second + 1))};
         };
-        while (accounts->executeStep()) {
-            const auto found = index.find(accounts->getColumn(0).getInt64());
+        while (accounts->Step()) {
+            const auto found = index.find(accounts->Int64(0));
             if (found == index.end()) {
                 continue;
             }
             ReminderAccount a;
-            a.id = accounts->getColumn(1).getInt64();
-            a.key = accounts->getColumn(2).getString();
-            a.balance_cents = accounts->getColumn(3).getInt64();
-            a.currency = accounts->getColumn(4).getString();
-            a.due_date = accounts->getColumn(5).getString();
-            a.segment = accounts->getColumn(6).getString();
-            a.open_promise = due_item(accounts->getColumn(7));
-            a.next_installment = due_item(accounts->getColumn(8));
+            a.id = accounts->Int64(1);
+            a.key = accounts->Text(2);
+            a.balance_cents = accounts->Int64(3);
+            a.currency = accounts->Text(4);
+            a.due_date = accounts->Text(5);
+            a.segment = accounts->Text(6);
+            a.open_promise = due_item(*accounts, 7);
+            a.next_installment = due_item(*accounts, 8);
             out[found->second].accounts.push_back(std::move(a));
         }
 
@@ -82,30 +89,26 @@ Result<std::vector<ReminderDebtor>> Ledger::ReminderCandidates(std::string_view 
             "SELECT c.debtor_id, c.channel, c.last_inbound_at, c.state, c.locked_until FROM "
             "conversations c WHERE c.debtor_id IS NOT NULL AND c.id = (SELECT max(c2.id) FROM "
             "conversations c2 WHERE c2.debtor_id = c.debtor_id)");
-        while (conversations->executeStep()) {
-            const auto found = index.find(conversations->getColumn(0).getInt64());
+        while (conversations->Step()) {
+            const auto found = index.find(conversations->Int64(0));
             if (found == index.end()) {
                 continue;
             }
             ReminderDebtor& d = out[found->second];
-            d.last_channel =
-                dialogs::FromString<dialogs::Channel>(conversations->getColumn(1).getString());
-            if (!conversations->getColumn(2).isNull()) {
-                d.last_inbound_at = conversations->getColumn(2).getString();
+            d.last_channel = dialogs::FromString<dialogs::Channel>(conversations->Text(1));
+            if (!conversations->IsNull(2)) {
+                d.last_inbound_at = conversations->Text(2);
             }
-            d.state = dialogs::FromString<dialogs::ConversationState>(
-                conversations->getColumn(3).getString());
-            d.locked = !conversations->getColumn(4).isNull() &&
-                       conversations->getColumn(4).getString() > at;
+            d.state = dialogs::FromString<dialogs::ConversationState>(conversations->Text(3));
+            d.locked = !conversations->IsNull(4) && conversations->Text(4) > at;
         }
 
         auto preferences = db.Query(
             "SELECT phone, channel, kind FROM contact_preferences "
             "WHERE active = 1");
         std::unordered_map<std::string, std::vector<std::pair<std::string, std::string>>> by_phone;
-        while (preferences->executeStep()) {
-            by_phone[preferences->getColumn(0).getString()].emplace_back(
-                preferences->getColumn(1).getString(), preferences->getColumn(2).getString());
+        while (preferences->Step()) {
+            by_phone[preferences->Text(0)].emplace_back(preferences->Text(1), preferences->Text(2));
         }
         for (ReminderDebtor& d : out) {
             if (const auto found = by_phone.find(d.phone); found != by_phone.end()) {
@@ -124,14 +127,14 @@ Result<std::vector<ReminderDebtor>> Ledger::ReminderCandidates(std::string_view 
         }
 
         auto sent = db.Query("SELECT debtor_id, subject, rule, created_at FROM reminders");
-        while (sent->executeStep()) {
-            const auto found = index.find(sent->getColumn(0).getInt64());
+        while (sent->Step()) {
+            const auto found = index.find(sent->Int64(0));
             if (found == index.end()) {
                 continue;
             }
             ReminderDebtor& d = out[found->second];
-            d.sent[sent->getColumn(1).getString()].insert(sent->getColumn(2).getString());
-            const std::string created = sent->getColumn(3).getString();
+            d.sent[sent->Text(1)].insert(sent->Text(2));
+            const std::string created = sent->Text(3);
             if (created >= since) {
                 d.recent.push_back(created);
             }
@@ -150,7 +153,7 @@ Result<std::vector<ReminderToQueue>> Ledger::QueueReminders(
         Prepared record = db.Prepare(
             "INSERT INTO reminders (debtor_id, rule, subject, local_date, "
             "channel, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT "
-            "(rule, subject) DO NOTHING");
+            "(rule, subject) DO NOTHING RETURNING id");
         Prepared link = db.Prepare("UPDATE reminders SET message_id = ? WHERE id = ?");
         std::vector<ReminderToQueue> queued;
         for (const ReminderToQueue& r : batch) {
@@ -159,10 +162,12 @@ Result<std::vector<ReminderToQueue>> Ledger::QueueReminders(
             if (!Reachable(db, r.phone, r.channel)) {
                 continue;
             }
-            if (record.Exec(r.debtor_id, r.rule, r.subject, r.local_date, r.channel, at) == 0) {
+            const auto recorded =
+                record.Returning(r.debtor_id, r.rule, r.subject, r.local_date, r.channel, at);
+            if (!recorded) {
                 continue;  // already queued by an earlier pass
             }
-            const std::int64_t reminder_id = db.LastInsertRowid();
+            const std::int64_t reminder_id = *recorded;
             Target target;
             target.debtor_id = r.debtor_id;
             target.phone = r.phone;
@@ -172,7 +177,6 @@ Result<std::vector<ReminderToQueue>> Ledger::QueueReminders(
             WriteAudit(db,
                        {.actor = "system", .kind = "reminder_queued", .debtor_id = r.debtor_id},
                        at,
-                       "json(?)",
                        "{\"reminder_id\":" + std::to_string(reminder_id) + "}");
             queued.push_back(r);
         }

@@ -107,8 +107,8 @@ private:
     Report& report_;
 };
 
-std::string Text(SQLite::Statement& st, int column) {
-    return st.getColumn(column).isNull() ? std::string{} : st.getColumn(column).getString();
+std::string Text(Statement& st, int column) {
+    return st.IsNull(column) ? std::string{} : st.Text(column);
 }
 
 // The debtor's longest-overdue account's due date, for events not tied to one account.
@@ -140,7 +140,7 @@ Result<Report> Ledger::BuildReport(const ReportQuery& query) {
         const std::string& from = report.query.from;
         const std::string& to = report.query.to;
         // One snapshot for every query below.
-        Tx tx(db, Tx::Behavior::kDeferred);
+        Tx tx(db, TxKind::kRead);
 
         report.currency = query.currency;
         if (report.currency.empty()) {
@@ -155,8 +155,8 @@ Result<Report> Ledger::BuildReport(const ReportQuery& query) {
         {
             auto accounts = db.Query(
                 "SELECT balance_cents, due_date FROM accounts WHERE currency = ?", report.currency);
-            while (accounts->executeStep()) {
-                const std::int64_t balance = accounts->getColumn(0).getInt64();
+            while (accounts->Step()) {
+                const std::int64_t balance = accounts->Int64(0);
                 // Nothing owed means not past due, whatever the old due date says.
                 const std::string due = balance > 0 ? Text(*accounts, 1) : report.query.as_of;
                 tally.Add(&Kpis::accounts, 1, {}, due, report.query.as_of);
@@ -172,9 +172,9 @@ Result<Report> Ledger::BuildReport(const ReportQuery& query) {
                 report.currency,
                 from,
                 to);
-            while (collected->executeStep()) {
+            while (collected->Step()) {
                 tally.Add(&Kpis::collected_cents,
-                          collected->getColumn(0).getInt64(),
+                          collected->Int64(0),
                           {},
                           Text(*collected, 1),
                           Text(*collected, 2));
@@ -229,7 +229,7 @@ Result<Report> Ledger::BuildReport(const ReportQuery& query) {
             }
             auto rows = audit_kind.empty() ? db.Query(sql, from, to)
                                            : db.Query(audit_sql, from, to, audit_kind);
-            while (rows->executeStep()) {
+            while (rows->Step()) {
                 tally.Add(field, 1, Text(*rows, 0), Text(*rows, 1), Text(*rows, 2));
             }
         }
@@ -249,10 +249,10 @@ Result<Report> Ledger::BuildReport(const ReportQuery& query) {
                 from,
                 to,
                 report.currency);
-            while (series->executeStep()) {
+            while (series->Step()) {
                 const std::string day = Text(*series, 0);
                 const std::string what = Text(*series, 1);
-                const std::int64_t value = series->getColumn(2).getInt64();
+                const std::int64_t value = series->Int64(2);
                 DailyFigures& d = days[day];
                 d.date = day;
                 if (what == "collected") {
@@ -274,9 +274,9 @@ Result<Report> Ledger::BuildReport(const ReportQuery& query) {
                 from,
                 to,
                 report.currency);
-            suspense->executeStep();
-            report.suspense_payments = suspense->getColumn(0).getInt64();
-            report.suspense_cents = suspense->getColumn(1).getInt64();
+            suspense->Step();
+            report.suspense_payments = suspense->Int64(0);
+            report.suspense_cents = suspense->Int64(1);
         }
         return report;
     });

@@ -13,13 +13,14 @@ namespace {
 
 TEST_CASE("Connection: Exec binds in order and counts rows; One reads a value or nothing",
           "[store][connection]") {
-    Connection db(SQLite::Database(":memory:", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE));
-    db.raw().exec("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, cents INTEGER, note TEXT)");
+    auto opened = OpenConnection(":memory:", true);
+    Connection& db = *opened;
+    db.ExecScript("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, cents INTEGER, note TEXT)");
     CHECK(db.Exec("INSERT INTO t (name, cents, note) VALUES (?, ?, ?)",
                   std::string("Ana"),
                   std::int64_t{150050},
                   std::optional<std::string>()) == 1);
-    CHECK(db.LastInsertRowid() == 1);
+
     CHECK(db.Exec("INSERT INTO t (name, cents, note) VALUES (?1, ?2, ?1)",
                   std::string_view("Beto"),
                   9'000'000'000'000LL) == 1);
@@ -38,8 +39,9 @@ TEST_CASE("Connection: Exec binds in order and counts rows; One reads a value or
 
 TEST_CASE("Connection: a leased statement is reused clean, and nested use gets its own",
           "[store][connection]") {
-    Connection db(SQLite::Database(":memory:", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE));
-    db.raw().exec("CREATE TABLE t (n INTEGER)");
+    auto opened = OpenConnection(":memory:", true);
+    Connection& db = *opened;
+    db.ExecScript("CREATE TABLE t (n INTEGER)");
     auto insert = db.Prepare("INSERT INTO t (n) VALUES (?)");
     for (int n = 1; n <= 3; ++n) {
         CHECK(insert.Exec(n) == 1);
@@ -48,10 +50,10 @@ TEST_CASE("Connection: a leased statement is reused clean, and nested use gets i
     int pairs = 0;
     {
         auto outer = db.Query(sql, 1);
-        while (outer->executeStep()) {
+        while (outer->Step()) {
             // The same SQL while the outer statement is mid-step: a second statement.
-            auto inner = db.Query(sql, outer->getColumn(0).getInt());
-            while (inner->executeStep()) {
+            auto inner = db.Query(sql, outer->Int(0));
+            while (inner->Step()) {
                 ++pairs;
             }
         }
@@ -59,9 +61,9 @@ TEST_CASE("Connection: a leased statement is reused clean, and nested use gets i
     CHECK(pairs == 3 + 2 + 1);
     // Given back reset and unbound: the next lease starts from the first row with new values.
     auto again = db.Query(sql, 3);
-    REQUIRE(again->executeStep());
-    CHECK(again->getColumn(0).getInt() == 3);
-    CHECK_FALSE(again->executeStep());
+    REQUIRE(again->Step());
+    CHECK(again->Int(0) == 3);
+    CHECK_FALSE(again->Step());
 }
 
 }  // namespace

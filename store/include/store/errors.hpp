@@ -22,8 +22,10 @@ enum class Errc {
     kCorrupt,
     /// A write broke a rule of the schema (unique key, foreign key, check).
     kConstraint,
-    /// Any other SQLite failure.
+    /// Any other database failure.
     kInternal,
+    /// The operation exists only for SQLite ledgers (backup).
+    kUnsupported,
 };
 
 const boost::system::error_category& LedgerCategory();
