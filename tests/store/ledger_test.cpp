@@ -2,16 +2,17 @@
 
 #include <sstream>
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
 #include <catch2/catch.hpp>
 
 #include "support/catch_result.hpp"
+#include "support/probe.hpp"
 #include "support/temp_dir.hpp"
 
 namespace cobrador::store {
 namespace {
 
+using testing::OnPostgres;
+using testing::Probe;
 using testing::TempDir;
 
 constexpr const char* kNow = "2026-11-22T10:00:00Z";
@@ -32,15 +33,12 @@ Ledger Migrated(const std::string& path) {
 }
 
 std::int64_t Count(const std::string& path, const std::string& sql) {
-    SQLite::Database db(path, SQLite::OPEN_READONLY);
-    SQLite::Statement st(db, sql);
-    REQUIRE(st.executeStep());
-    return st.getColumn(0).getInt64();
+    return Probe(path).Count(sql);
 }
 
 TEST_CASE("Ledger: migrate creates the schema and is safe to run twice", "[store][ledger]") {
     TempDir dir;
-    const std::string path = dir.File("ledger.db");
+    const std::string path = dir.Ledger("ledger.db");
     auto ledger = Ledger::Open(path);
     REQUIRE(ledger);
     CHECK(ledger->SchemaVersion().value() == 0);
@@ -54,21 +52,21 @@ TEST_CASE("Ledger: migrate creates the schema and is safe to run twice", "[store
     REQUIRE(second);
     CHECK(second->empty());
     CHECK(Count(path, "SELECT count(*) FROM schema_migrations") == 6);
-    // WAL and foreign keys are on for every connection the ledger opens.
-    SQLite::Database db(path, SQLite::OPEN_READONLY);
-    CHECK(db.execAndGet("PRAGMA journal_mode").getString() == "wal");
+    if (!OnPostgres()) {
+        // WAL is on for every SQLite connection the ledger opens.
+        CHECK(Probe(path).Text("PRAGMA journal_mode") == "wal");
+    }
 }
 
 TEST_CASE("Ledger: an older schema is upgraded and keeps its rows", "[store][ledger]") {
     TempDir dir;
-    const std::string path = dir.File("old.db");
+    const std::string path = dir.Ledger("old.db");
     {
         auto ledger = Ledger::Open(path);
         REQUIRE(ledger);
         REQUIRE(ledger->Migrate(1).value() == std::vector<int>{1});
         CHECK(ledger->CheckReady().error() == Errc::kNotMigrated);
-        SQLite::Database db(path, SQLite::OPEN_READWRITE);
-        db.exec(
+        Probe(path).Exec(
             "INSERT INTO debtors (debtor_key, name, phone, birth_date, created_at, updated_at) "
             "VALUES ('D1', 'Ana', '+525512345678', '1985-03-15', 'x', 'x')");
     }
@@ -81,19 +79,16 @@ TEST_CASE("Ledger: an older schema is upgraded and keeps its rows", "[store][led
 
 TEST_CASE("Ledger: a file from a newer cobrador is left alone", "[store][ledger]") {
     TempDir dir;
-    const std::string path = dir.File("new.db");
+    const std::string path = dir.Ledger("new.db");
     Migrated(path);
-    {
-        SQLite::Database db(path, SQLite::OPEN_READWRITE);
-        db.exec("INSERT INTO schema_migrations VALUES (99, 'future', 'x')");
-    }
+    { Probe(path).Exec("INSERT INTO schema_migrations VALUES (99, 'future', 'x')"); }
     auto ledger = Ledger::Open(path);
     REQUIRE(ledger);
     CHECK(ledger->Migrate().error() == Errc::kSchemaTooNew);
     CHECK(ledger->CheckReady().error() == Errc::kSchemaTooNew);
 }
 
-TEST_CASE("Ledger: a file that is not a database is refused", "[store][ledger]") {
+TEST_CASE("Ledger: a file that is not a database is refused", "[store][ledger][sqlite]") {
     TempDir dir;
     const std::string path = dir.Write("junk.db", std::string(4096, 'x'));
     auto ledger = Ledger::Open(path);
@@ -104,7 +99,7 @@ TEST_CASE("Ledger: a file that is not a database is refused", "[store][ledger]")
 
 TEST_CASE("Ledger: importing needs an up-to-date schema", "[store][ledger]") {
     TempDir dir;
-    auto ledger = Ledger::Open(dir.File("ledger.db"));
+    auto ledger = Ledger::Open(dir.Ledger());
     REQUIRE(ledger);
     const auto result = ledger->ImportPortfolio(
         Rows("A1,Ana,+525512345678,1985-03-15,1,MXN,2026-10-01\n"), "f.csv", kNow);
@@ -113,7 +108,7 @@ TEST_CASE("Ledger: importing needs an up-to-date schema", "[store][ledger]") {
 
 TEST_CASE("Ledger: import inserts, then re-import updates and keeps history", "[store][ledger]") {
     TempDir dir;
-    const std::string path = dir.File("ledger.db");
+    const std::string path = dir.Ledger("ledger.db");
     Ledger ledger = Migrated(path);
     const auto first =
         ledger.ImportPortfolio(Rows("A1,Ana,+52 1 55 1234 5678,1985-03-15,1000.00,MXN,2026-10-01\n"
@@ -146,14 +141,9 @@ TEST_CASE("Ledger: import inserts, then re-import updates and keeps history", "[
     CHECK(Count(path, "SELECT balance_cents FROM accounts WHERE account_key = 'A1'") == 40000);
     CHECK(Count(path, "SELECT balance_cents FROM accounts WHERE account_key = 'A2'") == 25050);
     // History: A1's two balances, in order.
-    SQLite::Database db(path, SQLite::OPEN_READONLY);
-    SQLite::Statement history(db,
-                              "SELECT h.balance_cents FROM balance_history h JOIN accounts a ON "
-                              "a.id = h.account_id WHERE a.account_key = 'A1' ORDER BY h.id");
-    std::vector<std::int64_t> balances;
-    while (history.executeStep()) {
-        balances.push_back(history.getColumn(0).getInt64());
-    }
+    const std::vector<std::int64_t> balances = Probe(path).Ints(
+        "SELECT h.balance_cents FROM balance_history h JOIN accounts a ON "
+        "a.id = h.account_id WHERE a.account_key = 'A1' ORDER BY h.id");
     CHECK(balances == std::vector<std::int64_t>{100000, 40000});
     CHECK(Count(path, "SELECT count(*) FROM imports") == 2);
     CHECK(Count(path, "SELECT count(*) FROM audit_log WHERE kind = 'portfolio_imported'") == 2);
@@ -161,7 +151,7 @@ TEST_CASE("Ledger: import inserts, then re-import updates and keeps history", "[
 
 TEST_CASE("Ledger: a debtor's corrected details update in place", "[store][ledger]") {
     TempDir dir;
-    const std::string path = dir.File("ledger.db");
+    const std::string path = dir.Ledger("ledger.db");
     Ledger ledger = Migrated(path);
     REQUIRE(ledger.ImportPortfolio(
         Rows("A1,Ana Lopez,+525512345678,1985-03-15,1,MXN,2026-10-01\n"), "a.csv", kNow));
@@ -170,13 +160,12 @@ TEST_CASE("Ledger: a debtor's corrected details update in place", "[store][ledge
     REQUIRE(again);
     CHECK(again->debtors_updated == 1);
     CHECK(again->accounts_unchanged == 1);
-    SQLite::Database db(path, SQLite::OPEN_READONLY);
-    CHECK(db.execAndGet("SELECT name FROM debtors").getString() == "Ana López");
+    CHECK(Probe(path).Text("SELECT name FROM debtors") == "Ana López");
 }
 
 TEST_CASE("Ledger: a failing import leaves nothing behind", "[store][ledger]") {
     TempDir dir;
-    const std::string path = dir.File("ledger.db");
+    const std::string path = dir.Ledger("ledger.db");
     Ledger ledger = Migrated(path);
     REQUIRE(ledger.ImportPortfolio(
         Rows("A1,Ana,+525512345678,1985-03-15,1.00,MXN,2026-10-01\n"), "a.csv", kNow));
@@ -195,19 +184,19 @@ TEST_CASE("Ledger: a failing import leaves nothing behind", "[store][ledger]") {
 
 TEST_CASE("Ledger: the audit log is append-only", "[store][ledger]") {
     TempDir dir;
-    const std::string path = dir.File("ledger.db");
+    const std::string path = dir.Ledger("ledger.db");
     Ledger ledger = Migrated(path);
     REQUIRE(ledger.ImportPortfolio(
         Rows("A1,Ana,+525512345678,1985-03-15,1.00,MXN,2026-10-01\n"), "a.csv", kNow));
-    SQLite::Database db(path, SQLite::OPEN_READWRITE);
-    CHECK_THROWS_WITH(db.exec("UPDATE audit_log SET kind = 'x'"), Catch::Contains("append-only"));
-    CHECK_THROWS_WITH(db.exec("DELETE FROM audit_log"), Catch::Contains("append-only"));
+    Probe db(path);
+    CHECK_THROWS_WITH(db.Exec("UPDATE audit_log SET kind = 'x'"), Catch::Contains("append-only"));
+    CHECK_THROWS_WITH(db.Exec("DELETE FROM audit_log"), Catch::Contains("append-only"));
     CHECK(Count(path, "SELECT count(*) FROM audit_log") == 1);
 }
 
 TEST_CASE("Ledger: agents are stored by token hash, unique", "[store][ledger]") {
     TempDir dir;
-    const std::string path = dir.File("ledger.db");
+    const std::string path = dir.Ledger("ledger.db");
     Ledger ledger = Migrated(path);
     const auto id = ledger.AddAgent("Laura", "collector", std::string(64, 'a'), kNow);
     REQUIRE(id);
@@ -250,7 +239,7 @@ std::int64_t Inbound(Ledger& ledger,
 
 TEST_CASE("Ledger: an inbound event keeps what the dialog reads as columns", "[store][ledger]") {
     TempDir dir;
-    const std::string path = dir.File("ledger.db");
+    const std::string path = dir.Ledger("ledger.db");
     Ledger ledger = Migrated(path);
     const InboundRecord typed{"whatsapp",
                               "wamid.1",
@@ -263,8 +252,7 @@ TEST_CASE("Ledger: an inbound event keeps what the dialog reads as columns", "[s
     REQUIRE(ledger.RecordWebhook({typed}, {}, kNow));
     // An event written before the columns existed (or by hand) has none: the payload is read.
     {
-        SQLite::Database db(path, SQLite::OPEN_READWRITE);
-        db.exec(
+        Probe(path).Exec(
             "INSERT INTO inbound_events (channel, provider_event_id, kind, phone, payload, "
             "received_at) VALUES ('sms', 'SM1', 'text', '+525522222222', "
             "'{\"text\":\"hola\"}', '2026-11-22T10:00:00Z')");
@@ -281,7 +269,7 @@ TEST_CASE("Ledger: an inbound event keeps what the dialog reads as columns", "[s
 
 TEST_CASE("Ledger: an idle claim goes back to the queue, a busy one stays", "[store][ledger]") {
     TempDir dir;
-    const std::string path = dir.File("ledger.db");
+    const std::string path = dir.Ledger("ledger.db");
     Ledger ledger = Migrated(path);
     const auto ana_id = ledger.AddAgent("Ana", "collector", std::string(64, 'a'), kNow);
     REQUIRE(ana_id);
@@ -315,7 +303,7 @@ TEST_CASE("Ledger: an idle claim goes back to the queue, a busy one stays", "[st
 
 TEST_CASE("Ledger: a refused collector action writes nothing", "[store][ledger]") {
     TempDir dir;
-    const std::string path = dir.File("ledger.db");
+    const std::string path = dir.Ledger("ledger.db");
     Ledger ledger = Migrated(path);
     const Agent ana{*ledger.AddAgent("Ana", "collector", std::string(64, 'a'), kNow),
                     "Ana",

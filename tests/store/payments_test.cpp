@@ -1,35 +1,42 @@
-// Payments against a real SQLite ledger: parsing both sources, reconciliation (exact, partial,
-// over, unknown, mistyped, duplicate, other currency), promises kept and broken, plan
-// instalments, and the messages that go with them.
+// Payments against a real ledger (SQLite, or PostgreSQL for the pg.* tests): parsing both sources,
+// reconciliation (exact, partial, over, unknown, mistyped, duplicate, other currency), promises
+// kept and broken, plan instalments, and the messages that go with them.
 
 #include "store/payments.hpp"
 
 #include <sstream>
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "dialogs/reference.hpp"
 #include "store/ledger.hpp"
 
 #include "support/catch_result.hpp"
+#include "support/probe.hpp"
 #include "support/temp_dir.hpp"
 
 namespace cobrador::store {
 namespace {
 
+using testing::Probe;
 using testing::TempDir;
 
 constexpr const char* kNow = "2026-11-23T16:00:00Z";
 
 std::string Query(const std::string& path, const std::string& sql) {
-    SQLite::Database db(path, SQLite::OPEN_READONLY);
-    SQLite::Statement st(db, sql);
-    if (!st.executeStep()) {
-        return "<no row>";
+    return Probe(path).Text(sql);
+}
+
+// Every row's first column, joined with commas.
+std::string Joined(const std::string& path, const std::string& sql) {
+    Probe probe(path);
+    std::string out;
+    auto rows = probe.db().Query(sql);
+    while (rows->Step()) {
+        out += (out.empty() ? "" : ",") + rows->Text(0);
     }
-    return st.getColumn(0).isNull() ? "<null>" : st.getColumn(0).getString();
+    return out;
 }
 
 PaymentRecord Payment(const std::string& id,
@@ -49,7 +56,7 @@ PaymentRecord Payment(const std::string& id,
 // Two debtors: María (A-1, $1,000.00 and A-2, $500.00 in MXN) and Bob (B-1, $300.00 in USD).
 struct Books {
     TempDir dir;
-    std::string path = dir.File("ledger.db");
+    std::string path = dir.Ledger();
     Ledger ledger = Open();
 
     Ledger Open() {
@@ -78,10 +85,7 @@ struct Books {
             path, "SELECT balance_cents FROM accounts WHERE account_key = '" + account_key + "'");
     }
 
-    void Exec(const std::string& sql) {
-        SQLite::Database db(path, SQLite::OPEN_READWRITE);
-        db.exec(sql);
-    }
+    void Exec(const std::string& sql) { Probe(path).Exec(sql); }
 };
 
 TEST_CASE("Payments CSV: every bad row with its line, repeats of the same payment are fine",
@@ -190,9 +194,9 @@ TEST_CASE("Reconciliation: exact, partial, over, unknown, mistyped, duplicate, w
     CHECK(o[5].reason == "currency_mismatch");
     CHECK(Query(books.path, "SELECT overpaid_cents FROM payments WHERE payment_id = 'P-over'") ==
           "10000");
-    CHECK(Query(books.path,
-                "SELECT group_concat(balance_cents, ',') FROM (SELECT balance_cents FROM "
-                "balance_history WHERE source = 'payment' ORDER BY id)") == "60000,0,0");
+    CHECK(Joined(books.path,
+                 "SELECT balance_cents FROM balance_history WHERE source = 'payment' ORDER BY "
+                 "id") == "60000,0,0");
     // Nothing is dropped: the suspense list has every unmatched payment, newest first.
     const auto suspense = books.ledger.SuspensePayments(10);
     REQUIRE(suspense);
@@ -235,22 +239,19 @@ TEST_CASE("A payment keeps the promise it covers, pays plan instalments, and say
     };
     // $200 first: not enough for the first promise ($300), pays the first instalment part-way.
     REQUIRE(books.ledger.ApplyPayments({Payment("P-1", a1, 20000)}, "webhook", kNow, thank));
-    CHECK(
-        Query(books.path, "SELECT group_concat(status || ':' || paid_cents, ',') FROM promises") ==
-        "open:20000,open:0");
-    CHECK(Query(books.path,
-                "SELECT group_concat(status || ':' || paid_cents, ',') FROM "
-                "plan_installments") == "pending:20000,pending:0");
+    CHECK(Joined(books.path, "SELECT status || ':' || paid_cents FROM promises ORDER BY id") ==
+          "open:20000,open:0");
+    CHECK(Joined(books.path,
+                 "SELECT status || ':' || paid_cents FROM plan_installments ORDER BY id") ==
+          "pending:20000,pending:0");
     // $150 more: the first promise is kept ($350 >= $300), the rest counts toward the second.
     const auto second =
         books.ledger.ApplyPayments({Payment("P-2", a1, 15000)}, "webhook", kNow, thank);
     REQUIRE(second);
     CHECK(second->outcomes[0].promise_kept);
-    CHECK(
-        Query(books.path, "SELECT group_concat(status || ':' || paid_cents, ',') FROM promises") ==
-        "kept:30000,open:5000");
-    CHECK(Query(books.path, "SELECT group_concat(status, ',') FROM plan_installments") ==
-          "paid,pending");
+    CHECK(Joined(books.path, "SELECT status || ':' || paid_cents FROM promises ORDER BY id") ==
+          "kept:30000,open:5000");
+    CHECK(Joined(books.path, "SELECT status FROM plan_installments ORDER BY id") == "paid,pending");
     CHECK(Query(books.path, "SELECT count(*) FROM audit_log WHERE kind = 'promise_kept'") == "1");
 
     // The thank-you went to María's WhatsApp conversation, with her figures, verified.
@@ -265,7 +266,7 @@ TEST_CASE("A payment keeps the promise it covers, pays plan instalments, and say
 
     // Paying everything keeps every open promise and completes the plan.
     REQUIRE(books.ledger.ApplyPayments({Payment("P-3", a1, 65000)}, "webhook", kNow, thank));
-    CHECK(Query(books.path, "SELECT group_concat(status, ',') FROM promises") == "kept,kept");
+    CHECK(Joined(books.path, "SELECT status FROM promises ORDER BY id") == "kept,kept");
     CHECK(Query(books.path, "SELECT status FROM payment_plans") == "completed");
 
     // An opted-out channel gets no thank-you.
@@ -293,13 +294,12 @@ TEST_CASE("A settlement paid in full forgives the rest of the balance", "[store]
     CHECK(paid->outcomes[0].new_balance_cents == 0);
     CHECK(books.Balance("A-1") == "0");
     CHECK(Query(books.path, "SELECT status FROM payment_plans") == "completed");
-    CHECK(Query(books.path,
-                "SELECT group_concat(source || ':' || balance_cents, ',') FROM (SELECT source, "
-                "balance_cents FROM balance_history WHERE source <> 'import' ORDER BY id)") ==
-          "payment:30000,adjustment:0");
-    CHECK(Query(books.path,
-                "SELECT json_extract(detail, '$.forgiven_cents') FROM audit_log WHERE kind = "
-                "'settlement_forgiven'") == "30000");
+    CHECK(Joined(books.path,
+                 "SELECT source || ':' || balance_cents FROM balance_history WHERE source <> "
+                 "'import' ORDER BY id") == "payment:30000,adjustment:0");
+    CHECK(nlohmann::json::parse(Query(books.path,
+                                      "SELECT detail FROM audit_log WHERE kind = "
+                                      "'settlement_forgiven'"))["forgiven_cents"] == 30000);
     // An instalment plan completed early forgives nothing.
     books.Exec(
         "INSERT INTO payment_plans (account_id, kind, total_cents, currency, status, created_at) "
@@ -333,7 +333,7 @@ TEST_CASE("Broken promises: a follow-up the first time, a person the second time
     CHECK_FALSE((*broken)[0].escalated);
     REQUIRE(asked.size() == 1);
     CHECK(asked[0].missing_cents == 30000);
-    CHECK(Query(books.path, "SELECT group_concat(status, ',') FROM promises") == "broken,open");
+    CHECK(Joined(books.path, "SELECT status FROM promises ORDER BY id") == "broken,open");
     // Queued for the contact window, not before.
     CHECK(Query(books.path, "SELECT next_attempt_at FROM outbox") == "2026-11-20T14:00:00Z");
 

@@ -1,11 +1,11 @@
 #include <sstream>
 
-#include <SQLiteCpp/Database.h>
 #include <catch2/catch.hpp>
 
 #include "store/ledger.hpp"
 
 #include "support/catch_result.hpp"
+#include "support/probe.hpp"
 #include "support/temp_dir.hpp"
 
 namespace cobrador::store {
@@ -26,7 +26,7 @@ const Kpis& Split(const std::vector<std::pair<std::string, Kpis>>& split, const 
 // A ledger built by hand, with every figure in the tests below counted on paper from it.
 class HandBuiltLedger {
 public:
-    HandBuiltLedger() : path_(dir_.File("report.db")) {
+    HandBuiltLedger() : path_(dir_.Ledger("report.db")) {
         auto ledger = Ledger::Open(path_);
         REQUIRE(ledger);
         REQUIRE(ledger->Migrate());
@@ -42,8 +42,7 @@ public:
         REQUIRE(ledger->ImportPortfolio(parsed.rows, "hand.csv", "2026-06-01T00:00:00Z"));
         ledger_.emplace(std::move(*ledger));
 
-        SQLite::Database db(path_, SQLite::OPEN_READWRITE);
-        db.exec(R"sql(
+        testing::Probe(path_).Exec(R"sql(
 INSERT INTO payments (payment_id, reference, account_id, amount_cents, currency, paid_at, status,
                       source, received_at) VALUES
   ('P1', 'R2', (SELECT id FROM accounts WHERE account_key = 'A2'), 20000, 'MXN',
@@ -176,7 +175,7 @@ TEST_CASE("Report: a period counts only what happened inside it", "[store][repor
 
 TEST_CASE("Report: another currency is reported on its own", "[store][report]") {
     TempDir dir;
-    auto ledger = Ledger::Open(dir.File("usd.db"));
+    auto ledger = Ledger::Open(dir.Ledger("usd.db"));
     REQUIRE(ledger);
     REQUIRE(ledger->Migrate());
     std::istringstream csv(
@@ -194,7 +193,7 @@ TEST_CASE("Report: another currency is reported on its own", "[store][report]") 
 
 TEST_CASE("Report: an empty ledger reports zeros", "[store][report]") {
     TempDir dir;
-    auto ledger = Ledger::Open(dir.File("empty.db"));
+    auto ledger = Ledger::Open(dir.Ledger("empty.db"));
     REQUIRE(ledger);
     REQUIRE(ledger->Migrate());
     const auto r = ledger->BuildReport({"", "", "2026-11-22", ""});
