@@ -55,10 +55,10 @@ int Migrate(Invocation& inv) {
         return kFailed;
     }
     if (applied->empty()) {
-        out << path << ": schema already at version " << store::Ledger::LatestSchemaVersion()
+        out << Shown(path) << ": schema already at version " << store::Ledger::LatestSchemaVersion()
             << "; nothing to do\n";
     } else {
-        out << path << ": applied migration";
+        out << Shown(path) << ": applied migration";
         out << (applied->size() > 1 ? "s" : "");
         for (const int v : *applied) {
             out << " " << v;
@@ -80,8 +80,8 @@ int Backup(Invocation& inv) {
     const auto started = std::chrono::steady_clock::now();
     auto pages = ledger->Backup(to);
     if (!pages) {
-        err << "cobrador: backup of " << path << " to " << to << " failed: " << ledger->LastError()
-            << "\n";
+        err << "cobrador: backup of " << Shown(path) << " to " << to
+            << " failed: " << ledger->LastError() << "\n";
         return kFailed;
     }
     const auto seconds =

@@ -53,6 +53,13 @@ int Serve(Invocation& inv) {
         if (!getenv("COBRADOR_DB") && !(file && config.db_path != "./cobrador.db")) {
             config.db_path = "./cobrador-demo.db";
         }
+        if (store::Ledger::IsPostgres(config.db_path)) {
+            // The demo re-imports its portfolio and replaces its supervisor at every start:
+            // not something to do to a shared PostgreSQL ledger.
+            err << "cobrador serve: --demo runs on an SQLite file only; unset COBRADOR_DB (or "
+                   "point it at a file) to try the demo\n";
+            return kUsage;
+        }
         auto ledger = OpenLedger(config.db_path, err, false);
         if (!ledger) {
             return kFailed;
@@ -74,7 +81,7 @@ int Serve(Invocation& inv) {
         }
         Log(LogLevel::kInfo,
             "demo portfolio loaded",
-            {{"db", config.db_path}, {"accounts", std::to_string(parsed.rows.size())}});
+            {{"db", Shown(config.db_path)}, {"accounts", std::to_string(parsed.rows.size())}});
         // A supervisor to try the console with: a new token each start (only hashes are kept),
         // and the previous starts' tokens stop working.
         demo_token = NewToken();
@@ -106,7 +113,7 @@ int Serve(Invocation& inv) {
     const std::string base = std::string(config.Tls() ? "https://" : "http://") +
                              config.listen_host + ":" + std::to_string(*port);
     out << "cobrador listening on " << base
-        << (demo ? " (demo: " + config.db_path + ")" : std::string()) << "\n"
+        << (demo ? " (demo: " + Shown(config.db_path) + ")" : std::string()) << "\n"
         << "  health: " << base << "/healthz\n"
         << "  console: " << base << "/console/\n";
     if (demo) {

@@ -27,6 +27,10 @@
 
 namespace cobrador::bot::cli {
 
+std::string Shown(const std::string& db) {
+    return store::Ledger::Describe(db);
+}
+
 std::string NowIso(const Config& config) {
     return config.Now(std::chrono::system_clock::now());
 }
@@ -39,11 +43,17 @@ std::string TodayIso(const Config& config) {
 std::optional<store::Ledger> OpenLedger(const std::string& path,
                                         std::ostream& err,
                                         bool must_exist) {
+    std::string reason;
     auto ledger = store::Ledger::Open(path,
                                       must_exist ? store::Ledger::OpenMode::kReadWrite
-                                                 : store::Ledger::OpenMode::kReadWriteCreate);
+                                                 : store::Ledger::OpenMode::kReadWriteCreate,
+                                      &reason);
     if (!ledger) {
-        err << "cobrador: cannot open " << path << ": " << ledger.error().message() << "\n";
+        err << "cobrador: cannot open " << Shown(path) << ": " << ledger.error().message();
+        if (store::Ledger::IsPostgres(path) && !reason.empty()) {
+            err << " (" << reason << ")";
+        }
+        err << "\n";
         return std::nullopt;
     }
     return std::move(*ledger);
@@ -52,9 +62,9 @@ std::optional<store::Ledger> OpenLedger(const std::string& path,
 bool ReportLedgerError(std::ostream& err,
                        const std::string& path,
                        const boost::system::error_code& error) {
-    err << "cobrador: " << path << ": " << error.message();
+    err << "cobrador: " << Shown(path) << ": " << error.message();
     if (error == store::Errc::kNotMigrated) {
-        err << " (cobrador migrate --db " << path << ")";
+        err << " (cobrador migrate --db " << Shown(path) << ")";
     }
     err << "\n";
     return false;

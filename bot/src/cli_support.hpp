@@ -48,6 +48,9 @@ struct Invocation {
 int Usage(std::ostream& err, const std::string& command, const std::string& problem);
 
 // Now and today, with COBRADOR_TODAY's pin applied.
+// A --db value fit to print: a PostgreSQL connection string without its password.
+std::string Shown(const std::string& db);
+
 std::string NowIso(const Config& config);
 std::string TodayIso(const Config& config);
 

@@ -9,6 +9,7 @@
 
 #include "dialogs/calendar.hpp"
 #include "dialogs/reference.hpp"
+#include "store/ledger.hpp"
 
 namespace cobrador::bot {
 
@@ -170,8 +171,8 @@ bool Config::Tls() const {
 
 std::string Config::Describe() const {
     std::ostringstream out;
-    out << "db=" << db_path << " listen=" << listen_host << ":" << listen_port
-        << " public_url=" << public_url << " io_threads=" << io_threads
+    out << "db=" << store::Ledger::Describe(db_path) << " listen=" << listen_host << ":"
+        << listen_port << " public_url=" << public_url << " io_threads=" << io_threads
         << " send_timeout=" << send_timeout.count() << "s"
         << " today=" << (today ? *today : "real")
         << " policy=" << (policy_file.empty() ? "default" : policy_file)

@@ -104,6 +104,14 @@ private:
         if (group.empty()) {
             return;
         }
+        if (!ledger_.GroupsCommits()) {
+            // PostgreSQL: each write is its own transaction, and its own answer.
+            for (auto& entry : group) {
+                entry->Run(ledger_);
+                entry->Finish({});
+            }
+            return;
+        }
         auto committed = ledger_.InOneTransaction([&] {
             for (auto& entry : group) {
                 if (!ledger_.InTransaction()) {

@@ -316,11 +316,13 @@ boost::system::result<std::uint16_t, std::string> Server::Start() {
         return {boost::system::in_place_error, strategy.error()};
     }
     impl_->strategy.emplace(std::move(*strategy));
-    auto ledger = store::Ledger::Open(impl_->config.db_path);
+    std::string reason;
+    auto ledger = store::Ledger::Open(
+        impl_->config.db_path, store::Ledger::OpenMode::kReadWriteCreate, &reason);
     if (!ledger) {
-        return {
-            boost::system::in_place_error,
-            "cannot open the ledger " + impl_->config.db_path + ": " + ledger.error().message()};
+        return {boost::system::in_place_error,
+                "cannot open the ledger " + store::Ledger::Describe(impl_->config.db_path) + ": " +
+                    ledger.error().message() + (reason.empty() ? "" : " (" + reason + ")")};
     }
     if (auto ready = ledger->CheckReady(); !ready) {
         Log(LogLevel::kWarn,

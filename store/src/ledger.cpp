@@ -28,7 +28,7 @@ public:
     std::string message(int ev) const override {
         switch (static_cast<Errc>(ev)) {
             case Errc::kCannotOpen:
-                return "the database file cannot be opened";
+                return "the database cannot be opened";
             case Errc::kSchemaTooNew:
                 return "the database was written by a newer cobrador";
             case Errc::kNotMigrated:
@@ -63,14 +63,29 @@ Ledger::Ledger(Ledger&&) noexcept = default;
 Ledger& Ledger::operator=(Ledger&&) noexcept = default;
 Ledger::~Ledger() = default;
 
-Result<Ledger> Ledger::Open(const std::string& path, OpenMode mode) {
+Result<Ledger> Ledger::Open(const std::string& target, OpenMode mode, std::string* reason) {
     try {
         return Ledger(
-            std::make_unique<Impl>(OpenConnection(path, mode == OpenMode::kReadWriteCreate)));
+            std::make_unique<Impl>(OpenConnection(target, mode == OpenMode::kReadWriteCreate)));
     } catch (const DbError& e) {
+        if (reason != nullptr) {
+            *reason = e.what();
+        }
         const Errc code = e.code() == Errc::kInternal ? Errc::kCannotOpen : e.code();
         return make_error_code(code);
     }
+}
+
+bool Ledger::IsPostgres(const std::string& target) {
+    return IsPostgresTarget(target);
+}
+
+std::string Ledger::Describe(const std::string& target) {
+    return RedactTarget(target);
+}
+
+bool Ledger::GroupsCommits() const {
+    return impl_->db.backend() == Backend::kSqlite;
 }
 
 int Ledger::LatestSchemaVersion() {
@@ -82,6 +97,10 @@ const std::string& Ledger::LastError() const {
 }
 
 Result<void> Ledger::InOneTransaction(const std::function<void()>& work) {
+    if (!GroupsCommits()) {
+        work();
+        return {};
+    }
     return impl_->Guard([&]() -> Result<void> {
         Tx tx(impl_->db);
         work();

@@ -27,6 +27,9 @@ struct ConnDeleter {
 
 void IgnoreNotice(void* /*arg*/, const char* /*message*/) {}
 
+// pg_type's oid of boolean (catalog/pg_type_d.h, a server header libpq-dev does not ship).
+constexpr Oid kBoolOid = 16;
+
 // libpq's messages end with a newline; one line reads better in a log.
 std::string OneLine(const char* message) {
     std::string text = message == nullptr ? "" : message;
@@ -114,6 +117,9 @@ public:
     }
 
     std::string Text(int column) override {
+        if (PQftype(Row(), column) == kBoolOid) {
+            return Int64(column) != 0 ? "1" : "0";  // as SQLite answers a comparison
+        }
         return std::string(PQgetvalue(Row(), row_, column),
                            static_cast<std::size_t>(PQgetlength(Row(), row_, column)));
     }
@@ -357,8 +363,7 @@ std::unique_ptr<Connection> OpenPostgres(const std::string& target) {
     if (PQstatus(conn.get()) != CONNECTION_OK) {
         // libpq's message names the host and the reason, never the password.
         throw DbError(Errc::kCannotOpen,
-                      "cannot connect to PostgreSQL at " + RedactTarget(target) + ": " +
-                          OneLine(PQerrorMessage(conn.get())));
+                      "cannot connect to PostgreSQL: " + OneLine(PQerrorMessage(conn.get())));
     }
     if (PQsetClientEncoding(conn.get(), "UTF8") != 0) {
         throw DbError(Errc::kCannotOpen, "PostgreSQL refused the UTF8 client encoding");
@@ -367,6 +372,9 @@ std::unique_ptr<Connection> OpenPostgres(const std::string& target) {
     // Times are stored as ISO text computed by cobrador; the session's zone only matters to
     // what the server computes itself (leases), which is UTC.
     connection->ExecScript("SET TIME ZONE 'UTC'");
+    // As SQLite's busy timeout: a write that waits longer than this for a lock fails (kBusy;
+    // a webhook then gets 503 and the provider retries) instead of hanging its caller.
+    connection->ExecScript("SET lock_timeout = '5s'");
     return connection;
 }
 

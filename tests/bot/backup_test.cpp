@@ -30,7 +30,10 @@ std::size_t TranscriptSize(std::uint16_t port) {
     return nlohmann::json::parse(answer.body)["messages"].size();
 }
 
-TEST_CASE("backup while serving, then restore from the copy", "[bot][backup][integration]") {
+// SQLite only: a PostgreSQL ledger is backed up with PostgreSQL's own tools (pg_dump,
+// pg_basebackup), and `backup` says so (cli_test).
+TEST_CASE("backup while serving, then restore from the copy",
+          "[bot][backup][integration][sqlite]") {
     TempDir dir;
     const std::string db = dir.File("live.db");
     const std::string copy = dir.File("copy.db");

@@ -1,13 +1,13 @@
 #include <fstream>
-// The channels path end to end: the real `cobrador serve` binary, real SQLite files, signed
-// webhooks over loopback, and fake Graph API / Twilio servers that record what they are sent
-// and answer as each test scripts them (errors, Retry-After, hangs, resets).
+// The channels path end to end: the real `cobrador serve` binary, real ledgers (SQLite files, or
+// PostgreSQL for the pg.* tests), signed webhooks over loopback, and fake Graph API / Twilio
+// servers that record what they are sent and answer as each test scripts them (errors, Retry-After,
+// hangs, resets).
 
 #include <atomic>
 #include <regex>
 #include <thread>
 
-#include <SQLiteCpp/Database.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <catch2/catch.hpp>
@@ -506,12 +506,14 @@ TEST_CASE("a ledger that cannot take the write answers 503, so the provider retr
     auto server = setup.Start();
     const std::string body = WhatsAppText("wamid.LOCKED", "5215512345678", "hola");
     {
-        // Another process holds the write lock longer than the ledger's busy timeout.
-        SQLite::Database other(setup.db, SQLite::OPEN_READWRITE);
-        other.exec("BEGIN EXCLUSIVE");
+        // Another process holds a lock longer than the ledger waits for one (SQLite's busy
+        // timeout, PostgreSQL's lock_timeout).
+        Probe other(setup.db);
+        other.Exec(OnPostgres() ? "BEGIN; LOCK TABLE inbound_events IN ACCESS EXCLUSIVE MODE"
+                                : "BEGIN EXCLUSIVE");
         const auto refused = PostWhatsApp(setup.port, body);
         CHECK(refused.status == 503);
-        other.exec("ROLLBACK");
+        other.Exec("ROLLBACK");
     }
     CHECK(setup.Query("SELECT count(*) FROM inbound_events") == "0");
     // Meta delivers it again; now it is taken.
@@ -581,7 +583,7 @@ TEST_CASE("HTTPS to a provider whose certificate the system does not trust: noth
 }
 
 TEST_CASE("serve --demo without credentials: the sandbox keeps replies on this machine",
-          "[bot][channels][integration]") {
+          "[bot][channels][integration][sqlite]") {
     TempDir dir;
     Child server({"serve", "--demo"}, {{"COBRADOR_LISTEN", "127.0.0.1:0"}}, dir.Path().string());
     const std::uint16_t port = PortFrom(server.WaitForOutput("/healthz"));
@@ -706,7 +708,7 @@ TEST_CASE(
                   "200000 2026-11-27 open");
     CHECK(setup.Query("SELECT count(*) FROM audit_log WHERE kind IN ('verified', "
                       "'promise_made')") == "2");
-    CHECK(setup.Query("SELECT verified_at IS NOT NULL FROM conversations") == "1");
+    CHECK(setup.Query("SELECT count(*) FROM conversations WHERE verified_at IS NOT NULL") == "1");
     const auto metrics = HttpRequest(setup.port, "GET", "/metrics").body;
     CHECK(metrics.find(R"(cobrador_dialog_turns_total{intent="promise_to_pay"} 1)") !=
           std::string::npos);

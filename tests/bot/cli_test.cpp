@@ -1,10 +1,12 @@
-#include <fstream>
 // The command line as a user runs it: the real binary, real files, exit codes and output.
 
-#include <SQLiteCpp/Database.h>
+#include <filesystem>
+#include <fstream>
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "support/probe.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -14,8 +16,7 @@ namespace {
 const std::string kHeader = "account_id,debtor_name,phone,birth_date,balance,currency,due_date\n";
 
 std::int64_t Count(const std::string& db, const std::string& sql) {
-    SQLite::Database ledger(db, SQLite::OPEN_READONLY);
-    return ledger.execAndGet(sql).getInt64();
+    return Probe(db).Count(sql);
 }
 
 TEST_CASE("CLI: usage errors exit 2 with a clear message", "[bot][cli][integration]") {
@@ -62,7 +63,7 @@ TEST_CASE("CLI: nlu prints the contract's JSON", "[bot][cli][integration]") {
 TEST_CASE("CLI: chat runs the dialog in the terminal as SMS would show it, and records outcomes",
           "[bot][cli][integration]") {
     TempDir dir;
-    const std::string db = dir.File("ledger.db");
+    const std::string db = dir.Ledger();
     const std::string csv = dir.File("portfolio.csv");
     std::ofstream(csv) << "account_id,debtor_name,phone,birth_date,balance,currency,due_date,"
                           "min_payment\n"
@@ -89,18 +90,15 @@ TEST_CASE("CLI: chat runs the dialog in the terminal as SMS would show it, and r
     // Every reply of this conversation fits in two SMS segments.
     CHECK(run.out.find("segments)") != std::string::npos);
     CHECK(run.out.find("(SMS, 3 segments)") == std::string::npos);
-    SQLite::Database ledger(db);
-    CHECK(ledger.execAndGet("SELECT amount_cents || ' ' || due_date || ' ' || status FROM promises")
-              .getString() == "150000 2026-11-27 open");
-    CHECK(ledger
-              .execAndGet("SELECT count(*) FROM contact_preferences WHERE kind = 'opt_out' AND "
-                          "active = 1")
-              .getInt() == 1);
-    CHECK(ledger.execAndGet("SELECT count(*) FROM conversations WHERE verified_at IS NOT NULL")
-              .getInt() == 1);
+    Probe ledger(db);
+    CHECK(ledger.Text("SELECT amount_cents || ' ' || due_date || ' ' || status FROM promises") ==
+          "150000 2026-11-27 open");
+    CHECK(ledger.Count("SELECT count(*) FROM contact_preferences WHERE kind = 'opt_out' AND "
+                       "active = 1") == 1);
+    CHECK(ledger.Count("SELECT count(*) FROM conversations WHERE verified_at IS NOT NULL") == 1);
     // Nothing from chat goes to a provider: its conversation is the sandbox's.
-    CHECK(ledger.execAndGet("SELECT group_concat(DISTINCT channel) FROM outbox").getString() ==
-          "sandbox");
+    CHECK(ledger.Count("SELECT count(*) FROM outbox WHERE channel <> 'sandbox'") == 0);
+    CHECK(ledger.Count("SELECT count(*) FROM outbox") > 0);
 
     // The report counts what the conversation did.
     const auto report =
@@ -136,7 +134,7 @@ TEST_CASE("CLI: every command has --help", "[bot][cli][integration]") {
 
 TEST_CASE("CLI: migrate, import, re-import and report", "[bot][cli][integration]") {
     TempDir dir;
-    const std::string db = dir.File("ledger.db");
+    const std::string db = dir.Ledger();
     const auto migrate = RunCobrador({"migrate", "--db", db});
     REQUIRE(migrate.exit_code == 0);
     CHECK(migrate.out.find("applied migrations 1 2 3") != std::string::npos);
@@ -200,7 +198,7 @@ TEST_CASE("CLI: migrate, import, re-import and report", "[bot][cli][integration]
 TEST_CASE("CLI: a file with bad rows imports nothing and names every line",
           "[bot][cli][integration]") {
     TempDir dir;
-    const std::string db = dir.File("ledger.db");
+    const std::string db = dir.Ledger();
     REQUIRE(RunCobrador({"migrate", "--db", db}).exit_code == 0);
     REQUIRE(
         RunCobrador({"import",
@@ -239,12 +237,13 @@ TEST_CASE("CLI: import into a ledger that was never migrated says what to do",
     const auto missing = RunCobrador({"import", "portfolio", "--db", dir.File("none.db"), file});
     CHECK(missing.exit_code == 1);
     CHECK(missing.err.find("cannot open") != std::string::npos);
-    { SQLite::Database create(dir.File("empty.db"), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE); }
-    const auto empty = RunCobrador({"import", "portfolio", "--db", dir.File("empty.db"), file});
+    const std::string empty_db = dir.Ledger("empty.db");
+    store::OpenConnection(empty_db, true);  // an empty SQLite file, or an empty database
+    const auto empty = RunCobrador({"import", "portfolio", "--db", empty_db, file});
     CHECK(empty.exit_code == 1);
     CHECK(empty.err.find("cobrador migrate --db") != std::string::npos);
     const auto no_file =
-        RunCobrador({"import", "portfolio", "--db", dir.File("empty.db"), dir.File("nope.csv")});
+        RunCobrador({"import", "portfolio", "--db", empty_db, dir.File("nope.csv")});
     CHECK(no_file.exit_code == 1);
     CHECK(no_file.err.find("cannot read") != std::string::npos);
 }
@@ -252,7 +251,7 @@ TEST_CASE("CLI: import into a ledger that was never migrated says what to do",
 TEST_CASE("CLI: agent add prints the token once and stores only its hash",
           "[bot][cli][integration]") {
     TempDir dir;
-    const std::string db = dir.File("ledger.db");
+    const std::string db = dir.Ledger();
     REQUIRE(RunCobrador({"migrate", "--db", db}).exit_code == 0);
     const auto run =
         RunCobrador({"agent", "add", "--db", db, "--name", "Laura Gómez", "--role", "collector"});
@@ -262,14 +261,37 @@ TEST_CASE("CLI: agent add prints the token once and stores only its hash",
     const std::string token = out.substr(last_start + 1, out.size() - last_start - 2);
     CHECK(token.size() == 68);  // "cbr_" + 64 hex digits
     CHECK(token.rfind("cbr_", 0) == 0);
-    SQLite::Database ledger(db, SQLite::OPEN_READONLY);
-    const std::string stored = ledger.execAndGet("SELECT token_sha256 FROM agents").getString();
+    const std::string stored = Probe(db).Text("SELECT token_sha256 FROM agents");
     CHECK(stored.size() == 64);
     CHECK(stored != token.substr(4));
     CHECK(Count(db, "SELECT count(*) FROM agents WHERE role = 'collector'") == 1);
     const auto bad_role =
         RunCobrador({"agent", "add", "--db", db, "--name", "X", "--role", "boss"});
     CHECK(bad_role.exit_code == 2);
+}
+
+TEST_CASE("CLI on PostgreSQL: backup and --demo say they are for SQLite, no password is shown",
+          "[bot][cli][integration][postgres]") {
+    TempDir dir;
+    const std::string db = dir.Ledger();
+    REQUIRE(RunCobrador({"migrate", "--db", db}).exit_code == 0);
+    const auto backup = RunCobrador({"backup", "--db", db, "--to", dir.File("copy.db")});
+    CHECK(backup.exit_code == 1);
+    CHECK(backup.err.find("pg_dump") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir.File("copy.db")));
+    const auto demo = RunCobrador({"serve", "--demo"}, {{"COBRADOR_DB", db}});
+    CHECK(demo.exit_code == 2);
+    CHECK(demo.err.find("SQLite file only") != std::string::npos);
+
+    // A wrong password: libpq's reason, and the URI without the password.
+    const std::string socket_dir = db.substr(5, db.find(' ') - 5);  // host=DIR port=...
+    const std::string uri =
+        "postgresql://postgres:s3cr3t-pw@/nope?host=" + socket_dir + "&port=5432";
+    const auto wrong = RunCobrador({"migrate", "--db", uri});
+    CHECK(wrong.exit_code == 1);
+    CHECK(wrong.err.find("cannot open postgresql://postgres:***@/nope") != std::string::npos);
+    CHECK(wrong.err.find("does not exist") != std::string::npos);
+    CHECK(wrong.err.find("s3cr3t-pw") == std::string::npos);
 }
 
 }  // namespace

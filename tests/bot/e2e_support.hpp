@@ -15,7 +15,6 @@
 #include <utility>
 #include <vector>
 
-#include <SQLiteCpp/Database.h>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -24,6 +23,7 @@
 
 #include "support/fake_provider.hpp"
 #include "support/http_client.hpp"
+#include "support/probe.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -48,7 +48,7 @@ inline std::uint16_t PortFrom(const std::string& out) {
 // A migrated, empty ledger and the settings that point both channels at the fakes.
 struct Setup {
     TempDir dir;
-    std::string db = dir.File("ledger.db");
+    std::string db = dir.Ledger();
     std::map<std::string, std::string> env;
 
     Setup(const FakeProvider* graph, const FakeProvider* twilio) {
@@ -82,14 +82,19 @@ struct Setup {
         return child;
     }
 
-    // One value from the ledger, read while the server runs (WAL lets readers in).
-    std::string Query(const std::string& sql) const {
-        SQLite::Database ledger(db, SQLite::OPEN_READONLY);
-        SQLite::Statement statement(ledger, sql);
-        if (!statement.executeStep()) {
-            return "<no row>";
+    // One value from the ledger, read while the server runs (SQLite's WAL lets readers in);
+    // "<null>" for NULL or no row.
+    std::string Query(const std::string& sql) const { return Probe(db).Text(sql); }
+
+    // Every row's first column, joined with commas.
+    std::string Joined(const std::string& sql) const {
+        Probe probe(db);
+        std::string out;
+        auto rows = probe.db().Query(sql);
+        while (rows->Step()) {
+            out += (out.empty() ? "" : ",") + rows->Text(0);
         }
-        return statement.getColumn(0).isNull() ? "<null>" : statement.getColumn(0).getString();
+        return out;
     }
 
     // Polls the ledger until `sql` answers `expected`.
@@ -309,7 +314,7 @@ struct Desk {
         const std::string id = "wamid.IN" + std::to_string(++wamid);
         REQUIRE(PostWhatsApp(setup.port, WhatsAppText(id, kWaId, text)).status == 200);
         setup.WaitFor(
-            "SELECT processed_at IS NOT NULL FROM inbound_events WHERE "
+            "SELECT count(*) FROM inbound_events WHERE processed_at IS NOT NULL AND "
             "provider_event_id = '" +
                 id + "'",
             "1");

@@ -122,7 +122,7 @@ void LimitFileSize(pid_t pid, rlim_t bytes) {
 TEST_CASE(
     "a disk that takes no more writes: 503 to providers, nothing corrupted, and it "
     "carries on when there is room again",
-    "[bot][faults][integration]") {
+    "[bot][faults][integration][sqlite]") {  // the ledger's own file; PostgreSQL: below
     std::atomic<int> sent{0};
     FakeProvider graph([&](const RecordedRequest&, std::size_t) {
         return GraphAccepted("wamid.OUT" + std::to_string(++sent));
@@ -158,6 +158,46 @@ TEST_CASE(
     CHECK(server->Wait() == 0);
     CHECK(setup.Query("PRAGMA integrity_check") == "ok");
     CHECK(setup.Query("SELECT count(*) FROM messages WHERE direction = 'in'") == "5");
+}
+
+TEST_CASE("PostgreSQL out of reach: 503 to providers, not ready, and it carries on when it is back",
+          "[bot][faults][integration][postgres]") {
+    std::atomic<int> sent{0};
+    FakeProvider graph([&](const RecordedRequest&, std::size_t) {
+        return GraphAccepted("wamid.OUT" + std::to_string(++sent));
+    });
+    Setup setup(&graph, nullptr);
+    auto server = setup.Start();
+    REQUIRE(PostWhatsApp(setup.port, WhatsAppText("wamid.PG1", kWaId, "hola")).status == 200);
+    setup.WaitFor("SELECT count(*) FROM outbox WHERE status = 'sent'", "1");
+
+    // The database goes away: no new connection is let in, and the server's are cut.
+    const std::string name = setup.db.substr(setup.db.rfind("dbname=") + 7);
+    Probe admin(setup.db.substr(0, setup.db.rfind("dbname=")) + "dbname=postgres");
+    admin.Exec("ALTER DATABASE " + name + " ALLOW_CONNECTIONS false");
+    admin.Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name +
+               "'");
+    for (int i = 2; i < 5; ++i) {
+        const auto refused =
+            PostWhatsApp(setup.port, WhatsAppText("wamid.PG" + std::to_string(i), kWaId, "x"));
+        CHECK(refused.status == 503);
+    }
+    CHECK(HttpRequest(setup.port, "GET", "/healthz").status == 200);
+    CHECK(HttpRequest(setup.port, "GET", "/readyz").status == 503);
+    CHECK(server->Stderr().find("webhook not stored") != std::string::npos);
+
+    // Back: the server connects again by itself; the redeliveries are taken and answered.
+    admin.Exec("ALTER DATABASE " + name + " ALLOW_CONNECTIONS true");
+    for (int i = 2; i < 5; ++i) {
+        CHECK(PostWhatsApp(setup.port, WhatsAppText("wamid.PG" + std::to_string(i), kWaId, "x"))
+                  .status == 200);
+    }
+    CHECK(HttpRequest(setup.port, "GET", "/readyz").status == 200);
+    setup.WaitFor("SELECT count(*) FROM inbound_events WHERE processed_at IS NOT NULL", "4");
+    setup.WaitFor("SELECT count(*) FROM outbox WHERE status = 'sent'", "4");
+    server->Signal(SIGTERM);
+    CHECK(server->Wait() == 0);
+    CHECK(setup.Query("SELECT count(*) FROM messages WHERE direction = 'in'") == "4");
 }
 
 }  // namespace

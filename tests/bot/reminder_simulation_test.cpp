@@ -1,6 +1,6 @@
 // A month of reminders over a generated portfolio of 1,200 debtors in six time zones, with a
 // fake clock: the real scheduler pass (the one `cobrador remind` and `serve` run) every hour,
-// against a real SQLite file. Checked independently of the scheduler's own code: nothing is
+// against a real ledger. Checked independently of the scheduler's own code: nothing is
 // ever queued outside 08:00-21:00 Monday to Friday in the debtor's zone or on a Mexican holiday,
 // to an opted-out channel, a wrong number or a conversation a person holds, or beyond one a day
 // and three a week per debtor.
@@ -9,8 +9,6 @@
 #include <random>
 #include <set>
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
 #include <catch2/catch.hpp>
 
 #include "dialogs/contact.hpp"
@@ -19,12 +17,14 @@
 
 #include "reminders.hpp"
 #include "support/catch_result.hpp"
+#include "support/probe.hpp"
 #include "support/temp_dir.hpp"
 
 namespace cobrador::bot {
 namespace {
 
 using namespace std::chrono;
+using testing::Probe;
 using testing::TempDir;
 
 constexpr int kDebtors = 1200;
@@ -46,7 +46,7 @@ std::string Phone(int i) {
 TEST_CASE("a simulated month of reminders never breaks the contact rules or the caps",
           "[bot][reminders][simulation][integration]") {
     TempDir dir;
-    const std::string path = dir.File("month.db");
+    const std::string path = dir.Ledger("month.db");
     auto opened = store::Ledger::Open(path);
     REQUIRE(opened);
     store::Ledger& ledger = *opened;
@@ -77,53 +77,50 @@ TEST_CASE("a simulated month of reminders never breaks the contact rules or the 
     // of everything, wrong numbers, conversations a collector holds. Some have promises and
     // plans.
     {
-        SQLite::Database db(path, SQLite::OPEN_READWRITE);
+        Probe db(path);
         for (int i = 0; i < kDebtors; ++i) {
             const std::string phone = Phone(i);
             const std::string id = std::to_string(i + 1);
             if (i % 20 == 1) {
-                db.exec(
+                db.Exec(
                     "INSERT INTO contact_preferences (phone, channel, kind, recorded_at, "
                     "source) VALUES ('" +
                     phone + "', 'whatsapp', 'opt_out', 'x', 'debtor')");
             } else if (i % 20 == 2) {
-                db.exec(
+                db.Exec(
                     "INSERT INTO contact_preferences (phone, channel, kind, recorded_at, "
                     "source) VALUES ('" +
                     phone + "', 'all', 'opt_out', 'x', 'debtor')");
-                db.exec(
+                db.Exec(
                     "INSERT INTO contact_preferences (phone, channel, kind, recorded_at, "
                     "source) VALUES ('" +
                     phone + "', 'sms', 'opt_out', 'x', 'debtor')");
             } else if (i % 50 == 3) {
-                db.exec(
+                db.Exec(
                     "INSERT INTO contact_preferences (phone, channel, kind, recorded_at, "
                     "source) VALUES ('" +
                     phone + "', 'all', 'wrong_number', 'x', 'debtor')");
             } else if (i % 50 == 4) {
-                db.exec(
+                db.Exec(
                     "INSERT INTO agents (id, name, role, token_sha256, created_at) SELECT 1, "
                     "'Ana', 'collector', 'h', 'x' WHERE NOT EXISTS (SELECT 1 FROM agents)");
-                db.exec(
+                db.Exec(
                     "INSERT INTO conversations (debtor_id, phone, channel, state, "
                     "assigned_agent_id, last_activity_at, created_at) VALUES (" +
                     id + ", '" + phone +
                     "', 'whatsapp', 'claimed', 1, 'x', '2026-10-30T00:00:00Z')");
             } else if (i % 10 == 5) {
-                db.exec(
+                db.Exec(
                     "INSERT INTO promises (account_id, amount_cents, currency, due_date, "
                     "status, created_at) VALUES (" +
                     id + ", 10000, 'MXN', '2026-11-" + std::to_string(5 + i % 20) +
                     "', 'open', 'x')");
             } else if (i % 10 == 7) {
-                db.exec(
-                    "INSERT INTO payment_plans (account_id, kind, total_cents, currency, "
-                    "status, created_at) VALUES (" +
-                    id +
-                    ", 'installments', 30000, 'MXN', "
-                    "'active', 'x')");
-                const std::string plan = std::to_string(db.getLastInsertRowid());
-                db.exec(
+                const std::string plan = std::to_string(
+                    db.Count("INSERT INTO payment_plans (account_id, kind, total_cents, currency, "
+                             "status, created_at) VALUES (" +
+                             id + ", 'installments', 30000, 'MXN', 'active', 'x') RETURNING id"));
+                db.Exec(
                     "INSERT INTO plan_installments (plan_id, seq, due_date, amount_cents, "
                     "status) VALUES (" +
                     plan + ", 1, '2026-11-13', 10000, 'pending'), (" + plan +
@@ -151,9 +148,9 @@ TEST_CASE("a simulated month of reminders never breaks the contact rules or the 
     for (sys_seconds now = At("2026-11-01T00:17:00Z"); now < At("2026-12-01T00:00:00Z");
          now += hours(1)) {
         if (now == At("2026-11-10T15:17:00Z")) {
-            SQLite::Database db(path, SQLite::OPEN_READWRITE);
+            Probe db(path);
             for (int i = 100; i < 1200; i += 37) {
-                db.exec(
+                db.Exec(
                     "INSERT INTO contact_preferences (phone, channel, kind, recorded_at, "
                     "source) VALUES ('" +
                     Phone(i) +
@@ -182,23 +179,23 @@ TEST_CASE("a simulated month of reminders never breaks the contact rules or the 
         ++passes;
 
         // Everything this pass queued, checked on its own terms.
-        SQLite::Database db(path, SQLite::OPEN_READONLY);
-        SQLite::Statement fresh(db,
-                                "SELECT r.id, d.phone, d.timezone, r.channel, r.created_at, "
-                                "o.next_attempt_at, m.body FROM reminders r JOIN debtors d ON "
-                                "d.id = r.debtor_id JOIN outbox o ON o.message_id = r.message_id "
-                                "JOIN messages m ON m.id = r.message_id WHERE r.id > ? "
-                                "ORDER BY r.id");
-        fresh.bind(1, last_seen);
-        while (fresh.executeStep()) {
-            last_seen = fresh.getColumn(0).getInt64();
-            const std::string phone = fresh.getColumn(1).getString();
-            const std::string zone = fresh.getColumn(2).getString();
-            const std::string channel = fresh.getColumn(3).getString();
+        Probe db(path);
+        auto fresh = db.db().Query(
+            "SELECT r.id, d.phone, d.timezone, r.channel, r.created_at, "
+            "o.next_attempt_at, m.body FROM reminders r JOIN debtors d ON "
+            "d.id = r.debtor_id JOIN outbox o ON o.message_id = r.message_id "
+            "JOIN messages m ON m.id = r.message_id WHERE r.id > ? "
+            "ORDER BY r.id",
+            last_seen);
+        while (fresh->Step()) {
+            last_seen = fresh->Int64(0);
+            const std::string phone = fresh->Text(1);
+            const std::string zone = fresh->Text(2);
+            const std::string channel = fresh->Text(3);
             const int i = std::stoi(phone.substr(5)) - 10000000;
             INFO("debtor " << i << " at " << dialogs::FormatIsoInstant(now) << " in " << zone);
-            CHECK(fresh.getColumn(4).getString() == dialogs::FormatIsoInstant(now));
-            CHECK(fresh.getColumn(5).getString() == dialogs::FormatIsoInstant(now));
+            CHECK(fresh->Text(4) == dialogs::FormatIsoInstant(now));
+            CHECK(fresh->Text(5) == dialogs::FormatIsoInstant(now));
             const dialogs::LocalTime local = dialogs::ToLocal(now, zone);
             CHECK(local.minute_of_day >= 8 * 60);
             CHECK(local.minute_of_day < 21 * 60);
@@ -217,7 +214,7 @@ TEST_CASE("a simulated month of reminders never breaks the contact rules or the 
             if (now > At("2026-11-12T15:17:00Z")) {
                 CHECK(paid_off.count(phone) == 0);
             }
-            const std::string body = fresh.getColumn(6).getString();
+            const std::string body = fresh->Text(6);
             CHECK(
                 (body.find("BAJA") != std::string::npos || body.find("STOP") != std::string::npos));
             CHECK(body.find('$') == std::string::npos);  // never an amount to an unverified phone
@@ -226,18 +223,17 @@ TEST_CASE("a simulated month of reminders never breaks the contact rules or the 
     CHECK(passes == 720);
 
     // The caps, over the whole month: one a local day, three in any seven days, per debtor.
-    SQLite::Database db(path, SQLite::OPEN_READONLY);
-    SQLite::Statement all(
-        db,
+    Probe db(path);
+    auto all = db.db().Query(
         "SELECT r.debtor_id, d.timezone, r.created_at, r.rule FROM reminders r "
         "JOIN debtors d ON d.id = r.debtor_id ORDER BY r.debtor_id, r.created_at");
     std::map<std::int64_t, std::vector<sys_seconds>> by_debtor;
     std::map<std::string, std::size_t> by_rule;
     std::size_t total = 0;
-    while (all.executeStep()) {
-        const auto debtor = all.getColumn(0).getInt64();
-        const std::string zone = all.getColumn(1).getString();
-        const sys_seconds at = At(all.getColumn(2).getString());
+    while (all->Step()) {
+        const auto debtor = all->Int64(0);
+        const std::string zone = all->Text(1);
+        const sys_seconds at = At(all->Text(2));
         auto& times = by_debtor[debtor];
         for (const sys_seconds earlier : times) {
             INFO("debtor " << debtor);
@@ -249,7 +245,7 @@ TEST_CASE("a simulated month of reminders never breaks the contact rules or the 
             in_week += t > at - days(7) ? 1 : 0;
         }
         CHECK(in_week <= 3);
-        ++by_rule[all.getColumn(3).getString()];
+        ++by_rule[all->Text(3)];
         ++total;
     }
     // Not vacuous: most debtors were reminded, by every kind of rule.

@@ -60,9 +60,9 @@ TEST_CASE("remind: a template on WhatsApp, by SMS when the number is not on What
     const std::string due =
         dialogs::FormatIsoDate(dialogs::AddDays(dialogs::ToLocal(now, zone).date, -15));
     {
-        SQLite::Database db(desk.setup.db, SQLite::OPEN_READWRITE);
-        db.exec("UPDATE debtors SET timezone = '" + zone + "' WHERE name = 'Pedro Ruiz'");
-        db.exec("UPDATE accounts SET due_date = '" + due + "' WHERE account_key = 'A-2002'");
+        Probe db(desk.setup.db);
+        db.Exec("UPDATE debtors SET timezone = '" + zone + "' WHERE name = 'Pedro Ruiz'");
+        db.Exec("UPDATE accounts SET due_date = '" + due + "' WHERE account_key = 'A-2002'");
     }
     std::map<std::string, std::string> env = desk.setup.env;
     const std::vector<std::string> remind = {
@@ -129,22 +129,23 @@ TEST_CASE("a message we started is held back outside the contact hours whenever 
     REQUIRE_FALSE(night.empty());
     REQUIRE_FALSE(day.empty());
     {
-        SQLite::Database db(desk.setup.db, SQLite::OPEN_READWRITE);
-        db.exec(
-            "INSERT INTO conversations (debtor_id, phone, channel, state, last_activity_at, "
-            "created_at) VALUES (1, '+525512345678', 'sms', 'bot', 'x', 'x');"
-            "INSERT INTO messages (conversation_id, direction, channel, author, body, payload, "
-            "status, created_at, status_at) VALUES (1, 'out', 'sms', 'bot', 'noche', "
-            "'{\"text\":\"noche\"}', 'queued', 'x', 'x'), (1, 'out', 'sms', 'bot', 'dia', "
-            "'{\"text\":\"dia\"}', 'queued', 'x', 'x');"
-            "INSERT INTO outbox (message_id, channel, recipient, payload, status, next_attempt_at, "
-            "created_at, contact_timezone) VALUES (1, 'sms', '+525512345678', "
-            "'{\"text\":\"noche\"}', "
-            "'pending', '2026-01-01T00:00:00Z', 'x', '" +
-            night +
-            "'), (2, 'sms', '+525512345678', '{\"text\":\"dia\"}', 'pending', "
-            "'2026-01-01T00:00:00Z', 'x', '" +
-            day + "');");
+        Probe(desk.setup.db)
+            .Exec(
+                "INSERT INTO conversations (debtor_id, phone, channel, state, last_activity_at, "
+                "created_at) VALUES (1, '+525512345678', 'sms', 'bot', 'x', 'x');"
+                "INSERT INTO messages (conversation_id, direction, channel, author, body, payload, "
+                "status, created_at, status_at) VALUES (1, 'out', 'sms', 'bot', 'noche', "
+                "'{\"text\":\"noche\"}', 'queued', 'x', 'x'), (1, 'out', 'sms', 'bot', 'dia', "
+                "'{\"text\":\"dia\"}', 'queued', 'x', 'x');"
+                "INSERT INTO outbox (message_id, channel, recipient, payload, status, "
+                "next_attempt_at, "
+                "created_at, contact_timezone) VALUES (1, 'sms', '+525512345678', "
+                "'{\"text\":\"noche\"}', "
+                "'pending', '2026-01-01T00:00:00Z', 'x', '" +
+                night +
+                "'), (2, 'sms', '+525512345678', '{\"text\":\"dia\"}', 'pending', "
+                "'2026-01-01T00:00:00Z', 'x', '" +
+                day + "');");
     }
     // The one for working hours goes; the one for the night waits for the morning there.
     const auto sent = desk.twilio.WaitForRequests(1);

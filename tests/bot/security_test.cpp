@@ -102,9 +102,8 @@ TEST_CASE("a disabled agent's token gets 401 like a made-up one and no token",
 
     {
         // What an operator does to stop a collector's token, while the server runs.
-        SQLite::Database ledger(desk.setup.db, SQLite::OPEN_READWRITE, 5000);
-        ledger.exec(
-            "UPDATE agents SET disabled_at = '2026-11-23T09:00:00Z' WHERE name = 'Ana Ruiz'");
+        Probe(desk.setup.db)
+            .Exec("UPDATE agents SET disabled_at = '2026-11-23T09:00:00Z' WHERE name = 'Ana Ruiz'");
     }
     const std::string made_up = "cbr_" + std::string(64, 'f');
     for (const std::string& token : {desk.collector, made_up, std::string()}) {
@@ -239,7 +238,10 @@ TEST_CASE("SQL metacharacters in API parameters get 400 and in text are stored v
           "[bot][security][integration]") {
     Desk desk;
     const Api& api = desk.api;
-    const std::string tables = "SELECT count(*) FROM sqlite_master WHERE type = 'table'";
+    const std::string tables =
+        OnPostgres()
+            ? "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+            : "SELECT count(*) FROM sqlite_master WHERE type = 'table'";
     const std::string tables_before = desk.setup.Query(tables);
     REQUIRE(std::stoi(tables_before) > 5);
 

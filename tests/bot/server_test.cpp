@@ -4,7 +4,6 @@
 #include <regex>
 #include <thread>
 
-#include <SQLiteCpp/Database.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
@@ -12,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/http_client.hpp"
+#include "support/probe.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 #include <signal.h>
@@ -25,8 +25,9 @@ std::uint16_t PortFrom(const std::string& out) {
     return static_cast<std::uint16_t>(std::stoi(match[1]));
 }
 
+// --demo runs on an SQLite file only (cli_test checks it refuses a PostgreSQL ledger).
 TEST_CASE("serve --demo: health, readiness, metrics, and a clean stop",
-          "[bot][server][integration]") {
+          "[bot][server][integration][sqlite]") {
     TempDir dir;
     Child server({"serve", "--demo"},
                  {{"COBRADOR_LISTEN", "127.0.0.1:0"},
@@ -58,9 +59,9 @@ TEST_CASE("serve --demo: health, readiness, metrics, and a clean stop",
 
     // The demo portfolio is in a fresh SQLite file in the working folder.
     {
-        SQLite::Database db(dir.File("cobrador-demo.db"), SQLite::OPEN_READONLY);
-        CHECK(db.execAndGet("SELECT count(*) FROM accounts").getInt() == 8);
-        CHECK(db.execAndGet("SELECT count(DISTINCT debtor_id) FROM accounts").getInt() == 7);
+        Probe db(dir.File("cobrador-demo.db"));
+        CHECK(db.Count("SELECT count(*) FROM accounts") == 8);
+        CHECK(db.Count("SELECT count(DISTINCT debtor_id) FROM accounts") == 7);
     }
 
     server.Signal(SIGTERM);
@@ -72,7 +73,7 @@ TEST_CASE("serve --demo: health, readiness, metrics, and a clean stop",
 }
 
 TEST_CASE("serve: a body over 1 MiB gets 413, a malformed request 400",
-          "[bot][server][integration]") {
+          "[bot][server][integration][sqlite]") {  // --demo (SQLite only)
     TempDir dir;
     Child server({"serve", "--demo"}, {{"COBRADOR_LISTEN", "127.0.0.1:0"}}, dir.Path().string());
     const std::uint16_t port = PortFrom(server.WaitForOutput("/healthz"));
@@ -97,7 +98,7 @@ TEST_CASE("serve: a body over 1 MiB gets 413, a malformed request 400",
 
 TEST_CASE("serve: /readyz is 503 until the ledger is migrated", "[bot][server][integration]") {
     TempDir dir;
-    const std::string db = dir.File("plain.db");
+    const std::string db = dir.Ledger("plain.db");
     Child server(
         {"serve"}, {{"COBRADOR_LISTEN", "127.0.0.1:0"}, {"COBRADOR_DB", db}}, dir.Path().string());
     const std::uint16_t port = PortFrom(server.WaitForOutput("/healthz"));

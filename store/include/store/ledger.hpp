@@ -47,13 +47,25 @@ using WriteProgressFn = std::function<void(std::size_t done, std::size_t total)>
 class Ledger {
 public:
     enum class OpenMode {
-        kReadWriteCreate,  // create the file if missing
+        kReadWriteCreate,  // create the file if missing (SQLite)
         kReadWrite,        // the file must exist
     };
 
-    // Opens the database at `path` (":memory:" works for a throw-away ledger) with WAL,
-    // foreign keys and a busy timeout. Does not migrate. Errc::kCannotOpen, kCorrupt.
-    static Result<Ledger> Open(const std::string& path, OpenMode mode = OpenMode::kReadWriteCreate);
+    // Opens the ledger `target` names: a PostgreSQL database when it is a libpq URI or
+    // connection string (postgresql://user@host/db?sslmode=verify-full, "host=... dbname=..."),
+    // otherwise an SQLite file (":memory:" works for a throw-away ledger) with WAL, foreign keys
+    // and a busy timeout. Does not migrate. Errc::kCannotOpen, kCorrupt; `reason`, when given,
+    // gets the database's own words (never a password).
+    static Result<Ledger> Open(const std::string& target,
+                               OpenMode mode = OpenMode::kReadWriteCreate,
+                               std::string* reason = nullptr);
+
+    // Whether `target` names a PostgreSQL database rather than an SQLite file.
+    static bool IsPostgres(const std::string& target);
+
+    // `target` fit for logs, errors and answers: a PostgreSQL URI or connection string without
+    // its password; an SQLite path as is.
+    static std::string Describe(const std::string& target);
 
     Ledger(Ledger&&) noexcept;
     Ledger& operator=(Ledger&&) noexcept;
@@ -280,7 +292,11 @@ public:
     // writes share one fsync. Each call inside keeps its own all-or-nothing (a savepoint). The
     // answer is the COMMIT's: on an error none of the writes inside is durable, whatever each
     // call returned.
+    // Only on SQLite: on PostgreSQL (GroupsCommits() is false) `work` runs as it is, each call
+    // in its own transaction: hundreds of savepoints in one transaction stall a PostgreSQL
+    // server, and PostgreSQL already shares one WAL flush among commits that arrive together.
     Result<void> InOneTransaction(const std::function<void()>& work);
+    bool GroupsCommits() const;
     // Whether a transaction is open now (SQLite rolls one back by itself on some I/O errors).
     bool InTransaction() const;
 
