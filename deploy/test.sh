@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian 12 machine, builds, and runs every test (unit and end-to-end).
-# Extra arguments go to ctest, e.g. deploy/test.sh -L unit
+# Sets up a fresh Debian 12 machine, builds, and runs every test (unit and end-to-end) on both
+# ledger backends: SQLite, and PostgreSQL (the pg.* tests; CTest starts a throwaway cluster as a
+# non-root user and stops it, see deploy/pg-cluster.sh).
+# Extra arguments go to ctest, e.g. deploy/test.sh -L unit, or -LE postgres for SQLite only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/build.sh

@@ -47,11 +47,14 @@ commands:
                                         collection KPIs
   agent add --db PATH --name NAME --role collector|supervisor
                                         create a collector; prints its API token once
-  backup --db PATH --to FILE            a consistent copy of the ledger, also while serving
+  backup --db PATH --to FILE            a consistent copy of an SQLite ledger, also while serving
+  copy --from PATH --to URI             move a ledger from SQLite to PostgreSQL, checked
   nlu [--locale L] [--today D] TEXT     what the bot understands of TEXT, as JSON
   chat --db PATH --phone E164 [--channel whatsapp|sms]
                                         talk to the dialog in the terminal
 
+--db PATH (and COBRADOR_DB) is an SQLite file, or a PostgreSQL URI or connection string
+(postgresql://user:password@host:port/dbname?sslmode=verify-full) in libpq's own syntax.
 'cobrador <command> --help' tells more about each.
 )";
 
@@ -227,7 +230,9 @@ const std::vector<Command>& Commands() {
          "while `serve` keeps running. FILE must not exist. The copy is checked\n"
          "(PRAGMA integrity_check) before it gets its name. To restore: stop the server, put\n"
          "FILE in place of the ledger (and delete the ledger's -wal and -shm files), start "
-         "it.\n",
+         "it.\n"
+         "A PostgreSQL ledger is backed up with PostgreSQL's tools (pg_dump, pg_basebackup;\n"
+         "docs/operations.md).\n",
          {"--db", "--to"},
          {},
          {"--db", "--to"},
@@ -235,6 +240,22 @@ const std::vector<Command>& Commands() {
          0,
          "--db PATH and --to FILE are required",
          Backup},
+        {"copy",
+         "cobrador copy --from SQLITE_PATH --to POSTGRES_URI",
+         "Copies a whole ledger into an empty PostgreSQL database migrated to the same version\n"
+         "(cobrador migrate --db POSTGRES_URI first), in one transaction: debtors, accounts and\n"
+         "their history, conversations, messages, outbox, references, payments, suspense,\n"
+         "promises, plans, reminders, agents and the audit log, ids and all; new rows get ids\n"
+         "after the copied ones. Prints every table's rows and the sums of balances and\n"
+         "payments on both sides, and commits only when they all match. Stop `serve` on the\n"
+         "source first. Also copies the other way (PostgreSQL to a new SQLite file).\n",
+         {"--from", "--to"},
+         {},
+         {"--from", "--to"},
+         0,
+         0,
+         "--from SQLITE_PATH and --to POSTGRES_URI are required",
+         Copy},
         {"nlu",
          "cobrador nlu [--locale es-MX|en-US] [--today YYYY-MM-DD] TEXT",
          "Prints what the bot understands of TEXT as one JSON object:\n"

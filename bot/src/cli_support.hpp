@@ -83,6 +83,7 @@ std::string NewToken();
 // The commands (cli_ledger.cpp, cli_serve.cpp, cli_chat.cpp).
 int Migrate(Invocation& inv);
 int Backup(Invocation& inv);
+int Copy(Invocation& inv);
 int ImportPortfolio(Invocation& inv);
 int ImportPayments(Invocation& inv);
 int Report(Invocation& inv);

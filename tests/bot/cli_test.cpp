@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "dialogs/reference.hpp"
+
 #include "support/probe.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -292,6 +294,89 @@ TEST_CASE("CLI on PostgreSQL: backup and --demo say they are for SQLite, no pass
     CHECK(wrong.err.find("cannot open postgresql://postgres:***@/nope") != std::string::npos);
     CHECK(wrong.err.find("does not exist") != std::string::npos);
     CHECK(wrong.err.find("s3cr3t-pw") == std::string::npos);
+}
+
+TEST_CASE("CLI: copy moves a used SQLite ledger to PostgreSQL with every row, id and sum",
+          "[bot][cli][integration][postgres]") {
+    TempDir dir;
+    // A ledger with some history: a portfolio, a conversation with a promise and an opt-out, a
+    // collector, a statement with an applied payment and one in suspense.
+    const std::string source = dir.File("source.db");
+    const std::string csv =
+        dir.Write("p.csv",
+                  kHeader +
+                      "A-1,María López,+525512345678,1985-03-15,12345.67,MXN,2026-10-01\n"
+                      "A-2,Pedro Ruiz,+525587654321,1979-07-02,800.00,MXN,2026-11-01\n");
+    REQUIRE(RunCobrador({"migrate", "--db", source}).exit_code == 0);
+    REQUIRE(RunCobrador({"import", "portfolio", "--db", source, csv}).exit_code == 0);
+    REQUIRE(RunCobrador({"chat", "--db", source, "--phone", "+525512345678"},
+                        {{"COBRADOR_TODAY", "2026-11-23"}},
+                        {},
+                        std::string("hola\n15 de marzo de 1985\n1\nte pago mil el viernes\n1\n"
+                                    "BAJA\n"))
+                .exit_code == 0);
+    REQUIRE(RunCobrador({"agent", "add", "--db", source, "--name", "Ana", "--role", "collector"})
+                .exit_code == 0);
+    const std::string reference = *dialogs::PaymentReference(
+        Probe(source).Count("SELECT id FROM accounts WHERE account_key = 'A-2'"));
+    const std::string statement = dir.Write("s.csv",
+                                            "payment_id,reference,amount,currency,paid_at\n"
+                                            "R-1," +
+                                                reference +
+                                                ",300.00,MXN,2026-11-20T10:00:00Z\n"
+                                                "R-2,55555,20.00,MXN,2026-11-21T10:00:00Z\n");
+    REQUIRE(RunCobrador({"import", "payments", "--db", source, statement}).exit_code == 0);
+
+    const std::string target = dir.Ledger("target");
+    // Not migrated yet: refused, nothing written.
+    const auto early = RunCobrador({"copy", "--from", source, "--to", target});
+    CHECK(early.exit_code == 1);
+    CHECK(early.err.find("migrate") != std::string::npos);
+    REQUIRE(RunCobrador({"migrate", "--db", target}).exit_code == 0);
+    const auto copied = RunCobrador({"copy", "--from", source, "--to", target});
+    INFO(copied.out << copied.err);
+    REQUIRE(copied.exit_code == 0);
+    CHECK(copied.out.find("every count and sum matches") != std::string::npos);
+    CHECK(copied.out.find("balances (cents)") != std::string::npos);
+
+    // Row for row, the same, and the same figures.
+    Probe from(source);
+    Probe to(target);
+    for (const char* table : {"debtors",
+                              "accounts",
+                              "balance_history",
+                              "conversations",
+                              "messages",
+                              "outbox",
+                              "payments",
+                              "promises",
+                              "contact_preferences",
+                              "audit_log",
+                              "agents",
+                              "imports",
+                              "inbound_events"}) {
+        INFO(table);
+        const std::string sql = std::string("SELECT count(*) FROM ") + table;
+        CHECK(from.Count(sql) == to.Count(sql));
+        CHECK(from.Count(sql) > 0);
+    }
+    const std::string money =
+        "SELECT payment_id || ':' || amount_cents || ':' || status || ':' || "
+        "coalesce(CAST(account_id AS TEXT), '-') FROM payments ORDER BY id";
+    CHECK(from.Text(money) == to.Text(money));
+    const auto report_from = RunCobrador({"report", "--db", source, "--to", "2026-11-30"});
+    const auto report_to = RunCobrador({"report", "--db", target, "--to", "2026-11-30"});
+    CHECK(report_from.out == report_to.out);
+    // Ids go on after the copied ones.
+    REQUIRE(RunCobrador({"agent", "add", "--db", target, "--name", "Beto", "--role", "collector"})
+                .exit_code == 0);
+    CHECK(to.Count("SELECT id FROM agents WHERE name = 'Beto'") == 2);
+
+    // A target that is not empty is refused and left as it was.
+    const auto again = RunCobrador({"copy", "--from", source, "--to", target});
+    CHECK(again.exit_code == 1);
+    CHECK(again.err.find("not empty") != std::string::npos);
+    CHECK(to.Count("SELECT count(*) FROM debtors") == 2);
 }
 
 }  // namespace

@@ -44,6 +44,26 @@ struct ImportSummary {
 // Called as rows are written: (rows written, rows in total).
 using WriteProgressFn = std::function<void(std::size_t done, std::size_t total)>;
 
+// What Ledger::CopyInto copied: every table's rows on both sides, and the money on both sides.
+struct CopyReport {
+    struct Table {
+        std::string name;
+        std::int64_t source_rows = 0;
+        std::int64_t target_rows = 0;
+    };
+
+    std::vector<Table> tables;
+    std::int64_t source_balance_cents = 0;  // sum of every account's balance
+    std::int64_t target_balance_cents = 0;
+    std::int64_t source_payment_cents = 0;  // sum of every payment received
+    std::int64_t target_payment_cents = 0;
+
+    bool Matches() const;
+};
+
+// Called as a copy goes: (table, rows of it copied so far).
+using CopyProgressFn = std::function<void(const std::string& table, std::int64_t rows)>;
+
 class Ledger {
 public:
     enum class OpenMode {
@@ -287,6 +307,14 @@ public:
     // (escalated); returns their ids.
     Result<std::vector<std::int64_t>> ExpireIdleClaims(std::string_view idle_since,
                                                        std::string_view now);
+
+    // Copies this whole ledger into `target` (moving from SQLite to PostgreSQL, or back):
+    // every row of every table with its id, so that foreign keys survive, in one transaction
+    // on the target and from one snapshot of this one; the target's id sequences continue
+    // after the highest id. The target must be migrated to the same version and hold nothing
+    // (Errc::kConstraint otherwise, LastError() says which table). The counts and sums are
+    // read back inside the target's transaction, which commits only when they all match.
+    Result<CopyReport> CopyInto(Ledger& target, const CopyProgressFn& progress = {});
 
     // Group commit: runs `work` (calls on this ledger) inside one transaction, so that many
     // writes share one fsync. Each call inside keeps its own all-or-nothing (a savepoint). The
