@@ -11,6 +11,16 @@ echo "== webhook load: WhatsApp and SMS turns, status callbacks, duplicates, for
 # seconds per phase, debtors, fixed arrival rates (events/s)
 build-release/bench/bench_webhooks "${WEBHOOK_SECONDS:-10}" "${WEBHOOK_DEBTORS:-20000}" \
   ${WEBHOOK_RATES:-1000 3000 5000}
+if [ "${BENCH_POSTGRES:-1}" != 0 ]; then
+  echo "== webhook load on PostgreSQL (a local cluster, fsync and synchronous_commit on)"
+  pg_dir=$(mktemp -d /tmp/cobrador-bench-pg-XXXXXX)
+  pg=$(bash deploy/pg-cluster.sh start "$pg_dir" --durable)
+  trap 'bash deploy/pg-cluster.sh stop "$pg_dir"' EXIT
+  BENCH_DB="$pg" build-release/bench/bench_webhooks "${WEBHOOK_SECONDS:-10}" \
+    "${WEBHOOK_DEBTORS:-20000}" ${WEBHOOK_RATES:-1000 3000 5000}
+  bash deploy/pg-cluster.sh stop "$pg_dir"
+  trap - EXIT
+fi
 echo "== NLU and dialog step"
 build-release/bench/bench_dialog "${DIALOG_MESSAGES:-20000}"
 if [ "${BENCH_FUZZ_SECONDS:-300}" != 0 ]; then

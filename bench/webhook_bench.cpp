@@ -611,7 +611,12 @@ int main(int argc, char** argv) {
     const auto dir =
         std::filesystem::temp_directory_path() / ("cobrador-bench-" + std::to_string(getpid()));
     std::filesystem::create_directories(dir);
-    const std::string db = (dir / "bench.db").string();
+    // BENCH_DB: an empty PostgreSQL database (a libpq connection string) instead of an SQLite
+    // file in the temporary folder.
+    const char* bench_db = std::getenv("BENCH_DB");
+    const bool postgres = bench_db != nullptr && *bench_db != '\0';
+    const std::string db = postgres ? std::string(bench_db) : (dir / "bench.db").string();
+    const std::string quoted_db = "'" + db + "'";
 
     // A portfolio: every debtor born 15/03/1985, one account each.
     {
@@ -622,8 +627,8 @@ int main(int argc, char** argv) {
                 << 1000 + d % 9000 << ".50,MXN,2026-10-01\n";
         }
     }
-    if (Run(std::string(COBRADOR_BINARY) + " migrate --db " + db + " > /dev/null") != 0 ||
-        Run(std::string(COBRADOR_BINARY) + " import portfolio --db " + db + " " +
+    if (Run(std::string(COBRADOR_BINARY) + " migrate --db " + quoted_db + " > /dev/null") != 0 ||
+        Run(std::string(COBRADOR_BINARY) + " import portfolio --db " + quoted_db + " " +
             (dir / "portfolio.csv").string() + " > /dev/null 2>&1") != 0) {
         std::fprintf(stderr, "could not prepare the ledger\n");
         return 1;
@@ -651,7 +656,9 @@ int main(int argc, char** argv) {
         kill(server, SIGKILL);
         return 1;
     }
-    std::printf("cobrador serve, synchronous=FULL, %zu debtors, fake providers on loopback\n\n",
+    std::printf("cobrador serve on %s, %zu debtors, fake providers on loopback\n\n",
+                postgres ? "PostgreSQL (synchronous_commit as the server has it)"
+                         : "SQLite (synchronous=FULL)",
                 debtors);
     const char* mix_env = std::getenv("BENCH_MIX");
     const bool message_heavy = mix_env != nullptr && std::string(mix_env) == "messages";
@@ -692,7 +699,9 @@ int main(int argc, char** argv) {
     WaitForDrain(port);
     const auto conversation_count = [&] {
         const std::string count_file = (dir / "count.txt").string();
-        Run("sqlite3 " + db + " 'SELECT count(*) FROM conversations' > " + count_file);
+        Run((postgres ? "psql -Atc 'SELECT count(*) FROM conversations' " + quoted_db
+                      : "sqlite3 " + db + " 'SELECT count(*) FROM conversations'") +
+            " > " + count_file);
         const std::string text = ReadFile(count_file);
         return text.empty() ? 0.0 : std::stod(text);
     };

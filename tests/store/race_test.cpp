@@ -1,0 +1,610 @@
+// Two connections racing on the same rows (SQLite, or PostgreSQL for the pg.* tests). Every
+// write method is one transaction (IMMEDIATE on SQLite; SERIALIZABLE and run again on a
+// serialization failure on PostgreSQL), so however two server threads interleave, no update is
+// lost, nothing happens twice and no busy error reaches the caller: payments on one account,
+// the same payment delivered twice, two collectors claiming one conversation, inbound events of
+// one phone, and delivery statuses arriving out of order.
+//
+// Catch2 is not thread-safe: the racing threads only record what happened; the test's own
+// thread checks it once they are done.
+
+#include <algorithm>
+#include <array>
+#include <barrier>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "dialogs/reference.hpp"
+#include "store/ledger.hpp"
+
+#include "support/catch_result.hpp"
+#include "support/probe.hpp"
+#include "support/temp_dir.hpp"
+
+namespace cobrador::store {
+namespace {
+
+using testing::Probe;
+using testing::TempDir;
+
+constexpr const char* kNow = "2026-11-23T16:00:00Z";
+
+// Runs step(side, i) for i in [0, steps) on two threads at once, side 0 and side 1. The threads
+// meet before every step, so each pair of steps really overlaps.
+void Race(int steps, const std::function<void(int side, int step)>& step) {
+    std::barrier<> meet(2);
+    const auto run = [&](int side) {
+        for (int i = 0; i < steps; ++i) {
+            meet.arrive_and_wait();
+            step(side, i);
+        }
+    };
+    std::thread other(run, 1);
+    run(0);
+    other.join();
+}
+
+// What a failed call said: the error the caller got and the connection's own words.
+template <class T>
+std::string Failure(const std::string& what, const Result<T>& result, const Ledger& ledger) {
+    return what + ": " + result.error().message() + " (" + ledger.LastError() + ")";
+}
+
+std::int64_t Count(const std::string& target, const std::string& sql) {
+    return Probe(target).Count(sql);
+}
+
+std::string Text(const std::string& target, const std::string& sql) {
+    return Probe(target).Text(sql);
+}
+
+std::string Quoted(const std::string& text) {
+    return "'" + text + "'";
+}
+
+PaymentRecord Payment(const std::string& id, const std::string& reference, std::int64_t cents) {
+    PaymentRecord p;
+    p.payment_id = id;
+    p.reference = reference;
+    p.amount_cents = cents;
+    p.currency = "MXN";
+    p.paid_at = "2026-11-23T15:00:00Z";
+    p.method = "spei";
+    return p;
+}
+
+// A bot that answers every message with one reply, "re:<the event's provider id>", so that
+// each reply can be traced to the event it answers.
+DecideFn Answer(const std::string& provider_event_id) {
+    return [provider_event_id](const dialogs::ConversationView&) {
+        DialogTurn turn;
+        turn.dialog_state = "{}";
+        const std::string body = "re:" + provider_event_id;
+        turn.replies.push_back({body, "{\"text\":\"" + body + "\"}"});
+        return turn;
+    };
+}
+
+// A bot that hands every conversation to a person.
+DialogTurn Escalate(const dialogs::ConversationView&) {
+    DialogTurn turn;
+    turn.dialog_state = "{}";
+    turn.commands.emplace_back(dialogs::Escalated{"human"});
+    return turn;
+}
+
+InboundRecord Incoming(const std::string& provider_event_id, const std::string& phone) {
+    return {"whatsapp", provider_event_id, "text", phone, "{\"text\":\"hola\"}", "hola", "", ""};
+}
+
+// The phone of the i-th debtor of a test.
+std::string Phone(int i) {
+    const std::string digits = std::to_string(1000 + i);
+    return "+5255200" + digits;
+}
+
+// A migrated ledger with one debtor, María (+525511111111), and her account A-1 of $1,000.00
+// MXN, and two connections to it, as two server threads have.
+struct Books {
+    TempDir dir;
+    std::string target = dir.Ledger();
+    std::vector<Ledger> ledgers = Connect();
+
+    std::vector<Ledger> Connect() {
+        std::vector<Ledger> out;
+        for (int i = 0; i < 2; ++i) {
+            auto opened = Ledger::Open(target);
+            REQUIRE(opened);
+            out.push_back(std::move(*opened));
+        }
+        REQUIRE(out[0].Migrate());
+        std::istringstream csv(
+            "account_id,debtor_name,phone,birth_date,balance,currency,due_date\n"
+            "A-1,María López,+525511111111,1985-03-15,1000.00,MXN,2026-11-01\n");
+        const auto parsed = ParsePortfolioCsv(csv);
+        REQUIRE(parsed.errors.empty());
+        REQUIRE(out[0].ImportPortfolio(parsed.rows, "test", kNow));
+        return out;
+    }
+
+    std::string Reference(const std::string& account_key) const {
+        const auto id =
+            Count(target, "SELECT id FROM accounts WHERE account_key = " + Quoted(account_key));
+        return *dialogs::PaymentReference(id);
+    }
+
+    std::int64_t Balance(const std::string& account_key) const {
+        return Count(
+            target,
+            "SELECT balance_cents FROM accounts WHERE account_key = " + Quoted(account_key));
+    }
+
+    // Records `events` and handles each on the first connection with `decide`; returns the
+    // conversation each landed in, in order.
+    std::vector<std::int64_t> Handle(const std::vector<InboundRecord>& events,
+                                     const std::function<DecideFn(const PendingInbound&)>& decide) {
+        REQUIRE(ledgers[0].RecordWebhook(events, {}, kNow));
+        const auto pending = ledgers[0].PendingInboundEvents(events.size());
+        REQUIRE(pending);
+        REQUIRE(pending->size() == events.size());
+        std::vector<std::int64_t> conversations;
+        for (const PendingInbound& event : *pending) {
+            const auto handled = ledgers[0].HandleInbound(event, "hola", decide(event), kNow);
+            REQUIRE(handled);
+            conversations.push_back(*handled);
+        }
+        return conversations;
+    }
+};
+
+// What one side of a race saw.
+struct Log {
+    std::vector<std::string> errors;
+    std::vector<PaymentOutcome> payments;
+};
+
+TEST_CASE("Race: payments to one account from two connections are all applied", "[store][race]") {
+    Books books;
+    const std::string reference = books.Reference("A-1");
+    constexpr int kEach = 25;
+    std::array<Log, 2> logs;
+    Race(kEach, [&](int side, int i) {
+        Ledger& ledger = books.ledgers[static_cast<std::size_t>(side)];
+        Log& log = logs[static_cast<std::size_t>(side)];
+        const std::string id = (side == 0 ? "A-" : "B-") + std::to_string(i);
+        const auto applied = ledger.ApplyPayments({Payment(id, reference, 1000)}, "webhook", kNow);
+        if (!applied) {
+            log.errors.push_back(Failure(id, applied, ledger));
+            return;
+        }
+        log.payments.insert(log.payments.end(), applied->outcomes.begin(), applied->outcomes.end());
+    });
+    CHECK(logs[0].errors == std::vector<std::string>{});
+    CHECK(logs[1].errors == std::vector<std::string>{});
+
+    // Each payment started from the balance the one before it left: every balance from $990 down
+    // to $500 was reached exactly once.
+    std::multiset<std::int64_t> balances;
+    for (const Log& log : logs) {
+        for (const PaymentOutcome& o : log.payments) {
+            CHECK(o.status == "applied");
+            CHECK(o.applied_cents == 1000);
+            balances.insert(o.new_balance_cents);
+        }
+    }
+    std::multiset<std::int64_t> expected;
+    for (int n = 1; n <= 2 * kEach; ++n) {
+        expected.insert(100000 - n * 1000);
+    }
+    CHECK(balances == expected);
+
+    // $1,000 - 50 x $10 = $500, and every payment is on the books with its history row.
+    CHECK(books.Balance("A-1") == 50000);
+    const std::string& db = books.target;
+    CHECK(Count(db, "SELECT count(*) FROM payments WHERE status = 'applied'") == 2 * kEach);
+    CHECK(Count(db, "SELECT sum(applied_cents) FROM payments") == 2 * kEach * 1000);
+    CHECK(Count(db, "SELECT count(*) FROM balance_history WHERE source = 'payment'") == 2 * kEach);
+    CHECK(Count(db,
+                "SELECT count(DISTINCT balance_cents) FROM balance_history WHERE source = "
+                "'payment'") == 2 * kEach);
+    CHECK(Count(db, "SELECT min(balance_cents) FROM balance_history") == 50000);
+    CHECK(Count(db, "SELECT count(*) FROM audit_log WHERE kind = 'payment_applied'") == 2 * kEach);
+}
+
+TEST_CASE("Race: the same payment on two connections at once is applied once", "[store][race]") {
+    Books books;
+    const std::string reference = books.Reference("A-1");
+    // María has a conversation: each applied payment thanks her there, once.
+    books.Handle({Incoming("wamid.IN-1", "+525511111111")},
+                 [](const PendingInbound& e) { return Answer(e.provider_event_id); });
+    const auto thank = [](const PaymentNotice&) -> std::optional<ProactiveMessage> {
+        return ProactiveMessage{"gracias", "{\"text\":\"gracias\"}", "", ""};
+    };
+
+    constexpr int kRounds = 40;
+    // Per side, what became of each payment: applied or duplicate.
+    std::array<std::vector<std::string>, 2> status;
+    std::array<Log, 2> logs;
+    for (auto& s : status) {
+        s.resize(kRounds);
+    }
+    Race(kRounds, [&](int side, int i) {
+        Ledger& ledger = books.ledgers[static_cast<std::size_t>(side)];
+        const std::string id = "P-" + std::to_string(i);
+        const auto applied =
+            ledger.ApplyPayments({Payment(id, reference, 1000)}, "webhook", kNow, thank);
+        if (!applied) {
+            logs[static_cast<std::size_t>(side)].errors.push_back(Failure(id, applied, ledger));
+            return;
+        }
+        status[static_cast<std::size_t>(side)][static_cast<std::size_t>(i)] =
+            applied->outcomes.at(0).status;
+    });
+    CHECK(logs[0].errors == std::vector<std::string>{});
+    CHECK(logs[1].errors == std::vector<std::string>{});
+    for (std::size_t i = 0; i < kRounds; ++i) {
+        INFO("P-" << i);
+        std::array<std::string, 2> both = {status[0][i], status[1][i]};
+        std::sort(both.begin(), both.end());
+        CHECK(both == std::array<std::string, 2>{"applied", "duplicate"});
+    }
+
+    const std::string& db = books.target;
+    CHECK(Count(db,
+                "SELECT count(*) FROM (SELECT payment_id FROM payments GROUP BY payment_id "
+                "HAVING count(*) <> 1) repeated") == 0);
+    CHECK(Count(db, "SELECT count(*) FROM payments") == kRounds);
+    CHECK(books.Balance("A-1") == 100000 - kRounds * 1000);
+    CHECK(Count(db, "SELECT count(*) FROM balance_history WHERE source = 'payment'") == kRounds);
+    CHECK(Count(db, "SELECT count(*) FROM audit_log WHERE kind = 'payment_applied'") == kRounds);
+    // One thank-you per payment, not two.
+    CHECK(Count(db, "SELECT count(*) FROM messages WHERE body = 'gracias'") == kRounds);
+    CHECK(Count(db,
+                "SELECT count(*) FROM outbox o JOIN messages m ON m.id = o.message_id WHERE "
+                "m.body = 'gracias'") == kRounds);
+}
+
+TEST_CASE("Race: two collectors claiming one conversation, exactly one gets it", "[store][race]") {
+    Books books;
+    const auto agent = [&](const std::string& name, char token) {
+        const auto id = books.ledgers[0].AddAgent(name, "collector", std::string(64, token), kNow);
+        REQUIRE(id);
+        return Agent{*id, name, dialogs::Role::kCollector, kNow, false};
+    };
+    const std::array<Agent, 2> collectors = {agent("Ana", 'a'), agent("Beto", 'b')};
+
+    // One escalated conversation per round, each waiting in the queue.
+    constexpr int kRounds = 30;
+    std::vector<InboundRecord> events;
+    for (int i = 0; i < kRounds; ++i) {
+        events.push_back(Incoming("wamid.IN-" + std::to_string(i), Phone(i)));
+    }
+    const std::vector<std::int64_t> conversations =
+        books.Handle(events, [](const PendingInbound&) { return DecideFn(Escalate); });
+    REQUIRE(Count(books.target, "SELECT count(*) FROM conversations WHERE state = 'escalated'") ==
+            kRounds);
+
+    std::array<std::vector<std::optional<ActionOutcome>>, 2> outcomes;
+    std::array<Log, 2> logs;
+    for (auto& o : outcomes) {
+        o.resize(kRounds);
+    }
+    Race(kRounds, [&](int side, int i) {
+        const auto s = static_cast<std::size_t>(side);
+        Ledger& ledger = books.ledgers[s];
+        const std::int64_t id = conversations[static_cast<std::size_t>(i)];
+        const auto claimed = ledger.ClaimConversation(id, collectors[s], std::nullopt, kNow);
+        if (!claimed) {
+            logs[s].errors.push_back(Failure(
+                "claim of " + std::to_string(id) + " by " + collectors[s].name, claimed, ledger));
+            return;
+        }
+        outcomes[s][static_cast<std::size_t>(i)] = *claimed;
+    });
+    CHECK(logs[0].errors == std::vector<std::string>{});
+    CHECK(logs[1].errors == std::vector<std::string>{});
+
+    for (std::size_t i = 0; i < kRounds; ++i) {
+        const std::string id = std::to_string(conversations[i]);
+        INFO("conversation " << id);
+        if (!outcomes[0][i] || !outcomes[1][i]) {
+            continue;  // an error, reported above
+        }
+        // One claim went through; the other was told who holds the conversation.
+        REQUIRE(outcomes[0][i]->ok() != outcomes[1][i]->ok());
+        const std::size_t winner = outcomes[0][i]->ok() ? 0 : 1;
+        const ActionOutcome& won = *outcomes[winner][i];
+        const ActionOutcome& lost = *outcomes[1 - winner][i];
+        CHECK(lost.refusal == Refusal::kHeldByOther);
+        REQUIRE(lost.holder);
+        CHECK(lost.holder->id == collectors[winner].id);
+        REQUIRE(won.conversation);
+        REQUIRE(won.conversation->holder);
+        CHECK(won.conversation->holder->id == collectors[winner].id);
+        // The ledger agrees: claimed by the winner, with one audit row.
+        CHECK(Text(books.target, "SELECT state FROM conversations WHERE id = " + id) == "claimed");
+        CHECK(Count(books.target, "SELECT assigned_agent_id FROM conversations WHERE id = " + id) ==
+              collectors[winner].id);
+        CHECK(Count(books.target,
+                    "SELECT count(*) FROM audit_log WHERE kind = 'claimed' AND conversation_id = " +
+                        id) == 1);
+        CHECK(Text(books.target,
+                   "SELECT actor FROM audit_log WHERE kind = 'claimed' AND conversation_id = " +
+                       id) == "agent:" + std::to_string(collectors[winner].id));
+    }
+    CHECK(Count(books.target, "SELECT count(*) FROM audit_log WHERE kind = 'claimed'") == kRounds);
+}
+
+// The checks every inbound race ends with: each event handled once, into the one conversation
+// of its phone, with exactly one reply.
+void CheckInboundHandledOnce(const std::string& db, int phones, int events) {
+    // One conversation per phone and channel.
+    CHECK(Count(db, "SELECT count(*) FROM conversations") == phones);
+    CHECK(Count(db,
+                "SELECT count(*) FROM (SELECT phone FROM conversations WHERE state <> 'closed' "
+                "GROUP BY phone, channel HAVING count(*) <> 1) repeated") == 0);
+    // Every event handled, stored once in the transcript of its phone's conversation.
+    CHECK(Count(db, "SELECT count(*) FROM inbound_events") == events);
+    CHECK(Count(db, "SELECT count(*) FROM inbound_events WHERE processed_at IS NULL") == 0);
+    CHECK(Count(db, "SELECT count(*) FROM messages WHERE direction = 'in'") == events);
+    CHECK(Count(db,
+                "SELECT count(*) FROM inbound_events e WHERE (SELECT count(*) FROM messages m "
+                "JOIN conversations c ON c.id = m.conversation_id WHERE m.direction = 'in' AND "
+                "m.provider_message_id = e.provider_event_id AND c.phone = e.phone AND "
+                "c.channel = e.channel) <> 1") == 0);
+    // One reply per event, queued once, in the same conversation.
+    CHECK(Count(db, "SELECT count(*) FROM messages WHERE direction = 'out'") == events);
+    CHECK(Count(db, "SELECT count(*) FROM outbox") == events);
+    CHECK(Count(db,
+                "SELECT count(*) FROM inbound_events e WHERE (SELECT count(*) FROM messages m "
+                "JOIN conversations c ON c.id = m.conversation_id WHERE m.direction = 'out' AND "
+                "m.body = 're:' || e.provider_event_id AND c.phone = e.phone) <> 1") == 0);
+}
+
+TEST_CASE("Race: one phone's events handled on two connections land in one conversation",
+          "[store][race]") {
+    Books books;
+    // Four events from each phone; per phone, each connection handles two of them, both
+    // connections working on the same phone at the same time (the first two also race to open
+    // its conversation).
+    constexpr int kPhones = 10;
+    constexpr int kPerPhone = 4;
+    std::vector<InboundRecord> events;
+    for (int p = 0; p < kPhones; ++p) {
+        for (int e = 0; e < kPerPhone; ++e) {
+            events.push_back(
+                Incoming("wamid.IN-" + std::to_string(p) + "-" + std::to_string(e), Phone(p)));
+        }
+    }
+    REQUIRE(books.ledgers[0].RecordWebhook(events, {}, kNow));
+    const auto pending = books.ledgers[0].PendingInboundEvents(events.size());
+    REQUIRE(pending);
+    REQUIRE(pending->size() == events.size());
+    std::map<std::string, const PendingInbound*> by_id;
+    for (const PendingInbound& e : *pending) {
+        by_id[e.provider_event_id] = &e;
+    }
+
+    // Per side, the conversation of each event handled.
+    std::array<std::map<std::string, std::int64_t>, 2> handled;
+    std::array<Log, 2> logs;
+    Race(kPhones * kPerPhone / 2, [&](int side, int step) {
+        const auto s = static_cast<std::size_t>(side);
+        const int phone = step / (kPerPhone / 2);
+        const int event = (step % (kPerPhone / 2)) * 2 + side;
+        const std::string id = "wamid.IN-" + std::to_string(phone) + "-" + std::to_string(event);
+        const PendingInbound& e = *by_id.at(id);
+        Ledger& ledger = books.ledgers[s];
+        const auto conversation = ledger.HandleInbound(e, "hola", Answer(id), kNow);
+        if (!conversation) {
+            logs[s].errors.push_back(Failure(id, conversation, ledger));
+            return;
+        }
+        handled[s][id] = *conversation;
+    });
+    CHECK(logs[0].errors == std::vector<std::string>{});
+    CHECK(logs[1].errors == std::vector<std::string>{});
+
+    // Both connections put a phone's events in the same conversation.
+    for (int p = 0; p < kPhones; ++p) {
+        std::set<std::int64_t> conversations;
+        for (const auto& side : handled) {
+            for (const auto& [id, conversation] : side) {
+                if (id.rfind("wamid.IN-" + std::to_string(p) + "-", 0) == 0) {
+                    conversations.insert(conversation);
+                }
+            }
+        }
+        INFO("phone " << Phone(p));
+        CHECK(conversations.size() == 1);
+    }
+    CheckInboundHandledOnce(books.target, kPhones, kPhones * kPerPhone);
+}
+
+TEST_CASE("Race: the same inbound event on two connections is handled once", "[store][race]") {
+    Books books;
+    // Each round a new phone writes once, and both connections handle that event at the same
+    // moment (a replay, a second worker): both race to open the conversation and to answer.
+    constexpr int kRounds = 30;
+    std::vector<InboundRecord> events;
+    for (int i = 0; i < kRounds; ++i) {
+        events.push_back(Incoming("wamid.IN-" + std::to_string(i), Phone(i)));
+    }
+    REQUIRE(books.ledgers[0].RecordWebhook(events, {}, kNow));
+    const auto pending = books.ledgers[0].PendingInboundEvents(events.size());
+    REQUIRE(pending);
+    REQUIRE(pending->size() == events.size());
+
+    std::array<std::vector<std::int64_t>, 2> handled;
+    std::array<Log, 2> logs;
+    for (auto& h : handled) {
+        h.resize(kRounds);
+    }
+    Race(kRounds, [&](int side, int i) {
+        const auto s = static_cast<std::size_t>(side);
+        const PendingInbound& e = pending->at(static_cast<std::size_t>(i));
+        Ledger& ledger = books.ledgers[s];
+        const auto conversation =
+            ledger.HandleInbound(e, "hola", Answer(e.provider_event_id), kNow);
+        if (!conversation) {
+            logs[s].errors.push_back(Failure(e.provider_event_id, conversation, ledger));
+            return;
+        }
+        handled[s][static_cast<std::size_t>(i)] = *conversation;
+    });
+    CHECK(logs[0].errors == std::vector<std::string>{});
+    CHECK(logs[1].errors == std::vector<std::string>{});
+    // Both were told the same conversation.
+    CHECK(handled[0] == handled[1]);
+    CheckInboundHandledOnce(books.target, kRounds, kRounds);
+}
+
+// `count` conversations, each with one bot reply in the outbox (not sent yet); returns the
+// outbox rows, oldest first.
+std::vector<OutboxItem> Replies(Books& books, int count) {
+    std::vector<InboundRecord> events;
+    for (int i = 0; i < count; ++i) {
+        events.push_back(Incoming("wamid.IN-" + std::to_string(i), Phone(i)));
+    }
+    books.Handle(events, [](const PendingInbound& e) { return Answer(e.provider_event_id); });
+    const auto due = books.ledgers[0].DueOutbox(kNow, static_cast<std::size_t>(count));
+    REQUIRE(due);
+    REQUIRE(due->size() == static_cast<std::size_t>(count));
+    return *due;
+}
+
+StatusRecord Status(const std::string& provider_message_id, const std::string& status) {
+    return {"whatsapp", provider_message_id, status, "", "", kNow};
+}
+
+std::string OutId(std::size_t i) {
+    return "wamid.OUT-" + std::to_string(i);
+}
+
+// Every outbound message ended at "read".
+void CheckAllRead(const std::string& db, std::size_t messages) {
+    for (std::size_t i = 0; i < messages; ++i) {
+        INFO(OutId(i));
+        CHECK(Text(db,
+                   "SELECT status FROM messages WHERE direction = 'out' AND "
+                   "provider_message_id = " +
+                       Quoted(OutId(i))) == "read");
+    }
+    CHECK(Count(db, "SELECT count(*) FROM messages WHERE direction = 'out' AND status <> 'read'") ==
+          0);
+}
+
+TEST_CASE("Race: delivery statuses in opposite orders on two connections end at the furthest",
+          "[store][race]") {
+    Books books;
+    constexpr int kMessages = 20;
+    const std::vector<OutboxItem> replies = Replies(books, kMessages);
+    for (std::size_t i = 0; i < replies.size(); ++i) {
+        REQUIRE(books.ledgers[0].MarkOutboxSent(replies[i].id, OutId(i), kNow));
+    }
+
+    // For each message, one connection gets sent, delivered, read and the other read,
+    // delivered, sent, one status per webhook, both at the same time. After each webhook, the
+    // connection reads the message's status back from the transcript.
+    const std::array<std::string, 3> order = {"sent", "delivered", "read"};
+    std::array<WebhookOutcome, 2> totals;
+    std::array<Log, 2> logs;
+    // Per side and message, the statuses read back, in order.
+    std::array<std::vector<std::vector<std::string>>, 2> seen;
+    for (auto& s : seen) {
+        s.resize(replies.size());
+    }
+    Race(kMessages * 3, [&](int side, int step) {
+        const auto s = static_cast<std::size_t>(side);
+        const auto i = static_cast<std::size_t>(step / 3);
+        const auto k = static_cast<std::size_t>(step % 3);
+        const std::string status = order[side == 0 ? k : 2 - k];
+        Ledger& ledger = books.ledgers[s];
+        const auto recorded = ledger.RecordWebhook({}, {Status(OutId(i), status)}, kNow);
+        if (!recorded) {
+            logs[s].errors.push_back(Failure(OutId(i) + " " + status, recorded, ledger));
+            return;
+        }
+        totals[s].statuses_new += recorded->statuses_new;
+        totals[s].statuses_duplicate += recorded->statuses_duplicate;
+        const auto transcript = ledger.Transcript(replies[i].conversation_id);
+        if (!transcript) {
+            logs[s].errors.push_back(Failure("transcript of " + OutId(i), transcript, ledger));
+            return;
+        }
+        for (const TranscriptLine& line : *transcript) {
+            if (line.direction == "out") {
+                seen[s][i].push_back(line.status);
+            }
+        }
+    });
+    CHECK(logs[0].errors == std::vector<std::string>{});
+    CHECK(logs[1].errors == std::vector<std::string>{});
+
+    // Neither connection ever saw a message's status go back.
+    const auto rank = [&](const std::string& status) {
+        return std::find(order.begin(), order.end(), status) - order.begin();
+    };
+    for (std::size_t s = 0; s < seen.size(); ++s) {
+        for (std::size_t i = 0; i < replies.size(); ++i) {
+            INFO("side " << s << ", " << OutId(i) << ": " << Catch::Detail::stringify(seen[s][i]));
+            CHECK(seen[s][i].size() == order.size());
+            CHECK(std::is_sorted(seen[s][i].begin(),
+                                 seen[s][i].end(),
+                                 [&](const auto& a, const auto& b) { return rank(a) < rank(b); }));
+        }
+    }
+    // Each status logged once (the other connection's copy was a duplicate), and every
+    // message ends at "read".
+    CHECK(totals[0].statuses_new + totals[1].statuses_new == kMessages * 3);
+    CHECK(totals[0].statuses_duplicate + totals[1].statuses_duplicate == kMessages * 3);
+    CHECK(Count(books.target, "SELECT count(*) FROM delivery_statuses") == kMessages * 3);
+    CHECK(Count(books.target,
+                "SELECT count(*) FROM (SELECT provider_message_id FROM delivery_statuses GROUP BY "
+                "provider_message_id HAVING count(*) <> 3) wrong") == 0);
+    CheckAllRead(books.target, replies.size());
+}
+
+TEST_CASE("Race: statuses arriving while the send is recorded are not lost", "[store][race]") {
+    Books books;
+    constexpr int kMessages = 20;
+    const std::vector<OutboxItem> replies = Replies(books, kMessages);
+
+    // The provider's "delivered" and "read" come in on one connection while the other is still
+    // recording that the provider accepted the message (its id is not stored yet).
+    std::array<Log, 2> logs;
+    Race(kMessages, [&](int side, int step) {
+        const auto s = static_cast<std::size_t>(side);
+        const auto i = static_cast<std::size_t>(step);
+        Ledger& ledger = books.ledgers[s];
+        if (side == 0) {
+            const auto sent = ledger.MarkOutboxSent(replies[i].id, OutId(i), kNow);
+            if (!sent) {
+                logs[s].errors.push_back(Failure("sent " + OutId(i), sent, ledger));
+            }
+            return;
+        }
+        const auto recorded = ledger.RecordWebhook(
+            {}, {Status(OutId(i), "delivered"), Status(OutId(i), "read")}, kNow);
+        if (!recorded) {
+            logs[s].errors.push_back(Failure("statuses of " + OutId(i), recorded, ledger));
+        }
+    });
+    CHECK(logs[0].errors == std::vector<std::string>{});
+    CHECK(logs[1].errors == std::vector<std::string>{});
+
+    CHECK(Count(books.target, "SELECT count(*) FROM outbox WHERE status = 'sent'") == kMessages);
+    CHECK(Count(books.target, "SELECT count(*) FROM delivery_statuses") == kMessages * 2);
+    CheckAllRead(books.target, replies.size());
+}
+
+}  // namespace
+}  // namespace cobrador::store
