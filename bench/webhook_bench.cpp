@@ -766,6 +766,19 @@ int main(int argc, char** argv) {
 
     provider_ioc.stop();
     provider_thread.join();
+    if (!ok) {
+        // Why some answers were not 200: the server's warnings.
+        std::istringstream log(ReadFile((dir / "err.txt").string()));
+        std::size_t shown = 0;
+        for (std::string line; std::getline(log, line) && shown < 10;) {
+            if (line.find("\"level\":\"info\"") == std::string::npos &&
+                line.find("wrong signature") == std::string::npos &&
+                line.find("credentials are missing") == std::string::npos) {
+                std::printf("server: %s\n", line.c_str());
+                ++shown;
+            }
+        }
+    }
     std::filesystem::remove_all(dir);
     return ok ? 0 : 1;
 }

@@ -197,6 +197,7 @@ constexpr const char* kNames[] = {"COBRADOR_DB",
                                   "COBRADOR_COMPANY_NAME",
                                   "COBRADOR_TODAY",
                                   "COBRADOR_IO_THREADS",
+                                  "COBRADOR_DB_CONNECTIONS",
                                   "COBRADOR_SEND_TIMEOUT",
                                   "COBRADOR_CLABE",
                                   "COBRADOR_PAYMENT_URL",
@@ -295,6 +296,12 @@ boost::system::result<Config, std::string> LoadConfig(const std::optional<std::s
             return Failure("COBRADOR_IO_THREADS must be a whole number from 1 to 64");
         }
         config.io_threads = *threads;
+    }
+    if (const auto connections = whole("COBRADOR_DB_CONNECTIONS", 1, 64)) {
+        if (*connections < 0) {
+            return Failure("COBRADOR_DB_CONNECTIONS must be a whole number from 1 to 64");
+        }
+        config.db_connections = *connections;
     }
     if (const auto seconds = whole("COBRADOR_SEND_TIMEOUT", 1, 300)) {
         if (*seconds < 0) {

@@ -337,7 +337,22 @@ boost::system::result<std::uint16_t, std::string> Server::Start() {
         impl_->tls.emplace(std::move(*context));
     }
     Impl& impl = *impl_;
-    impl.ledger = std::make_unique<LedgerThread>(std::move(*ledger));
+    std::vector<store::Ledger> lanes;
+    if (!ledger->GroupsCommits()) {
+        // PostgreSQL: webhook writes and API reads each get a connection of their own.
+        for (int i = 0; i < impl.config.db_connections; ++i) {
+            auto lane = store::Ledger::Open(
+                impl.config.db_path, store::Ledger::OpenMode::kReadWrite, &reason);
+            if (!lane) {
+                return {boost::system::in_place_error,
+                        "cannot open connection " + std::to_string(i + 2) + " to the ledger " +
+                            store::Ledger::Describe(impl.config.db_path) + ": " +
+                            lane.error().message() + (reason.empty() ? "" : " (" + reason + ")")};
+            }
+            lanes.push_back(std::move(*lane));
+        }
+    }
+    impl.ledger = std::make_unique<LedgerThread>(std::move(*ledger), std::move(lanes));
     impl.services.emplace(Services{impl.config,
                                    *impl.ledger,
                                    impl.metrics,

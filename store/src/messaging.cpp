@@ -7,6 +7,8 @@
 // (DueOutbox, MarkOutbox*). A crash anywhere leaves a row that is picked up again.
 
 #include <algorithm>
+#include <set>
+#include <string>
 
 #include "dialogs/calendar.hpp"
 #include "dialogs/lifecycle.hpp"
@@ -60,6 +62,22 @@ Result<WebhookOutcome> Ledger::RecordWebhook(const std::vector<InboundRecord>& m
         const std::string at(now);
         WebhookOutcome outcome;
         Tx tx(db);
+        if (db.backend() == Backend::kPostgres) {
+            // One debtor's events are numbered in the order they commit: two webhooks for one
+            // phone at once take turns on its lock (sorted, so two phones cannot deadlock), and
+            // the worker never sees a later message while an earlier one is still committing.
+            // SQLite's single writer gives this by itself.
+            std::set<std::string> phones;
+            for (const InboundRecord& m : messages) {
+                phones.insert(m.phone);
+            }
+            for (const std::string& phone : phones) {
+                db.One<std::string>(
+                    "SELECT CAST(pg_advisory_xact_lock(hashtextextended(?, 0)) "
+                    "AS TEXT)",
+                    "phone:" + phone);
+            }
+        }
         // ON CONFLICT DO NOTHING is the idempotency: a redelivered id inserts no row.
         Prepared insert_event = db.Prepare(
             "INSERT INTO inbound_events (channel, provider_event_id, kind, phone, payload, "

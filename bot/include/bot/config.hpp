@@ -25,6 +25,9 @@ struct Config {
     std::string company_name = "Demo Financiera";
     std::optional<std::string> today;  // YYYY-MM-DD when pinned (COBRADOR_TODAY)
     int io_threads = 2;
+    // PostgreSQL only: connections (each on its own thread) for webhook writes and reads; the
+    // inbound worker and the timers keep one more of their own. SQLite has one writer.
+    int db_connections = 8;
     std::chrono::seconds send_timeout{15};  // one provider call, connect to answer
     bool demo = false;  // serve --demo: channels without credentials reply to the sandbox
 
