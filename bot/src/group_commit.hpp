@@ -4,7 +4,8 @@
 // one fsync makes a whole group durable. Each write keeps its own all-or-nothing (a
 // savepoint); every waiting coroutine resumes only after the COMMIT, with its own answer, or
 // with the COMMIT's error when the group did not become durable. While one group commits, the
-// next one gathers: the busier the server, the larger the groups.
+// next one gathers: the busier the server, the larger the groups. SQLite only: on PostgreSQL
+// LedgerThread runs each write as its own transaction on a connection of its pool.
 
 #include <cstddef>
 #include <memory>
@@ -102,14 +103,6 @@ private:
             scheduled_ = false;
         }
         if (group.empty()) {
-            return;
-        }
-        if (!ledger_.GroupsCommits()) {
-            // PostgreSQL: each write is its own transaction, and its own answer.
-            for (auto& entry : group) {
-                entry->Run(ledger_);
-                entry->Finish({});
-            }
             return;
         }
         auto committed = ledger_.InOneTransaction([&] {

@@ -1,5 +1,6 @@
 #include "connection.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "pg_connection.hpp"
@@ -99,17 +100,12 @@ std::string RedactTarget(std::string_view target) {
         }
     }
     // password=... as a query parameter or a key=value word.
-    for (std::string_view key : {"password="}) {
-        std::size_t pos = 0;
-        while ((pos = out.find(key, pos)) != std::string::npos) {
-            const auto value = pos + key.size();
-            auto end = out.find_first_of(" &", value);
-            if (end == std::string::npos) {
-                end = out.size();
-            }
-            out.replace(value, end - value, "***");
-            pos = value + 3;
-        }
+    constexpr std::string_view kKey = "password=";
+    for (auto pos = out.find(kKey); pos != std::string::npos; pos = out.find(kKey, pos)) {
+        const auto value = pos + kKey.size();
+        const auto end = std::min(out.find_first_of(" &", value), out.size());
+        out.replace(value, end - value, "***");
+        pos = value + 3;
     }
     return out;
 }

@@ -75,13 +75,6 @@ public:
         }
         return Text(column);
     }
-
-    std::optional<std::int64_t> OptionalInt64(int column) {
-        if (IsNull(column)) {
-            return std::nullopt;
-        }
-        return Int64(column);
-    }
 };
 
 class Connection;

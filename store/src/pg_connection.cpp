@@ -46,13 +46,22 @@ std::string OneLine(const char* message) {
 
 class PgConnection;
 
+// A statement as this connection's server knows it: its name, its text with $n placeholders,
+// and how many parameters it takes.
+struct ServerStatement {
+    std::string name;
+    std::string translated;
+    int params = 0;
+};
+
 class PgStatement final : public Statement {
 public:
-    PgStatement(PgConnection& connection, std::string sql, std::string name, int params)
+    // `server` lives in the connection's map, whose elements never move.
+    PgStatement(PgConnection& connection, std::string sql, const ServerStatement& server)
         : connection_(connection),
           sql_(std::move(sql)),
-          name_(std::move(name)),
-          values_(static_cast<std::size_t>(params)) {}
+          server_(server),
+          values_(static_cast<std::size_t>(server.params)) {}
 
     void BindNull(int index) override { Slot(index).reset(); }
 
@@ -144,7 +153,7 @@ private:
 
     PgConnection& connection_;
     std::string sql_;
-    std::string name_;
+    const ServerStatement& server_;
     std::vector<std::optional<std::string>> values_;
     ResultPtr result_;
     int row_ = -1;
@@ -199,18 +208,16 @@ public:
         return true;
     }
 
-    // Prepares `name` on the server unless this session already has it.
-    void EnsurePrepared(const std::string& name,
-                        const std::string& translated,
-                        const std::string& sql) {
-        if (prepared_.count(name) != 0) {
+    // Prepares `statement` on the server unless this session already has it.
+    void EnsurePrepared(const ServerStatement& statement, const std::string& sql) {
+        if (prepared_.count(statement.name) != 0) {
             return;
         }
-        Check(ResultPtr(PQprepare(conn_.get(), name.c_str(), translated.c_str(), 0, nullptr)), sql);
-        prepared_.insert(name);
+        Check(ResultPtr(PQprepare(
+                  conn_.get(), statement.name.c_str(), statement.translated.c_str(), 0, nullptr)),
+              sql);
+        prepared_.insert(statement.name);
     }
-
-    const std::string& Translated(const std::string& name) const { return translated_.at(name); }
 
     // Throws DbError unless `result` is a success; returns it otherwise.
     ResultPtr Check(ResultPtr result, const std::string& sql) {
@@ -239,35 +246,31 @@ public:
 
 protected:
     std::unique_ptr<Statement> NewStatement(const std::string& sql) override {
-        auto found = names_.find(sql);
-        if (found == names_.end()) {
-            int count = 0;
-            std::string translated = ToPostgresPlaceholders(sql, count);
-            std::string name = "c" + std::to_string(names_.size() + 1);
-            translated_.emplace(name, std::move(translated));
-            counts_.emplace(name, count);
-            found = names_.emplace(sql, std::move(name)).first;
+        auto found = statements_.find(sql);
+        if (found == statements_.end()) {
+            ServerStatement statement;
+            statement.name = "c" + std::to_string(statements_.size() + 1);
+            statement.translated = ToPostgresPlaceholders(sql, statement.params);
+            found = statements_.emplace(sql, std::move(statement)).first;
         }
-        return std::make_unique<PgStatement>(*this, sql, found->second, counts_.at(found->second));
+        return std::make_unique<PgStatement>(*this, sql, found->second);
     }
 
 private:
     std::unique_ptr<PGconn, ConnDeleter> conn_;
-    std::unordered_map<std::string, std::string> names_;       // SQL -> statement name
-    std::unordered_map<std::string, std::string> translated_;  // name -> $n SQL
-    std::unordered_map<std::string, int> counts_;              // name -> parameters
-    std::unordered_set<std::string> prepared_;                 // names this session has
+    std::unordered_map<std::string, ServerStatement> statements_;  // by the store's SQL
+    std::unordered_set<std::string> prepared_;                     // names this session has
 };
 
 void PgStatement::Run() {
-    connection_.EnsurePrepared(name_, connection_.Translated(name_), sql_);
+    connection_.EnsurePrepared(server_, sql_);
     std::vector<const char*> pointers;
     pointers.reserve(values_.size());
     for (const auto& value : values_) {
         pointers.push_back(value ? value->c_str() : nullptr);
     }
     result_ = connection_.Check(ResultPtr(PQexecPrepared(connection_.raw(),
-                                                         name_.c_str(),
+                                                         server_.name.c_str(),
                                                          static_cast<int>(pointers.size()),
                                                          pointers.data(),
                                                          nullptr,

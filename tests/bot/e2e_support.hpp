@@ -87,15 +87,7 @@ struct Setup {
     std::string Query(const std::string& sql) const { return Probe(db).Text(sql); }
 
     // Every row's first column, joined with commas.
-    std::string Joined(const std::string& sql) const {
-        Probe probe(db);
-        std::string out;
-        auto rows = probe.db().Query(sql);
-        while (rows->Step()) {
-            out += (out.empty() ? "" : ",") + rows->Text(0);
-        }
-        return out;
-    }
+    std::string Joined(const std::string& sql) const { return Probe(db).Joined(sql); }
 
     // Polls the ledger until `sql` answers `expected`.
     void WaitFor(const std::string& sql,

@@ -30,13 +30,7 @@ std::string Query(const std::string& path, const std::string& sql) {
 
 // Every row's first column, joined with commas.
 std::string Joined(const std::string& path, const std::string& sql) {
-    Probe probe(path);
-    std::string out;
-    auto rows = probe.db().Query(sql);
-    while (rows->Step()) {
-        out += (out.empty() ? "" : ",") + rows->Text(0);
-    }
-    return out;
+    return Probe(path).Joined(sql);
 }
 
 PaymentRecord Payment(const std::string& id,

@@ -33,6 +33,16 @@ public:
         return db_->One<std::string>(sql).value_or("<null>");
     }
 
+    // Every row's first column, joined with commas.
+    std::string Joined(const std::string& sql) {
+        std::string out;
+        auto rows = db_->Query(sql);
+        while (rows->Step()) {
+            out += (out.empty() ? "" : ",") + rows->Text(0);
+        }
+        return out;
+    }
+
     // The first column of every row, as integers.
     std::vector<std::int64_t> Ints(const std::string& sql) {
         std::vector<std::int64_t> out;
