@@ -46,41 +46,63 @@ void InboundWorker::Drain(store::Ledger& ledger) {
     std::vector<Handled> handled;
     boost::system::error_code failed;
     std::string failed_detail;
+
+    // Handles `event`; false when it failed (it and what follows wait for the retry).
+    const auto handle_one = [&](const store::PendingInbound& event) {
+        // On WhatsApp the answer quotes the message it answers.
+        const bool whatsapp =
+            dialogs::FromString<dialogs::Channel>(event.channel) == dialogs::Channel::kWhatsApp;
+        // The typed fields the webhook stored; an event from before they existed is read from
+        // its payload.
+        const TurnInput input{event.text ? *event.text : PayloadText(event.payload),
+                              event.reply_id ? *event.reply_id : PayloadReplyId(event.payload),
+                              whatsapp ? event.provider_event_id : ""};
+        const auto now = std::chrono::system_clock::now();
+        // The dialog reads every message, also while a collector holds the conversation (then
+        // only an opt-out, opt-in or wrong number is acted on).
+        std::string intent = "none";
+        auto conversation = ledger.HandleInbound(
+            event,
+            input.text,
+            [&](const dialogs::ConversationView& view) {
+                store::DialogTurn turn = Decide(view, input, s_.dialog, s_.config, now);
+                intent = turn.intent;
+                return turn;
+            },
+            s_.config.Now(now));
+        if (!conversation) {
+            failed = conversation.error();
+            failed_detail = ledger.LastError();
+            return false;
+        }
+        handled.push_back({*conversation, event.channel, intent});
+        return true;
+    };
+
+    // The batch in one transaction, one commit for all. When a turn in it fails, SQLite keeps
+    // the ones before it (each has its savepoint); PostgreSQL rolls the whole group back (a
+    // serialization conflict with a collector or a payment, say). Either way what was not kept
+    // is tried again at once, each event in a transaction of its own, and the first that still
+    // fails stops there: it and the rest wait for the retry, so no debtor's messages are
+    // answered out of order.
     auto committed = ledger.InOneTransaction([&] {
+        handled.clear();  // a group run again starts again
         for (const store::PendingInbound& event : *pending) {
-            // On WhatsApp the answer quotes the message it answers.
-            const bool whatsapp =
-                dialogs::FromString<dialogs::Channel>(event.channel) == dialogs::Channel::kWhatsApp;
-            // The typed fields the webhook stored; an event from before they existed is read
-            // from its payload.
-            const TurnInput input{event.text ? *event.text : PayloadText(event.payload),
-                                  event.reply_id ? *event.reply_id : PayloadReplyId(event.payload),
-                                  whatsapp ? event.provider_event_id : ""};
-            const auto now = std::chrono::system_clock::now();
-            // The dialog reads every message, also while a collector holds the conversation
-            // (then only an opt-out, opt-in or wrong number is acted on).
-            std::string intent = "none";
-            auto conversation = ledger.HandleInbound(
-                event,
-                input.text,
-                [&](const dialogs::ConversationView& view) {
-                    store::DialogTurn turn = Decide(view, input, s_.dialog, s_.config, now);
-                    intent = turn.intent;
-                    return turn;
-                },
-                s_.config.Now(now));
-            if (!conversation) {
-                // The ones before it are kept; this one and the rest wait for a retry.
-                failed = conversation.error();
-                failed_detail = ledger.LastError();
+            if (!handle_one(event)) {
                 return;
             }
-            handled.push_back({*conversation, event.channel, intent});
         }
     });
-    if (!committed) {
-        RetryLater(committed.error(), ledger.LastError());
-        return;
+    if (!committed || failed) {
+        if (!committed) {
+            handled.clear();  // the group did not become durable
+        }
+        failed = {};
+        for (std::size_t i = handled.size(); i < pending->size(); ++i) {
+            if (!handle_one((*pending)[i])) {
+                break;
+            }
+        }
     }
     for (const Handled& h : handled) {
         s_.events.Publish(h.conversation, "message");

@@ -1,8 +1,11 @@
 #pragma once
 // The inbound worker: hands what webhooks stored to the dialog, oldest first, a group of events
-// per transaction on the ledger's thread (one fsync for the group); each event keeps its own
-// all-or-nothing inside it. Nothing is announced (live events, metrics, the dispatcher) before
-// the group is durable. A failed group is tried again a second later.
+// per transaction on the ledger's thread (one commit for the group). On PostgreSQL the group is
+// one SERIALIZABLE transaction and the only dialog writer of this process, so turns never
+// conflict with each other (several writers of turns, each a transaction, failed serialization
+// against each other under load). A group that fails is done again at once one event per
+// transaction; an event that still fails is tried again a second later, with the ones after
+// it. Nothing is announced (live events, metrics, the dispatcher) before it is durable.
 
 #include <atomic>
 

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <type_traits>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "store/errors.hpp"
@@ -187,10 +188,14 @@ private:
 };
 
 // How a transaction will use the database. On SQLite a write transaction takes the write lock
-// at BEGIN (IMMEDIATE) and a read one when it first needs it; on PostgreSQL both run
-// SERIALIZABLE, so that a transaction that read, decided and wrote behaves as if it ran alone,
-// and a read transaction sees one snapshot.
-enum class TxKind { kWrite, kRead };
+// at BEGIN (IMMEDIATE) and a read one when it first needs it. On PostgreSQL:
+// - kWrite runs SERIALIZABLE: a transaction that reads, decides and writes behaves as if it ran
+//   alone, or fails with 40001 and the whole operation is retried (Guard);
+// - kLocked runs READ COMMITTED, for the hot paths whose correctness rests on their own locks
+//   (Connection::Lock), conditional updates and unique keys: they take no part in SSI's conflict
+//   tracking, which under load turned them into each other's retry storms;
+// - kRead runs REPEATABLE READ READ ONLY: one snapshot, nothing tracked.
+enum class TxKind { kWrite, kLocked, kRead };
 
 class Connection {
 public:
@@ -209,7 +214,22 @@ public:
     // Whether a transaction is open on this connection.
     virtual bool InTransaction() = 0;
 
+    // A nested transaction without a savepoint of its own failed (Tx): the enclosing group must
+    // not commit. TakeAbandoned() answers and forgets.
+    void AbandonGroup() { group_abandoned_ = true; }
+
+    bool TakeAbandoned() { return std::exchange(group_abandoned_, false); }
+
+    // Whether the open transaction failed and can only roll back (PostgreSQL).
+    virtual bool TransactionFailed() { return false; }
+
     virtual void Begin(TxKind kind) = 0;
+    // Serializes this transaction with every other one that locks the same keys, until it ends
+    // (PostgreSQL's transaction-level advisory locks, in sorted order so that two transactions
+    // cannot deadlock on them). Nothing on SQLite, whose writer is alone anyway. On PostgreSQL a
+    // READ COMMITTED transaction's next statement sees what the previous holder committed; a
+    // SERIALIZABLE one's snapshot may be older (conflicts there are SSI's to catch).
+    virtual void Lock(std::vector<std::string> keys) = 0;
     virtual void Commit() = 0;
     virtual void Rollback() = 0;
 
@@ -270,6 +290,9 @@ private:
 
     std::unordered_map<std::string, std::vector<std::unique_ptr<Statement>>> free_;
     std::size_t kept_ = 0;
+
+private:
+    bool group_abandoned_ = false;
 };
 
 // Opens a connection to the database named by `target`: a PostgreSQL URI or connection string

@@ -97,17 +97,21 @@ const std::string& Ledger::LastError() const {
 }
 
 Result<void> Ledger::InOneTransaction(const std::function<void()>& work) {
-    if (!GroupsCommits()) {
-        work();
-        return {};
-    }
     return impl_->Guard([&]() -> Result<void> {
-        Tx tx(impl_->db);
+        Connection& db = impl_->db;
+        db.TakeAbandoned();
+        Tx tx(db);
         work();
         if (!InTransaction()) {
             // SQLite gave up the transaction on an I/O error part-way: nothing is durable.
             impl_->last_error = "the group transaction was rolled back by SQLite";
             return make_error_code(Errc::kIo);
+        }
+        if (db.TakeAbandoned() || db.TransactionFailed()) {
+            // PostgreSQL: a call inside failed, and without savepoints its half-done writes
+            // cannot be told from the rest. Nothing of the group is kept.
+            impl_->last_error = "a call in the group failed; the group was rolled back";
+            return make_error_code(Errc::kBusy);
         }
         tx.commit();
         return {};

@@ -14,17 +14,25 @@
 
 namespace cobrador::store {
 
-// A transaction that nests: on a connection with no transaction open it is BEGIN ... COMMIT;
-// inside one (a group commit, Ledger::InOneTransaction, SQLite only) it is a savepoint, so a
-// failure undoes only its own writes and the outer transaction decides what becomes durable.
+// The lock (Connection::Lock) that keeps one phone's dialog turns one at a time, and orders
+// whatever else decides on what the dialog may change (an opt-out against a reminder pass).
+inline std::string TurnLock(std::string_view phone) {
+    return "turn:" + std::string(phone);
+}
+
+// A transaction that nests. On a connection with no transaction open it is BEGIN ... COMMIT.
+// Inside one (a group, Ledger::InOneTransaction):
+// - on SQLite it is a savepoint, so a failure undoes only its own writes and the group goes on;
+// - on PostgreSQL it is nothing of its own (hundreds of savepoints in one transaction stall a
+//   PostgreSQL server): a failure marks the group abandoned, and the group rolls back whole.
 // Destroyed without commit(): rolled back.
 class Tx {
 public:
     explicit Tx(Connection& db, TxKind kind = TxKind::kWrite)
-        : db_(db), nested_(db.InTransaction()) {
-        if (nested_) {
+        : db_(db), nested_(db.InTransaction()), savepoint_(nested_ && Savepoints(db)) {
+        if (savepoint_) {
             db_.ExecScript("SAVEPOINT cobrador_tx");
-        } else {
+        } else if (!nested_) {
             db_.Begin(kind);
         }
     }
@@ -34,6 +42,10 @@ public:
 
     ~Tx() {
         if (done_) {
+            return;
+        }
+        if (nested_ && !savepoint_) {
+            db_.AbandonGroup();
             return;
         }
         try {
@@ -50,17 +62,20 @@ public:
     }
 
     void commit() {
-        if (nested_) {
+        if (savepoint_) {
             db_.ExecScript("RELEASE cobrador_tx");
-        } else {
+        } else if (!nested_) {
             db_.Commit();
         }
         done_ = true;
     }
 
 private:
+    static bool Savepoints(Connection& db) { return db.backend() == Backend::kSqlite; }
+
     Connection& db_;
     bool nested_;
+    bool savepoint_;
     bool done_ = false;
 };
 

@@ -22,34 +22,129 @@ namespace cobrador::store {
 
 namespace {
 
-// How far along a message is (dialogs::Rank); unknown words rank with "received".
-int StatusRank(std::string_view status) {
-    return dialogs::Rank(dialogs::FromStringOr(status, dialogs::MessageStatus::kReceived));
+// The rank of messages.status in SQL (dialogs::Rank; a word it does not know ranks with
+// "received"), built from the one table of names.
+const std::string& StatusRankSql() {
+    static const std::string sql = [] {
+        std::string out = "CASE status";
+        for (const auto& [status, name] : dialogs::Names<dialogs::MessageStatus>::kAll) {
+            out +=
+                " WHEN '" + std::string(name) + "' THEN " + std::to_string(dialogs::Rank(status));
+        }
+        return out + " ELSE 0 END";
+    }();
+    return sql;
 }
 
-// Moves the message with `provider_message_id` to `status` if that is forward.
+// Moves the message with `provider_message_id` to `status` if that is forward: one conditional
+// UPDATE, so two statuses of one message at once cannot move it backwards. A message that is not
+// ours yet (the send call has not returned) is left alone: MarkOutboxSent replays the statuses
+// that raced ahead.
 void AdvanceMessageStatus(Connection& db,
                           const std::string& provider_message_id,
                           const std::string& status,
                           const std::string& error_code,
                           const std::string& at) {
-    auto current = db.Query(
-        "SELECT id, status FROM messages WHERE provider_message_id = ? AND direction = 'out'",
-        provider_message_id);
-    if (!current->Step()) {
-        return;  // not ours yet (the send call has not returned), or not ours at all
-    }
-    const std::int64_t id = current->Int64(0);
-    if (StatusRank(status) <= StatusRank(current->Text(1))) {
-        return;
-    }
+    const int rank =
+        dialogs::Rank(dialogs::FromStringOr(status, dialogs::MessageStatus::kReceived));
     db.Exec(
         "UPDATE messages SET status = ?, error_code = coalesce(nullif(?, ''), error_code), "
-        "status_at = ? WHERE id = ?",
+        "status_at = ? WHERE provider_message_id = ? AND direction = 'out' AND " +
+            StatusRankSql() + " < ?",
         status,
         error_code,
         at,
-        id);
+        provider_message_id,
+        rank);
+}
+
+// The lock that numbers one phone's inbound events in the order they commit (RecordWebhook).
+std::string ArrivalLock(std::string_view phone) {
+    return "phone:" + std::string(phone);
+}
+
+// The lock that orders a message's statuses with the record of its send (MarkOutboxSent).
+std::string MessageLock(std::string_view provider_message_id) {
+    return "message:" + std::string(provider_message_id);
+}
+
+// Stores one inbound message: `sql` inserts ?1-?9 as inbound_events' columns, idempotent on the
+// provider's id; `extra` binds what else it takes. 1 when it was new.
+template <class... Extra>
+int InsertInbound(Connection& db,
+                  const std::string& sql,
+                  const InboundRecord& m,
+                  const std::string& at,
+                  const Extra&... extra) {
+    return db.Exec(sql,
+                   m.channel,
+                   m.provider_event_id,
+                   m.kind,
+                   m.phone,
+                   m.payload,
+                   at,
+                   m.text,
+                   m.reply_id,
+                   m.context_id,
+                   extra...);
+}
+
+// PostgreSQL, one message: the phone's lock and the insert in one statement (the lock is taken
+// before the row gets its id, and held until the statement's own transaction commits).
+void RecordOneMessage(Connection& db,
+                      const InboundRecord& m,
+                      const std::string& at,
+                      WebhookOutcome& outcome) {
+    const int inserted = InsertInbound(
+        db,
+        "WITH turn AS (SELECT pg_advisory_xact_lock(hashtextextended(?10, 0))) "
+        "INSERT INTO inbound_events (channel, provider_event_id, kind, phone, payload, "
+        "received_at, text, reply_id, context_id) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 "
+        "FROM turn ON CONFLICT (provider_event_id) DO NOTHING",
+        m,
+        at,
+        ArrivalLock(m.phone));
+    ++(inserted == 1 ? outcome.messages_new : outcome.messages_duplicate);
+}
+
+// PostgreSQL, one status: logged and applied in one statement when the message is known. When it
+// is not (the send's answer is still being recorded), it is applied again under the message's
+// lock, which MarkOutboxSent holds while it sets the provider id and replays early statuses: so
+// either that replay sees this status or this sees the provider id. Applied also when the status
+// was a duplicate, so a redelivery after a half-done attempt finishes it.
+void RecordOneStatus(Connection& db,
+                     const StatusRecord& s,
+                     const std::string& at,
+                     WebhookOutcome& outcome) {
+    const int rank =
+        dialogs::Rank(dialogs::FromStringOr(s.status, dialogs::MessageStatus::kReceived));
+    auto row = db.Query(
+        "WITH logged AS (INSERT INTO delivery_statuses (channel, provider_message_id, status, "
+        "error_code, error_title, reported_at, received_at) VALUES (?1, ?2, ?3, nullif(?4, ''), "
+        "nullif(?5, ''), ?6, ?7) ON CONFLICT (provider_message_id, status) DO NOTHING "
+        "RETURNING 1), "
+        "applied AS (UPDATE messages SET status = ?3, error_code = coalesce(nullif(?4, ''), "
+        "error_code), status_at = ?7 WHERE provider_message_id = ?2 AND direction = 'out' AND " +
+            StatusRankSql() +
+            " < ?8 RETURNING 1) "
+            "SELECT (SELECT count(*) FROM logged), EXISTS (SELECT 1 FROM messages WHERE "
+            "provider_message_id = ?2 AND direction = 'out')",
+        s.channel,
+        s.provider_message_id,
+        s.status,
+        s.error_code,
+        s.error_title,
+        s.reported_at.empty() ? at : s.reported_at,
+        at,
+        rank);
+    row->Step();
+    ++(row->Int64(0) == 1 ? outcome.statuses_new : outcome.statuses_duplicate);
+    if (row->Int(1) == 0) {
+        Tx tx(db, TxKind::kLocked);
+        db.Lock({MessageLock(s.provider_message_id)});
+        AdvanceMessageStatus(db, s.provider_message_id, s.status, s.error_code, at);
+        tx.commit();
+    }
 }
 
 }  // namespace
@@ -61,38 +156,39 @@ Result<WebhookOutcome> Ledger::RecordWebhook(const std::vector<InboundRecord>& m
         Connection& db = impl_->db;
         const std::string at(now);
         WebhookOutcome outcome;
-        Tx tx(db);
-        if (db.backend() == Backend::kPostgres) {
-            // One debtor's events are numbered in the order they commit: two webhooks for one
-            // phone at once take turns on its lock (sorted, so two phones cannot deadlock), and
-            // the worker never sees a later message while an earlier one is still committing.
-            // SQLite's single writer gives this by itself.
-            std::set<std::string> phones;
-            for (const InboundRecord& m : messages) {
-                phones.insert(m.phone);
+        if (db.backend() == Backend::kPostgres && !db.InTransaction() &&
+            messages.size() + statuses.size() == 1) {
+            // Most webhooks carry one event: one statement, one round trip.
+            if (messages.empty()) {
+                RecordOneStatus(db, statuses.front(), at, outcome);
+            } else {
+                RecordOneMessage(db, messages.front(), at, outcome);
             }
-            for (const std::string& phone : phones) {
-                db.One<std::string>(
-                    "SELECT CAST(pg_advisory_xact_lock(hashtextextended(?, 0)) "
-                    "AS TEXT)",
-                    "phone:" + phone);
-            }
+            return outcome;
         }
-        // ON CONFLICT DO NOTHING is the idempotency: a redelivered id inserts no row.
-        Prepared insert_event = db.Prepare(
-            "INSERT INTO inbound_events (channel, provider_event_id, kind, phone, payload, "
-            "received_at, text, reply_id, context_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (provider_event_id) DO NOTHING");
+        // Inserts that are idempotent by their keys, and status moves that are conditional:
+        // READ COMMITTED, ordered by locks.
+        Tx tx(db, TxKind::kLocked);
+        // One debtor's events are numbered in the order they commit: two webhooks for one phone
+        // at once take turns, and the worker never sees a later message while an earlier one is
+        // still committing. A message's statuses take turns with the record of its send.
+        std::vector<std::string> locks;
         for (const InboundRecord& m : messages) {
-            if (insert_event.Exec(m.channel,
-                                  m.provider_event_id,
-                                  m.kind,
-                                  m.phone,
-                                  m.payload,
-                                  at,
-                                  m.text,
-                                  m.reply_id,
-                                  m.context_id) == 1) {
+            locks.push_back(ArrivalLock(m.phone));
+        }
+        for (const StatusRecord& s : statuses) {
+            locks.push_back(MessageLock(s.provider_message_id));
+        }
+        db.Lock(std::move(locks));
+        // ON CONFLICT DO NOTHING is the idempotency: a redelivered id inserts no row.
+        for (const InboundRecord& m : messages) {
+            if (InsertInbound(db,
+                              "INSERT INTO inbound_events (channel, provider_event_id, kind, "
+                              "phone, payload, received_at, text, reply_id, context_id) VALUES "
+                              "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT "
+                              "(provider_event_id) DO NOTHING",
+                              m,
+                              at) == 1) {
                 ++outcome.messages_new;
             } else {
                 ++outcome.messages_duplicate;
@@ -158,11 +254,25 @@ Result<std::int64_t> Ledger::HandleInbound(const PendingInbound& event,
         Connection& db = impl_->db;
         const std::string at(now);
         Tx tx(db);
+        // One turn per debtor at a time, whichever connection (or replica) holds the event: the
+        // second waits instead of failing serialization and retrying.
+        db.Lock({TurnLock(event.phone)});
 
         const bool already =
             db.One<bool>("SELECT processed_at IS NOT NULL FROM inbound_events WHERE id = ?",
                          event.id)
                 .value_or(false);
+        if (already) {
+            // Handled meanwhile (another connection): nothing to write; the conversation it
+            // went to is the one holding its message.
+            const auto handled_in =
+                db.One<std::int64_t>(
+                      "SELECT conversation_id FROM messages WHERE provider_message_id = ?",
+                      event.provider_event_id)
+                    .value_or(0);
+            tx.commit();
+            return handled_in;
+        }
 
         // The open conversation for this phone on this channel, or a new one.
         ConversationRow conversation;
@@ -196,9 +306,6 @@ Result<std::int64_t> Ledger::HandleInbound(const PendingInbound& event,
             }
             conversation.state = dialogs::ConversationState::kBot;
             conversation.dialog_state = create->Text(2);
-        }
-        if (already) {
-            return conversation.id;
         }
 
         db.Exec(
@@ -319,7 +426,10 @@ Result<void> Ledger::MarkOutboxSent(std::int64_t outbox_id,
         Connection& db = impl_->db;
         const std::string at(now);
         const std::string provider_id(provider_message_id);
-        Tx tx(db);
+        // Conditional updates, and the message's lock so that a status recorded at the same
+        // moment is either seen below or sees the provider id (RecordWebhook).
+        Tx tx(db, TxKind::kLocked);
+        db.Lock({MessageLock(provider_id)});
         if (db.Exec("UPDATE outbox SET status = 'sent', attempts = attempts + 1, "
                     "last_error = NULL WHERE id = ? AND status = 'pending'",
                     outbox_id) == 0) {
@@ -366,7 +476,7 @@ Result<void> Ledger::MarkOutboxFailed(std::int64_t outbox_id,
                                       std::string_view now) {
     return impl_->Guard([&]() -> Result<void> {
         Connection& db = impl_->db;
-        Tx tx(db);
+        Tx tx(db, TxKind::kLocked);  // two conditional updates
         // The code leads, so an operator reading the row sees what the provider said.
         if (db.Exec("UPDATE outbox SET status = 'failed', attempts = attempts + 1, "
                     "last_error = ? WHERE id = ? AND status = 'pending'",

@@ -183,10 +183,31 @@ public:
         return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
     }
 
-    void Begin(TxKind /*kind*/) override {
-        // Reads and writes alike: a read sees one snapshot, and a transaction that reads,
-        // decides and writes behaves as if it ran alone (or fails with 40001 and is retried).
-        ExecScript("BEGIN ISOLATION LEVEL SERIALIZABLE");
+    bool TransactionFailed() override {
+        return PQtransactionStatus(conn_.get()) == PQTRANS_INERROR;
+    }
+
+    void Begin(TxKind kind) override {
+        switch (kind) {
+            case TxKind::kWrite:
+                ExecScript("BEGIN ISOLATION LEVEL SERIALIZABLE");
+                return;
+            case TxKind::kLocked:
+                ExecScript("BEGIN ISOLATION LEVEL READ COMMITTED");
+                return;
+            case TxKind::kRead:
+                ExecScript("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+                return;
+        }
+    }
+
+    void Lock(std::vector<std::string> keys) override {
+        std::sort(keys.begin(), keys.end());
+        keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+        for (const std::string& key : keys) {
+            Query("SELECT CAST(pg_advisory_xact_lock(hashtextextended(?, 0)) AS TEXT)", key)
+                ->Step();
+        }
     }
 
     void Commit() override { ExecScript("COMMIT"); }

@@ -150,6 +150,12 @@ Result<std::vector<ReminderToQueue>> Ledger::QueueReminders(
         Connection& db = impl_->db;
         const std::string at(now);
         Tx tx(db);
+        // Each debtor's turns (an opt-out among them) and this pass take turns (HandleInbound).
+        std::vector<std::string> turns;
+        for (const ReminderToQueue& r : batch) {
+            turns.push_back(TurnLock(r.phone));
+        }
+        db.Lock(std::move(turns));
         Prepared record = db.Prepare(
             "INSERT INTO reminders (debtor_id, rule, subject, local_date, "
             "channel, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT "

@@ -121,7 +121,11 @@ bool SqliteConnection::InTransaction() {
 }
 
 void SqliteConnection::Begin(TxKind kind) {
-    ExecScript(kind == TxKind::kWrite ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+    ExecScript(kind == TxKind::kRead ? "BEGIN DEFERRED" : "BEGIN IMMEDIATE");
+}
+
+void SqliteConnection::Lock(std::vector<std::string> /*keys*/) {
+    // SQLite has one writer at a time: a write transaction already excludes every other one.
 }
 
 void SqliteConnection::Commit() {

@@ -28,6 +28,7 @@ public:
     void ExecScript(const std::string& sql) override;
     bool InTransaction() override;
     void Begin(TxKind kind) override;
+    void Lock(std::vector<std::string> keys) override;
     void Commit() override;
     void Rollback() override;
 

@@ -592,10 +592,17 @@ TEST_CASE("Race: statuses arriving while the send is recorded are not lost", "[s
             }
             return;
         }
-        const auto recorded = ledger.RecordWebhook(
-            {}, {Status(OutId(i), "delivered"), Status(OutId(i), "read")}, kNow);
-        if (!recorded) {
-            logs[s].errors.push_back(Failure("statuses of " + OutId(i), recorded, ledger));
+        // Both in one webhook, or (odd messages) one webhook each.
+        std::vector<std::vector<StatusRecord>> webhooks = {
+            {Status(OutId(i), "delivered"), Status(OutId(i), "read")}};
+        if (i % 2 == 1) {
+            webhooks = {{Status(OutId(i), "delivered")}, {Status(OutId(i), "read")}};
+        }
+        for (const auto& statuses : webhooks) {
+            const auto recorded = ledger.RecordWebhook({}, statuses, kNow);
+            if (!recorded) {
+                logs[s].errors.push_back(Failure("statuses of " + OutId(i), recorded, ledger));
+            }
         }
     });
     CHECK(logs[0].errors == std::vector<std::string>{});
@@ -604,6 +611,151 @@ TEST_CASE("Race: statuses arriving while the send is recorded are not lost", "[s
     CHECK(Count(books.target, "SELECT count(*) FROM outbox WHERE status = 'sent'") == kMessages);
     CHECK(Count(books.target, "SELECT count(*) FROM delivery_statuses") == kMessages * 2);
     CheckAllRead(books.target, replies.size());
+}
+
+}  // namespace
+}  // namespace cobrador::store
+
+namespace cobrador::store {
+namespace {
+
+TEST_CASE("Race: one outbox row recorded from two connections at once is recorded once",
+          "[store][race]") {
+    Books books;
+    constexpr int kMessages = 20;
+    const std::vector<OutboxItem> replies = Replies(books, kMessages);
+
+    // Even rows: both connections record that the provider took the message (a dispatcher
+    // recording again after losing the answer). Odd rows: one records the send while the other
+    // records that the provider refused it.
+    std::array<Log, 2> logs;
+    Race(kMessages, [&](int side, int step) {
+        const auto s = static_cast<std::size_t>(side);
+        const auto i = static_cast<std::size_t>(step);
+        Ledger& ledger = books.ledgers[s];
+        const bool fail = step % 2 == 1 && side == 1;
+        const auto recorded =
+            fail ? ledger.MarkOutboxFailed(replies[i].id, "131026", "undeliverable", kNow)
+                 : ledger.MarkOutboxSent(replies[i].id, OutId(i), kNow);
+        if (!recorded) {
+            logs[s].errors.push_back(Failure(OutId(i), recorded, ledger));
+        }
+    });
+    CHECK(logs[0].errors == std::vector<std::string>{});
+    CHECK(logs[1].errors == std::vector<std::string>{});
+
+    // One attempt each, and the message says what its outbox row says.
+    CHECK(Count(books.target, "SELECT count(*) FROM outbox WHERE attempts <> 1") == 0);
+    CHECK(Count(books.target,
+                "SELECT count(*) FROM outbox o JOIN messages m ON m.id = o.message_id "
+                "WHERE o.status <> m.status") == 0);
+    for (std::size_t i = 0; i < replies.size(); i += 2) {
+        INFO(OutId(i));
+        CHECK(Text(books.target,
+                   "SELECT status FROM outbox WHERE id = " + std::to_string(replies[i].id)) ==
+              "sent");
+    }
+    CHECK(Count(books.target,
+                "SELECT count(*) FROM outbox WHERE status NOT IN ('sent', 'failed')") == 0);
+}
+
+// A debtor's phone: +52 and ten digits.
+std::string DebtorPhone(int i) {
+    return "+5255300" + std::to_string(10000 + i);
+}
+
+TEST_CASE("Race: a reminder queued while its debtor opts out never goes out", "[store][race]") {
+    Books books;
+    constexpr int kDebtors = 20;
+    {
+        std::string csv = "account_id,debtor_name,phone,birth_date,balance,currency,due_date\n";
+        for (int i = 0; i < kDebtors; ++i) {
+            csv += "R-" + std::to_string(i) + ",Deudor " + std::to_string(i) + "," +
+                   DebtorPhone(i) + ",1985-03-15,500.00,MXN,2026-11-26\n";
+        }
+        std::istringstream in(csv);
+        const auto parsed = ParsePortfolioCsv(in);
+        REQUIRE(parsed.errors.empty());
+        REQUIRE(books.ledgers[0].ImportPortfolio(parsed.rows, "test", kNow));
+    }
+
+    // For each debtor at once: one connection queues a reminder (the scheduler's pass), the
+    // other stores and handles "BAJA" from the debtor (the dialog's opt-out).
+    std::array<Log, 2> logs;
+    std::array<std::size_t, 2> done{};
+    Race(kDebtors, [&](int side, int step) {
+        const auto s = static_cast<std::size_t>(side);
+        Ledger& ledger = books.ledgers[s];
+        const std::string phone = DebtorPhone(step);
+        if (side == 0) {
+            ReminderToQueue reminder;
+            reminder.debtor_id =
+                Count(books.target, "SELECT id FROM debtors WHERE phone = " + Quoted(phone));
+            reminder.rule = "before_due";
+            reminder.subject = "R-" + std::to_string(step);
+            reminder.local_date = "2026-11-23";
+            reminder.channel = "whatsapp";
+            reminder.phone = phone;
+            reminder.message = {
+                "Tu pago vence pronto", "{\"text\":\"Tu pago vence pronto\"}", "", ""};
+            const auto queued = ledger.QueueReminders({reminder}, kNow);
+            if (!queued) {
+                logs[s].errors.push_back(Failure("reminder to " + phone, queued, ledger));
+            } else {
+                done[s] += queued->size();
+            }
+            return;
+        }
+        const std::string event_id = "wamid.BAJA-" + std::to_string(step);
+        if (const auto stored = ledger.RecordWebhook({Incoming(event_id, phone)}, {}, kNow);
+            !stored) {
+            logs[s].errors.push_back(Failure("BAJA from " + phone, stored, ledger));
+            return;
+        }
+        const auto pending = ledger.PendingInboundEvents(kDebtors);
+        if (!pending) {
+            logs[s].errors.push_back(Failure("pending", pending, ledger));
+            return;
+        }
+        for (const PendingInbound& event : *pending) {
+            if (event.provider_event_id != event_id) {
+                continue;
+            }
+            const auto handled = ledger.HandleInbound(
+                event,
+                "BAJA",
+                [](const dialogs::ConversationView&) {
+                    DialogTurn turn;
+                    turn.dialog_state = "{}";
+                    turn.commands.emplace_back(dialogs::OptedOut{});
+                    turn.replies.push_back({"Listo, no te escribiremos más.",
+                                            "{\"text\":\"Listo, no te escribiremos más.\"}"});
+                    return turn;
+                },
+                kNow);
+            if (!handled) {
+                logs[s].errors.push_back(Failure("BAJA from " + phone, handled, ledger));
+            } else {
+                ++done[s];
+            }
+        }
+    });
+    CHECK(logs[0].errors == std::vector<std::string>{});
+    CHECK(logs[1].errors == std::vector<std::string>{});
+    CHECK(done[1] == kDebtors);
+
+    // Every debtor opted out; whichever came first, no reminder is left to send, and every
+    // confirmation is.
+    CHECK(Count(books.target,
+                "SELECT count(*) FROM contact_preferences WHERE kind = 'opt_out' AND active = 1") ==
+          kDebtors);
+    CHECK(Count(books.target,
+                "SELECT count(*) FROM reminders r JOIN outbox o ON o.message_id = r.message_id "
+                "WHERE o.status = 'pending'") == 0);
+    CHECK(Count(books.target,
+                "SELECT count(*) FROM outbox o JOIN messages m ON m.id = o.message_id WHERE "
+                "o.status = 'pending' AND m.body LIKE 'Listo%'") == kDebtors);
+    INFO("reminders queued before the opt-out: " << done[0]);
 }
 
 }  // namespace

@@ -317,13 +317,17 @@ public:
     Result<CopyReport> CopyInto(Ledger& target, const CopyProgressFn& progress = {});
 
     // Group commit: runs `work` (calls on this ledger) inside one transaction, so that many
-    // writes share one fsync. Each call inside keeps its own all-or-nothing (a savepoint). The
-    // answer is the COMMIT's: on an error none of the writes inside is durable, whatever each
-    // call returned.
-    // Only on SQLite: on PostgreSQL (GroupsCommits() is false) `work` runs as it is, each call
-    // in its own transaction: hundreds of savepoints in one transaction stall a PostgreSQL
-    // server, and PostgreSQL already shares one WAL flush among commits that arrive together.
+    // writes share one fsync and one commit. The answer is the COMMIT's: on an error none of
+    // the writes inside is durable, whatever each call returned.
+    // - On SQLite each call inside keeps its own all-or-nothing (a savepoint): one that fails
+    //   leaves the others to commit.
+    // - On PostgreSQL there are no savepoints (hundreds in one transaction stall a PostgreSQL
+    //   server): the group is SERIALIZABLE as a whole, and when any call inside fails the whole
+    //   group rolls back (Errc::kBusy); run the calls one by one then.
     Result<void> InOneTransaction(const std::function<void()>& work);
+    // Whether webhook writes are grouped on one connection (SQLite); on PostgreSQL they go to a
+    // pool of connections, each its own transaction (PostgreSQL shares one WAL flush among
+    // commits that arrive together).
     bool GroupsCommits() const;
     // Whether a transaction is open now (SQLite rolls one back by itself on some I/O errors).
     bool InTransaction() const;
