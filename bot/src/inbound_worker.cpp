@@ -13,7 +13,10 @@ namespace cobrador::bot {
 namespace net = boost::asio;
 
 namespace {
+// Events per group. On PostgreSQL a group's commit and its CPU burst delay the webhook writes
+// committing beside it: smaller groups keep their acknowledgement's tail short (docs/performance.md).
 constexpr std::size_t kInboundBatch = 64;
+constexpr std::size_t kInboundBatchPostgres = 16;
 }  // namespace
 
 InboundWorker::InboundWorker(Services& services, net::io_context& ioc)
@@ -31,7 +34,8 @@ void InboundWorker::Stop() {
 
 void InboundWorker::Drain(store::Ledger& ledger) {
     scheduled_ = false;
-    auto pending = ledger.PendingInboundEvents(kInboundBatch);
+    const std::size_t batch = ledger.GroupsCommits() ? kInboundBatch : kInboundBatchPostgres;
+    auto pending = ledger.PendingInboundEvents(batch);
     if (!pending) {
         RetryLater(pending.error(), ledger.LastError());
         return;
@@ -116,7 +120,7 @@ void InboundWorker::Drain(store::Ledger& ledger) {
         RetryLater(failed, failed_detail);
         return;
     }
-    if (pending->size() == kInboundBatch) {
+    if (pending->size() == batch) {
         // More are waiting: queue behind whatever else waits for the ledger's thread (webhooks
         // to acknowledge above all) rather than holding it batch after batch.
         Schedule();

@@ -7,7 +7,6 @@
 // (DueOutbox, MarkOutbox*). A crash anywhere leaves a row that is picked up again.
 
 #include <algorithm>
-#include <set>
 #include <string>
 
 #include "dialogs/calendar.hpp"

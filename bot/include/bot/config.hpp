@@ -27,7 +27,7 @@ struct Config {
     int io_threads = 2;
     // PostgreSQL only: connections (each on its own thread) for webhook writes and reads; the
     // inbound worker and the timers keep one more of their own. SQLite has one writer.
-    int db_connections = 8;
+    int db_connections = 16;
     std::chrono::seconds send_timeout{15};  // one provider call, connect to answer
     bool demo = false;  // serve --demo: channels without credentials reply to the sandbox
 
