@@ -92,6 +92,7 @@ int Serve(Invocation& inv) {
             return kFailed;
         }
     }
+    SetLogReplica(config.replica_id);
     Log(LogLevel::kInfo, "starting", {{"config", config.Describe()}});
     if (!config.WhatsAppEnabled()) {
         Log(LogLevel::kWarn, "WhatsApp is off: COBRADOR_WHATSAPP_* credentials are missing");

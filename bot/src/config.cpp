@@ -1,6 +1,8 @@
 #include "bot/config.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <map>
@@ -10,6 +12,8 @@
 #include "dialogs/calendar.hpp"
 #include "dialogs/reference.hpp"
 #include "store/ledger.hpp"
+
+#include <unistd.h>
 
 namespace cobrador::bot {
 
@@ -39,6 +43,7 @@ const std::vector<Setting>& Settings() {
         {"COBRADOR_DB", &Config::db_path, false},
         {"COBRADOR_PUBLIC_URL", &Config::public_url, false},
         {"COBRADOR_COMPANY_NAME", &Config::company_name, false},
+        {"COBRADOR_REPLICA_ID", &Config::replica_id, false},
         {"COBRADOR_CLABE", &Config::clabe, false},
         {"COBRADOR_PAYMENT_URL", &Config::payment_url, false},
         {"COBRADOR_POLICY_FILE", &Config::policy_file, false},
@@ -171,9 +176,9 @@ bool Config::Tls() const {
 
 std::string Config::Describe() const {
     std::ostringstream out;
-    out << "db=" << store::Ledger::Describe(db_path) << " listen=" << listen_host << ":"
-        << listen_port << " public_url=" << public_url << " io_threads=" << io_threads
-        << " send_timeout=" << send_timeout.count() << "s"
+    out << "replica=" << replica_id << " db=" << store::Ledger::Describe(db_path)
+        << " listen=" << listen_host << ":" << listen_port << " public_url=" << public_url
+        << " io_threads=" << io_threads << " send_timeout=" << send_timeout.count() << "s"
         << " today=" << (today ? *today : "real")
         << " policy=" << (policy_file.empty() ? "default" : policy_file)
         << " reminders=" << (reminders_file.empty() ? "default" : reminders_file)
@@ -190,11 +195,23 @@ std::string Config::Describe() const {
     return out.str();
 }
 
+// The host's name and this process's id ("db-1:4242"), with what a replica id may hold.
+std::string DefaultReplicaId() {
+    std::array<char, 256> host{};
+    std::string name = gethostname(host.data(), host.size() - 1) == 0 ? host.data() : "";
+    std::erase_if(name, [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '-' && c != '.';
+    });
+    name = name.substr(0, 40);
+    return (name.empty() ? std::string("cobrador") : name) + ":" + std::to_string(getpid());
+}
+
 // Every setting, by its environment name.
 constexpr const char* kNames[] = {"COBRADOR_DB",
                                   "COBRADOR_LISTEN",
                                   "COBRADOR_PUBLIC_URL",
                                   "COBRADOR_COMPANY_NAME",
+                                  "COBRADOR_REPLICA_ID",
                                   "COBRADOR_TODAY",
                                   "COBRADOR_IO_THREADS",
                                   "COBRADOR_DB_CONNECTIONS",
@@ -296,6 +313,17 @@ boost::system::result<Config, std::string> LoadConfig(const std::optional<std::s
             return Failure("COBRADOR_IO_THREADS must be a whole number from 1 to 64");
         }
         config.io_threads = *threads;
+    }
+    if (config.replica_id.empty()) {
+        config.replica_id = DefaultReplicaId();
+    } else if (config.replica_id.size() > 64 ||
+               !std::all_of(config.replica_id.begin(), config.replica_id.end(), [](char c) {
+                   return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' ||
+                          c == '_' || c == '.' || c == ':';
+               })) {
+        return Failure(
+            "COBRADOR_REPLICA_ID must be 1 to 64 letters, digits, '-', '_', '.' or ':', not '" +
+            config.replica_id + "'");
     }
     if (const auto connections = whole("COBRADOR_DB_CONNECTIONS", 1, 64)) {
         if (*connections < 0) {

@@ -14,7 +14,8 @@ namespace net = boost::asio;
 
 namespace {
 // Events per group. On PostgreSQL a group's commit and its CPU burst delay the webhook writes
-// committing beside it: smaller groups keep their acknowledgement's tail short (docs/performance.md).
+// committing beside it: smaller groups keep their acknowledgement's tail short
+// (docs/performance.md).
 constexpr std::size_t kInboundBatch = 64;
 constexpr std::size_t kInboundBatchPostgres = 16;
 }  // namespace

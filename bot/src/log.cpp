@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -12,6 +14,7 @@ namespace cobrador::bot {
 namespace {
 
 std::atomic<LogLevel> g_level{LogLevel::kInfo};
+std::string g_replica;  // set once, before other threads start
 
 const char* Name(LogLevel level) {
     switch (level) {
@@ -47,11 +50,18 @@ void SetLogLevel(LogLevel level) {
     g_level = level;
 }
 
+void SetLogReplica(std::string replica) {
+    g_replica = std::move(replica);
+}
+
 void Log(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
     if (level < g_level.load()) {
         return;
     }
     nlohmann::json line = {{"ts", Timestamp()}, {"level", Name(level)}, {"msg", message}};
+    if (!g_replica.empty()) {
+        line["replica"] = g_replica;
+    }
     for (const auto& [key, value] : fields) {
         line[std::string(key)] = value;
     }

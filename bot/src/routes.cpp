@@ -181,14 +181,17 @@ net::awaitable<std::string> Routes::MetricsText() {
     auto stats = co_await s_.ledger.Run([&](store::Ledger& l) { return l.GetOutboxStats(now); });
     Metrics& m = s_.metrics;
     if (stats) {
-        m.Set("cobrador_outbox_pending", "", static_cast<double>(stats->pending));
-        m.Set("cobrador_outbox_failed", "", static_cast<double>(stats->failed));
-        m.Set("cobrador_inbound_pending", "", static_cast<double>(stats->inbound_pending));
-        m.Set("cobrador_outbox_oldest_pending_seconds", "", stats->oldest_pending_seconds);
+        // Read from the database: every replica reports the same value (take max, not sum).
+        const std::string cluster = "scope=\"cluster\"";
+        m.Set("cobrador_outbox_pending", cluster, static_cast<double>(stats->pending));
+        m.Set("cobrador_outbox_failed", cluster, static_cast<double>(stats->failed));
+        m.Set("cobrador_inbound_pending", cluster, static_cast<double>(stats->inbound_pending));
+        m.Set("cobrador_outbox_oldest_pending_seconds", cluster, stats->oldest_pending_seconds);
     }
     if (extra_metrics_) {
         extra_metrics_(m);
     }
+    m.Set("cobrador_replica_info", "replica=\"" + s_.config.replica_id + "\"", 1);
     m.Set("cobrador_event_streams", "", static_cast<double>(s_.events.Subscribers()));
     m.Set("cobrador_channel_enabled", "channel=\"whatsapp\"", s_.config.WhatsAppEnabled() ? 1 : 0);
     m.Set("cobrador_channel_enabled", "channel=\"sms\"", s_.config.SmsEnabled() ? 1 : 0);
@@ -203,16 +206,17 @@ void DescribeServerMetrics(Metrics& metrics) {
     };
 
     // clang-format off
-    static constexpr std::array<Description, 16> kDescriptions = {{
+    static constexpr std::array<Description, 17> kDescriptions = {{
         {"cobrador_http_requests_total", "counter", "HTTP requests answered, by route and status."},
         {"cobrador_inbound_total", "counter", "Webhook events by channel, kind (message, status) and result (new, duplicate)."},
         {"cobrador_inbound_processed_total", "counter", "Inbound messages handled by the dialog, by channel."},
         {"cobrador_dialog_turns_total", "counter", "Inbound messages the dialog read, by the intent it understood (while a collector holds a conversation only opt-outs and wrong numbers are acted on)."},
         {"cobrador_webhook_rejected_total", "counter", "Webhooks refused, by channel and reason (signature, malformed, busy)."},
-        {"cobrador_outbox_pending", "gauge", "Outbox rows waiting to be sent."},
-        {"cobrador_outbox_failed", "gauge", "Outbox rows that failed for good."},
-        {"cobrador_inbound_pending", "gauge", "Messages acknowledged to a provider and not yet handled by the dialog."},
-        {"cobrador_outbox_oldest_pending_seconds", "gauge", "Age of the oldest outbox row waiting to be sent."},
+        {"cobrador_outbox_pending", "gauge", "Outbox rows waiting to be sent (the database's: the same on every replica)."},
+        {"cobrador_outbox_failed", "gauge", "Outbox rows that failed for good (the database's: the same on every replica)."},
+        {"cobrador_inbound_pending", "gauge", "Messages acknowledged to a provider and not yet handled by the dialog (the database's: the same on every replica)."},
+        {"cobrador_outbox_oldest_pending_seconds", "gauge", "Age of the oldest outbox row waiting to be sent (the database's: the same on every replica)."},
+        {"cobrador_replica_info", "gauge", "This process's replica id (COBRADOR_REPLICA_ID), always 1."},
         {"cobrador_http_connections", "gauge", "Open HTTP connections."},
         {"cobrador_tls_handshake_failures_total", "counter", "Connections to the HTTPS port that failed the TLS handshake."},
         {"cobrador_payments_total", "counter", "Payment notifications by result (applied, suspense, duplicate)."},

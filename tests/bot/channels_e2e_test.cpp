@@ -106,7 +106,7 @@ TEST_CASE(
           std::string::npos);
     CHECK(metrics.find(R"(cobrador_outbound_total{channel="whatsapp",result="sent"} 1)") !=
           std::string::npos);
-    CHECK(metrics.find("cobrador_outbox_pending 0") != std::string::npos);
+    CHECK(metrics.find("cobrador_outbox_pending{scope=\"cluster\"} 0") != std::string::npos);
     CHECK(metrics.find("cobrador_send_seconds_count{channel=\"whatsapp\"} 1") != std::string::npos);
 
     server->Signal(SIGTERM);

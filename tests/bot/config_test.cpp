@@ -1,11 +1,13 @@
 #include "bot/config.hpp"
 
 #include <map>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
 #include "support/catch_result.hpp"
 #include "support/temp_dir.hpp"
+#include <unistd.h>
 
 namespace cobrador::bot {
 namespace {
@@ -115,6 +117,28 @@ TEST_CASE("Config: bad values are clear errors", "[bot][config]") {
 
 namespace cobrador::bot {
 namespace {
+
+TEST_CASE("Config: the replica id, given or from the host and the process", "[bot][config]") {
+    const auto named = LoadConfig(std::nullopt, Env({{"COBRADOR_REPLICA_ID", "api-2.east:1"}}));
+    REQUIRE(named);
+    CHECK(named->replica_id == "api-2.east:1");
+    CHECK(named->Describe().find("replica=api-2.east:1 ") != std::string::npos);
+
+    const auto unnamed = LoadConfig(std::nullopt, Env({}));
+    REQUIRE(unnamed);
+    const std::string pid = ":" + std::to_string(getpid());
+    REQUIRE(unnamed->replica_id.size() > pid.size());
+    CHECK(unnamed->replica_id.substr(unnamed->replica_id.size() - pid.size()) == pid);
+
+    // It lands in log fields and metric labels: nothing that would need escaping.
+    for (const std::string& bad :
+         std::vector<std::string>{"two words", "réplica", "a\"b", std::string(65, 'a')}) {
+        INFO(bad);
+        const auto refused = LoadConfig(std::nullopt, Env({{"COBRADOR_REPLICA_ID", bad}}));
+        REQUIRE_FALSE(refused);
+        CHECK(refused.error().find("COBRADOR_REPLICA_ID") != std::string::npos);
+    }
+}
 
 TEST_CASE("Config: the example file in deploy/ loads", "[bot][config]") {
     const auto config =

@@ -2,6 +2,7 @@
 // loopback, SIGTERM to stop.
 
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -111,6 +112,46 @@ TEST_CASE("serve: /readyz is 503 until the ledger is migrated", "[bot][server][i
     CHECK(HttpRequest(port, "GET", "/readyz").status == 200);
     server.Signal(SIGINT);
     CHECK(server.Wait() == 0);
+}
+
+TEST_CASE(
+    "serve: its replica id is on every log line and in /metrics; the database's gauges "
+    "say they are the cluster's",
+    "[bot][server][integration]") {
+    TempDir dir;
+    const std::string db = dir.Ledger("replica.db");
+    REQUIRE(RunCobrador({"migrate", "--db", db}).exit_code == 0);
+    Child server({"serve"},
+                 {{"COBRADOR_LISTEN", "127.0.0.1:0"},
+                  {"COBRADOR_DB", db},
+                  {"COBRADOR_REPLICA_ID", "east-1"}},
+                 dir.Path().string());
+    const std::uint16_t port = PortFrom(server.WaitForOutput("/healthz"));
+    const auto metrics = HttpRequest(port, "GET", "/metrics");
+    REQUIRE(metrics.status == 200);
+    CHECK(metrics.body.find("\ncobrador_replica_info{replica=\"east-1\"} 1\n") !=
+          std::string::npos);
+    for (const char* gauge : {"cobrador_outbox_pending",
+                              "cobrador_outbox_failed",
+                              "cobrador_inbound_pending",
+                              "cobrador_outbox_oldest_pending_seconds"}) {
+        INFO(gauge);
+        CHECK(metrics.body.find("\n" + std::string(gauge) + "{scope=\"cluster\"} 0\n") !=
+              std::string::npos);
+    }
+    server.Signal(SIGTERM);
+    CHECK(server.Wait() == 0);
+    std::istringstream log(server.Stderr());
+    int lines = 0;
+    for (std::string line; std::getline(log, line);) {
+        if (line.empty() || line[0] != '{') {
+            continue;  // the "listening on" banner
+        }
+        INFO(line);
+        CHECK(nlohmann::json::parse(line).value("replica", "") == "east-1");
+        ++lines;
+    }
+    CHECK(lines >= 3);  // starting, listening, stopped
 }
 
 TEST_CASE("serve: a bad setting stops it at once with exit 2", "[bot][server][integration]") {

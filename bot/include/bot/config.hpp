@@ -28,6 +28,8 @@ struct Config {
     // PostgreSQL only: connections (each on its own thread) for webhook writes and reads; the
     // inbound worker and the timers keep one more of their own. SQLite has one writer.
     int db_connections = 16;
+    // This process's name in logs and metrics (COBRADOR_REPLICA_ID; default host name + pid).
+    std::string replica_id;
     std::chrono::seconds send_timeout{15};  // one provider call, connect to answer
     bool demo = false;  // serve --demo: channels without credentials reply to the sandbox
 

@@ -13,6 +13,10 @@ enum class LogLevel { kDebug, kInfo, kWarn, kError };
 
 void SetLogLevel(LogLevel level);
 
+// Every line after this names the process ("replica"), for logs gathered from several replicas.
+// Call before other threads log.
+void SetLogReplica(std::string replica);
+
 using LogField = std::pair<std::string_view, std::string>;
 
 void Log(LogLevel level, std::string_view message, std::initializer_list<LogField> fields = {});
