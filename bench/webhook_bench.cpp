@@ -481,8 +481,10 @@ void WaitForDrain(std::uint16_t port) {
         beast::flat_buffer buffer;
         http::response<http::string_body> res;
         http::read(stream, buffer, res);
-        if (res.body().find("\ncobrador_outbox_pending{scope=\"cluster\"} 0\n") != std::string::npos &&
-            res.body().find("\ncobrador_inbound_pending{scope=\"cluster\"} 0\n") != std::string::npos) {
+        if (res.body().find("\ncobrador_outbox_pending{scope=\"cluster\"} 0\n") !=
+                std::string::npos &&
+            res.body().find("\ncobrador_inbound_pending{scope=\"cluster\"} 0\n") !=
+                std::string::npos) {
             return;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
