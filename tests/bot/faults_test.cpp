@@ -87,7 +87,8 @@ TEST_CASE(
     CHECK(setup.Query("SELECT count(*) FROM outbox WHERE status = 'sent'") == "0");
     CHECK(setup.Query("SELECT count(*) FROM outbox WHERE status = 'failed'") == "0");
     const auto metrics = HttpRequest(setup.port, "GET", "/metrics").body;
-    CHECK(metrics.find("cobrador_outbox_pending{scope=\"cluster\"} " + std::to_string(kDebtors)) != std::string::npos);
+    CHECK(metrics.find("cobrador_outbox_pending{scope=\"cluster\"} " + std::to_string(kDebtors)) !=
+          std::string::npos);
 
     // The provider recovers: every reply goes out, once each, within the longest backoff.
     down = false;
