@@ -664,20 +664,37 @@ std::string DebtorPhone(int i) {
     return "+5255300" + std::to_string(10000 + i);
 }
 
+// Imports `count` more debtors, R-<i> of $500.00 each, with DebtorPhone(i).
+void ImportDebtors(Books& books, int count) {
+    std::string csv = "account_id,debtor_name,phone,birth_date,balance,currency,due_date\n";
+    for (int i = 0; i < count; ++i) {
+        csv += "R-" + std::to_string(i) + ",Deudor " + std::to_string(i) + "," + DebtorPhone(i) +
+               ",1985-03-15,500.00,MXN,2026-11-26\n";
+    }
+    std::istringstream in(csv);
+    const auto parsed = ParsePortfolioCsv(in);
+    REQUIRE(parsed.errors.empty());
+    REQUIRE(books.ledgers[0].ImportPortfolio(parsed.rows, "test", kNow));
+}
+
+// The scheduler's reminder for debtor i (ImportDebtors) before R-<i> falls due.
+ReminderToQueue Reminder(const Books& books, int i) {
+    ReminderToQueue reminder;
+    reminder.debtor_id =
+        Count(books.target, "SELECT id FROM debtors WHERE phone = " + Quoted(DebtorPhone(i)));
+    reminder.rule = "before_due";
+    reminder.subject = "R-" + std::to_string(i);
+    reminder.local_date = "2026-11-23";
+    reminder.channel = "whatsapp";
+    reminder.phone = DebtorPhone(i);
+    reminder.message = {"Tu pago vence pronto", "{\"text\":\"Tu pago vence pronto\"}", "", ""};
+    return reminder;
+}
+
 TEST_CASE("Race: a reminder queued while its debtor opts out never goes out", "[store][race]") {
     Books books;
     constexpr int kDebtors = 20;
-    {
-        std::string csv = "account_id,debtor_name,phone,birth_date,balance,currency,due_date\n";
-        for (int i = 0; i < kDebtors; ++i) {
-            csv += "R-" + std::to_string(i) + ",Deudor " + std::to_string(i) + "," +
-                   DebtorPhone(i) + ",1985-03-15,500.00,MXN,2026-11-26\n";
-        }
-        std::istringstream in(csv);
-        const auto parsed = ParsePortfolioCsv(in);
-        REQUIRE(parsed.errors.empty());
-        REQUIRE(books.ledgers[0].ImportPortfolio(parsed.rows, "test", kNow));
-    }
+    ImportDebtors(books, kDebtors);
 
     // For each debtor at once: one connection queues a reminder (the scheduler's pass), the
     // other stores and handles "BAJA" from the debtor (the dialog's opt-out).
@@ -688,16 +705,7 @@ TEST_CASE("Race: a reminder queued while its debtor opts out never goes out", "[
         Ledger& ledger = books.ledgers[s];
         const std::string phone = DebtorPhone(step);
         if (side == 0) {
-            ReminderToQueue reminder;
-            reminder.debtor_id =
-                Count(books.target, "SELECT id FROM debtors WHERE phone = " + Quoted(phone));
-            reminder.rule = "before_due";
-            reminder.subject = "R-" + std::to_string(step);
-            reminder.local_date = "2026-11-23";
-            reminder.channel = "whatsapp";
-            reminder.phone = phone;
-            reminder.message = {
-                "Tu pago vence pronto", "{\"text\":\"Tu pago vence pronto\"}", "", ""};
+            const ReminderToQueue reminder = Reminder(books, step);
             const auto queued = ledger.QueueReminders({reminder}, kNow);
             if (!queued) {
                 logs[s].errors.push_back(Failure("reminder to " + phone, queued, ledger));
@@ -756,6 +764,41 @@ TEST_CASE("Race: a reminder queued while its debtor opts out never goes out", "[
                 "SELECT count(*) FROM outbox o JOIN messages m ON m.id = o.message_id WHERE "
                 "o.status = 'pending' AND m.body LIKE 'Listo%'") == kDebtors);
     INFO("reminders queued before the opt-out: " << done[0]);
+}
+
+TEST_CASE("Race: two reminder passes at once queue each reminder once", "[store][race]") {
+    Books books;
+    constexpr int kDebtors = 20;
+    ImportDebtors(books, kDebtors);
+    // Both passes hold the same batch, in opposite orders (their locks are taken sorted, so they
+    // cannot deadlock), three times over.
+    std::vector<ReminderToQueue> batch;
+    for (int i = 0; i < kDebtors; ++i) {
+        batch.push_back(Reminder(books, i));
+    }
+    std::array<Log, 2> logs;
+    std::array<std::size_t, 2> queued{};
+    Race(3, [&](int side, int) {
+        const auto s = static_cast<std::size_t>(side);
+        std::vector<ReminderToQueue> mine = batch;
+        if (side == 1) {
+            std::reverse(mine.begin(), mine.end());
+        }
+        const auto done = books.ledgers[s].QueueReminders(mine, kNow);
+        if (!done) {
+            logs[s].errors.push_back(Failure("pass", done, books.ledgers[s]));
+            return;
+        }
+        queued[s] += done->size();
+    });
+    CHECK(logs[0].errors == std::vector<std::string>{});
+    CHECK(logs[1].errors == std::vector<std::string>{});
+    CHECK(queued[0] + queued[1] == kDebtors);
+    CHECK(Count(books.target, "SELECT count(*) FROM reminders") == kDebtors);
+    CHECK(Count(books.target,
+                "SELECT count(*) FROM outbox o JOIN reminders r ON r.message_id = o.message_id") ==
+          kDebtors);
+    CHECK(Count(books.target, "SELECT count(*) FROM outbox") == kDebtors);
 }
 
 }  // namespace
