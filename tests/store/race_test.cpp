@@ -1,9 +1,11 @@
 // Two connections racing on the same rows (SQLite, or PostgreSQL for the pg.* tests). Every
-// write method is one transaction (IMMEDIATE on SQLite; SERIALIZABLE and run again on a
-// serialization failure on PostgreSQL), so however two server threads interleave, no update is
-// lost, nothing happens twice and no busy error reaches the caller: payments on one account,
-// the same payment delivered twice, two collectors claiming one conversation, inbound events of
-// one phone, and delivery statuses arriving out of order.
+// write method is one transaction: IMMEDIATE on SQLite; on PostgreSQL SERIALIZABLE and run again
+// on a serialization failure, or READ COMMITTED under advisory locks for the webhook and send
+// records (docs/architecture.md). However two server threads interleave, no update is lost,
+// nothing happens twice and no busy error reaches the caller: payments on one account, the same
+// payment delivered twice, two collectors claiming one conversation, inbound events of one
+// phone, delivery statuses out of order and against the record of the send, one outbox row, an
+// opt-out against a reminder, and two reminder passes.
 //
 // Catch2 is not thread-safe: the racing threads only record what happened; the test's own
 // thread checks it once they are done.
