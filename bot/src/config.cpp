@@ -195,13 +195,17 @@ std::string Config::Describe() const {
     return out.str();
 }
 
+// What a replica id may hold: it lands in log fields and metric labels unescaped.
+bool ReplicaIdChar(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.' ||
+           c == ':';
+}
+
 // The host's name and this process's id ("db-1:4242"), with what a replica id may hold.
 std::string DefaultReplicaId() {
     std::array<char, 256> host{};
     std::string name = gethostname(host.data(), host.size() - 1) == 0 ? host.data() : "";
-    std::erase_if(name, [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '-' && c != '.';
-    });
+    std::erase_if(name, [](char c) { return !ReplicaIdChar(c) || c == ':'; });
     name = name.substr(0, 40);
     return (name.empty() ? std::string("cobrador") : name) + ":" + std::to_string(getpid());
 }
@@ -317,10 +321,7 @@ boost::system::result<Config, std::string> LoadConfig(const std::optional<std::s
     if (config.replica_id.empty()) {
         config.replica_id = DefaultReplicaId();
     } else if (config.replica_id.size() > 64 ||
-               !std::all_of(config.replica_id.begin(), config.replica_id.end(), [](char c) {
-                   return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' ||
-                          c == '_' || c == '.' || c == ':';
-               })) {
+               !std::all_of(config.replica_id.begin(), config.replica_id.end(), ReplicaIdChar)) {
         return Failure(
             "COBRADOR_REPLICA_ID must be 1 to 64 letters, digits, '-', '_', '.' or ':', not '" +
             config.replica_id + "'");

@@ -84,6 +84,15 @@ void InboundWorker::Drain(store::Ledger& ledger) {
         return true;
     };
 
+    // Handles the batch from `first` on, stopping at the first that fails.
+    const auto handle_from = [&](std::size_t first) {
+        for (std::size_t i = first; i < pending->size(); ++i) {
+            if (!handle_one((*pending)[i])) {
+                return;
+            }
+        }
+    };
+
     // The batch in one transaction, one commit for all. When a turn in it fails, SQLite keeps
     // the ones before it (each has its savepoint); PostgreSQL rolls the whole group back (a
     // serialization conflict with a collector or a payment, say). Either way what was not kept
@@ -92,22 +101,14 @@ void InboundWorker::Drain(store::Ledger& ledger) {
     // answered out of order.
     auto committed = ledger.InOneTransaction([&] {
         handled.clear();  // a group run again starts again
-        for (const store::PendingInbound& event : *pending) {
-            if (!handle_one(event)) {
-                return;
-            }
-        }
+        handle_from(0);
     });
     if (!committed || failed) {
         if (!committed) {
             handled.clear();  // the group did not become durable
         }
         failed = {};
-        for (std::size_t i = handled.size(); i < pending->size(); ++i) {
-            if (!handle_one((*pending)[i])) {
-                break;
-            }
-        }
+        handle_from(handled.size());
     }
     for (const Handled& h : handled) {
         s_.events.Publish(h.conversation, "message");

@@ -21,8 +21,12 @@ namespace cobrador::store {
 
 namespace {
 
-// The rank of messages.status in SQL (dialogs::Rank; a word it does not know ranks with
-// "received"), built from the one table of names.
+// How far along a message is (dialogs::Rank); a word it does not know ranks with "received".
+int StatusRank(std::string_view status) {
+    return dialogs::Rank(dialogs::FromStringOr(status, dialogs::MessageStatus::kReceived));
+}
+
+// The rank of messages.status in SQL (StatusRank), built from the one table of names.
 const std::string& StatusRankSql() {
     static const std::string sql = [] {
         std::string out = "CASE status";
@@ -35,26 +39,37 @@ const std::string& StatusRankSql() {
     return sql;
 }
 
-// Moves the message with `provider_message_id` to `status` if that is forward: one conditional
-// UPDATE, so two statuses of one message at once cannot move it backwards. A message that is not
-// ours yet (the send call has not returned) is left alone: MarkOutboxSent replays the statuses
-// that raced ahead.
+// The UPDATE that moves the message with a provider id to a reported status if that is forward,
+// given the placeholders of its values: one conditional statement, so two statuses of one
+// message at once cannot move it backwards.
+std::string AdvanceStatusSql(std::string_view status,
+                             std::string_view error_code,
+                             std::string_view at,
+                             std::string_view provider_message_id,
+                             std::string_view rank) {
+    return "UPDATE messages SET status = " + std::string(status) +
+           ", error_code = coalesce(nullif(" + std::string(error_code) +
+           ", ''), error_code), status_at = " + std::string(at) +
+           " WHERE provider_message_id = " + std::string(provider_message_id) +
+           " AND direction = 'out' AND " + StatusRankSql() + " < " + std::string(rank);
+}
+
+// Logs a reported status once (?1 channel, ?2 provider message id, ?3 status, ?4 error code,
+// ?5 error title, ?6 reported at, ?7 received at).
+constexpr const char* kLogStatusSql =
+    "INSERT INTO delivery_statuses (channel, provider_message_id, status, error_code, "
+    "error_title, reported_at, received_at) VALUES (?1, ?2, ?3, nullif(?4, ''), nullif(?5, ''), "
+    "?6, ?7) ON CONFLICT (provider_message_id, status) DO NOTHING";
+
+// A message that is not ours yet (the send call has not returned) is left alone: MarkOutboxSent
+// replays the statuses that raced ahead.
 void AdvanceMessageStatus(Connection& db,
                           const std::string& provider_message_id,
                           const std::string& status,
                           const std::string& error_code,
                           const std::string& at) {
-    const int rank =
-        dialogs::Rank(dialogs::FromStringOr(status, dialogs::MessageStatus::kReceived));
-    db.Exec(
-        "UPDATE messages SET status = ?, error_code = coalesce(nullif(?, ''), error_code), "
-        "status_at = ? WHERE provider_message_id = ? AND direction = 'out' AND " +
-            StatusRankSql() + " < ?",
-        status,
-        error_code,
-        at,
-        provider_message_id,
-        rank);
+    static const std::string sql = AdvanceStatusSql("?1", "?2", "?3", "?4", "?5");
+    db.Exec(sql, status, error_code, at, provider_message_id, StatusRank(status));
 }
 
 // The lock that numbers one phone's inbound events in the order they commit (RecordWebhook).
@@ -67,8 +82,16 @@ std::string MessageLock(std::string_view provider_message_id) {
     return "message:" + std::string(provider_message_id);
 }
 
-// Stores one inbound message: `sql` inserts ?1-?9 as inbound_events' columns, idempotent on the
-// provider's id; `extra` binds what else it takes. 1 when it was new.
+// The INSERT of one inbound message, idempotent on the provider's id: `source` gives ?1-?9 as
+// inbound_events' columns (a VALUES list, or a SELECT of them), after `prefix`.
+std::string InboundInsertSql(std::string_view prefix, std::string_view source) {
+    return std::string(prefix) +
+           "INSERT INTO inbound_events (channel, provider_event_id, kind, phone, payload, "
+           "received_at, text, reply_id, context_id) " +
+           std::string(source) + " ON CONFLICT (provider_event_id) DO NOTHING";
+}
+
+// Runs an InboundInsertSql for `m`; `extra` binds what else it takes. 1 when it was new.
 template <class... Extra>
 int InsertInbound(Connection& db,
                   const std::string& sql,
@@ -94,15 +117,10 @@ void RecordOneMessage(Connection& db,
                       const InboundRecord& m,
                       const std::string& at,
                       WebhookOutcome& outcome) {
-    const int inserted = InsertInbound(
-        db,
-        "WITH turn AS (SELECT pg_advisory_xact_lock(hashtextextended(?10, 0))) "
-        "INSERT INTO inbound_events (channel, provider_event_id, kind, phone, payload, "
-        "received_at, text, reply_id, context_id) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 "
-        "FROM turn ON CONFLICT (provider_event_id) DO NOTHING",
-        m,
-        at,
-        ArrivalLock(m.phone));
+    static const std::string sql = InboundInsertSql(
+        "WITH arrival AS (SELECT pg_advisory_xact_lock(hashtextextended(?10, 0))) ",
+        "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 FROM arrival");
+    const int inserted = InsertInbound(db, sql, m, at, ArrivalLock(m.phone));
     ++(inserted == 1 ? outcome.messages_new : outcome.messages_duplicate);
 }
 
@@ -115,27 +133,20 @@ void RecordOneStatus(Connection& db,
                      const StatusRecord& s,
                      const std::string& at,
                      WebhookOutcome& outcome) {
-    const int rank =
-        dialogs::Rank(dialogs::FromStringOr(s.status, dialogs::MessageStatus::kReceived));
-    auto row = db.Query(
-        "WITH logged AS (INSERT INTO delivery_statuses (channel, provider_message_id, status, "
-        "error_code, error_title, reported_at, received_at) VALUES (?1, ?2, ?3, nullif(?4, ''), "
-        "nullif(?5, ''), ?6, ?7) ON CONFLICT (provider_message_id, status) DO NOTHING "
-        "RETURNING 1), "
-        "applied AS (UPDATE messages SET status = ?3, error_code = coalesce(nullif(?4, ''), "
-        "error_code), status_at = ?7 WHERE provider_message_id = ?2 AND direction = 'out' AND " +
-            StatusRankSql() +
-            " < ?8 RETURNING 1) "
-            "SELECT (SELECT count(*) FROM logged), EXISTS (SELECT 1 FROM messages WHERE "
-            "provider_message_id = ?2 AND direction = 'out')",
-        s.channel,
-        s.provider_message_id,
-        s.status,
-        s.error_code,
-        s.error_title,
-        s.reported_at.empty() ? at : s.reported_at,
-        at,
-        rank);
+    static const std::string sql =
+        std::string("WITH logged AS (") + kLogStatusSql + " RETURNING 1), applied AS (" +
+        AdvanceStatusSql("?3", "?4", "?7", "?2", "?8") +
+        " RETURNING 1) SELECT (SELECT count(*) FROM logged), EXISTS (SELECT 1 FROM messages "
+        "WHERE provider_message_id = ?2 AND direction = 'out')";
+    auto row = db.Query(sql,
+                        s.channel,
+                        s.provider_message_id,
+                        s.status,
+                        s.error_code,
+                        s.error_title,
+                        s.reported_at.empty() ? at : s.reported_at,
+                        at,
+                        StatusRank(s.status));
     row->Step();
     ++(row->Int64(0) == 1 ? outcome.statuses_new : outcome.statuses_duplicate);
     if (row->Int(1) == 0) {
@@ -181,22 +192,15 @@ Result<WebhookOutcome> Ledger::RecordWebhook(const std::vector<InboundRecord>& m
         db.Lock(std::move(locks));
         // ON CONFLICT DO NOTHING is the idempotency: a redelivered id inserts no row.
         for (const InboundRecord& m : messages) {
-            if (InsertInbound(db,
-                              "INSERT INTO inbound_events (channel, provider_event_id, kind, "
-                              "phone, payload, received_at, text, reply_id, context_id) VALUES "
-                              "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT "
-                              "(provider_event_id) DO NOTHING",
-                              m,
-                              at) == 1) {
+            static const std::string sql =
+                InboundInsertSql("", "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+            if (InsertInbound(db, sql, m, at) == 1) {
                 ++outcome.messages_new;
             } else {
                 ++outcome.messages_duplicate;
             }
         }
-        Prepared insert_status = db.Prepare(
-            "INSERT INTO delivery_statuses (channel, provider_message_id, status, error_code, "
-            "error_title, reported_at, received_at) VALUES (?, ?, ?, nullif(?, ''), "
-            "nullif(?, ''), ?, ?) ON CONFLICT (provider_message_id, status) DO NOTHING");
+        Prepared insert_status = db.Prepare(kLogStatusSql);
         for (const StatusRecord& s : statuses) {
             if (insert_status.Exec(s.channel,
                                    s.provider_message_id,
