@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <csignal>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -208,6 +210,26 @@ std::string DefaultReplicaId() {
     std::erase_if(name, [](char c) { return !ReplicaIdChar(c) || c == ':'; });
     name = name.substr(0, 40);
     return (name.empty() ? std::string("cobrador") : name) + ":" + std::to_string(getpid());
+}
+
+bool ReplicaGone(std::string_view holder, std::string_view self) {
+    if (holder == self) {
+        return true;  // this replica's id, from before a restart: nothing of ours runs yet
+    }
+    const std::string mine = DefaultReplicaId();
+    const auto colon = mine.rfind(':');
+    const std::string_view host = std::string_view(mine).substr(0, colon + 1);  // "db-1:"
+    if (holder.size() <= host.size() || holder.substr(0, host.size()) != host) {
+        return false;  // another host: only its lease can tell
+    }
+    const std::string_view digits = holder.substr(host.size());
+    pid_t pid = 0;
+    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+    if (error != std::errc() || end != digits.data() + digits.size() || pid <= 1 ||
+        pid == getpid()) {
+        return false;
+    }
+    return kill(pid, 0) != 0 && errno == ESRCH;
 }
 
 // Every setting, by its environment name.

@@ -57,7 +57,6 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     bool stopping = false;                  // on strand
     bool woken = false;                     // on strand: something changed since we last looked
     std::set<std::string> busy_recipients;  // on strand: a send to them is in flight
-    std::set<std::int64_t> busy_rows;       // on strand
     std::mt19937_64 random{std::random_device{}()};
 
     Impl(net::io_context& ioc,
@@ -91,45 +90,82 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
         return chosen;
     }
 
+    // Rows and jobs held by a replica known to be gone (this one before a restart, or a dead
+    // process of this host) are freed at once rather than when their leases run out.
+    net::awaitable<void> FreeLeasesOfTheGone() {
+        const std::string now = Now();
+        const std::string self = config.replica_id;
+        auto freed = co_await ledger.Run([&](store::Ledger& l) -> store::Result<std::int64_t> {
+            auto holders = l.LeaseHolders(now);
+            if (!holders) {
+                return holders.error();
+            }
+            std::int64_t total = 0;
+            for (const std::string& holder : *holders) {
+                if (!ReplicaGone(holder, self)) {
+                    continue;
+                }
+                auto released = l.ReleaseLeasesOf(holder);
+                if (!released) {
+                    return released.error();
+                }
+                Log(LogLevel::kInfo,
+                    "took over the leases of a replica that is gone",
+                    {{"holder", holder}, {"leases", std::to_string(*released)}});
+                total += *released;
+            }
+            return total;
+        });
+        if (!freed) {
+            Log(LogLevel::kWarn,
+                "leases of gone replicas not freed; they run out on their own",
+                {{"error", freed.error().message()}});
+        }
+    }
+
     net::awaitable<void> Run() {
         auto self = shared_from_this();
+        co_await FreeLeasesOfTheGone();
         while (!stopping) {
             woken = false;
             if (busy_recipients.size() >= kMaxRecipientsInFlight) {
                 co_await Sleep(kPoll);
                 continue;
             }
-            std::vector<std::int64_t> exclude(busy_rows.begin(), busy_rows.end());
             const std::string now = Now();
+            const std::string until = LeaseUntil();
+            const std::string owner = config.replica_id;
             auto due = co_await ledger.Run(
-                [&](store::Ledger& l) { return l.DueOutbox(now, kBatch, exclude); });
+                [&](store::Ledger& l) { return l.ClaimOutbox(owner, now, until, kBatch); });
             if (!due) {
                 Log(LogLevel::kWarn, "outbox read failed", {{"error", due.error().message()}});
                 co_await Sleep(kPoll);
                 continue;
             }
-            // One queue per recipient, in row order; skip recipients with a send in flight.
+            // One queue per recipient, in row order. The claim skipped recipients with a row
+            // held by anyone, this replica's sends in flight included.
             std::map<std::string, std::vector<store::OutboxItem>> by_recipient;
             for (auto& item : *due) {
-                const std::string key = item.channel + ":" + item.recipient;
-                if (busy_recipients.count(key) == 0) {
-                    by_recipient[key].push_back(std::move(item));
-                }
+                by_recipient[item.channel + ":" + item.recipient].push_back(std::move(item));
             }
             if (by_recipient.empty()) {
                 co_await Sleep(kPoll);
                 continue;
             }
+            const auto claimed_at = std::chrono::steady_clock::now();
+            std::vector<std::pair<std::int64_t, std::int64_t>> spare;
             for (auto& [key, items] : by_recipient) {
                 if (busy_recipients.size() >= kMaxRecipientsInFlight) {
-                    break;
+                    for (const auto& item : items) {
+                        spare.emplace_back(item.id, item.lease);
+                    }
+                    continue;
                 }
                 busy_recipients.insert(key);
-                for (const auto& item : items) {
-                    busy_rows.insert(item.id);
-                }
                 net::co_spawn(
-                    strand, SendAll(key, std::move(items)), [](const std::exception_ptr& failure) {
+                    strand,
+                    SendAll(key, std::move(items), claimed_at),
+                    [](const std::exception_ptr& failure) {
                         if (failure) {
                             try {
                                 std::rethrow_exception(failure);
@@ -139,6 +175,32 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
                         }
                     });
             }
+            co_await Release(std::move(spare));
+        }
+    }
+
+    // How long a claim holds its rows: a few sends' worth. A replica that dies mid-send leaves
+    // them to the others after this long.
+    std::chrono::seconds Lease() const {
+        return config.send_timeout * 4 + std::chrono::seconds(30);
+    }
+
+    std::string LeaseUntil() const {
+        return config.Now(std::chrono::system_clock::now() + Lease());
+    }
+
+    // Rows claimed but not tried go back at once, for whoever looks next.
+    net::awaitable<void> Release(std::vector<std::pair<std::int64_t, std::int64_t>> leases) {
+        if (leases.empty()) {
+            co_return;
+        }
+        auto released =
+            co_await ledger.Run([&](store::Ledger& l) { return l.ReleaseOutbox(leases); });
+        if (!released) {
+            // They come back when their lease runs out.
+            Log(LogLevel::kWarn,
+                "outbox rows not released",
+                {{"rows", std::to_string(leases.size())}, {"error", released.error().message()}});
         }
     }
 
@@ -151,18 +213,25 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     }
 
     // Sends one recipient's rows in order; stops at the first that is not done, so that a
-    // later message never overtakes an earlier one.
-    net::awaitable<void> SendAll(std::string key, std::vector<store::OutboxItem> items) {
+    // later message never overtakes an earlier one, and before a send that could outlast the
+    // claim's lease. The rows not tried are released.
+    net::awaitable<void> SendAll(std::string key,
+                                 std::vector<store::OutboxItem> items,
+                                 std::chrono::steady_clock::time_point claimed_at) {
         auto self = shared_from_this();
-        for (const auto& item : items) {
-            const bool done = co_await SendOne(item);
+        const auto last_start = claimed_at + Lease() - config.send_timeout * 2;
+        std::size_t tried = 0;
+        while (tried < items.size() && !stopping && std::chrono::steady_clock::now() < last_start) {
+            const bool done = co_await SendOne(items[tried++]);
             if (!done) {
                 break;
             }
         }
-        for (const auto& item : items) {
-            busy_rows.erase(item.id);
+        std::vector<std::pair<std::int64_t, std::int64_t>> rest;
+        for (std::size_t i = tried; i < items.size(); ++i) {
+            rest.emplace_back(items[i].id, items[i].lease);
         }
+        co_await Release(std::move(rest));
         busy_recipients.erase(key);
         Poke();  // a slot is free: look for more
     }
@@ -181,7 +250,9 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
                 const std::string until = dialogs::FormatIsoInstant(
                     may.not_before ? *may.not_before : now + std::chrono::hours(24));
                 const auto id = item.id;
-                co_await ledger.Write([&](store::Ledger& l) { return l.DeferOutbox(id, until); });
+                const auto lease = item.lease;
+                co_await ledger.Write(
+                    [&](store::Ledger& l) { return l.DeferOutbox(id, lease, until); });
                 metrics.Count("cobrador_outbound_total",
                               "channel=\"" + channel + "\",result=\"deferred\"");
                 co_return false;
@@ -244,12 +315,36 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
             case channels::SendOutcome::Kind::kSent: {
                 const std::string now = Now();
                 const auto id = item.id;
+                const auto lease = item.lease;
                 const std::string provider_id = outcome.provider_message_id;
-                auto saved = co_await ledger.Write(
-                    [&](store::Ledger& l) { return l.MarkOutboxSent(id, provider_id, now); });
+                // The provider has it: a record that fails (the database blinked) is tried again
+                // a few times before the row is left to be sent again.
+                auto saved = co_await ledger.Write([&](store::Ledger& l) {
+                    return l.MarkOutboxSent(id, lease, provider_id, now);
+                });
+                for (auto pause = std::chrono::milliseconds(250);
+                     !saved && saved.error() != store::Errc::kLeaseLost &&
+                     pause <= std::chrono::seconds(2);
+                     pause *= 2) {
+                    net::steady_timer wait(strand);
+                    wait.expires_after(pause);
+                    co_await wait.async_wait(net::as_tuple(net::use_awaitable));
+                    saved = co_await ledger.Write([&](store::Ledger& l) {
+                        return l.MarkOutboxSent(id, lease, provider_id, now);
+                    });
+                }
+                if (!saved && saved.error() == store::Errc::kLeaseLost) {
+                    // We took too long; another replica took the row over and sends it too
+                    // (at least once), and its record stands.
+                    Log(LogLevel::kWarn,
+                        "sent after the lease ran out: another replica owns the row",
+                        {{"outbox_id", std::to_string(id)}});
+                    co_return false;
+                }
                 if (!saved) {
-                    // The provider has it; the row stays pending and may be sent again. Rare
-                    // (the disk failed just now), and a duplicate beats a lost reply.
+                    // The provider has it; the row stays pending and is sent again when its
+                    // lease runs out. Rare (the database is gone for seconds), and a duplicate
+                    // beats a lost reply.
                     Log(LogLevel::kError,
                         "sent but not recorded",
                         {{"outbox_id", std::to_string(id)}, {"error", saved.error().message()}});
@@ -280,8 +375,9 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
                     outcome.error_message;
                 const std::string now = Now();
                 const auto id = item.id;
+                const auto lease = item.lease;
                 co_await ledger.Write(
-                    [&](store::Ledger& l) { return l.MarkOutboxRetry(id, next, why, now); });
+                    [&](store::Ledger& l) { return l.MarkOutboxRetry(id, lease, next, why, now); });
                 metrics.Count("cobrador_outbound_total", labels + ",result=\"retry\"");
                 Log(LogLevel::kWarn,
                     "send will be retried",
@@ -308,8 +404,15 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
                               const std::string& why) {
         const std::string now = Now();
         const auto id = item.id;
-        co_await ledger.Write(
-            [&](store::Ledger& l) { return l.MarkOutboxFailed(id, code, why, now); });
+        const auto lease = item.lease;
+        auto recorded = co_await ledger.Write(
+            [&](store::Ledger& l) { return l.MarkOutboxFailed(id, lease, code, why, now); });
+        if (!recorded && recorded.error() == store::Errc::kLeaseLost) {
+            Log(LogLevel::kWarn,
+                "failed after the lease ran out: another replica owns the row",
+                {{"outbox_id", std::to_string(id)}});
+            co_return false;
+        }
         metrics.Count("cobrador_outbound_total",
                       "channel=\"" + item.channel + "\",result=\"failed\"");
         Notify(item);
@@ -338,10 +441,11 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     net::awaitable<bool> Sandbox(const store::OutboxItem& item) {
         const std::string now = Now();
         const auto id = item.id;
+        const auto lease = item.lease;
         const std::string provider_id = "sandbox-" + std::to_string(id);
         const std::string channel = item.channel;
         co_await ledger.Write([&](store::Ledger& l) {
-            auto sent = l.MarkOutboxSent(id, provider_id, now);
+            auto sent = l.MarkOutboxSent(id, lease, provider_id, now);
             if (!sent) {
                 return sent;
             }

@@ -2,8 +2,14 @@
 // Timers that keep the ledger tidy while the server runs: every minute, claims idle past
 // COBRADOR_CLAIM_IDLE_MINUTES go back to the queue; every COBRADOR_REMINDER_MINUTES, a reminder
 // pass (broken promises first). Each runs on the ledger's thread and is idempotent.
+//
+// With several replicas on one PostgreSQL each job runs once per interval across the cluster:
+// every replica looks often (Ledger::TakeJob), and the one that finds the job due and free runs
+// it, holding it for one interval. A runner that dies is replaced when that lease runs out.
 
 #include <chrono>
+#include <functional>
+#include <string>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -21,13 +27,22 @@ public:
     void Stop();   // thread-safe
 
 private:
-    void ScheduleClaimExpiry();                          // on strand_
-    void ScheduleReminders(std::chrono::seconds after);  // on strand_
+    struct Job {
+        std::string name;
+        std::chrono::seconds every;
+        std::function<void(store::Ledger&)> run;  // on the ledger's thread
+        boost::asio::steady_timer timer;
+    };
+
+    void Schedule(Job& job, std::chrono::seconds after);  // on strand_
+    void RunIfMine(Job& job, store::Ledger& ledger);      // on the ledger's thread
+    void ExpireClaims(store::Ledger& ledger);
+    void RemindersPass(store::Ledger& ledger);
 
     Services& s_;
     boost::asio::strand<boost::asio::io_context::executor_type> strand_;
-    boost::asio::steady_timer claim_timer_;
-    boost::asio::steady_timer reminder_timer_;
+    Job claims_;
+    Job reminders_;
 };
 
 }  // namespace cobrador::bot

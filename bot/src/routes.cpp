@@ -206,7 +206,7 @@ void DescribeServerMetrics(Metrics& metrics) {
     };
 
     // clang-format off
-    static constexpr std::array<Description, 17> kDescriptions = {{
+    static constexpr std::array<Description, 18> kDescriptions = {{
         {"cobrador_http_requests_total", "counter", "HTTP requests answered, by route and status."},
         {"cobrador_inbound_total", "counter", "Webhook events by channel, kind (message, status) and result (new, duplicate)."},
         {"cobrador_inbound_processed_total", "counter", "Inbound messages handled by the dialog, by channel."},
@@ -223,6 +223,7 @@ void DescribeServerMetrics(Metrics& metrics) {
         {"cobrador_reminders_queued_total", "counter", "Reminders queued by the scheduler."},
         {"cobrador_event_streams", "gauge", "Open live-update streams (GET /api/v1/events) of the console."},
         {"cobrador_claims_expired_total", "counter", "Claimed conversations that went back to the queue after their collector was idle."},
+        {"cobrador_jobs_run_total", "counter", "Periodic jobs (reminder-pass, claim-expiry) this replica ran; across replicas each runs once per interval."},
         {"cobrador_channel_enabled", "gauge", "Whether a channel has its credentials (1) or is off (0)."},
     }};
     // clang-format on

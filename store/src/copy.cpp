@@ -95,7 +95,9 @@ Result<CopyReport> Ledger::CopyInto(Ledger& target, const CopyProgressFn& progre
         // A table the list does not know (a newer migration) would be left behind: refuse.
         const std::set<std::string> known(kTables.begin(), kTables.end());
         for (const std::string& table : Tables(to.db)) {
-            if (table != "schema_migrations" && known.count(table) == 0) {
+            // `jobs` says which replica runs what and when: coordination, not records; the
+            // target starts with none and its first replica runs every job at once.
+            if (table != "schema_migrations" && table != "jobs" && known.count(table) == 0) {
                 to.last_error = "this cobrador does not know how to copy table " + table;
                 return make_error_code(Errc::kInternal);
             }

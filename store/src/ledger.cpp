@@ -45,6 +45,8 @@ public:
                 return "this works only on an SQLite ledger";
             case Errc::kInternal:
                 return "internal database error";
+            case Errc::kLeaseLost:
+                return "another sender took this outbox row over; nothing recorded";
         }
         return "unknown ledger error";
     }

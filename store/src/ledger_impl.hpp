@@ -104,7 +104,7 @@ struct Ledger::Impl {
                     continue;
                 }
                 last_error = e.what();
-                return make_error_code(e.code());
+                return decltype(work())(boost::system::in_place_error, make_error_code(e.code()));
             }
         }
     }

@@ -379,50 +379,128 @@ Result<std::string> Ledger::LocaleForPhone(std::string_view phone) {
     });
 }
 
-Result<std::vector<OutboxItem>> Ledger::DueOutbox(std::string_view now,
-                                                  std::size_t limit,
-                                                  const std::vector<std::int64_t>& exclude) {
+Result<std::vector<OutboxItem>> Ledger::ClaimOutbox(std::string_view owner,
+                                                    std::string_view now,
+                                                    std::string_view lease_until,
+                                                    std::size_t limit) {
     return impl_->Guard([&]() -> Result<std::vector<OutboxItem>> {
-        auto due = impl_->db.Query(
-            "SELECT o.id, o.message_id, m.conversation_id, o.channel, o.recipient, "
-            "o.payload, o.attempts, o.created_at, coalesce(o.contact_timezone, '') FROM outbox o "
-            "JOIN messages m ON m.id = o.message_id "
-            "WHERE o.status = 'pending' AND o.next_attempt_at <= ? "
-            "ORDER BY o.id LIMIT ?",
-            now,
-            static_cast<std::int64_t>(limit + exclude.size()));
-        std::vector<OutboxItem> out;
-        while (due->Step() && out.size() < limit) {
-            const std::int64_t id = due->Int64(0);
-            if (std::find(exclude.begin(), exclude.end(), id) != exclude.end()) {
-                continue;
+        Connection& db = impl_->db;
+        // Claims take turns across replicas (a short lock, no SSI tracking), and each statement
+        // after the lock sees the leases the previous claimer committed. Instants are ISO 8601
+        // UTC text of one width, so they compare as text.
+        Tx tx(db, TxKind::kLocked);
+        db.Lock({"outbox-claim"});
+        std::vector<std::pair<std::int64_t, std::int64_t>> taken;
+        {
+            auto claimed = db.Query(
+                "UPDATE outbox SET lease_owner = ?1, lease_until = ?2, "
+                "lease_token = lease_token + 1 WHERE id IN ("
+                "SELECT o.id FROM outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= ?3 "
+                "AND NOT EXISTS (SELECT 1 FROM outbox held WHERE held.recipient = o.recipient "
+                "AND held.channel = o.channel AND held.status = 'pending' "
+                "AND held.lease_until > ?3) "
+                "ORDER BY o.id LIMIT ?4) RETURNING id, lease_token",
+                owner,
+                lease_until,
+                now,
+                static_cast<std::int64_t>(limit));
+            while (claimed->Step()) {
+                taken.emplace_back(claimed->Int64(0), claimed->Int64(1));
             }
-            out.push_back({id,
-                           due->Int64(1),
-                           due->Int64(2),
-                           due->Text(3),
-                           due->Text(4),
-                           due->Text(5),
-                           due->Int(6),
-                           due->Text(7),
-                           due->Text(8)});
         }
+        std::sort(taken.begin(), taken.end());
+        std::vector<OutboxItem> out;
+        out.reserve(taken.size());
+        for (const auto& [id, token] : taken) {
+            auto row = db.Query(
+                "SELECT o.message_id, m.conversation_id, o.channel, o.recipient, o.payload, "
+                "o.attempts, o.created_at, coalesce(o.contact_timezone, '') FROM outbox o "
+                "JOIN messages m ON m.id = o.message_id WHERE o.id = ?",
+                id);
+            if (row->Step()) {
+                out.push_back({id,
+                               row->Int64(0),
+                               row->Int64(1),
+                               row->Text(2),
+                               row->Text(3),
+                               row->Text(4),
+                               row->Int(5),
+                               row->Text(6),
+                               row->Text(7),
+                               token});
+            }
+        }
+        tx.commit();
         return out;
     });
 }
 
-Result<void> Ledger::DeferOutbox(std::int64_t outbox_id, std::string_view until) {
+Result<void> Ledger::ReleaseOutbox(
+    const std::vector<std::pair<std::int64_t, std::int64_t>>& leases) {
+    if (leases.empty()) {
+        return {};
+    }
     return impl_->Guard([&]() -> Result<void> {
-        impl_->db.Exec(
-            "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = "
-            "'pending'",
-            until,
-            outbox_id);
+        Connection& db = impl_->db;
+        Tx tx(db, TxKind::kLocked);  // conditional updates of rows this sender holds
+        for (const auto& [id, token] : leases) {
+            db.Exec(
+                "UPDATE outbox SET lease_until = NULL WHERE id = ? AND lease_token = ?", id, token);
+        }
+        tx.commit();
+        return {};
+    });
+}
+
+namespace {
+
+// Sets `assignments` (and frees the lease) on an outbox row that is still pending and still
+// carries `lease`; `values` bind to the assignments' placeholders. False when it did not.
+template <class... A>
+bool UpdateHeldRow(Connection& db,
+                   const std::string& assignments,
+                   std::int64_t outbox_id,
+                   std::int64_t lease,
+                   const A&... values) {
+    return db.Exec("UPDATE outbox SET " + assignments +
+                       ", lease_until = NULL WHERE id = ? AND status = 'pending' AND "
+                       "lease_token = ?",
+                   values...,
+                   outbox_id,
+                   lease) == 1;
+}
+
+// After UpdateHeldRow changed nothing: the same record made before (a retry of the call) is
+// fine; a row someone else claimed since is not ours to touch. Ends the transaction (nothing
+// was written), so a group it belongs to goes on.
+Result<void> NotHeld(Tx& tx, Connection& db, std::int64_t outbox_id, std::int64_t lease) {
+    const auto token =
+        db.One<std::int64_t>("SELECT lease_token FROM outbox WHERE id = ?", outbox_id);
+    tx.commit();
+    if (token && *token != lease) {
+        return make_error_code(Errc::kLeaseLost);
+    }
+    return {};
+}
+
+}  // namespace
+
+Result<void> Ledger::DeferOutbox(std::int64_t outbox_id,
+                                 std::int64_t lease,
+                                 std::string_view until) {
+    return impl_->Guard([&]() -> Result<void> {
+        Connection& db = impl_->db;
+        Tx tx(db, TxKind::kLocked);
+        if (!UpdateHeldRow(db, "next_attempt_at = ?", outbox_id, lease, until)) {
+            return NotHeld(tx, db, outbox_id, lease);
+        }
+        tx.commit();
         return {};
     });
 }
 
 Result<void> Ledger::MarkOutboxSent(std::int64_t outbox_id,
+                                    std::int64_t lease,
                                     std::string_view provider_message_id,
                                     std::string_view now) {
     return impl_->Guard([&]() -> Result<void> {
@@ -433,10 +511,11 @@ Result<void> Ledger::MarkOutboxSent(std::int64_t outbox_id,
         // moment is either seen below or sees the provider id (RecordWebhook).
         Tx tx(db, TxKind::kLocked);
         db.Lock({MessageLock(provider_id)});
-        if (db.Exec("UPDATE outbox SET status = 'sent', attempts = attempts + 1, "
-                    "last_error = NULL WHERE id = ? AND status = 'pending'",
-                    outbox_id) == 0) {
-            return {};  // already recorded (a retry of this call after a crash)
+        if (!UpdateHeldRow(db,
+                           "status = 'sent', attempts = attempts + 1, last_error = NULL",
+                           outbox_id,
+                           lease)) {
+            return NotHeld(tx, db, outbox_id, lease);
         }
         db.Exec(
             "UPDATE messages SET provider_message_id = ?, status = 'sent', status_at = ? "
@@ -458,22 +537,29 @@ Result<void> Ledger::MarkOutboxSent(std::int64_t outbox_id,
 }
 
 Result<void> Ledger::MarkOutboxRetry(std::int64_t outbox_id,
+                                     std::int64_t lease,
                                      std::string_view next_attempt_at,
                                      std::string_view error,
                                      std::string_view now) {
     (void)now;
     return impl_->Guard([&]() -> Result<void> {
-        impl_->db.Exec(
-            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, "
-            "last_error = ? WHERE id = ? AND status = 'pending'",
-            next_attempt_at,
-            error,
-            outbox_id);
+        Connection& db = impl_->db;
+        Tx tx(db, TxKind::kLocked);
+        if (!UpdateHeldRow(db,
+                           "attempts = attempts + 1, next_attempt_at = ?, last_error = ?",
+                           outbox_id,
+                           lease,
+                           next_attempt_at,
+                           error)) {
+            return NotHeld(tx, db, outbox_id, lease);
+        }
+        tx.commit();
         return {};
     });
 }
 
 Result<void> Ledger::MarkOutboxFailed(std::int64_t outbox_id,
+                                      std::int64_t lease,
                                       std::string_view error_code,
                                       std::string_view error,
                                       std::string_view now) {
@@ -481,12 +567,15 @@ Result<void> Ledger::MarkOutboxFailed(std::int64_t outbox_id,
         Connection& db = impl_->db;
         Tx tx(db, TxKind::kLocked);  // two conditional updates
         // The code leads, so an operator reading the row sees what the provider said.
-        if (db.Exec("UPDATE outbox SET status = 'failed', attempts = attempts + 1, "
-                    "last_error = ? WHERE id = ? AND status = 'pending'",
-                    error_code.empty() ? std::string(error)
-                                       : std::string(error_code) + ": " + std::string(error),
-                    outbox_id) == 0) {
-            return {};
+        const std::string why = error_code.empty()
+                                    ? std::string(error)
+                                    : std::string(error_code) + ": " + std::string(error);
+        if (!UpdateHeldRow(db,
+                           "status = 'failed', attempts = attempts + 1, last_error = ?",
+                           outbox_id,
+                           lease,
+                           why)) {
+            return NotHeld(tx, db, outbox_id, lease);
         }
         db.Exec(
             "UPDATE messages SET status = 'failed', error_code = ?, status_at = ? "
@@ -495,6 +584,78 @@ Result<void> Ledger::MarkOutboxFailed(std::int64_t outbox_id,
             now,
             outbox_id);
         tx.commit();
+        return {};
+    });
+}
+
+Result<std::vector<std::string>> Ledger::LeaseHolders(std::string_view now) {
+    return impl_->Guard([&]() -> Result<std::vector<std::string>> {
+        auto holders = impl_->db.Query(
+            "SELECT lease_owner FROM outbox WHERE status = 'pending' AND lease_until > ?1 "
+            "UNION SELECT owner FROM jobs WHERE lease_until > ?1",
+            now);
+        std::vector<std::string> out;
+        while (holders->Step()) {
+            if (!holders->IsNull(0)) {
+                out.push_back(holders->Text(0));
+            }
+        }
+        return out;
+    });
+}
+
+Result<std::int64_t> Ledger::ReleaseLeasesOf(std::string_view holder) {
+    return impl_->Guard([&]() -> Result<std::int64_t> {
+        Connection& db = impl_->db;
+        Tx tx(db, TxKind::kLocked);
+        const std::int64_t rows =
+            db.Exec(
+                "UPDATE outbox SET lease_until = NULL WHERE lease_owner = ? AND "
+                "status = 'pending' AND lease_until IS NOT NULL",
+                holder) +
+            db.Exec("UPDATE jobs SET owner = NULL, lease_until = NULL WHERE owner = ?", holder);
+        tx.commit();
+        return rows;
+    });
+}
+
+Result<bool> Ledger::TakeJob(std::string_view name,
+                             std::string_view owner,
+                             std::string_view now,
+                             std::string_view lease_until,
+                             std::string_view next_run_at) {
+    return impl_->Guard([&]() -> Result<bool> {
+        Connection& db = impl_->db;
+        // A conditional update of one row: on PostgreSQL the second of two at once waits for
+        // the first's row lock and then finds the job taken.
+        Tx tx(db, TxKind::kLocked);
+        db.Exec("INSERT INTO jobs (name, next_run_at) VALUES (?, '') ON CONFLICT (name) DO NOTHING",
+                name);
+        const bool taken = db.Exec(
+                               "UPDATE jobs SET owner = ?1, lease_until = ?2, next_run_at = ?3, "
+                               "last_started = ?4, last_owner = ?1, runs = runs + 1 "
+                               "WHERE name = ?5 AND next_run_at <= ?4 "
+                               "AND (lease_until IS NULL OR lease_until <= ?4)",
+                               owner,
+                               lease_until,
+                               next_run_at,
+                               now,
+                               name) == 1;
+        tx.commit();
+        return taken;
+    });
+}
+
+Result<void> Ledger::FinishJob(std::string_view name,
+                               std::string_view owner,
+                               std::string_view lease_until) {
+    return impl_->Guard([&]() -> Result<void> {
+        impl_->db.Exec(
+            "UPDATE jobs SET owner = NULL, lease_until = NULL "
+            "WHERE name = ? AND owner = ? AND lease_until = ?",
+            name,
+            owner,
+            lease_until);
         return {};
     });
 }

@@ -188,16 +188,19 @@ public:
     }
 
     void Begin(TxKind kind) override {
-        switch (kind) {
-            case TxKind::kWrite:
-                ExecScript("BEGIN ISOLATION LEVEL SERIALIZABLE");
-                return;
-            case TxKind::kLocked:
-                ExecScript("BEGIN ISOLATION LEVEL READ COMMITTED");
-                return;
-            case TxKind::kRead:
-                ExecScript("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-                return;
+        const char* begin = kind == TxKind::kWrite ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
+                            : kind == TxKind::kLocked
+                                ? "BEGIN ISOLATION LEVEL READ COMMITTED"
+                                : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+        try {
+            ExecScript(begin);
+        } catch (const DbError&) {
+            // A session the server cut while it sat idle (a restart, a terminated backend) shows
+            // only when used. Nothing ran yet: connect again and begin once more.
+            if (PQstatus(conn_.get()) == CONNECTION_OK || !Alive()) {
+                throw;
+            }
+            ExecScript(begin);
         }
     }
 

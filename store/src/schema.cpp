@@ -327,6 +327,28 @@ ALTER TABLE inbound_events ADD COLUMN reply_id TEXT;
 ALTER TABLE inbound_events ADD COLUMN context_id TEXT;
 )sql";
 
+// Several replicas on one PostgreSQL (docs/operations.md "High availability"):
+// - an outbox row is sent by whoever holds its lease; lease_token grows with every claim, so a
+//   sender whose lease expired (and whose row another replica took over) cannot record over it;
+// - a periodic job (the reminder pass, the idle-claim sweep) runs once per interval across the
+//   cluster: whoever takes the row's lease runs it, and a dead runner's lease runs out.
+// Older binaries never read these columns; see the note on rolling upgrades.
+constexpr const char* kReplicas = R"sql(
+ALTER TABLE outbox ADD COLUMN lease_owner TEXT;
+ALTER TABLE outbox ADD COLUMN lease_until TEXT;
+ALTER TABLE outbox ADD COLUMN lease_token INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX outbox_by_recipient ON outbox (recipient, channel, status);
+CREATE TABLE jobs (
+  name         TEXT PRIMARY KEY,
+  owner        TEXT,
+  lease_until  TEXT,
+  next_run_at  TEXT NOT NULL,
+  last_started TEXT,
+  last_owner   TEXT,
+  runs         INTEGER NOT NULL DEFAULT 0
+);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "core ledger", kCoreSchema},
     Migration{2, "report indexes", kReportIndexes},
@@ -334,6 +356,7 @@ constexpr std::array kMigrations = {
     Migration{4, "collectors", kCollectors},
     Migration{5, "payments and reminders", kPaymentsReminders},
     Migration{6, "typed inbound events", kTypedInbound},
+    Migration{7, "replicas", kReplicas},
 };
 
 }  // namespace

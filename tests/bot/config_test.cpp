@@ -7,6 +7,7 @@
 
 #include "support/catch_result.hpp"
 #include "support/temp_dir.hpp"
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace cobrador::bot {
@@ -138,6 +139,33 @@ TEST_CASE("Config: the replica id, given or from the host and the process", "[bo
         REQUIRE_FALSE(refused);
         CHECK(refused.error().find("COBRADOR_REPLICA_ID") != std::string::npos);
     }
+}
+
+TEST_CASE(
+    "Config: a lease holder is known gone only when it is this replica or a dead process here",
+    "[bot][config]") {
+    const auto unnamed = LoadConfig(std::nullopt, Env({}));
+    REQUIRE(unnamed);
+    const std::string self = unnamed->replica_id;
+    const std::string host = self.substr(0, self.rfind(':') + 1);  // "vm:"
+
+    // A child that has exited and been reaped: its pid names no process.
+    const pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        _exit(0);
+    }
+    int status = 0;
+    REQUIRE(waitpid(child, &status, 0) == child);
+
+    CHECK(ReplicaGone(self, self));  // restarted under its own id
+    CHECK(ReplicaGone("api-1", "api-1"));
+    CHECK(ReplicaGone(host + std::to_string(child), self));  // a dead process of this host
+    CHECK_FALSE(ReplicaGone(host + std::to_string(getppid()), self));  // alive
+    CHECK_FALSE(ReplicaGone("other-host:" + std::to_string(child), self));
+    CHECK_FALSE(ReplicaGone("api-2", "api-1"));
+    CHECK_FALSE(ReplicaGone(host + "12x", self));
+    CHECK_FALSE(ReplicaGone(host, self));
 }
 
 TEST_CASE("Config: the example file in deploy/ loads", "[bot][config]") {

@@ -115,7 +115,7 @@ TEST_CASE("serve: /readyz is 503 until the ledger is migrated", "[bot][server][i
 }
 
 TEST_CASE(
-    "serve: its replica id is on every log line and in /metrics; the database's gauges "
+    "serve: its replica id is on every log line and in /metrics, and the database's gauges "
     "say they are the cluster's",
     "[bot][server][integration]") {
     TempDir dir;

@@ -66,7 +66,7 @@ TEST_CASE("Lifecycle: release and close by the holder or a supervisor", "[dialog
     CHECK(Decide({S::kClosed, std::nullopt}, E::kClose, kSara).refusal == Refusal::kClosed);
 }
 
-TEST_CASE("Lifecycle: only the holder writes; the bot is silent while a person holds it",
+TEST_CASE("Lifecycle: only the holder writes, and the bot is silent while a person holds it",
           "[dialogs][lifecycle]") {
     CHECK(Decide(HeldBy(1), E::kReply, kAna).ok());
     CHECK(Decide(HeldBy(1), E::kReply, kSara).refusal == Refusal::kHeldByOther);

@@ -11,7 +11,7 @@
 namespace cobrador::store {
 namespace {
 
-TEST_CASE("Connection: Exec binds in order and counts rows; One reads a value or nothing",
+TEST_CASE("Connection: Exec binds in order and counts rows, and One reads a value or nothing",
           "[store][connection]") {
     auto opened = OpenConnection(":memory:", true);
     Connection& db = *opened;

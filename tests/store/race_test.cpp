@@ -15,6 +15,7 @@
 #include <barrier>
 #include <functional>
 #include <map>
+#include <numeric>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -38,6 +39,8 @@ using testing::Probe;
 using testing::TempDir;
 
 constexpr const char* kNow = "2026-11-23T16:00:00Z";
+constexpr const char* kLeaseEnds = "2026-11-23T16:01:30Z";  // a claim's lease, from kNow
+constexpr const char* kAfterLease = "2026-11-23T16:02:00Z";
 
 // Runs step(side, i) for i in [0, steps) on two threads at once, side 0 and side 1. The threads
 // meet before every step, so each pair of steps really overlaps.
@@ -477,7 +480,8 @@ std::vector<OutboxItem> Replies(Books& books, int count) {
         events.push_back(Incoming("wamid.IN-" + std::to_string(i), Phone(i)));
     }
     books.Handle(events, [](const PendingInbound& e) { return Answer(e.provider_event_id); });
-    const auto due = books.ledgers[0].DueOutbox(kNow, static_cast<std::size_t>(count));
+    const auto due =
+        books.ledgers[0].ClaimOutbox("test", kNow, kLeaseEnds, static_cast<std::size_t>(count));
     REQUIRE(due);
     REQUIRE(due->size() == static_cast<std::size_t>(count));
     return *due;
@@ -510,7 +514,7 @@ TEST_CASE("Race: delivery statuses in opposite orders on two connections end at 
     constexpr int kMessages = 20;
     const std::vector<OutboxItem> replies = Replies(books, kMessages);
     for (std::size_t i = 0; i < replies.size(); ++i) {
-        REQUIRE(books.ledgers[0].MarkOutboxSent(replies[i].id, OutId(i), kNow));
+        REQUIRE(books.ledgers[0].MarkOutboxSent(replies[i].id, replies[i].lease, OutId(i), kNow));
     }
 
     // For each message, one connection gets sent, delivered, read and the other read,
@@ -588,7 +592,8 @@ TEST_CASE("Race: statuses arriving while the send is recorded are not lost", "[s
         const auto i = static_cast<std::size_t>(step);
         Ledger& ledger = books.ledgers[s];
         if (side == 0) {
-            const auto sent = ledger.MarkOutboxSent(replies[i].id, OutId(i), kNow);
+            const auto sent =
+                ledger.MarkOutboxSent(replies[i].id, replies[i].lease, OutId(i), kNow);
             if (!sent) {
                 logs[s].errors.push_back(Failure("sent " + OutId(i), sent, ledger));
             }
@@ -637,8 +642,9 @@ TEST_CASE("Race: one outbox row recorded from two connections at once is recorde
         Ledger& ledger = books.ledgers[s];
         const bool fail = step % 2 == 1 && side == 1;
         const auto recorded =
-            fail ? ledger.MarkOutboxFailed(replies[i].id, "131026", "undeliverable", kNow)
-                 : ledger.MarkOutboxSent(replies[i].id, OutId(i), kNow);
+            fail ? ledger.MarkOutboxFailed(
+                       replies[i].id, replies[i].lease, "131026", "undeliverable", kNow)
+                 : ledger.MarkOutboxSent(replies[i].id, replies[i].lease, OutId(i), kNow);
         if (!recorded) {
             logs[s].errors.push_back(Failure(OutId(i), recorded, ledger));
         }
@@ -659,6 +665,244 @@ TEST_CASE("Race: one outbox row recorded from two connections at once is recorde
     }
     CHECK(Count(books.target,
                 "SELECT count(*) FROM outbox WHERE status NOT IN ('sent', 'failed')") == 0);
+}
+
+// Ids of outbox rows, in order.
+std::vector<std::int64_t> Ids(const std::vector<OutboxItem>& rows) {
+    std::vector<std::int64_t> out;
+    for (const auto& row : rows) {
+        out.push_back(row.id);
+    }
+    return out;
+}
+
+TEST_CASE("Race: two senders claiming the outbox at once send each row once, in order per phone",
+          "[store][race]") {
+    Books books;
+    constexpr int kPhones = 12;
+    constexpr int kPerPhone = 3;
+    std::vector<InboundRecord> events;
+    for (int k = 0; k < kPerPhone; ++k) {
+        for (int i = 0; i < kPhones; ++i) {
+            events.push_back(
+                Incoming("wamid.IN-" + std::to_string(i) + "-" + std::to_string(k), Phone(i)));
+        }
+    }
+    books.Handle(events, [](const PendingInbound& e) { return Answer(e.provider_event_id); });
+
+    // Two replicas' dispatchers, a few rows per claim, each recording what it took as sent
+    // before it claims again, until neither finds anything. Each side notes, per row, how many
+    // older rows of the same phone were still unsent when it claimed it.
+    std::array<Log, 2> logs;
+    std::array<std::vector<std::int64_t>, 2> claimed;
+    std::array<int, 2> overtook = {0, 0};
+    std::array<bool, 2> idle = {false, false};
+    Race(kPhones * kPerPhone, [&](int side, int step) {
+        const auto s = static_cast<std::size_t>(side);
+        if (idle[0] && idle[1]) {
+            return;
+        }
+        Ledger& ledger = books.ledgers[s];
+        const std::string owner = side == 0 ? "replica-a" : "replica-b";
+        const auto rows = ledger.ClaimOutbox(owner, kNow, kLeaseEnds, 4);
+        if (!rows) {
+            logs[s].errors.push_back(Failure("claim " + std::to_string(step), rows, ledger));
+            return;
+        }
+        idle[s] = rows->empty();
+        for (const OutboxItem& row : *rows) {
+            claimed[s].push_back(row.id);
+            overtook[s] += static_cast<int>(
+                Count(books.target,
+                      "SELECT count(*) FROM outbox WHERE status = 'pending' AND recipient = " +
+                          Quoted(row.recipient) + " AND id < " + std::to_string(row.id) +
+                          " AND (lease_owner IS NULL OR lease_owner <> " + Quoted(owner) + ")"));
+            const auto sent = ledger.MarkOutboxSent(
+                row.id, row.lease, "wamid.OUT-" + std::to_string(row.id), kNow);
+            if (!sent) {
+                logs[s].errors.push_back(Failure("sent " + std::to_string(row.id), sent, ledger));
+            }
+        }
+    });
+    CHECK(logs[0].errors == std::vector<std::string>{});
+    CHECK(logs[1].errors == std::vector<std::string>{});
+    // Both took a share, no row was taken twice, none was left, none overtook an older one.
+    CHECK_FALSE(claimed[0].empty());
+    CHECK_FALSE(claimed[1].empty());
+    std::vector<std::int64_t> all = claimed[0];
+    all.insert(all.end(), claimed[1].begin(), claimed[1].end());
+    std::sort(all.begin(), all.end());
+    CHECK(std::adjacent_find(all.begin(), all.end()) == all.end());
+    CHECK(all.size() == static_cast<std::size_t>(kPhones * kPerPhone));
+    CHECK(overtook == std::array<int, 2>{0, 0});
+    CHECK(
+        Count(books.target, "SELECT count(*) FROM outbox WHERE status = 'sent' AND attempts = 1") ==
+        kPhones * kPerPhone);
+}
+
+TEST_CASE(
+    "Outbox leases: a held phone is skipped, a dead sender's rows are taken over, and a "
+    "late record cannot overwrite the new sender's",
+    "[store][race]") {
+    Books books;
+    // Phone 0 has two replies queued, phone 1 one.
+    books.Handle({Incoming("wamid.IN-0a", Phone(0)),
+                  Incoming("wamid.IN-0b", Phone(0)),
+                  Incoming("wamid.IN-1", Phone(1))},
+                 [](const PendingInbound& e) { return Answer(e.provider_event_id); });
+    Ledger& a = books.ledgers[0];
+    Ledger& b = books.ledgers[1];
+
+    // Replica A takes the first row only; B may not take phone 0's second row meanwhile (it
+    // would overtake the first), only phone 1's.
+    const auto first = a.ClaimOutbox("replica-a", kNow, kLeaseEnds, 1);
+    REQUIRE(first);
+    REQUIRE(first->size() == 1);
+    CHECK(first->at(0).recipient == Phone(0));
+    const auto other = b.ClaimOutbox("replica-b", kNow, kLeaseEnds, 10);
+    REQUIRE(other);
+    REQUIRE(other->size() == 1);
+    CHECK(other->at(0).recipient == Phone(1));
+    REQUIRE(b.MarkOutboxSent(other->at(0).id, other->at(0).lease, "wamid.B-1", kNow));
+
+    // A releases nothing and dies. Before its lease runs out nobody takes phone 0's rows; after,
+    // B takes both, in order, with new tokens.
+    CHECK(b.ClaimOutbox("replica-b", kNow, kLeaseEnds, 10)->empty());
+    const auto taken = b.ClaimOutbox("replica-b", kAfterLease, "2026-11-23T16:03:30Z", 10);
+    REQUIRE(taken);
+    REQUIRE(taken->size() == 2);
+    CHECK(taken->at(0).id == first->at(0).id);
+    CHECK(taken->at(0).lease != first->at(0).lease);
+    CHECK(taken->at(0).attempts == 0);
+
+    // A comes back from a long pause and records its send: refused, nothing changed. B's
+    // record stands, and A's late failure cannot overwrite it either.
+    const auto late = a.MarkOutboxSent(first->at(0).id, first->at(0).lease, "wamid.A-0", kNow);
+    REQUIRE_FALSE(late);
+    CHECK(late.error() == Errc::kLeaseLost);
+    CHECK(Text(books.target,
+               "SELECT status FROM outbox WHERE id = " + std::to_string(first->at(0).id)) ==
+          "pending");
+    REQUIRE(b.MarkOutboxSent(taken->at(0).id, taken->at(0).lease, "wamid.B-0", kAfterLease));
+    const auto late_failure =
+        a.MarkOutboxFailed(first->at(0).id, first->at(0).lease, "131026", "x", kNow);
+    REQUIRE_FALSE(late_failure);
+    CHECK(late_failure.error() == Errc::kLeaseLost);
+    CHECK(Count(books.target,
+                "SELECT count(*) FROM messages WHERE provider_message_id = 'wamid.A-0'") == 0);
+    CHECK(Text(books.target,
+               "SELECT status FROM messages WHERE provider_message_id = 'wamid.B-0'") == "sent");
+    // Recording the same send again with the same lease is harmless.
+    REQUIRE(b.MarkOutboxSent(taken->at(0).id, taken->at(0).lease, "wamid.B-0", kAfterLease));
+    CHECK(Count(books.target,
+                "SELECT attempts FROM outbox WHERE id = " + std::to_string(taken->at(0).id)) == 1);
+
+    // B releases the second row without trying it: A takes it at once, before B's lease ends.
+    REQUIRE(b.ReleaseOutbox({{taken->at(1).id, taken->at(1).lease}}));
+    const auto again = a.ClaimOutbox("replica-a", kAfterLease, "2026-11-23T16:03:30Z", 10);
+    REQUIRE(again);
+    CHECK(Ids(*again) == std::vector<std::int64_t>{taken->at(1).id});
+    // A retry releases the row until it is due again.
+    REQUIRE(a.MarkOutboxRetry(
+        again->at(0).id, again->at(0).lease, "2026-11-23T16:05:00Z", "429", kAfterLease));
+    CHECK(b.ClaimOutbox("replica-b", "2026-11-23T16:04:00Z", "2026-11-23T16:06:00Z", 10)->empty());
+    CHECK(Ids(*b.ClaimOutbox("replica-b", "2026-11-23T16:05:00Z", "2026-11-23T16:06:30Z", 10)) ==
+          std::vector<std::int64_t>{taken->at(1).id});
+}
+
+TEST_CASE("Race: a periodic job asked for by two replicas at once runs once per interval",
+          "[store][race]") {
+    Books books;
+    // Every minute for ten minutes both replicas ask at the same moment; exactly one is told
+    // to run, and it finishes before the next minute.
+    constexpr int kMinutes = 10;
+    std::array<std::vector<int>, 2> ran;
+    std::array<Log, 2> logs;
+    const auto minute = [](int m) {
+        return "2026-11-23T16:" + std::string(m < 10 ? "0" : "") + std::to_string(m) + ":00Z";
+    };
+    Race(kMinutes, [&](int side, int m) {
+        const auto s = static_cast<std::size_t>(side);
+        Ledger& ledger = books.ledgers[s];
+        const std::string owner = side == 0 ? "replica-a" : "replica-b";
+        const auto taken =
+            ledger.TakeJob("reminder-pass", owner, minute(m), minute(m + 1), minute(m + 1));
+        if (!taken) {
+            logs[s].errors.push_back(Failure("take " + minute(m), taken, ledger));
+            return;
+        }
+        if (*taken) {
+            ran[s].push_back(m);
+            const auto finished = ledger.FinishJob("reminder-pass", owner, minute(m + 1));
+            if (!finished) {
+                logs[s].errors.push_back(Failure("finish " + minute(m), finished, ledger));
+            }
+        }
+    });
+    CHECK(logs[0].errors == std::vector<std::string>{});
+    CHECK(logs[1].errors == std::vector<std::string>{});
+    std::vector<int> all = ran[0];
+    all.insert(all.end(), ran[1].begin(), ran[1].end());
+    std::sort(all.begin(), all.end());
+    std::vector<int> every(kMinutes);
+    std::iota(every.begin(), every.end(), 0);
+    CHECK(all == every);
+    CHECK(Count(books.target, "SELECT runs FROM jobs WHERE name = 'reminder-pass'") == kMinutes);
+}
+
+TEST_CASE(
+    "Jobs: not before it is due, not while its runner holds it, and a dead runner is "
+    "replaced when its lease runs out",
+    "[store][race]") {
+    Books books;
+    Ledger& a = books.ledgers[0];
+    Ledger& b = books.ledgers[1];
+    // A runs the pass at 16:00, due again at 16:05, and holds it until 16:10 (a long pass).
+    CHECK(*a.TakeJob("reminder-pass",
+                     "a",
+                     "2026-11-23T16:00:00Z",
+                     "2026-11-23T16:10:00Z",
+                     "2026-11-23T16:05:00Z"));
+    CHECK_FALSE(*b.TakeJob("reminder-pass",
+                           "b",
+                           "2026-11-23T16:01:00Z",
+                           "2026-11-23T16:11:00Z",
+                           "2026-11-23T16:06:00Z"));  // not due
+    CHECK_FALSE(*b.TakeJob("reminder-pass",
+                           "b",
+                           "2026-11-23T16:06:00Z",
+                           "2026-11-23T16:16:00Z",
+                           "2026-11-23T16:11:00Z"));  // due, but A still holds it
+    // Another job is its own.
+    CHECK(*b.TakeJob("claim-expiry",
+                     "b",
+                     "2026-11-23T16:06:00Z",
+                     "2026-11-23T16:07:00Z",
+                     "2026-11-23T16:07:00Z"));
+    // A died mid-pass: at 16:10 its lease has run out and B takes over.
+    CHECK(*b.TakeJob("reminder-pass",
+                     "b",
+                     "2026-11-23T16:10:00Z",
+                     "2026-11-23T16:20:00Z",
+                     "2026-11-23T16:15:00Z"));
+    // A's late finish does not free B's run.
+    REQUIRE(a.FinishJob("reminder-pass", "a", "2026-11-23T16:10:00Z"));
+    CHECK(Text(books.target, "SELECT owner FROM jobs WHERE name = 'reminder-pass'") == "b");
+    CHECK_FALSE(*a.TakeJob("reminder-pass",
+                           "a",
+                           "2026-11-23T16:16:00Z",
+                           "2026-11-23T16:26:00Z",
+                           "2026-11-23T16:21:00Z"));
+    // B's leases are freed when B is known gone (a restart): A takes the job at once.
+    const auto holders = a.LeaseHolders("2026-11-23T16:16:00Z");
+    REQUIRE(holders);
+    CHECK(*holders == std::vector<std::string>{"b"});
+    CHECK(*a.ReleaseLeasesOf("b") == 2);  // the pass and its claim-expiry job
+    CHECK(*a.TakeJob("reminder-pass",
+                     "a",
+                     "2026-11-23T16:16:00Z",
+                     "2026-11-23T16:26:00Z",
+                     "2026-11-23T16:21:00Z"));
 }
 
 // A debtor's phone: +52 and ten digits.

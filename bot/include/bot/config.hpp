@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <boost/system/result.hpp>
 
@@ -75,6 +76,12 @@ struct Config {
     // One line per setting for the start-up log; secrets appear as "set" or "unset".
     std::string Describe() const;
 };
+
+// Whether the replica `holder` of a lease is known to be gone, seen from the replica `self`:
+// `self` itself (its previous life, restarted under the same COBRADOR_REPLICA_ID), or a default
+// id of this host ("db-1:4242") whose process no longer exists. A replica on another host is
+// never known gone: its leases run out instead.
+bool ReplicaGone(std::string_view holder, std::string_view self);
 
 // Reads `file` (when given) and then the environment, which wins. Errors are messages for a
 // person: an unreadable file, a malformed line, a bad COBRADOR_LISTEN or COBRADOR_TODAY.

@@ -26,6 +26,8 @@ enum class Errc {
     kInternal,
     /// The operation exists only for SQLite ledgers (backup).
     kUnsupported,
+    /// Another sender took this outbox row over when its lease ran out; nothing was recorded.
+    kLeaseLost,
 };
 
 const boost::system::error_category& LedgerCategory();

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <boost/system/result.hpp>
@@ -162,29 +163,42 @@ public:
     // The debtor's locale for a phone ("es-MX" when the phone is unknown).
     Result<std::string> LocaleForPhone(std::string_view phone);
 
-    // Up to `limit` pending outbox rows due at `now`, oldest first, skipping `exclude` (rows
-    // being sent right now).
-    Result<std::vector<OutboxItem>> DueOutbox(std::string_view now,
-                                              std::size_t limit,
-                                              const std::vector<std::int64_t>& exclude = {});
+    // Takes up to `limit` pending outbox rows due at `now` for the sender `owner`, oldest first,
+    // and holds them until `lease_until`: no other sender (thread or replica) takes them
+    // meanwhile. A recipient with a row held by anyone is skipped, so one recipient's messages go
+    // out one at a time and in order across replicas. Each row comes with its lease token; the
+    // records below are kept only while the row still carries it, so a sender whose lease ran out
+    // and whose row another sender took over cannot record over it (Errc::kLeaseLost).
+    Result<std::vector<OutboxItem>> ClaimOutbox(std::string_view owner,
+                                                std::string_view now,
+                                                std::string_view lease_until,
+                                                std::size_t limit);
 
-    // Not now (outside the contact hours): due again at `until`, no attempt counted.
-    Result<void> DeferOutbox(std::int64_t outbox_id, std::string_view until);
+    // Rows taken but not tried (`lease` tokens as claimed): anyone may take them at once.
+    Result<void> ReleaseOutbox(const std::vector<std::pair<std::int64_t, std::int64_t>>& leases);
+
+    // Not now (outside the contact hours): due again at `until`, no attempt counted, released.
+    Result<void> DeferOutbox(std::int64_t outbox_id, std::int64_t lease, std::string_view until);
 
     // The provider accepted the message: the outbox row is done, the message gets its provider
-    // id and status "sent" (or a later status already reported for that id).
+    // id and status "sent" (or a later status already reported for that id). Recording it twice
+    // with the same lease is harmless.
     Result<void> MarkOutboxSent(std::int64_t outbox_id,
+                                std::int64_t lease,
                                 std::string_view provider_message_id,
                                 std::string_view now);
 
-    // Try again at `next_attempt_at`; `error` says why (for operators; no secrets).
+    // Try again at `next_attempt_at` (released until then); `error` says why (for operators; no
+    // secrets).
     Result<void> MarkOutboxRetry(std::int64_t outbox_id,
+                                 std::int64_t lease,
                                  std::string_view next_attempt_at,
                                  std::string_view error,
                                  std::string_view now);
 
     // Will not succeed: the row and its message are "failed" with the provider's error code.
     Result<void> MarkOutboxFailed(std::int64_t outbox_id,
+                                  std::int64_t lease,
                                   std::string_view error_code,
                                   std::string_view error,
                                   std::string_view now);
@@ -307,6 +321,32 @@ public:
     // (escalated); returns their ids.
     Result<std::vector<std::int64_t>> ExpireIdleClaims(std::string_view idle_since,
                                                        std::string_view now);
+
+    // Who holds a lease (an outbox row, a job) that has not run out at `now`.
+    Result<std::vector<std::string>> LeaseHolders(std::string_view now);
+
+    // Frees every lease `holder` holds, for a replica known to be gone (its previous life): its
+    // rows and jobs are taken at once instead of when the leases run out. Returns how many.
+    Result<std::int64_t> ReleaseLeasesOf(std::string_view holder);
+
+    // --- Periodic jobs shared by replicas (store/src/messaging.cpp) ---
+
+    // Whether `owner` runs the job `name` now: yes when it is due (never run, or its next run is
+    // due at `now` or before) and nobody holds it. Then `owner` holds it until `lease_until`, and
+    // the next run is due at `next_run_at`, whoever runs it. A runner that dies holds the job
+    // until its lease runs out; then any replica takes it when it is next due. One conditional
+    // update: two replicas asking at the same moment, one is told yes.
+    Result<bool> TakeJob(std::string_view name,
+                         std::string_view owner,
+                         std::string_view now,
+                         std::string_view lease_until,
+                         std::string_view next_run_at);
+
+    // The run that TakeJob(name, owner, ..., lease_until, ...) started is over: the job is free
+    // (still due next at the time TakeJob set). Does nothing if the lease was lost meanwhile.
+    Result<void> FinishJob(std::string_view name,
+                           std::string_view owner,
+                           std::string_view lease_until);
 
     // Copies this whole ledger into `target` (moving from SQLite to PostgreSQL, or back):
     // every row of every table with its id, so that foreign keys survive, in one transaction

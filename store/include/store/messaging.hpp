@@ -87,6 +87,7 @@ struct OutboxItem {
     int attempts = 0;
     std::string created_at;
     std::string contact_timezone;  // a message we started: send only inside contact hours there
+    std::int64_t lease = 0;        // the claim's token: what records of this send must show
 };
 
 struct OutboxStats {
