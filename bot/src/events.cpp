@@ -38,7 +38,19 @@ void EventHub::Unsubscribe(const std::shared_ptr<Subscriber>& subscriber) {
     subscribers_.erase(subscriber);
 }
 
+void EventHub::SetForward(
+    std::function<void(std::optional<std::int64_t>, std::string_view)> forward) {
+    forward_ = std::move(forward);
+}
+
 void EventHub::Publish(std::optional<std::int64_t> conversation, std::string_view change) {
+    if (forward_) {
+        forward_(conversation, change);
+    }
+    Deliver(conversation, change);
+}
+
+void EventHub::Deliver(std::optional<std::int64_t> conversation, std::string_view change) {
     nlohmann::json data = {{"id", nullptr}, {"change", change}};
     if (conversation) {
         data["id"] = *conversation;

@@ -34,7 +34,14 @@ public:
     void Unsubscribe(const std::shared_ptr<Subscriber>& subscriber);
 
     // `conversation` is empty when the change is not tied to one we know of (a status callback).
+    // Goes to this process's streams and, when set, to the other replicas (SetForward).
     void Publish(std::optional<std::int64_t> conversation, std::string_view change);
+
+    // A change another replica made: to this process's streams only.
+    void Deliver(std::optional<std::int64_t> conversation, std::string_view change);
+
+    // Where Publish also sends each change (the cluster channel). Set before serving starts.
+    void SetForward(std::function<void(std::optional<std::int64_t>, std::string_view)> forward);
 
     // The server is stopping: every stream ends.
     void Close();
@@ -45,6 +52,7 @@ private:
     mutable std::mutex mutex_;
     std::set<std::shared_ptr<Subscriber>> subscribers_;
     bool closed_ = false;
+    std::function<void(std::optional<std::int64_t>, std::string_view)> forward_;
 };
 
 // Writes the SSE response on `stream` until the client goes away or the hub closes: the

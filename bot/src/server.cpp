@@ -31,6 +31,7 @@
 #include "store/ledger.hpp"
 
 #include "api.hpp"
+#include "cluster_events.hpp"
 #include "conversation.hpp"
 #include "dispatcher.hpp"
 #include "events.hpp"
@@ -98,6 +99,7 @@ struct Server::Impl {
     std::optional<Routes> routes;
     std::optional<Housekeeping> housekeeping;
     std::unique_ptr<Dispatcher> dispatcher;
+    std::unique_ptr<ClusterEvents> cluster_events;  // several replicas: PostgreSQL only
 
     explicit Impl(Config c) : config(std::move(c)), ioc(config.io_threads) {
         DescribeServerMetrics(metrics);
@@ -405,6 +407,11 @@ void Server::Run() {
         }
     });
     net::co_spawn(impl.control, impl.Listen(), Impl::LogFailure);
+    if (store::Ledger::IsPostgres(impl.config.db_path)) {
+        impl.cluster_events =
+            std::make_unique<ClusterEvents>(impl.config, impl.events, impl.metrics);
+        impl.cluster_events->Start();
+    }
     impl.dispatcher = std::make_unique<Dispatcher>(
         impl.ioc,
         *impl.ledger,
@@ -423,6 +430,9 @@ void Server::Run() {
     impl.ioc.run();
     for (auto& t : threads) {
         t.join();
+    }
+    if (impl.cluster_events) {
+        impl.cluster_events->Stop();
     }
     impl.ledger->Join();
     Log(LogLevel::kInfo, "stopped");

@@ -323,44 +323,6 @@ TEST_CASE("collector API: bad requests get a clear 4xx and change nothing",
     CHECK(desk.setup.Query("SELECT count(*) FROM audit_log") == audit_before);
 }
 
-// Reads a server-sent event stream over a plain socket until `want` appears or time runs out.
-std::string ReadEvents(std::uint16_t port,
-                       const std::string& token,
-                       const std::function<void()>& meanwhile,
-                       const std::string& want) {
-    namespace net = boost::asio;
-    net::io_context ioc;
-    net::ip::tcp::socket socket(ioc);
-    socket.connect({net::ip::make_address("127.0.0.1"), port});
-    const std::string request =
-        "GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: "
-        "Bearer " +
-        token + "\r\n\r\n";
-    net::write(socket, net::buffer(request));
-    std::string got;
-    std::array<char, 4096> chunk{};
-    const auto deadline = std::chrono::steady_clock::now() + 15s;
-    bool started = false;
-    socket.non_blocking(true);
-    while (std::chrono::steady_clock::now() < deadline && got.find(want) == std::string::npos) {
-        boost::system::error_code error;
-        const std::size_t n = socket.read_some(net::buffer(chunk), error);
-        if (error == net::error::would_block) {
-            if (!started && got.find(": connected") != std::string::npos) {
-                started = true;
-                meanwhile();
-            }
-            std::this_thread::sleep_for(20ms);
-            continue;
-        }
-        if (error) {
-            break;
-        }
-        got.append(chunk.data(), n);
-    }
-    return got;
-}
-
 TEST_CASE("collector API: the debtor's messages reach a collector live over server-sent events",
           "[bot][api][integration]") {
     Desk desk;

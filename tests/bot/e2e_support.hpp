@@ -3,10 +3,12 @@
 // settings that point both channels at fake providers, the real `cobrador serve` started on
 // a free port, and signed provider webhooks.
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <regex>
@@ -15,6 +17,10 @@
 #include <utility>
 #include <vector>
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -256,6 +262,45 @@ struct Api {
 inline std::string Code(const HttpResponse& res) {
     const auto body = nlohmann::json::parse(res.body, nullptr, false);
     return body.is_object() && body.contains("code") ? body["code"].get<std::string>() : "";
+}
+
+// Reads a server-sent event stream over a plain socket until `want` appears or time runs out;
+// `meanwhile` runs once the stream is open.
+inline std::string ReadEvents(std::uint16_t port,
+                              const std::string& token,
+                              const std::function<void()>& meanwhile,
+                              const std::string& want) {
+    namespace net = boost::asio;
+    net::io_context ioc;
+    net::ip::tcp::socket socket(ioc);
+    socket.connect({net::ip::make_address("127.0.0.1"), port});
+    const std::string request =
+        "GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: "
+        "Bearer " +
+        token + "\r\n\r\n";
+    net::write(socket, net::buffer(request));
+    std::string got;
+    std::array<char, 4096> chunk{};
+    const auto deadline = std::chrono::steady_clock::now() + 15s;
+    bool started = false;
+    socket.non_blocking(true);
+    while (std::chrono::steady_clock::now() < deadline && got.find(want) == std::string::npos) {
+        boost::system::error_code error;
+        const std::size_t n = socket.read_some(net::buffer(chunk), error);
+        if (error == net::error::would_block) {
+            if (!started && got.find(": connected") != std::string::npos) {
+                started = true;
+                meanwhile();
+            }
+            std::this_thread::sleep_for(20ms);
+            continue;
+        }
+        if (error) {
+            break;
+        }
+        got.append(chunk.data(), n);
+    }
+    return got;
 }
 
 // The collector desk: a ledger with two debtors (one on WhatsApp, one on SMS), three agents and the
