@@ -394,7 +394,7 @@ struct PhaseResult {
 
 // Sends jobs over `connections` keep-alive connections: as fast as answers come (rate 0), or
 // at `rate` events/s with each request's latency counted from when it was due.
-PhaseResult RunPhase(std::uint16_t port,
+PhaseResult RunPhase(const std::vector<std::uint16_t>& ports,
                      Load& load,
                      Provider* provider,
                      std::size_t connections,
@@ -406,7 +406,8 @@ PhaseResult RunPhase(std::uint16_t port,
     const auto started = Clock::now();
     const auto until = started + std::chrono::duration_cast<Clock::duration>(length);
     std::size_t index = 0;
-    auto worker = [&]() -> net::awaitable<void> {
+    // Connection c goes to replica c % ports.size(): the round-robin of a load balancer.
+    auto worker = [&](std::uint16_t port) -> net::awaitable<void> {
         beast::tcp_stream stream(co_await net::this_coro::executor);
         const tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"), port);
         co_await stream.async_connect(endpoint, net::use_awaitable);
@@ -451,7 +452,7 @@ PhaseResult RunPhase(std::uint16_t port,
         }
     };
     for (std::size_t c = 0; c < connections; ++c) {
-        net::co_spawn(ioc, worker(), [](const std::exception_ptr& e) {
+        net::co_spawn(ioc, worker(ports[c % ports.size()]), [](const std::exception_ptr& e) {
             if (e) {
                 try {
                     std::rethrow_exception(e);
@@ -468,10 +469,11 @@ PhaseResult RunPhase(std::uint16_t port,
     return result;
 }
 
-// Waits (up to a minute) until the server has handled every message and sent every reply, so
-// that one phase's backlog does not count against the next.
-void WaitForDrain(std::uint16_t port) {
-    for (int i = 0; i < 600; ++i) {
+// Waits (up to `limit`) until the server has handled every message and sent every reply, so
+// that one phase's backlog does not count against the next; false when it did not.
+bool WaitForDrain(std::uint16_t port, std::chrono::seconds limit = std::chrono::seconds(60)) {
+    const auto until = Clock::now() + limit;
+    while (Clock::now() < until) {
         net::io_context ioc;
         beast::tcp_stream stream(ioc);
         stream.connect({net::ip::make_address("127.0.0.1"), port});
@@ -485,10 +487,11 @@ void WaitForDrain(std::uint16_t port) {
                 std::string::npos &&
             res.body().find("\ncobrador_inbound_pending{scope=\"cluster\"} 0\n") !=
                 std::string::npos) {
-            return;
+            return true;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
+    return false;
 }
 
 // utime + stime of a process, in seconds.
@@ -553,17 +556,21 @@ void Report(const char* title, const PhaseResult& r, double cpu_seconds, Provide
     }
 }
 
+// Replica `replica` (named bench-<replica>), its output in out-<replica>.txt and err-<...>.txt.
 pid_t StartServer(const std::filesystem::path& dir,
                   const std::string& db,
                   std::uint16_t provider_port,
+                  int replica,
                   std::uint16_t& port) {
-    const std::string out_path = (dir / "out.txt").string();
+    const std::string suffix = "-" + std::to_string(replica) + ".txt";
+    const std::string out_path = (dir / ("out" + suffix)).string();
     const pid_t server = fork();
     if (server == 0) {
         if (std::freopen(out_path.c_str(), "w", stdout) == nullptr ||
-            std::freopen((dir / "err.txt").c_str(), "w", stderr) == nullptr) {
+            std::freopen((dir / ("err" + suffix)).c_str(), "w", stderr) == nullptr) {
             _exit(127);
         }
+        setenv("COBRADOR_REPLICA_ID", ("bench-" + std::to_string(replica)).c_str(), 1);
         const std::string fake = "http://127.0.0.1:" + std::to_string(provider_port);
         setenv("COBRADOR_LISTEN", "127.0.0.1:0", 1);
         setenv("COBRADOR_DB", db.c_str(), 1);
@@ -649,18 +656,44 @@ int main(int argc, char** argv) {
                   net::detached);
     std::thread provider_thread([&] { provider_ioc.run(); });
 
-    std::uint16_t port = 0;
-    const pid_t server = StartServer(dir, db, provider_port, port);
-    if (port == 0) {
-        std::fprintf(stderr,
-                     "the server did not start:\n%s\n",
-                     ReadFile((dir / "err.txt").string()).c_str());
-        kill(server, SIGKILL);
-        return 1;
+    // BENCH_REPLICAS: several `cobrador serve` on the one PostgreSQL database, the load spread
+    // over them round-robin (PostgreSQL only: SQLite is one process).
+    const char* replicas_env = std::getenv("BENCH_REPLICAS");
+    const int replicas =
+        postgres && replicas_env != nullptr ? std::max(1, std::atoi(replicas_env)) : 1;
+    std::vector<pid_t> servers;
+    std::vector<std::uint16_t> ports;
+    for (int r = 0; r < replicas; ++r) {
+        std::uint16_t port = 0;
+        servers.push_back(StartServer(dir, db, provider_port, r, port));
+        if (port == 0) {
+            std::fprintf(stderr,
+                         "the server did not start:\n%s\n",
+                         ReadFile((dir / ("err-" + std::to_string(r) + ".txt")).string()).c_str());
+            for (const pid_t server : servers) {
+                kill(server, SIGKILL);
+            }
+            return 1;
+        }
+        ports.push_back(port);
     }
-    std::printf("cobrador serve on %s, %zu debtors, fake providers on loopback\n\n",
+    const pid_t server = servers.front();
+    const std::uint16_t port = ports.front();
+    // The servers' CPU time together.
+    const auto cpu_seconds = [&] {
+        double total = 0;
+        for (const pid_t s : servers) {
+            total += CpuSeconds(s);
+        }
+        return total;
+    };
+    std::printf("cobrador serve on %s, %d replica%s, %zu debtors, fake providers on loopback\n\n",
                 postgres ? "PostgreSQL (synchronous_commit as the server has it)"
                          : "SQLite (synchronous=FULL)",
+                replicas,
+                replicas == 1 ? ""
+                              : "s (on the same 2 cores: this shows what coordination costs, "
+                                "not how it scales)",
                 debtors);
     const char* mix_env = std::getenv("BENCH_MIX");
     const bool message_heavy = mix_env != nullptr && std::string(mix_env) == "messages";
@@ -669,18 +702,18 @@ int main(int argc, char** argv) {
                               : "status-heavy (about three status callbacks per reply)");
     Load load(provider, debtors, 0, false, message_heavy);
     const auto length = std::chrono::duration<double>(phase_seconds);
-    RunPhase(port, load, &provider, 32, 0, std::chrono::seconds(3), 5000);  // warm-up
+    RunPhase(ports, load, &provider, 32, 0, std::chrono::seconds(3), 5000);  // warm-up
     {
         std::lock_guard lock(provider.mutex);
         provider.reply_ms.clear();
     }
     const double rss_start = std::stod(StatusField(server, "VmRSS"));
 
-    double cpu = CpuSeconds(server);
-    const PhaseResult sustained = RunPhase(port, load, &provider, 64, 0, length, SIZE_MAX);
+    double cpu = cpu_seconds();
+    const PhaseResult sustained = RunPhase(ports, load, &provider, 64, 0, length, SIZE_MAX);
     Report("sustained (64 connections, as fast as acknowledged):",
            sustained,
-           CpuSeconds(server) - cpu,
+           cpu_seconds() - cpu,
            &provider);
     bool ok = sustained.unexpected == 0;
     for (const double rate : rates) {
@@ -689,11 +722,11 @@ int main(int argc, char** argv) {
             std::lock_guard lock(provider.mutex);
             provider.reply_ms.clear();
         }
-        cpu = CpuSeconds(server);
-        const PhaseResult fixed = RunPhase(port, load, &provider, 256, rate, length, SIZE_MAX);
+        cpu = cpu_seconds();
+        const PhaseResult fixed = RunPhase(ports, load, &provider, 256, rate, length, SIZE_MAX);
         const std::string title =
             "fixed rate " + std::to_string(static_cast<int>(rate)) + " events/s (256 connections):";
-        Report(title.c_str(), fixed, CpuSeconds(server) - cpu, &provider);
+        Report(title.c_str(), fixed, cpu_seconds() - cpu, &provider);
         ok = ok && fixed.unexpected == 0;
     }
     // Memory: once the caches are warm, new debtors open conversations one message each; the
@@ -710,14 +743,42 @@ int main(int argc, char** argv) {
     const double rss_before = std::stod(StatusField(server, "VmRSS"));
     const double conversations_before = conversation_count();
     Load newcomers(provider, 20000, debtors + 1000000, true);
-    RunPhase(port, newcomers, nullptr, 32, 2000, std::chrono::seconds(10), SIZE_MAX);
+    RunPhase({port}, newcomers, nullptr, 32, 2000, std::chrono::seconds(10), SIZE_MAX);
     std::this_thread::sleep_for(std::chrono::seconds(3));
     const double rss_after = std::stod(StatusField(server, "VmRSS"));
     const double opened = conversation_count() - conversations_before;
     const std::string peak = StatusField(server, "VmHWM");
-    kill(server, SIGTERM);
     int wstatus = 0;
-    waitpid(server, &wstatus, 0);
+    if (replicas > 1) {
+        // A replica dies under load: how long until the others have sent what it held. Its
+        // leased rows wait for their lease (4 × send timeout + 30 s) to run out.
+        WaitForDrain(port);
+        Load more(provider, debtors);
+        std::thread load_thread(
+            [&] { RunPhase(ports, more, &provider, 64, 1000, std::chrono::seconds(4), SIZE_MAX); });
+        std::this_thread::sleep_for(std::chrono::seconds(2));
+        kill(servers.front(), SIGKILL);
+        const auto killed = Clock::now();
+        waitpid(servers.front(), &wstatus, 0);
+        load_thread.join();
+        const std::string held_file = (dir / "held.txt").string();
+        Run("psql -Atc \"SELECT count(*) FROM outbox WHERE status = 'pending' AND lease_owner = "
+            "'bench-0' AND lease_until IS NOT NULL\" " +
+            quoted_db + " > " + held_file);
+        const std::string held = ReadFile(held_file);
+        const bool drained = WaitForDrain(ports[1], std::chrono::seconds(300));
+        std::printf(
+            "\nreplica bench-0 killed under load holding %s outbox rows: the others %s "
+            "%.1f s after the kill\n",
+            held.empty() ? "?" : held.substr(0, held.find('\n')).c_str(),
+            drained ? "had sent everything" : "had NOT drained the outbox",
+            std::chrono::duration<double>(Clock::now() - killed).count());
+        servers.erase(servers.begin());
+    }
+    for (const pid_t s : servers) {
+        kill(s, SIGTERM);
+        waitpid(s, &wstatus, 0);
+    }
     std::printf(
         "\nmemory: peak RSS %s KiB (%.0f KiB after warm-up); %.0f new conversations "
         "took RSS from %.0f to %.0f KiB: %.2f KiB per conversation\n",
@@ -754,7 +815,7 @@ int main(int argc, char** argv) {
         Load baseline_load(provider, debtors);
         const double baseline_cpu = CpuSeconds(baseline);
         const PhaseResult minimal =
-            RunPhase(baseline_port, baseline_load, nullptr, 64, 0, length, SIZE_MAX);
+            RunPhase({baseline_port}, baseline_load, nullptr, 64, 0, length, SIZE_MAX);
         Report("\nbaseline: a Beast server that only answers 200, same load:",
                minimal,
                CpuSeconds(baseline) - baseline_cpu,
@@ -771,7 +832,11 @@ int main(int argc, char** argv) {
     {
         // The server's warnings and errors (why some answers were not 200, retries), the first
         // ten and how many; forged signatures are the benchmark's own doing.
-        std::istringstream log(ReadFile((dir / "err.txt").string()));
+        std::string logs;
+        for (int r = 0; r < replicas; ++r) {
+            logs += ReadFile((dir / ("err-" + std::to_string(r) + ".txt")).string());
+        }
+        std::istringstream log(logs);
         std::size_t count = 0;
         for (std::string line; std::getline(log, line);) {
             if (line.find("\"level\":\"info\"") == std::string::npos &&

@@ -1,5 +1,8 @@
 #include "store/cluster_channel.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <deque>
 #include <thread>
 
@@ -129,6 +132,46 @@ struct ClusterChannel::Impl {
         return true;
     }
 };
+
+std::string EncodeChange(const ChangeNotice& notice) {
+    return notice.replica + "\t" +
+           (notice.conversation ? std::to_string(*notice.conversation) : std::string("-")) + "\t" +
+           notice.change;
+}
+
+std::optional<ChangeNotice> DecodeChange(std::string_view line) {
+    const auto first = line.find('\t');
+    const auto second = first == std::string_view::npos ? first : line.find('\t', first + 1);
+    if (second == std::string_view::npos) {
+        return std::nullopt;
+    }
+    const std::string_view replica = line.substr(0, first);
+    const std::string_view id = line.substr(first + 1, second - first - 1);
+    const std::string_view change = line.substr(second + 1);
+    const bool replica_ok = !replica.empty() && replica.size() <= 64 &&
+                            std::all_of(replica.begin(), replica.end(), [](char c) {
+                                return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+                                       c == '-' || c == '_' || c == '.' || c == ':';
+                            });
+    const bool change_ok = !change.empty() && change.size() <= 32 &&
+                           std::all_of(change.begin(), change.end(), [](char c) {
+                               return (c >= 'a' && c <= 'z') || c == '_';
+                           });
+    if (!replica_ok || !change_ok) {
+        return std::nullopt;
+    }
+    ChangeNotice notice{std::string(replica), std::nullopt, std::string(change)};
+    if (id != "-") {
+        std::int64_t value = 0;
+        const auto [end, error] = std::from_chars(id.data(), id.data() + id.size(), value);
+        if (id.empty() || id[0] == '0' || error != std::errc() || end != id.data() + id.size() ||
+            value <= 0) {
+            return std::nullopt;
+        }
+        notice.conversation = value;
+    }
+    return notice;
+}
 
 ClusterChannel::ClusterChannel(std::string target, std::string channel)
     : impl_(std::make_unique<Impl>()) {

@@ -11,9 +11,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,5 +53,23 @@ private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
+
+// What the console-event traffic between replicas carries: which replica changed which
+// conversation, and how (a word: "claimed", "message", ...). On the wire, one line
+// "<replica>\t<conversation id or ->\t<change>".
+struct ChangeNotice {
+    std::string replica;
+    std::optional<std::int64_t> conversation;
+    std::string change;
+
+    bool operator==(const ChangeNotice&) const = default;
+};
+
+std::string EncodeChange(const ChangeNotice& notice);
+
+// Anything that is not exactly a notice as EncodeChange writes it (a replica id, a positive id
+// or "-", a change of 1 to 32 lower-case letters and underscores) is nullopt: anyone who may
+// LISTEN on the database may also NOTIFY.
+std::optional<ChangeNotice> DecodeChange(std::string_view line);
 
 }  // namespace cobrador::store
