@@ -97,6 +97,7 @@ struct Provider {
     std::unordered_map<std::string, Clock::time_point> waiting;  // phone -> inbound sent at
     std::vector<double> reply_ms;
     std::atomic<std::size_t> sends{0};
+    std::atomic<bool> stall{false};  // answers wait (sends hang in flight) while set
 
     // The phone a send goes to: WhatsApp's JSON "to" (digits) or Twilio's form "To".
     static std::string Recipient(const std::string& body, bool whatsapp) {
@@ -120,6 +121,9 @@ struct Provider {
     }
 
     std::string Answer(const std::string& target, const std::string& body) {
+        while (stall) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
         const bool whatsapp = target.find("/messages") != std::string::npos;
         const std::size_t n = ++sends;
         const std::string id =
@@ -750,16 +754,20 @@ int main(int argc, char** argv) {
     const std::string peak = StatusField(server, "VmHWM");
     int wstatus = 0;
     if (replicas > 1) {
-        // A replica dies under load: how long until the others have sent what it held. Its
-        // leased rows wait for their lease (4 × send timeout + 30 s) to run out.
+        // A replica dies with sends in flight: how long until the others have sent what it
+        // held. The provider stops answering for a moment, so that every replica holds rows;
+        // the dead one's wait for their lease (4 × send timeout + 30 s) to run out.
         WaitForDrain(port);
         Load more(provider, debtors);
         std::thread load_thread(
-            [&] { RunPhase(ports, more, &provider, 64, 1000, std::chrono::seconds(4), SIZE_MAX); });
-        std::this_thread::sleep_for(std::chrono::seconds(2));
+            [&] { RunPhase(ports, more, &provider, 64, 500, std::chrono::seconds(3), SIZE_MAX); });
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        provider.stall = true;
+        std::this_thread::sleep_for(std::chrono::seconds(1));
         kill(servers.front(), SIGKILL);
         const auto killed = Clock::now();
         waitpid(servers.front(), &wstatus, 0);
+        provider.stall = false;
         load_thread.join();
         const std::string held_file = (dir / "held.txt").string();
         Run("psql -Atc \"SELECT count(*) FROM outbox WHERE status = 'pending' AND lease_owner = "
