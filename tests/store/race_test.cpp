@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <barrier>
 #include <functional>
 #include <map>
@@ -696,7 +697,7 @@ TEST_CASE("Race: two senders claiming the outbox at once send each row once, in 
     std::array<Log, 2> logs;
     std::array<std::vector<std::int64_t>, 2> claimed;
     std::array<int, 2> overtook = {0, 0};
-    std::array<bool, 2> idle = {false, false};
+    std::array<std::atomic<bool>, 2> idle{};  // each side reads the other's
     Race(kPhones * kPerPhone, [&](int side, int step) {
         const auto s = static_cast<std::size_t>(side);
         if (idle[0] && idle[1]) {
