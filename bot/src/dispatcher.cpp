@@ -156,9 +156,7 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
             std::vector<std::pair<std::int64_t, std::int64_t>> spare;
             for (auto& [key, items] : by_recipient) {
                 if (busy_recipients.size() >= kMaxRecipientsInFlight) {
-                    for (const auto& item : items) {
-                        spare.emplace_back(item.id, item.lease);
-                    }
+                    AddLeases(items, 0, spare);
                     continue;
                 }
                 busy_recipients.insert(key);
@@ -187,6 +185,15 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
 
     std::string LeaseUntil() const {
         return config.Now(std::chrono::system_clock::now() + Lease());
+    }
+
+    // The (row, lease) of items[from...], for Release.
+    static void AddLeases(const std::vector<store::OutboxItem>& items,
+                          std::size_t from,
+                          std::vector<std::pair<std::int64_t, std::int64_t>>& out) {
+        for (std::size_t i = from; i < items.size(); ++i) {
+            out.emplace_back(items[i].id, items[i].lease);
+        }
     }
 
     // Rows claimed but not tried go back at once, for whoever looks next.
@@ -228,9 +235,7 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
             }
         }
         std::vector<std::pair<std::int64_t, std::int64_t>> rest;
-        for (std::size_t i = tried; i < items.size(); ++i) {
-            rest.emplace_back(items[i].id, items[i].lease);
-        }
+        AddLeases(items, tried, rest);
         co_await Release(std::move(rest));
         busy_recipients.erase(key);
         Poke();  // a slot is free: look for more

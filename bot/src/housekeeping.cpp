@@ -67,14 +67,12 @@ void Housekeeping::Schedule(Job& job, std::chrono::seconds after) {
 
 void Housekeeping::RunIfMine(Job& job, store::Ledger& ledger) {
     const auto now = s_.Instant();
-    // Held for one interval: a pass that takes longer may overlap the next, which is harmless
-    // (every job is idempotent), while a dead runner is replaced within one interval.
-    const std::string lease_until = dialogs::FormatIsoInstant(now + job.every);
-    auto taken = ledger.TakeJob(job.name,
-                                s_.config.replica_id,
-                                dialogs::FormatIsoInstant(now),
-                                lease_until,
-                                dialogs::FormatIsoInstant(now + job.every));
+    // Held for one interval, when it is due again: a pass that takes longer may overlap the
+    // next, which is harmless (every job is idempotent), while a dead runner is replaced within
+    // one interval.
+    const std::string next = dialogs::FormatIsoInstant(now + job.every);
+    auto taken =
+        ledger.TakeJob(job.name, s_.config.replica_id, dialogs::FormatIsoInstant(now), next, next);
     if (!taken) {
         Log(LogLevel::kError,
             "job not started",
@@ -88,7 +86,7 @@ void Housekeeping::RunIfMine(Job& job, store::Ledger& ledger) {
     }
     job.run(ledger);
     s_.metrics.Count("cobrador_jobs_run_total", "job=\"" + job.name + "\"");
-    if (auto finished = ledger.FinishJob(job.name, s_.config.replica_id, lease_until); !finished) {
+    if (auto finished = ledger.FinishJob(job.name, s_.config.replica_id, next); !finished) {
         Log(LogLevel::kWarn,
             "job not released; it frees itself when its lease runs out",
             {{"job", job.name}, {"error", finished.error().message()}});

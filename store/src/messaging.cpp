@@ -390,46 +390,41 @@ Result<std::vector<OutboxItem>> Ledger::ClaimOutbox(std::string_view owner,
         // UTC text of one width, so they compare as text.
         Tx tx(db, TxKind::kLocked);
         db.Lock({"outbox-claim"});
-        std::vector<std::pair<std::int64_t, std::int64_t>> taken;
-        {
-            auto claimed = db.Query(
-                "UPDATE outbox SET lease_owner = ?1, lease_until = ?2, "
-                "lease_token = lease_token + 1 WHERE id IN ("
-                "SELECT o.id FROM outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= ?3 "
-                "AND NOT EXISTS (SELECT 1 FROM outbox held WHERE held.recipient = o.recipient "
-                "AND held.channel = o.channel AND held.status = 'pending' "
-                "AND held.lease_until > ?3) "
-                "ORDER BY o.id LIMIT ?4) RETURNING id, lease_token",
-                owner,
-                lease_until,
-                now,
-                static_cast<std::int64_t>(limit));
-            while (claimed->Step()) {
-                taken.emplace_back(claimed->Int64(0), claimed->Int64(1));
-            }
-        }
-        std::sort(taken.begin(), taken.end());
+        // One statement takes the rows and returns what the sender needs of them (the
+        // conversation through a subquery: RETURNING may not name a joined table on SQLite).
         std::vector<OutboxItem> out;
-        out.reserve(taken.size());
-        for (const auto& [id, token] : taken) {
-            auto row = db.Query(
-                "SELECT o.message_id, m.conversation_id, o.channel, o.recipient, o.payload, "
-                "o.attempts, o.created_at, coalesce(o.contact_timezone, '') FROM outbox o "
-                "JOIN messages m ON m.id = o.message_id WHERE o.id = ?",
-                id);
-            if (row->Step()) {
-                out.push_back({id,
-                               row->Int64(0),
-                               row->Int64(1),
-                               row->Text(2),
-                               row->Text(3),
-                               row->Text(4),
-                               row->Int(5),
-                               row->Text(6),
-                               row->Text(7),
-                               token});
-            }
+        auto claimed = db.Query(
+            "UPDATE outbox SET lease_owner = ?1, lease_until = ?2, "
+            "lease_token = lease_token + 1 WHERE id IN ("
+            "SELECT o.id FROM outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= ?3 "
+            "AND NOT EXISTS (SELECT 1 FROM outbox held WHERE held.recipient = o.recipient "
+            "AND held.channel = o.channel AND held.status = 'pending' "
+            "AND held.lease_until > ?3) "
+            "ORDER BY o.id LIMIT ?4) RETURNING id, message_id, "
+            "(SELECT m.conversation_id FROM messages m WHERE m.id = message_id), channel, "
+            "recipient, payload, attempts, created_at, coalesce(contact_timezone, ''), "
+            "lease_token",
+            owner,
+            lease_until,
+            now,
+            static_cast<std::int64_t>(limit));
+        while (claimed->Step()) {
+            out.push_back({claimed->Int64(0),
+                           claimed->Int64(1),
+                           claimed->Int64(2),
+                           claimed->Text(3),
+                           claimed->Text(4),
+                           claimed->Text(5),
+                           claimed->Int(6),
+                           claimed->Text(7),
+                           claimed->Text(8),
+                           claimed->Int64(9)});
         }
+        claimed->Reset();  // finished: SQLite will not commit while a statement is stepping
+        // RETURNING has no order of its own: oldest first, as the sender sends them.
+        std::sort(out.begin(), out.end(), [](const OutboxItem& x, const OutboxItem& y) {
+            return x.id < y.id;
+        });
         tx.commit();
         return out;
     });
