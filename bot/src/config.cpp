@@ -62,6 +62,18 @@ const std::vector<Setting>& Settings() {
         {"COBRADOR_TWILIO_FROM", &Config::twilio_from, false},
         {"COBRADOR_TWILIO_API_BASE", &Config::twilio_api_base, false},
         {"COBRADOR_PAYMENTS_SECRET", &Config::payments_secret, true},
+        {"COBRADOR_PAYMENTS_PROVIDER", &Config::payments_provider, false},
+        {"COBRADOR_STRIPE_SECRET_KEY", &Config::stripe_secret_key, true},
+        {"COBRADOR_STRIPE_WEBHOOK_SECRET", &Config::stripe_webhook_secret, true},
+        {"COBRADOR_STRIPE_API_BASE", &Config::stripe_api_base, false},
+        {"COBRADOR_MERCADOPAGO_ACCESS_TOKEN", &Config::mercadopago_access_token, true},
+        {"COBRADOR_MERCADOPAGO_WEBHOOK_SECRET", &Config::mercadopago_webhook_secret, true},
+        {"COBRADOR_MERCADOPAGO_API_BASE", &Config::mercadopago_api_base, false},
+        {"COBRADOR_OPENPAY_MERCHANT_ID", &Config::openpay_merchant_id, false},
+        {"COBRADOR_OPENPAY_PRIVATE_KEY", &Config::openpay_private_key, true},
+        {"COBRADOR_OPENPAY_WEBHOOK_USER", &Config::openpay_webhook_user, false},
+        {"COBRADOR_OPENPAY_WEBHOOK_PASSWORD", &Config::openpay_webhook_password, true},
+        {"COBRADOR_OPENPAY_API_BASE", &Config::openpay_api_base, false},
     };
     return kSettings;
 }
@@ -232,36 +244,26 @@ bool ReplicaGone(std::string_view holder, std::string_view self) {
     return kill(pid, 0) != 0 && errno == ESRCH;
 }
 
+// The settings that are not plain strings (Settings() lists those): numbers, durations,
+// addresses and dates, each checked below.
+constexpr const char* kTypedNames[] = {"COBRADOR_LISTEN",
+                                       "COBRADOR_TODAY",
+                                       "COBRADOR_IO_THREADS",
+                                       "COBRADOR_DB_CONNECTIONS",
+                                       "COBRADOR_SEND_TIMEOUT",
+                                       "COBRADOR_IDLE_MINUTES",
+                                       "COBRADOR_VERIFICATION_HOURS",
+                                       "COBRADOR_CLAIM_IDLE_MINUTES",
+                                       "COBRADOR_REMINDER_MINUTES"};
+
 // Every setting, by its environment name.
-constexpr const char* kNames[] = {"COBRADOR_DB",
-                                  "COBRADOR_LISTEN",
-                                  "COBRADOR_PUBLIC_URL",
-                                  "COBRADOR_COMPANY_NAME",
-                                  "COBRADOR_REPLICA_ID",
-                                  "COBRADOR_TODAY",
-                                  "COBRADOR_IO_THREADS",
-                                  "COBRADOR_DB_CONNECTIONS",
-                                  "COBRADOR_SEND_TIMEOUT",
-                                  "COBRADOR_CLABE",
-                                  "COBRADOR_PAYMENT_URL",
-                                  "COBRADOR_POLICY_FILE",
-                                  "COBRADOR_IDLE_MINUTES",
-                                  "COBRADOR_VERIFICATION_HOURS",
-                                  "COBRADOR_CLAIM_IDLE_MINUTES",
-                                  "COBRADOR_REMINDERS_FILE",
-                                  "COBRADOR_REMINDER_MINUTES",
-                                  "COBRADOR_TLS_CERT",
-                                  "COBRADOR_TLS_KEY",
-                                  "COBRADOR_WHATSAPP_APP_SECRET",
-                                  "COBRADOR_WHATSAPP_VERIFY_TOKEN",
-                                  "COBRADOR_WHATSAPP_ACCESS_TOKEN",
-                                  "COBRADOR_WHATSAPP_PHONE_NUMBER_ID",
-                                  "COBRADOR_WHATSAPP_API_BASE",
-                                  "COBRADOR_TWILIO_ACCOUNT_SID",
-                                  "COBRADOR_TWILIO_AUTH_TOKEN",
-                                  "COBRADOR_TWILIO_FROM",
-                                  "COBRADOR_TWILIO_API_BASE",
-                                  "COBRADOR_PAYMENTS_SECRET"};
+std::vector<std::string> AllNames() {
+    std::vector<std::string> names(std::begin(kTypedNames), std::end(kTypedNames));
+    for (const Setting& s : Settings()) {
+        names.emplace_back(s.env);
+    }
+    return names;
+}
 
 boost::system::result<Config, std::string> LoadConfig(const std::optional<std::string>& file,
                                                       const GetEnv& getenv) {
@@ -273,10 +275,11 @@ boost::system::result<Config, std::string> LoadConfig(const std::optional<std::s
         }
         values = std::move(*toml);
     }
+    const std::vector<std::string> known = AllNames();
     for (const auto& [name, value] : values) {
         // Every key in the file is one we know: a typo or a key under the wrong [section]
         // would otherwise be ignored without a word.
-        if (std::find(std::begin(kNames), std::end(kNames), name) == std::end(kNames)) {
+        if (std::find(known.begin(), known.end(), name) == known.end()) {
             std::string key = name.substr(std::string_view("COBRADOR_").size());
             std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) {
                 return static_cast<char>(std::tolower(c));
@@ -285,8 +288,8 @@ boost::system::result<Config, std::string> LoadConfig(const std::optional<std::s
                            "' (see deploy/cobrador.example.toml)");
         }
     }
-    for (const char* name : kNames) {
-        if (const char* value = getenv(name)) {
+    for (const std::string& name : known) {
+        if (const char* value = getenv(name.c_str())) {
             values[name] = value;
         }
     }
@@ -394,6 +397,14 @@ boost::system::result<Config, std::string> LoadConfig(const std::optional<std::s
     }
     if (config.payment_url.find("{reference}") == std::string::npos) {
         return Failure("COBRADOR_PAYMENT_URL must contain {reference}");
+    }
+    if (!config.payments_provider.empty() && config.payments_provider != "stripe" &&
+        config.payments_provider != "mercadopago" && config.payments_provider != "openpay" &&
+        config.payments_provider != "conekta" && config.payments_provider != "stp") {
+        return Failure(
+            "COBRADOR_PAYMENTS_PROVIDER must be stripe, mercadopago, openpay, conekta or stp, not "
+            "'" +
+            config.payments_provider + "'");
     }
     if (config.db_path.empty()) {
         return Failure("COBRADOR_DB must not be empty");

@@ -65,6 +65,14 @@ net::awaitable<Response> Payments(Routes& r,
     co_return co_await r.webhooks().Payments(req);
 }
 
+net::awaitable<Response> ProviderPayments(Routes& r,
+                                          const Request& req,
+                                          std::string_view path,
+                                          std::string_view query) {
+    co_return co_await r.webhooks().ProviderPayments(
+        req, path.substr(std::string_view("/webhooks/payments/").size()), query);
+}
+
 net::awaitable<Response> Sandbox(Routes& r,
                                  const Request& req,
                                  std::string_view,
@@ -116,6 +124,7 @@ constexpr std::array kRoutes = {
     Route{"/metrics",                "GET, HEAD",   "/metrics",                 false, MetricsRoute},
     Route{"/webhooks/whatsapp",      "GET, POST",   "/webhooks/whatsapp",       false, WhatsApp},
     Route{"/webhooks/payments",      "POST",        "/webhooks/payments",       false, Payments},
+    Route{"/webhooks/payments/",     "POST",        "/webhooks/payments/",      false, ProviderPayments},
     Route{"/webhooks/twilio",        "POST",        "/webhooks/twilio",         false, Twilio},
     Route{"/webhooks/twilio/status", "POST",        "/webhooks/twilio/status",  false, Twilio},
     Route{"/api/v1/",                "",            "",                         false, Api},
@@ -206,7 +215,7 @@ void DescribeServerMetrics(Metrics& metrics) {
     };
 
     // clang-format off
-    static constexpr std::array<Description, 18> kDescriptions = {{
+    static constexpr std::array<Description, 20> kDescriptions = {{
         {"cobrador_http_requests_total", "counter", "HTTP requests answered, by route and status."},
         {"cobrador_inbound_total", "counter", "Webhook events by channel, kind (message, status) and result (new, duplicate)."},
         {"cobrador_inbound_processed_total", "counter", "Inbound messages handled by the dialog, by channel."},
@@ -219,7 +228,9 @@ void DescribeServerMetrics(Metrics& metrics) {
         {"cobrador_replica_info", "gauge", "This process's replica id (COBRADOR_REPLICA_ID), always 1."},
         {"cobrador_http_connections", "gauge", "Open HTTP connections."},
         {"cobrador_tls_handshake_failures_total", "counter", "Connections to the HTTPS port that failed the TLS handshake."},
-        {"cobrador_payments_total", "counter", "Payment notifications by result (applied, suspense, duplicate)."},
+        {"cobrador_payments_total", "counter", "Payments by result (applied, suspense, duplicate; reversed, waiting)."},
+        {"cobrador_provider_events_total", "counter", "Payment providers' notifications by provider and result (applied, pending, ignored, duplicate)."},
+        {"cobrador_provider_fetches_total", "counter", "Payments fetched for thin notifications by provider and result (ok, retry, failed)."},
         {"cobrador_reminders_queued_total", "counter", "Reminders queued by the scheduler."},
         {"cobrador_event_streams", "gauge", "Open live-update streams (GET /api/v1/events) of the console."},
         {"cobrador_claims_expired_total", "counter", "Claimed conversations that went back to the queue after their collector was idle."},

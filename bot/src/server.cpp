@@ -95,6 +95,7 @@ struct Server::Impl {
     std::unique_ptr<LedgerThread> ledger;
     std::optional<Services> services;
     std::optional<InboundWorker> inbound;
+    std::optional<ProviderWorker> provider_worker;
     std::optional<Webhooks> webhooks;
     std::optional<Routes> routes;
     std::optional<Housekeeping> housekeeping;
@@ -269,6 +270,9 @@ struct Server::Impl {
         if (housekeeping) {
             housekeeping->Stop();
         }
+        if (provider_worker) {
+            provider_worker->Stop();
+        }
         events.Close();
         if (dispatcher) {
             dispatcher->Stop();
@@ -364,7 +368,8 @@ boost::system::result<std::uint16_t, std::string> Server::Start() {
                                    [&impl] { impl.WakeDispatcher(); },
                                    impl.stopping});
     impl.inbound.emplace(*impl.services, impl.ioc);
-    impl.webhooks.emplace(*impl.services, *impl.inbound);
+    impl.provider_worker.emplace(*impl.services, impl.ioc);
+    impl.webhooks.emplace(*impl.services, *impl.inbound, *impl.provider_worker);
     impl.routes.emplace(*impl.services, *impl.webhooks, [&impl](Metrics& m) {
         const std::lock_guard lock(impl.connections_mutex);
         m.Set("cobrador_http_connections", "", static_cast<double>(impl.connections.size()));
@@ -423,6 +428,7 @@ void Server::Run() {
     impl.dispatcher->Start();
     impl.inbound->Schedule();  // events acknowledged before a crash or a stop
     impl.housekeeping->Start();
+    impl.provider_worker->Start();
     std::vector<std::thread> threads;
     for (int i = 1; i < impl.config.io_threads; ++i) {
         threads.emplace_back([&impl] { impl.ioc.run(); });

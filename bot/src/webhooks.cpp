@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bot/log.hpp"
+#include "channels/payment_providers.hpp"
 #include "channels/signature.hpp"
 #include "channels/twilio.hpp"
 #include "channels/whatsapp.hpp"
@@ -187,6 +188,97 @@ net::awaitable<Response> Webhooks::Payments(const Request& req) {
         body["reason"] = outcome.reason;
     }
     co_return Json(http::status::ok, body);
+}
+
+net::awaitable<Response> Webhooks::ProviderPayments(const Request& req,
+                                                    std::string_view provider,
+                                                    std::string_view query) {
+    const Config& c = s_.config;
+    channels::Verdict verdict;
+    if (provider == "stripe" && !c.stripe_webhook_secret.empty()) {
+        const auto real_now = std::chrono::duration_cast<std::chrono::seconds>(
+            std::chrono::system_clock::now().time_since_epoch());  // not COBRADOR_TODAY's
+        verdict = channels::ParseStripe(
+            req.body(), req["Stripe-Signature"], c.stripe_webhook_secret, real_now.count());
+    } else if (provider == "mercadopago" && !c.mercadopago_webhook_secret.empty()) {
+        verdict = channels::ParseMercadoPago(req.body(),
+                                             query,
+                                             req["x-signature"],
+                                             req["x-request-id"],
+                                             c.mercadopago_webhook_secret);
+    } else if (provider == "openpay" && !c.openpay_webhook_password.empty()) {
+        verdict = channels::ParseOpenpay(req.body(),
+                                         req[http::field::authorization],
+                                         c.openpay_webhook_user,
+                                         c.openpay_webhook_password);
+    } else {
+        co_return Error(http::status::not_found,
+                        "no such payment provider, or its webhook settings are not set");
+    }
+    const std::string channel = "payments/" + std::string(provider);
+    if (!verdict.ok()) {
+        const bool malformed = *verdict.refusal == channels::Refusal::kMalformed;
+        const char* reason = malformed                                       ? "malformed"
+                             : *verdict.refusal == channels::Refusal::kStale ? "stale"
+                                                                             : "signature";
+        s_.metrics.Count("cobrador_webhook_rejected_total",
+                         "channel=\"" + channel + "\",reason=\"" + reason + "\"");
+        Log(LogLevel::kWarn,
+            "payment notification refused",
+            {{"provider", std::string(provider)}, {"why", verdict.why}});
+        co_return Error(malformed ? http::status::bad_request : http::status::unauthorized,
+                        verdict.why);
+    }
+    if (provider == "openpay") {
+        if (const auto code = channels::OpenpayVerificationCode(req.body())) {
+            // The operator types this code into Openpay's dashboard to verify the webhook.
+            Log(LogLevel::kInfo, "Openpay webhook verification", {{"verification_code", *code}});
+        }
+    }
+    if (!Admit(channel)) {
+        co_return Error(http::status::service_unavailable, "busy; try again");
+    }
+    const auto clock = std::chrono::system_clock::now();
+    const auto instant = c.Instant(clock);
+    const std::string now = c.Now(clock);
+    auto stored = co_await s_.ledger.Run([&](store::Ledger& l) {
+        return l.RecordProviderEvent(verdict.event, now, [&](const store::PaymentNotice& notice) {
+            return PaymentThanks(notice, s_.config, s_.strategy, instant, true);
+        });
+    });
+    pending_writes_.fetch_sub(1);
+    if (!stored) {
+        Log(LogLevel::kError,
+            "payment notification not stored",
+            {{"provider", std::string(provider)}, {"error", stored.error().message()}});
+        co_return Error(http::status::service_unavailable, "busy; try again");
+    }
+    // The notification: seen before, waiting for its payment to be fetched, about nothing we
+    // act on, or recorded (each payment's own result is in `payments`).
+    const char* result = stored->duplicate               ? "duplicate"
+                         : stored->pending               ? "pending"
+                         : verdict.event.reports.empty() ? "ignored"
+                                                         : "recorded";
+    s_.metrics.Count("cobrador_provider_events_total",
+                     "provider=\"" + std::string(provider) + "\",result=\"" + result + "\"");
+    Log(LogLevel::kInfo,
+        "payment notification",
+        {{"provider", std::string(provider)},
+         {"event_id", verdict.event.event_id},
+         {"type", verdict.event.type},
+         {"result", result}});
+    CountPaymentOutcomes(s_, provider, stored->outcomes);
+    if (stored->pending) {
+        provider_worker_.Wake();
+    }
+    nlohmann::json answer = {
+        {"received", true}, {"result", result}, {"payments", nlohmann::json::array()}};
+    for (const store::PaymentOutcome& outcome : stored->outcomes) {
+        answer["payments"].push_back({{"payment_id", outcome.payment_id},
+                                      {"status", outcome.status},
+                                      {"account_id", outcome.account_id}});
+    }
+    co_return Json(http::status::ok, answer);
 }
 
 Response Webhooks::Rejected(const std::string& channel, channels::WebhookError error) {

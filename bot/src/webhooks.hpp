@@ -1,6 +1,7 @@
 #pragma once
 // The providers' doors: WhatsApp and Twilio webhooks (verified, parsed, committed before the
-// answer, idempotent on the provider's ids), the payments webhook (applied at once), and with
+// answer, idempotent on the provider's ids), the payments webhooks (ours and the payment
+// providers', applied at once or fetched later), and with
 // --demo the sandbox phone. Every handler is a plain coroutine over Services, tested over HTTP.
 
 #include <atomic>
@@ -13,17 +14,24 @@
 
 #include "http_types.hpp"
 #include "inbound_worker.hpp"
+#include "provider_worker.hpp"
 #include "services.hpp"
 
 namespace cobrador::bot {
 
 class Webhooks {
 public:
-    Webhooks(Services& services, InboundWorker& inbound) : s_(services), inbound_(inbound) {}
+    Webhooks(Services& services, InboundWorker& inbound, ProviderWorker& provider_worker)
+        : s_(services), inbound_(inbound), provider_worker_(provider_worker) {}
 
     boost::asio::awaitable<Response> WhatsApp(const Request& req, std::string_view query);
     boost::asio::awaitable<Response> Twilio(const Request& req);
     boost::asio::awaitable<Response> Payments(const Request& req);
+    // POST /webhooks/payments/{stripe|mercadopago|openpay}: verified as each provider
+    // specifies, stored once per (provider, event id), applied or fetched later, answered 200.
+    boost::asio::awaitable<Response> ProviderPayments(const Request& req,
+                                                      std::string_view provider,
+                                                      std::string_view query);
     boost::asio::awaitable<Response> Sandbox(const Request& req, std::string_view query);
 
 private:
@@ -35,6 +43,7 @@ private:
 
     Services& s_;
     InboundWorker& inbound_;
+    ProviderWorker& provider_worker_;
     std::atomic<int> pending_writes_{0};
 };
 

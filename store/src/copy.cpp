@@ -13,7 +13,7 @@ namespace cobrador::store {
 namespace {
 
 // Every table of the schema except schema_migrations, parents before children.
-constexpr std::array<const char*, 19> kTables = {
+constexpr std::array<const char*, 21> kTables = {
     "debtors",
     "imports",
     "agents",
@@ -33,6 +33,8 @@ constexpr std::array<const char*, 19> kTables = {
     "audit_log",
     "notes",
     "reminders",
+    "provider_events",
+    "payment_reversals",
 };
 
 std::vector<std::string> Tables(Connection& db) {

@@ -8,6 +8,7 @@
 
 #include "audit.hpp"
 #include "ledger_impl.hpp"
+#include "payment_apply.hpp"
 #include "proactive.hpp"
 
 namespace cobrador::store {
@@ -152,6 +153,130 @@ bool PayInstallments(Connection& db,
 
 }  // namespace
 
+PaymentOutcome ApplyOnePayment(Connection& db,
+                               const PaymentRecord& p,
+                               std::string_view source,
+                               const std::string& at,
+                               const PaymentNoticeFn& notice,
+                               const ProviderPaymentKey* provider) {
+    PaymentOutcome out;
+    out.payment_id = p.payment_id;
+    std::optional<AccountRow> account;
+    if (const auto id = dialogs::AccountFromReference(p.reference)) {
+        account = LoadAccount(db, *id);
+    }
+    if (!account) {
+        out.reason = SuspenseReason(p.reference);
+    } else if (account->currency != p.currency) {
+        out.reason = "currency_mismatch";
+    }
+    out.status = out.reason.empty() ? "applied" : "suspense";
+    if (account && out.reason.empty()) {
+        out.account_id = account->key;
+        out.applied_cents = std::min(p.amount_cents, account->balance_cents);
+        out.overpaid_cents = p.amount_cents - out.applied_cents;
+        out.new_balance_cents = account->balance_cents - out.applied_cents;
+    }
+    const std::int64_t payment_row =
+        db.Prepare(
+              "INSERT INTO payments (payment_id, reference, account_id, amount_cents, currency, "
+              "paid_at, method, status, source, received_at, applied_cents, overpaid_cents, "
+              "suspense_reason, provider, provider_payment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+              "?, ?, ?, ?, ?) RETURNING id")
+            .Returning(p.payment_id,
+                       p.reference,
+                       out.status == "applied" ? std::optional(account->id) : std::nullopt,
+                       p.amount_cents,
+                       p.currency,
+                       p.paid_at,
+                       p.method,
+                       out.status,
+                       source,
+                       at,
+                       out.applied_cents,
+                       out.overpaid_cents,
+                       out.reason.empty() ? std::nullopt : std::optional(out.reason),
+                       provider ? std::optional(provider->provider) : std::nullopt,
+                       provider ? std::optional(provider->payment) : std::nullopt)
+            .value();
+    if (out.status == "suspense") {
+        WriteAudit(db,
+                   {.actor = "system", .kind = "payment_suspense"},
+                   at,
+                   "{\"payment_id\":" + std::to_string(payment_row) + ",\"reason\":\"" +
+                       out.reason + "\"}");
+        return out;
+    }
+    db.Exec("UPDATE accounts SET balance_cents = ?, updated_at = ? WHERE id = ?",
+            out.new_balance_cents,
+            at,
+            account->id);
+    db.Exec(
+        "INSERT INTO balance_history (account_id, balance_cents, due_date, source, source_id, "
+        "recorded_at) VALUES (?, ?, ?, 'payment', ?, ?)",
+        account->id,
+        out.new_balance_cents,
+        account->due_date,
+        payment_row,
+        at);
+    WriteAudit(db,
+               {.actor = "system",
+                .kind = "payment_applied",
+                .debtor_id = account->debtor_id,
+                .account_id = account->id},
+               at,
+               "{\"payment_id\":" + std::to_string(payment_row) +
+                   ",\"amount_cents\":" + std::to_string(p.amount_cents) +
+                   ",\"overpaid_cents\":" + std::to_string(out.overpaid_cents) + "}");
+    if (PayInstallments(db, *account, p.amount_cents, at) && out.new_balance_cents > 0) {
+        // The settlement is paid: what it took off the balance is forgiven now.
+        const std::int64_t forgiven = out.new_balance_cents;
+        out.new_balance_cents = 0;
+        db.Exec(
+            "UPDATE accounts SET balance_cents = 0, updated_at = ? WHERE id = ?", at, account->id);
+        db.Exec(
+            "INSERT INTO balance_history (account_id, balance_cents, due_date, source, "
+            "source_id, recorded_at) VALUES (?, 0, ?, 'adjustment', ?, ?)",
+            account->id,
+            account->due_date,
+            payment_row,
+            at);
+        WriteAudit(db,
+                   {.actor = "system",
+                    .kind = "settlement_forgiven",
+                    .debtor_id = account->debtor_id,
+                    .account_id = account->id},
+                   at,
+                   "{\"forgiven_cents\":" + std::to_string(forgiven) +
+                       ",\"payment_id\":" + std::to_string(payment_row) + "}");
+    }
+    out.promise_kept = KeepPromises(db, *account, p.amount_cents, out.new_balance_cents, at);
+
+    if (notice) {
+        if (const auto target = LatestReachableConversation(db, account->debtor_id)) {
+            PaymentNotice n;
+            n.debtor_name = target->debtor_name;
+            n.locale = target->locale;
+            n.timezone = target->timezone;
+            n.phone = target->phone;
+            n.channel = target->channel;
+            n.whatsapp_window_open =
+                target->last_inbound_at && *target->last_inbound_at >= WindowStart(at);
+            n.account_id = account->key;
+            n.amount_cents = p.amount_cents;
+            n.balance_cents = out.new_balance_cents;
+            n.currency = p.currency;
+            n.promise_kept = out.promise_kept;
+            n.verified = target->verified_until && *target->verified_until > at;
+            if (const auto message = notice(n)) {
+                QueueProactive(db, *target, *message, at);
+                out.message_queued = true;
+            }
+        }
+    }
+    return out;
+}
+
 Result<PaymentsSummary> Ledger::ApplyPayments(const std::vector<PaymentRecord>& payments,
                                               std::string_view source,
                                               std::string_view now,
@@ -165,130 +290,17 @@ Result<PaymentsSummary> Ledger::ApplyPayments(const std::vector<PaymentRecord>& 
         Tx tx(db);
         PaymentsSummary summary;
         Prepared exists = db.Prepare("SELECT 1 FROM payments WHERE payment_id = ?");
-        Prepared insert = db.Prepare(
-            "INSERT INTO payments (payment_id, reference, account_id, amount_cents, currency, "
-            "paid_at, method, status, source, received_at, applied_cents, overpaid_cents, "
-            "suspense_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
         for (const PaymentRecord& p : payments) {
-            PaymentOutcome out;
-            out.payment_id = p.payment_id;
             if (exists.Bind(p.payment_id)->Step()) {
+                PaymentOutcome out;
+                out.payment_id = p.payment_id;
                 out.status = "duplicate";
                 ++summary.duplicates;
                 summary.outcomes.push_back(std::move(out));
                 continue;
             }
-            std::optional<AccountRow> account;
-            if (const auto id = dialogs::AccountFromReference(p.reference)) {
-                account = LoadAccount(db, *id);
-            }
-            if (!account) {
-                out.reason = SuspenseReason(p.reference);
-            } else if (account->currency != p.currency) {
-                out.reason = "currency_mismatch";
-            }
-            out.status = out.reason.empty() ? "applied" : "suspense";
-            if (account && out.reason.empty()) {
-                out.account_id = account->key;
-                out.applied_cents = std::min(p.amount_cents, account->balance_cents);
-                out.overpaid_cents = p.amount_cents - out.applied_cents;
-                out.new_balance_cents = account->balance_cents - out.applied_cents;
-            }
-            const std::int64_t payment_row =
-                insert
-                    .Returning(p.payment_id,
-                               p.reference,
-                               out.status == "applied" ? std::optional(account->id) : std::nullopt,
-                               p.amount_cents,
-                               p.currency,
-                               p.paid_at,
-                               p.method,
-                               out.status,
-                               source,
-                               at,
-                               out.applied_cents,
-                               out.overpaid_cents,
-                               out.reason.empty() ? std::nullopt : std::optional(out.reason))
-                    .value();
-            if (out.status == "suspense") {
-                ++summary.suspense;
-                WriteAudit(db,
-                           {.actor = "system", .kind = "payment_suspense"},
-                           at,
-                           "{\"payment_id\":" + std::to_string(payment_row) + ",\"reason\":\"" +
-                               out.reason + "\"}");
-                summary.outcomes.push_back(std::move(out));
-                continue;
-            }
-            ++summary.applied;
-            db.Exec("UPDATE accounts SET balance_cents = ?, updated_at = ? WHERE id = ?",
-                    out.new_balance_cents,
-                    at,
-                    account->id);
-            db.Exec(
-                "INSERT INTO balance_history (account_id, balance_cents, due_date, source, "
-                "source_id, recorded_at) VALUES (?, ?, ?, 'payment', ?, ?)",
-                account->id,
-                out.new_balance_cents,
-                account->due_date,
-                payment_row,
-                at);
-            WriteAudit(db,
-                       {.actor = "system",
-                        .kind = "payment_applied",
-                        .debtor_id = account->debtor_id,
-                        .account_id = account->id},
-                       at,
-                       "{\"payment_id\":" + std::to_string(payment_row) +
-                           ",\"amount_cents\":" + std::to_string(p.amount_cents) +
-                           ",\"overpaid_cents\":" + std::to_string(out.overpaid_cents) + "}");
-            if (PayInstallments(db, *account, p.amount_cents, at) && out.new_balance_cents > 0) {
-                // The settlement is paid: what it took off the balance is forgiven now.
-                const std::int64_t forgiven = out.new_balance_cents;
-                out.new_balance_cents = 0;
-                db.Exec("UPDATE accounts SET balance_cents = 0, updated_at = ? WHERE id = ?",
-                        at,
-                        account->id);
-                db.Exec(
-                    "INSERT INTO balance_history (account_id, balance_cents, due_date, source, "
-                    "source_id, recorded_at) VALUES (?, 0, ?, 'adjustment', ?, ?)",
-                    account->id,
-                    account->due_date,
-                    payment_row,
-                    at);
-                WriteAudit(db,
-                           {.actor = "system",
-                            .kind = "settlement_forgiven",
-                            .debtor_id = account->debtor_id,
-                            .account_id = account->id},
-                           at,
-                           "{\"forgiven_cents\":" + std::to_string(forgiven) + "}");
-            }
-            out.promise_kept =
-                KeepPromises(db, *account, p.amount_cents, out.new_balance_cents, at);
-
-            if (notice) {
-                if (const auto target = LatestReachableConversation(db, account->debtor_id)) {
-                    PaymentNotice n;
-                    n.debtor_name = target->debtor_name;
-                    n.locale = target->locale;
-                    n.timezone = target->timezone;
-                    n.phone = target->phone;
-                    n.channel = target->channel;
-                    n.whatsapp_window_open =
-                        target->last_inbound_at && *target->last_inbound_at >= WindowStart(at);
-                    n.account_id = account->key;
-                    n.amount_cents = p.amount_cents;
-                    n.balance_cents = out.new_balance_cents;
-                    n.currency = p.currency;
-                    n.promise_kept = out.promise_kept;
-                    n.verified = target->verified_until && *target->verified_until > at;
-                    if (const auto message = notice(n)) {
-                        QueueProactive(db, *target, *message, at);
-                        out.message_queued = true;
-                    }
-                }
-            }
+            PaymentOutcome out = ApplyOnePayment(db, p, source, at, notice, nullptr);
+            ++(out.status == "applied" ? summary.applied : summary.suspense);
             summary.outcomes.push_back(std::move(out));
         }
         tx.commit();

@@ -165,7 +165,8 @@ Result<Report> Ledger::BuildReport(const ReportQuery& query) {
         }
         {
             auto collected = db.Query(
-                "SELECT p.amount_cents, a.due_date, p.paid_at FROM payments p "
+                // Net of what was refunded or charged back since (docs/payments.md).
+                "SELECT p.amount_cents - p.reversed_cents, a.due_date, p.paid_at FROM payments p "
                 "JOIN accounts a ON a.id = p.account_id "
                 "WHERE p.status = 'applied' AND p.currency = ? "
                 "AND substr(p.paid_at, 1, 10) BETWEEN ? AND ?",
@@ -238,7 +239,8 @@ Result<Report> Ledger::BuildReport(const ReportQuery& query) {
             // they turned kept or broken.
             std::map<std::string, DailyFigures> days;
             auto series = db.Query(
-                "SELECT substr(paid_at, 1, 10), 'collected', sum(amount_cents) FROM payments "
+                "SELECT substr(paid_at, 1, 10), 'collected', sum(amount_cents - reversed_cents) "
+                "FROM payments "
                 "WHERE status = 'applied' AND currency = ?3 AND substr(paid_at, 1, 10) BETWEEN "
                 "?1 AND ?2 GROUP BY 1 "
                 "UNION ALL SELECT substr(created_at, 1, 10), 'made', count(*) FROM promises "

@@ -349,6 +349,50 @@ CREATE TABLE jobs (
 );
 )sql";
 
+// Money through payment providers (docs/payments.md):
+// - every verified notification is kept once per (provider, event_id), with what became of it;
+//   a thin one (Mercado Pago's carries only ids) waits as 'pending' until the payment is fetched;
+// - a payment row remembers which provider payment it came from: one provider payment may
+//   arrive in parts (Stripe funds a bank transfer in several), each part a row of its own;
+// - money taken back (refunds, chargebacks) is a reversal of a provider payment; one that
+//   arrives before its payment waits for it.
+constexpr const char* kPaymentProviders = R"sql(
+ALTER TABLE payments ADD COLUMN provider TEXT;
+ALTER TABLE payments ADD COLUMN provider_payment TEXT;
+ALTER TABLE payments ADD COLUMN reversed_cents INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX payments_by_provider_payment ON payments (provider, provider_payment);
+CREATE TABLE provider_events (
+  id               INTEGER PRIMARY KEY,
+  provider         TEXT NOT NULL,
+  event_id         TEXT NOT NULL,
+  type             TEXT NOT NULL,
+  body             TEXT NOT NULL,                 -- the verified notification, as received
+  fetch_payment    TEXT,                          -- what must be fetched before it is known
+  status           TEXT NOT NULL CHECK (status IN ('pending', 'done', 'failed')),
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at  TEXT NOT NULL,
+  last_error       TEXT,
+  received_at      TEXT NOT NULL,
+  processed_at     TEXT,
+  UNIQUE (provider, event_id)
+);
+CREATE INDEX provider_events_due ON provider_events (status, next_attempt_at);
+CREATE TABLE payment_reversals (
+  id                INTEGER PRIMARY KEY,
+  reversal_id       TEXT NOT NULL UNIQUE,         -- idempotency key
+  provider          TEXT NOT NULL,
+  provider_payment  TEXT NOT NULL,
+  kind              TEXT NOT NULL CHECK (kind IN ('refund', 'chargeback')),
+  amount_cents      INTEGER NOT NULL CHECK (amount_cents > 0),
+  status            TEXT NOT NULL CHECK (status IN ('applied', 'waiting')),
+  account_id        INTEGER REFERENCES accounts (id),
+  restored_cents    INTEGER NOT NULL DEFAULT 0,   -- what went back on the balance
+  received_at       TEXT NOT NULL,
+  applied_at        TEXT
+);
+CREATE INDEX payment_reversals_by_payment ON payment_reversals (provider, provider_payment);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "core ledger", kCoreSchema},
     Migration{2, "report indexes", kReportIndexes},
@@ -357,6 +401,7 @@ constexpr std::array kMigrations = {
     Migration{5, "payments and reminders", kPaymentsReminders},
     Migration{6, "typed inbound events", kTypedInbound},
     Migration{7, "replicas", kReplicas},
+    Migration{8, "payment providers", kPaymentProviders},
 };
 
 }  // namespace

@@ -26,6 +26,7 @@
 
 #include "channels/signature.hpp"
 #include "channels/twilio.hpp"
+#include "dialogs/reference.hpp"
 
 #include "support/fake_provider.hpp"
 #include "support/http_client.hpp"
@@ -355,6 +356,20 @@ struct Desk {
             "provider_event_id = '" +
                 id + "'",
             "1");
+    }
+
+    // María says hello and proves who she is; returns how many messages the Graph API has
+    // received by then (her two answers).
+    std::size_t Verify() {
+        Say("hola");
+        Say("15/03/1985");
+        return graph.WaitForRequests(2).size();
+    }
+
+    // The payment reference of an account, by its key.
+    std::string Reference(const std::string& account_key) const {
+        return *dialogs::PaymentReference(std::stoll(
+            setup.Query("SELECT id FROM accounts WHERE account_key = '" + account_key + "'")));
     }
 
     // María verifies and asks for a person: one escalated conversation; returns its id.

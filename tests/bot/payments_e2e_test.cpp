@@ -17,11 +17,8 @@ TEST_CASE("payments webhook: signed, idempotent, matched by reference, thanked o
     desk.setup.env["COBRADOR_PAYMENTS_SECRET"] = kPaymentsSecret;
     desk.Restart("2026-11-23");
     // María talks to the bot first (verified), so her channel is WhatsApp and the window is open.
-    desk.Say("hola");
-    desk.Say("15/03/1985");
-    const std::size_t before = desk.graph.WaitForRequests(2).size();
-    const std::string reference = *dialogs::PaymentReference(
-        std::stoll(desk.setup.Query("SELECT id FROM accounts WHERE account_key = 'A-1001'")));
+    const std::size_t before = desk.Verify();
+    const std::string reference = desk.Reference("A-1001");
     const std::uint16_t port = desk.setup.port;
 
     // Bad signature, no signature, bad body: refused, nothing stored.

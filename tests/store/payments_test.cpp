@@ -346,3 +346,196 @@ TEST_CASE("Broken promises: a follow-up the first time, a person the second time
 
 }  // namespace
 }  // namespace cobrador::store
+
+namespace cobrador::store {
+namespace {
+
+ProviderReport Received(const std::string& payment,
+                        std::int64_t total,
+                        const std::string& reference) {
+    ProviderReport r;
+    r.provider = "stripe";
+    r.payment = payment;
+    r.total_cents = total;
+    r.currency = "MXN";
+    r.reference = reference;
+    r.paid_at = "2026-11-23T15:00:00Z";
+    r.method = "oxxo";
+    return r;
+}
+
+ProviderReport Reversed(const std::string& payment,
+                        std::int64_t total,
+                        const std::string& reversal_id = "") {
+    ProviderReport r;
+    r.kind = ProviderReport::Kind::kReversed;
+    r.provider = "stripe";
+    r.payment = payment;
+    r.total_cents = total;
+    r.reversal_id = reversal_id;
+    r.reversal_kind = reversal_id.empty() ? "refund" : "chargeback";
+    r.currency = "MXN";
+    return r;
+}
+
+int event_counter = 0;
+
+// One notification carrying `reports`, under a fresh event id unless one is given.
+Result<ProviderEventOutcome> Notify(Ledger& ledger,
+                                    std::vector<ProviderReport> reports,
+                                    std::string event_id = "",
+                                    const PaymentNoticeFn& notice = {}) {
+    ProviderEvent e;
+    e.provider = "stripe";
+    e.event_id = event_id.empty() ? "evt_" + std::to_string(++event_counter) : event_id;
+    e.type = "test";
+    e.body = "{}";
+    e.reports = std::move(reports);
+    return ledger.RecordProviderEvent(e, kNow, notice);
+}
+
+TEST_CASE("Provider payments: one payment however many events report it, parts as they come",
+          "[store][payments][providers]") {
+    Books books;
+    const std::string a1 = books.Reference("A-1");
+    // Two events for one payment (Checkout's and the PaymentIntent's), then a redelivery.
+    const auto first = Notify(books.ledger, {Received("pi_1", 30000, a1)}, "evt_a");
+    REQUIRE(first);
+    CHECK(first->outcomes.at(0).status == "applied");
+    CHECK(Notify(books.ledger, {Received("pi_1", 30000, a1)}, "evt_b")->outcomes.at(0).status ==
+          "duplicate");
+    const auto again = Notify(books.ledger, {Received("pi_1", 30000, a1)}, "evt_a");
+    REQUIRE(again);
+    CHECK(again->duplicate);
+    CHECK(again->outcomes.empty());
+    CHECK(books.Balance("A-1") == "70000");
+
+    // A bank transfer funded in parts: $200 so far, then $500 in all; the late report of the
+    // first part changes nothing.
+    REQUIRE(Notify(books.ledger, {Received("pi_2", 20000, a1)}));
+    REQUIRE(Notify(books.ledger, {Received("pi_2", 50000, a1)}));
+    CHECK(Notify(books.ledger, {Received("pi_2", 20000, a1)})->outcomes.at(0).status ==
+          "duplicate");
+    CHECK(books.Balance("A-1") == "20000");
+    CHECK(Joined(books.path,
+                 "SELECT payment_id || ':' || amount_cents FROM payments WHERE provider_payment = "
+                 "'pi_2' ORDER BY id") == "stripe:pi_2:20000,stripe:pi_2#50000:30000");
+    CHECK(Query(books.path, "SELECT count(*) FROM provider_events") == "5");
+
+    // Nothing attached that names an account: suspense, not lost.
+    const auto unknown = Notify(books.ledger, {Received("pi_3", 1000, "")});
+    CHECK(unknown->outcomes.at(0).status == "suspense");
+    CHECK(unknown->outcomes.at(0).reason == "unknown_reference");
+
+    // A pending notification is stored, applied once fetched, and only once.
+    ProviderEvent thin;
+    thin.provider = "mercadopago";
+    thin.event_id = "n-1";
+    thin.type = "payment";
+    thin.body = "{}";
+    thin.fetch_payment = "999";
+    const auto stored = books.ledger.RecordProviderEvent(thin, kNow, {});
+    REQUIRE(stored);
+    CHECK(stored->pending);
+    const auto due = books.ledger.DueProviderEvents(kNow, "2026-11-23T16:01:00Z", 10);
+    REQUIRE(due);
+    REQUIRE(due->size() == 1);
+    CHECK(due->at(0).fetch_payment == "999");
+    // Held: a second worker finds nothing until the hold ends.
+    CHECK(books.ledger.DueProviderEvents(kNow, "2026-11-23T16:01:00Z", 10)->empty());
+    ProviderReport mp = Received("999", 10000, books.Reference("A-2"));
+    mp.provider = "mercadopago";
+    const auto done = books.ledger.CompleteProviderEvent(due->at(0).id, {mp}, kNow, {});
+    REQUIRE(done);
+    CHECK(done->outcomes.at(0).status == "applied");
+    CHECK(books.ledger.CompleteProviderEvent(due->at(0).id, {mp}, kNow, {})->duplicate);
+    CHECK(books.Balance("A-2") == "40000");
+    CHECK(Query(books.path, "SELECT status FROM provider_events WHERE event_id = 'n-1'") == "done");
+}
+
+TEST_CASE("Provider refunds: the balance back up, promises and plans re-opened, never twice",
+          "[store][payments][providers]") {
+    Books books;
+    const std::string a1 = books.Reference("A-1");
+    books.Exec(
+        "INSERT INTO promises (account_id, amount_cents, currency, due_date, status, created_at) "
+        "VALUES (1, 40000, 'MXN', '2026-11-27', 'open', 'x');"
+        "INSERT INTO payment_plans (account_id, kind, total_cents, currency, status, created_at) "
+        "VALUES (1, 'installments', 40000, 'MXN', 'active', 'x');"
+        "INSERT INTO plan_installments (plan_id, seq, due_date, amount_cents, status) VALUES "
+        "(1, 1, '2026-11-30', 40000, 'pending');");
+    // $1,200 on a $1,000 balance: $200 overpaid, the promise kept, the plan completed.
+    REQUIRE(Notify(books.ledger, {Received("pi_1", 120000, a1)}));
+    CHECK(books.Balance("A-1") == "0");
+    CHECK(Query(books.path, "SELECT status FROM promises") == "kept");
+    CHECK(Query(books.path, "SELECT status FROM payment_plans") == "completed");
+
+    // $150 refunded: all of it from what was overpaid; nothing owed again.
+    const auto small = Notify(books.ledger, {Reversed("pi_1", 15000)});
+    REQUIRE(small);
+    CHECK(small->outcomes.at(0).status == "reversed");
+    CHECK(small->outcomes.at(0).restored_cents == 0);
+    CHECK(books.Balance("A-1") == "0");
+    // $700 refunded in all: $50 more overpaid, then $500 back on the balance.
+    const auto more = Notify(books.ledger, {Reversed("pi_1", 70000)});
+    REQUIRE(more);
+    CHECK(more->outcomes.at(0).restored_cents == 50000);
+    CHECK(books.Balance("A-1") == "50000");
+    CHECK(Query(books.path, "SELECT status || ':' || paid_cents FROM promises") == "open:0");
+    CHECK(Query(books.path, "SELECT status FROM payment_plans") == "active");
+    CHECK(Query(books.path, "SELECT status || ':' || paid_cents FROM plan_installments") ==
+          "pending:0");
+    CHECK(Query(books.path, "SELECT count(*) FROM audit_log WHERE kind = 'payment_reversed'") ==
+          "1");
+    // The same refund again, or an older total: nothing.
+    CHECK(Notify(books.ledger, {Reversed("pi_1", 70000)})->outcomes.at(0).status == "duplicate");
+    CHECK(Notify(books.ledger, {Reversed("pi_1", 15000)})->outcomes.at(0).status == "duplicate");
+    // A chargeback of more than is left never takes the balance past what was paid.
+    REQUIRE(Notify(books.ledger, {Reversed("pi_1", 999999, "dp_1")}));
+    CHECK(books.Balance("A-1") == "100000");
+    CHECK(Notify(books.ledger, {Reversed("pi_1", 999999, "dp_1")})->outcomes.at(0).status ==
+          "duplicate");
+    CHECK(books.Balance("A-1") == "100000");
+    CHECK(Query(books.path, "SELECT reversed_cents FROM payments") == "120000");
+}
+
+TEST_CASE("Provider refunds before their payment wait for it, and it is not thanked for",
+          "[store][payments][providers]") {
+    Books books;
+    const std::string a1 = books.Reference("A-1");
+    books.Exec(
+        "INSERT INTO conversations (debtor_id, phone, channel, state, verified_until, "
+        "last_inbound_at, last_activity_at, created_at) VALUES (1, '+525511111111', 'whatsapp', "
+        "'bot', '2026-11-24T00:00:00Z', '2026-11-23T12:00:00Z', 'x', 'x')");
+    int thanked = 0;
+    const auto thank = [&](const PaymentNotice&) -> std::optional<ProactiveMessage> {
+        ++thanked;
+        return ProactiveMessage{"gracias", "{}", "", ""};
+    };
+    const auto early = Notify(books.ledger, {Reversed("pi_9", 30000)});
+    REQUIRE(early);
+    CHECK(early->outcomes.at(0).status == "waiting");
+    CHECK(books.Balance("A-1") == "100000");
+    const auto paid = Notify(books.ledger, {Received("pi_9", 30000, a1)}, "", thank);
+    REQUIRE(paid);
+    CHECK(paid->outcomes.at(0).status == "applied");
+    CHECK(paid->outcomes.at(0).restored_cents == 30000);
+    CHECK(books.Balance("A-1") == "100000");
+    CHECK(thanked == 0);
+    CHECK(Query(books.path, "SELECT status FROM payment_reversals") == "applied");
+    // A settlement completed by a payment that is then refunded is owed again in full.
+    books.Exec(
+        "INSERT INTO payment_plans (account_id, kind, total_cents, discount_cents, currency, "
+        "status, created_at) VALUES (1, 'settlement', 70000, 30000, 'MXN', 'active', 'x');"
+        "INSERT INTO plan_installments (plan_id, seq, due_date, amount_cents, status) VALUES "
+        "(1, 1, '2026-11-30', 70000, 'pending');");
+    REQUIRE(Notify(books.ledger, {Received("pi_10", 70000, a1)}, "", thank));
+    CHECK(books.Balance("A-1") == "0");
+    CHECK(thanked == 1);
+    REQUIRE(Notify(books.ledger, {Reversed("pi_10", 70000)}));
+    CHECK(books.Balance("A-1") == "100000");
+    CHECK(Query(books.path, "SELECT status FROM payment_plans") == "active");
+}
+
+}  // namespace
+}  // namespace cobrador::store

@@ -61,6 +61,19 @@ struct Config {
     std::string twilio_from;
     std::string twilio_api_base = "https://api.twilio.com";
     std::string payments_secret;
+    // Payment providers (docs/payments.md): each one's webhook is on when its secrets are set.
+    std::string payments_provider;  // which one creates payment instruments; empty: none
+    std::string stripe_secret_key;
+    std::string stripe_webhook_secret;
+    std::string stripe_api_base = "https://api.stripe.com";
+    std::string mercadopago_access_token;
+    std::string mercadopago_webhook_secret;
+    std::string mercadopago_api_base = "https://api.mercadopago.com";
+    std::string openpay_merchant_id;
+    std::string openpay_private_key;
+    std::string openpay_webhook_user;
+    std::string openpay_webhook_password;
+    std::string openpay_api_base = "https://api.openpay.mx";
 
     bool WhatsAppEnabled() const;
     bool Tls() const;

@@ -228,6 +228,39 @@ public:
                                           std::string_view now,
                                           const PaymentNoticeFn& notice = {});
 
+    // Stores one verified provider notification and applies what it reports, in one
+    // transaction. The same (provider, event_id) again is a duplicate and changes nothing.
+    // Money received is applied like ApplyPayments, once per provider payment whatever the
+    // number of events that report it; a part received later (a bank transfer funded in
+    // parts) is applied as its own payment. Money taken back puts the balance back up (what
+    // was overpaid goes first), re-opens the promises and instalments it had paid and undoes a
+    // settlement's forgiveness; a reversal whose payment has not arrived waits for it, and
+    // nothing is ever reversed twice or beyond what was received. A notification with
+    // fetch_payment is stored as pending. Errc::kNotMigrated, kBusy, kIo.
+    Result<ProviderEventOutcome> RecordProviderEvent(const ProviderEvent& event,
+                                                     std::string_view now,
+                                                     const PaymentNoticeFn& notice);
+
+    // Pending notifications due at `now`, oldest first; each is held for `hold_until` so that
+    // another worker (or replica) does not fetch it at the same time.
+    Result<std::vector<PendingProviderEvent>> DueProviderEvents(std::string_view now,
+                                                                std::string_view hold_until,
+                                                                std::size_t limit);
+
+    // The fetched payment's reports for a pending notification: applied as RecordProviderEvent
+    // does, and the notification is done. Nothing happens when it is no longer pending.
+    Result<ProviderEventOutcome> CompleteProviderEvent(std::int64_t id,
+                                                       const std::vector<ProviderReport>& reports,
+                                                       std::string_view now,
+                                                       const PaymentNoticeFn& notice);
+
+    // A fetch that failed: tried again at `next_attempt_at`, or given up (`failed`) with the
+    // error kept for the operator.
+    Result<void> RetryProviderEvent(std::int64_t id,
+                                    std::string_view error,
+                                    std::string_view next_attempt_at,
+                                    bool failed);
+
     // Open promises due before `cutoff_date` (today minus the grace days) become broken. The
     // debtor's second broken promise in 30 days escalates their conversation; otherwise
     // `follow_up` may write to them (not while a collector holds the conversation).

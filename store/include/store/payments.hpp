@@ -43,12 +43,15 @@ ParsedPayments ParsePaymentsCsv(std::istream& in);
 // What became of one payment.
 struct PaymentOutcome {
     std::string payment_id;
-    std::string status;      // applied, suspense, duplicate
+    // applied, suspense, duplicate; for a provider's reversal: reversed, or waiting (its
+    // payment has not arrived yet)
+    std::string status;
     std::string reason;      // for suspense: unknown_reference, bad_check_digit, currency_mismatch
     std::string account_id;  // the creditor's account, when applied
     std::int64_t applied_cents = 0;   // what reduced the balance
     std::int64_t overpaid_cents = 0;  // beyond the balance
     std::int64_t new_balance_cents = 0;
+    std::int64_t restored_cents = 0;  // a reversal: what went back on the balance
     bool promise_kept = false;
     bool message_queued = false;  // a thank-you went to the outbox
 };
@@ -75,6 +78,55 @@ struct PaymentNotice {
     std::string currency;
     bool promise_kept = false;
     bool verified = false;  // the identity check still holds: amounts may be said
+};
+
+// What a payment provider says about one of its payments (docs/payments.md), with the
+// provider's ids but in our units. Reports are cumulative where the provider's are, so that
+// duplicates and events out of order count once: "payment P has received T so far".
+struct ProviderReport {
+    enum class Kind {
+        kReceived,  // money in: total_cents is everything received for `payment` so far
+        kReversed,  // money taken back (refund, chargeback)
+    };
+    Kind kind = Kind::kReceived;
+    std::string provider;  // stripe, mercadopago, openpay, conekta, stp
+    std::string payment;   // the provider's id of the payment: pi_…, 1234567890, tr…
+    // kReceived: received so far. kReversed without reversal_id: taken back so far; with one
+    // (a refund or a dispute with an id of its own): that reversal's amount.
+    std::int64_t total_cents = 0;
+    std::string reversal_id;
+    std::string reversal_kind;  // refund, chargeback
+    std::string currency;       // ISO 4217, upper case
+    std::string reference;      // our payment reference, as cobrador attached it; may be empty
+    std::string paid_at;        // ISO 8601 UTC
+    std::string method;         // oxxo, spei, card, …
+};
+
+// One verified provider notification, as the webhook stores it.
+struct ProviderEvent {
+    std::string provider;
+    std::string event_id;  // the provider's delivery id: a second delivery changes nothing
+    std::string type;      // the provider's event type
+    std::string body;      // as received
+    std::vector<ProviderReport> reports;  // what it says about money (often nothing)
+    // A thin notification (Mercado Pago's): the payment to fetch before anything is known.
+    // Stored as pending; reports then come from CompleteProviderEvent.
+    std::string fetch_payment;
+};
+
+struct ProviderEventOutcome {
+    bool duplicate = false;                // this (provider, event_id) was already stored
+    bool pending = false;                  // stored; the payment is fetched later
+    std::vector<PaymentOutcome> outcomes;  // one per report
+};
+
+// A stored thin notification whose payment must be fetched.
+struct PendingProviderEvent {
+    std::int64_t id = 0;
+    std::string provider;
+    std::string event_id;
+    std::string fetch_payment;
+    int attempts = 0;
 };
 
 // A message the bot decided to send on its own: the transcript's text and the outbox payload.

@@ -1,0 +1,49 @@
+#pragma once
+// Thin payment notifications (Mercado Pago's carry only ids) stored by the webhook as pending:
+// this worker fetches each payment from the provider with its access token, off the webhook's
+// path, and applies what the answer says. A failed fetch is tried again later (5 s, doubling,
+// at most an hour apart); after a day of failures the notification is marked failed, logged
+// and counted, never dropped silently. With several replicas each pending row is held by the
+// replica that took it for a minute (Ledger::DueProviderEvents); applying is idempotent anyway.
+
+#include <atomic>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "http_client.hpp"
+#include "services.hpp"
+
+namespace cobrador::bot {
+
+// Counts and logs what became of each payment a notification reported, and wakes the
+// dispatcher when a thank-you was queued.
+void CountPaymentOutcomes(Services& s,
+                          std::string_view provider,
+                          const std::vector<store::PaymentOutcome>& outcomes);
+
+class ProviderWorker {
+public:
+    ProviderWorker(Services& services, boost::asio::io_context& ioc);
+
+    void Start();
+    void Wake();  // something was stored: look now (thread-safe)
+    void Stop();  // thread-safe
+
+private:
+    boost::asio::awaitable<void> Loop();
+    boost::asio::awaitable<void> Fetch(const store::PendingProviderEvent& event);
+
+    Services& s_;
+    std::atomic<bool> woken_{false};
+    boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+    boost::asio::steady_timer timer_;
+    HttpClient client_;
+};
+
+}  // namespace cobrador::bot

@@ -1,0 +1,84 @@
+#pragma once
+// The payment providers' notifications (docs/payments.md; facts in
+// ../shared/domain/payments-providers.md): each verified exactly as its provider specifies and
+// read into the ledger's one shape, store::ProviderEvent, with amounts converted from the
+// provider's unit (Stripe's centavos, the others' decimal pesos) without a float.
+//
+// Pure functions over bytes; safe from any thread. Secrets are compared in constant time and
+// never appear in `why`.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "channels/http_call.hpp"
+#include "store/payments.hpp"
+
+namespace cobrador::channels {
+
+enum class Refusal {
+    kBadSignature,  // missing or wrong signature or credentials: 401
+    kStale,         // signed too long ago (Stripe's 300 s): 401
+    kMalformed,     // verified, but not a notification we can read: 400
+};
+
+// What a notification is: refused, or the event to store.
+struct Verdict {
+    std::optional<Refusal> refusal;
+    std::string why;  // for the log and the error body; never a secret
+    store::ProviderEvent event;
+
+    bool ok() const { return !refusal; }
+};
+
+// Stripe: `Stripe-Signature: t=…,v1=…[,v1=…]` is HMAC-SHA256 under the endpoint secret (the
+// whole "whsec_…" string) of "t.body"; any v1 may match; t older than `tolerance` seconds
+// before `now_unix` is stale. Money in: payment_intent.succeeded and .partially_funded
+// (amount_received so far), checkout.session.completed when paid and
+// .async_payment_succeeded (keyed by the session's payment intent, so the same payment
+// reported by both counts once). Money back: charge.refunded (amount_refunded so far),
+// charge.dispute.created. Our reference comes from metadata.cobrador_reference (or
+// metadata.reference) or the session's client_reference_id.
+Verdict ParseStripe(std::string_view body,
+                    std::string_view signature_header,
+                    std::string_view secret,
+                    std::int64_t now_unix,
+                    std::int64_t tolerance = 300);
+
+// Mercado Pago: `x-signature: ts=…,v1=…` is HMAC-SHA256 under the application's secret of the
+// manifest "id:<data.id of the query, lower case>;request-id:<x-request-id>;ts:<ts>;" (a part
+// whose value is absent is left out). The notification carries only ids: a "payment" one is
+// stored with fetch_payment set to the signed data.id (a body naming another id is refused).
+Verdict ParseMercadoPago(std::string_view body,
+                         std::string_view query,
+                         std::string_view x_signature,
+                         std::string_view x_request_id,
+                         std::string_view secret);
+
+// GET {base}/v1/payments/{id} with the access token.
+HttpCall MercadoPagoFetch(std::string_view api_base,
+                          std::string_view access_token,
+                          std::string_view payment_id);
+
+// The fetched payment: money in once approved (transaction_amount, at date_approved); money
+// back when refunded (transaction_amount_refunded so far) or charged back. nullopt with `why`
+// when the answer cannot be read.
+std::optional<std::vector<store::ProviderReport>> ParseMercadoPagoPayment(std::string_view body,
+                                                                          std::string& why);
+
+// Openpay: HTTP Basic with the user and password set on the webhook, compared in constant
+// time. charge.succeeded and spei.received are money in (transaction.amount, decimal pesos);
+// charge.refunded (its refund's id and amount) and chargeback.accepted money back. Our
+// reference is transaction.order_id up to its first '.'. The "verification" notification is
+// accepted with no money; its code is in event.type's companion `verification_code`.
+Verdict ParseOpenpay(std::string_view body,
+                     std::string_view authorization,
+                     std::string_view user,
+                     std::string_view password);
+
+// Openpay's verification code, when the body is the "verification" notification.
+std::optional<std::string> OpenpayVerificationCode(std::string_view body);
+
+}  // namespace cobrador::channels

@@ -1,0 +1,178 @@
+// Mercado Pago (payments-providers.md §4): the x-signature manifest over the query's data.id,
+// the thin notification, and the payment fetched with the access token.
+
+#include <algorithm>
+
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+
+#include "channels/signature.hpp"
+
+#include "payments_common.hpp"
+
+namespace cobrador::channels {
+
+using namespace provider;  // NOLINT(google-build-using-namespace): this file's helpers
+
+namespace {
+
+using json = nlohmann::json;
+
+std::string Lower(std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) {
+        return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    });
+    return text;
+}
+
+// A decoded query parameter; nullopt when absent.
+std::optional<std::string> QueryParam(std::string_view query, std::string_view name) {
+    const std::string target = "?" + std::string(query);  // the view below points into it
+    const auto parsed = boost::urls::parse_relative_ref(target);
+    if (!parsed) {
+        return std::nullopt;
+    }
+    for (const auto& p : parsed->params()) {
+        if (p.key == name) {
+            return std::string(p.value);
+        }
+    }
+    return std::nullopt;
+}
+
+// An id that goes into a URL's path as it is.
+bool UrlSafe(std::string_view id) {
+    return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+               c == '-' || c == '_';
+    });
+}
+
+}  // namespace
+
+Verdict ParseMercadoPago(std::string_view body,
+                         std::string_view query,
+                         std::string_view x_signature,
+                         std::string_view x_request_id,
+                         std::string_view secret) {
+    std::string_view ts;
+    std::string_view v1;
+    ForEachPair(x_signature, [&](std::string_view key, std::string_view value) {
+        if (key == "ts") {
+            ts = value;
+        } else if (key == "v1") {
+            v1 = value;
+        }
+    });
+    if (secret.empty() || ts.empty() || v1.empty()) {
+        return Refuse(Refusal::kBadSignature, "no ts= and v1= in x-signature");
+    }
+    const auto data_id = QueryParam(query, "data.id");
+    std::string manifest;
+    if (data_id && !data_id->empty()) {
+        manifest += "id:" + Lower(*data_id) + ";";
+    }
+    if (!x_request_id.empty()) {
+        manifest += "request-id:" + std::string(x_request_id) + ";";
+    }
+    manifest += "ts:" + std::string(ts) + ";";
+    if (!ConstantTimeEquals(HmacSha256Hex(secret, manifest), v1)) {
+        return Refuse(Refusal::kBadSignature, "x-signature does not match");
+    }
+
+    json notification;
+    Verdict v = Start("mercadopago", body, notification);
+    if (!v.ok()) {
+        return v;
+    }
+    v.event.event_id = Id(notification, "id");
+    v.event.type = Text(notification, "type");
+    if (v.event.type.empty()) {
+        v.event.type = QueryParam(query, "type").value_or(QueryParam(query, "topic").value_or(""));
+    }
+    const std::string action = Text(notification, "action");
+    const std::string body_id =
+        notification.contains("data") ? Id(notification["data"], "id") : std::string();
+    if (v.event.event_id.empty() || v.event.type.empty()) {
+        return Refuse(Refusal::kMalformed, "a notification needs id and type");
+    }
+    if (v.event.type != "payment") {
+        return v;  // acknowledged: merchant orders, claims … are not money we act on
+    }
+    // Only the query's data.id is signed: the body must name the same payment.
+    if (!data_id || data_id->empty() || body_id != *data_id || !UrlSafe(*data_id)) {
+        return Refuse(Refusal::kMalformed, "data.id of the query and of the body differ");
+    }
+    v.event.fetch_payment = *data_id;
+    if (!action.empty()) {
+        v.event.type += ":" + action.substr(0, 60);
+    }
+    return v;
+}
+
+HttpCall MercadoPagoFetch(std::string_view api_base,
+                          std::string_view access_token,
+                          std::string_view payment_id) {
+    std::string base(api_base);
+    while (!base.empty() && base.back() == '/') {
+        base.pop_back();
+    }
+    HttpCall call;
+    call.method = "GET";
+    call.url = base + "/v1/payments/" + std::string(payment_id);
+    call.headers = {{"Authorization", "Bearer " + std::string(access_token)},
+                    {"Accept", "application/json"}};
+    return call;
+}
+
+std::optional<std::vector<store::ProviderReport>> ParseMercadoPagoPayment(std::string_view body,
+                                                                          std::string& why) {
+    const json payment = ParseExact(body);
+    if (payment.is_discarded() || !payment.is_object()) {
+        why = "the payment is not a JSON object";
+        return std::nullopt;
+    }
+    store::ProviderReport base;
+    base.provider = "mercadopago";
+    base.payment = Id(payment, "id");
+    base.currency = Currency(Text(payment, "currency_id"));
+    const std::string status = Text(payment, "status");
+    const auto amount = PesosCents(payment, "transaction_amount");
+    if (base.payment.empty() || status.empty() || base.currency.empty() || !amount) {
+        why = "a payment needs id, status, currency_id and transaction_amount";
+        return std::nullopt;
+    }
+    std::vector<store::ProviderReport> out;
+    const std::string approved = IsoUtc(Text(payment, "date_approved"));
+    // Once approved, the money came in, whatever happened to it since.
+    if (!approved.empty() && *amount > 0) {
+        store::ProviderReport r = base;
+        r.total_cents = *amount;
+        r.paid_at = approved;
+        r.reference = Reference(Text(payment, "external_reference"));
+        r.method = Text(payment, "payment_method_id").substr(0, 40);
+        if (r.method.empty()) {
+            r.method = "mercadopago";
+        }
+        out.push_back(std::move(r));
+    }
+    const std::int64_t refunded = PesosCents(payment, "transaction_amount_refunded").value_or(0);
+    std::int64_t back = refunded;
+    std::string kind = "refund";
+    if (status == "charged_back") {
+        back = *amount;
+        kind = "chargeback";
+    } else if (status == "refunded" && back == 0) {
+        back = *amount;
+    }
+    if (back > 0 && *amount > 0 && !approved.empty()) {
+        store::ProviderReport r = base;
+        r.kind = store::ProviderReport::Kind::kReversed;
+        r.reversal_kind = kind;
+        r.total_cents = std::min(back, *amount);
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+}  // namespace cobrador::channels
