@@ -243,6 +243,15 @@ PaymentOutcome Received(Connection& db,
     p.currency = r.currency;
     p.paid_at = r.paid_at;
     p.method = r.method;
+    // Read the key before writing it: on PostgreSQL, when a concurrent transaction stored the
+    // same part first, SSI then reports a conflict (and the whole event is tried again, seeing
+    // it) instead of a duplicate-key error. The advisory lock alone does not do it: a
+    // SERIALIZABLE snapshot is taken before the lock is granted.
+    if (db.One<int>("SELECT 1 FROM payments WHERE payment_id = ?", p.payment_id)) {
+        out.payment_id = p.payment_id;
+        out.status = "duplicate";
+        return out;
+    }
 
     struct Waiting {
         std::int64_t id;

@@ -278,6 +278,68 @@ TEST_CASE("Race: the same payment on two connections at once is applied once", "
                 "m.body = 'gracias'") == kRounds);
 }
 
+TEST_CASE(
+    "Race: one provider payment told by two connections at once, in parts and refunded, counts "
+    "once",
+    "[store][race]") {
+    Books books;
+    const std::string reference = books.Reference("A-1");
+    const auto report = [&](const std::string& payment,
+                            ProviderReport::Kind kind,
+                            std::int64_t total) {
+        ProviderReport r;
+        r.kind = kind;
+        r.provider = "stripe";
+        r.payment = payment;
+        r.total_cents = total;
+        r.currency = "MXN";
+        r.reference = reference;
+        r.paid_at = "2026-11-23T15:00:00Z";
+        r.reversal_kind = "refund";
+        return r;
+    };
+    using Kind = ProviderReport::Kind;
+    constexpr int kRounds = 20;
+    std::array<Log, 2> logs;
+    // Each round, one payment of $10.00: side 0 says $4.00 arrived, side 1 says all $10.00 did
+    // (a bank transfer funded in parts, told out of order); then side 0 says $3.00 was refunded
+    // while side 1 says $5.00 was (a refund told twice, growing). Every event has its own id.
+    Race(kRounds * 2, [&](int side, int step) {
+        Ledger& ledger = books.ledgers[static_cast<std::size_t>(side)];
+        const int round = step / 2;
+        const std::string payment = "pi_" + std::to_string(round);
+        ProviderEvent e;
+        e.provider = "stripe";
+        e.event_id = "evt_" + std::to_string(step) + "_" + std::to_string(side);
+        e.type = "test";
+        e.body = "{}";
+        if (step % 2 == 0) {
+            e.reports = {report(payment, Kind::kReceived, side == 0 ? 400 : 1000)};
+        } else {
+            e.reports = {report(payment, Kind::kReversed, side == 0 ? 300 : 500)};
+        }
+        const auto done = ledger.RecordProviderEvent(e, kNow, {});
+        if (!done) {
+            logs[static_cast<std::size_t>(side)].errors.push_back(
+                Failure(e.event_id, done, ledger));
+        }
+    });
+    CHECK(logs[0].errors == std::vector<std::string>{});
+    CHECK(logs[1].errors == std::vector<std::string>{});
+    const std::string& db = books.target;
+    // Each payment received $10.00 in all and gave back $5.00 in all, whatever the order.
+    CHECK(Count(db,
+                "SELECT count(*) FROM (SELECT provider_payment FROM payments GROUP BY "
+                "provider_payment HAVING sum(amount_cents) <> 1000 OR sum(reversed_cents) <> "
+                "500) wrong") == 0);
+    CHECK(Count(db, "SELECT count(DISTINCT provider_payment) FROM payments") == kRounds);
+    CHECK(Count(db,
+                "SELECT count(*) FROM (SELECT provider_payment FROM payment_reversals GROUP BY "
+                "provider_payment HAVING sum(amount_cents) <> 500) wrong") == 0);
+    CHECK(books.Balance("A-1") == 100000 - kRounds * 500);
+    CHECK(Count(db, "SELECT count(*) FROM provider_events") == kRounds * 4);
+}
+
 TEST_CASE("Race: two collectors claiming one conversation, exactly one gets it", "[store][race]") {
     Books books;
     const auto agent = [&](const std::string& name, char token) {
