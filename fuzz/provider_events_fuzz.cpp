@@ -1,9 +1,9 @@
 // Any bytes as a payment provider's notification (Stripe's event, correctly signed so that the
 // fuzzer reaches the parser behind the signature, and its signature header; Mercado Pago's
-// notification, query and headers, and the payment its API returns; Openpay's notification
-// with good credentials): no parser may crash, hang or read out of bounds, and every report
-// accepted must be one the ledger can apply: a positive amount, a known currency for money in,
-// an instant in UTC, an id without control characters.
+// notification, query and headers, and the payment its API returns; Conekta's event and the
+// order its API returns; Openpay's notification with good credentials): no parser may crash, hang
+// or read out of bounds, and every report accepted must be one the ledger can apply: a positive
+// amount, a known currency for money in, an instant in UTC, an id without control characters.
 
 #include <cstddef>
 #include <cstdint>
@@ -62,7 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     namespace p = cobrador::channels;
     const std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
     const std::string secret = "whsec_fuzz";
-    switch (data[0] % 5) {
+    switch (data[0] % 7) {
         case 0: {  // a Stripe event, signed as Stripe signs it
             const std::string header =
                 "t=1764000000,v1=" +
@@ -84,6 +84,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         case 3: {  // the payment Mercado Pago's API returns
             std::string why;
             if (const auto reports = p::ParseMercadoPagoPayment(input, why)) {
+                for (const ProviderReport& r : *reports) {
+                    Check(r);
+                }
+            }
+            break;
+        }
+        case 4: {  // a Conekta event (no key configured: the order is fetched anyway)
+            Check(p::ParseConekta(input, "", ""));
+            break;
+        }
+        case 5: {  // the order Conekta's API returns
+            std::string why;
+            if (const auto reports = p::ParseConektaOrder(input, why)) {
                 for (const ProviderReport& r : *reports) {
                     Check(r);
                 }

@@ -7,10 +7,12 @@
 #include <charconv>
 #include <csignal>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <vector>
 
+#include "channels/payment_providers.hpp"
 #include "dialogs/calendar.hpp"
 #include "dialogs/reference.hpp"
 #include "store/ledger.hpp"
@@ -74,6 +76,9 @@ const std::vector<Setting>& Settings() {
         {"COBRADOR_OPENPAY_WEBHOOK_USER", &Config::openpay_webhook_user, false},
         {"COBRADOR_OPENPAY_WEBHOOK_PASSWORD", &Config::openpay_webhook_password, true},
         {"COBRADOR_OPENPAY_API_BASE", &Config::openpay_api_base, false},
+        {"COBRADOR_CONEKTA_API_KEY", &Config::conekta_api_key, true},
+        {"COBRADOR_CONEKTA_WEBHOOK_KEY", &Config::conekta_webhook_key, false},
+        {"COBRADOR_CONEKTA_API_BASE", &Config::conekta_api_base, false},
     };
     return kSettings;
 }
@@ -405,6 +410,22 @@ boost::system::result<Config, std::string> LoadConfig(const std::optional<std::s
             "COBRADOR_PAYMENTS_PROVIDER must be stripe, mercadopago, openpay, conekta or stp, not "
             "'" +
             config.payments_provider + "'");
+    }
+    if (!config.conekta_webhook_key.empty()) {
+        std::string pem = config.conekta_webhook_key;
+        if (pem.rfind("-----BEGIN", 0) != 0) {
+            std::ifstream in(pem);
+            pem.assign(std::istreambuf_iterator<char>(in), {});
+            if (!in.good() && !in.eof()) {
+                pem.clear();
+            }
+        }
+        if (!channels::ConektaKeyReadable(pem)) {
+            return Failure(
+                "COBRADOR_CONEKTA_WEBHOOK_KEY must be the PEM public key of Conekta's webhook key "
+                "pair, or the path of a file holding it");
+        }
+        config.conekta_webhook_key_pem = pem;
     }
     if (config.db_path.empty()) {
         return Failure("COBRADOR_DB must not be empty");

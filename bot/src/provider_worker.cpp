@@ -106,20 +106,24 @@ net::awaitable<void> ProviderWorker::Loop() {
 net::awaitable<void> ProviderWorker::Fetch(const store::PendingProviderEvent& event) {
     std::string error;
     std::optional<std::vector<store::ProviderReport>> reports;
-    if (event.provider != "mercadopago") {
-        error = "no way to fetch a payment of " + event.provider;
-    } else if (s_.config.mercadopago_access_token.empty()) {
-        error = "COBRADOR_MERCADOPAGO_ACCESS_TOKEN is not set: the payment cannot be fetched";
+    const Config& c = s_.config;
+    std::optional<channels::HttpCall> call;
+    if (event.provider == "mercadopago" && !c.mercadopago_access_token.empty()) {
+        call = channels::MercadoPagoFetch(
+            c.mercadopago_api_base, c.mercadopago_access_token, event.fetch_payment);
+    } else if (event.provider == "conekta" && !c.conekta_api_key.empty()) {
+        call = channels::ConektaFetch(c.conekta_api_base, c.conekta_api_key, event.fetch_payment);
     } else {
-        const ClientResponse response =
-            co_await client_.Send(channels::MercadoPagoFetch(s_.config.mercadopago_api_base,
-                                                             s_.config.mercadopago_access_token,
-                                                             event.fetch_payment),
-                                  s_.config.send_timeout);
+        error = "no credentials to fetch a payment from " + event.provider;
+    }
+    if (call) {
+        const ClientResponse response = co_await client_.Send(std::move(*call), c.send_timeout);
         if (response.error) {
             error = "fetching the payment: " + response.error.message();
         } else if (response.status != 200) {
             error = "fetching the payment: HTTP " + std::to_string(response.status);
+        } else if (event.provider == "conekta") {
+            reports = channels::ParseConektaOrder(response.body, error);
         } else {
             reports = channels::ParseMercadoPagoPayment(response.body, error);
         }

@@ -206,6 +206,8 @@ net::awaitable<Response> Webhooks::ProviderPayments(const Request& req,
                                              req["x-signature"],
                                              req["x-request-id"],
                                              c.mercadopago_webhook_secret);
+    } else if (provider == "conekta" && !c.conekta_api_key.empty()) {
+        verdict = channels::ParseConekta(req.body(), req["digest"], c.conekta_webhook_key_pem);
     } else if (provider == "openpay" && !c.openpay_webhook_password.empty()) {
         verdict = channels::ParseOpenpay(req.body(),
                                          req[http::field::authorization],

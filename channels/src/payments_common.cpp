@@ -110,6 +110,27 @@ std::string IsoUtc(std::string_view text) {
     return at ? dialogs::FormatIsoInstant(*at) : std::string();
 }
 
+bool UrlSafe(std::string_view id) {
+    return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+               c == '-' || c == '_';
+    });
+}
+
+HttpCall Get(std::string_view api_base,
+             const std::string& path,
+             std::vector<std::pair<std::string, std::string>> headers) {
+    std::string base(api_base);
+    while (!base.empty() && base.back() == '/') {
+        base.pop_back();
+    }
+    HttpCall call;
+    call.method = "GET";
+    call.url = base + path;
+    call.headers = std::move(headers);
+    return call;
+}
+
 Verdict Refuse(Refusal refusal, std::string why) {
     Verdict v;
     v.refusal = refusal;

@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -43,6 +45,14 @@ std::string IsoFromUnix(std::int64_t seconds);
 
 // Any ISO 8601 instant with a zone as ISO 8601 UTC; "" when it is not one.
 std::string IsoUtc(std::string_view text);
+
+// An id that may go into a URL's path as it is: 1 to 64 letters, digits, '-' and '_'.
+bool UrlSafe(std::string_view id);
+
+// A GET of `path` under `api_base` (a trailing '/' of the base is dropped).
+HttpCall Get(std::string_view api_base,
+             const std::string& path,
+             std::vector<std::pair<std::string, std::string>> headers);
 
 // A refused verdict.
 Verdict Refuse(Refusal refusal, std::string why);

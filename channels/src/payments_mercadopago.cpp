@@ -40,14 +40,6 @@ std::optional<std::string> QueryParam(std::string_view query, std::string_view n
     return std::nullopt;
 }
 
-// An id that goes into a URL's path as it is.
-bool UrlSafe(std::string_view id) {
-    return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
-        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-               c == '-' || c == '_';
-    });
-}
-
 }  // namespace
 
 Verdict ParseMercadoPago(std::string_view body,
@@ -113,16 +105,10 @@ Verdict ParseMercadoPago(std::string_view body,
 HttpCall MercadoPagoFetch(std::string_view api_base,
                           std::string_view access_token,
                           std::string_view payment_id) {
-    std::string base(api_base);
-    while (!base.empty() && base.back() == '/') {
-        base.pop_back();
-    }
-    HttpCall call;
-    call.method = "GET";
-    call.url = base + "/v1/payments/" + std::string(payment_id);
-    call.headers = {{"Authorization", "Bearer " + std::string(access_token)},
-                    {"Accept", "application/json"}};
-    return call;
+    return Get(
+        api_base,
+        "/v1/payments/" + std::string(payment_id),
+        {{"Authorization", "Bearer " + std::string(access_token)}, {"Accept", "application/json"}});
 }
 
 std::optional<std::vector<store::ProviderReport>> ParseMercadoPagoPayment(std::string_view body,

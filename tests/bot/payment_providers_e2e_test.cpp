@@ -7,6 +7,7 @@
 #include "dialogs/reference.hpp"
 
 #include "e2e_support.hpp"
+#include "support/rsa_key.hpp"
 
 namespace cobrador::testing {
 namespace {
@@ -295,6 +296,76 @@ TEST_CASE("Openpay: Basic credentials, the verification code, a store payment",
     // The operator finds the code to type into Openpay's dashboard in the log.
     CHECK(desk.server->Stderr().find("3vWQ1x6I") != std::string::npos);
     CHECK(desk.server->Stderr().find("op-e2e-password") == std::string::npos);
+}
+
+TEST_CASE("Conekta: the digest checked, the order fetched with the key, refunds followed",
+          "[bot][payments][providers][integration]") {
+    const RsaKey webhook_key;
+    std::atomic<int> refunded{0};
+    std::string reference;
+    FakeProvider conekta([&](const RecordedRequest& req, std::size_t) {
+        ScriptedAnswer a;
+        a.headers = {{"Content-Type", "application/json"}};
+        if (req.target != "/orders/ord_2tUigJ8DgBhbp6w5D" ||
+            req.headers.count("authorization") == 0 ||
+            req.headers.at("authorization") != "Bearer key_e2e_conekta") {
+            a.status = 401;
+            a.body = R"({"object":"error","type":"authentication_error"})";
+            return a;
+        }
+        a.body = json{{"id", "ord_2tUigJ8DgBhbp6w5D"},
+                      {"object", "order"},
+                      {"amount", 30000},
+                      {"amount_refunded", refunded ? 30000 : 0},
+                      {"currency", "MXN"},
+                      {"payment_status", refunded ? "refunded" : "paid"},
+                      {"metadata", {{"cobrador_reference", reference}}},
+                      {"charges",
+                       {{"data",
+                         {{{"id", "chr_1"},
+                           {"paid_at", 1764000000},
+                           {"payment_method", {{"object", "cash_payment"}, {"type", "oxxo"}}}}}}}}}
+                     .dump();
+        return a;
+    });
+    Desk desk;
+    reference = desk.Reference("A-2002");
+    const std::string pem_file = desk.setup.dir.File("conekta-webhook-key.pem");
+    std::ofstream(pem_file) << webhook_key.PublicPem();
+    desk.setup.env["COBRADOR_CONEKTA_API_KEY"] = "key_e2e_conekta";
+    desk.setup.env["COBRADOR_CONEKTA_WEBHOOK_KEY"] = pem_file;
+    desk.setup.env["COBRADOR_CONEKTA_API_BASE"] = conekta.BaseUrl();
+    desk.Restart("2026-11-23");
+    const std::uint16_t port = desk.setup.port;
+    const auto post = [&](const std::string& id, const std::string& type, const RsaKey& key) {
+        const std::string body =
+            json{{"id", id},
+                 {"object", "event"},
+                 {"type", type},
+                 {"created_at", 1764000000},
+                 {"livemode", false},
+                 {"data", {{"object", {{"id", "ord_2tUigJ8DgBhbp6w5D"}, {"object", "order"}}}}}}
+                .dump();
+        return HttpRequest(port,
+                           "POST",
+                           "/webhooks/payments/conekta",
+                           body,
+                           {{"Content-Type", "application/json"}, {"digest", key.Sign(body)}});
+    };
+    const RsaKey stranger;
+    CHECK(post("evt_1", "order.paid", stranger).status == 401);
+    CHECK(desk.setup.Query("SELECT count(*) FROM provider_events") == "0");
+    const auto stored = post("evt_1", "order.paid", webhook_key);
+    REQUIRE(stored.status == 200);
+    CHECK(json::parse(stored.body)["result"] == "pending");
+    desk.setup.WaitFor("SELECT status FROM provider_events WHERE event_id = 'evt_1'", "done");
+    CHECK(Balance(desk, "A-2002") == "50000");
+    CHECK(desk.setup.Query("SELECT method FROM payments") == "oxxo");
+    refunded = 1;
+    REQUIRE(post("evt_2", "order.refunded", webhook_key).status == 200);
+    desk.setup.WaitFor("SELECT status FROM provider_events WHERE event_id = 'evt_2'", "done");
+    CHECK(Balance(desk, "A-2002") == "80000");
+    CHECK(desk.server->Stderr().find("key_e2e_conekta") == std::string::npos);
 }
 
 }  // namespace

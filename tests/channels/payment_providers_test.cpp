@@ -8,6 +8,8 @@
 
 #include "channels/signature.hpp"
 
+#include "support/rsa_key.hpp"
+
 namespace cobrador::channels {
 namespace {
 
@@ -299,6 +301,72 @@ TEST_CASE("Openpay: Basic credentials and the transaction", "[payments][openpay]
     CHECK(check.event.reports.empty());
     CHECK(OpenpayVerificationCode(verification) == "3vWQ1x6I");
     CHECK_FALSE(OpenpayVerificationCode(body));
+}
+
+TEST_CASE("Conekta: the digest under the webhook key, and only the order's own word",
+          "[payments][conekta]") {
+    const testing::RsaKey keys;
+    const std::string pem = keys.PublicPem();
+    CHECK(ConektaKeyReadable(pem));
+    CHECK_FALSE(
+        ConektaKeyReadable("-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----"));
+    const std::string body =
+        R"({"id":"evt_1","object":"event","type":"order.paid","created_at":1764000000,)"
+        R"("data":{"object":{"id":"ord_2tUigJ8DgBhbp6w5D","object":"order","amount":150050,)"
+        R"("currency":"MXN","payment_status":"paid"}}})";
+    const Verdict v = ParseConekta(body, keys.Sign(body), pem);
+    REQUIRE(v.ok());
+    CHECK(v.event.event_id == "evt_1");
+    CHECK(v.event.fetch_payment == "ord_2tUigJ8DgBhbp6w5D");
+    CHECK(v.event.reports.empty());  // nothing counts before the order is fetched
+    // Another key, a changed body, no digest, junk: refused.
+    const testing::RsaKey other;
+    CHECK(*ParseConekta(body, other.Sign(body), pem).refusal == Refusal::kBadSignature);
+    CHECK(*ParseConekta(body + " ", keys.Sign(body), pem).refusal == Refusal::kBadSignature);
+    CHECK(*ParseConekta(body, "", pem).refusal == Refusal::kBadSignature);
+    CHECK(*ParseConekta(body, "%%%", pem).refusal == Refusal::kBadSignature);
+    // Without a configured key the digest is not checked (the fetch is what counts).
+    CHECK(ParseConekta(body, "", "").ok());
+    // charge.paid names its order; a ping names nothing.
+    const std::string charge =
+        R"({"id":"evt_2","type":"charge.paid","data":{"object":{"id":"chr_1","order_id":"ord_9"}}})";
+    CHECK(ParseConekta(charge, keys.Sign(charge), pem).event.fetch_payment == "ord_9");
+    const std::string ping = R"({"id":"evt_3","type":"webhook_ping","data":{}})";
+    CHECK(ParseConekta(ping, keys.Sign(ping), pem).event.fetch_payment.empty());
+    const std::string sneaky =
+        R"({"id":"evt_4","type":"order.paid","data":{"object":{"id":"../customers"}}})";
+    CHECK(*ParseConekta(sneaky, keys.Sign(sneaky), pem).refusal == Refusal::kMalformed);
+
+    CHECK(ConektaFetch("http://127.0.0.1:9", "key_abc", "ord_9").url ==
+          "http://127.0.0.1:9/orders/ord_9");
+
+    std::string why;
+    const auto paid = ParseConektaOrder(
+        R"({"id":"ord_9","amount":150050,"amount_refunded":0,"currency":"MXN","payment_status":"paid",)"
+        R"("metadata":{"cobrador_reference":"0000018"},"charges":{"data":[{"id":"chr_1",)"
+        R"("paid_at":1764000000,"payment_method":{"object":"cash_payment","type":"oxxo"}}]}})",
+        why);
+    REQUIRE(paid);
+    REQUIRE(paid->size() == 1);
+    CHECK((*paid)[0].total_cents == 150050);
+    CHECK((*paid)[0].reference == "0000018");
+    CHECK((*paid)[0].method == "oxxo");
+    CHECK((*paid)[0].paid_at == "2025-11-24T16:00:00Z");
+    const auto pending = ParseConektaOrder(
+        R"({"id":"ord_9","amount":150050,"currency":"MXN","payment_status":"pending_payment","charges":{"data":[{"id":"c"}]}})",
+        why);
+    REQUIRE(pending);
+    CHECK(pending->empty());
+    const auto refunded = ParseConektaOrder(
+        R"({"id":"ord_9","amount":150050,"amount_refunded":50000,"currency":"MXN","payment_status":"partially_refunded",)"
+        R"("charges":{"data":[{"paid_at":1764000000}]}})",
+        why);
+    REQUIRE(refunded);
+    REQUIRE(refunded->size() == 2);
+    CHECK((*refunded)[1].kind == Kind::kReversed);
+    CHECK((*refunded)[1].total_cents == 50000);
+    CHECK_FALSE(ParseConektaOrder(
+        R"({"id":"ord_9","amount":1500.5,"currency":"MXN","payment_status":"paid"})", why));
 }
 
 }  // namespace

@@ -284,20 +284,19 @@ TEST_CASE(
     "[store][race]") {
     Books books;
     const std::string reference = books.Reference("A-1");
-    const auto report = [&](const std::string& payment,
-                            ProviderReport::Kind kind,
-                            std::int64_t total) {
-        ProviderReport r;
-        r.kind = kind;
-        r.provider = "stripe";
-        r.payment = payment;
-        r.total_cents = total;
-        r.currency = "MXN";
-        r.reference = reference;
-        r.paid_at = "2026-11-23T15:00:00Z";
-        r.reversal_kind = "refund";
-        return r;
-    };
+    const auto report =
+        [&](const std::string& payment, ProviderReport::Kind kind, std::int64_t total) {
+            ProviderReport r;
+            r.kind = kind;
+            r.provider = "stripe";
+            r.payment = payment;
+            r.total_cents = total;
+            r.currency = "MXN";
+            r.reference = reference;
+            r.paid_at = "2026-11-23T15:00:00Z";
+            r.reversal_kind = "refund";
+            return r;
+        };
     using Kind = ProviderReport::Kind;
     constexpr int kRounds = 20;
     std::array<Log, 2> logs;

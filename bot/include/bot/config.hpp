@@ -74,6 +74,12 @@ struct Config {
     std::string openpay_webhook_user;
     std::string openpay_webhook_password;
     std::string openpay_api_base = "https://api.openpay.mx";
+    std::string conekta_api_key;
+    // The public key of Conekta's webhook key pair: PEM text, or the path of a PEM file (read
+    // into conekta_webhook_key_pem when the settings are loaded).
+    std::string conekta_webhook_key;
+    std::string conekta_webhook_key_pem;
+    std::string conekta_api_base = "https://api.conekta.io";
 
     bool WhatsAppEnabled() const;
     bool Tls() const;

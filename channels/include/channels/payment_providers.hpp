@@ -81,4 +81,26 @@ Verdict ParseOpenpay(std::string_view body,
 // Openpay's verification code, when the body is the "verification" notification.
 std::optional<std::string> OpenpayVerificationCode(std::string_view body);
 
+// Conekta: the `digest` header read as an RSA signature (PKCS#1 v1.5, SHA-256 of the raw body,
+// base64) under the public key of POST /webhook_keys, checked when `public_key_pem` is given
+// (Conekta documents it only in part: docs/payments.md). Money is never taken from the
+// notification: order.paid, .refunded, .partially_refunded, .charged_back and charge.paid,
+// .refunded, .chargeback_created name an order, stored with fetch_payment set to it.
+Verdict ParseConekta(std::string_view body,
+                     std::string_view digest,
+                     std::string_view public_key_pem);
+
+// Whether `public_key_pem` is a public key OpenSSL can read (checked at start).
+bool ConektaKeyReadable(std::string_view public_key_pem);
+
+// GET {base}/orders/{id} with the private API key.
+HttpCall ConektaFetch(std::string_view api_base,
+                      std::string_view api_key,
+                      std::string_view order_id);
+
+// The fetched order (amounts in centavos): money in once a charge was paid (amount, at the
+// charge's paid_at); money back from amount_refunded so far, or all of it once charged back.
+std::optional<std::vector<store::ProviderReport>> ParseConektaOrder(std::string_view body,
+                                                                    std::string& why);
+
 }  // namespace cobrador::channels
