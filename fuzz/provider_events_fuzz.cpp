@@ -1,9 +1,10 @@
 // Any bytes as a payment provider's notification (Stripe's event, correctly signed so that the
 // fuzzer reaches the parser behind the signature, and its signature header; Mercado Pago's
 // notification, query and headers, and the payment its API returns; Conekta's event and the
-// order its API returns; Openpay's notification with good credentials): no parser may crash, hang
-// or read out of bounds, and every report accepted must be one the ledger can apply: a positive
-// amount, a known currency for money in, an instant in UTC, an id without control characters.
+// order its API returns; STP's abono; Openpay's notification with good credentials): no parser may
+// crash, hang or read out of bounds, and every report accepted must be one the ledger can apply: a
+// positive amount, a known currency for money in, an instant in UTC, an id without control
+// characters.
 
 #include <cstddef>
 #include <cstdint>
@@ -62,7 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     namespace p = cobrador::channels;
     const std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
     const std::string secret = "whsec_fuzz";
-    switch (data[0] % 7) {
+    switch (data[0] % 8) {
         case 0: {  // a Stripe event, signed as Stripe signs it
             const std::string header =
                 "t=1764000000,v1=" +
@@ -103,6 +104,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             }
             break;
         }
+        case 6:  // an STP abono
+            Check(p::ParseStpAbono(input, "2026-11-23T16:00:00Z"));
+            break;
         default:  // Openpay with its right credentials (base64 of "u:p")
             Check(p::ParseOpenpay(input, "Basic dTpw", "u", "p"));
             break;

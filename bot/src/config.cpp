@@ -79,6 +79,10 @@ const std::vector<Setting>& Settings() {
         {"COBRADOR_CONEKTA_API_KEY", &Config::conekta_api_key, true},
         {"COBRADOR_CONEKTA_WEBHOOK_KEY", &Config::conekta_webhook_key, false},
         {"COBRADOR_CONEKTA_API_BASE", &Config::conekta_api_base, false},
+        {"COBRADOR_STP_EMPRESA", &Config::stp_empresa, false},
+        {"COBRADOR_STP_CLABE_PREFIX", &Config::stp_clabe_prefix, false},
+        {"COBRADOR_STP_PRIVATE_KEY_FILE", &Config::stp_private_key_file, false},
+        {"COBRADOR_STP_API_BASE", &Config::stp_api_base, false},
     };
     return kSettings;
 }
@@ -426,6 +430,11 @@ boost::system::result<Config, std::string> LoadConfig(const std::optional<std::s
                 "pair, or the path of a file holding it");
         }
         config.conekta_webhook_key_pem = pem;
+    }
+    if (!config.stp_clabe_prefix.empty() && !dialogs::AccountClabe(config.stp_clabe_prefix, 1)) {
+        return Failure(
+            "COBRADOR_STP_CLABE_PREFIX must be the digits that begin every CLABE of the creditor's "
+            "range at STP (3 to 16 digits, like 6461801570)");
     }
     if (config.db_path.empty()) {
         return Failure("COBRADOR_DB must not be empty");

@@ -8,6 +8,7 @@
 #include "channels/twilio.hpp"
 #include "channels/whatsapp.hpp"
 #include "dialogs/phone.hpp"
+#include "dialogs/reference.hpp"
 #include "store/payments.hpp"
 
 #include "dispatcher.hpp"
@@ -208,6 +209,8 @@ net::awaitable<Response> Webhooks::ProviderPayments(const Request& req,
                                              c.mercadopago_webhook_secret);
     } else if (provider == "conekta" && !c.conekta_api_key.empty()) {
         verdict = channels::ParseConekta(req.body(), req["digest"], c.conekta_webhook_key_pem);
+    } else if (provider == "stp" && !c.stp_clabe_prefix.empty()) {
+        verdict = channels::ParseStpAbono(req.body(), s_.Now());
     } else if (provider == "openpay" && !c.openpay_webhook_password.empty()) {
         verdict = channels::ParseOpenpay(req.body(),
                                          req[http::field::authorization],
@@ -243,17 +246,52 @@ net::awaitable<Response> Webhooks::ProviderPayments(const Request& req,
     const auto clock = std::chrono::system_clock::now();
     const auto instant = c.Instant(clock);
     const std::string now = c.Now(clock);
-    auto stored = co_await s_.ledger.Run([&](store::Ledger& l) {
-        return l.RecordProviderEvent(verdict.event, now, [&](const store::PaymentNotice& notice) {
-            return PaymentThanks(notice, s_.config, s_.strategy, instant, true);
+    // STP: money into a per-debtor CLABE is credited only when the CLABE is one of our range
+    // and names an account; anything else goes back to the sender ("devolver").
+    bool ours = true;
+    auto stored =
+        co_await s_.ledger.Run([&](store::Ledger& l) -> store::Result<store::ProviderEventOutcome> {
+            for (store::ProviderReport& r : verdict.event.reports) {
+                if (r.clabe.empty()) {
+                    continue;
+                }
+                const auto account = dialogs::AccountFromClabe(c.stp_clabe_prefix, r.clabe);
+                const auto exists =
+                    account ? l.AccountExists(*account) : store::Result<bool>(false);
+                if (!exists) {
+                    return exists.error();
+                }
+                ours = ours && *exists;
+                r.reference = *exists ? *dialogs::PaymentReference(*account) : std::string();
+            }
+            if (!ours) {
+                return store::ProviderEventOutcome{};
+            }
+            return l.RecordProviderEvent(
+                verdict.event, now, [&](const store::PaymentNotice& notice) {
+                    return PaymentThanks(notice, s_.config, s_.strategy, instant, true);
+                });
         });
-    });
     pending_writes_.fetch_sub(1);
     if (!stored) {
         Log(LogLevel::kError,
             "payment notification not stored",
             {{"provider", std::string(provider)}, {"error", stored.error().message()}});
         co_return Error(http::status::service_unavailable, "busy; try again");
+    }
+    if (provider == "stp") {
+        // STP's own answer: keep the money, or send it back (cause 1, "cuenta inexistente").
+        const char* result = !ours ? "returned" : stored->duplicate ? "duplicate" : "recorded";
+        s_.metrics.Count("cobrador_provider_events_total",
+                         std::string("provider=\"stp\",result=\"") + result + "\"");
+        Log(ours ? LogLevel::kInfo : LogLevel::kWarn,
+            ours ? "payment notification"
+                 : "abono to a CLABE that names none of our accounts: returned",
+            {{"provider", "stp"}, {"event_id", verdict.event.event_id}, {"result", result}});
+        CountPaymentOutcomes(s_, provider, stored->outcomes);
+        co_return Json(http::status::ok,
+                       ours ? nlohmann::json{{"mensaje", "confirmar"}}
+                            : nlohmann::json{{"mensaje", "devolver"}, {"id", 1}});
     }
     // The notification: seen before, waiting for its payment to be fetched, about nothing we
     // act on, or recorded (each payment's own result is in `payments`).

@@ -95,6 +95,32 @@ bool IsValidClabe(std::string_view clabe) {
     return ClabeCheckDigit(clabe.substr(0, 17)) == clabe[17] - '0';
 }
 
+std::optional<std::string> AccountClabe(std::string_view prefix, std::int64_t account_id) {
+    if (prefix.size() < 3 || prefix.size() > 16 || !AllDigits(prefix) || account_id < 1) {
+        return std::nullopt;
+    }
+    std::string id = std::to_string(account_id);
+    const std::size_t room = 17 - prefix.size();
+    if (id.size() > room) {
+        return std::nullopt;
+    }
+    std::string clabe = std::string(prefix) + std::string(room - id.size(), '0') + id;
+    clabe += static_cast<char>('0' + *ClabeCheckDigit(clabe));
+    return clabe;
+}
+
+std::optional<std::int64_t> AccountFromClabe(std::string_view prefix, std::string_view clabe) {
+    if (prefix.size() < 3 || prefix.size() > 16 || !IsValidClabe(clabe) ||
+        clabe.substr(0, prefix.size()) != prefix) {
+        return std::nullopt;
+    }
+    std::int64_t id = 0;
+    for (const char c : clabe.substr(prefix.size(), 17 - prefix.size())) {
+        id = id * 10 + (c - '0');
+    }
+    return id > 0 ? std::optional(id) : std::nullopt;
+}
+
 std::string SpeiConcept(std::string_view reference) {
     return "PAGO REF " + std::string(reference.substr(0, 31));
 }

@@ -405,6 +405,12 @@ Result<ProviderEventOutcome> Ledger::RecordProviderEvent(const ProviderEvent& ev
     });
 }
 
+Result<bool> Ledger::AccountExists(std::int64_t id) {
+    return impl_->Guard([&]() -> Result<bool> {
+        return impl_->db.One<int>("SELECT 1 FROM accounts WHERE id = ?", id).has_value();
+    });
+}
+
 Result<std::vector<PendingProviderEvent>> Ledger::DueProviderEvents(std::string_view now,
                                                                     std::string_view hold_until,
                                                                     std::size_t limit) {

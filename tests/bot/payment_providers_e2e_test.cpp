@@ -368,5 +368,57 @@ TEST_CASE("Conekta: the digest checked, the order fetched with the key, refunds 
     CHECK(desk.server->Stderr().find("key_e2e_conekta") == std::string::npos);
 }
 
+TEST_CASE("STP: an abono into a debtor's CLABE is kept once, any other CLABE is sent back",
+          "[bot][payments][providers][integration]") {
+    Desk desk;
+    desk.setup.env["COBRADOR_STP_EMPRESA"] = "DEMOFIN";
+    desk.setup.env["COBRADOR_STP_CLABE_PREFIX"] = "6461801570";
+    desk.Restart("2026-11-23");
+    const std::uint16_t port = desk.setup.port;
+    const auto account =
+        std::stoll(desk.setup.Query("SELECT id FROM accounts WHERE account_key = 'A-2002'"));
+    const std::string clabe = *dialogs::AccountClabe("6461801570", account);
+    const auto abono = [&](int id, const std::string& tracking, const std::string& to) {
+        return HttpRequest(port,
+                           "POST",
+                           "/webhooks/payments/stp",
+                           json{{"id", id},
+                                {"fechaOperacion", 20261123},
+                                {"institucionOrdenante", 40012},
+                                {"institucionBeneficiaria", 90646},
+                                {"claveRastreo", tracking},
+                                {"monto", json::number_float_t(300.25)},
+                                {"nombreOrdenante", "PEDRO RUIZ"},
+                                {"cuentaOrdenante", "012180015000000001"},
+                                {"cuentaBeneficiario", to},
+                                {"conceptoPago", "PAGO"},
+                                {"empresa", "DEMOFIN"}}
+                               .dump(),
+                           {{"Content-Type", "application/json"}});
+    };
+    const auto kept = abono(1, "MBAN01002611230001", clabe);
+    REQUIRE(kept.status == 200);
+    CHECK(json::parse(kept.body) == json{{"mensaje", "confirmar"}});
+    CHECK(Balance(desk, "A-2002") == "49975");
+    // STP tells it again, under another id: the same transfer, kept once.
+    CHECK(json::parse(abono(2, "MBAN01002611230001", clabe).body)["mensaje"] == "confirmar");
+    CHECK(Balance(desk, "A-2002") == "49975");
+    CHECK(desk.setup.Query("SELECT count(*) FROM payments") == "1");
+    // A CLABE of our range that names no account, one with a wrong check digit, and one of
+    // another range: sent back, nothing stored.
+    std::string typo = clabe;
+    typo[12] = typo[12] == '9' ? '8' : '9';
+    for (const std::string& to :
+         {*dialogs::AccountClabe("6461801570", 99999), typo, std::string("012180015000000001")}) {
+        INFO(to);
+        const auto returned = abono(3, "MBAN01002611230002", to);
+        REQUIRE(returned.status == 200);
+        CHECK(json::parse(returned.body) == json{{"mensaje", "devolver"}, {"id", 1}});
+    }
+    CHECK(desk.setup.Query("SELECT count(*) FROM payments") == "1");
+    CHECK(desk.setup.Query("SELECT count(*) FROM provider_events") == "2");
+    CHECK(HttpRequest(port, "POST", "/webhooks/payments/stp", "{\"id\":1}").status == 400);
+}
+
 }  // namespace
 }  // namespace cobrador::testing

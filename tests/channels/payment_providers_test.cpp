@@ -369,5 +369,49 @@ TEST_CASE("Conekta: the digest under the webhook key, and only the order's own w
         R"({"id":"ord_9","amount":1500.5,"currency":"MXN","payment_status":"paid"})", why));
 }
 
+TEST_CASE("STP: an abono in either spelling, one transfer however often it is told",
+          "[payments][stp]") {
+    // The fields of STP's SendAbono, as receivers in the corpus show them.
+    const std::string camel =
+        R"({"id":3191365,"fechaOperacion":20261123,"institucionOrdenante":40012,)"
+        R"("institucionBeneficiaria":90646,"claveRastreo":"MBAN01002611230001","monto":1500.50,)"
+        R"("nombreOrdenante":"MARIA LOPEZ","tipoCuentaOrdenante":40,"cuentaOrdenante":"012180015000000001",)"
+        R"("rfcCurpOrdenante":"ND","nombreBeneficiario":"DEMO FINANCIERA","tipoCuentaBeneficiario":40,)"
+        R"("cuentaBeneficiario":"646180157000000426","conceptoPago":"PAGO REF 0000426",)"
+        R"("referenciaNumerica":426,"empresa":"DEMOFIN","tsLiquidacion":"1763913900000"})";
+    const Verdict v = ParseStpAbono(camel, "2026-11-23T16:00:00Z");
+    REQUIRE(v.ok());
+    CHECK(v.event.event_id == "3191365");
+    REQUIRE(v.event.reports.size() == 1);
+    const store::ProviderReport& r = v.event.reports[0];
+    CHECK(r.payment == "MBAN01002611230001:20261123:40012");
+    CHECK(r.total_cents == 150050);
+    CHECK(r.currency == "MXN");
+    CHECK(r.clabe == "646180157000000426");
+    CHECK(r.reference.empty());  // the server maps the CLABE to an account
+    CHECK(r.paid_at == "2025-11-23T16:05:00Z");
+    // The PascalCase of cuenca-mx/speid: the same transfer, the same key.
+    const std::string pascal =
+        R"({"Clave":3191365,"FechaOperacion":20261123,"InstitucionOrdenante":40012,)"
+        R"("InstitucionBeneficiaria":90646,"ClaveRastreo":"MBAN01002611230001","Monto":1500.5,)"
+        R"("CuentaBeneficiario":"646180157000000426","Empresa":"DEMOFIN"})";
+    const Verdict p = ParseStpAbono(pascal, "2026-11-23T16:00:00Z");
+    REQUIRE(p.ok());
+    CHECK(p.event.reports.at(0).payment == r.payment);
+    CHECK(p.event.reports.at(0).paid_at == "2026-11-23T16:00:00Z");  // no tsLiquidacion
+    for (
+        const char* bad :
+        {"[]",
+         R"({"id":1,"fechaOperacion":20261123,"institucionOrdenante":40012,"claveRastreo":"X","monto":0,"cuentaBeneficiario":"1"})",
+         R"({"id":1,"fechaOperacion":20261123,"institucionOrdenante":40012,"claveRastreo":"X","monto":1.001,"cuentaBeneficiario":"1"})",
+         R"({"id":1,"fechaOperacion":2026,"institucionOrdenante":40012,"claveRastreo":"X","monto":1,"cuentaBeneficiario":"1"})",
+         R"({"fechaOperacion":20261123,"institucionOrdenante":40012,"claveRastreo":"X","monto":1,"cuentaBeneficiario":"1"})"}) {
+        INFO(bad);
+        const Verdict refused = ParseStpAbono(bad, "2026-11-23T16:00:00Z");
+        REQUIRE(refused.refusal);
+        CHECK(*refused.refusal == Refusal::kMalformed);
+    }
+}
+
 }  // namespace
 }  // namespace cobrador::channels

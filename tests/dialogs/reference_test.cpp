@@ -62,3 +62,31 @@ TEST_CASE("SPEI concept and payment link", "[dialogs][reference]") {
 
 }  // namespace
 }  // namespace cobrador::dialogs
+
+namespace cobrador::dialogs {
+namespace {
+
+TEST_CASE("Per-debtor CLABEs in the creditor's STP range", "[dialogs][reference]") {
+    // Cuenca's STP tests generate 646180157099999993 and 646180157000000004 in the range
+    // 6461801570 (payments-providers.md §5.1): the same check digits come out here.
+    CHECK(AccountClabe("6461801570", 9999999) == "646180157099999993");
+    CHECK(AccountFromClabe("6461801570", "646180157099999993") == 9999999);
+    CHECK(AccountFromClabe("6461801570", "646180157000000004") == std::nullopt);  // id 0
+    CHECK(AccountClabe("6461801570", 10000000) == std::nullopt);                  // does not fit
+    CHECK(AccountClabe("6461801570", 0) == std::nullopt);
+    CHECK(AccountClabe("64", 1) == std::nullopt);
+    CHECK(AccountClabe("64618015x0", 1) == std::nullopt);
+    const auto clabe = AccountClabe("6461801570", 42);
+    REQUIRE(clabe);
+    CHECK(IsValidClabe(*clabe));
+    CHECK(AccountFromClabe("6461801570", *clabe) == 42);
+    // Another range, a mistyped digit, not a CLABE: no account.
+    CHECK(AccountFromClabe("6461801571", *clabe) == std::nullopt);
+    std::string typo = *clabe;
+    typo[12] = typo[12] == '9' ? '8' : '9';
+    CHECK(AccountFromClabe("6461801570", typo) == std::nullopt);
+    CHECK(AccountFromClabe("6461801570", "abc") == std::nullopt);
+}
+
+}  // namespace
+}  // namespace cobrador::dialogs

@@ -81,6 +81,13 @@ Verdict ParseOpenpay(std::string_view body,
 // Openpay's verification code, when the body is the "verification" notification.
 std::optional<std::string> OpenpayVerificationCode(std::string_view body);
 
+// STP: an "abono", a settled incoming SPEI transfer (camelCase as STP's SendAbono, or
+// PascalCase). STP signs nothing. One report of money in, keyed by clave de rastreo, date and
+// sending bank; `clabe` is the beneficiary account, which the caller must map to one of our
+// accounts (or return the transfer). `received_at` (ISO 8601 UTC) is the date when the abono
+// carries no tsLiquidacion.
+Verdict ParseStpAbono(std::string_view body, std::string_view received_at);
+
 // Conekta: the `digest` header read as an RSA signature (PKCS#1 v1.5, SHA-256 of the raw body,
 // base64) under the public key of POST /webhook_keys, checked when `public_key_pem` is given
 // (Conekta documents it only in part: docs/payments.md). Money is never taken from the

@@ -28,6 +28,16 @@ std::optional<int> ClabeCheckDigit(std::string_view first_17_digits);
 // True for 18 decimal digits whose last is the CLABE check digit of the rest.
 bool IsValidClabe(std::string_view clabe);
 
+// The per-debtor CLABE of an account in the creditor's range (STP gives each client one:
+// docs/payments.md): `prefix` (3 to 16 digits), the account's ledger id zero-padded to fill 17
+// digits, then the check digit. nullopt when the prefix is not digits of that length or the id
+// does not fit (or is < 1).
+std::optional<std::string> AccountClabe(std::string_view prefix, std::int64_t account_id);
+
+// The account id a CLABE of the range names: the inverse of AccountClabe. nullopt for a CLABE
+// outside the range, with a wrong check digit, or naming id 0.
+std::optional<std::int64_t> AccountFromClabe(std::string_view prefix, std::string_view clabe);
+
 // The SPEI concept for a reference (<= 40 ASCII characters, never the word "deuda" nor a name,
 // which third parties may read on a statement).
 std::string SpeiConcept(std::string_view reference);

@@ -241,6 +241,9 @@ public:
                                                      std::string_view now,
                                                      const PaymentNoticeFn& notice);
 
+    // Whether the account with this ledger id exists (a per-debtor CLABE names it).
+    Result<bool> AccountExists(std::int64_t id);
+
     // Pending notifications due at `now`, oldest first; each is held for `hold_until` so that
     // another worker (or replica) does not fetch it at the same time.
     Result<std::vector<PendingProviderEvent>> DueProviderEvents(std::string_view now,

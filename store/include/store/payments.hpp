@@ -98,6 +98,7 @@ struct ProviderReport {
     std::string reversal_kind;  // refund, chargeback
     std::string currency;       // ISO 4217, upper case
     std::string reference;      // our payment reference, as cobrador attached it; may be empty
+    std::string clabe;          // STP: the per-debtor CLABE it was paid into (bot maps it)
     std::string paid_at;        // ISO 8601 UTC
     std::string method;         // oxxo, spei, card, …
 };
