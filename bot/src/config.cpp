@@ -81,6 +81,7 @@ const std::vector<Setting>& Settings() {
         {"COBRADOR_CONEKTA_API_BASE", &Config::conekta_api_base, false},
         {"COBRADOR_STP_EMPRESA", &Config::stp_empresa, false},
         {"COBRADOR_STP_CLABE_PREFIX", &Config::stp_clabe_prefix, false},
+        {"COBRADOR_STP_WEBHOOK_TOKEN", &Config::stp_webhook_token, true},
         {"COBRADOR_STP_PRIVATE_KEY_FILE", &Config::stp_private_key_file, false},
         {"COBRADOR_STP_API_BASE", &Config::stp_api_base, false},
     };
@@ -430,6 +431,10 @@ boost::system::result<Config, std::string> LoadConfig(const std::optional<std::s
                 "pair, or the path of a file holding it");
         }
         config.conekta_webhook_key_pem = pem;
+    }
+    if (!config.stp_webhook_token.empty() && config.stp_webhook_token.size() < 24) {
+        return Failure(
+            "COBRADOR_STP_WEBHOOK_TOKEN must be at least 24 characters (openssl rand -hex 16)");
     }
     if (!config.stp_clabe_prefix.empty() && !dialogs::AccountClabe(config.stp_clabe_prefix, 1)) {
         return Failure(

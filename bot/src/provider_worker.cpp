@@ -21,7 +21,7 @@ namespace {
 
 constexpr std::size_t kBatch = 20;
 constexpr auto kLookEvery = std::chrono::seconds(5);
-constexpr auto kHold = std::chrono::seconds(60);  // longer than one fetch can take
+constexpr auto kHold = std::chrono::seconds(30);  // beyond the fetches themselves
 constexpr int kGiveUpAfter = 30;                  // attempts: about a day
 
 }  // namespace
@@ -77,7 +77,9 @@ net::awaitable<void> ProviderWorker::Loop() {
         woken_ = false;
         const auto now = s_.Instant();
         const std::string at = dialogs::FormatIsoInstant(now);
-        const std::string hold = dialogs::FormatIsoInstant(now + kHold);
+        // Held long enough for the whole batch to be fetched one after another.
+        const std::string hold =
+            dialogs::FormatIsoInstant(now + kHold + s_.config.send_timeout * kBatch);
         auto due = co_await s_.ledger.Run(
             [&](store::Ledger& l) { return l.DueProviderEvents(at, hold, kBatch); });
         if (!due) {

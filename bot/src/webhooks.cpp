@@ -22,6 +22,7 @@ namespace net = boost::asio;
 namespace {
 // Webhook writes waiting for the ledger's thread; past this, providers get 503 and retry.
 constexpr int kMaxPendingWrites = 512;
+
 }  // namespace
 
 bool Webhooks::Admit(const std::string& channel) {
@@ -209,8 +210,15 @@ net::awaitable<Response> Webhooks::ProviderPayments(const Request& req,
                                              c.mercadopago_webhook_secret);
     } else if (provider == "conekta" && !c.conekta_api_key.empty()) {
         verdict = channels::ParseConekta(req.body(), req["digest"], c.conekta_webhook_key_pem);
-    } else if (provider == "stp" && !c.stp_clabe_prefix.empty()) {
-        verdict = channels::ParseStpAbono(req.body(), s_.Now());
+    } else if (provider == "stp" && !c.stp_clabe_prefix.empty() && !c.stp_webhook_token.empty()) {
+        // STP signs nothing: the URL registered with STP carries a token only it knows.
+        if (!channels::ConstantTimeEquals(channels::QueryParameter(query, "token").value_or(""),
+                                          c.stp_webhook_token)) {
+            verdict.refusal = channels::Refusal::kBadSignature;
+            verdict.why = "missing or wrong token";
+        } else {
+            verdict = channels::ParseStpAbono(req.body(), s_.Now());
+        }
     } else if (provider == "openpay" && !c.openpay_webhook_password.empty()) {
         verdict = channels::ParseOpenpay(req.body(),
                                          req[http::field::authorization],
@@ -252,8 +260,8 @@ net::awaitable<Response> Webhooks::ProviderPayments(const Request& req,
     auto stored =
         co_await s_.ledger.Run([&](store::Ledger& l) -> store::Result<store::ProviderEventOutcome> {
             for (store::ProviderReport& r : verdict.event.reports) {
-                if (r.clabe.empty()) {
-                    continue;
+                if (r.clabe.empty() || r.clabe == c.clabe) {
+                    continue;  // the creditor's own CLABE: matched by the quoted reference
                 }
                 const auto account = dialogs::AccountFromClabe(c.stp_clabe_prefix, r.clabe);
                 const auto exists =

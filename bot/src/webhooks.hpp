@@ -27,7 +27,7 @@ public:
     boost::asio::awaitable<Response> WhatsApp(const Request& req, std::string_view query);
     boost::asio::awaitable<Response> Twilio(const Request& req);
     boost::asio::awaitable<Response> Payments(const Request& req);
-    // POST /webhooks/payments/{stripe|mercadopago|openpay}: verified as each provider
+    // POST /webhooks/payments/{stripe|mercadopago|openpay|conekta|stp}: verified as each provider
     // specifies, stored once per (provider, event id), applied or fetched later, answered 200.
     boost::asio::awaitable<Response> ProviderPayments(const Request& req,
                                                       std::string_view provider,

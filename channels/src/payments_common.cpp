@@ -102,6 +102,10 @@ std::string Currency(std::string_view text) {
 }
 
 std::string IsoFromUnix(std::int64_t seconds) {
+    // 2000-01-01 to 2100-01-01: a payment's time, not a fuzzer's.
+    if (seconds < 946'684'800 || seconds >= 4'102'444'800) {
+        return {};
+    }
     return dialogs::FormatIsoInstant(std::chrono::sys_seconds(std::chrono::seconds(seconds)));
 }
 

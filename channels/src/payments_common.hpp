@@ -40,7 +40,7 @@ std::string Reference(std::string_view text);
 // Upper-case ISO 4217, or "" when it is not a known currency.
 std::string Currency(std::string_view text);
 
-// Unix seconds as ISO 8601 UTC.
+// Unix seconds as ISO 8601 UTC; "" outside 2000 to 2099.
 std::string IsoFromUnix(std::int64_t seconds);
 
 // Any ISO 8601 instant with a zone as ISO 8601 UTC; "" when it is not one.

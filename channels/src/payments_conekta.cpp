@@ -177,6 +177,10 @@ std::optional<std::vector<store::ProviderReport>> ParseConektaOrder(std::string_
         store::ProviderReport r = base;
         r.total_cents = *amount;
         r.paid_at = IsoFromUnix(*paid_at);
+        if (r.paid_at.empty()) {
+            why = "the charge's paid_at is not a date of this century";
+            return std::nullopt;
+        }
         const json metadata = order.contains("metadata") ? order["metadata"] : json::object();
         r.reference = Reference(Text(metadata, "cobrador_reference"));
         if (r.reference.empty()) {

@@ -3,10 +3,8 @@
 
 #include <algorithm>
 
-#include <boost/url/parse.hpp>
-#include <boost/url/url_view.hpp>
-
 #include "channels/signature.hpp"
+#include "channels/twilio.hpp"
 
 #include "payments_common.hpp"
 
@@ -25,22 +23,18 @@ std::string Lower(std::string text) {
     return text;
 }
 
-// A decoded query parameter; nullopt when absent.
-std::optional<std::string> QueryParam(std::string_view query, std::string_view name) {
-    const std::string target = "?" + std::string(query);  // the view below points into it
-    const auto parsed = boost::urls::parse_relative_ref(target);
-    if (!parsed) {
-        return std::nullopt;
-    }
-    for (const auto& p : parsed->params()) {
-        if (p.key == name) {
-            return std::string(p.value);
+}  // namespace
+
+std::optional<std::string> QueryParameter(std::string_view query, std::string_view name) {
+    if (const auto params = ParseForm(query)) {
+        for (const auto& [key, value] : *params) {
+            if (key == name) {
+                return value;
+            }
         }
     }
     return std::nullopt;
 }
-
-}  // namespace
 
 Verdict ParseMercadoPago(std::string_view body,
                          std::string_view query,
@@ -59,7 +53,7 @@ Verdict ParseMercadoPago(std::string_view body,
     if (secret.empty() || ts.empty() || v1.empty()) {
         return Refuse(Refusal::kBadSignature, "no ts= and v1= in x-signature");
     }
-    const auto data_id = QueryParam(query, "data.id");
+    const auto data_id = QueryParameter(query, "data.id");
     std::string manifest;
     if (data_id && !data_id->empty()) {
         manifest += "id:" + Lower(*data_id) + ";";
@@ -80,7 +74,8 @@ Verdict ParseMercadoPago(std::string_view body,
     v.event.event_id = Id(notification, "id");
     v.event.type = Text(notification, "type");
     if (v.event.type.empty()) {
-        v.event.type = QueryParam(query, "type").value_or(QueryParam(query, "topic").value_or(""));
+        v.event.type =
+            QueryParameter(query, "type").value_or(QueryParameter(query, "topic").value_or(""));
     }
     const std::string action = Text(notification, "action");
     const std::string body_id =

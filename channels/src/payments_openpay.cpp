@@ -97,6 +97,8 @@ Verdict ParseOpenpay(std::string_view body,
             return Refuse(Refusal::kMalformed, "a refund needs transaction.refund.id and amount");
         }
         r.total_cents = *refunded;
+        // Each partial refund of one charge is a notification of its own.
+        v.event.event_id += ":" + r.reversal_id;
     } else if (type == "chargeback.accepted") {
         r.kind = store::ProviderReport::Kind::kReversed;
         r.reversal_kind = "chargeback";

@@ -58,6 +58,17 @@ Verdict ParseStpAbono(std::string_view body, std::string_view received_at) {
     r.currency = "MXN";
     r.clabe = clabe;
     r.method = "spei";
+    // Into the creditor's own CLABE, the debtor quotes our reference: SPEI's numeric reference
+    // (seven digits, ours zero-padded) or the concept's last word ("PAGO REF 0004217").
+    const std::string numeric = Field(abono, "referenciaNumerica", "ReferenciaNumerica");
+    if (!numeric.empty() && numeric.size() <= 7 &&
+        numeric.find_first_not_of("0123456789") == std::string::npos && numeric != "0") {
+        r.reference = std::string(7 - numeric.size(), '0') + numeric;
+    } else {
+        const std::string words = Text(abono, "conceptoPago").empty() ? Text(abono, "ConceptoPago")
+                                                                      : Text(abono, "conceptoPago");
+        r.reference = Reference(words.substr(words.find_last_of(' ') + 1));
+    }
     // tsLiquidacion: the settlement, in milliseconds since the epoch.
     const std::string settled = Field(abono, "tsLiquidacion", "TsLiquidacion");
     std::int64_t ms = 0;
@@ -65,7 +76,10 @@ Verdict ParseStpAbono(std::string_view body, std::string_view received_at) {
     r.paid_at =
         !settled.empty() && error == std::errc() && end == settled.data() + settled.size() && ms > 0
             ? IsoFromUnix(ms / 1000)
-            : std::string(received_at);
+            : std::string();
+    if (r.paid_at.empty()) {
+        r.paid_at = std::string(received_at);
+    }
     v.event.reports.push_back(std::move(r));
     return v;
 }

@@ -95,7 +95,13 @@ Verdict ParseStripe(std::string_view body,
     }
     const json& object = (*data)["object"];
     const auto created = IntegerCents(event, "created");  // Unix seconds, read as an integer
-    const std::string at = IsoFromUnix(created.value_or(timestamp));
+    std::string at = created ? IsoFromUnix(*created) : std::string();
+    if (at.empty()) {
+        at = IsoFromUnix(timestamp);
+    }
+    if (at.empty()) {
+        return Refuse(Refusal::kMalformed, "the event's time is not a date of this century");
+    }
     const std::string& type = v.event.type;
 
     store::ProviderReport r;

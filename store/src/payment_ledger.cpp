@@ -382,9 +382,9 @@ Result<std::vector<BrokenPromise>> Ledger::BreakOverduePromises(std::string_view
 Result<std::vector<SuspensePayment>> Ledger::SuspensePayments(std::size_t limit) {
     return impl_->Guard([&]() -> Result<std::vector<SuspensePayment>> {
         auto rows = impl_->db.Query(
-            "SELECT payment_id, reference, amount_cents, currency, paid_at, method, "
-            "coalesce(suspense_reason, ''), source, received_at FROM payments WHERE status = "
-            "'suspense' ORDER BY id DESC LIMIT ?",
+            "SELECT payment_id, reference, amount_cents - reversed_cents, currency, paid_at, "
+            "method, coalesce(suspense_reason, ''), source, received_at FROM payments WHERE "
+            "status = 'suspense' AND reversed_cents < amount_cents ORDER BY id DESC LIMIT ?",
             limit);
         std::vector<SuspensePayment> out;
         while (rows->Step()) {

@@ -50,8 +50,9 @@ void Unpay(Connection& db,
     for (const Row& p : promises) {
         const std::int64_t take = std::min(left, p.paid);
         left -= take;
-        // The balance is up again, so a promise kept only because it reached zero is open too.
-        const bool reopen = p.status == "kept";
+        // Kept, and no longer paid in full: open again (a promise kept only because the balance
+        // reached zero was never paid in full, and the balance is up again).
+        const bool reopen = p.status == "kept" && p.paid - take < p.amount;
         if (take == 0 && !reopen) {
             continue;
         }
@@ -211,7 +212,8 @@ Reversed ReverseRows(Connection& db,
                 .account_id = *out.account},
                at,
                detail.dump());
-    Unpay(db, *out.account, debtor, out.restored + forgiveness, at);
+    // What the payment paid is unpaid; the forgiveness was never paid into anything.
+    Unpay(db, *out.account, debtor, out.restored, at);
     out.restored += forgiveness;
     return out;
 }
@@ -253,35 +255,47 @@ PaymentOutcome Received(Connection& db,
         return out;
     }
 
-    struct Waiting {
-        std::int64_t id;
-        std::string reversal_id, kind;
-        std::int64_t amount;
-    };
-
-    std::vector<Waiting> waiting;
-    auto q = db.Query(
-        "SELECT id, reversal_id, kind, amount_cents FROM payment_reversals WHERE provider = ? AND "
-        "provider_payment = ? AND status = 'waiting' ORDER BY id",
+    // What was reported taken back but could not be yet: a refund told before its payment, or
+    // before all of it arrived (a bank transfer funded in parts, told out of order).
+    const std::int64_t outstanding =
+        db.One<std::int64_t>(
+              "SELECT coalesce(sum(amount_cents), 0) FROM payment_reversals WHERE provider = ? AND "
+              "provider_payment = ?",
+              r.provider,
+              r.payment)
+            .value_or(0) -
+        db.One<std::int64_t>(
+              "SELECT coalesce(sum(reversed_cents), 0) FROM payments WHERE provider = ? AND "
+              "provider_payment = ?",
+              r.provider,
+              r.payment)
+            .value_or(0);
+    // Money already taken back is not thanked for.
+    out = ApplyOnePayment(db, p, "webhook", at, outstanding > 0 ? nullptr : notice, &key);
+    if (outstanding <= 0) {
+        return out;
+    }
+    auto latest = db.Query(
+        "SELECT id, reversal_id, kind FROM payment_reversals WHERE provider = ? AND "
+        "provider_payment = ? ORDER BY id DESC LIMIT 1",
         r.provider,
         r.payment);
-    while (q->Step()) {
-        waiting.push_back({q->Int64(0), q->Text(1), q->Text(2), q->Int64(3)});
-    }
-    // Money already taken back is not thanked for.
-    out = ApplyOnePayment(db, p, "webhook", at, waiting.empty() ? notice : nullptr, &key);
-    for (const Waiting& w : waiting) {
-        const Reversed done = ReverseRows(db, r, w.reversal_id, w.kind, w.amount, at);
-        db.Exec(
-            "UPDATE payment_reversals SET status = 'applied', account_id = ?, restored_cents = ?, "
-            "applied_at = ? WHERE id = ?",
-            done.account,
+    latest->Step();
+    const std::int64_t reversal = latest->Int64(0);
+    const Reversed done = ReverseRows(db, r, latest->Text(1), latest->Text(2), outstanding, at);
+    db.Exec(
+        "UPDATE payment_reversals SET status = 'applied', account_id = coalesce(account_id, ?), "
+        "applied_at = coalesce(applied_at, ?) WHERE provider = ? AND provider_payment = ? AND "
+        "status = 'waiting'",
+        done.account,
+        at,
+        r.provider,
+        r.payment);
+    db.Exec("UPDATE payment_reversals SET restored_cents = restored_cents + ? WHERE id = ?",
             done.restored,
-            at,
-            w.id);
-        out.restored_cents += done.restored;
-        out.new_balance_cents += done.restored;
-    }
+            reversal);
+    out.restored_cents += done.restored;
+    out.new_balance_cents += done.restored;
     return out;
 }
 
@@ -358,8 +372,16 @@ std::vector<PaymentOutcome> ApplyReports(Connection& db,
     db.Lock(keys);
     std::vector<PaymentOutcome> out;
     for (const ProviderReport& r : reports) {
-        out.push_back(r.kind == ProviderReport::Kind::kReceived ? Received(db, r, at, notice)
-                                                                : Reverse(db, r, at));
+        // A payment told together with its refund (a fetched payment already refunded) is not
+        // thanked for.
+        const bool taken_back =
+            std::any_of(reports.begin(), reports.end(), [&](const ProviderReport& other) {
+                return other.kind == ProviderReport::Kind::kReversed &&
+                       other.provider == r.provider && other.payment == r.payment;
+            });
+        out.push_back(r.kind == ProviderReport::Kind::kReceived
+                          ? Received(db, r, at, taken_back ? PaymentNoticeFn() : notice)
+                          : Reverse(db, r, at));
     }
     return out;
 }

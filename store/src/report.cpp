@@ -271,8 +271,9 @@ Result<Report> Ledger::BuildReport(const ReportQuery& query) {
                 report.daily.push_back(std::move(figures));
             }
             auto suspense = db.Query(
-                "SELECT count(*), coalesce(sum(amount_cents), 0) FROM payments WHERE status = "
-                "'suspense' AND currency = ?3 AND substr(paid_at, 1, 10) BETWEEN ?1 AND ?2",
+                "SELECT count(*), coalesce(sum(amount_cents - reversed_cents), 0) FROM payments "
+                "WHERE status = 'suspense' AND reversed_cents < amount_cents AND currency = ?3 AND "
+                "substr(paid_at, 1, 10) BETWEEN ?1 AND ?2",
                 from,
                 to,
                 report.currency);

@@ -17,6 +17,7 @@ using json = nlohmann::json;
 constexpr const char* kStripeSecret = "whsec_e2e_stripe_secret";
 constexpr const char* kMpSecret = "mp-e2e-webhook-secret";
 constexpr const char* kMpToken = "APP_USR-e2e-access-token";
+constexpr const char* kDemoClabe = "646180110400000007";  // COBRADOR_CLABE's default
 
 std::int64_t UnixNow() {
     return std::chrono::duration_cast<std::chrono::seconds>(
@@ -373,15 +374,19 @@ TEST_CASE("STP: an abono into a debtor's CLABE is kept once, any other CLABE is 
     Desk desk;
     desk.setup.env["COBRADOR_STP_EMPRESA"] = "DEMOFIN";
     desk.setup.env["COBRADOR_STP_CLABE_PREFIX"] = "6461801570";
+    desk.setup.env["COBRADOR_STP_WEBHOOK_TOKEN"] = "stp-e2e-token-0123456789abcdef";
     desk.Restart("2026-11-23");
     const std::uint16_t port = desk.setup.port;
     const auto account =
         std::stoll(desk.setup.Query("SELECT id FROM accounts WHERE account_key = 'A-2002'"));
     const std::string clabe = *dialogs::AccountClabe("6461801570", account);
-    const auto abono = [&](int id, const std::string& tracking, const std::string& to) {
+    const auto abono = [&](int id,
+                           const std::string& tracking,
+                           const std::string& to,
+                           const std::string& token = "stp-e2e-token-0123456789abcdef") {
         return HttpRequest(port,
                            "POST",
-                           "/webhooks/payments/stp",
+                           "/webhooks/payments/stp?token=" + token,
                            json{{"id", id},
                                 {"fechaOperacion", 20261123},
                                 {"institucionOrdenante", 40012},
@@ -396,6 +401,10 @@ TEST_CASE("STP: an abono into a debtor's CLABE is kept once, any other CLABE is 
                                .dump(),
                            {{"Content-Type", "application/json"}});
     };
+    // Without the URL's token (anyone who guessed a CLABE): refused, nothing stored.
+    CHECK(abono(1, "MBAN01002611230001", clabe, "guess").status == 401);
+    CHECK(abono(1, "MBAN01002611230001", clabe, "").status == 401);
+    CHECK(desk.setup.Query("SELECT count(*) FROM provider_events") == "0");
     const auto kept = abono(1, "MBAN01002611230001", clabe);
     REQUIRE(kept.status == 200);
     CHECK(json::parse(kept.body) == json{{"mensaje", "confirmar"}});
@@ -417,7 +426,27 @@ TEST_CASE("STP: an abono into a debtor's CLABE is kept once, any other CLABE is 
     }
     CHECK(desk.setup.Query("SELECT count(*) FROM payments") == "1");
     CHECK(desk.setup.Query("SELECT count(*) FROM provider_events") == "2");
-    CHECK(HttpRequest(port, "POST", "/webhooks/payments/stp", "{\"id\":1}").status == 400);
+    // Into the creditor's own CLABE (the one the bot hands with a reference): kept, matched by
+    // the quoted reference.
+    const auto own = HttpRequest(port,
+                                 "POST",
+                                 "/webhooks/payments/stp?token=stp-e2e-token-0123456789abcdef",
+                                 json{{"id", 4},
+                                      {"fechaOperacion", 20261123},
+                                      {"institucionOrdenante", 40012},
+                                      {"claveRastreo", "MBAN01002611230003"},
+                                      {"monto", 100},
+                                      {"cuentaBeneficiario", kDemoClabe},
+                                      {"referenciaNumerica", std::stoll(desk.Reference("A-2002"))}}
+                                     .dump(),
+                                 {{"Content-Type", "application/json"}});
+    CHECK(json::parse(own.body)["mensaje"] == "confirmar");
+    CHECK(Balance(desk, "A-2002") == "39975");
+    CHECK(HttpRequest(port,
+                      "POST",
+                      "/webhooks/payments/stp?token=stp-e2e-token-0123456789abcdef",
+                      "{\"id\":1}")
+              .status == 400);
 }
 
 }  // namespace

@@ -73,6 +73,13 @@ TEST_CASE("Stripe: the SDKs' negative cases", "[payments][stripe]") {
     CHECK(*ParseStripe(body, good, kStripeSecret, t + 301).refusal == Refusal::kStale);
     CHECK(ParseStripe(body, good, kStripeSecret, t + 300).ok());
     CHECK(ParseStripe(body, good, kStripeSecret, t - 60).ok());
+    // A created time from another century (the fuzzer's find): the signature's time instead.
+    const std::string future =
+        R"({"id":"evt_1","type":"payment_intent.succeeded","created":11252426823,"data":{)"
+        R"("object":{"id":"pi_1","amount_received":150050,"currency":"mxn"}}})";
+    const Verdict later = ParseStripe(future, StripeHeader(future, t), kStripeSecret, t);
+    REQUIRE(later.ok());
+    CHECK(later.event.reports.at(0).paid_at == "2025-11-24T16:00:00Z");
     // Unknown events are acknowledged with nothing to apply.
     const Verdict unknown = ParseStripe(body, good, kStripeSecret, t);
     CHECK(unknown.event.event_id == "evt_1");
@@ -388,7 +395,9 @@ TEST_CASE("STP: an abono in either spelling, one transfer however often it is to
     CHECK(r.total_cents == 150050);
     CHECK(r.currency == "MXN");
     CHECK(r.clabe == "646180157000000426");
-    CHECK(r.reference.empty());  // the server maps the CLABE to an account
+    // What the debtor quoted, zero-padded; it counts only for the creditor's own CLABE (the
+    // server maps a per-debtor CLABE to its account).
+    CHECK(r.reference == "0000426");
     CHECK(r.paid_at == "2025-11-23T16:05:00Z");
     // The PascalCase of cuenca-mx/speid: the same transfer, the same key.
     const std::string pascal =
@@ -399,6 +408,12 @@ TEST_CASE("STP: an abono in either spelling, one transfer however often it is to
     REQUIRE(p.ok());
     CHECK(p.event.reports.at(0).payment == r.payment);
     CHECK(p.event.reports.at(0).paid_at == "2026-11-23T16:00:00Z");  // no tsLiquidacion
+    CHECK(p.event.reports.at(0).reference.empty());
+    // A settlement time from another century is not believed: the time received instead.
+    std::string odd = camel;
+    odd.replace(odd.find("1763913900000"), 13, "99999999999999");
+    CHECK(ParseStpAbono(odd, "2026-11-23T16:00:00Z").event.reports.at(0).paid_at ==
+          "2026-11-23T16:00:00Z");
     for (
         const char* bad :
         {"[]",

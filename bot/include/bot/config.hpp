@@ -81,7 +81,8 @@ struct Config {
     std::string conekta_webhook_key_pem;
     std::string conekta_api_base = "https://api.conekta.io";
     std::string stp_empresa;
-    std::string stp_clabe_prefix;  // the creditor's CLABE range at STP, 3 to 16 digits
+    std::string stp_clabe_prefix;   // the creditor's CLABE range at STP, 3 to 16 digits
+    std::string stp_webhook_token;  // in the URL registered with STP: ?token=…
     std::string stp_private_key_file;
     std::string stp_api_base;
 

@@ -33,6 +33,10 @@ struct Verdict {
     bool ok() const { return !refusal; }
 };
 
+// A parameter of a request's query string, decoded ('+' a space, %XX escapes); nullopt when
+// absent or when the query is not a valid form (a raw '#', a broken escape).
+std::optional<std::string> QueryParameter(std::string_view query, std::string_view name);
+
 // Stripe: `Stripe-Signature: t=…,v1=…[,v1=…]` is HMAC-SHA256 under the endpoint secret (the
 // whole "whsec_…" string) of "t.body"; any v1 may match; t older than `tolerance` seconds
 // before `now_unix` is stale. Money in: payment_intent.succeeded and .partially_funded
@@ -84,8 +88,10 @@ std::optional<std::string> OpenpayVerificationCode(std::string_view body);
 // STP: an "abono", a settled incoming SPEI transfer (camelCase as STP's SendAbono, or
 // PascalCase). STP signs nothing. One report of money in, keyed by clave de rastreo, date and
 // sending bank; `clabe` is the beneficiary account, which the caller must map to one of our
-// accounts (or return the transfer). `received_at` (ISO 8601 UTC) is the date when the abono
-// carries no tsLiquidacion.
+// accounts (or return the transfer); `reference` is what the debtor quoted
+// (referenciaNumerica, zero-padded to seven digits, or the concept's last word), which counts
+// only for a transfer into the creditor's own CLABE. `received_at` (ISO 8601 UTC) is the date when
+// the abono carries no tsLiquidacion.
 Verdict ParseStpAbono(std::string_view body, std::string_view received_at);
 
 // Conekta: the `digest` header read as an RSA signature (PKCS#1 v1.5, SHA-256 of the raw body,
