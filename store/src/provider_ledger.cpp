@@ -18,12 +18,14 @@ std::string PaymentLock(const ProviderReport& r) {
 }
 
 // What `restored` cents had paid on the account is unpaid again, latest first: promises (a
-// kept one is open again; a date gone by is then broken by the next reminder pass) and the
-// instalments of the account's plans (a completed plan is active again).
+// kept one is open again; a date gone by is then broken by the next reminder pass), only those
+// open or kept since the payment arrived (`since`: one kept before could not have been paid by
+// it), and the instalments of the account's plans (a completed plan is active again).
 void Unpay(Connection& db,
            std::int64_t account,
            std::int64_t debtor,
            std::int64_t restored,
+           const std::string& since,
            const std::string& at) {
     const auto audit = [&](const char* kind, const char* key, std::int64_t id) {
         WriteAudit(db,
@@ -40,9 +42,10 @@ void Unpay(Connection& db,
     std::vector<Row> promises;
     auto open = db.Query(
         "SELECT id, amount_cents, paid_cents, status FROM promises WHERE account_id = ? AND "
-        "status IN ('open', 'kept') AND (paid_cents > 0 OR status = 'kept') ORDER BY due_date "
-        "DESC, id DESC",
-        account);
+        "(paid_cents > 0 OR status = 'kept') AND (status = 'open' OR (status = 'kept' AND "
+        "resolved_at >= ?)) ORDER BY due_date DESC, id DESC",
+        account,
+        since);
     while (open->Step()) {
         promises.push_back({open->Int64(0), open->Int64(1), open->Int64(2), open->Text(3)});
     }
@@ -213,7 +216,13 @@ Reversed ReverseRows(Connection& db,
                at,
                detail.dump());
     // What the payment paid is unpaid; the forgiveness was never paid into anything.
-    Unpay(db, *out.account, debtor, out.restored, at);
+    const std::string since =
+        db.One<std::string>(
+              "SELECT min(received_at) FROM payments WHERE provider = ? AND provider_payment = ?",
+              r.provider,
+              r.payment)
+            .value_or(at);
+    Unpay(db, *out.account, debtor, out.restored, since, at);
     out.restored += forgiveness;
     return out;
 }

@@ -539,3 +539,72 @@ TEST_CASE("Provider refunds before their payment wait for it, and it is not than
 
 }  // namespace
 }  // namespace cobrador::store
+
+namespace cobrador::store {
+namespace {
+
+TEST_CASE("Provider refunds told between the parts of a payment, and what they leave alone",
+          "[store][payments][providers]") {
+    Books books;
+    const std::string a1 = books.Reference("A-1");
+    int thanked = 0;
+    const auto thank = [&](const PaymentNotice&) -> std::optional<ProactiveMessage> {
+        ++thanked;
+        return ProactiveMessage{"gracias", "{}", "", ""};
+    };
+    books.Exec(
+        "INSERT INTO conversations (debtor_id, phone, channel, state, verified_until, "
+        "last_inbound_at, last_activity_at, created_at) VALUES (1, '+525511111111', 'whatsapp', "
+        "'bot', '2026-11-24T00:00:00Z', '2026-11-23T12:00:00Z', 'x', 'x');"
+        // A promise of January paid in full long ago by another payment.
+        "INSERT INTO promises (account_id, amount_cents, paid_cents, currency, due_date, status, "
+        "created_at, resolved_at) VALUES (1, 5000, 5000, 'MXN', '2026-01-10', 'kept', "
+        "'2026-01-02T10:00:00Z', '2026-01-09T10:00:00Z')");
+    // $40 of a $100 transfer, then all of it refunded, then the rest of the transfer: the
+    // whole payment went back, so nothing is owed less and nobody is thanked for the rest.
+    REQUIRE(Notify(books.ledger, {Received("pi_1", 4000, a1)}, "", thank));
+    CHECK(books.Balance("A-1") == "96000");
+    REQUIRE(Notify(books.ledger, {Reversed("pi_1", 10000)}, "", thank));
+    CHECK(books.Balance("A-1") == "100000");
+    const auto rest = Notify(books.ledger, {Received("pi_1", 10000, a1)}, "", thank);
+    REQUIRE(rest);
+    CHECK(rest->outcomes.at(0).restored_cents == 6000);
+    CHECK(books.Balance("A-1") == "100000");
+    CHECK(thanked == 1);  // the first part only
+    CHECK(Query(books.path, "SELECT sum(reversed_cents) FROM payments") == "10000");
+    // The January promise, paid in full by another payment, stays kept.
+    CHECK(Query(books.path, "SELECT status FROM promises") == "kept");
+
+    // A payment fetched when it was already refunded: applied and reversed, never thanked.
+    REQUIRE(Notify(books.ledger, {Received("pi_2", 3000, a1), Reversed("pi_2", 3000)}, "", thank));
+    CHECK(books.Balance("A-1") == "100000");
+    CHECK(thanked == 1);
+}
+
+TEST_CASE("Undoing a settlement unpays only what the refunded payment paid",
+          "[store][payments][providers]") {
+    Books books;
+    const std::string a1 = books.Reference("A-1");
+    // $1,000 owed; a settlement of $600 in two instalments of $300.
+    books.Exec(
+        "INSERT INTO payment_plans (account_id, kind, total_cents, discount_cents, currency, "
+        "status, created_at) VALUES (1, 'settlement', 60000, 40000, 'MXN', 'active', 'x');"
+        "INSERT INTO plan_installments (plan_id, seq, due_date, amount_cents, status) VALUES "
+        "(1, 1, '2026-11-30', 30000, 'pending'), (1, 2, '2026-12-30', 30000, 'pending');");
+    REQUIRE(books.ledger.ApplyPayments({Payment("bank-1", a1, 30000)}, "import", kNow));
+    REQUIRE(Notify(books.ledger, {Received("pi_1", 30000, a1)}));
+    CHECK(books.Balance("A-1") == "0");  // the rest forgiven
+    REQUIRE(Notify(books.ledger, {Reversed("pi_1", 30000)}));
+    // Owed again: the refunded $300 and the $400 forgiven; the first instalment stays paid.
+    CHECK(books.Balance("A-1") == "70000");
+    CHECK(Joined(books.path,
+                 "SELECT status || ':' || paid_cents FROM plan_installments ORDER BY seq") ==
+          "paid:30000,pending:0");
+    CHECK(Query(books.path, "SELECT status FROM payment_plans") == "active");
+    // Paying the second instalment again completes the settlement once more.
+    REQUIRE(Notify(books.ledger, {Received("pi_2", 30000, a1)}));
+    CHECK(books.Balance("A-1") == "0");
+}
+
+}  // namespace
+}  // namespace cobrador::store
