@@ -76,10 +76,10 @@ TEST_CASE(
             during_outage += times.size();
             INFO(to << " was tried " << times.size() << " times in 12 s");
             // Backoff doubles from a second (a reset connection is tried once more at once, on
-            // a fresh one): a handful of tries, never a tight loop. With the jitter at its
-            // shortest (1, 2, 4 s, then 4 s again: tries at 0, 1, 3, 7 and 11 s) and every try
-            // a reset tried again at once, that is at most 10 in 12 s. (8 failed once under
-            // TSan: two resets on one phone.)
+            // a fresh one): a handful of tries, never a tight loop. The waits are drawn from the
+            // upper half of 1, 2, 4, 8, 16 s, so at their shortest (0, 1, 2, 4, then 8 s) five
+            // tries fit in 12 s; with every try a reset tried again at once, at most 10. (8
+            // failed once under TSan.)
             CHECK(times.size() <= 10);
             if (times.size() >= 2) {
                 CHECK(times.back() - times.front() >= 2s);
