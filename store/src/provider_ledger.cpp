@@ -110,6 +110,17 @@ void Unpay(Connection& db,
     }
 }
 
+// What reversals of this provider payment have reported taken back so far.
+std::int64_t ReversedSoFar(Connection& db, const ProviderReport& r) {
+    return db
+        .One<std::int64_t>(
+            "SELECT coalesce(sum(amount_cents), 0) FROM payment_reversals WHERE provider = ? AND "
+            "provider_payment = ?",
+            r.provider,
+            r.payment)
+        .value_or(0);
+}
+
 struct Reversed {
     std::optional<std::int64_t> account;
     std::int64_t restored = 0;
@@ -128,12 +139,13 @@ Reversed ReverseRows(Connection& db,
         std::int64_t id;
         std::optional<std::int64_t> account;
         std::int64_t amount, overpaid, reversed;
+        std::string received_at;
     };
 
     std::vector<Row> rows;
     auto q = db.Query(
-        "SELECT id, account_id, amount_cents, overpaid_cents, reversed_cents FROM payments WHERE "
-        "provider = ? AND provider_payment = ? ORDER BY id DESC",
+        "SELECT id, account_id, amount_cents, overpaid_cents, reversed_cents, received_at FROM "
+        "payments WHERE provider = ? AND provider_payment = ? ORDER BY id DESC",
         r.provider,
         r.payment);
     while (q->Step()) {
@@ -141,7 +153,8 @@ Reversed ReverseRows(Connection& db,
                         q->IsNull(1) ? std::nullopt : std::optional(q->Int64(1)),
                         q->Int64(2),
                         q->Int64(3),
-                        q->Int64(4)});
+                        q->Int64(4),
+                        q->Text(5)});
     }
     Reversed out;
     std::int64_t left = amount;
@@ -216,13 +229,8 @@ Reversed ReverseRows(Connection& db,
                at,
                detail.dump());
     // What the payment paid is unpaid; the forgiveness was never paid into anything.
-    const std::string since =
-        db.One<std::string>(
-              "SELECT min(received_at) FROM payments WHERE provider = ? AND provider_payment = ?",
-              r.provider,
-              r.payment)
-            .value_or(at);
-    Unpay(db, *out.account, debtor, out.restored, since, at);
+    // Since the first part of the payment arrived (rows are newest first).
+    Unpay(db, *out.account, debtor, out.restored, rows.back().received_at, at);
     out.restored += forgiveness;
     return out;
 }
@@ -232,13 +240,18 @@ PaymentOutcome Received(Connection& db,
                         const std::string& at,
                         const PaymentNoticeFn& notice) {
     const ProviderPaymentKey key{r.provider, r.payment};
-    const std::int64_t so_far =
-        db.One<std::int64_t>(
-              "SELECT coalesce(sum(amount_cents), 0) FROM payments WHERE provider = ? AND "
-              "provider_payment = ?",
-              r.provider,
-              r.payment)
-            .value_or(0);
+    std::int64_t so_far = 0;    // received
+    std::int64_t reversed = 0;  // of it, taken back
+    {
+        auto sums = db.Query(
+            "SELECT coalesce(sum(amount_cents), 0), coalesce(sum(reversed_cents), 0) FROM "
+            "payments WHERE provider = ? AND provider_payment = ?",
+            r.provider,
+            r.payment);
+        sums->Step();
+        so_far = sums->Int64(0);
+        reversed = sums->Int64(1);
+    }
     const std::string base = r.provider + ":" + r.payment;
     PaymentOutcome out;
     if (r.total_cents <= so_far) {
@@ -266,19 +279,7 @@ PaymentOutcome Received(Connection& db,
 
     // What was reported taken back but could not be yet: a refund told before its payment, or
     // before all of it arrived (a bank transfer funded in parts, told out of order).
-    const std::int64_t outstanding =
-        db.One<std::int64_t>(
-              "SELECT coalesce(sum(amount_cents), 0) FROM payment_reversals WHERE provider = ? AND "
-              "provider_payment = ?",
-              r.provider,
-              r.payment)
-            .value_or(0) -
-        db.One<std::int64_t>(
-              "SELECT coalesce(sum(reversed_cents), 0) FROM payments WHERE provider = ? AND "
-              "provider_payment = ?",
-              r.provider,
-              r.payment)
-            .value_or(0);
+    const std::int64_t outstanding = ReversedSoFar(db, r) - reversed;
     // Money already taken back is not thanked for.
     out = ApplyOnePayment(db, p, "webhook", at, outstanding > 0 ? nullptr : notice, &key);
     if (outstanding <= 0) {
@@ -315,14 +316,7 @@ PaymentOutcome Reverse(Connection& db, const ProviderReport& r, const std::strin
     if (!r.reversal_id.empty()) {
         id = r.provider + ":" + r.reversal_id;
     } else {
-        const std::int64_t so_far =
-            db.One<std::int64_t>(
-                  "SELECT coalesce(sum(amount_cents), 0) FROM payment_reversals WHERE provider = "
-                  "? AND provider_payment = ?",
-                  r.provider,
-                  r.payment)
-                .value_or(0);
-        amount = r.total_cents - so_far;
+        amount = r.total_cents - ReversedSoFar(db, r);
         id = r.provider + ":" + r.payment + ":reversed:" + std::to_string(r.total_cents);
     }
     out.payment_id = id;
