@@ -416,6 +416,27 @@ boost::system::result<Config, std::string> LoadConfig(const std::optional<std::s
             "'" +
             config.payments_provider + "'");
     }
+    // The provider that creates instruments needs its API credentials.
+    const std::string& creator = config.payments_provider;
+    if ((creator == "stripe" && config.stripe_secret_key.empty()) ||
+        (creator == "mercadopago" && config.mercadopago_access_token.empty()) ||
+        (creator == "conekta" && config.conekta_api_key.empty()) ||
+        (creator == "openpay" &&
+         (config.openpay_private_key.empty() || config.openpay_merchant_id.empty()))) {
+        return Failure("COBRADOR_PAYMENTS_PROVIDER=" + creator +
+                       " needs that provider's API credentials (" +
+                       (creator == "stripe"        ? "COBRADOR_STRIPE_SECRET_KEY"
+                        : creator == "mercadopago" ? "COBRADOR_MERCADOPAGO_ACCESS_TOKEN"
+                        : creator == "conekta"     ? "COBRADOR_CONEKTA_API_KEY"
+                                                   : "COBRADOR_OPENPAY_MERCHANT_ID and "
+                                                     "COBRADOR_OPENPAY_PRIVATE_KEY") +
+                       ")");
+    }
+    if (!std::all_of(config.openpay_merchant_id.begin(),
+                     config.openpay_merchant_id.end(),
+                     [](unsigned char ch) { return std::isalnum(ch) != 0; })) {
+        return Failure("COBRADOR_OPENPAY_MERCHANT_ID must be letters and digits");
+    }
     if (!config.conekta_webhook_key.empty()) {
         std::string pem = config.conekta_webhook_key;
         if (pem.rfind("-----BEGIN", 0) != 0) {

@@ -4,6 +4,7 @@
 #include <memory>
 #include <sstream>
 
+#include "channels/payment_instruments.hpp"
 #include "channels/twilio.hpp"
 #include "dialogs/contact.hpp"
 #include "dialogs/vocabulary.hpp"
@@ -39,6 +40,9 @@ boost::system::result<dialogs::Settings, std::string> DialogSettings(const Confi
     settings.company = config.company_name;
     settings.clabe = config.clabe;
     settings.payment_url = config.payment_url;
+    if (channels::CreatesInstruments(config.payments_provider)) {
+        settings.payments_provider = config.payments_provider;
+    }
     settings.idle_timeout = config.idle_timeout;
     settings.verification_ttl = config.verification_ttl;
     if (!config.policy_file.empty()) {

@@ -51,6 +51,7 @@ void InboundWorker::Drain(store::Ledger& ledger) {
     std::vector<Handled> handled;
     boost::system::error_code failed;
     std::string failed_detail;
+    bool instrument = false;  // a turn asked for a payment instrument
 
     // Handles `event`; false when it failed (it and what follows wait for the retry).
     const auto handle_one = [&](const store::PendingInbound& event) {
@@ -72,6 +73,10 @@ void InboundWorker::Drain(store::Ledger& ledger) {
             [&](const dialogs::ConversationView& view) {
                 store::DialogTurn turn = Decide(view, input, s_.dialog, s_.config, now);
                 intent = turn.intent;
+                for (const dialogs::Command& command : turn.commands) {
+                    instrument =
+                        instrument || std::holds_alternative<dialogs::InstrumentRequested>(command);
+                }
                 return turn;
             },
             s_.config.Now(now));
@@ -117,6 +122,9 @@ void InboundWorker::Drain(store::Ledger& ledger) {
     }
     if (!handled.empty()) {
         s_.wake_dispatcher();
+    }
+    if (instrument) {
+        s_.wake_provider_worker();  // a turn that did not commit leaves nothing: a wasted look
     }
     if (failed) {
         RetryLater(failed, failed_detail);

@@ -55,6 +55,10 @@ void SetLogReplica(std::string replica) {
 }
 
 void Log(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
+    Log(level, message, std::span<const LogField>(fields.begin(), fields.size()));
+}
+
+void Log(LogLevel level, std::string_view message, std::span<const LogField> fields) {
     if (level < g_level.load()) {
         return;
     }

@@ -92,6 +92,31 @@ std::optional<store::ProactiveMessage> PaymentThanks(const store::PaymentNotice&
     return RenderProactive(request, strategy, now);
 }
 
+std::optional<store::ProactiveMessage> InstrumentReady(const store::InstrumentNotice& notice,
+                                                       const Config& config,
+                                                       const dialogs::ReminderStrategy& strategy,
+                                                       std::chrono::sys_seconds now) {
+    const auto expires = dialogs::ParseIso8601(notice.instrument.expires_at);
+    if (!expires) {
+        return std::nullopt;
+    }
+    ProactiveRequest request;
+    request.key = notice.instrument.kind == "cash" ? "instrument_cash" : "instrument_page";
+    request.locale = notice.to.locale;
+    request.channel = notice.to.channel;
+    request.whatsapp_window_open = notice.to.whatsapp_window_open;
+    request.timezone = notice.to.timezone;
+    request.receipt = true;
+    request.args = {{"name", dialogs::FirstName(notice.to.debtor_name)},
+                    {"company", config.company_name},
+                    {"account", notice.account_id},
+                    {"amount", dialogs::Money{notice.amount_cents, notice.currency}},
+                    {"link", notice.instrument.url},
+                    {"store_reference", notice.instrument.reference},
+                    {"date", dialogs::ToLocal(*expires, notice.to.timezone).date}};
+    return RenderProactive(request, strategy, now);
+}
+
 std::optional<store::ProactiveMessage> BrokenPromiseFollowUp(
     const store::FollowUp& follow_up,
     const Config& config,

@@ -41,6 +41,13 @@ std::optional<store::ProactiveMessage> PaymentThanks(const store::PaymentNotice&
                                                      const dialogs::ReminderStrategy& strategy,
                                                      std::chrono::sys_seconds now,
                                                      bool at_once);
+// The payment page or store reference a provider created, for the debtor who asked for it: it
+// goes at once (they are waiting for it), WhatsApp's window permitting.
+std::optional<store::ProactiveMessage> InstrumentReady(const store::InstrumentNotice& notice,
+                                                       const Config& config,
+                                                       const dialogs::ReminderStrategy& strategy,
+                                                       std::chrono::sys_seconds now);
+
 std::optional<store::ProactiveMessage> BrokenPromiseFollowUp(
     const store::FollowUp& follow_up,
     const Config& config,

@@ -77,7 +77,7 @@ net::awaitable<void> ProviderWorker::Loop() {
         woken_ = false;
         const auto now = s_.Instant();
         const std::string at = dialogs::FormatIsoInstant(now);
-        // Held long enough for the whole batch to be fetched one after another.
+        // Held long enough for the whole batch to be handled one after another.
         const std::string hold =
             dialogs::FormatIsoInstant(now + kHold + s_.config.send_timeout * kBatch);
         auto due = co_await s_.ledger.Run(
@@ -94,10 +94,24 @@ net::awaitable<void> ProviderWorker::Loop() {
                 co_await Fetch(event);
             }
         }
+        auto asked = co_await s_.ledger.Run(
+            [&](store::Ledger& l) { return l.DueInstruments(at, hold, kBatch); });
+        if (!asked) {
+            Log(LogLevel::kError,
+                "payment instruments to create not read",
+                {{"error", asked.error().message()}});
+        } else {
+            for (const store::InstrumentJob& job : *asked) {
+                if (s_.stopping) {
+                    break;
+                }
+                co_await Create(job);
+            }
+        }
         if (s_.stopping) {
             break;
         }
-        if (woken_ || (due && due->size() == kBatch)) {
+        if (woken_ || (due && due->size() == kBatch) || (asked && asked->size() == kBatch)) {
             continue;
         }
         timer_.expires_after(kLookEvery);
@@ -148,23 +162,132 @@ net::awaitable<void> ProviderWorker::Fetch(const store::PendingProviderEvent& ev
         }
         error = "applying the payment: " + done.error().message();
     }
-    const bool give_up = event.attempts + 1 >= kGiveUpAfter;
+    Failed failed;
+    failed.kind = store::ProviderWork::kFetch;
+    failed.id = event.id;
+    failed.attempts = event.attempts;
+    failed.provider = event.provider;
+    failed.metric = "cobrador_provider_fetches_total";
+    failed.what = "payment notification: fetch failed";
+    failed.details = {{"event_id", event.event_id}, {"payment", event.fetch_payment}};
+    co_await Later(failed, error, instant);
+}
+
+net::awaitable<void> ProviderWorker::Later(const Failed& work,
+                                           const std::string& error,
+                                           std::chrono::sys_seconds now) {
     const auto delay = std::chrono::seconds(
-        std::min<std::int64_t>(3600, std::int64_t{5} << std::min(event.attempts, 10)));
-    const std::string next = dialogs::FormatIsoInstant(instant + delay);
-    co_await s_.ledger.Run(
-        [&](store::Ledger& l) { return l.RetryProviderEvent(event.id, error, next, give_up); });
+        std::min<std::int64_t>(3600, std::int64_t{5} << std::min(work.attempts, 10)));
+    const bool give_up = work.attempts + 1 >= kGiveUpAfter;
+    const std::string next = dialogs::FormatIsoInstant(now + delay);
+    co_await s_.ledger.Run([&](store::Ledger& l) {
+        return l.RetryProviderWork(work.kind, work.id, error, next, give_up);
+    });
     s_.metrics.Count(
-        "cobrador_provider_fetches_total",
-        "provider=\"" + event.provider + "\",result=\"" + (give_up ? "failed" : "retry") + "\"");
+        work.metric,
+        "provider=\"" + work.provider + "\",result=\"" + (give_up ? "failed" : "retry") + "\"");
+    std::vector<std::pair<std::string_view, std::string>> fields = {
+        {"provider", work.provider}, {"id", std::to_string(work.id)}};
+    fields.insert(fields.end(), work.details.begin(), work.details.end());
+    fields.emplace_back("error", error);
+    if (!give_up) {
+        fields.emplace_back("next_attempt_at", next);
+    }
     Log(give_up ? LogLevel::kError : LogLevel::kWarn,
-        give_up ? "payment notification given up: fetch failed for a day"
-                : "payment notification: fetch failed, trying again later",
-        {{"provider", event.provider},
-         {"event_id", event.event_id},
-         {"payment", event.fetch_payment},
-         {"error", error},
-         {"next_attempt_at", give_up ? std::string() : next}});
+        std::string(work.what) + (give_up ? "; given up after a day" : "; trying again later"),
+        fields);
+}
+
+net::awaitable<void> ProviderWorker::Create(const store::InstrumentJob& job) {
+    const Config& c = s_.config;
+    const auto clock = std::chrono::system_clock::now();
+    const auto instant = c.Instant(clock);
+    const channels::InstrumentApi api = InstrumentApiOf(c, job.provider);
+    channels::InstrumentOrder order;
+    order.instrument_id = job.id;
+    order.reference = job.reference;
+    order.account_key = job.account_id;
+    order.amount_cents = job.amount_cents;
+    order.currency = job.currency;
+    order.company = c.company_name;
+    order.debtor_name = job.debtor_name;
+    order.email = job.email;
+    order.phone = job.phone;
+    // The provider's clock is the real one, whatever COBRADOR_TODAY pins.
+    order.now_unix = std::chrono::floor<std::chrono::seconds>(clock).time_since_epoch().count();
+    std::string error;
+    std::optional<store::CreatedInstrument> created;
+    auto call = api.key.empty() ? std::nullopt : channels::CreateInstrumentCall(api, order);
+    if (!call) {
+        error = "no credentials to create a payment instrument at " + job.provider;
+    } else {
+        const ClientResponse response = co_await client_.Send(std::move(*call), c.send_timeout);
+        if (response.error) {
+            error = "creating the instrument: " + response.error.message();
+        } else if (response.status != 200 && response.status != 201) {
+            // The provider's own words help the operator; they carry no secret of ours.
+            error = "creating the instrument: HTTP " + std::to_string(response.status) + ": " +
+                    response.body.substr(0, 300);
+        } else {
+            created = channels::ParseCreatedInstrument(
+                job.provider, response.body, order.now_unix, error);
+        }
+    }
+    const std::string now = c.Now(clock);
+    if (created) {
+        auto done = co_await s_.ledger.Run([&](store::Ledger& l) {
+            return l.CompleteInstrument(
+                job.id, *created, now, [&](const store::InstrumentNotice& notice) {
+                    return InstrumentReady(notice, c, s_.strategy, instant);
+                });
+        });
+        if (done) {
+            s_.metrics.Count("cobrador_instruments_total",
+                             "provider=\"" + job.provider + "\",result=\"created\"");
+            Log(LogLevel::kInfo,
+                "payment instrument created",
+                {{"provider", job.provider},
+                 {"instrument_id", std::to_string(job.id)},
+                 {"kind", created->kind},
+                 {"account", job.account_id},
+                 {"sent", done->message_queued ? "yes" : "no"}});
+            if (done->message_queued) {
+                s_.wake_dispatcher();
+            }
+            co_return;
+        }
+        error = "storing the instrument: " + done.error().message();
+    }
+    Failed failed;
+    failed.kind = store::ProviderWork::kCreate;
+    failed.id = job.id;
+    failed.attempts = job.attempts;
+    failed.provider = job.provider;
+    failed.metric = "cobrador_instruments_total";
+    failed.what = "payment instrument: creation failed";
+    failed.details = {{"account", job.account_id}};
+    co_await Later(failed, error, instant);
+}
+
+channels::InstrumentApi InstrumentApiOf(const Config& config, std::string_view provider) {
+    channels::InstrumentApi api;
+    api.provider = std::string(provider);
+    api.return_url = config.public_url + "/payments/done";
+    if (provider == "stripe") {
+        api.base = config.stripe_api_base;
+        api.key = config.stripe_secret_key;
+    } else if (provider == "mercadopago") {
+        api.base = config.mercadopago_api_base;
+        api.key = config.mercadopago_access_token;
+    } else if (provider == "conekta") {
+        api.base = config.conekta_api_base;
+        api.key = config.conekta_api_key;
+    } else if (provider == "openpay") {
+        api.base = config.openpay_api_base;
+        api.key = config.openpay_private_key;
+        api.merchant_id = config.openpay_merchant_id;
+    }
+    return api;
 }
 
 }  // namespace cobrador::bot

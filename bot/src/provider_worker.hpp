@@ -5,16 +5,26 @@
 // at most an hour apart); after a day of failures the notification is marked failed, logged
 // and counted, never dropped silently. With several replicas each pending row is held by the
 // replica that took it for a minute (Ledger::DueProviderEvents); applying is idempotent anyway.
+//
+// It also creates the payment instruments debtors asked for (COBRADOR_PAYMENTS_PROVIDER's
+// page or store reference, docs/payments.md "Creating instruments"), the same way: off the
+// dialog's path, retried on the same schedule while the provider is down, and handed to the
+// debtor as soon as it exists.
 
 #include <atomic>
+#include <chrono>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+
+#include "channels/payment_instruments.hpp"
 
 #include "http_client.hpp"
 #include "services.hpp"
@@ -23,6 +33,9 @@ namespace cobrador::bot {
 
 // Counts and logs what became of each payment a notification reported, and wakes the
 // dispatcher when a thank-you was queued.
+// The provider's API for creating instruments, from the configuration.
+channels::InstrumentApi InstrumentApiOf(const Config& config, std::string_view provider);
+
 void CountPaymentOutcomes(Services& s,
                           std::string_view provider,
                           const std::vector<store::PaymentOutcome>& outcomes);
@@ -38,6 +51,23 @@ public:
 private:
     boost::asio::awaitable<void> Loop();
     boost::asio::awaitable<void> Fetch(const store::PendingProviderEvent& event);
+    boost::asio::awaitable<void> Create(const store::InstrumentJob& job);
+
+    // Work that failed: tried again 5 s later, doubling, at most an hour apart; given up after
+    // about a day (30 attempts), counted in `metric` and logged either way.
+    struct Failed {
+        store::ProviderWork kind;
+        std::int64_t id = 0;
+        int attempts = 0;
+        std::string provider;
+        const char* metric = "";
+        const char* what = "";
+        std::vector<std::pair<std::string_view, std::string>> details;
+    };
+
+    boost::asio::awaitable<void> Later(const Failed& work,
+                                       const std::string& error,
+                                       std::chrono::sys_seconds now);
 
     Services& s_;
     std::atomic<bool> woken_{false};

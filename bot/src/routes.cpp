@@ -116,6 +116,24 @@ net::awaitable<Response> ConsoleFiles(Routes& r,
     co_return res;
 }
 
+// Where a provider's hosted payment page sends the debtor once they paid: a plain page, in both
+// languages, that sends them back to the chat (the confirmation comes there).
+net::awaitable<Response> PaymentDone(Routes&, const Request&, std::string_view, std::string_view) {
+    Response res = MakeResponse(
+        http::status::ok,
+        "<!doctype html><html lang=\"es\"><head><meta charset=\"utf-8\"><meta "
+        "name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Pago "
+        "recibido</title></head><body><h1>Gracias</h1><p>Estamos procesando tu pago. Te "
+        "confirmaremos por el chat en cuanto se acredite; ya puedes cerrar esta "
+        "página.</p><p lang=\"en\">Thank you. Your payment is being processed; we will confirm "
+        "it in the chat once it is credited. You can close this page.</p></body></html>",
+        "text/html; charset=utf-8");
+    res.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+    res.set("X-Content-Type-Options", "nosniff");
+    res.set("Referrer-Policy", "no-referrer");
+    co_return res;
+}
+
 // clang-format off
 constexpr std::array kRoutes = {
     // path                        allow          label                       demo   handler
@@ -126,6 +144,7 @@ constexpr std::array kRoutes = {
     Route{"/webhooks/payments",      "POST",        "/webhooks/payments",       false, Payments},
     Route{"/webhooks/payments/",     "POST",        "/webhooks/payments/",      false, ProviderPayments},
     Route{"/webhooks/twilio",        "POST",        "/webhooks/twilio",         false, Twilio},
+    Route{"/payments/done",          "GET, HEAD",   "/payments/done",           false, PaymentDone},
     Route{"/webhooks/twilio/status", "POST",        "/webhooks/twilio/status",  false, Twilio},
     Route{"/api/v1/",                "",            "",                         false, Api},
     Route{"/console",                "",            "/console",                 false, ConsoleRedirect},
@@ -215,7 +234,7 @@ void DescribeServerMetrics(Metrics& metrics) {
     };
 
     // clang-format off
-    static constexpr std::array<Description, 20> kDescriptions = {{
+    static constexpr std::array<Description, 21> kDescriptions = {{
         {"cobrador_http_requests_total", "counter", "HTTP requests answered, by route and status."},
         {"cobrador_inbound_total", "counter", "Webhook events by channel, kind (message, status) and result (new, duplicate)."},
         {"cobrador_inbound_processed_total", "counter", "Inbound messages handled by the dialog, by channel."},
@@ -231,6 +250,7 @@ void DescribeServerMetrics(Metrics& metrics) {
         {"cobrador_payments_total", "counter", "Payments by result (applied, suspense, duplicate; reversed, waiting)."},
         {"cobrador_provider_events_total", "counter", "Payment providers' notifications by provider and result (applied, pending, ignored, duplicate)."},
         {"cobrador_provider_fetches_total", "counter", "Payments fetched for thin notifications by provider and result (ok, retry, failed)."},
+        {"cobrador_instruments_total", "counter", "Payment instruments created for debtors by provider and result (created, retry, failed)."},
         {"cobrador_reminders_queued_total", "counter", "Reminders queued by the scheduler."},
         {"cobrador_event_streams", "gauge", "Open live-update streams (GET /api/v1/events) of the console."},
         {"cobrador_claims_expired_total", "counter", "Claimed conversations that went back to the queue after their collector was idle."},

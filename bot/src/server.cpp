@@ -366,6 +366,11 @@ boost::system::result<std::uint16_t, std::string> Server::Start() {
                                    *impl.dialog,
                                    *impl.strategy,
                                    [&impl] { impl.WakeDispatcher(); },
+                                   [&impl] {
+                                       if (impl.provider_worker) {
+                                           impl.provider_worker->Wake();
+                                       }
+                                   },
                                    impl.stopping});
     impl.inbound.emplace(*impl.services, impl.ioc);
     impl.provider_worker.emplace(*impl.services, impl.ioc);

@@ -28,6 +28,9 @@ struct Services {
     const dialogs::ReminderStrategy& strategy;
     // New outbox rows may be due (thread-safe; does nothing before the dispatcher starts).
     std::function<void()> wake_dispatcher;
+    // A debtor asked for a payment instrument (thread-safe; does nothing before the provider
+    // worker starts).
+    std::function<void()> wake_provider_worker;
     // Set once the server begins to stop (thread-safe).
     const std::atomic<bool>& stopping;
 

@@ -121,18 +121,27 @@ bool UrlSafe(std::string_view id) {
     });
 }
 
-HttpCall Get(std::string_view api_base,
-             const std::string& path,
-             std::vector<std::pair<std::string, std::string>> headers) {
+HttpCall Request(std::string method,
+                 std::string_view api_base,
+                 const std::string& path,
+                 std::vector<std::pair<std::string, std::string>> headers,
+                 std::string body) {
     std::string base(api_base);
     while (!base.empty() && base.back() == '/') {
         base.pop_back();
     }
     HttpCall call;
-    call.method = "GET";
+    call.method = std::move(method);
     call.url = base + path;
     call.headers = std::move(headers);
+    call.body = std::move(body);
     return call;
+}
+
+HttpCall Get(std::string_view api_base,
+             const std::string& path,
+             std::vector<std::pair<std::string, std::string>> headers) {
+    return Request("GET", api_base, path, std::move(headers), {});
 }
 
 Verdict Refuse(Refusal refusal, std::string why) {

@@ -49,7 +49,14 @@ std::string IsoUtc(std::string_view text);
 // An id that may go into a URL's path as it is: 1 to 64 letters, digits, '-' and '_'.
 bool UrlSafe(std::string_view id);
 
-// A GET of `path` under `api_base` (a trailing '/' of the base is dropped).
+// A request for `path` under `api_base` (a trailing '/' of the base is dropped).
+HttpCall Request(std::string method,
+                 std::string_view api_base,
+                 const std::string& path,
+                 std::vector<std::pair<std::string, std::string>> headers,
+                 std::string body);
+
+// A GET of `path` under `api_base`.
 HttpCall Get(std::string_view api_base,
              const std::string& path,
              std::vector<std::pair<std::string, std::string>> headers);

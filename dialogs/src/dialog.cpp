@@ -34,6 +34,9 @@ namespace cobrador::dialogs {
 
 namespace {
 
+// A provider's instrument is handed out while it has at least this long to run.
+constexpr std::chrono::hours kInstrumentMargin{1};
+
 // What a message amounts to, once the NLU or the chosen option has spoken.
 enum class Trigger {
     kOptOut,
@@ -408,12 +411,30 @@ void IssueReferences(Turn& t) {
         any = true;
         t.Command(ReferenceIssued{a.id, *reference});
         const std::string amount = FormatDecimalCents(a.balance.cents);
-        t.Say("reference",
-              {{"account", a.key},
-               {"clabe", t.settings.clabe},
-               {"reference", *reference},
-               {"concept", SpeiConcept(*reference)},
-               {"link", PaymentLink(t.settings.payment_url, *reference, amount)}});
+        Args args = {{"account", a.key},
+                     {"clabe", t.settings.clabe},
+                     {"reference", *reference},
+                     {"concept", SpeiConcept(*reference)},
+                     {"link", PaymentLink(t.settings.payment_url, *reference, amount)}};
+        std::string key = "reference";
+        if (!t.settings.payments_provider.empty()) {
+            // The provider's page or store reference when one for this balance is still good
+            // for an hour; otherwise it is asked for and follows in a moment.
+            const auto& made = a.instrument;
+            if (made && made->provider == t.settings.payments_provider &&
+                made->amount == a.balance && made->expires_at > t.clock.now + kInstrumentMargin) {
+                args.back().second = made->url;
+                if (made->kind == "cash") {
+                    key = "reference_store";
+                    args.emplace_back("store_reference", made->reference);
+                }
+            } else {
+                t.Command(InstrumentRequested{a.id, t.settings.payments_provider, a.balance});
+                key = "reference_link_soon";
+                args.pop_back();
+            }
+        }
+        t.Say(std::move(key), std::move(args));
     }
     if (!any) {
         t.Say("no_balance");

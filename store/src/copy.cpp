@@ -13,7 +13,7 @@ namespace cobrador::store {
 namespace {
 
 // Every table of the schema except schema_migrations, parents before children.
-constexpr std::array<const char*, 21> kTables = {
+constexpr std::array<const char*, 22> kTables = {
     "debtors",
     "imports",
     "agents",
@@ -35,6 +35,7 @@ constexpr std::array<const char*, 21> kTables = {
     "reminders",
     "provider_events",
     "payment_reversals",
+    "payment_instruments",
 };
 
 std::vector<std::string> Tables(Connection& db) {

@@ -40,6 +40,25 @@ struct Audit {
     }
 };
 
+// The newest instrument a provider created for the account (the dialog decides whether it is
+// still good).
+std::optional<dialogs::InstrumentView> NewestInstrument(Connection& db, std::int64_t account) {
+    auto q = db.Query(
+        "SELECT provider, kind, url, coalesce(store_reference, ''), amount_cents, currency, "
+        "expires_at FROM payment_instruments WHERE account_id = ? AND status = 'ready' ORDER BY "
+        "id DESC LIMIT 1",
+        account);
+    if (!q->Step()) {
+        return std::nullopt;
+    }
+    const auto expires = dialogs::ParseIso8601(q->Text(6));
+    if (!expires) {
+        return std::nullopt;
+    }
+    return dialogs::InstrumentView{
+        q->Text(0), q->Text(1), q->Text(2), q->Text(3), {q->Int64(4), q->Text(5)}, *expires};
+}
+
 }  // namespace
 
 dialogs::ConversationView LoadConversationView(Connection& db,
@@ -105,6 +124,7 @@ dialogs::ConversationView LoadConversationView(Connection& db,
             }
         }
         a.active_plan = accounts->Int(8) > 0;
+        a.instrument = NewestInstrument(db, a.id);
         d.accounts.push_back(std::move(a));
     }
     view.debtor = std::move(d);
@@ -212,6 +232,44 @@ void ApplyTurn(Connection& db,
                         now);
                     audit.Write(
                         "reference_issued", c.account_id, AuditDetail("reference", c.reference));
+                } else if constexpr (std::is_same_v<T, dialogs::InstrumentRequested>) {
+                    // One pending request per account and provider: asking again while the
+                    // provider is slow updates it (the balance may have changed).
+                    const auto pending = db.One<std::int64_t>(
+                        "SELECT id FROM payment_instruments WHERE account_id = ? AND provider = ? "
+                        "AND status = 'pending' ORDER BY id DESC LIMIT 1",
+                        c.account_id,
+                        c.provider);
+                    std::int64_t id = 0;
+                    if (pending) {
+                        id = *pending;
+                        db.Exec(
+                            "UPDATE payment_instruments SET amount_cents = ?, currency = ?, "
+                            "conversation_id = ? WHERE id = ?",
+                            c.amount.cents,
+                            c.amount.currency,
+                            conversation.id,
+                            id);
+                    } else {
+                        id = db.Insert(
+                            "INSERT INTO payment_instruments (account_id, provider, amount_cents, "
+                            "currency, status, conversation_id, next_attempt_at, requested_at) "
+                            "VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?6) RETURNING id",
+                            c.account_id,
+                            c.provider,
+                            c.amount.cents,
+                            c.amount.currency,
+                            conversation.id,
+                            now);
+                    }
+                    audit.Write("instrument_requested",
+                                c.account_id,
+                                AuditDetail("instrument_id",
+                                            id,
+                                            "provider",
+                                            c.provider,
+                                            "amount",
+                                            dialogs::FormatDecimalCents(c.amount.cents)));
                 } else if constexpr (std::is_same_v<T, dialogs::OptedOut> ||
                                      std::is_same_v<T, dialogs::OptedIn>) {
                     const bool out = std::is_same_v<T, dialogs::OptedOut>;

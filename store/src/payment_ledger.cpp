@@ -255,13 +255,13 @@ PaymentOutcome ApplyOnePayment(Connection& db,
     if (notice) {
         if (const auto target = LatestReachableConversation(db, account->debtor_id)) {
             PaymentNotice n;
-            n.debtor_name = target->debtor_name;
-            n.locale = target->locale;
-            n.timezone = target->timezone;
+            const Addressee to = AddresseeOf(*target, at);
+            n.debtor_name = to.debtor_name;
+            n.locale = to.locale;
+            n.timezone = to.timezone;
             n.phone = target->phone;
-            n.channel = target->channel;
-            n.whatsapp_window_open =
-                target->last_inbound_at && *target->last_inbound_at >= WindowStart(at);
+            n.channel = to.channel;
+            n.whatsapp_window_open = to.whatsapp_window_open;
             n.account_id = account->key;
             n.amount_cents = p.amount_cents;
             n.balance_cents = out.new_balance_cents;

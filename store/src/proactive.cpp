@@ -65,6 +65,14 @@ std::optional<Target> LatestReachableConversation(Connection& db, std::int64_t d
     return t;
 }
 
+Addressee AddresseeOf(const Target& target, const std::string& now) {
+    return {target.debtor_name,
+            target.locale,
+            target.timezone,
+            target.channel,
+            target.last_inbound_at && *target.last_inbound_at >= WindowStart(now)};
+}
+
 std::int64_t QueueProactive(Connection& db,
                             const Target& target,
                             const ProactiveMessage& message,

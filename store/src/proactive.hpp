@@ -30,6 +30,9 @@ struct Target {
 
 std::optional<Target> LatestReachableConversation(Connection& db, std::int64_t debtor_id);
 
+// The target as the bot addresses it at `now` (inside WhatsApp's window or not).
+Addressee AddresseeOf(const Target& target, const std::string& now);
+
 // Whether `phone` may receive a message we start on `channel`.
 bool Reachable(Connection& db, const std::string& phone, const std::string& channel);
 

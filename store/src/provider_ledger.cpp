@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "audit.hpp"
+#include "due_rows.hpp"
 #include "ledger_impl.hpp"
 #include "payment_apply.hpp"
 
@@ -442,24 +443,14 @@ Result<std::vector<PendingProviderEvent>> Ledger::DueProviderEvents(std::string_
     return impl_->Guard([&]() -> Result<std::vector<PendingProviderEvent>> {
         Connection& db = impl_->db;
         Tx tx(db, TxKind::kLocked);  // the conditional update decides who holds each
-        std::vector<std::pair<PendingProviderEvent, std::string>> due;
-        auto q = db.Query(
-            "SELECT id, provider, event_id, fetch_payment, attempts, next_attempt_at FROM "
-            "provider_events WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY "
-            "next_attempt_at, id LIMIT ?",
-            now,
-            static_cast<std::int64_t>(limit));
-        while (q->Step()) {
-            due.push_back(
-                {{q->Int64(0), q->Text(1), q->Text(2), q->Text(3), q->Int(4)}, q->Text(5)});
-        }
         std::vector<PendingProviderEvent> out;
-        Prepared hold = db.Prepare(
-            "UPDATE provider_events SET next_attempt_at = ? WHERE id = ? AND status = 'pending' "
-            "AND next_attempt_at = ?");
-        for (auto& [event, was] : due) {
-            if (hold.Exec(hold_until, event.id, was) == 1) {
-                out.push_back(std::move(event));
+        for (const std::int64_t id : TakeDue(db, "provider_events", now, hold_until, limit)) {
+            auto q = db.Query(
+                "SELECT provider, event_id, fetch_payment, attempts FROM provider_events WHERE "
+                "id = ?",
+                id);
+            if (q->Step()) {
+                out.push_back({id, q->Text(0), q->Text(1), q->Text(2), q->Int(3)});
             }
         }
         tx.commit();
@@ -491,26 +482,6 @@ Result<ProviderEventOutcome> Ledger::CompleteProviderEvent(
             id);
         tx.commit();
         return outcome;
-    });
-}
-
-Result<void> Ledger::RetryProviderEvent(std::int64_t id,
-                                        std::string_view error,
-                                        std::string_view next_attempt_at,
-                                        bool failed) {
-    return impl_->Guard([&]() -> Result<void> {
-        Connection& db = impl_->db;
-        Tx tx(db, TxKind::kLocked);
-        db.Exec(
-            "UPDATE provider_events SET attempts = attempts + 1, last_error = ?, next_attempt_at "
-            "= ?, status = CASE WHEN ? = 1 THEN 'failed' ELSE status END WHERE id = ? AND status "
-            "= 'pending'",
-            error,
-            next_attempt_at,
-            failed ? 1 : 0,
-            id);
-        tx.commit();
-        return {};
     });
 }
 

@@ -393,6 +393,34 @@ CREATE TABLE payment_reversals (
 CREATE INDEX payment_reversals_by_payment ON payment_reversals (provider, provider_payment);
 )sql";
 
+// Payment instruments a provider creates for an account (docs/payments.md "Creating
+// instruments"): asked for by the dialog in the debtor's turn ('pending'), created by a worker
+// off the turn's path and retried while the provider is down ('ready' or, after a day,
+// 'failed'), and handed to the debtor who asked while it has not expired.
+constexpr const char* kPaymentInstruments = R"sql(
+CREATE TABLE payment_instruments (
+  id               INTEGER PRIMARY KEY,
+  account_id       INTEGER NOT NULL REFERENCES accounts (id),
+  provider         TEXT NOT NULL,
+  amount_cents     INTEGER NOT NULL CHECK (amount_cents > 0),
+  currency         TEXT NOT NULL,
+  status           TEXT NOT NULL CHECK (status IN ('pending', 'ready', 'failed')),
+  conversation_id  INTEGER REFERENCES conversations (id),  -- told when it is ready
+  kind             TEXT CHECK (kind IN ('page', 'cash')),
+  url              TEXT,
+  store_reference  TEXT,
+  provider_id      TEXT,
+  expires_at       TEXT,
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at  TEXT NOT NULL,
+  last_error       TEXT,
+  requested_at     TEXT NOT NULL,
+  ready_at         TEXT
+);
+CREATE INDEX payment_instruments_due ON payment_instruments (status, next_attempt_at);
+CREATE INDEX payment_instruments_by_account ON payment_instruments (account_id, status);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "core ledger", kCoreSchema},
     Migration{2, "report indexes", kReportIndexes},
@@ -402,6 +430,7 @@ constexpr std::array kMigrations = {
     Migration{6, "typed inbound events", kTypedInbound},
     Migration{7, "replicas", kReplicas},
     Migration{8, "payment providers", kPaymentProviders},
+    Migration{9, "payment instruments", kPaymentInstruments},
 };
 
 }  // namespace

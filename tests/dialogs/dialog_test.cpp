@@ -187,6 +187,60 @@ TEST_CASE("Dialog: payment reference, the same every time, with SPEI, OXXO and l
     CHECK(chat.Say("como le pago?") == first);
 }
 
+TEST_CASE("Dialog: with a payments provider, its page is asked for, then handed while it lasts",
+          "[dialogs][dialog][instruments]") {
+    Chat chat(Maria({Account(18, "A-1001", 1234567, 12)}));
+    chat.settings.payments_provider = "stripe";
+    chat.Verify();
+    const std::string reference = *PaymentReference(18);
+
+    // Nothing created yet: the CLABE and reference at once, the page asked for.
+    const std::string first = chat.Say("como pago");
+    CHECK(Contains(first, "CLABE 646180110400000007"));
+    CHECK(Contains(first, "referencia " + reference));
+    CHECK(Contains(first, "en un momento te envío tu enlace de pago"));
+    CHECK_FALSE(Contains(first, "pagos.example.com"));
+    REQUIRE(chat.Find<InstrumentRequested>() != nullptr);
+    CHECK(chat.Find<InstrumentRequested>()->account_id == 18);
+    CHECK(chat.Find<InstrumentRequested>()->provider == "stripe");
+    CHECK(chat.Find<InstrumentRequested>()->amount == Money{1234567, "MXN"});
+
+    // Created for this balance and good for hours: handed over, nothing asked for.
+    InstrumentView page{"stripe",
+                        "page",
+                        "https://checkout.stripe.com/c/pay/cs_test_1",
+                        "",
+                        {1234567, "MXN"},
+                        chat.now + 20h};
+    chat.view.debtor->accounts[0].instrument = page;
+    const std::string handed = chat.Say("como pago");
+    CHECK(Contains(handed, "https://checkout.stripe.com/c/pay/cs_test_1"));
+    CHECK(chat.Find<InstrumentRequested>() == nullptr);
+
+    // Expiring within the hour, for another amount, or from another provider: a new one.
+    for (const auto& stale :
+         {InstrumentView{page.provider, page.kind, page.url, "", page.amount, chat.now + 30min},
+          InstrumentView{
+              page.provider, page.kind, page.url, "", Money{100000, "MXN"}, chat.now + 20h},
+          InstrumentView{"conekta", page.kind, page.url, "", page.amount, chat.now + 20h}}) {
+        chat.view.debtor->accounts[0].instrument = stale;
+        CHECK_FALSE(Contains(chat.Say("como pago"), page.url));
+        CHECK(chat.Find<InstrumentRequested>() != nullptr);
+    }
+
+    // A store reference is said as such.
+    chat.view.debtor->accounts[0].instrument =
+        InstrumentView{"stripe",
+                       "cash",
+                       "https://api.openpay.mx/barcode/000020TRNIRKIYOBO5QFEX55EF0100009",
+                       "000020TRNIRKIYOBO5QFEX55EF0100009",
+                       {1234567, "MXN"},
+                       chat.now + 48h};
+    const std::string cash = chat.Say("como pago");
+    CHECK(Contains(cash, "con la referencia 000020TRNIRKIYOBO5QFEX55EF0100009"));
+    CHECK(chat.Find<InstrumentRequested>() == nullptr);
+}
+
 TEST_CASE("Dialog: a promise to pay is confirmed back and recorded", "[dialogs][dialog]") {
     Chat chat(Maria({Account(18, "A-1001", 1234567, 12)}));
     chat.Verify();

@@ -872,6 +872,61 @@ TEST_CASE(
           std::vector<std::int64_t>{taken->at(1).id});
 }
 
+TEST_CASE("Race: two workers taking payment instruments at once create each one once",
+          "[store][race][instruments]") {
+    Books books;
+    constexpr int kRequests = 30;
+    {
+        Probe probe(books.target);
+        for (int i = 0; i < kRequests; ++i) {
+            probe.Exec(
+                "INSERT INTO payment_instruments (account_id, provider, amount_cents, currency, "
+                "status, next_attempt_at, requested_at) SELECT id, 'stripe', 100000, 'MXN', "
+                "'pending', '2026-11-23T15:59:00Z', '2026-11-23T15:59:00Z' FROM accounts");
+        }
+    }
+    // Both take three at a time, create them and store the answer, until none are left.
+    std::array<std::vector<std::int64_t>, 2> taken;
+    std::array<Log, 2> logs;
+    std::array<int, 2> sent{0, 0};
+    Race(kRequests, [&](int side, int) {
+        const auto s = static_cast<std::size_t>(side);
+        Ledger& ledger = books.ledgers[s];
+        const auto due = ledger.DueInstruments(kNow, kLeaseEnds, 3);
+        if (!due) {
+            logs[s].errors.push_back(Failure("due", due, ledger));
+            return;
+        }
+        for (const InstrumentJob& job : *due) {
+            taken[s].push_back(job.id);
+            const auto done = ledger.CompleteInstrument(
+                job.id,
+                {"page",
+                 "https://checkout.stripe.com/c/pay/cs_" + std::to_string(job.id),
+                 "",
+                 "cs_" + std::to_string(job.id),
+                 "2026-11-24T15:00:00Z"},
+                kNow,
+                [&](const InstrumentNotice&) { return std::nullopt; });
+            if (!done) {
+                logs[s].errors.push_back(Failure("complete", done, ledger));
+            } else if (done->stored) {
+                ++sent[s];
+            }
+        }
+    });
+    CHECK(logs[0].errors == std::vector<std::string>{});
+    CHECK(logs[1].errors == std::vector<std::string>{});
+    std::vector<std::int64_t> all = taken[0];
+    all.insert(all.end(), taken[1].begin(), taken[1].end());
+    std::sort(all.begin(), all.end());
+    CHECK(std::adjacent_find(all.begin(), all.end()) == all.end());  // none taken twice
+    CHECK(all.size() == kRequests);
+    CHECK(sent[0] + sent[1] == kRequests);
+    CHECK(Count(books.target, "SELECT count(*) FROM payment_instruments WHERE status = 'ready'") ==
+          kRequests);
+}
+
 TEST_CASE("Race: a periodic job asked for by two replicas at once runs once per interval",
           "[store][race]") {
     Books books;

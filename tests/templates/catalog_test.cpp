@@ -37,7 +37,8 @@ TEST_CASE("Catalog: every message renders in both locales with typical arguments
                        {"clabe", std::string("032180000118359719")},
                        {"reference", std::string("0042176")},
                        {"concept", std::string("PAGO REF 0042176")},
-                       {"link", std::string("https://pagos.example.mx/r/0042176")}};
+                       {"link", std::string("https://pagos.example.mx/r/0042176")},
+                       {"store_reference", std::string("000020TRNIRKIYOBO5QFEX55EF0100009")}};
     for (const std::string& locale : Locales()) {
         for (const std::string& key : Keys(locale)) {
             const auto text = Render(locale, key, args);

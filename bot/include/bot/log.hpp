@@ -3,6 +3,7 @@
 // bodies; phones go through dialogs::RedactPhone first. Thread-safe (one write per line).
 
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,5 +21,6 @@ void SetLogReplica(std::string replica);
 using LogField = std::pair<std::string_view, std::string>;
 
 void Log(LogLevel level, std::string_view message, std::initializer_list<LogField> fields = {});
+void Log(LogLevel level, std::string_view message, std::span<const LogField> fields);
 
 }  // namespace cobrador::bot

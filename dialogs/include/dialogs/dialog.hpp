@@ -111,6 +111,16 @@ struct PromiseView {
     Date date;
 };
 
+// The newest payment instrument a provider created for an account (docs/payments.md).
+struct InstrumentView {
+    std::string provider;
+    std::string kind;       // "page" or "cash"
+    std::string url;        // the page, or the store voucher
+    std::string reference;  // the store reference ("cash")
+    Money amount;
+    Instant expires_at;
+};
+
 struct AccountView {
     std::int64_t id = 0;  // ledger id (the payment reference is derived from it)
     std::string key;      // the creditor's account_id, shown to the debtor
@@ -119,6 +129,7 @@ struct AccountView {
     std::optional<std::int64_t> min_payment_cents;
     std::optional<PromiseView> open_promise;
     bool active_plan = false;
+    std::optional<InstrumentView> instrument;
 };
 
 struct DebtorView {
@@ -151,6 +162,9 @@ struct Settings {
     std::string company = "Demo Financiera";
     std::string clabe;  // the creditor's CLABE for SPEI (validated at start-up)
     std::string payment_url = "https://pagos.example.com/r/{reference}?monto={amount}";
+    // The provider that creates payment pages and store references (COBRADOR_PAYMENTS_PROVIDER);
+    // empty: the link is payment_url's.
+    std::string payments_provider;
     Policy policy = DefaultPolicy();
     std::chrono::seconds idle_timeout{30 * 60};
     std::chrono::seconds verification_ttl{24 * 60 * 60};
@@ -202,6 +216,14 @@ struct ReferenceIssued {
     std::string reference;
 };
 
+// A payment instrument for the account's balance, to be created by the provider off the turn's
+// path and sent to the debtor when it is ready.
+struct InstrumentRequested {
+    std::int64_t account_id = 0;
+    std::string provider;
+    Money amount;
+};
+
 struct OptedOut {};
 
 struct OptedIn {};
@@ -215,6 +237,7 @@ using Command = std::variant<Verified,
                              PromiseMade,
                              PlanAgreed,
                              ReferenceIssued,
+                             InstrumentRequested,
                              OptedOut,
                              OptedIn,
                              WrongNumber>;

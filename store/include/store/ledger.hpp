@@ -257,12 +257,29 @@ public:
                                                        std::string_view now,
                                                        const PaymentNoticeFn& notice);
 
-    // A fetch that failed: tried again at `next_attempt_at`, or given up (`failed`) with the
-    // error kept for the operator.
-    Result<void> RetryProviderEvent(std::int64_t id,
-                                    std::string_view error,
-                                    std::string_view next_attempt_at,
-                                    bool failed);
+    // Instruments debtors asked for (the dialog's InstrumentRequested) due at `now`, oldest
+    // first, each held until `hold_until` so that another worker (or replica) does not create
+    // it at the same time.
+    Result<std::vector<InstrumentJob>> DueInstruments(std::string_view now,
+                                                      std::string_view hold_until,
+                                                      std::size_t limit);
+
+    // What the provider created for a pending instrument: stored as ready, and handed to the
+    // debtor who asked through `notice` when their conversation may be written to and the
+    // identity check still holds. Nothing happens when it is no longer pending.
+    Result<InstrumentOutcome> CompleteInstrument(std::int64_t id,
+                                                 const CreatedInstrument& created,
+                                                 std::string_view now,
+                                                 const InstrumentNoticeFn& notice);
+
+    // Work for a provider that failed (a payment not fetched, an instrument not created):
+    // tried again at `next_attempt_at`, or given up (`failed`) with the error kept for the
+    // operator.
+    Result<void> RetryProviderWork(ProviderWork work,
+                                   std::int64_t id,
+                                   std::string_view error,
+                                   std::string_view next_attempt_at,
+                                   bool failed);
 
     // Open promises due before `cutoff_date` (today minus the grace days) become broken. The
     // debtor's second broken promise in 30 days escalates their conversation; otherwise

@@ -144,6 +144,62 @@ struct ProactiveMessage {
 // conversation exists, the channel is not opted out, the phone is not a wrong number).
 using PaymentNoticeFn = std::function<std::optional<ProactiveMessage>(const PaymentNotice&)>;
 
+// A payment instrument (docs/payments.md "Creating instruments"): what a provider created so
+// that a debtor can pay one account.
+struct CreatedInstrument {
+    std::string kind;         // "page" (a hosted payment page) or "cash" (a store reference)
+    std::string url;          // the page, or the store voucher's barcode
+    std::string reference;    // the store reference to quote at the till ("cash")
+    std::string provider_id;  // the session, preference, link or charge id
+    std::string expires_at;   // ISO 8601 UTC
+};
+
+// The two queues of work for providers.
+enum class ProviderWork {
+    kFetch,   // provider_events: a payment to fetch (PendingProviderEvent)
+    kCreate,  // payment_instruments: an instrument to create (InstrumentJob)
+};
+
+// An instrument a debtor asked for that the provider has yet to create.
+struct InstrumentJob {
+    std::int64_t id = 0;
+    std::string provider;
+    std::int64_t account_row = 0;
+    std::string account_id;  // the creditor's
+    std::string reference;   // our payment reference for the account
+    std::int64_t amount_cents = 0;
+    std::string currency;
+    std::string debtor_name;
+    std::string email;
+    std::string phone;
+    int attempts = 0;
+};
+
+// Whom a message cobrador starts goes to, as the bot needs it to write one.
+struct Addressee {
+    std::string debtor_name;
+    std::string locale;
+    std::string timezone;
+    std::string channel;                // whatsapp, sms, sandbox
+    bool whatsapp_window_open = false;  // the debtor wrote in the last 24 hours
+};
+
+// What the bot needs to hand a created instrument to the debtor who asked for it.
+struct InstrumentNotice {
+    Addressee to;
+    std::string account_id;
+    std::int64_t amount_cents = 0;
+    std::string currency;
+    CreatedInstrument instrument;
+};
+
+using InstrumentNoticeFn = std::function<std::optional<ProactiveMessage>(const InstrumentNotice&)>;
+
+struct InstrumentOutcome {
+    bool stored = false;          // false: it was no longer pending (another worker did it)
+    bool message_queued = false;  // the debtor is told now
+};
+
 // A payment that matched no account.
 struct SuspensePayment {
     std::string payment_id;
