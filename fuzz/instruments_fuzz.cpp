@@ -16,7 +16,8 @@
 namespace {
 
 bool Printable(const std::string& text) {
-    for (const unsigned char c : text) {
+    for (const char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
         if (c <= 0x20 || c >= 0x7f) {
             return false;
         }
