@@ -1,10 +1,10 @@
 // Any bytes as a payment provider's notification (Stripe's event, correctly signed so that the
 // fuzzer reaches the parser behind the signature, and its signature header; Mercado Pago's
 // notification, query and headers, and the payment its API returns; Conekta's event and the
-// order its API returns; STP's abono; Openpay's notification with good credentials): no parser may
-// crash, hang or read out of bounds, and every report accepted must be one the ledger can apply: a
-// positive amount, a known currency for money in, an instant in UTC, an id without control
-// characters.
+// order its API returns; STP's abono; Openpay's notification with good credentials, and the
+// charge its API returns): no parser may crash, hang or read out of bounds, and every report
+// accepted must be one the ledger can apply: a positive amount, a known currency for money in,
+// an instant in UTC, an id without control characters.
 
 #include <cstddef>
 #include <cstdint>
@@ -107,9 +107,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         case 6:  // an STP abono
             Check(p::ParseStpAbono(input, "2026-11-23T16:00:00Z"));
             break;
-        default:  // Openpay with its right credentials (base64 of "u:p")
+        default: {  // Openpay with its right credentials (base64 of "u:p"), with and without
+                    // the private key; then the same bytes as the charge its API returns
             Check(p::ParseOpenpay(input, "Basic dTpw", "u", "p"));
+            Check(p::ParseOpenpay(input, "Basic dTpw", "u", "p", true));
+            for (const char* type :
+                 {"charge.succeeded", "charge.refunded", "chargeback.accepted"}) {
+                std::string why;
+                if (const auto reports = p::ParseOpenpayCharge(type, input, why)) {
+                    for (const ProviderReport& r : *reports) {
+                        Check(r);
+                    }
+                }
+            }
             break;
+        }
     }
     return 0;
 }

@@ -129,6 +129,9 @@ net::awaitable<void> ProviderWorker::Fetch(const store::PendingProviderEvent& ev
             c.mercadopago_api_base, c.mercadopago_access_token, event.fetch_payment);
     } else if (event.provider == "conekta" && !c.conekta_api_key.empty()) {
         call = channels::ConektaFetch(c.conekta_api_base, c.conekta_api_key, event.fetch_payment);
+    } else if (event.provider == "openpay" && !c.openpay_private_key.empty()) {
+        call = channels::OpenpayFetch(
+            c.openpay_api_base, c.openpay_merchant_id, c.openpay_private_key, event.fetch_payment);
     } else {
         error = "no credentials to fetch a payment from " + event.provider;
     }
@@ -140,6 +143,8 @@ net::awaitable<void> ProviderWorker::Fetch(const store::PendingProviderEvent& ev
             error = "fetching the payment: HTTP " + std::to_string(response.status);
         } else if (event.provider == "conekta") {
             reports = channels::ParseConektaOrder(response.body, error);
+        } else if (event.provider == "openpay") {
+            reports = channels::ParseOpenpayCharge(event.type, response.body, error);
         } else {
             reports = channels::ParseMercadoPagoPayment(response.body, error);
         }

@@ -446,11 +446,11 @@ Result<std::vector<PendingProviderEvent>> Ledger::DueProviderEvents(std::string_
         std::vector<PendingProviderEvent> out;
         for (const std::int64_t id : TakeDue(db, "provider_events", now, hold_until, limit)) {
             auto q = db.Query(
-                "SELECT provider, event_id, fetch_payment, attempts FROM provider_events WHERE "
-                "id = ?",
+                "SELECT provider, event_id, type, fetch_payment, attempts FROM provider_events "
+                "WHERE id = ?",
                 id);
             if (q->Step()) {
-                out.push_back({id, q->Text(0), q->Text(1), q->Text(2), q->Int(3)});
+                out.push_back({id, q->Text(0), q->Text(1), q->Text(2), q->Text(3), q->Int(4)});
             }
         }
         tx.commit();

@@ -299,6 +299,68 @@ TEST_CASE("Openpay: Basic credentials, the verification code, a store payment",
     CHECK(desk.server->Stderr().find("op-e2e-password") == std::string::npos);
 }
 
+TEST_CASE("Openpay: with the private key, a charge counts only once the API confirms it",
+          "[bot][payments][providers][integration]") {
+    std::string reference;
+    FakeProvider openpay([&](const RecordedRequest& req, std::size_t) {
+        ScriptedAnswer a;
+        a.headers = {{"Content-Type", "application/json"}};
+        // base64("sk_e2e_openpay:")
+        if (req.headers.count("authorization") == 0 ||
+            req.headers.at("authorization") != "Basic c2tfZTJlX29wZW5wYXk6") {
+            a.status = 401;
+            a.body = R"({"error_code":1002})";
+            return a;
+        }
+        const bool real = req.target == "/v1/mzdtln0bmtms6o3kck8f/charges/trreal1";
+        a.body = json{{"id", real ? "trreal1" : "trforged1"},
+                      {"amount", json::number_float_t(300.25)},
+                      {"currency", "MXN"},
+                      {"method", "store"},
+                      {"status", real ? "completed" : "failed"},
+                      {"order_id", reference + ".1"},
+                      {"operation_date", "2026-11-23T10:05:00-06:00"}}
+                     .dump();
+        return a;
+    });
+    Desk desk;
+    reference = desk.Reference("A-2002");
+    desk.setup.env["COBRADOR_OPENPAY_WEBHOOK_USER"] = "cobrador";
+    desk.setup.env["COBRADOR_OPENPAY_WEBHOOK_PASSWORD"] = "op-e2e-password";
+    desk.setup.env["COBRADOR_OPENPAY_MERCHANT_ID"] = "mzdtln0bmtms6o3kck8f";
+    desk.setup.env["COBRADOR_OPENPAY_PRIVATE_KEY"] = "sk_e2e_openpay";
+    desk.setup.env["COBRADOR_OPENPAY_API_BASE"] = openpay.BaseUrl();
+    desk.Restart("2026-11-23");
+    const std::map<std::string, std::string> auth = {
+        {"Authorization", "Basic Y29icmFkb3I6b3AtZTJlLXBhc3N3b3Jk"},
+        {"Content-Type", "application/json"}};
+    const auto notify = [&](const std::string& id) {
+        // What the notification claims is not what counts: it says $800.00.
+        const std::string body =
+            R"({"type":"charge.succeeded","event_date":"2026-11-23T10:05:00-06:00",)"
+            R"("transaction":{"id":")" +
+            id +
+            R"(","amount":800.00,"currency":"MXN","method":"store","status":"completed",)"
+            R"("order_id":")" +
+            reference + R"(.1","operation_date":"2026-11-23T10:05:00-06:00"}})";
+        const auto answer =
+            HttpRequest(desk.setup.port, "POST", "/webhooks/payments/openpay", body, auth);
+        REQUIRE(answer.status == 200);
+        CHECK(json::parse(answer.body)["result"] == "pending");
+    };
+    // Someone with the webhook's password but no payment: Openpay says the charge failed.
+    notify("trforged1");
+    desk.setup.WaitFor(
+        "SELECT status FROM provider_events WHERE event_id = 'charge.succeeded:trforged1'", "done");
+    CHECK(Balance(desk, "A-2002") == "80000");
+    // A real one: the amount Openpay reports ($300.25), not the notification's.
+    notify("trreal1");
+    desk.setup.WaitFor(
+        "SELECT status FROM provider_events WHERE event_id = 'charge.succeeded:trreal1'", "done");
+    CHECK(Balance(desk, "A-2002") == "49975");
+    CHECK(desk.server->Stderr().find("sk_e2e_openpay") == std::string::npos);
+}
+
 TEST_CASE("Conekta: the digest checked, the order fetched with the key, refunds followed",
           "[bot][payments][providers][integration]") {
     const RsaKey webhook_key;

@@ -310,6 +310,82 @@ TEST_CASE("Openpay: Basic credentials and the transaction", "[payments][openpay]
     CHECK_FALSE(OpenpayVerificationCode(body));
 }
 
+TEST_CASE("Openpay: with the private key, the charge is read back before anything counts",
+          "[payments][openpay]") {
+    const std::string auth = "Basic anVhbml0bzpwYXNzanVhbml0bw==";
+    const std::string body =
+        R"({"type":"charge.succeeded","event_date":"2026-11-23T10:05:00-06:00","transaction":{)"
+        R"("id":"trnirkiyobo5qfex55ef","amount":1500.50,"currency":"MXN","method":"store",)"
+        R"("status":"completed","order_id":"0000018.1","operation_date":"2026-11-23T10:05:00-06:00"}})";
+    const Verdict v = ParseOpenpay(body, auth, "juanito", "passjuanito", true);
+    REQUIRE(v.ok());
+    CHECK(v.event.reports.empty());
+    CHECK(v.event.fetch_payment == "trnirkiyobo5qfex55ef");
+    CHECK(v.event.event_id == "charge.succeeded:trnirkiyobo5qfex55ef");
+    // A notification that could not be read is still refused at the door.
+    CHECK(*ParseOpenpay(R"({"type":"charge.refunded","transaction":{"id":"tr1"}})",
+                        auth,
+                        "juanito",
+                        "passjuanito",
+                        true)
+               .refusal == Refusal::kMalformed);
+
+    const HttpCall call = OpenpayFetch("https://sandbox-api.openpay.mx/",
+                                       "mzdtln0bmtms6o3kck8f",
+                                       "sk_e2e",
+                                       "trnirkiyobo5qfex55ef");
+    CHECK(call.method == "GET");
+    CHECK(call.url ==
+          "https://sandbox-api.openpay.mx/v1/mzdtln0bmtms6o3kck8f/charges/trnirkiyobo5qfex55ef");
+
+    const std::string completed =
+        R"({"id":"trnirkiyobo5qfex55ef","amount":1500.50,"currency":"MXN","method":"store",)"
+        R"("status":"completed","order_id":"0000018.1","operation_date":"2026-11-23T10:05:00-06:00"})";
+    std::string why;
+    const auto paid = ParseOpenpayCharge("charge.succeeded", completed, why);
+    REQUIRE(paid);
+    REQUIRE(paid->size() == 1);
+    CHECK((*paid)[0].total_cents == 150050);
+    CHECK((*paid)[0].reference == "0000018");
+    CHECK((*paid)[0].paid_at == "2026-11-23T16:05:00Z");
+
+    // Not paid yet: tried again later. Failed or cancelled: the notification was not true.
+    std::string status_why;
+    CHECK_FALSE(ParseOpenpayCharge(
+        "charge.succeeded",
+        R"({"id":"tr1","amount":1500.50,"currency":"MXN","status":"in_progress"})",
+        status_why));
+    CHECK(status_why.find("in_progress") != std::string::npos);
+    for (const char* status : {"failed", "cancelled"}) {
+        const std::string charge =
+            std::string(R"({"id":"tr1","amount":1500.50,"currency":"MXN",)") + R"("status":")" +
+            status + R"("})";
+        const auto none = ParseOpenpayCharge("charge.succeeded", charge, why);
+        REQUIRE(none);
+        CHECK(none->empty());
+    }
+    // A refund counts only once the charge carries it; a chargeback once its status says so.
+    CHECK(ParseOpenpayCharge("charge.refunded", completed, why)->empty());
+    const auto refunded =
+        ParseOpenpayCharge("charge.refunded",
+                           R"({"id":"tr1","amount":1500.50,"currency":"MXN","status":"refunded",)"
+                           R"("refund":{"id":"trref1","amount":500.00}})",
+                           why);
+    REQUIRE(refunded->size() == 1);
+    CHECK((*refunded)[0].kind == Kind::kReversed);
+    CHECK((*refunded)[0].total_cents == 50000);
+    CHECK(ParseOpenpayCharge("chargeback.accepted", completed, why)->empty());
+    const auto charged_back = ParseOpenpayCharge(
+        "chargeback.accepted",
+        R"({"id":"tr1","amount":1500.50,"currency":"MXN","status":"chargeback_accepted"})",
+        why);
+    REQUIRE(charged_back->size() == 1);
+    CHECK((*charged_back)[0].reversal_kind == "chargeback");
+    std::string bad;
+    CHECK_FALSE(ParseOpenpayCharge("charge.succeeded", "[]", bad));
+    CHECK_FALSE(bad.empty());
+}
+
 TEST_CASE("Conekta: the digest under the webhook key, and only the order's own word",
           "[payments][conekta]") {
     const testing::RsaKey keys;

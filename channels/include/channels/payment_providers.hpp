@@ -77,10 +77,28 @@ std::optional<std::vector<store::ProviderReport>> ParseMercadoPagoPayment(std::s
 // charge.refunded (its refund's id and amount) and chargeback.accepted money back. Our
 // reference is transaction.order_id up to its first '.'. The "verification" notification is
 // accepted with no money; its code is in event.type's companion `verification_code`.
+// `fetch` (the private key is configured): a charge's notification (succeeded, refunded,
+// chargeback) is stored with fetch_payment set to the charge, to be read from the API before
+// anything counts; spei.received is still taken on its word.
 Verdict ParseOpenpay(std::string_view body,
                      std::string_view authorization,
                      std::string_view user,
-                     std::string_view password);
+                     std::string_view password,
+                     bool fetch = false);
+
+// GET {base}/v1/{merchant}/charges/{id}, the private key as the Basic user.
+HttpCall OpenpayFetch(std::string_view api_base,
+                      std::string_view merchant_id,
+                      std::string_view private_key,
+                      std::string_view charge_id);
+
+// The charge read back for a notification of `type`: money in once it is completed (or was,
+// before a refund or chargeback); its refund once it carries one; a chargeback once its status
+// says so. A charge in progress is nullopt with `why` (tried again later); one that does not
+// confirm the notification is an empty list (nothing counts).
+std::optional<std::vector<store::ProviderReport>> ParseOpenpayCharge(std::string_view type,
+                                                                     std::string_view body,
+                                                                     std::string& why);
 
 // Openpay's verification code, when the body is the "verification" notification.
 std::optional<std::string> OpenpayVerificationCode(std::string_view body);

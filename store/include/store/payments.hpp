@@ -126,6 +126,7 @@ struct PendingProviderEvent {
     std::int64_t id = 0;
     std::string provider;
     std::string event_id;
+    std::string type;  // the provider's event type
     std::string fetch_payment;
     int attempts = 0;
 };
