@@ -220,12 +220,12 @@ net::awaitable<Response> Webhooks::ProviderPayments(const Request& req,
             verdict = channels::ParseStpAbono(req.body(), s_.Now());
         }
     } else if (provider == "openpay" && !c.openpay_webhook_password.empty()) {
-        verdict = channels::ParseOpenpay(req.body(),
-                                         req[http::field::authorization],
-                                         c.openpay_webhook_user,
-                                         c.openpay_webhook_password,
-                                         !c.openpay_private_key.empty() &&
-                                             !c.openpay_merchant_id.empty());
+        verdict = channels::ParseOpenpay(
+            req.body(),
+            req[http::field::authorization],
+            c.openpay_webhook_user,
+            c.openpay_webhook_password,
+            !c.openpay_private_key.empty() && !c.openpay_merchant_id.empty());
     } else {
         co_return Error(http::status::not_found,
                         "no such payment provider, or its webhook settings are not set");
