@@ -398,6 +398,27 @@ void ShowBalance(Turn& t) {
     }
 }
 
+// What a payment page is for: the open promise, else the plan's next instalment, else the
+// balance (never more than the balance).
+Money DueNow(const AccountView& a) {
+    Money due = a.balance;
+    if (a.open_promise) {
+        due.cents = std::min(a.open_promise->amount.cents, a.balance.cents);
+    } else if (a.next_installment) {
+        due.cents = std::min(a.next_installment->cents, a.balance.cents);
+    }
+    return due;
+}
+
+// With a payments provider, a page for `amount` is asked for, and the debtor told it follows.
+void RequestPage(Turn& t, const AccountView& account, Money amount) {
+    if (t.settings.payments_provider.empty() || amount.cents <= 0) {
+        return;
+    }
+    t.Command(InstrumentRequested{account.id, t.settings.payments_provider, amount});
+    t.Also("link_soon", {{"amount", amount}});
+}
+
 void IssueReferences(Turn& t) {
     bool any = false;
     for (const AccountView& a : t.debtor().accounts) {
@@ -418,18 +439,19 @@ void IssueReferences(Turn& t) {
                      {"link", PaymentLink(t.settings.payment_url, *reference, amount)}};
         std::string key = "reference";
         if (!t.settings.payments_provider.empty()) {
-            // The provider's page or store reference when one for this balance is still good
+            // The provider's page or store reference when one for what is due now is still good
             // for an hour; otherwise it is asked for and follows in a moment.
+            const Money due = DueNow(a);
             const auto& made = a.instrument;
-            if (made && made->provider == t.settings.payments_provider &&
-                made->amount == a.balance && made->expires_at > t.clock.now + kInstrumentMargin) {
+            if (made && made->provider == t.settings.payments_provider && made->amount == due &&
+                made->expires_at > t.clock.now + kInstrumentMargin) {
                 args.back().second = made->url;
                 if (made->kind == "cash") {
                     key = "reference_store";
                     args.emplace_back("store_reference", made->reference);
                 }
             } else {
-                t.Command(InstrumentRequested{a.id, t.settings.payments_provider, a.balance});
+                t.Command(InstrumentRequested{a.id, t.settings.payments_provider, due});
                 key = "reference_link_soon";
                 args.pop_back();
             }
@@ -547,6 +569,7 @@ void RecordPromise(Turn& t) {
     const Money amount = Cents(account, *t.st.amount_cents);
     t.Command(PromiseMade{account.id, amount, *t.st.date});
     t.Say("promise_recorded", {{"amount", amount}, {"date", *t.st.date}});
+    RequestPage(t, account, amount);
     ClearPending(t.st);
 }
 
@@ -738,6 +761,7 @@ void RecordPlan(Turn& t) {
                {"amount", Cents(account, schedule.front().cents)},
                {"date", schedule.front().due}});
     }
+    RequestPage(t, account, Cents(account, schedule.front().cents));
     ClearPending(t.st);
 }
 

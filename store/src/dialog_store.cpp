@@ -100,7 +100,10 @@ dialogs::ConversationView LoadConversationView(Connection& db,
         "(SELECT p.due_date FROM promises p WHERE p.account_id = a.id AND p.status = 'open' "
         " ORDER BY p.id DESC LIMIT 1), "
         "(SELECT count(*) FROM payment_plans pp WHERE pp.account_id = a.id AND "
-        " pp.status = 'active') "
+        " pp.status = 'active'), "
+        "(SELECT i.amount_cents - i.paid_cents FROM plan_installments i JOIN payment_plans pp "
+        " ON pp.id = i.plan_id WHERE pp.account_id = a.id AND pp.status = 'active' AND "
+        " i.status <> 'paid' ORDER BY i.seq LIMIT 1) "
         "FROM accounts a WHERE a.debtor_id = ? ORDER BY a.due_date, a.id",
         *conversation.debtor_id);
     while (accounts->Step()) {
@@ -124,6 +127,9 @@ dialogs::ConversationView LoadConversationView(Connection& db,
             }
         }
         a.active_plan = accounts->Int(8) > 0;
+        if (!accounts->IsNull(9) && accounts->Int64(9) > 0) {
+            a.next_installment = dialogs::Money{accounts->Int64(9), a.balance.currency};
+        }
         a.instrument = NewestInstrument(db, a.id);
         d.accounts.push_back(std::move(a));
     }

@@ -204,6 +204,14 @@ TEST_CASE("Mercado Pago: a preference with our reference, paid and fetched",
     CHECK(Has(created[0].body, "\"unit_price\":12345.67"));
     CHECK_FALSE(Header(created[0], "x-idempotency-key").empty());
 
+    // A promise gets a page of its own, for the promised amount.
+    desk.Say("te pago mil el viernes");
+    desk.Say("si");
+    CHECK(Has(SentText(desk, before + 3), "En un momento te envío tu enlace para pagar $1,000.00"));
+    CHECK(Has(SentText(desk, before + 4), "por $1,000.00"));
+    REQUIRE(mp.Requests().size() == 2);
+    CHECK(Has(mp.Requests()[1].body, "\"unit_price\":1000.00}"));
+
     // Paid: the signed notification, the payment fetched, the account settled.
     approved = true;
     const std::string ts = std::to_string(UnixNow());

@@ -241,6 +241,39 @@ TEST_CASE("Dialog: with a payments provider, its page is asked for, then handed 
     CHECK(chat.Find<InstrumentRequested>() == nullptr);
 }
 
+TEST_CASE("Dialog: with a payments provider, a promise's or a plan's page is for what is due",
+          "[dialogs][dialog][instruments]") {
+    Chat chat(Maria({Account(18, "A-1001", 1234567, 12)}));
+    chat.settings.payments_provider = "mercadopago";
+    chat.Verify();
+    chat.Say("te pago mil quinientos el viernes");
+    const std::string recorded = chat.Say("si");
+    REQUIRE(chat.Find<PromiseMade>() != nullptr);
+    CHECK(Contains(recorded, "En un momento te envío tu enlace para pagar $1,500.00."));
+    REQUIRE(chat.Find<InstrumentRequested>() != nullptr);
+    CHECK(chat.Find<InstrumentRequested>()->amount == Money{150000, "MXN"});
+
+    // With the promise open, "how do I pay" is about the promised amount.
+    chat.view.debtor->accounts[0].open_promise = PromiseView{{150000, "MXN"}, kToday};
+    chat.Say("como pago");
+    REQUIRE(chat.Find<InstrumentRequested>() != nullptr);
+    CHECK(chat.Find<InstrumentRequested>()->amount == Money{150000, "MXN"});
+
+    // A plan's next instalment, when no promise is open.
+    chat.view.debtor->accounts[0].open_promise.reset();
+    chat.view.debtor->accounts[0].next_installment = Money{250000, "MXN"};
+    chat.Say("como pago");
+    REQUIRE(chat.Find<InstrumentRequested>() != nullptr);
+    CHECK(chat.Find<InstrumentRequested>()->amount == Money{250000, "MXN"});
+
+    // Without a provider nothing is asked for and nothing promised.
+    Chat plain(Maria({Account(18, "A-1001", 1234567, 12)}));
+    plain.Verify();
+    plain.Say("te pago mil quinientos el viernes");
+    CHECK_FALSE(Contains(plain.Say("si"), "enlace"));
+    CHECK(plain.Find<InstrumentRequested>() == nullptr);
+}
+
 TEST_CASE("Dialog: a promise to pay is confirmed back and recorded", "[dialogs][dialog]") {
     Chat chat(Maria({Account(18, "A-1001", 1234567, 12)}));
     chat.Verify();

@@ -129,6 +129,7 @@ struct AccountView {
     std::optional<std::int64_t> min_payment_cents;
     std::optional<PromiseView> open_promise;
     bool active_plan = false;
+    std::optional<Money> next_installment;  // what is left of the active plan's next one
     std::optional<InstrumentView> instrument;
 };
 
@@ -216,8 +217,9 @@ struct ReferenceIssued {
     std::string reference;
 };
 
-// A payment instrument for the account's balance, to be created by the provider off the turn's
-// path and sent to the debtor when it is ready.
+// A payment instrument for an amount of the account (what is due now: the open promise, the
+// plan's next instalment, or the balance), to be created by the provider off the turn's path
+// and sent to the debtor when it is ready.
 struct InstrumentRequested {
     std::int64_t account_id = 0;
     std::string provider;
