@@ -1,15 +1,20 @@
 // How long the NLU and one dialog step take, single-threaded: utterances per second and
-// p50/p99 latency over a mix of debtor messages. Prints figures; asserts nothing.
+// p50/p99 latency over a mix of debtor messages; and how well amounts are read, per category of
+// tests/dialogs/data/amounts.tsv. Prints figures; asserts nothing.
 //   bench_dialog [iterations]
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "dialogs/dialog.hpp"
+#include "dialogs/money.hpp"
 #include "dialogs/nlu.hpp"
 
 namespace {
@@ -32,6 +37,50 @@ void Report(const char* what, std::vector<double>& micros) {
                 at(0.50),
                 at(0.99),
                 micros.back());
+}
+
+// Reads every amount of the labelled set and prints, per category, how many were read right,
+// how many wrong (a value that is not the expected one), and how many asked back.
+void AmountAccuracy(const d::Date& today) {
+    std::ifstream file(COBRADOR_SOURCE_DIR "/tests/dialogs/data/amounts.tsv");
+
+    struct Tally {
+        int rows = 0, right = 0, wrong = 0;
+    };
+
+    std::map<std::string, Tally> by_category;
+    std::string line;
+    while (std::getline(file, line)) {
+        if (line.empty() || line.front() == '#') {
+            continue;
+        }
+        std::vector<std::string> cols;
+        std::stringstream in(line);
+        for (std::string col; std::getline(in, col, '\t');) {
+            cols.push_back(col);
+        }
+        if (cols.size() != 4) {
+            continue;
+        }
+        const auto u = d::Understand(cols[2], cols[1], today);
+        const std::string got = u.entities.amount_cents
+                                    ? d::FormatDecimalCents(*u.entities.amount_cents)
+                                : u.entities.amount_unclear ? "ask"
+                                                            : "none";
+        Tally& t = by_category[cols[0]];
+        ++t.rows;
+        t.right += got == cols[3] ? 1 : 0;
+        t.wrong += u.entities.amount_cents && got != cols[3] ? 1 : 0;
+    }
+    std::printf("amounts read (tests/dialogs/data/amounts.tsv), per category:\n");
+    for (const auto& [category, t] : by_category) {
+        std::printf("  %-12s %3d/%3d right (%5.1f%%), %d read wrong\n",
+                    category.c_str(),
+                    t.right,
+                    t.rows,
+                    100.0 * t.right / t.rows,
+                    t.wrong);
+    }
 }
 
 }  // namespace
@@ -84,5 +133,6 @@ int main(int argc, char** argv) {
     std::printf("%d messages, one thread\n", iterations);
     Report("NLU (Understand)", nlu);
     Report("dialog step (incl. NLU)", step);
+    AmountAccuracy(*d::ParseIsoDate("2025-03-12"));
     return 0;
 }

@@ -277,8 +277,31 @@ struct Patterns {
     RE2 installments{
         R"(\b(\d{1,2}|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|dieciocho|veinticuatro|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|eighteen)\s+(?:pagos|mensualidades|parcialidades|quincenas|meses|abonos|plazos|exhibiciones|payments|installments|instalments|months)\b)"};
     RE2 amount{
-        R"((\$\s*)?\b(\d{1,3}(?:,\d{3})+|\d{1,3}(?:\.\d{3})+|\d+)(?:[.,](\d{1,2}))?(?:\s*(k|mil|thousand|grand)\b)?)"};
+        R"(((?:\$|us\$|mx\$|usd|mxn)\s*)?(\d{1,3}(?:,\d{3})+|\d{1,3}(?:\.\d{3})+|\d+)(?:[.,](\d{1,2}))?(?:\s*(k|mil|thousand|grand)\b)?)"};
     RE2 currency_word{R"(^\s*(?:pesos?|varos|baros|mxn|mn|dolares|dollars?|dlls|usd|bucks)\b)"};
+    // "15 pesos con 50 (centavos)"
+    RE2 centavos{R"(^\s*(?:pesos?|varos|baros|mxn|mn)\s+con\s+(\d{1,2})\b(?:\s+centavos?\b)?)"};
+    // "2 mil 500", "mil 200", "2 mil y 500": what "mil" leaves to be read.
+    RE2 after_mil{R"(^\s+(?:y\s+)?(\d{1,3})\b)"};
+    // What the digits after "mil" would be instead: a date, a count, another thousand.
+    RE2 not_after_mil{"^\\s*(?:/|-\\d|de\\s+(?:" + Months() +
+                      R"()\b|(?:mil|k|thousand|grand|pagos?|meses|dias|semanas|quincenas)\b))"};
+    // An amount named only in part: "2 mil y pico", "500 y tantos".
+    RE2 vague{R"(^\s+y\s+(?:pico|tantos|feria|cacho|algo|mas)\b)"};
+    // A choice between amounts: "500 o 600", "de 800 a 1000", "400 or 500".
+    RE2 choice{
+        R"(^\s*(?:pesos\s+|dollars\s+)?(?:o|u|or|a|to|-)\s+(?:\$\s*)?(?:\d|(?:mil|cien|doscientos|trescientos|cuatrocientos|quinientos|seiscientos|setecientos|ochocientos|novecientos|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|one|two|three|four|five|six|seven|eight|nine|ten|a\s+thousand)\b))"};
+    RE2 between{R"((?:entre|between)\s*$)"};
+    RE2 grand{R"(\s*(?:grand|k)\b)"};
+    RE2 and_another{R"(^\s*(?:pesos\s+)?(?:y|and)\s+(?:\$\s*)?\d)"};
+    // Numbers that count something else: "12 horas", "2 hijos", "la cuenta 1234".
+    RE2 not_money_after{
+        R"(^\s*(?:horas?|hrs?|minutos?|anos|hijos|personas|cuentas?|veces|kilos|years?|hours?|kids|children|accounts?|times|am|pm)\b)"};
+    RE2 not_money_before{
+        R"((?:cuenta|tarjeta|folio|numero|num|referencia|ref|account|card|number|#)\s*$)"};
+    // Digits that belong to the words before them: "mil 200" (read with its "mil"), "pesos con
+    // 50" (the centavos).
+    RE2 read_with_before{R"((?:\bmil\s+(?:y\s+)?|(?:pesos?|varos|baros)\s+con\s+)$)"};
     RE2 everything{
         R"(\b(todo|el\s+total|la\s+totalidad|completo|toda\s+la\s+deuda|all\s+of\s+it|in\s+full|everything|the\s+full\s+amount|the\s+whole\s+(?:thing|amount|balance))\b)"};
     RE2 menu{R"(^\s*(?:(?:opcion|opc|op|option|numero|num|la|#)\s*)?([1-9])\s*$)"};
@@ -459,20 +482,77 @@ void FindInstallments(std::string& work, ExtractedEntities& out) {
     });
 }
 
+// One number that may be money, as found in the text.
+struct AmountCandidate {
+    std::int64_t cents = 0;
+    bool marked = false;   // "$", "pesos", "usd": money for sure
+    bool counts = false;   // big enough to be money without a mark
+    bool unclear = false;  // named only in part, or one of a choice
+};
+
+// What follows an amount ending at `e`: its currency word and centavos, "mil"'s remainder,
+// a vagueness or a choice. Updates `c` and returns where the amount really ends.
+std::size_t ReadTail(const std::string& work, std::size_t e, bool ends_in_mil, AmountCandidate& c) {
+    const Patterns& p = P();
+    auto after = [&]() {
+        return re2::StringPiece(work.data() + e, work.size() - e);
+    };
+    re2::StringPiece digits;
+    if (ends_in_mil) {
+        re2::StringPiece rest = after();
+        if (RE2::Consume(&rest, p.after_mil, &digits) &&
+            !RE2::PartialMatch(rest, p.not_after_mil)) {
+            c.cents += ToInt(Sv(digits)) * 100;
+            e = static_cast<std::size_t>(rest.data() - work.data());
+        } else if (re2::StringPiece spelled; RE2::PartialMatch(after(), SpelledRe(), &spelled)) {
+            // "2 mil quinientos"
+            const std::string_view gap(work.data() + e,
+                                       static_cast<std::size_t>(spelled.data() - work.data()) - e);
+            const bool adjacent = gap.find_first_not_of(' ') == std::string_view::npos ||
+                                  gap.find_first_not_of(' ') == gap.rfind('y');
+            const auto extra = adjacent ? ParseSpelled(Sv(spelled)) : std::nullopt;
+            if (extra && *extra < 1000) {
+                c.cents += *extra * 100;
+                e = static_cast<std::size_t>(spelled.data() - work.data()) + spelled.size();
+            }
+        }
+    }
+    if (RE2::PartialMatch(after(), p.currency_word)) {
+        c.marked = true;
+        re2::StringPiece rest = after();
+        if (c.cents % 100 == 0 && RE2::Consume(&rest, p.centavos, &digits)) {
+            c.cents += ToInt(Sv(digits));
+            e = static_cast<std::size_t>(rest.data() - work.data());
+        }
+    }
+    c.unclear = RE2::PartialMatch(after(), p.vague) || RE2::PartialMatch(after(), p.choice);
+    return e;
+}
+
 void FindAmounts(std::string& work, ExtractedEntities& out) {
     const Patterns& p = P();
-    std::size_t first = std::string::npos;
-    auto take = [&](std::size_t begin, std::int64_t cents) {
-        if (cents <= 0 || cents > 100'000'000'000LL) {
-            return false;
-        }
-        if (!out.amount_cents || begin < first) {
-            out.amount_cents = cents;
-            first = begin;
-        }
-        return true;
+    std::vector<AmountCandidate> found;
+    const auto before = [&](std::size_t b) {
+        return re2::StringPiece(work.data(), b);
+    };
+    // Not money: a count ("12 horas"), an account number, part of a date ("2025/12/08").
+    const auto other_number = [&](std::size_t b, std::size_t e) {
+        const std::string_view rest = std::string_view(work).substr(e);
+        return StartsWith(p.not_money_after, rest) ||
+               RE2::PartialMatch(before(b), p.not_money_before) ||
+               RE2::PartialMatch(before(b), p.read_with_before) || rest.starts_with("/") ||
+               (b > 0 && work[b - 1] == '/') ||
+               (rest.size() > 1 && rest[0] == '-' &&
+                std::isdigit(static_cast<unsigned char>(rest[1])) != 0);
+    };
+    const auto between = [&](std::size_t b, std::size_t e) {
+        return RE2::PartialMatch(before(b), p.between) &&
+               StartsWith(p.and_another, std::string_view(work).substr(e));
     };
     ForEachMatch(p.amount, work, [&](std::size_t b, std::size_t e, const Groups& g) {
+        if (b > 0 && std::isalnum(static_cast<unsigned char>(work[b - 1])) != 0) {
+            return false;  // "a15", "3er"
+        }
         if (e < work.size() && std::isalnum(static_cast<unsigned char>(work[e])) != 0) {
             return false;  // "15abc", "3er"
         }
@@ -482,52 +562,87 @@ void FindAmounts(std::string& work, ExtractedEntities& out) {
                 digits += c;
             }
         }
-        if (digits.size() > 11) {
+        if (digits.size() > 11 || other_number(b, e)) {
             return false;
         }
-        std::int64_t cents = std::stoll(digits) * 100;
+        AmountCandidate c;
+        c.cents = std::stoll(digits) * 100;
         if (Has(g[3])) {
-            cents += ToInt(Sv(g[3])) * (g[3].size() == 1 ? 10 : 1);
+            c.cents += ToInt(Sv(g[3])) * (g[3].size() == 1 ? 10 : 1);
         }
-        const std::string_view after = std::string_view(work).substr(e);
-        const bool currency = Has(g[1]) || StartsWith(p.currency_word, after);
         const bool multiplied = Has(g[4]);
         if (multiplied) {
-            cents *= 1000;
-            // "2 mil quinientos"
-            re2::StringPiece rest;
-            if (RE2::PartialMatch(
-                    re2::StringPiece(after.data(), after.size()), SpelledRe(), &rest) &&
-                rest.data() != nullptr) {
-                const auto gap = static_cast<std::size_t>(rest.data() - after.data());
-                const bool adjacent = std::all_of(after.begin(),
-                                                  after.begin() + static_cast<std::ptrdiff_t>(gap),
-                                                  [](char c) { return c == ' '; });
-                const auto extra = adjacent ? ParseSpelled(Sv(rest)) : std::nullopt;
-                if (extra && *extra < 1000) {
-                    cents += *extra * 100;
-                    std::fill(work.begin() + static_cast<std::ptrdiff_t>(e),
-                              work.begin() + static_cast<std::ptrdiff_t>(e + gap + rest.size()),
-                              ' ');
-                }
-            }
+            c.cents *= 1000;
         }
-        if (!currency && !multiplied && cents < 1000) {
+        c.marked = Has(g[1]);
+        const std::size_t end = ReadTail(work, e, Sv(g[4]) == "mil", c);
+        c.unclear = c.unclear || between(b, e);
+        c.counts = c.marked || multiplied || c.cents >= 1000;
+        if (!c.counts) {
             return false;  // "2", "la 3": not money on their own
         }
-        return take(b, cents);
+        found.push_back(c);
+        std::fill(work.begin() + static_cast<std::ptrdiff_t>(e),
+                  work.begin() + static_cast<std::ptrdiff_t>(end),
+                  ' ');
+        return true;
     });
     ForEachMatch(SpelledRe(), work, [&](std::size_t b, std::size_t e, const Groups& g) {
         const std::string_view after = std::string_view(work).substr(e);
         if (after.starts_with(" gracias")) {
             return false;  // "mil gracias"
         }
-        const auto value = ParseSpelled(Sv(g[1]));
-        if (!value || (*value < 100 && !StartsWith(p.currency_word, after))) {
+        std::string words(Sv(g[1]));
+        // "a thousand", "a hundred"
+        if ((words.starts_with("thousand") || words.starts_with("hundred")) && b >= 2 &&
+            std::string_view(work).substr(b - 2, 2) == "a ") {
+            words = "one " + words;
+        }
+        const auto value = ParseSpelled(words);
+        if (!value || other_number(b, e)) {
             return false;
         }
-        return take(b, *value * 100);
+        AmountCandidate c;
+        c.cents = *value * 100;
+        std::size_t end = e;
+        bool multiplied = false;
+        if (re2::StringPiece rest(work.data() + e, work.size() - e); RE2::Consume(&rest, p.grand)) {
+            c.cents *= 1000;  // "two grand"
+            multiplied = true;
+            end = static_cast<std::size_t>(rest.data() - work.data());
+        }
+        end = ReadTail(work, end, words.ends_with("mil"), c);
+        c.unclear = c.unclear || between(b, e);
+        c.counts = c.marked || multiplied || *value >= 100;
+        if (!c.counts) {
+            return false;
+        }
+        found.push_back(c);
+        std::fill(work.begin() + static_cast<std::ptrdiff_t>(e),
+                  work.begin() + static_cast<std::ptrdiff_t>(end),
+                  ' ');
+        return true;
     });
+    // Decide: never a guess. Anything unclear, or two different amounts either both marked as
+    // money or both unmarked, or a marked one beside a different unmarked one: ask.
+    std::optional<std::int64_t> marked;
+    std::optional<std::int64_t> unmarked;
+    bool unclear = false;
+    for (const AmountCandidate& c : found) {
+        if (c.cents <= 0 || c.cents > 100'000'000'000LL || !c.counts) {
+            continue;
+        }
+        unclear = unclear || c.unclear;
+        auto& slot = c.marked ? marked : unmarked;
+        unclear = unclear || (slot && *slot != c.cents);
+        slot = c.cents;
+    }
+    unclear = unclear || (marked && unmarked && *marked != *unmarked);
+    if (unclear) {
+        out.amount_unclear = true;
+        return;
+    }
+    out.amount_cents = marked ? marked : unmarked;
 }
 
 }  // namespace

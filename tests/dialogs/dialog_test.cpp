@@ -274,6 +274,23 @@ TEST_CASE("Dialog: with a payments provider, a promise's or a plan's page is for
     CHECK(plain.Find<InstrumentRequested>() == nullptr);
 }
 
+TEST_CASE("Dialog: an amount read only in part is asked back, never recorded as a guess",
+          "[dialogs][dialog][amounts]") {
+    Chat chat(Maria({Account(18, "A-1001", 1234567, 12)}));
+    chat.Verify();
+    // "2 mil y pico": the date is taken, the amount asked for.
+    const std::string asked = chat.Say("te pago 2 mil y pico el viernes");
+    CHECK(Contains(asked, "¿Qué cantidad puedes pagar?"));
+    CHECK_FALSE(Contains(asked, "$2,000.00"));
+    CHECK(chat.Find<PromiseMade>() == nullptr);
+    // "2 mil 500" is $2,500.00, and that is what "sí" records.
+    CHECK(
+        Contains(chat.Say("2 mil 500"), "Pagarías $2,500.00 el viernes, 27 de noviembre de 2026"));
+    chat.Say("sí");
+    REQUIRE(chat.Find<PromiseMade>() != nullptr);
+    CHECK(chat.Find<PromiseMade>()->amount == Money{250000, "MXN"});
+}
+
 TEST_CASE("Dialog: a promise to pay is confirmed back and recorded", "[dialogs][dialog]") {
     Chat chat(Maria({Account(18, "A-1001", 1234567, 12)}));
     chat.Verify();

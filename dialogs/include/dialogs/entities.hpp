@@ -15,11 +15,15 @@
 //   today, paydays being the 15th and the month's last day ("cada quincena" is no date);
 //   "en 3 días", "en dos semanas", "in 3 days": today plus that;
 //   "la próxima semana", "la otra semana", "next week": next week's Monday.
-// Amounts: "1500", "$1,500", "1,500.00", "1.500" (thousands), "1500 pesos", "1.5k", "2 mil",
-//   "2 mil quinientos", and spelled out through ICU's rule-based number format ("mil
+// Amounts: "1500", "$1,500", "1,500.00", "1.500" (thousands), "$1.500,50", "1500 pesos",
+//   "USD1,23", "1.5k", "2 mil", "2 mil quinientos", "2 mil 500", "mil 200", "15 pesos con 50",
+//   "two grand", "a thousand", and spelled out through ICU's rule-based number format ("mil
 //   quinientos", "three hundred"); a number below 10 counts only with "$" or a currency word,
 //   a spelled one below 100 only with a currency word. Numbers that are dates, counts of
-//   instalments ("6 pagos") or durations ("3 días") are not amounts.
+//   instalments ("6 pagos"), durations ("3 días"), other counts ("12 horas", "2 hijos") or
+//   account numbers ("la cuenta 1234") are not amounts. A number marked as money wins over
+//   unmarked ones; an amount named only in part, a choice, or two different amounts are not
+//   read (amount_unclear).
 
 #include <cstdint>
 #include <optional>
@@ -36,6 +40,10 @@ struct ExtractedEntities {
     std::optional<int> installments;
     std::optional<int> menu_choice;
     bool amount_is_everything = false;
+    // An amount named only in part ("2 mil y pico", "mil y feria") or a choice ("500 o 600",
+    // "entre 500 y 1000"), or two different amounts marked as money: none is read, so that the
+    // bot asks rather than records a guess.
+    bool amount_unclear = false;
     // The text with every recognised entity blanked out (same length), for the intent step to
     // tell "only entities" from a sentence.
     std::string rest;
