@@ -39,40 +39,37 @@ void Report(const char* what, std::vector<double>& micros) {
                 micros.back());
 }
 
-// Reads every amount of the labelled set and prints, per category, how many were read right,
-// how many wrong (a value that is not the expected one), and how many asked back.
-void AmountAccuracy(const d::Date& today) {
-    std::ifstream file(COBRADOR_SOURCE_DIR "/tests/dialogs/data/amounts.tsv");
+// Reads a labelled set of tests/dialogs/data (category, locale, text, expected) with `read` and
+// prints, per category, how many were read right, and how many were read as a wrong value.
+template <class Read>
+void Accuracy(const char* file, const d::Date& today, const Read& read) {
+    std::ifstream in(std::string(COBRADOR_SOURCE_DIR "/tests/dialogs/data/") + file);
 
     struct Tally {
         int rows = 0, right = 0, wrong = 0;
     };
 
     std::map<std::string, Tally> by_category;
-    std::string line;
-    while (std::getline(file, line)) {
+    for (std::string line; std::getline(in, line);) {
         if (line.empty() || line.front() == '#') {
             continue;
         }
         std::vector<std::string> cols;
-        std::stringstream in(line);
-        for (std::string col; std::getline(in, col, '\t');) {
+        std::stringstream fields(line);
+        for (std::string col; std::getline(fields, col, '\t');) {
             cols.push_back(col);
         }
         if (cols.size() != 4) {
             continue;
         }
-        const auto u = d::Understand(cols[2], cols[1], today);
-        const std::string got = u.entities.amount_cents
-                                    ? d::FormatDecimalCents(*u.entities.amount_cents)
-                                : u.entities.amount_unclear ? "ask"
-                                                            : "none";
+        bool value_read = false;
+        const std::string got = read(d::Understand(cols[2], cols[1], today), value_read);
         Tally& t = by_category[cols[0]];
         ++t.rows;
         t.right += got == cols[3] ? 1 : 0;
-        t.wrong += u.entities.amount_cents && got != cols[3] ? 1 : 0;
+        t.wrong += value_read && got != cols[3] ? 1 : 0;
     }
-    std::printf("amounts read (tests/dialogs/data/amounts.tsv), per category:\n");
+    std::printf("%s, per category:\n", file);
     for (const auto& [category, t] : by_category) {
         std::printf("  %-12s %3d/%3d right (%5.1f%%), %d read wrong\n",
                     category.c_str(),
@@ -133,6 +130,16 @@ int main(int argc, char** argv) {
     std::printf("%d messages, one thread\n", iterations);
     Report("NLU (Understand)", nlu);
     Report("dialog step (incl. NLU)", step);
-    AmountAccuracy(*d::ParseIsoDate("2025-03-12"));
+    const d::Date labelled_today = *d::ParseIsoDate("2025-03-12");
+    Accuracy("amounts.tsv", labelled_today, [](const d::Understanding& u, bool& read) {
+        read = u.entities.amount_cents.has_value();
+        return read ? d::FormatDecimalCents(*u.entities.amount_cents)
+                    : std::string(u.entities.amount_unclear ? "ask" : "none");
+    });
+    Accuracy("dates.tsv", labelled_today, [](const d::Understanding& u, bool& read) {
+        read = u.entities.date.has_value();
+        return read ? d::FormatIsoDate(*u.entities.date)
+                    : std::string(u.entities.date_unclear ? "ask" : "none");
+    });
     return 0;
 }

@@ -39,8 +39,9 @@ constexpr std::array<std::pair<std::string_view, unsigned>, 36> kMonths = {{
     {"jun", 6},        {"jul", 7},       {"ago", 8},        {"sep", 9},        {"oct", 10},
     {"nov", 11},
 }};
-// "dic", "jan", "aug", "dec" and "apr" are added in MonthAlternation().
-constexpr std::array<std::pair<std::string_view, unsigned>, 5> kMoreMonths = {{
+// "mzo", "dic", "jan", "aug", "dec" and "apr" are added in MonthAlternation().
+constexpr std::array<std::pair<std::string_view, unsigned>, 6> kMoreMonths = {{
+    {"mzo", 3},
     {"dic", 12},
     {"jan", 1},
     {"aug", 8},
@@ -174,22 +175,52 @@ Date NextWeekday(const Date& today, unsigned iso_weekday /* 1 = Monday .. 7 = Su
     return AddDays(today, delta);
 }
 
+// The latest such weekday on or before `today` ("ya pagué el lunes").
+Date LastWeekday(const Date& today, unsigned iso_weekday) {
+    const std::chrono::weekday now{std::chrono::sys_days{today}};
+    const std::chrono::weekday target{iso_weekday % 7};
+    return AddDays(today, -static_cast<int>((now - target).count()));
+}
+
+unsigned IsoWeekday(const Date& date) {
+    return std::chrono::weekday{std::chrono::sys_days{date}}.iso_encoding();
+}
+
+// `months` later, on the same day or the month's last ("31 de enero" + 1: 28 de febrero).
+Date AddMonths(const Date& date, int months) {
+    const std::chrono::year_month ym = date.year() / date.month() + std::chrono::months{months};
+    const Date last = ym / std::chrono::last;
+    return date.day() > last.day() ? last : Date{ym / date.day()};
+}
+
+// A day word after "el", "día" or "the": "primero", "cinco", "veinticinco", "treinta y uno".
+std::optional<int> DayWord(std::string_view word) {
+    static constexpr std::array<std::string_view, 31> kDays = {
+        "uno",          "dos",        "tres",        "cuatro",     "cinco",       "seis",
+        "siete",        "ocho",       "nueve",       "diez",       "once",        "doce",
+        "trece",        "catorce",    "quince",      "dieciseis",  "diecisiete",  "dieciocho",
+        "diecinueve",   "veinte",     "veintiuno",   "veintidos",  "veintitres",  "veinticuatro",
+        "veinticinco",  "veintiseis", "veintisiete", "veintiocho", "veintinueve", "treinta",
+        "treinta y uno"};
+    if (word == "primero" || word == "first") {
+        return 1;
+    }
+    for (std::size_t i = 0; i < kDays.size(); ++i) {
+        if (kDays[i] == word) {
+            return static_cast<int>(i) + 1;
+        }
+    }
+    return std::nullopt;
+}
+
 std::optional<unsigned> WeekdayNumber(std::string_view name) {
-    static constexpr std::array<std::pair<std::string_view, unsigned>, 14> kDays = {{
-        {"lunes", 1},
-        {"martes", 2},
-        {"miercoles", 3},
-        {"jueves", 4},
-        {"viernes", 5},
-        {"sabado", 6},
-        {"domingo", 7},
-        {"monday", 1},
-        {"tuesday", 2},
-        {"wednesday", 3},
-        {"thursday", 4},
-        {"friday", 5},
-        {"saturday", 6},
-        {"sunday", 7},
+    static constexpr std::array<std::pair<std::string_view, unsigned>, 30> kDays = {{
+        {"lun", 1},       {"mie", 3},      {"jue", 4},     {"vie", 5},       {"sab", 6},
+        {"dom", 7},       {"mon", 1},      {"tue", 2},     {"tues", 2},      {"wed", 3},
+        {"thu", 4},       {"thur", 4},     {"thurs", 4},   {"fri", 5},       {"sat", 6},
+        {"sun", 7},       {"lunes", 1},    {"martes", 2},  {"miercoles", 3}, {"jueves", 4},
+        {"viernes", 5},   {"sabado", 6},   {"domingo", 7}, {"monday", 1},    {"tuesday", 2},
+        {"wednesday", 3}, {"thursday", 4}, {"friday", 5},  {"saturday", 6},  {"sunday", 7},
     }};
     for (const auto& [text, number] : kDays) {
         if (text == name) {
@@ -249,8 +280,18 @@ std::optional<Date> NumericDate(std::string_view locale, int a, int b, int y) {
     return MakeDate(y, a, b);
 }
 
+// Every weekday name and abbreviation, longest first ("miercoles" before "mie"); "mar" is
+// left out (it is also March and the sea).
+const std::string& Weekdays() {
+    static const std::string kAlternation =
+        "miercoles|wednesday|thursday|saturday|domingo|viernes|tuesday|martes|sabado|monday|"
+        "friday|sunday|jueves|thurs|lunes|tues|thur|lun|mie|jue|vie|sab|dom|mon|tue|wed|thu|"
+        "fri|sat|sun";
+    return kAlternation;
+}
+
 struct Patterns {
-    RE2 iso{R"(\b(\d{4})-(\d{1,2})-(\d{1,2})\b)"};
+    RE2 iso{R"(\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b)"};
     RE2 numeric_full{R"(\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})\b)"};
     RE2 numeric_short{R"(\b(\d{1,2})[/-](\d{1,2})\b)"};
     RE2 compact{R"(^\s*(\d{2})(\d{2})(\d{4})\s*$)"};
@@ -260,8 +301,36 @@ struct Patterns {
     RE2 day_after_tomorrow{R"(\bpasado\s+manana\b|\bday\s+after\s+tomorrow\b)"};
     RE2 tomorrow{R"(\b(la\s+|por\s+la\s+)?(manana|tomorrow)\b)"};
     RE2 today{R"(\b(hoy|today|tonight)\b)"};
-    RE2 weekday{
-        R"(\b(lunes|martes|miercoles|jueves|viernes|sabado|domingo|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b)"};
+    RE2 weekday{"\\b(" + Weekdays() + ")\\b"};
+    // "el lunes 17 de marzo", "viernes, 14", "friday march 14": the date decides, the weekday
+    // must agree.
+    RE2 weekday_date{"\\b(" + Weekdays() +
+                     R"()\b,?\s+(?:(\d{1,2})(?:st|nd|rd|th)?\b(?:\s+(?:de\s+|of\s+)?()" + Months() +
+                     R"()\b)?|()" + Months() +
+                     R"()\b\s+(\d{1,2})(?:st|nd|rd|th)?\b)(?:,?\s+(?:de\s+|del\s+)?(\d{4})\b)?)"};
+    RE2 weekday_next_week{
+        "\\b(" + Weekdays() +
+        R"()\s+(?:de\s+la\s+(?:proxima|otra|siguiente)\s+semana|de\s+la\s+semana\s+que\s+viene|next\s+week)\b)"};
+    RE2 weekday_past{"\\b(?:(" + Weekdays() + R"()\s+pasado|last\s+()" + Weekdays() + R"())\b)"};
+    RE2 weekend{R"(\b(?:(?:este|el|this|the)\s+)?(?:fin\s+de\s+semana|weekend)\b)"};
+    RE2 yesterday{R"(\b(ayer|yesterday)\b|\b(antier|anteayer|antes\s+de\s+ayer)\b)"};
+    // Said of a payment already made: days are read backwards.
+    RE2 past_tense{
+        R"(\b(?:pague|deposite|transferi|abone|hice\s+el\s+(?:pago|deposito)|mande|i\s+paid|paid|i\s+sent)\b)"};
+    RE2 days_after{
+        R"(\b(?:(\d{1,2}|un|una|dos|tres|cuatro|cinco|one|two|three)\s+dias?\s+despues\s+de\s+(hoy|manana)|(?:el\s+)?dia\s+despues\s+de\s+(manana))\b)"};
+    RE2 month_part{R"(\b(?:a\s+)?(principios|inicios|mediados|finales|fines)\s+(?:de|del)\s+(?:()" +
+                   Months() + R"()|(?:(proximo|siguiente)\s+)?mes)\b)"};
+    RE2 quincena_of{"\\b(primera|segunda|1a|2a|1ra|2da)\\s+quincena\\s+(?:de|del)\\s+(" + Months() +
+                    ")\\b"};
+    RE2 payday{
+        R"(\bcuando\s+(?:me\s+paguen|me\s+pagan|cobre|me\s+caiga|tenga|reciba)\b|\bwhen\s+i\s+get\s+paid\b|\bpayday\b)"};
+    // Days as words or ordinals, rewritten as digits before the patterns run.
+    RE2 ordinal_suffix{R"(\b(\d{1,2})(ro|er|do|to|vo|no|mo)\b)"};
+    RE2 ordinal_o{"\\b\\d{1,2}(\\s+o)\\s+de\\s+(?:" + Months() + ")\\b"};
+    RE2 day_word{
+        R"(\b(?:el|dia|the|on\s+the)\s+(?:dia\s+)?(primero|first|treinta\s+y\s+uno|veinti[a-z]+|treinta|veinte|diecinueve|dieciocho|diecisiete|dieciseis|quince|catorce|trece|doce|once|diez|nueve|ocho|siete|seis|cinco|cuatro|tres|dos|uno)\b)"};
+    RE2 month_first{"\\b(?:" + Months() + ")\\s+(first)\\b"};
     RE2 day_of_month{
         R"(\b(?:(?:el|para\s+el|hasta\s+el)\s+(?:dia\s+)?|dia\s+|(?:on\s+)?the\s+)(\d{1,2})(?:st|nd|rd|th)?\b|\b(\d{1,2})(?:st|nd|rd|th)\b)"};
     RE2 end_of_month{
@@ -269,7 +338,7 @@ struct Patterns {
     RE2 quincena{
         R"(\b(cada\s+|por\s+|x\s+)?(?:(?:la|esta|en\s+la|para\s+la)\s+)?(?:(?:proxima|otra|siguiente)\s+)?quincena\b)"};
     RE2 in_days{
-        R"(\b(?:en|in)\s+(\d{1,2}|un|una|uno|dos|tres|cuatro|cinco|seis|siete|ocho|diez|quince|a|one|two|three|four|five|six|seven|ten|fifteen)\s+(dias|dia|semanas|semana|days|day|weeks|week)\b)"};
+        R"(\b(?:en|in|dentro\s+de|de\s+aqui\s+a)\s+(\d{1,2}|un|una|uno|dos|tres|cuatro|cinco|seis|siete|ocho|diez|quince|a|one|two|three|four|five|six|seven|ten|fifteen)\s+(dias|dia|semanas|semana|meses|mes|days|day|weeks|week|months|month)\b)"};
     RE2 next_week{
         R"(\b(?:la\s+)?(?:proxima|otra|siguiente)\s+semana\b|\bla\s+semana\s+que\s+viene\b|\bnext\s+week\b)"};
     RE2 not_a_day{
@@ -382,11 +451,52 @@ bool StartsWith(const RE2& re, std::string_view text) {
     return RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), re);
 }
 
+// Overwrites text[begin, end) with `digits` and spaces: the text keeps its length.
+void Overwrite(std::string& text, std::size_t begin, std::size_t end, const std::string& digits) {
+    for (std::size_t i = begin; i < end; ++i) {
+        text[i] = i - begin < digits.size() ? digits[i - begin] : ' ';
+    }
+}
+
+std::size_t Offset(const std::string& text, const re2::StringPiece& piece) {
+    return static_cast<std::size_t>(piece.data() - text.data());
+}
+
+// Days written as words or ordinals become digits: "el primero de abril" -> "el 1 de abril",
+// "el 1ro", "el 1.º de julio", "april first".
+void DaysAsDigits(std::string& work) {
+    const Patterns& p = P();
+    ForEachMatch(p.ordinal_suffix, work, [&](std::size_t, std::size_t, const Groups& g) {
+        Overwrite(work, Offset(work, g[2]), Offset(work, g[2]) + g[2].size(), "");
+        return false;
+    });
+    ForEachMatch(p.ordinal_o, work, [&](std::size_t, std::size_t, const Groups& g) {
+        Overwrite(work, Offset(work, g[1]), Offset(work, g[1]) + g[1].size(), "");
+        return false;
+    });
+    ForEachMatch(p.day_word, work, [&](std::size_t, std::size_t e, const Groups& g) {
+        std::string word(Sv(g[1]));
+        std::replace(word.begin(), word.end(), '\t', ' ');
+        const auto d =
+            DayWord(word.find("treinta") == 0 && word.size() > 7 ? "treinta y uno" : word);
+        if (!d || StartsWith(p.not_a_day, std::string_view(work).substr(e))) {
+            return false;  // "el cinco mil", "el dos por ciento"
+        }
+        Overwrite(work, Offset(work, g[1]), Offset(work, g[1]) + g[1].size(), std::to_string(*d));
+        return false;
+    });
+    ForEachMatch(p.month_first, work, [&](std::size_t, std::size_t, const Groups& g) {
+        Overwrite(work, Offset(work, g[1]), Offset(work, g[1]) + g[1].size(), "1");
+        return false;
+    });
+}
+
 void FindDates(std::string& work,
                std::string_view locale,
                const Date& today,
                ExtractedEntities& out) {
     const Patterns& p = P();
+    DaysAsDigits(work);
     auto take = [&](std::size_t begin, std::optional<Date> date, std::size_t& first) {
         if (!date) {
             return false;
@@ -398,6 +508,95 @@ void FindDates(std::string& work,
         return true;
     };
     std::size_t first = std::string::npos;
+    bool disagree = false;  // a weekday beside a date that is another day
+    const bool past = RE2::PartialMatch(work, p.past_tense);
+    const bool payday = RE2::PartialMatch(work, p.payday);
+    ForEachMatch(p.weekday_date, work, [&](std::size_t b, std::size_t e, const Groups& g) {
+        if (StartsWith(p.not_a_day, std::string_view(work).substr(e))) {
+            return false;
+        }
+        const auto weekday = WeekdayNumber(Sv(g[1]));
+        const int d = ToInt(Has(g[2]) ? Sv(g[2]) : Sv(g[5]));
+        const auto m = MonthNumber(Has(g[3]) ? Sv(g[3]) : Sv(g[4]));
+        std::optional<Date> date;
+        if (m && Has(g[6])) {
+            date = MakeDate(ToInt(Sv(g[6])), static_cast<int>(*m), d);
+        } else if (m) {
+            date = NextDayMonth(today, static_cast<int>(*m), d);
+        } else {
+            date = NextDayOfMonth(today, d);
+        }
+        if (!weekday || !date) {
+            return false;
+        }
+        if (IsoWeekday(*date) != *weekday) {
+            disagree = true;
+            return true;  // neither is taken: the bot asks
+        }
+        return take(b, date, first);
+    });
+    ForEachMatch(p.weekday_next_week, work, [&](std::size_t b, std::size_t, const Groups& g) {
+        const auto number = WeekdayNumber(Sv(g[1]));
+        return number &&
+               take(b, AddDays(NextWeekday(today, 1), static_cast<int>(*number) - 1), first);
+    });
+    ForEachMatch(p.weekday_past, work, [&](std::size_t b, std::size_t, const Groups& g) {
+        const auto number = WeekdayNumber(Has(g[1]) ? Sv(g[1]) : Sv(g[2]));
+        return number && take(b, LastWeekday(AddDays(today, -1), *number), first);
+    });
+    ForEachMatch(p.month_part, work, [&](std::size_t b, std::size_t, const Groups& g) {
+        const std::string_view part = Sv(g[1]);
+        const int d = part == "mediados" ? 15 : (part == "finales" || part == "fines") ? 31 : 5;
+        std::chrono::year_month ym = today.year() / today.month();
+        if (Has(g[2])) {
+            const auto m = MonthNumber(Sv(g[2]));
+            if (!m) {
+                return false;
+            }
+            ym = today.year() / month{*m};
+            if (ym < today.year() / today.month()) {
+                ym += std::chrono::years{1};
+            }
+        } else if (Has(g[3])) {
+            ym += std::chrono::months{1};
+        }
+        const auto in = [&](std::chrono::year_month at) {
+            const Date last = at / std::chrono::last;
+            return d == 31 ? last : Date{at / day{static_cast<unsigned>(d)}};
+        };
+        Date date = in(ym);
+        if (date < today) {
+            date = in(ym + std::chrono::months{1});  // "a principios de mes", already past
+        }
+        return take(b, date, first);
+    });
+    ForEachMatch(p.quincena_of, work, [&](std::size_t b, std::size_t, const Groups& g) {
+        const auto m = MonthNumber(Sv(g[2]));
+        if (!m) {
+            return false;
+        }
+        const bool second = Sv(g[1]).starts_with("s") || Sv(g[1]).starts_with("2");
+        const auto fifteenth = NextDayMonth(today, static_cast<int>(*m), 15);
+        if (!fifteenth) {
+            return false;
+        }
+        return take(b, second ? EndOfMonth(*fifteenth) : *fifteenth, first);
+    });
+    ForEachMatch(p.days_after, work, [&](std::size_t b, std::size_t, const Groups& g) {
+        if (Has(g[3])) {
+            return take(b, AddDays(today, 2), first);  // "el día después de mañana"
+        }
+        const auto count = SmallNumber(Sv(g[1]));
+        const int base = Sv(g[2]) == "manana" ? 1 : 0;
+        return count && *count <= 90 && take(b, AddDays(today, base + *count), first);
+    });
+    ForEachMatch(p.weekend, work, [&](std::size_t b, std::size_t, const Groups&) {
+        const unsigned now = IsoWeekday(today);
+        return take(b, now >= 6 ? today : NextWeekday(today, 6), first);
+    });
+    ForEachMatch(p.yesterday, work, [&](std::size_t b, std::size_t, const Groups& g) {
+        return take(b, AddDays(today, Has(g[1]) ? -1 : -2), first);
+    });
     ForEachMatch(p.iso, work, [&](std::size_t b, std::size_t, const Groups& g) {
         return take(b, MakeDate(ToInt(Sv(g[1])), ToInt(Sv(g[2])), ToInt(Sv(g[3]))), first);
     });
@@ -443,7 +642,8 @@ void FindDates(std::string& work,
     });
     ForEachMatch(p.weekday, work, [&](std::size_t b, std::size_t, const Groups& g) {
         const auto number = WeekdayNumber(Sv(g[1]));
-        return number && take(b, NextWeekday(today, *number), first);
+        return number &&
+               take(b, past ? LastWeekday(today, *number) : NextWeekday(today, *number), first);
     });
     ForEachMatch(p.end_of_month, work, [&](std::size_t b, std::size_t, const Groups&) {
         return take(b, EndOfMonth(today), first);
@@ -454,6 +654,10 @@ void FindDates(std::string& work,
     ForEachMatch(p.in_days, work, [&](std::size_t b, std::size_t, const Groups& g) {
         const auto count = SmallNumber(Sv(g[1]));
         const bool weeks = Sv(g[2]).starts_with("semana") || Sv(g[2]).starts_with("week");
+        const bool months = Sv(g[2]).starts_with("mes") || Sv(g[2]).starts_with("month");
+        if (months) {
+            return count && *count <= 12 && take(b, AddMonths(today, *count), first);
+        }
         return count && *count <= 90 && take(b, AddDays(today, *count * (weeks ? 7 : 1)), first);
     });
     ForEachMatch(p.next_week, work, [&](std::size_t b, std::size_t, const Groups&) {
@@ -465,8 +669,28 @@ void FindDates(std::string& work,
             return false;
         }
         const int d = ToInt(Has(g[1]) ? Sv(g[1]) : Sv(g[2]));
+        if (past) {
+            // "ya pagué el 10": this month's, or last month's when it is still ahead.
+            std::chrono::year_month ym = today.year() / today.month();
+            for (int i = 0; i < 2; ++i, ym -= std::chrono::months{1}) {
+                const Date date = ym / day{static_cast<unsigned>(d)};
+                if (date.ok() && date <= today) {
+                    return take(b, date, first);
+                }
+            }
+            return false;
+        }
         return take(b, NextDayOfMonth(today, d), first);
     });
+    if (disagree && !out.date) {
+        out.date_unclear = true;
+    } else if (disagree) {
+        out.date.reset();  // another day named elsewhere does not settle the disagreement
+        out.date_unclear = true;
+    }
+    if (payday && !out.date) {
+        out.date_unclear = true;
+    }
 }
 
 void FindInstallments(std::string& work, ExtractedEntities& out) {

@@ -274,6 +274,7 @@ Understanding Understand(std::string_view text, std::string_view locale, const D
     out.entities.menu_choice = found.menu_choice;
     out.entities.amount_is_everything = found.amount_is_everything;
     out.entities.amount_unclear = found.amount_unclear;
+    out.entities.date_unclear = found.date_unclear;
     if (found.menu_choice) {
         out.intent = Intent::kInform;
         out.confidence = 0.95;

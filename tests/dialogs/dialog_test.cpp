@@ -291,6 +291,18 @@ TEST_CASE("Dialog: an amount read only in part is asked back, never recorded as 
     CHECK(chat.Find<PromiseMade>()->amount == Money{250000, "MXN"});
 }
 
+TEST_CASE("Dialog: a weekday that disagrees with its date is asked back",
+          "[dialogs][dialog][dates]") {
+    Chat chat(Maria({Account(18, "A-1001", 1234567, 12)}));
+    chat.Verify();
+    // 28 November 2026 is a Saturday: neither day is assumed.
+    const std::string asked = chat.Say("te pago 1500 el viernes 28 de noviembre");
+    CHECK(Contains(asked, "¿Qué día puedes pagar?"));
+    CHECK(chat.Find<PromiseMade>() == nullptr);
+    CHECK(Contains(chat.Say("el viernes 27 de noviembre"),
+                   "Pagarías $1,500.00 el viernes, 27 de noviembre de 2026"));
+}
+
 TEST_CASE("Dialog: a promise to pay is confirmed back and recorded", "[dialogs][dialog]") {
     Chat chat(Maria({Account(18, "A-1001", 1234567, 12)}));
     chat.Verify();

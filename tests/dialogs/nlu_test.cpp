@@ -4,6 +4,7 @@
 #include "dialogs/nlu.hpp"
 
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 
@@ -235,12 +236,14 @@ TEST_CASE("NLU: accuracy on the labelled set", "[dialogs][nlu]") {
     CHECK(entity_accuracy >= 85.0);
 }
 
-// tests/dialogs/data/amounts.tsv: how debtors write money, by category. Every category is held
-// to 95% exact, and no text may be read as a wrong amount: one named only in part, or a choice,
-// must be asked back ("ask").
-TEST_CASE("NLU: amounts, by category, never a confident wrong value", "[dialogs][nlu][amounts]") {
-    const auto rows = ReadTsv("amounts.tsv");  // category, locale, text, expected
-    REQUIRE(rows.size() >= 150);
+// A labelled set of tests/dialogs/data (category, locale, text, expected), read by `got`: each
+// category is held to 95% exact, and no text may be read as a wrong value (an amount or a date
+// that is not the expected one, also where the answer is to ask). Prints the figures.
+void CheckLabelledSet(const std::string& file,
+                      std::size_t at_least,
+                      const std::function<std::string(const Understanding&, bool& read)>& got) {
+    const auto rows = ReadTsv(file);
+    REQUIRE(rows.size() >= at_least);
     std::map<std::string, std::pair<int, int>> by_category;  // right, rows
     std::string wrong;
     std::string misses;
@@ -249,23 +252,20 @@ TEST_CASE("NLU: amounts, by category, never a confident wrong value", "[dialogs]
         const std::string& locale = row.text;
         const std::string& text = row.intent;
         const std::string& expected = row.entities;
-        const auto u = Understand(text, locale, kToday);
-        const std::string got = u.entities.amount_cents
-                                    ? FormatDecimalCents(*u.entities.amount_cents)
-                                : u.entities.amount_unclear ? "ask"
-                                                            : "none";
-        const bool right = got == expected;
+        bool read = false;
+        const std::string value = got(Understand(text, locale, kToday), read);
+        const bool right = value == expected;
         by_category[category].first += right ? 1 : 0;
         by_category[category].second += 1;
         if (!right) {
-            misses += category + " | " + text + " | want " + expected + " | got " + got + "\n";
+            misses += category + " | " + text + " | want " + expected + " | got " + value + "\n";
         }
-        if (u.entities.amount_cents && got != expected) {
-            wrong += text + " -> " + got + " (want " + expected + ")\n";
+        if (read && !right) {
+            wrong += text + " -> " + value + " (want " + expected + ")\n";
         }
     }
     std::ostringstream report;
-    report << "amounts:";
+    report << file << ":";
     for (const auto& [category, counts] : by_category) {
         report << " " << category << " " << counts.first << "/" << counts.second << ";";
     }
@@ -278,6 +278,22 @@ TEST_CASE("NLU: amounts, by category, never a confident wrong value", "[dialogs]
         INFO(category);
         CHECK(100.0 * counts.first / counts.second >= 95.0);
     }
+}
+
+TEST_CASE("NLU: amounts, by category, never a confident wrong value", "[dialogs][nlu][amounts]") {
+    CheckLabelledSet("amounts.tsv", 150, [](const Understanding& u, bool& read) {
+        read = u.entities.amount_cents.has_value();
+        return read                        ? FormatDecimalCents(*u.entities.amount_cents)
+               : u.entities.amount_unclear ? "ask"
+                                           : "none";
+    });
+}
+
+TEST_CASE("NLU: dates, by category, never a confident wrong day", "[dialogs][nlu][dates]") {
+    CheckLabelledSet("dates.tsv", 110, [](const Understanding& u, bool& read) {
+        read = u.entities.date.has_value();
+        return read ? FormatIsoDate(*u.entities.date) : u.entities.date_unclear ? "ask" : "none";
+    });
 }
 
 // The 56 utterances of shared/domain/collections-mexico.md §4.4, written by the domain

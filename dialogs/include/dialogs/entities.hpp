@@ -14,7 +14,18 @@
 //   "la (próxima|otra|siguiente) quincena", "en la quincena": the next payday strictly after
 //   today, paydays being the 15th and the month's last day ("cada quincena" is no date);
 //   "en 3 días", "en dos semanas", "in 3 days": today plus that;
-//   "la próxima semana", "la otra semana", "next week": next week's Monday.
+//   "la próxima semana", "la otra semana", "next week": next week's Monday;
+//   "el miércoles de la próxima semana", "wednesday next week": that day of next week;
+//   "el lunes 17 de marzo", "viernes, 14": the date, when the weekday agrees (else unclear);
+//   days in words and ordinals ("el primero", "el 1ro", "el 1.º de julio", "el cinco de
+//   abril", "april first"); abbreviations ("el mié.", "fri", "dic.", "mzo");
+//   "este fin de semana", "this weekend": the coming Saturday (today on a weekend);
+//   "dentro de dos semanas", "en dos meses", "dos días después de hoy", "el día después de
+//   mañana"; "a principios / a mediados / a finales de abril": the 5th, the 15th, the last
+//   day; "la primera / segunda quincena de abril": the 15th, the last day;
+//   "ayer", "antier", "el lunes pasado", and with a verb of a payment made ("ya pagué el
+//   lunes", "deposité el 10"): the latest such day on or before today;
+//   "cuando me paguen", "when i get paid": no date, unclear (the bot asks).
 // Amounts: "1500", "$1,500", "1,500.00", "1.500" (thousands), "$1.500,50", "1500 pesos",
 //   "USD1,23", "1.5k", "2 mil", "2 mil quinientos", "2 mil 500", "mil 200", "15 pesos con 50",
 //   "two grand", "a thousand", and spelled out through ICU's rule-based number format ("mil
@@ -44,6 +55,9 @@ struct ExtractedEntities {
     // "entre 500 y 1000"), or two different amounts marked as money: none is read, so that the
     // bot asks rather than records a guess.
     bool amount_unclear = false;
+    // A day that cannot be pinned without asking: a weekday that disagrees with the date beside
+    // it ("el lunes 18 de marzo" on a Tuesday), "cuando me paguen". No date is read.
+    bool date_unclear = false;
     // The text with every recognised entity blanked out (same length), for the intent step to
     // tell "only entities" from a sentence.
     std::string rest;

@@ -46,6 +46,7 @@ struct Entities {
     std::optional<int> menu_choice;            // the message is just "2", "opción 2"
     bool amount_is_everything = false;         // "todo", "el total", "all of it"
     bool amount_unclear = false;  // "2 mil y pico", "500 o 600": an amount not to be guessed
+    bool date_unclear = false;    // "el lunes 18" (a Tuesday), "cuando me paguen": ask the day
 };
 
 struct Understanding {
