@@ -362,6 +362,7 @@ struct Patterns {
         R"(^\s*(?:pesos\s+|dollars\s+)?(?:o|u|or|a|to|-)\s+(?:\$\s*)?(?:\d|(?:mil|cien|doscientos|trescientos|cuatrocientos|quinientos|seiscientos|setecientos|ochocientos|novecientos|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|one|two|three|four|five|six|seven|eight|nine|ten|a\s+thousand)\b))"};
     RE2 between{R"((?:entre|between)\s*$)"};
     RE2 grand{R"(\s*(?:grand|k)\b)"};
+    RE2 none_of{R"(\b(?:ni|not)\s*$)"};  // "ni un peso", "not a dollar": no money at all
     RE2 and_another{R"(^\s*(?:pesos\s+)?(?:y|and)\s+(?:\$\s*)?\d)"};
     // Numbers that count something else: "12 horas", "2 hijos", "la cuenta 1234".
     RE2 not_money_after{
@@ -823,7 +824,7 @@ void FindAmounts(std::string& work, ExtractedEntities& out) {
             words = "one " + words;
         }
         const auto value = ParseSpelled(words);
-        if (!value || other_number(b, e)) {
+        if (!value || other_number(b, e) || RE2::PartialMatch(before(b), p.none_of)) {
             return false;
         }
         AmountCandidate c;

@@ -191,8 +191,29 @@ std::optional<Intent> IntentFromString(std::string_view name) {
     return std::nullopt;
 }
 
+// An emoji that answers a question: a thumbs up, OK hand or check mark is a yes, a thumbs down
+// or cross a no (skin tones are dropped with the other symbols).
+std::string EmojiAnswers(std::string text, std::string_view locale) {
+    static constexpr std::array<std::pair<std::string_view, bool>, 7> kAnswers = {{
+        {"\xF0\x9F\x91\x8D", true},   // thumbs up
+        {"\xF0\x9F\x91\x8C", true},   // OK hand
+        {"\xE2\x9C\x85", true},       // white heavy check mark
+        {"\xE2\x9C\x94", true},       // heavy check mark
+        {"\xE2\x98\x91", true},       // ballot box with check
+        {"\xF0\x9F\x91\x8E", false},  // thumbs down
+        {"\xE2\x9D\x8C", false},      // cross mark
+    }};
+    const std::string yes = locale == "en-US" ? " yes " : " si ";
+    for (const auto& [emoji, answer] : kAnswers) {
+        for (auto at = text.find(emoji); at != std::string::npos; at = text.find(emoji, at)) {
+            text.replace(at, emoji.size(), answer ? yes : " no ");
+        }
+    }
+    return text;
+}
+
 std::string Normalize(std::string_view text, std::string_view locale) {
-    const std::string folded = Fold(text.substr(0, 4096));
+    const std::string folded = Fold(EmojiAnswers(std::string(text.substr(0, 4096)), locale));
     // Keep letters and digits; keep $ % # always, and . , / - : only between digits (amounts,
     // dates, times); everything else (punctuation, emoji, symbols) separates words.
     std::string kept;

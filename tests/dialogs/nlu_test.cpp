@@ -34,7 +34,11 @@ TEST_CASE("NLU: normalization folds case, accents, width, repeats and shorthand"
     CHECK(Normalize("ＢＡＪＡ", "es-MX") == "baja");
     CHECK(Normalize("siiiii", "es-MX") == "si");
     CHECK(Normalize("kiero pagar xq ya", "es-MX") == "quiero pagar porque ya");
-    CHECK(Normalize("$1,500.00 el 15/12 👍", "es-MX") == "$1,500.00 el 15/12");
+    CHECK(Normalize("$1,500.00 el 15/12 🙂", "es-MX") == "$1,500.00 el 15/12");
+    // An emoji that answers: a yes or a no.
+    CHECK(Normalize("👍", "es-MX") == "si");
+    CHECK(Normalize("👍🏽", "en-US") == "yes");
+    CHECK(Normalize("👎", "es-MX") == "no");
     CHECK(Normalize("I don’t owe", "en-US") == "i dont owe");
     CHECK(Normalize("", "es-MX").empty());
 }
