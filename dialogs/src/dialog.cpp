@@ -614,6 +614,28 @@ const PolicyBucket* NegotiableBucket(Turn& t, const AccountView& account) {
     return &bucket;
 }
 
+// An instalment plan said exactly as it will be recorded: how many payments after the down
+// payment, each amount to the cent (an uneven split says both amounts and how many of each),
+// the down payment, and the first and last dates (every quincena).
+Args PlanArgs(const AccountView& account, const PendingPlan& plan, const Date& today) {
+    const auto parts = SplitEvenly(plan.total_cents - plan.down_cents, plan.installments);
+    const std::int64_t big = parts.empty() ? 0 : parts.front();
+    const std::int64_t small = parts.empty() ? 0 : parts.back();
+    const auto big_count = static_cast<std::int64_t>(std::count(parts.begin(), parts.end(), big));
+    const auto schedule = Schedule(plan, today, 0);
+    return {{"count", std::int64_t{plan.installments}},
+            {"amount", Cents(account, big)},
+            {"split", std::string(big == small ? "even" : "uneven")},
+            {"big_count", big_count},
+            {"small", Cents(account, small)},
+            {"small_count", std::int64_t{plan.installments} - big_count},
+            {"down",
+             plan.down_cents > 0 ? ArgValue(Cents(account, plan.down_cents))
+                                 : ArgValue(std::string("none"))},
+            {"date", schedule.front().due},
+            {"last", schedule.back().due}};
+}
+
 void ShowOffers(Turn& t) {
     const AccountView* account = Focus(t);
     if (account == nullptr) {
@@ -649,12 +671,7 @@ void ShowOffers(Turn& t) {
     }
     if (t.st.plan) {
         const PendingPlan& plan = *t.st.plan;
-        t.Also("offer_plan",
-               {{"count", std::int64_t{plan.installments}},
-                {"amount", Cents(*account, plan.installment_cents)},
-                {"down",
-                 plan.down_cents > 0 ? ArgValue(Cents(*account, plan.down_cents))
-                                     : ArgValue(std::string("none"))}});
+        t.Also("offer_plan", PlanArgs(*account, plan, t.clock.today));
         options.push_back(kOptInstallments);
     }
     options.push_back(kOptHuman);
@@ -676,13 +693,7 @@ void ConfirmPlan(Turn& t, const PendingPlan& plan) {
         t.Say("settlement_confirm",
               {{"amount", Cents(*account, plan.total_cents)}, {"date", schedule.front().due}});
     } else {
-        t.Say("plan_confirm",
-              {{"count", std::int64_t{plan.installments}},
-               {"amount", Cents(*account, plan.installment_cents)},
-               {"down",
-                plan.down_cents > 0 ? ArgValue(Cents(*account, plan.down_cents))
-                                    : ArgValue(std::string("none"))},
-               {"date", schedule.front().due}});
+        t.Say("plan_confirm", PlanArgs(*account, plan, t.clock.today));
     }
     t.Offer({kOptYes, kOptNo});
 }
@@ -756,10 +767,7 @@ void RecordPlan(Turn& t) {
         t.Say("settlement_recorded",
               {{"amount", Cents(account, plan.total_cents)}, {"date", schedule.front().due}});
     } else {
-        t.Say("plan_recorded",
-              {{"count", std::int64_t{static_cast<std::int64_t>(schedule.size())}},
-               {"amount", Cents(account, schedule.front().cents)},
-               {"date", schedule.front().due}});
+        t.Say("plan_recorded", PlanArgs(account, plan, t.clock.today));
     }
     RequestPage(t, account, Cents(account, schedule.front().cents));
     ClearPending(t.st);

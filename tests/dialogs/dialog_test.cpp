@@ -371,7 +371,10 @@ TEST_CASE("Dialog: negotiation offers what the policy allows and records the pla
     chat.Verify();
     const std::string offers = chat.Say("quiero un convenio");
     CHECK(Contains(offers, "pagarías $8,500.00 en lugar de $10,000.00"));
-    CHECK(Contains(offers, "12 pagos de $708.34, después de un primer pago de $1,500.00"));
+    // $8,500.00 in 12 does not split evenly: the offer says both amounts and how many of each.
+    CHECK(Contains(offers,
+                   "12 pagos (4 de $708.34 y 8 de $708.33), después de un primer pago de "
+                   "$1,500.00"));
     CHECK(chat.view.state.stage == Stage::kNegotiating);
     const std::string confirm = chat.Say("1");  // pay with discount
     CHECK(Contains(confirm, "un pago de $8,500.00 a más tardar el lunes, 30 de noviembre"));
@@ -389,12 +392,26 @@ TEST_CASE("Dialog: counter-offers inside the limits are accepted, outside escala
     Chat chat(Maria({Account(18, "A-1001", 1000000, 75)}));
     chat.Verify();
     const std::string six = chat.Say("puedo en 6 pagos?");
-    CHECK(Contains(six, "6 pagos de $1,416.67, después de un primer pago de $1,500.00"));
-    chat.Say("si");
+    // Said exactly as it will be recorded: the count after the down payment, each amount to
+    // the cent, how often, the first and the last date.
+    CHECK(Contains(six,
+                   "6 pagos (4 de $1,416.67 y 2 de $1,416.66), después de un primer pago de "
+                   "$1,500.00, cada quincena. El primer pago vence el lunes, 30 de noviembre de "
+                   "2026 y el último el domingo, 28 de febrero de 2027."));
+    const std::string recorded = chat.Say("si");
+    CHECK(Contains(recorded, "6 pagos (4 de $1,416.67 y 2 de $1,416.66)"));
+    CHECK(Contains(recorded, "el último el domingo, 28 de febrero de 2027"));
     const auto* plan = chat.Find<PlanAgreed>();
     REQUIRE(plan != nullptr);
     CHECK(plan->kind == "installments");
     REQUIRE(plan->schedule.size() == 7);
+    CHECK(plan->schedule[0].cents == 150000);
+    for (std::size_t i = 1; i <= 4; ++i) {
+        CHECK(plan->schedule[i].cents == 141667);
+    }
+    CHECK(plan->schedule[5].cents == 141666);
+    CHECK(plan->schedule[6].cents == 141666);
+    CHECK(plan->schedule[6].due == *ParseIsoDate("2027-02-28"));
     std::int64_t sum = 0;
     for (const auto& i : plan->schedule) {
         sum += i.cents;

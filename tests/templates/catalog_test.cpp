@@ -38,7 +38,12 @@ TEST_CASE("Catalog: every message renders in both locales with typical arguments
                        {"reference", std::string("0042176")},
                        {"concept", std::string("PAGO REF 0042176")},
                        {"link", std::string("https://pagos.example.mx/r/0042176")},
-                       {"store_reference", std::string("000020TRNIRKIYOBO5QFEX55EF0100009")}};
+                       {"store_reference", std::string("000020TRNIRKIYOBO5QFEX55EF0100009")},
+                       {"split", std::string("uneven")},
+                       {"big_count", std::int64_t{3}},
+                       {"small", Money{126307, "MXN"}},
+                       {"small_count", std::int64_t{3}},
+                       {"last", kFriday}};
     for (const std::string& locale : Locales()) {
         for (const std::string& key : Keys(locale)) {
             const auto text = Render(locale, key, args);
@@ -106,7 +111,12 @@ TEST_CASE("Catalog: lock-screen previews never show a debt", "[templates][catalo
                        {"clabe", std::string("0")},
                        {"reference", std::string("0")},
                        {"concept", std::string("0")},
-                       {"link", std::string("0")}};
+                       {"link", std::string("0")},
+                       {"split", std::string("even")},
+                       {"big_count", std::int64_t{3}},
+                       {"small", Money{150000, "MXN"}},
+                       {"small_count", std::int64_t{0}},
+                       {"last", kFriday}};
     // balance_line*, offer_discount, offer_plan and link_soon only ever follow a neutral line.
     for (const std::string& locale : Locales()) {
         for (const std::string& key : Keys(locale)) {
