@@ -569,6 +569,21 @@ void RecordPromise(Turn& t) {
     const Money amount = Cents(account, *t.st.amount_cents);
     t.Command(PromiseMade{account.id, amount, *t.st.date});
     t.Say("promise_recorded", {{"amount", amount}, {"date", *t.st.date}});
+    if (const auto reference = PaymentReference(account.id)) {
+        // How to pay it, in the same answer: SPEI with the reference, and the link (the
+        // provider's page follows when there is a provider).
+        t.Command(ReferenceIssued{account.id, *reference});
+        t.Also("promise_how_to_pay",
+               {{"clabe", t.settings.clabe},
+                {"reference", *reference},
+                {"concept", SpeiConcept(*reference)}});
+        if (t.settings.payments_provider.empty()) {
+            t.Also("promise_link",
+                   {{"link",
+                     PaymentLink(
+                         t.settings.payment_url, *reference, FormatDecimalCents(amount.cents))}});
+        }
+    }
     RequestPage(t, account, amount);
     ClearPending(t.st);
 }

@@ -316,6 +316,12 @@ TEST_CASE("Dialog: a promise to pay is confirmed back and recorded", "[dialogs][
     CHECK(chat.Find<PromiseMade>()->date == *ParseIsoDate("2026-11-27"));
     CHECK(chat.Find<PromiseMade>()->account_id == 18);
     CHECK(Contains(done, "quedó registrado"));
+    // And how to pay it, in the same answer.
+    const std::string reference = *PaymentReference(18);
+    CHECK(Contains(done,
+                   "Para pagarlo: SPEI a la CLABE 646180110400000007, referencia " + reference));
+    CHECK(Contains(done, "https://pagos.example.com/r/" + reference + "?monto=1500.00"));
+    CHECK(chat.Find<ReferenceIssued>() != nullptr);
 }
 
 TEST_CASE("Dialog: a promise gathers what is missing over several messages", "[dialogs][dialog]") {
