@@ -22,6 +22,7 @@
 #include <array>
 #include <bit>
 #include <cassert>
+#include <utility>
 
 #include <re2/re2.h>
 
@@ -262,6 +263,11 @@ bool BirthDateMatches(const Turn& t) {
     return date && *date == t.debtor().birth_date;
 }
 
+// The date of birth typed again once verified: not a payment date.
+bool RepeatsBirthDate(const Turn& t) {
+    return t.verified() && BirthDateMatches(t);
+}
+
 // A full date (with its year) that is not the debtor's: a failed check. "el viernes" or "15/03"
 // is no attempt at a date of birth and does not count against the debtor.
 bool WroteADate(const Turn& t) {
@@ -339,6 +345,12 @@ void SayLocked(Turn& t) {
 }
 
 void AskBirthDate(Turn& t) {
+    // A question asked before the check is kept, to be answered once it passes.
+    if (t.trigger == Trigger::kBalance) {
+        t.st.asked = "balance";
+    } else if (t.trigger == Trigger::kReference) {
+        t.st.asked = "reference";
+    }
     t.Say("greeting_verify", {{"company", t.settings.company}});
 }
 
@@ -346,10 +358,27 @@ void AskBirthDateAgain(Turn& t) {
     t.Say("verify_ask_again");
 }
 
+void ShowBalance(Turn& t);
+void IssueReferences(Turn& t);
+
+// The date of birth again, after the check passed: say so, and show the menu.
+void SayAlreadyVerified(Turn& t) {
+    ClearPending(t.st);
+    t.Say("already_verified", {{"name", FirstName(t.debtor().name)}});
+    t.Offer({kOptBalance, kOptPay, kOptPromise, kOptPlan, kOptHuman});
+}
+
 void Verify(Turn& t) {
     t.st.failed_verifications = 0;
     t.st.verified_until = t.clock.now + t.settings.verification_ttl;
     t.Command(dialogs::Verified{*t.st.verified_until});
+    const std::string asked = std::exchange(t.st.asked, {});
+    if (asked == "balance" || asked == "reference") {
+        // What they asked before the check, answered now.
+        t.Say("verified_answer", {{"name", FirstName(t.debtor().name)}});
+        asked == "balance" ? ShowBalance(t) : IssueReferences(t);
+        return;
+    }
     t.Say("verified", {{"name", FirstName(t.debtor().name)}});
     t.Offer({kOptBalance, kOptPay, kOptPromise, kOptPlan, kOptHuman});
 }
@@ -952,6 +981,8 @@ const std::array kTable = {
     // (Verifying and verified: no state Step() leaves, but a stored one may say so.)
     ROW(Bit(kVerifying),      On(Trigger::kHuman),            IsVerified,            EscalateHuman,         Go(kReady)),
     ROW(Bit(kVerifying),      kAnyTrigger,                    Always,                AskBirthDateAgain,     kSame),
+    // The date of birth typed again once verified is not a payment date.
+    ROW(kTalking,             kAnyTrigger,                    RepeatsBirthDate,      SayAlreadyVerified,    Go(kReady)),
     // Answers to a question the bot asked.
     ROW(Bit(kConfirmPromise), On(Trigger::kAffirm),           PromiseComplete,       RecordPromise,         Go(kReady)),
     ROW(Bit(kConfirmPromise), On(Trigger::kAffirm),           IsVerified,            ForgetAndShowMenu,     kSame),

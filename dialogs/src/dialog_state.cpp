@@ -110,6 +110,9 @@ std::string ToJson(const DialogState& s) {
     if (s.settlement) {
         j["settlement"] = PlanToJson(*s.settlement);
     }
+    if (!s.asked.empty()) {
+        j["asked"] = s.asked;
+    }
     return j.dump();
 }
 
@@ -130,6 +133,10 @@ DialogState DialogStateFromJson(std::string_view json) {
         s.misunderstood = j.value("misunderstood", 0);
         s.options = j.value("options", std::vector<std::string>{});
         s.account_id = j.value("account_id", std::int64_t{0});
+        if (const std::string asked = j.value("asked", "");
+            asked == "balance" || asked == "reference") {
+            s.asked = asked;
+        }
         s.verified_until = InstantFromJson(j, "verified_until");
         s.locked_until = InstantFromJson(j, "locked_until");
         s.last_activity = InstantFromJson(j, "last_activity");

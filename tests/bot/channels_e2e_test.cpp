@@ -665,8 +665,11 @@ TEST_CASE(
     auto server = setup.Start();
     const std::string wa_id = "5215512345678";
 
-    REQUIRE(PostWhatsApp(setup.port, WhatsAppText("wamid.IN1", wa_id, "cuanto debo?")).status ==
-            200);
+    // (A question in the first message is answered after the check instead of the menu: the
+    // dialog's tests hold that; here the menu is what is looked at.)
+    REQUIRE(
+        PostWhatsApp(setup.port, WhatsAppText("wamid.IN1", wa_id, "hola, buenas tardes")).status ==
+        200);
     auto requests = graph.WaitForRequests(1);
     const json greeting = BodyOf(requests[0]);
     const std::string greeting_text = greeting["text"]["body"];

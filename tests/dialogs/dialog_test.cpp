@@ -303,6 +303,34 @@ TEST_CASE("Dialog: a weekday that disagrees with its date is asked back",
                    "Pagarías $1,500.00 el viernes, 27 de noviembre de 2026"));
 }
 
+TEST_CASE("Dialog: a question asked before the identity check is answered once it passes",
+          "[dialogs][dialog]") {
+    Chat chat(Maria({Account(18, "A-1001", 1234567, 12)}));
+    const std::string first = chat.Say("cuánto debo?");
+    CHECK(Contains(first, "confirma tu fecha de nacimiento"));
+    CHECK_FALSE(Contains(first, "$12,345.67"));
+    const std::string answer = chat.Say("15/03/1985");
+    CHECK(Contains(answer, "Gracias, María."));
+    CHECK(Contains(answer, "$12,345.67"));
+    CHECK_FALSE(Contains(answer, "¿Qué quieres hacer?"));
+
+    Chat pay(Maria({Account(18, "A-1001", 1234567, 12)}));
+    pay.Say("como pago");
+    CHECK(Contains(pay.Say("15/03/1985"), "referencia " + *PaymentReference(18)));
+}
+
+TEST_CASE("Dialog: the date of birth typed again after the check is not a payment date",
+          "[dialogs][dialog]") {
+    Chat chat(Maria({Account(18, "A-1001", 1234567, 12)}));
+    chat.Verify();
+    chat.Say("te pago 1500");
+    const std::string again = chat.Say("15/03/1985");
+    CHECK(Contains(again, "Ya confirmamos tu identidad, María."));
+    CHECK_FALSE(Contains(again, "fecha ya pasó"));
+    CHECK(chat.view.state.stage == Stage::kReady);
+    CHECK(chat.Find<PromiseMade>() == nullptr);
+}
+
 TEST_CASE("Dialog: a promise to pay is confirmed back and recorded", "[dialogs][dialog]") {
     Chat chat(Maria({Account(18, "A-1001", 1234567, 12)}));
     chat.Verify();

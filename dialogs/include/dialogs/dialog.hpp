@@ -88,6 +88,9 @@ struct DialogState {
     std::optional<Date> date;
     std::optional<PendingPlan> plan;        // offered or being confirmed
     std::optional<PendingPlan> settlement;  // offered
+    // What the debtor asked before the identity check ("balance" or "reference"), answered as
+    // soon as it passes instead of the menu.
+    std::string asked;
 
     friend bool operator==(const DialogState&, const DialogState&) = default;
 };
