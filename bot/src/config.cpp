@@ -50,6 +50,8 @@ const std::vector<Setting>& Settings() {
         {"COBRADOR_REPLICA_ID", &Config::replica_id, false},
         {"COBRADOR_CLABE", &Config::clabe, false},
         {"COBRADOR_PAYMENT_URL", &Config::payment_url, false},
+        {"COBRADOR_CONTACT_PHONE", &Config::contact_phone, false},
+        {"COBRADOR_CONTACT_HOURS", &Config::contact_hours, false},
         {"COBRADOR_POLICY_FILE", &Config::policy_file, false},
         {"COBRADOR_REMINDERS_FILE", &Config::reminders_file, false},
         {"COBRADOR_TLS_CERT", &Config::tls_cert, false},

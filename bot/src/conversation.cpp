@@ -40,6 +40,8 @@ boost::system::result<dialogs::Settings, std::string> DialogSettings(const Confi
     settings.company = config.company_name;
     settings.clabe = config.clabe;
     settings.payment_url = config.payment_url;
+    settings.contact_phone = config.contact_phone;
+    settings.contact_hours = config.contact_hours;
     if (channels::CreatesInstruments(config.payments_provider)) {
         settings.payments_provider = config.payments_provider;
     }

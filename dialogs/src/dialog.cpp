@@ -336,8 +336,15 @@ void EndWrongNumber(Turn& t) {
     t.Say("wrong_number");
 }
 
+// How and when a person can be reached, as the catalog's "none" when not configured.
+Args ContactArgs(const Turn& t) {
+    return {{"company", t.settings.company},
+            {"phone", t.settings.contact_phone.empty() ? "none" : t.settings.contact_phone},
+            {"hours", t.settings.contact_hours.empty() ? "none" : t.settings.contact_hours}};
+}
+
 void SayNeutral(Turn& t) {
-    t.Say("unknown_phone", {{"company", t.settings.company}});
+    t.Say("unknown_phone", ContactArgs(t));
 }
 
 void SayLocked(Turn& t) {
@@ -496,7 +503,7 @@ void IssueReferences(Turn& t) {
 void Escalate(Turn& t, std::string reason, std::string key = "escalated") {
     ClearPending(t.st);
     t.Command(Escalated{std::move(reason)});
-    t.Say(std::move(key), {{"company", t.settings.company}});
+    t.Say(std::move(key), ContactArgs(t));
 }
 
 void EscalateAlreadyPaid(Turn& t) {

@@ -331,6 +331,26 @@ TEST_CASE("Dialog: the date of birth typed again after the check is not a paymen
     CHECK(chat.Find<PromiseMade>() == nullptr);
 }
 
+TEST_CASE("Dialog: escalations and unknown phones say how and when to reach a person",
+          "[dialogs][dialog]") {
+    Chat chat(Maria({Account(18, "A-1001", 1234567, 12)}));
+    chat.settings.contact_phone = "55 1234 0000";
+    chat.settings.contact_hours = "lunes a viernes de 9 a 18 h";
+    chat.Verify();
+    const std::string handed = chat.Say("quiero hablar con una persona");
+    CHECK(Contains(handed, "Nuestro horario: lunes a viernes de 9 a 18 h."));
+    CHECK(Contains(handed, "También puedes llamarnos al 55 1234 0000."));
+
+    Chat stranger(std::nullopt);
+    stranger.settings.contact_phone = "55 1234 0000";
+    stranger.settings.contact_hours = "lunes a viernes de 9 a 18 h";
+    CHECK(Contains(stranger.Say("hola"),
+                   "comunícate con nosotros al 55 1234 0000 (lunes a viernes de 9 a 18 h)."));
+    // Without them, nothing is made up.
+    Chat plain(std::nullopt);
+    CHECK(Contains(plain.Say("hola"), "comunícate con nosotros."));
+}
+
 TEST_CASE("Dialog: a promise to pay is confirmed back and recorded", "[dialogs][dialog]") {
     Chat chat(Maria({Account(18, "A-1001", 1234567, 12)}));
     chat.Verify();

@@ -37,7 +37,9 @@ struct Config {
     // The dialog (docs/dialog.md).
     std::string clabe = "646180110400000007";  // the creditor's CLABE for SPEI (demo value)
     std::string payment_url = "https://pagos.example.com/r/{reference}?monto={amount}";
-    std::string policy_file;  // negotiation policy JSON; empty: the embedded default
+    std::string contact_phone;  // how a person of the creditor is reached (said when escalating)
+    std::string contact_hours;  // and when ("lunes a viernes de 9 a 18 h")
+    std::string policy_file;    // negotiation policy JSON; empty: the embedded default
     std::chrono::minutes idle_timeout{30};
     std::chrono::hours verification_ttl{24};
     // A claimed conversation whose collector does nothing this long goes back to the queue.

@@ -169,6 +169,10 @@ struct Settings {
     // The provider that creates payment pages and store references (COBRADOR_PAYMENTS_PROVIDER);
     // empty: the link is payment_url's.
     std::string payments_provider;
+    // How and when a person of the creditor can be reached (COBRADOR_CONTACT_PHONE, _HOURS),
+    // said when escalating and to a phone we do not know; empty: not said.
+    std::string contact_phone;
+    std::string contact_hours;
     Policy policy = DefaultPolicy();
     std::chrono::seconds idle_timeout{30 * 60};
     std::chrono::seconds verification_ttl{24 * 60 * 60};
