@@ -343,7 +343,13 @@ Args ContactArgs(const Turn& t) {
             {"hours", t.settings.contact_hours.empty() ? "none" : t.settings.contact_hours}};
 }
 
+// Said in full once; after that, a short line instead of the same paragraph to every message.
 void SayNeutral(Turn& t) {
+    if (t.st.told_unknown) {
+        t.Say("unknown_phone_again", {{"company", t.settings.company}});
+        return;
+    }
+    t.st.told_unknown = true;
     t.Say("unknown_phone", ContactArgs(t));
 }
 

@@ -113,6 +113,9 @@ std::string ToJson(const DialogState& s) {
     if (!s.asked.empty()) {
         j["asked"] = s.asked;
     }
+    if (s.told_unknown) {
+        j["told_unknown"] = true;
+    }
     return j.dump();
 }
 
@@ -133,6 +136,7 @@ DialogState DialogStateFromJson(std::string_view json) {
         s.misunderstood = j.value("misunderstood", 0);
         s.options = j.value("options", std::vector<std::string>{});
         s.account_id = j.value("account_id", std::int64_t{0});
+        s.told_unknown = j.value("told_unknown", false);
         if (const std::string asked = j.value("asked", "");
             asked == "balance" || asked == "reference") {
             s.asked = asked;

@@ -91,6 +91,7 @@ struct DialogState {
     // What the debtor asked before the identity check ("balance" or "reference"), answered as
     // soon as it passes instead of the menu.
     std::string asked;
+    bool told_unknown = false;  // a phone we do not know was told how to reach the creditor
 
     friend bool operator==(const DialogState&, const DialogState&) = default;
 };
