@@ -473,30 +473,31 @@ void IssueReferences(Turn& t) {
         }
         any = true;
         t.Command(ReferenceIssued{a.id, *reference});
-        const std::string amount = FormatDecimalCents(a.balance.cents);
         Args args = {{"account", a.key},
                      {"clabe", t.settings.clabe},
                      {"reference", *reference},
-                     {"concept", SpeiConcept(*reference)},
-                     {"link", PaymentLink(t.settings.payment_url, *reference, amount)}};
+                     {"concept", SpeiConcept(*reference)}};
         std::string key = "reference";
-        if (!t.settings.payments_provider.empty()) {
-            // The provider's page or store reference when one for what is due now is still good
-            // for an hour; otherwise it is asked for and follows in a moment.
-            const Money due = DueNow(a);
-            const auto& made = a.instrument;
-            if (made && made->provider == t.settings.payments_provider && made->amount == due &&
-                made->expires_at > t.clock.now + kInstrumentMargin) {
-                args.back().second = made->url;
-                if (made->kind == "cash") {
-                    key = "reference_store";
-                    args.emplace_back("store_reference", made->reference);
-                }
-            } else {
-                t.Command(InstrumentRequested{a.id, t.settings.payments_provider, due});
-                key = "reference_link_soon";
-                args.pop_back();
+        if (t.settings.payments_provider.empty()) {
+            args.emplace_back(
+                "link",
+                PaymentLink(
+                    t.settings.payment_url, *reference, FormatDecimalCents(a.balance.cents)));
+        } else if (const Money due = DueNow(a);
+                   a.instrument && a.instrument->provider == t.settings.payments_provider &&
+                   a.instrument->amount == due &&
+                   a.instrument->expires_at > t.clock.now + kInstrumentMargin) {
+            // The provider's page or store reference for what is due now, still good for an
+            // hour.
+            args.emplace_back("link", a.instrument->url);
+            if (a.instrument->kind == "cash") {
+                key = "reference_store";
+                args.emplace_back("store_reference", a.instrument->reference);
             }
+        } else {
+            // Asked for now; it follows in a moment.
+            t.Command(InstrumentRequested{a.id, t.settings.payments_provider, due});
+            key = "reference_link_soon";
         }
         t.Say(std::move(key), std::move(args));
     }
