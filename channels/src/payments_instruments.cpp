@@ -188,18 +188,13 @@ bool StoreReference(const std::string& text) {
            });
 }
 
-// An expiry given as Unix seconds, or else the one we asked for.
-std::string ExpiryOf(const json& object,
-                     const char* key,
-                     std::string_view provider,
-                     std::int64_t now_unix) {
-    if (const auto it = object.find(key);
-        it != object.end() && it->is_number_integer() && it->get<std::int64_t>() > now_unix) {
-        if (std::string iso = IsoFromUnix(it->get<std::int64_t>()); !iso.empty()) {
-            return iso;
-        }
+// An expiry given as Unix seconds after now, as ISO 8601; "" when it is not one.
+std::string UnixExpiry(const json& object, const char* key, std::int64_t now_unix) {
+    const auto it = object.find(key);
+    if (it == object.end() || !it->is_number_integer() || it->get<std::int64_t>() <= now_unix) {
+        return {};
     }
-    return IsoFromUnix(InstrumentExpiry(provider, now_unix));
+    return IsoFromUnix(it->get<std::int64_t>());
 }
 
 }  // namespace
@@ -244,16 +239,13 @@ std::optional<CreatedInstrument> ParseCreatedInstrument(std::string_view provide
     created.provider_id = Id(answer, "id");
     if (provider == "stripe") {
         created.url = Text(answer, "url");
-        created.expires_at = ExpiryOf(answer, "expires_at", provider, now_unix);
+        created.expires_at = UnixExpiry(answer, "expires_at", now_unix);
     } else if (provider == "mercadopago") {
         created.url = Text(answer, "init_point");
         created.expires_at = IsoUtc(Text(answer, "expiration_date_to"));
-        if (created.expires_at.empty()) {
-            created.expires_at = IsoFromUnix(InstrumentExpiry(provider, now_unix));
-        }
     } else if (provider == "conekta") {
         created.url = Text(answer, "url");
-        created.expires_at = ExpiryOf(answer, "expires_at", provider, now_unix);
+        created.expires_at = UnixExpiry(answer, "expires_at", now_unix);
     } else if (provider == "openpay") {
         created.kind = "cash";
         const auto method = answer.find("payment_method");
@@ -262,9 +254,6 @@ std::optional<CreatedInstrument> ParseCreatedInstrument(std::string_view provide
         created.reference = Text(pm, "reference");
         created.url = Text(pm, "barcode_url");
         created.expires_at = IsoUtc(Text(answer, "due_date"));
-        if (created.expires_at.empty()) {
-            created.expires_at = IsoFromUnix(InstrumentExpiry(provider, now_unix));
-        }
         if (!StoreReference(created.reference)) {
             why = "the charge carries no store reference";
             return std::nullopt;
@@ -276,6 +265,9 @@ std::optional<CreatedInstrument> ParseCreatedInstrument(std::string_view provide
     } else {
         why = "this provider creates nothing";
         return std::nullopt;
+    }
+    if (created.expires_at.empty()) {
+        created.expires_at = IsoFromUnix(InstrumentExpiry(provider, now_unix));  // as asked for
     }
     if (created.provider_id.empty()) {
         why = "the answer carries no id";
