@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "bot/log.hpp"
+#include "channels/payment_instruments.hpp"
 #include "channels/payment_providers.hpp"
 #include "dialogs/calendar.hpp"
 
@@ -23,6 +24,28 @@ constexpr std::size_t kBatch = 20;
 constexpr auto kLookEvery = std::chrono::seconds(5);
 constexpr auto kHold = std::chrono::seconds(30);  // beyond the fetches themselves
 constexpr int kGiveUpAfter = 30;                  // attempts: about a day
+
+// The provider's API for creating instruments, from the configuration.
+channels::InstrumentApi InstrumentApiOf(const Config& config, std::string_view provider) {
+    channels::InstrumentApi api;
+    api.provider = std::string(provider);
+    api.return_url = config.public_url + "/payments/done";
+    if (provider == "stripe") {
+        api.base = config.stripe_api_base;
+        api.key = config.stripe_secret_key;
+    } else if (provider == "mercadopago") {
+        api.base = config.mercadopago_api_base;
+        api.key = config.mercadopago_access_token;
+    } else if (provider == "conekta") {
+        api.base = config.conekta_api_base;
+        api.key = config.conekta_api_key;
+    } else if (provider == "openpay") {
+        api.base = config.openpay_api_base;
+        api.key = config.openpay_private_key;
+        api.merchant_id = config.openpay_merchant_id;
+    }
+    return api;
+}
 
 }  // namespace
 
@@ -272,27 +295,6 @@ net::awaitable<void> ProviderWorker::Create(const store::InstrumentJob& job) {
     failed.what = "payment instrument: creation failed";
     failed.details = {{"account", job.account_id}};
     co_await Later(failed, error, instant);
-}
-
-channels::InstrumentApi InstrumentApiOf(const Config& config, std::string_view provider) {
-    channels::InstrumentApi api;
-    api.provider = std::string(provider);
-    api.return_url = config.public_url + "/payments/done";
-    if (provider == "stripe") {
-        api.base = config.stripe_api_base;
-        api.key = config.stripe_secret_key;
-    } else if (provider == "mercadopago") {
-        api.base = config.mercadopago_api_base;
-        api.key = config.mercadopago_access_token;
-    } else if (provider == "conekta") {
-        api.base = config.conekta_api_base;
-        api.key = config.conekta_api_key;
-    } else if (provider == "openpay") {
-        api.base = config.openpay_api_base;
-        api.key = config.openpay_private_key;
-        api.merchant_id = config.openpay_merchant_id;
-    }
-    return api;
 }
 
 }  // namespace cobrador::bot

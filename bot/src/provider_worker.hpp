@@ -24,8 +24,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
-#include "channels/payment_instruments.hpp"
-
 #include "http_client.hpp"
 #include "services.hpp"
 
@@ -33,9 +31,6 @@ namespace cobrador::bot {
 
 // Counts and logs what became of each payment a notification reported, and wakes the
 // dispatcher when a thank-you was queued.
-// The provider's API for creating instruments, from the configuration.
-channels::InstrumentApi InstrumentApiOf(const Config& config, std::string_view provider);
-
 void CountPaymentOutcomes(Services& s,
                           std::string_view provider,
                           const std::vector<store::PaymentOutcome>& outcomes);
