@@ -26,6 +26,16 @@
     negotiation_outside_policy: 'negociación fuera de política',
     counter_offer: 'negociación fuera de política',
     negotiation_approval: 'oferta que requiere aprobación',
+    receipt_review: 'comprobante por revisar',
+    voice_notes: 'audios por escuchar',
+  };
+  const MEDIA_KINDS = { image: 'Imagen', document: 'Documento', audio: 'Audio', video: 'Video', sticker: 'Sticker' };
+  const MEDIA_STATUS = {
+    pending: 'descargando del proveedor…',
+    failed: 'no se pudo descargar',
+    expired: 'el proveedor ya no lo tiene',
+    too_large: 'demasiado grande para descargarlo',
+    refused: 'rechazado: el archivo no es lo que dice ser',
   };
   const CHANNELS = { whatsapp: 'WhatsApp', sms: 'SMS', sandbox: 'Sandbox' };
   const ROLES = { collector: 'cobrador', supervisor: 'supervisor' };
@@ -146,6 +156,8 @@
     session: 0, // bumped at sign-in and sign-out so answers for an old session are dropped
   };
   const drafts = new Map(); // "<id>:reply" / "<id>:note" -> unsent text, kept per conversation
+  // Stored files, fetched once with the agent's token (never a public URL): media id -> object URL.
+  const mediaUrls = new Map();
   let safetyTimer = 0; // refreshes the queue even if an event was missed
 
   // ---- Notices ----
@@ -263,6 +275,8 @@
     state.token = null;
     state.me = null;
     state.agents.clear();
+    for (const url of mediaUrls.values()) if (url) URL.revokeObjectURL(url);
+    mediaUrls.clear();
     stopLive();
     clearInterval(safetyTimer);
     closeConversation();
@@ -584,8 +598,71 @@
       if (m.status === 'failed' && m.error_code) status += ` (${m.error_code})`;
       meta.push(status);
     }
-    node.append(el('div', 'msg-text', m.text || '(sin texto)'), el('div', 'msg-meta', meta.join(' · ')));
+    const files = (m.media || []).map(mediaNode);
+    const text = m.text || (files.length ? '' : '(sin texto)');
+    if (text) node.append(el('div', 'msg-text', text));
+    node.append(...files, el('div', 'msg-meta', meta.join(' · ')));
     return node;
+  }
+
+  // A file a debtor sent: shown inline once fetched with the token (image, player, PDF link), or
+  // why it is not there.
+  function mediaNode(f) {
+    const box = el('div', 'msg-media');
+    box.dataset.mediaId = f.id;
+    box.dataset.status = f.status;
+    const kind = f.voice ? 'Nota de voz' : label(MEDIA_KINDS, f.kind);
+    if (f.status !== 'stored') {
+      box.append(el('div', 'media-missing', `${kind}: ${label(MEDIA_STATUS, f.status)}`));
+      if (f.detail) box.append(el('div', 'media-detail', f.detail));
+      return box;
+    }
+    const show = (url, target = box) => {
+      const type = f.content_type || '';
+      let node;
+      if (type.startsWith('image/')) {
+        node = el('img', 'media-image');
+        node.src = url;
+        node.alt = `${kind} enviada por el deudor`;
+      } else if (type.startsWith('audio/') || f.kind === 'audio') {
+        node = el('audio', 'media-audio');
+        node.controls = true;
+        node.src = url;
+      } else if (type.startsWith('video/')) {
+        node = el('video', 'media-video');
+        node.controls = true;
+        node.src = url;
+      } else {
+        node = el('a', 'media-link', `Abrir ${f.filename || 'documento'} (PDF)`);
+        node.href = url;
+        node.target = '_blank';
+        node.rel = 'noopener';
+      }
+      target.replaceChildren(node);
+    };
+    const known = mediaUrls.get(f.id);
+    if (known) {
+      show(known);
+      return box;
+    }
+    box.append(el('div', 'media-missing', `${kind}: cargando…`));
+    const session = state.session;
+    request('GET', f.url, undefined, '*/*')
+      .then((res) => res.blob())
+      .then((blob) => {
+        if (session !== state.session) return;
+        const url = URL.createObjectURL(blob);
+        mediaUrls.set(f.id, url);
+        // The transcript may have been drawn again meanwhile: fill every box for this file.
+        show(url);
+        for (const node of document.querySelectorAll(`.msg-media[data-media-id="${Number(f.id)}"]`)) {
+          if (node !== box) show(url, node);
+        }
+      })
+      .catch(() => {
+        if (session === state.session) box.replaceChildren(el('div', 'media-missing', `${kind}: no se pudo mostrar`));
+      });
+    return box;
   }
 
   function renderTranscript(messages) {

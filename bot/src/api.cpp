@@ -26,6 +26,7 @@ namespace {
 constexpr std::size_t kMaxMessageChars = 4096;  // WhatsApp's text body limit
 constexpr std::size_t kMaxSmsChars = 1600;      // Twilio's body limit
 constexpr std::size_t kMaxNoteChars = 4000;
+constexpr std::string_view kMediaPrefix = "/api/v1/media/";
 using dialogs::kWhatsAppWindow;
 using State = dialogs::ConversationState;
 
@@ -99,6 +100,34 @@ json SummaryJson(const store::ConversationSummary& c, std::chrono::sys_seconds n
             {"closed_at", Nullable(c.closed_at)}};
 }
 
+// A stored file, for a collector's browser: only the types the media worker sniffed and kept
+// (images, PDF, audio, video: never HTML), never sniffed again by the browser, never cached,
+// under a name we make (the debtor's file name is shown in the transcript, not trusted here).
+Response MediaResponse(const std::optional<store::MediaFile>& file, std::int64_t id) {
+    if (!file) {
+        return ApiError(http::status::not_found, "not_found", "no such file");
+    }
+    if (file->status != "stored") {
+        return ApiError(http::status::conflict,
+                        "media_" + file->status,
+                        file->status == "pending" ? "the file is still being fetched"
+                                                  : "the file was not stored: " + file->status);
+    }
+    const std::string& type = file->content_type;
+    const auto slash = type.find('/');
+    std::string extension = slash == std::string::npos ? "bin" : type.substr(slash + 1);
+    if (extension == "jpeg") {
+        extension = "jpg";
+    }
+    Response res = MakeResponse(http::status::ok, file->content, type);
+    res.set("X-Content-Type-Options", "nosniff");
+    res.set(http::field::cache_control, "private, no-store");
+    res.set(http::field::content_disposition,
+            "inline; filename=\"cobrador-media-" + std::to_string(id) + "." + extension + "\"");
+    res.set("Content-Security-Policy", "default-src 'none'; sandbox");
+    return res;
+}
+
 json DetailJson(const store::ConversationDetail& d, std::chrono::sys_seconds now) {
     json out = SummaryJson(d.summary, now);
     out["debtor"] = nullptr;
@@ -156,6 +185,18 @@ json DetailJson(const store::ConversationDetail& d, std::chrono::sys_seconds now
     }
     out["messages"] = json::array();
     for (const auto& m : d.messages) {
+        json media = json::array();
+        for (const store::MediaItem& f : m.media) {
+            media.push_back({{"id", f.id},
+                             {"kind", f.kind},
+                             {"voice", f.voice},
+                             {"status", f.status},
+                             {"content_type", f.content_type},
+                             {"filename", f.filename},
+                             {"size", f.size_bytes},
+                             {"detail", f.detail.empty() ? json(nullptr) : json(f.detail)},
+                             {"url", std::string(kMediaPrefix) + std::to_string(f.id)}});
+        }
         out["messages"].push_back(
             {{"id", m.message_id},
              {"direction", m.direction},
@@ -163,7 +204,8 @@ json DetailJson(const store::ConversationDetail& d, std::chrono::sys_seconds now
              {"text", m.body},
              {"status", m.status},
              {"error_code", m.error_code.empty() ? json(nullptr) : json(m.error_code)},
-             {"at", m.created_at}});
+             {"at", m.created_at},
+             {"media", std::move(media)}});
     }
     out["notes"] = json::array();
     for (const auto& n : d.notes) {
@@ -300,6 +342,9 @@ std::optional<std::string> QueryValue(
 }  // namespace
 
 std::string ApiRouteLabel(std::string_view path) {
+    if (path.rfind(kMediaPrefix, 0) == 0) {
+        return "/api/v1/media/{id}";
+    }
     constexpr std::string_view kConversations = "/api/v1/conversations/";
     if (path.rfind(kConversations, 0) == 0) {
         const std::string_view rest = path.substr(kConversations.size());
@@ -525,6 +570,21 @@ net::awaitable<Response> HandleApi(ApiContext& api,
                                        {"received_at", p.received_at}});
         }
         co_return Json(http::status::ok, out);
+    }
+
+    if (path.rfind(kMediaPrefix, 0) == 0) {
+        if (!get) {
+            co_return not_allowed("GET");
+        }
+        const auto media_id = ParseId(path.substr(kMediaPrefix.size()));
+        if (!media_id) {
+            co_return ApiError(http::status::not_found, "not_found", "no such file");
+        }
+        auto file = co_await api.ledger.Run([&](store::Ledger& l) { return l.Media(*media_id); });
+        if (!file) {
+            co_return LedgerFailed(file.error());
+        }
+        co_return MediaResponse(*file, *media_id);
     }
 
     constexpr std::string_view kPrefix = "/api/v1/conversations/";

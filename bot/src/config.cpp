@@ -205,7 +205,7 @@ std::string Config::Describe() const {
     out << "replica=" << replica_id << " db=" << store::Ledger::Describe(db_path)
         << " listen=" << listen_host << ":" << listen_port << " public_url=" << public_url
         << " io_threads=" << io_threads << " send_timeout=" << send_timeout.count() << "s"
-        << " today=" << (today ? *today : "real")
+        << " media_max_bytes=" << media_max_bytes << " today=" << (today ? *today : "real")
         << " policy=" << (policy_file.empty() ? "default" : policy_file)
         << " reminders=" << (reminders_file.empty() ? "default" : reminders_file)
         << " reminder_every=" << reminder_interval.count() << "min"
@@ -263,6 +263,7 @@ constexpr const char* kTypedNames[] = {"COBRADOR_LISTEN",
                                        "COBRADOR_IO_THREADS",
                                        "COBRADOR_DB_CONNECTIONS",
                                        "COBRADOR_SEND_TIMEOUT",
+                                       "COBRADOR_MEDIA_MAX_BYTES",
                                        "COBRADOR_IDLE_MINUTES",
                                        "COBRADOR_VERIFICATION_HOURS",
                                        "COBRADOR_CLAIM_IDLE_MINUTES",
@@ -374,6 +375,13 @@ boost::system::result<Config, std::string> LoadConfig(const std::optional<std::s
             return Failure("COBRADOR_SEND_TIMEOUT must be a whole number of seconds from 1 to 300");
         }
         config.send_timeout = std::chrono::seconds(*seconds);
+    }
+    if (const auto bytes = whole("COBRADOR_MEDIA_MAX_BYTES", 1024, 100 * 1024 * 1024)) {
+        if (*bytes < 0) {
+            return Failure(
+                "COBRADOR_MEDIA_MAX_BYTES must be a whole number of bytes from 1024 to 104857600");
+        }
+        config.media_max_bytes = *bytes;
     }
     if (const auto minutes = whole("COBRADOR_IDLE_MINUTES", 1, 1440)) {
         if (*minutes < 0) {

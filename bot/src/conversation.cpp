@@ -101,7 +101,7 @@ store::DialogTurn Decide(const dialogs::ConversationView& view,
         config.Instant(now),
         config.today ? *dialogs::ParseIsoDate(*config.today) : LocalDate(now, timezone)};
     const dialogs::StepResult step =
-        dialogs::Step(view, {input.text, input.reply_id}, clock, settings);
+        dialogs::Step(view, {input.text, input.reply_id, input.kind}, clock, settings);
     const std::string locale = view.debtor ? view.debtor->locale : "es-MX";
     store::DialogTurn turn;
     turn.dialog_state = dialogs::ToJson(step.state);

@@ -32,7 +32,8 @@ channels::OutboundMessage ToOutbound(const templates::RenderedReply& reply);
 struct TurnInput {
     std::string text;
     std::string reply_id;
-    std::string reply_to;  // provider id of the inbound message (WhatsApp quotes it), or ""
+    std::string reply_to;   // provider id of the inbound message (WhatsApp quotes it), or ""
+    std::string kind = {};  // the message's kind (text, image, audio, sticker, ...)
 };
 
 // Runs one step of the dialog for `view` and renders its replies. The transcript keeps each

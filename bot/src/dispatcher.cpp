@@ -20,6 +20,7 @@
 
 #include "http_client.hpp"
 #include "outbound_json.hpp"
+#include "polling_loop.hpp"
 
 namespace cobrador::bot {
 
@@ -509,15 +510,7 @@ Dispatcher::Dispatcher(net::io_context& ioc,
 Dispatcher::~Dispatcher() = default;
 
 void Dispatcher::Start() {
-    net::co_spawn(impl_->strand, impl_->Run(), [](const std::exception_ptr& failure) {
-        if (failure) {
-            try {
-                std::rethrow_exception(failure);
-            } catch (const std::exception& e) {
-                Log(LogLevel::kError, "outbox dispatcher stopped", {{"error", e.what()}});
-            }
-        }
-    });
+    SpawnLogged(impl_->strand, impl_->Run(), "outbox dispatcher");
 }
 
 void Dispatcher::Wake() {

@@ -162,7 +162,10 @@ struct HttpClient::Impl {
     // One exchange on `connection`; true when the connection may be reused.
     template <class Stream>
     static net::awaitable<std::pair<ClientResponse, bool>> Exchange(
-        Stream& stream, beast::flat_buffer& buffer, const http::request<http::string_body>& req) {
+        Stream& stream,
+        beast::flat_buffer& buffer,
+        const http::request<http::string_body>& req,
+        std::size_t body_limit) {
         ClientResponse out;
         auto [write_error, written] =
             co_await http::async_write(stream, req, net::as_tuple(net::use_awaitable));
@@ -171,7 +174,7 @@ struct HttpClient::Impl {
             co_return std::make_pair(out, false);
         }
         http::response_parser<http::string_body> parser;
-        parser.body_limit(4 * 1024 * 1024);
+        parser.body_limit(body_limit);
         auto [read_error, read] =
             co_await http::async_read(stream, buffer, parser, net::as_tuple(net::use_awaitable));
         if (read_error) {
@@ -183,6 +186,12 @@ struct HttpClient::Impl {
         out.body = std::move(res.body());
         if (auto it = res.find(http::field::retry_after); it != res.end()) {
             out.retry_after = std::string(it->value());
+        }
+        if (auto it = res.find(http::field::content_type); it != res.end()) {
+            out.content_type = std::string(it->value());
+        }
+        if (auto it = res.find(http::field::location); it != res.end()) {
+            out.location = std::string(it->value());
         }
         co_return std::make_pair(out, res.keep_alive());
     }
@@ -209,6 +218,7 @@ net::awaitable<ClientResponse> HttpClient::Send(channels::HttpCall call,
         req.set(name, value);
     }
     req.body() = std::move(call.body);
+    const std::size_t body_limit = call.max_response_bytes;
     req.keep_alive(true);
     req.prepare_payload();
 
@@ -230,10 +240,13 @@ net::awaitable<ClientResponse> HttpClient::Send(channels::HttpCall call,
         connection->Lowest().expires_at(deadline);
         std::pair<ClientResponse, bool> result;
         if (auto* plain = std::get_if<std::unique_ptr<PlainStream>>(&connection->stream)) {
-            result = co_await Impl::Exchange(**plain, connection->buffer, req);
+            result = co_await Impl::Exchange(**plain, connection->buffer, req, body_limit);
         } else {
-            result = co_await Impl::Exchange(
-                *std::get<std::unique_ptr<TlsStream>>(connection->stream), connection->buffer, req);
+            result =
+                co_await Impl::Exchange(*std::get<std::unique_ptr<TlsStream>>(connection->stream),
+                                        connection->buffer,
+                                        req,
+                                        body_limit);
         }
         auto& [response, reusable] = result;
         const bool stale =

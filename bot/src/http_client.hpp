@@ -23,7 +23,9 @@ struct ClientResponse {
     boost::system::error_code error;  // network failure, timeout, TLS failure: nothing received
     unsigned status = 0;
     std::string body;
-    std::string retry_after;  // the Retry-After header, if any
+    std::string retry_after;   // the Retry-After header, if any
+    std::string content_type;  // the Content-Type header, if any
+    std::string location;      // the Location header of a redirect, if any
 };
 
 class HttpClient {

@@ -52,6 +52,7 @@ void InboundWorker::Drain(store::Ledger& ledger) {
     boost::system::error_code failed;
     std::string failed_detail;
     bool instrument = false;  // a turn asked for a payment instrument
+    bool media = false;       // a message carried files to fetch
 
     // Handles `event`; false when it failed (it and what follows wait for the retry).
     const auto handle_one = [&](const store::PendingInbound& event) {
@@ -62,13 +63,17 @@ void InboundWorker::Drain(store::Ledger& ledger) {
         // its payload.
         const TurnInput input{event.text ? *event.text : PayloadText(event.payload),
                               event.reply_id ? *event.reply_id : PayloadReplyId(event.payload),
-                              whatsapp ? event.provider_event_id : ""};
+                              whatsapp ? event.provider_event_id : "",
+                              event.kind};
         const auto now = std::chrono::system_clock::now();
         // The dialog reads every message, also while a collector holds the conversation (then
         // only an opt-out, opt-in or wrong number is acted on).
         std::string intent = "none";
+        store::PendingInbound with_media = event;
+        with_media.media = PayloadMedia(event.payload);
+        media = media || !with_media.media.empty();
         auto conversation = ledger.HandleInbound(
-            event,
+            with_media,
             input.text,
             [&](const dialogs::ConversationView& view) {
                 store::DialogTurn turn = Decide(view, input, s_.dialog, s_.config, now);
@@ -125,6 +130,9 @@ void InboundWorker::Drain(store::Ledger& ledger) {
     }
     if (instrument) {
         s_.wake_provider_worker();  // a turn that did not commit leaves nothing: a wasted look
+    }
+    if (media) {
+        s_.wake_media_worker();
     }
     if (failed) {
         RetryLater(failed, failed_detail);

@@ -12,6 +12,7 @@
 #include "channels/payment_providers.hpp"
 #include "dialogs/calendar.hpp"
 
+#include "polling_loop.hpp"
 #include "proactive.hpp"
 
 namespace cobrador::bot {
@@ -23,7 +24,6 @@ namespace {
 constexpr std::size_t kBatch = 20;
 constexpr auto kLookEvery = std::chrono::seconds(5);
 constexpr auto kHold = std::chrono::seconds(30);  // beyond the fetches themselves
-constexpr int kGiveUpAfter = 30;                  // attempts: about a day
 
 // The provider's API for creating instruments, from the configuration.
 channels::InstrumentApi InstrumentApiOf(const Config& config, std::string_view provider) {
@@ -49,6 +49,11 @@ channels::InstrumentApi InstrumentApiOf(const Config& config, std::string_view p
 
 }  // namespace
 
+std::chrono::seconds RetryDelay(int attempts) {
+    return std::chrono::seconds(
+        std::min<std::int64_t>(3600, std::int64_t{5} << std::clamp(attempts, 0, 10)));
+}
+
 void CountPaymentOutcomes(Services& s,
                           std::string_view provider,
                           const std::vector<store::PaymentOutcome>& outcomes) {
@@ -70,76 +75,41 @@ void CountPaymentOutcomes(Services& s,
 }
 
 ProviderWorker::ProviderWorker(Services& services, net::io_context& ioc)
-    : s_(services), strand_(net::make_strand(ioc)), timer_(strand_), client_(strand_) {}
+    : s_(services),
+      loop_(ioc, services.stopping, kLookEvery, "payment notifications worker"),
+      client_(loop_.strand()) {}
 
 void ProviderWorker::Start() {
-    net::co_spawn(strand_, Loop(), [](const std::exception_ptr& failure) {
-        if (failure) {
-            try {
-                std::rethrow_exception(failure);
-            } catch (const std::exception& e) {
-                Log(LogLevel::kError,
-                    "payment notifications worker stopped",
-                    {{"error", e.what()}});
-            }
-        }
-    });
+    loop_.Start([this] { return Pass(); });
 }
 
 void ProviderWorker::Wake() {
-    woken_ = true;
-    net::post(strand_, [this] { timer_.cancel(); });
+    loop_.Wake();
 }
 
 void ProviderWorker::Stop() {
-    net::post(strand_, [this] { timer_.cancel(); });
+    loop_.Stop();
 }
 
-net::awaitable<void> ProviderWorker::Loop() {
-    while (!s_.stopping) {
-        woken_ = false;
-        const auto now = s_.Instant();
-        const std::string at = dialogs::FormatIsoInstant(now);
-        // Held long enough for the whole batch to be handled one after another.
-        const std::string hold =
-            dialogs::FormatIsoInstant(now + kHold + s_.config.send_timeout * kBatch);
-        auto due = co_await s_.ledger.Run(
-            [&](store::Ledger& l) { return l.DueProviderEvents(at, hold, kBatch); });
-        if (!due) {
-            Log(LogLevel::kError,
-                "pending payment notifications not read",
-                {{"error", due.error().message()}});
-        } else {
-            for (const store::PendingProviderEvent& event : *due) {
-                if (s_.stopping) {
-                    break;
-                }
-                co_await Fetch(event);
-            }
-        }
-        auto asked = co_await s_.ledger.Run(
-            [&](store::Ledger& l) { return l.DueInstruments(at, hold, kBatch); });
-        if (!asked) {
-            Log(LogLevel::kError,
-                "payment instruments to create not read",
-                {{"error", asked.error().message()}});
-        } else {
-            for (const store::InstrumentJob& job : *asked) {
-                if (s_.stopping) {
-                    break;
-                }
-                co_await Create(job);
-            }
-        }
-        if (s_.stopping) {
-            break;
-        }
-        if (woken_ || (due && due->size() == kBatch) || (asked && asked->size() == kBatch)) {
-            continue;
-        }
-        timer_.expires_after(kLookEvery);
-        co_await timer_.async_wait(net::as_tuple(net::use_awaitable));
-    }
+net::awaitable<bool> ProviderWorker::Pass() {
+    const auto now = s_.Instant();
+    const std::string at = dialogs::FormatIsoInstant(now);
+    // Held long enough for the whole batch to be handled one after another.
+    const std::string hold =
+        dialogs::FormatIsoInstant(now + kHold + s_.config.send_timeout * kBatch);
+    const bool more_events = co_await HandleDue(
+        s_,
+        kBatch,
+        "pending payment notifications not read",
+        [&](store::Ledger& l) { return l.DueProviderEvents(at, hold, kBatch); },
+        [this](const store::PendingProviderEvent& event) { return Fetch(event); });
+    const bool more_instruments = co_await HandleDue(
+        s_,
+        kBatch,
+        "payment instruments to create not read",
+        [&](store::Ledger& l) { return l.DueInstruments(at, hold, kBatch); },
+        [this](const store::InstrumentJob& job) { return Create(job); });
+    co_return more_events || more_instruments;
 }
 
 net::awaitable<void> ProviderWorker::Fetch(const store::PendingProviderEvent& event) {
@@ -204,9 +174,8 @@ net::awaitable<void> ProviderWorker::Fetch(const store::PendingProviderEvent& ev
 net::awaitable<void> ProviderWorker::Later(const Failed& work,
                                            const std::string& error,
                                            std::chrono::sys_seconds now) {
-    const auto delay = std::chrono::seconds(
-        std::min<std::int64_t>(3600, std::int64_t{5} << std::min(work.attempts, 10)));
-    const bool give_up = work.attempts + 1 >= kGiveUpAfter;
+    const auto delay = RetryDelay(work.attempts);
+    const bool give_up = work.attempts + 1 >= kGiveUpAfterAttempts;
     const std::string next = dialogs::FormatIsoInstant(now + delay);
     co_await s_.ledger.Run([&](store::Ledger& l) {
         return l.RetryProviderWork(work.kind, work.id, error, next, give_up);

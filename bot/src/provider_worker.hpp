@@ -25,9 +25,16 @@
 #include <boost/asio/strand.hpp>
 
 #include "http_client.hpp"
+#include "polling_loop.hpp"
 #include "services.hpp"
 
 namespace cobrador::bot {
+
+// Work against a provider that failed is tried again 5 s later, doubling, at most an hour
+// apart, and given up after about a day (this many attempts). Shared by the provider and media
+// workers.
+constexpr int kGiveUpAfterAttempts = 30;
+std::chrono::seconds RetryDelay(int attempts);
 
 // Counts and logs what became of each payment a notification reported, and wakes the
 // dispatcher when a thank-you was queued.
@@ -44,7 +51,7 @@ public:
     void Stop();  // thread-safe
 
 private:
-    boost::asio::awaitable<void> Loop();
+    boost::asio::awaitable<bool> Pass();
     boost::asio::awaitable<void> Fetch(const store::PendingProviderEvent& event);
     boost::asio::awaitable<void> Create(const store::InstrumentJob& job);
 
@@ -65,9 +72,7 @@ private:
                                        std::chrono::sys_seconds now);
 
     Services& s_;
-    std::atomic<bool> woken_{false};
-    boost::asio::strand<boost::asio::io_context::executor_type> strand_;
-    boost::asio::steady_timer timer_;
+    PollingLoop loop_;
     HttpClient client_;
 };
 

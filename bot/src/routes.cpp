@@ -108,7 +108,8 @@ net::awaitable<Response> ConsoleFiles(Routes& r,
     Response res = MakeResponse(http::status::ok, std::string(file->body), file->content_type);
     res.set(http::field::cache_control, "no-cache");
     res.set("Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "default-src 'self'; img-src 'self' data: blob:; media-src blob:; style-src 'self'; "
+            "script-src 'self'; "
             "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
     res.set("X-Content-Type-Options", "nosniff");
     res.set("Referrer-Policy", "no-referrer");

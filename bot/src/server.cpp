@@ -39,6 +39,7 @@
 #include "http_types.hpp"
 #include "inbound_worker.hpp"
 #include "ledger_thread.hpp"
+#include "media_worker.hpp"
 #include "metrics.hpp"
 #include "proactive.hpp"
 #include "routes.hpp"
@@ -96,6 +97,7 @@ struct Server::Impl {
     std::optional<Services> services;
     std::optional<InboundWorker> inbound;
     std::optional<ProviderWorker> provider_worker;
+    std::optional<MediaWorker> media_worker;
     std::optional<Webhooks> webhooks;
     std::optional<Routes> routes;
     std::optional<Housekeeping> housekeeping;
@@ -273,6 +275,9 @@ struct Server::Impl {
         if (provider_worker) {
             provider_worker->Stop();
         }
+        if (media_worker) {
+            media_worker->Stop();
+        }
         events.Close();
         if (dispatcher) {
             dispatcher->Stop();
@@ -371,9 +376,15 @@ boost::system::result<std::uint16_t, std::string> Server::Start() {
                                            impl.provider_worker->Wake();
                                        }
                                    },
+                                   [&impl] {
+                                       if (impl.media_worker) {
+                                           impl.media_worker->Wake();
+                                       }
+                                   },
                                    impl.stopping});
     impl.inbound.emplace(*impl.services, impl.ioc);
     impl.provider_worker.emplace(*impl.services, impl.ioc);
+    impl.media_worker.emplace(*impl.services, impl.ioc);
     impl.webhooks.emplace(*impl.services, *impl.inbound, *impl.provider_worker);
     impl.routes.emplace(*impl.services, *impl.webhooks, [&impl](Metrics& m) {
         const std::lock_guard lock(impl.connections_mutex);
@@ -434,6 +445,7 @@ void Server::Run() {
     impl.inbound->Schedule();  // events acknowledged before a crash or a stop
     impl.housekeeping->Start();
     impl.provider_worker->Start();
+    impl.media_worker->Start();
     std::vector<std::thread> threads;
     for (int i = 1; i < impl.config.io_threads; ++i) {
         threads.emplace_back([&impl] { impl.ioc.run(); });

@@ -31,6 +31,9 @@ struct Services {
     // A debtor asked for a payment instrument (thread-safe; does nothing before the provider
     // worker starts).
     std::function<void()> wake_provider_worker;
+    // A handled message carried files to fetch (thread-safe; does nothing before the media
+    // worker starts).
+    std::function<void()> wake_media_worker;
     // Set once the server begins to stop (thread-safe).
     const std::atomic<bool>& stopping;
 

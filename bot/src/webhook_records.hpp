@@ -22,4 +22,8 @@ std::string PayloadText(const std::string& payload);
 // The id of the WhatsApp button or list row an inbound payload chose ("" when none).
 std::string PayloadReplyId(const std::string& payload);
 
+// The files a stored message carries (ToRecord's "media"), as the ledger records them; none for
+// a payload without them.
+std::vector<store::MediaRecord> PayloadMedia(const std::string& payload);
+
 }  // namespace cobrador::bot

@@ -13,6 +13,7 @@
 #include <boost/url/url.hpp>
 #include <nlohmann/json.hpp>
 
+#include "channels/media.hpp"
 #include "channels/signature.hpp"
 
 #include "common.hpp"
@@ -23,6 +24,8 @@ namespace {
 
 using json = nlohmann::json;
 using Params = std::vector<std::pair<std::string, std::string>>;
+
+constexpr std::int64_t kMaxMmsMedia = 10;  // Twilio's own limit per message
 
 bool ValidUtf8(std::string_view text) {
     std::size_t i = 0;
@@ -251,8 +254,18 @@ boost::system::result<WebhookBatch, WebhookError> ParseTwilioWebhook(
     message.from = phone ? *phone : from;
     message.to = Field(*params, "To");
     message.text = Field(*params, "Body");
-    const auto media = detail::ParseInt(Field(*params, "NumMedia"));
-    message.kind = media && *media > 0 ? "media" : "text";
+    // MMS: NumMedia files at MediaUrlN with MediaContentTypeN (Twilio allows at most 10).
+    const auto count = detail::ParseInt(Field(*params, "NumMedia"));
+    for (std::int64_t i = 0; count && i < std::min<std::int64_t>(*count, kMaxMmsMedia); ++i) {
+        MediaRef media;
+        media.url = Field(*params, "MediaUrl" + std::to_string(i));
+        media.mime_type = Field(*params, "MediaContentType" + std::to_string(i));
+        media.kind = MediaKindOf(media.mime_type);
+        if (!media.url.empty()) {
+            message.media.push_back(std::move(media));
+        }
+    }
+    message.kind = message.media.empty() ? "text" : message.media.front().kind;
     json raw = json::object();
     for (const auto& [name, value] : *params) {
         raw[name] = value;

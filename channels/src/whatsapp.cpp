@@ -187,6 +187,16 @@ void ReadContent(const json& message, InboundMessage& out) {
     } else if (kind == "image" || kind == "document" || kind == "audio" || kind == "video" ||
                kind == "sticker") {
         out.text = Text(body, "caption");
+        MediaRef media;
+        media.kind = kind;
+        media.id = Text(body, "id");
+        media.mime_type = Text(body, "mime_type");
+        media.filename = Text(body, "filename");
+        media.voice =
+            body.contains("voice") && body["voice"].is_boolean() && body["voice"].get<bool>();
+        if (!media.id.empty()) {
+            out.media.push_back(std::move(media));
+        }
     } else if (kind == "location") {
         out.text = Text(body, "name");
         const std::string address = Text(body, "address");

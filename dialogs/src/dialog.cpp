@@ -59,6 +59,9 @@ enum class Trigger {
     kAffirm,
     kDeny,
     kInform,
+    kReceipt,    // an image or document: a receipt, as debtors send them
+    kVoiceNote,  // audio or video
+    kNoText,     // a sticker, reaction, location, contact card or unsupported message
     kUnknown,
 };
 
@@ -68,7 +71,8 @@ enum class Trigger {
 constexpr auto kTriggerNames = std::to_array<std::string_view>({
     "opt_out", "opt_in", "wrong_number", "balance", "payment_reference", "promise_to_pay",
     "negotiate", "accept_settlement", "accept_plan", "already_paid", "dispute", "cannot_pay",
-    "human", "help", "greeting", "thanks", "affirm", "deny", "inform", "unknown"});
+    "human", "help", "greeting", "thanks", "affirm", "deny", "inform", "receipt", "voice_note",
+    "no_text", "unknown"});
 // clang-format on
 static_assert(kTriggerNames.size() == static_cast<std::size_t>(Trigger::kUnknown) + 1);
 
@@ -363,16 +367,25 @@ void AskBirthDate(Turn& t) {
         t.st.asked = "balance";
     } else if (t.trigger == Trigger::kReference) {
         t.st.asked = "reference";
+    } else if (t.trigger == Trigger::kReceipt) {
+        t.st.asked = "receipt";
     }
     t.Say("greeting_verify", {{"company", t.settings.company}});
 }
 
 void AskBirthDateAgain(Turn& t) {
+    if (t.trigger == Trigger::kReceipt) {
+        // The receipt is kept; it goes to a person once the check passes.
+        t.st.asked = "receipt";
+        t.Say("receipt_verify_first");
+        return;
+    }
     t.Say("verify_ask_again");
 }
 
 void ShowBalance(Turn& t);
 void IssueReferences(Turn& t);
+void ReviewReceipt(Turn& t);
 
 // The date of birth again, after the check passed: say so, and show the menu.
 void SayAlreadyVerified(Turn& t) {
@@ -390,6 +403,11 @@ void Verify(Turn& t) {
         // What they asked before the check, answered now.
         t.Say("verified_answer", {{"name", FirstName(t.debtor().name)}});
         asked == "balance" ? ShowBalance(t) : IssueReferences(t);
+        return;
+    }
+    if (asked == "receipt") {
+        t.Say("verified_answer", {{"name", FirstName(t.debtor().name)}});
+        ReviewReceipt(t);
         return;
     }
     t.Say("verified", {{"name", FirstName(t.debtor().name)}});
@@ -527,6 +545,33 @@ void EscalateHardship(Turn& t) {
 
 void EscalateHuman(Turn& t) {
     Escalate(t, "human");
+}
+
+// A receipt (an image or a PDF) goes to a person, who checks it against the bank before any
+// payment is recorded; the file itself is fetched and kept by the media worker.
+void ReviewReceipt(Turn& t) {
+    Escalate(t, "receipt_review", "receipt_received");
+}
+
+// Audio and video cannot be listened to: said once, with what the debtor can do instead; the
+// third goes to a person, who can; the others are kept for the collector without a word.
+void AnswerVoiceNote(Turn& t) {
+    ++t.st.voice_notes;
+    const bool first = t.st.voice_notes == 1;
+    if (first) {
+        t.Say("voice_note");
+    }
+    if (t.st.stage == Stage::kNew) {
+        t.Say("greeting_verify", {{"company", t.settings.company}});
+        t.GoTo(Stage::kVerifying);
+    } else if (first && t.verified()) {
+        t.Offer({kOptBalance, kOptPay, kOptPromise, kOptPlan, kOptHuman});
+    } else if (first) {
+        t.Say("verify_ask_again");
+    } else if (t.st.voice_notes == 3 && t.verified()) {
+        Escalate(t, "voice_notes", "escalated_voice");
+        t.GoTo(Stage::kReady);
+    }
 }
 
 // The negotiation actions pick their stage: an escalation leaves a verified debtor at the menu.
@@ -959,6 +1004,8 @@ constexpr To kPromiseStages = Go(kReady, kPromise, kConfirmPromise);
 constexpr To kOfferStages = Go(kReady, kNegotiating);
 constexpr To kAcceptStages = Go(kReady, kNegotiating, kConfirmPlan);
 constexpr To kCounterStages = Go(kReady, kPromise, kConfirmPromise, kNegotiating, kConfirmPlan);
+constexpr To kVoiceStages{Bit(kVerifying) | Bit(kReady), true};
+constexpr unsigned kAnyButNew = kAnyStage & ~Bit(kNew);
 
 // clang-format off
 
@@ -983,9 +1030,13 @@ const std::array kTable = {
     ROW(kAnyStage,            On(Trigger::kOptOut),           Always,                OptOut,                kSame),
     ROW(kAnyStage,            On(Trigger::kOptIn),            Always,                OptIn,                 kSame),
     ROW(kAnyStage,            On(Trigger::kWrongNumber),      Always,                EndWrongNumber,        Go(kEnded)),
+    // Stickers, reactions and the like are not words: no answer, and no misunderstanding.
+    ROW(kAnyButNew,           On(Trigger::kNoText),           Always,                Nothing,               kSame,                  kKeepsCount),
     ROW(Bit(kEnded),          kAnyTrigger,                    Always,                SayNeutral,            kSame),
     ROW(kAnyStage,            kAnyTrigger,                    UnknownPhone,          SayNeutral,            kSame),
     ROW(Bit(kLocked),         kAnyTrigger,                    StillLocked,           SayLocked,             kSame),
+    // Voice notes: said once that they cannot be listened to; the third goes to a person.
+    ROW(kAnyStage,            On(Trigger::kVoiceNote),        Always,                AnswerVoiceNote,       kVoiceStages,           kKeepsCount),
     // The identity check: nothing about a debt before it passes.
     ROW(Bit(kNew),            kAnyTrigger,                    Always,                AskBirthDate,          Go(kVerifying)),
     ROW(Bit(kVerifying),      kAnyTrigger,                    BirthDateMatches,      Verify,                Go(kReady)),
@@ -1017,6 +1068,7 @@ const std::array kTable = {
     ROW(kAnyStage,            On(Trigger::kPromise),          IsVerified,            TakePromise,           kPromiseStages),
     ROW(kAnyStage,            On(Trigger::kNegotiate),        VerifiedCounterOffer,  CounterOffer,          kCounterStages),
     ROW(kAnyStage,            On(Trigger::kNegotiate),        IsVerified,            ShowOffers,            kOfferStages),
+    ROW(kAnyStage,            On(Trigger::kReceipt),          IsVerified,            ReviewReceipt,         Go(kReady)),
     ROW(kAnyStage,            On(Trigger::kAlreadyPaid),      IsVerified,            EscalateAlreadyPaid,   Go(kReady)),
     ROW(kAnyStage,            On(Trigger::kDispute),          IsVerified,            EscalateDispute,       Go(kReady)),
     ROW(kAnyStage,            On(Trigger::kCannotPay),        IsVerified,            EscalateHardship,      Go(kReady)),
@@ -1038,6 +1090,23 @@ const std::array kTable = {
 #undef RULE
 
 Trigger Classify(const Turn& t) {
+    // A file's caption may still say the debtor is leaving; otherwise the file is what counts.
+    const Trigger said = TriggerForIntent(t.understood.intent);
+    const std::string& kind = t.event.kind;
+    const bool leaving =
+        said == Trigger::kOptOut || said == Trigger::kOptIn || said == Trigger::kWrongNumber;
+    if (!leaving) {
+        if (kind == "image" || kind == "document") {
+            return Trigger::kReceipt;
+        }
+        if (kind == "audio" || kind == "video") {
+            return Trigger::kVoiceNote;
+        }
+        if (kind == "sticker" || kind == "reaction" || kind == "location" || kind == "contacts" ||
+            kind == "unsupported") {
+            return Trigger::kNoText;
+        }
+    }
     if (!t.event.reply_id.empty()) {
         if (const auto trigger = TriggerForOption(t.event.reply_id)) {
             return *trigger;

@@ -1,6 +1,7 @@
 // The dialog state between messages: the stages' names, what stays when a collector hands a
 // conversation back (HandBack), and the JSON kept in conversations.dialog_state.
 
+#include <algorithm>
 #include <array>
 
 #include <nlohmann/json.hpp>
@@ -116,6 +117,9 @@ std::string ToJson(const DialogState& s) {
     if (s.told_unknown) {
         j["told_unknown"] = true;
     }
+    if (s.voice_notes > 0) {
+        j["voice_notes"] = s.voice_notes;
+    }
     return j.dump();
 }
 
@@ -137,8 +141,9 @@ DialogState DialogStateFromJson(std::string_view json) {
         s.options = j.value("options", std::vector<std::string>{});
         s.account_id = j.value("account_id", std::int64_t{0});
         s.told_unknown = j.value("told_unknown", false);
+        s.voice_notes = std::max(0, j.value("voice_notes", 0));
         if (const std::string asked = j.value("asked", "");
-            asked == "balance" || asked == "reference") {
+            asked == "balance" || asked == "reference" || asked == "receipt") {
             s.asked = asked;
         }
         s.verified_until = InstantFromJson(j, "verified_until");

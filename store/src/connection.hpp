@@ -56,6 +56,7 @@ public:
     virtual void BindInt64(int index, std::int64_t value) = 0;
     virtual void BindDouble(int index, double value) = 0;
     virtual void BindText(int index, std::string_view value) = 0;
+    virtual void BindBlob(int index, std::string_view bytes) = 0;
 
     virtual bool Step() = 0;
     // Runs a statement that returns no rows; the number of rows it changed.
@@ -67,6 +68,9 @@ public:
     virtual std::int64_t Int64(int column) = 0;
     virtual double Double(int column) = 0;
     virtual std::string Text(int column) = 0;
+    // A BLOB (SQLite) or BYTEA (PostgreSQL) column's bytes; IsBlob tells such a column.
+    virtual std::string Blob(int column) = 0;
+    virtual bool IsBlob(int column) = 0;
 
     int Int(int column) { return static_cast<int>(Int64(column)); }
 
@@ -79,6 +83,11 @@ public:
 };
 
 class Connection;
+
+// Bytes to bind as a BLOB/BYTEA (a plain string binds as text).
+struct BlobRef {
+    std::string_view bytes;
+};
 
 namespace sql_detail {
 
@@ -98,6 +107,8 @@ void BindValue(Statement& statement, int index, const T& value) {
         } else {
             statement.BindNull(index);
         }
+    } else if constexpr (std::is_same_v<T, BlobRef>) {
+        statement.BindBlob(index, value.bytes);
     } else if constexpr (std::is_same_v<T, bool>) {
         statement.BindInt64(index, value ? 1 : 0);
     } else if constexpr (std::is_integral_v<T>) {

@@ -13,7 +13,7 @@ namespace cobrador::store {
 namespace {
 
 // Every table of the schema except schema_migrations, parents before children.
-constexpr std::array<const char*, 22> kTables = {
+constexpr std::array<const char*, 23> kTables = {
     "debtors",
     "imports",
     "agents",
@@ -36,6 +36,7 @@ constexpr std::array<const char*, 22> kTables = {
     "provider_events",
     "payment_reversals",
     "payment_instruments",
+    "media",
 };
 
 std::vector<std::string> Tables(Connection& db) {
@@ -136,6 +137,8 @@ Result<CopyReport> Ledger::CopyInto(Ledger& target, const CopyProgressFn& progre
                     // As text: both backends take a number's digits for an integer column.
                     if (rows->IsNull(i)) {
                         insert->BindNull(i + 1);
+                    } else if (rows->IsBlob(i)) {
+                        insert->BindBlob(i + 1, rows->Blob(i));  // media files
                     } else {
                         insert->BindText(i + 1, rows->Text(i));
                     }

@@ -7,6 +7,7 @@
 // (DueOutbox, MarkOutbox*). A crash anywhere leaves a row that is picked up again.
 
 #include <algorithm>
+#include <map>
 #include <string>
 
 #include "dialogs/calendar.hpp"
@@ -311,17 +312,38 @@ Result<std::int64_t> Ledger::HandleInbound(const PendingInbound& event,
             conversation.dialog_state = create->Text(2);
         }
 
-        db.Exec(
-            "INSERT INTO messages (conversation_id, direction, channel, provider_message_id, "
-            "author, body, payload, status, created_at, status_at) VALUES (?, 'in', ?, ?, "
-            "'debtor', ?, ?, 'received', ?, ?) ON CONFLICT (provider_message_id) DO NOTHING",
-            conversation.id,
-            event.channel,
-            event.provider_event_id,
-            text,
-            event.payload,
-            at,
-            at);
+        const auto message_id = db.Prepare(
+                                      "INSERT INTO messages (conversation_id, direction, channel, "
+                                      "provider_message_id, author, body, payload, status, "
+                                      "created_at, status_at) VALUES (?, 'in', ?, ?, 'debtor', ?, "
+                                      "?, 'received', ?, ?) ON CONFLICT (provider_message_id) DO "
+                                      "NOTHING RETURNING id")
+                                    .Returning(conversation.id,
+                                               event.channel,
+                                               event.provider_event_id,
+                                               text,
+                                               event.payload,
+                                               at,
+                                               at);
+        // Its files, to be fetched by the media worker: kept whoever holds the conversation.
+        if (message_id) {
+            Prepared insert_media = db.Prepare(
+                "INSERT INTO media (message_id, conversation_id, channel, kind, voice, source, "
+                "declared_type, filename, status, next_attempt_at, created_at) VALUES (?, ?, ?, "
+                "?, ?, ?, ?, ?, 'pending', ?, ?)");
+            for (const MediaRecord& m : event.media) {
+                insert_media.Exec(*message_id,
+                                  conversation.id,
+                                  event.channel,
+                                  m.kind,
+                                  m.voice,
+                                  m.source,
+                                  m.declared_type,
+                                  m.filename,
+                                  at,
+                                  at);
+            }
+        }
 
         // A collector holding the conversation answers it and the bot stays silent, except
         // when the debtor leaves (opt-out, opt-in, wrong number): that is recorded and
@@ -685,7 +707,9 @@ Result<std::vector<TranscriptLine>> Ledger::Transcript(std::int64_t conversation
             "created_at FROM messages WHERE conversation_id = ? ORDER BY id",
             conversation_id);
         std::vector<TranscriptLine> out;
+        std::map<std::int64_t, std::size_t> by_message;
         while (lines->Step()) {
+            by_message[lines->Int64(0)] = out.size();
             out.push_back({lines->Int64(0),
                            lines->Text(1),
                            lines->Text(2),
@@ -693,6 +717,25 @@ Result<std::vector<TranscriptLine>> Ledger::Transcript(std::int64_t conversation
                            lines->Text(4),
                            lines->Text(5),
                            lines->Text(6)});
+        }
+        auto files = impl_->db.Query(
+            "SELECT id, message_id, kind, voice, status, coalesce(content_type, declared_type), "
+            "filename, coalesce(size_bytes, 0), CASE WHEN status = 'stored' THEN '' ELSE "
+            "coalesce(last_error, '') END FROM media WHERE conversation_id = ? ORDER BY id",
+            conversation_id);
+        while (files->Step()) {
+            const auto line = by_message.find(files->Int64(1));
+            if (line == by_message.end()) {
+                continue;
+            }
+            out[line->second].media.push_back({files->Int64(0),
+                                               files->Text(2),
+                                               files->Int64(3) != 0,
+                                               files->Text(4),
+                                               files->Text(5),
+                                               files->Text(6),
+                                               files->Int64(7),
+                                               files->Text(8)});
         }
         return out;
     });

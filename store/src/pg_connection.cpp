@@ -29,6 +29,7 @@ void IgnoreNotice(void* /*arg*/, const char* /*message*/) {}
 
 // pg_type's oid of boolean (catalog/pg_type_d.h, a server header libpq-dev does not ship).
 constexpr Oid kBoolOid = 16;
+constexpr Oid kByteaOid = 17;
 
 // libpq's messages end with a newline; one line reads better in a log.
 std::string OneLine(const char* message) {
@@ -74,6 +75,19 @@ public:
     }
 
     void BindText(int index, std::string_view value) override { Slot(index) = std::string(value); }
+
+    // BYTEA in the text format: \x and two hex digits a byte.
+    void BindBlob(int index, std::string_view bytes) override {
+        static constexpr char kHex[] = "0123456789abcdef";
+        std::string text = "\\x";
+        text.reserve(2 + bytes.size() * 2);
+        for (const char c : bytes) {
+            const auto b = static_cast<unsigned char>(c);
+            text.push_back(kHex[b >> 4]);
+            text.push_back(kHex[b & 0x0f]);
+        }
+        Slot(index) = std::move(text);
+    }
 
     bool Step() override {
         if (!result_) {
@@ -132,6 +146,25 @@ public:
         return std::string(PQgetvalue(Row(), row_, column),
                            static_cast<std::size_t>(PQgetlength(Row(), row_, column)));
     }
+
+    std::string Blob(int column) override {
+        const char* text = PQgetvalue(Row(), row_, column);
+        const auto length = static_cast<std::size_t>(PQgetlength(Row(), row_, column));
+        if (length < 2 || text[0] != '\\' || text[1] != 'x') {
+            return std::string(text, length);  // not BYTEA's hex output: as it is
+        }
+        const auto nibble = [](char c) {
+            return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+        };
+        std::string out;
+        out.reserve((length - 2) / 2);
+        for (std::size_t i = 2; i + 1 < length; i += 2) {
+            out.push_back(static_cast<char>(nibble(text[i]) << 4 | nibble(text[i + 1])));
+        }
+        return out;
+    }
+
+    bool IsBlob(int column) override { return PQftype(Row(), column) == kByteaOid; }
 
 private:
     std::optional<std::string>& Slot(int index) {

@@ -46,6 +46,13 @@ public:
         Translate([&] { statement_.bind(index, std::string(value)); });
     }
 
+    void BindBlob(int index, std::string_view bytes) override {
+        Translate([&] {
+            statement_.bind(
+                index, static_cast<const void*>(bytes.data()), static_cast<int>(bytes.size()));
+        });
+    }
+
     bool Step() override {
         return Translate([&] { return statement_.executeStep(); });
     }
@@ -80,6 +87,19 @@ public:
 
     std::string Text(int column) override {
         return Translate([&] { return statement_.getColumn(column).getString(); });
+    }
+
+    std::string Blob(int column) override {
+        return Translate([&] {
+            const SQLite::Column value = statement_.getColumn(column);
+            const auto* bytes = static_cast<const char*>(value.getBlob());
+            return std::string(bytes == nullptr ? "" : bytes,
+                               static_cast<std::size_t>(value.getBytes()));
+        });
+    }
+
+    bool IsBlob(int column) override {
+        return Translate([&] { return statement_.getColumn(column).isBlob(); });
     }
 
 private:

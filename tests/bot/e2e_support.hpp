@@ -115,10 +115,12 @@ struct Setup {
     std::uint16_t port = 0;
 };
 
-// A WhatsApp webhook body carrying one text message from `wa_id`.
-inline std::string WhatsAppText(const std::string& wamid,
-                                const std::string& wa_id,
-                                const std::string& text) {
+// A WhatsApp webhook body carrying one message of `type` from `wa_id`, `content` being the
+// type's own object ({"body": ...} for text, {"id", "mime_type", ...} for an image).
+inline std::string WhatsAppMessage(const std::string& wamid,
+                                   const std::string& wa_id,
+                                   const std::string& type,
+                                   const nlohmann::json& content) {
     const nlohmann::json body = {
         {"object", "whatsapp_business_account"},
         {"entry",
@@ -134,9 +136,16 @@ inline std::string WhatsAppText(const std::string& wamid,
                  {{{"from", wa_id},
                    {"id", wamid},
                    {"timestamp", "1795000000"},
-                   {"type", "text"},
-                   {"text", {{"body", text}}}}}}}}}}}}}}};
+                   {"type", type},
+                   {type, content}}}}}}}}}}}}};
     return body.dump();
+}
+
+// A WhatsApp webhook body carrying one text message from `wa_id`.
+inline std::string WhatsAppText(const std::string& wamid,
+                                const std::string& wa_id,
+                                const std::string& text) {
+    return WhatsAppMessage(wamid, wa_id, "text", {{"body", text}});
 }
 
 inline std::string WhatsAppStatus(const std::string& wamid,
@@ -304,6 +313,16 @@ inline std::string ReadEvents(std::uint16_t port,
     return got;
 }
 
+// María (WhatsApp, born 1985-03-15, A-1001 $12,345.67) and Pedro (SMS, born 1979-07-02,
+// A-2002 $800.00) in the ledger.
+inline void ImportMariaAndPedro(const Setup& setup) {
+    const std::string csv = setup.dir.File("portfolio.csv");
+    std::ofstream(csv) << "account_id,debtor_name,phone,birth_date,balance,currency,due_date\n"
+                          "A-1001,María López,+52 55 1234 5678,1985-03-15,12345.67,MXN,2026-10-01\n"
+                          "A-2002,Pedro Ruiz,+52 55 8765 4321,1979-07-02,800.00,MXN,2026-11-01\n";
+    REQUIRE(RunCobrador({"import", "portfolio", "--db", setup.db, csv}).exit_code == 0);
+}
+
 // The collector desk: a ledger with two debtors (one on WhatsApp, one on SMS), three agents and the
 // server running against fake providers.
 struct Desk {
@@ -324,12 +343,7 @@ struct Desk {
     int starts = 0;
 
     explicit Desk(const std::string& today = "2026-11-23") {
-        const std::string csv = setup.dir.File("portfolio.csv");
-        std::ofstream(csv)
-            << "account_id,debtor_name,phone,birth_date,balance,currency,due_date\n"
-               "A-1001,María López,+52 55 1234 5678,1985-03-15,12345.67,MXN,2026-10-01\n"
-               "A-2002,Pedro Ruiz,+52 55 8765 4321,1979-07-02,800.00,MXN,2026-11-01\n";
-        REQUIRE(RunCobrador({"import", "portfolio", "--db", setup.db, csv}).exit_code == 0);
+        ImportMariaAndPedro(setup);
         collector = AddAgent(setup.db, "Ana Ruiz", "collector");
         other_collector = AddAgent(setup.db, "Beto Díaz", "collector");
         supervisor = AddAgent(setup.db, "Sofía Vera", "supervisor");

@@ -125,9 +125,11 @@ TEST_CASE("ParseTwilioWebhook: status callbacks, media, and signed nonsense",
                         {"From", "+525512345678"},
                         {"Body", ""},
                         {"NumMedia", "1"},
-                        {"MediaUrl0", "https://api.twilio.com/x"}});
+                        {"MediaUrl0", "https://api.twilio.com/x"},
+                        {"MediaContentType0", "image/jpeg"}});
     REQUIRE(media);
-    CHECK(media->messages.at(0).kind == "media");
+    CHECK(media->messages.at(0).kind == "image");
+    CHECK(media->messages.at(0).media.at(0).url == "https://api.twilio.com/x");
     auto no_sid = parse({{"From", "+525512345678"}, {"Body", "hola"}});
     REQUIRE_FALSE(no_sid);
     CHECK(no_sid.error() == WebhookError::kMalformed);

@@ -52,8 +52,15 @@ struct Chat {
     }
 
     std::string Say(const std::string& text, const std::string& reply_id = "") {
+        return Send("text", text, reply_id);
+    }
+
+    // A message of `kind` (image, audio, sticker, ...) with an optional caption.
+    std::string Send(const std::string& kind,
+                     const std::string& text = "",
+                     const std::string& reply_id = "") {
         const Date today = UtcDate(now);
-        auto result = Step(view, {text, reply_id}, {now, today}, settings);
+        auto result = Step(view, {text, reply_id, kind}, {now, today}, settings);
         view.state = result.state;
         commands = result.commands;
         texts.clear();
@@ -559,6 +566,98 @@ TEST_CASE("Dialog: opt-out, opt-in and wrong number from any point", "[dialogs][
     Chat again(Maria({Account(18, "A-1001", 1234567, 12)}));
     again.view.wrong_number = true;
     CHECK(Contains(again.Say("hola"), "No encontramos información"));
+}
+
+TEST_CASE("Dialog: a receipt goes to a person who checks it, and before the check it waits",
+          "[dialogs][dialog][media]") {
+    {
+        Chat chat(Maria({Account(18, "A-1001", 1234567, 12)}));
+        chat.Verify();
+        const std::string reply = chat.Send("image", "ya pagué, aquí está");
+        REQUIRE(chat.Find<Escalated>() != nullptr);
+        CHECK(chat.Find<Escalated>()->reason == "receipt_review");
+        CHECK(Contains(reply, "recibimos tu comprobante"));
+        CHECK(Contains(reply, "lo revisará"));
+        CHECK(chat.view.state.stage == Stage::kReady);
+        // A PDF too, with no caption at all.
+        chat.Send("document");
+        REQUIRE(chat.Find<Escalated>() != nullptr);
+        CHECK(chat.Find<Escalated>()->reason == "receipt_review");
+    }
+    {
+        // Sent before the identity check: kept, nothing said about a debt, and sent to a person
+        // as soon as the check passes.
+        Chat chat(Maria({Account(18, "A-1001", 1234567, 12)}));
+        const std::string first = chat.Send("image");
+        CHECK(Contains(first, "fecha de nacimiento"));
+        CHECK_FALSE(Contains(first, "$"));
+        CHECK(chat.Find<Escalated>() == nullptr);
+        const std::string again = chat.Send("document");
+        CHECK(Contains(again, "guardamos tu comprobante"));
+        CHECK(chat.Find<Escalated>() == nullptr);
+        const std::string verified = chat.Say("15/03/1985");
+        REQUIRE(chat.Find<Verified>() != nullptr);
+        REQUIRE(chat.Find<Escalated>() != nullptr);
+        CHECK(chat.Find<Escalated>()->reason == "receipt_review");
+        CHECK(Contains(verified, "recibimos tu comprobante"));
+    }
+    {
+        // "BAJA" as a caption still opts out.
+        Chat chat(Maria({Account(18, "A-1001", 1234567, 12)}));
+        chat.Verify();
+        chat.Send("image", "BAJA");
+        CHECK(chat.Find<OptedOut>() != nullptr);
+        CHECK(chat.Find<Escalated>() == nullptr);
+    }
+}
+
+TEST_CASE("Dialog: voice notes are answered once, kept, and the third goes to a person",
+          "[dialogs][dialog][media]") {
+    Chat chat(Maria({Account(18, "A-1001", 1234567, 12)}));
+    chat.Verify();
+    const std::string first = chat.Send("audio");
+    CHECK(Contains(first, "no puedo escuchar audios"));
+    CHECK(Contains(first, "[Ver saldo]"));
+    CHECK(chat.Find<Escalated>() == nullptr);
+    CHECK(chat.Send("audio").empty());  // said once
+    const std::string third = chat.Send("video");
+    REQUIRE(chat.Find<Escalated>() != nullptr);
+    CHECK(chat.Find<Escalated>()->reason == "voice_notes");
+    CHECK(Contains(third, "escuchará tus audios"));
+    CHECK(chat.Send("audio").empty());
+    // Not misunderstood: two words the bot does not get, then the third escalates as usual.
+    CHECK(chat.view.state.misunderstood == 0);
+
+    // A first message that is a voice note: greeted, told, and asked for the date of birth.
+    Chat fresh(Maria({Account(18, "A-1001", 1234567, 12)}));
+    const std::string hello = fresh.Send("audio");
+    CHECK(Contains(hello, "no puedo escuchar audios"));
+    CHECK(Contains(hello, "Financiera Prueba"));
+    CHECK(Contains(hello, "fecha de nacimiento"));
+    CHECK_FALSE(Contains(hello, "$"));
+    CHECK(fresh.view.state.stage == Stage::kVerifying);
+}
+
+TEST_CASE("Dialog: stickers, reactions, locations and contacts are never misunderstood",
+          "[dialogs][dialog][media]") {
+    Chat chat(Maria({Account(18, "A-1001", 1234567, 12)}));
+    chat.Verify();
+    chat.Say("xyzzy qwerty");
+    chat.Say("blorp zzz");
+    CHECK(chat.view.state.misunderstood == 2);
+    for (const char* kind : {"sticker", "reaction", "location", "contacts", "unsupported"}) {
+        INFO(kind);
+        CHECK(chat.Send(kind).empty());
+        CHECK(chat.Find<Escalated>() == nullptr);
+        CHECK(chat.view.state.misunderstood == 2);
+    }
+    chat.Say("flurb");
+    REQUIRE(chat.Find<Escalated>() != nullptr);
+    CHECK(chat.Find<Escalated>()->reason == "not_understood");
+
+    // A sticker as the very first message is greeted like a "hola".
+    Chat fresh(Maria({Account(18, "A-1001", 1234567, 12)}));
+    CHECK(Contains(fresh.Send("sticker"), "fecha de nacimiento"));
 }
 
 TEST_CASE("Dialog: three misunderstood messages in a row escalate", "[dialogs][dialog]") {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -24,5 +25,8 @@ HttpResponse HttpRequest(std::uint16_t port,
 
 // An application/x-www-form-urlencoded body, as Twilio sends it.
 std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& fields);
+
+// Base64 (RFC 4648, with padding), as HTTP Basic credentials and providers' hashes use it.
+std::string Base64(std::string_view bytes);
 
 }  // namespace cobrador::testing

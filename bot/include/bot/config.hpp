@@ -32,6 +32,9 @@ struct Config {
     // This process's name in logs and metrics (COBRADOR_REPLICA_ID; default host name + pid).
     std::string replica_id;
     std::chrono::seconds send_timeout{15};  // one provider call, connect to answer
+    // The largest file fetched from a provider (COBRADOR_MEDIA_MAX_BYTES); a larger one is
+    // recorded as too large, never read into memory.
+    std::int64_t media_max_bytes = 16 * 1024 * 1024;
     bool demo = false;  // serve --demo: channels without credentials reply to the sandbox
 
     // The dialog (docs/dialog.md).

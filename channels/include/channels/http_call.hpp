@@ -2,6 +2,7 @@
 // A provider request, rendered but not sent, and what its answer meant.
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <utility>
@@ -14,6 +15,9 @@ struct HttpCall {
     std::string url;  // absolute: scheme, host, optional port, path
     std::vector<std::pair<std::string, std::string>> headers;  // incl. Authorization, Content-Type
     std::string body;
+    // A longer answer fails with http::error::body_limit (a media file over the limit, a
+    // misbehaving API) instead of being read into memory.
+    std::size_t max_response_bytes = 4 * 1024 * 1024;
 };
 
 struct SendOutcome {

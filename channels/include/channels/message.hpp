@@ -11,6 +11,17 @@
 
 namespace cobrador::channels {
 
+// A file a message carries: fetched later by the media worker (channels/media.hpp), never on
+// the webhook's path.
+struct MediaRef {
+    std::string kind;       // image, document, audio, video, sticker
+    std::string id;         // WhatsApp: the media id to ask the Graph API for
+    std::string url;        // Twilio: MediaUrlN, fetched with the account's credentials
+    std::string mime_type;  // as the provider declared it (checked against the bytes later)
+    std::string filename;   // documents, when given
+    bool voice = false;     // a WhatsApp voice note (audio recorded in the chat)
+};
+
 // One message a debtor sent us.
 struct InboundMessage {
     Channel channel = Channel::kWhatsApp;
@@ -21,11 +32,12 @@ struct InboundMessage {
     // text, interactive, button, image, document, audio, video, sticker, location, contacts,
     // reaction, unsupported, or the provider's own type name for anything newer.
     std::string kind;
-    std::string text;            // text body, caption, or the title of the chosen button/row
-    std::string reply_id;        // id of the chosen reply button / list row, or a template payload
-    std::string context_id;      // the provider id of our message this one answers, if any
-    std::int64_t timestamp = 0;  // Unix seconds, as the provider says (0 when not given)
-    std::string raw;             // this message's own JSON (WhatsApp) or form fields as JSON (SMS)
+    std::string text;             // text body, caption, or the title of the chosen button/row
+    std::string reply_id;         // id of the chosen reply button / list row, or a template payload
+    std::string context_id;       // the provider id of our message this one answers, if any
+    std::int64_t timestamp = 0;   // Unix seconds, as the provider says (0 when not given)
+    std::string raw;              // this message's own JSON (WhatsApp) or form fields as JSON (SMS)
+    std::vector<MediaRef> media;  // the files it carries (WhatsApp: at most one; MMS: up to 10)
 };
 
 // A delivery status of a message we sent.

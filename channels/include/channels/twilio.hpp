@@ -36,7 +36,8 @@ std::string TwilioSignature(std::string_view url,
 // Verifies X-Twilio-Signature against `url` (COBRADOR_PUBLIC_URL + path + query, exactly as
 // Twilio requested it; the variants with and without the default port are also accepted, as
 // Twilio's own libraries do) and parses an inbound message (MessageSid + From + Body, kind
-// "text", or "media" with NumMedia > 0) or a status callback (MessageStatus). An empty
+// "text"; with NumMedia > 0 the files in `media` and the kind of the first: image, document,
+// audio, video) or a status callback (MessageStatus). An empty
 // auth_token never verifies.
 boost::system::result<WebhookBatch, WebhookError> ParseTwilioWebhook(
     std::string_view body,

@@ -92,6 +92,7 @@ struct DialogState {
     // soon as it passes instead of the menu.
     std::string asked;
     bool told_unknown = false;  // a phone we do not know was told how to reach the creditor
+    int voice_notes = 0;        // audio and video messages in this conversation
 
     friend bool operator==(const DialogState&, const DialogState&) = default;
 };
@@ -154,8 +155,12 @@ struct ConversationView {
 };
 
 struct Event {
-    std::string text;
+    std::string text;      // the message's text, or a file's caption
     std::string reply_id;  // the WhatsApp button or list row chosen, if any
+    // What the message is: "text" (or empty), "interactive", "button", or one that is not
+    // words: image, document (a receipt, as debtors send them), audio, video (a voice note),
+    // sticker, reaction, location, contacts, unsupported.
+    std::string kind = {};
 };
 
 struct Clock {
@@ -198,7 +203,8 @@ struct Locked {
 
 struct Escalated {
     std::string reason;  // verification_failed, already_paid, dispute, cannot_pay, human,
-                         // not_understood, negotiation_outside_policy, negotiation_approval
+                         // not_understood, negotiation_outside_policy, negotiation_approval,
+                         // receipt_review, voice_notes
 };
 
 struct PromiseMade {

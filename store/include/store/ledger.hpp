@@ -209,6 +209,22 @@ public:
     // A conversation's messages, oldest first (for `chat`, the console and tests).
     Result<std::vector<TranscriptLine>> Transcript(std::int64_t conversation_id);
 
+    // --- media (media_ledger.cpp) ---
+    // The files due to be fetched at `now`, oldest first, each held until `hold_until` so
+    // that no other worker (or replica) takes it meanwhile.
+    Result<std::vector<MediaJob>> DueMedia(std::string_view now,
+                                           std::string_view hold_until,
+                                           std::size_t limit);
+    // Records what fetching file `id` came to; false when it was no longer pending.
+    Result<bool> CompleteMedia(std::int64_t id, const FetchedMedia& fetched, std::string_view now);
+    // A fetch that failed: due again at `next_attempt_at`, or given up ('failed').
+    Result<void> RetryMedia(std::int64_t id,
+                            std::string_view error,
+                            std::string_view next_attempt_at,
+                            bool give_up);
+    // File `id` with its bytes (empty unless stored); nullopt when there is none.
+    Result<std::optional<MediaFile>> Media(std::int64_t id);
+
     // The newest conversation for a phone on a channel, if any.
     Result<std::optional<std::int64_t>> FindConversation(std::string_view phone,
                                                          std::string_view channel);

@@ -42,6 +42,15 @@ struct WebhookOutcome {
     std::size_t statuses_duplicate = 0;
 };
 
+// A file an inbound message carries, recorded with the message and fetched later.
+struct MediaRecord {
+    std::string kind;  // image, document, audio, video, sticker
+    bool voice = false;
+    std::string source;  // the WhatsApp media id, or the Twilio media URL
+    std::string declared_type;
+    std::string filename;
+};
+
 // An inbound event not yet handled by the dialog, oldest first.
 struct PendingInbound {
     std::int64_t id = 0;
@@ -55,6 +64,54 @@ struct PendingInbound {
     // payload.
     std::optional<std::string> text;
     std::optional<std::string> reply_id;
+    // The files it carries: filled by the caller from the payload before HandleInbound, which
+    // records them with the message.
+    std::vector<MediaRecord> media = {};
+};
+
+// A file due to be fetched from its provider.
+struct MediaJob {
+    std::int64_t id = 0;
+    std::string channel;  // whatsapp, sms
+    std::string kind;
+    std::string source;
+    std::string declared_type;
+    int attempts = 0;
+    std::int64_t conversation_id = 0;
+};
+
+// What fetching a file came to: 'stored' with its bytes, or why it never will be
+// ('expired', 'too_large', 'refused'), with a detail for the collector and the operator.
+struct FetchedMedia {
+    std::string status;
+    std::string content_type;  // sniffed from the bytes
+    std::string sha256;        // hex, of the bytes stored
+    std::string content;
+    std::int64_t size_bytes = 0;
+    std::string detail;
+};
+
+// A file as the transcript lists it (without its bytes).
+struct MediaItem {
+    std::int64_t id = 0;
+    std::string kind;
+    bool voice = false;
+    std::string status;        // pending, stored, failed, expired, too_large, refused
+    std::string content_type;  // sniffed; the declared one until it is stored
+    std::string filename;
+    std::int64_t size_bytes = 0;
+    std::string detail;  // why it is not stored
+};
+
+// A stored file, to serve to a collector.
+struct MediaFile {
+    std::int64_t id = 0;
+    std::int64_t conversation_id = 0;
+    std::string kind;
+    std::string status;
+    std::string content_type;
+    std::string filename;
+    std::string content;
 };
 
 // What the bot decided to send in answer to one inbound event.
@@ -106,6 +163,7 @@ struct TranscriptLine {
     std::string status;  // received, queued, sent, delivered, read, failed
     std::string error_code;
     std::string created_at;
+    std::vector<MediaItem> media = {};  // the files an inbound message carried
 };
 
 }  // namespace cobrador::store

@@ -1,0 +1,243 @@
+#include "media_worker.hpp"
+
+#include <algorithm>
+
+#include <boost/beast/http/error.hpp>
+
+#include "bot/log.hpp"
+#include "channels/media.hpp"
+#include "channels/signature.hpp"
+#include "dialogs/calendar.hpp"
+
+#include "polling_loop.hpp"
+#include "provider_worker.hpp"
+
+namespace cobrador::bot {
+
+namespace net = boost::asio;
+
+namespace {
+
+constexpr std::size_t kBatch = 10;
+constexpr auto kLookEvery = std::chrono::seconds(5);
+// A download may take longer than an API call: at least this long.
+constexpr auto kDownloadTimeout = std::chrono::seconds(60);
+
+store::FetchedMedia Settled(std::string status, std::string detail) {
+    store::FetchedMedia out;
+    out.status = std::move(status);
+    out.detail = std::move(detail);
+    return out;
+}
+
+std::string Describe(const ClientResponse& response) {
+    return response.error ? response.error.message() : "HTTP " + std::to_string(response.status);
+}
+
+// What the bytes are, and whether they may be kept as the file the message said it carried.
+store::FetchedMedia Check(const store::MediaJob& job,
+                          std::string bytes,
+                          std::string_view declared_sha256) {
+    const std::string sniffed = channels::SniffContentType(bytes);
+    if (!channels::ContentFitsKind(job.kind, sniffed)) {
+        store::FetchedMedia refused = Settled(
+            "refused",
+            sniffed.empty()
+                ? "the bytes are not a known image, PDF, audio or video format"
+                : "the bytes are " + sniffed + ", not the " + job.kind + " the message said");
+        refused.size_bytes = static_cast<std::int64_t>(bytes.size());
+        return refused;
+    }
+    if (!channels::Sha256Matches(bytes, declared_sha256)) {
+        store::FetchedMedia refused =
+            Settled("refused", "the bytes do not match the provider's SHA-256");
+        refused.size_bytes = static_cast<std::int64_t>(bytes.size());
+        return refused;
+    }
+    store::FetchedMedia stored;
+    stored.status = "stored";
+    stored.content_type = sniffed;
+    stored.sha256 = channels::Sha256Hex(bytes);
+    stored.size_bytes = static_cast<std::int64_t>(bytes.size());
+    stored.content = std::move(bytes);
+    return stored;
+}
+
+}  // namespace
+
+MediaWorker::MediaWorker(Services& services, net::io_context& ioc)
+    : s_(services),
+      loop_(ioc, services.stopping, kLookEvery, "media worker"),
+      client_(loop_.strand()) {}
+
+void MediaWorker::Start() {
+    loop_.Start([this] { return Pass(); });
+}
+
+void MediaWorker::Wake() {
+    loop_.Wake();
+}
+
+void MediaWorker::Stop() {
+    loop_.Stop();
+}
+
+net::awaitable<bool> MediaWorker::Pass() {
+    const auto now = s_.Instant();
+    const std::string at = dialogs::FormatIsoInstant(now);
+    // Held long enough for the whole batch to be fetched one after another.
+    const std::string hold = dialogs::FormatIsoInstant(
+        now + (std::max<std::chrono::seconds>(s_.config.send_timeout, kDownloadTimeout) +
+               s_.config.send_timeout) *
+                  kBatch);
+    co_return co_await HandleDue(
+        s_,
+        kBatch,
+        "media to fetch not read",
+        [&](store::Ledger& l) { return l.DueMedia(at, hold, kBatch); },
+        [this](const store::MediaJob& job) { return Fetch(job); });
+}
+
+net::awaitable<std::optional<store::FetchedMedia>> MediaWorker::Download(const store::MediaJob& job,
+                                                                         std::string& error) {
+    const Config& c = s_.config;
+    const auto max = static_cast<std::size_t>(c.media_max_bytes);
+    const auto download_timeout =
+        std::max<std::chrono::milliseconds>(c.send_timeout, kDownloadTimeout);
+    const std::string too_large =
+        "the file is larger than COBRADOR_MEDIA_MAX_BYTES (" + std::to_string(max) + " bytes)";
+    channels::HttpCall download;
+    std::string declared_sha256;
+    if (job.channel == "whatsapp") {
+        if (c.whatsapp_access_token.empty()) {
+            error = "no WhatsApp access token to fetch media with";
+            co_return std::nullopt;
+        }
+        auto info_call = channels::WhatsAppMediaInfoCall(
+            c.whatsapp_api_base, c.whatsapp_access_token, job.source);
+        if (!info_call) {
+            co_return Settled("refused", "the media id is not a Graph API id");
+        }
+        const ClientResponse info = co_await client_.Send(std::move(*info_call), c.send_timeout);
+        if (!info.error && (info.status == 404 || info.status == 400 || info.status == 410)) {
+            // Media ids in webhooks last 7 days; an unknown one will not come back.
+            co_return Settled("expired",
+                              "WhatsApp no longer has this file (" + Describe(info) + ")");
+        }
+        if (info.error || info.status != 200) {
+            error = "asking WhatsApp for the file's URL: " + Describe(info);
+            co_return std::nullopt;
+        }
+        std::string why;
+        const auto parsed = channels::ParseWhatsAppMediaInfo(info.body, why);
+        if (!parsed) {
+            error = "asking WhatsApp for the file's URL: " + why;
+            co_return std::nullopt;
+        }
+        if (parsed->size && *parsed->size > static_cast<std::int64_t>(max)) {
+            store::FetchedMedia large = Settled("too_large", too_large);
+            large.size_bytes = *parsed->size;
+            co_return large;
+        }
+        declared_sha256 = parsed->sha256;
+        download = channels::WhatsAppMediaDownloadCall(parsed->url, c.whatsapp_access_token);
+    } else if (job.channel == "sms") {
+        if (c.twilio_account_sid.empty() || c.twilio_auth_token.empty()) {
+            error = "no Twilio credentials to fetch media with";
+            co_return std::nullopt;
+        }
+        std::string why;
+        auto call = channels::TwilioMediaCall(
+            c.twilio_api_base, c.twilio_account_sid, c.twilio_auth_token, job.source, why);
+        if (!call) {
+            co_return Settled("refused", why);
+        }
+        download = std::move(*call);
+    } else {
+        co_return Settled("refused", "no provider to fetch files from on " + job.channel);
+    }
+
+    download.max_response_bytes = max;
+    const std::string first_url = download.url;
+    ClientResponse got = co_await client_.Send(download, download_timeout);
+    // Twilio answers with a redirect to its storage: followed once, without our credentials,
+    // to an https URL (or, for a local fake, one with the scheme the request had).
+    if (!got.error && got.status >= 301 && got.status <= 308 && !got.location.empty()) {
+        std::string target = got.location;
+        if (target.front() == '/') {
+            const auto scheme_end = first_url.find("://");
+            const auto path_start = first_url.find('/', scheme_end + 3);
+            target = first_url.substr(0, path_start) + target;
+        }
+        const bool https = target.rfind("https://", 0) == 0;
+        const bool same_scheme =
+            target.substr(0, target.find(':')) == first_url.substr(0, first_url.find(':'));
+        if (!https && !same_scheme) {
+            co_return Settled("refused", "the provider redirected the download off https");
+        }
+        channels::HttpCall follow;
+        follow.method = "GET";
+        follow.url = target;
+        follow.max_response_bytes = max;
+        got = co_await client_.Send(std::move(follow), download_timeout);
+    }
+    if (got.error == boost::beast::http::error::body_limit) {
+        co_return Settled("too_large", too_large);
+    }
+    if (!got.error && job.channel == "sms" && (got.status == 404 || got.status == 410)) {
+        co_return Settled("expired", "Twilio no longer has this file (" + Describe(got) + ")");
+    }
+    if (got.error || got.status != 200) {
+        // WhatsApp's URL lasts about five minutes: the next attempt asks for a new one.
+        error = "downloading the file: " + Describe(got);
+        co_return std::nullopt;
+    }
+    co_return Check(job, std::move(got.body), declared_sha256);
+}
+
+net::awaitable<void> MediaWorker::Fetch(const store::MediaJob& job) {
+    std::string error;
+    std::optional<store::FetchedMedia> fetched = co_await Download(job, error);
+    const auto clock = std::chrono::system_clock::now();
+    const std::string labels = "channel=\"" + job.channel + "\",result=\"";
+    if (fetched) {
+        const std::string now = s_.config.Now(clock);
+        auto done = co_await s_.ledger.Run(
+            [&](store::Ledger& l) { return l.CompleteMedia(job.id, *fetched, now); });
+        if (done) {
+            s_.metrics.Count("cobrador_media_total", labels + fetched->status + "\"");
+            Log(fetched->status == "stored" ? LogLevel::kInfo : LogLevel::kWarn,
+                "media fetched",
+                {{"media_id", std::to_string(job.id)},
+                 {"conversation", std::to_string(job.conversation_id)},
+                 {"channel", job.channel},
+                 {"kind", job.kind},
+                 {"status", fetched->status},
+                 {"content_type", fetched->content_type},
+                 {"bytes", std::to_string(fetched->size_bytes)},
+                 {"detail", fetched->detail}});
+            s_.events.Publish(job.conversation_id, "media");
+            co_return;
+        }
+        error = "storing the file: " + done.error().message();
+    }
+    const bool give_up = job.attempts + 1 >= kGiveUpAfterAttempts;
+    const std::string next =
+        dialogs::FormatIsoInstant(s_.config.Instant(clock) + RetryDelay(job.attempts));
+    co_await s_.ledger.Run(
+        [&](store::Ledger& l) { return l.RetryMedia(job.id, error, next, give_up); });
+    s_.metrics.Count("cobrador_media_total", labels + (give_up ? "failed" : "retry") + "\"");
+    Log(give_up ? LogLevel::kError : LogLevel::kWarn,
+        give_up ? "media fetch failed; given up after a day"
+                : "media fetch failed; trying again later",
+        {{"media_id", std::to_string(job.id)},
+         {"conversation", std::to_string(job.conversation_id)},
+         {"channel", job.channel},
+         {"error", error},
+         {"next_attempt_at", give_up ? std::string() : next}});
+    if (give_up) {
+        s_.events.Publish(job.conversation_id, "media");
+    }
+}
+
+}  // namespace cobrador::bot

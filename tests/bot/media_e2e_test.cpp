@@ -1,0 +1,411 @@
+// End to end over loopback: the files debtors send on WhatsApp and by MMS are fetched after the
+// webhook is answered, checked, kept in the ledger and shown to collectors with their token;
+// what cannot be fetched says why. The Graph API and Twilio are fakes speaking their real
+// protocols (the media id's URL, then the file with the token; Basic credentials, a redirect
+// to storage).
+
+#include <fstream>
+#include <mutex>
+
+#include "e2e_support.hpp"
+
+namespace cobrador::testing {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::string_literals;
+
+const std::string kPng = "\x89PNG\r\n\x1A\n\x00\x00\x00\x0DIHDR\x00\x00\x00\x01\x00\x00\x00\x01"s +
+                         std::string(200, '\x42');
+const std::string kOgg =
+    "OggS\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00OpusHead"s + std::string(300, '\x07');
+const std::string kPdf = "%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n%%EOF\n"s;
+
+ScriptedAnswer Scripted(unsigned status, std::string body) {
+    ScriptedAnswer a;
+    a.status = status;
+    a.body = std::move(body);
+    return a;
+}
+
+// A WhatsApp webhook body with one message of `type` carrying media `id`.
+std::string WhatsAppMedia(const std::string& wamid,
+                          const std::string& type,
+                          const std::string& media_id,
+                          const std::string& mime,
+                          const std::string& caption = {}) {
+    json media = {{"id", media_id}, {"mime_type", mime}, {"sha256", "ignored-here"}};
+    if (!caption.empty()) {
+        media["caption"] = caption;
+    }
+    if (type == "audio") {
+        media["voice"] = true;
+    }
+    return WhatsAppMessage(wamid, kWaId, type, media);
+}
+
+// Meta's Graph API: sends, media ids and their files. Each media id maps to what its file is.
+struct Graph {
+    struct File {
+        std::string bytes;
+        unsigned info_status = 200;  // the answer to GET /{media-id}
+        bool declare_size = true;
+        int failures = 0;  // answer 503 to the first this many info requests
+    };
+
+    std::mutex mutex;
+    std::map<std::string, File> files;
+    std::map<std::string, int> asked;
+    std::atomic<int> sent{0};
+    FakeProvider fake{[this](const RecordedRequest& r, std::size_t) {
+        return Answer(r);
+    }};
+
+    ScriptedAnswer Answer(const RecordedRequest& r) {
+        if (r.method == "POST") {
+            return GraphAccepted("wamid.OUT" + std::to_string(++sent));
+        }
+        if (r.headers.count("authorization") == 0 ||
+            r.headers.at("authorization") != "Bearer "s + kAccessToken) {
+            return Scripted(401,
+                            R"({"error":{"message":"Invalid OAuth access token","code":190}})");
+        }
+        const std::lock_guard lock(mutex);
+        if (r.target.rfind("/files/", 0) == 0) {
+            const std::string id = r.target.substr(7, r.target.find('?') - 7);
+            return {200, files.at(id).bytes, {{"Content-Type", "image/jpeg"}}};
+        }
+        const std::string id = r.target.substr(r.target.rfind('/') + 1);
+        const auto it = files.find(id);
+        if (it == files.end()) {
+            return Scripted(
+                404,
+                R"({"error":{"message":"Unsupported get request. Object with ID does not exist","code":100}})");
+        }
+        if (asked[id]++ < it->second.failures) {
+            return Scripted(503,
+                            R"({"error":{"message":"Service temporarily unavailable","code":2}})");
+        }
+        json info = {{"messaging_product", "whatsapp"},
+                     {"url", fake.BaseUrl() + "/files/" + id + "?ext=1&hash=ATtZ"},
+                     {"mime_type", "image/jpeg"},
+                     {"sha256", channels::Sha256Hex(it->second.bytes)},
+                     {"id", id}};
+        if (it->second.declare_size) {
+            info["file_size"] = std::to_string(it->second.bytes.size());
+        }
+        return Scripted(it->second.info_status, info.dump());
+    }
+};
+
+struct MediaDesk {
+    Graph graph;
+    std::atomic<int> sms{0};
+    std::vector<std::string> redirected_auth;  // the Authorization each storage GET carried
+    std::mutex mutex;
+    FakeProvider twilio{[this](const RecordedRequest& r, std::size_t) {
+        return Twilio(r);
+    }};
+    Setup setup{&graph.fake, &twilio};
+    std::unique_ptr<Child> server;
+    std::string collector;
+    Api api{0};
+
+    ScriptedAnswer Twilio(const RecordedRequest& r) {
+        if (r.method == "POST") {
+            return TwilioAccepted("SM" + std::to_string(++sms));
+        }
+        if (r.target.rfind("/storage/", 0) == 0) {
+            const std::lock_guard lock(mutex);
+            redirected_auth.push_back(
+                r.headers.count("authorization") != 0 ? r.headers.at("authorization") : "");
+            return {200, kPdf, {{"Content-Type", "application/pdf"}}};
+        }
+        const std::string basic = "Basic " + Base64(std::string(kTwilioSid) + ":" + kTwilioToken);
+        if (r.headers.count("authorization") == 0 || r.headers.at("authorization") != basic) {
+            return Scripted(401, R"({"code":20003,"message":"Authenticate"})");
+        }
+        if (r.target.find("/Media/ME404") != std::string::npos) {
+            return Scripted(404,
+                            R"({"code":20404,"message":"The requested resource was not found"})");
+        }
+        // Twilio sends the file from its storage: a redirect, followed without credentials.
+        return {307, "", {{"Location", "/storage/ME1?X-Amz-Signature=abc"}}};
+    }
+
+    MediaDesk() {
+        ImportMariaAndPedro(setup);
+        collector = AddAgent(setup.db, "Ana Ruiz", "collector");
+        setup.env["COBRADOR_TODAY"] = "2026-11-23";
+        setup.env["COBRADOR_MEDIA_MAX_BYTES"] = "4096";
+    }
+
+    void Start() {
+        server = setup.Start();
+        api.port = setup.port;
+    }
+
+    void Post(const std::string& body, const std::string& wamid) {
+        REQUIRE(PostWhatsApp(setup.port, body).status == 200);
+        setup.WaitFor(
+            "SELECT count(*) FROM inbound_events WHERE processed_at IS NOT NULL AND "
+            "provider_event_id = '" +
+                wamid + "'",
+            "1");
+    }
+
+    void Say(const std::string& wamid, const std::string& text) {
+        Post(WhatsAppText(wamid, kWaId, text), wamid);
+    }
+
+    // The status of the file message `wamid` carried, once it is no longer pending.
+    std::string Settled(const std::string& wamid) {
+        const std::string sql =
+            "SELECT f.status FROM media f JOIN messages m ON m.id = f.message_id WHERE "
+            "m.provider_message_id = '" +
+            wamid + "'";
+        const auto deadline = std::chrono::steady_clock::now() + 20s;
+        std::string status;
+        while (std::chrono::steady_clock::now() < deadline) {
+            status = setup.Query(sql);
+            if (status != "pending" && status != "<null>") {
+                return status;
+            }
+            std::this_thread::sleep_for(50ms);
+        }
+        FAIL("the file of " << wamid << " is still " << status);
+        return status;
+    }
+
+    std::string MediaId(const std::string& wamid) {
+        return setup.Query(
+            "SELECT f.id FROM media f JOIN messages m ON m.id = f.message_id WHERE "
+            "m.provider_message_id = '" +
+            wamid + "'");
+    }
+
+    // The texts the Graph API was asked to send, in order.
+    std::vector<std::string> SentTexts() {
+        std::vector<std::string> out;
+        for (const auto& r : graph.fake.Requests()) {
+            if (r.method == "POST") {
+                const auto body = json::parse(r.body);
+                out.push_back(body.contains("text")
+                                  ? body["text"]["body"].get<std::string>()
+                                  : body["interactive"]["body"]["text"].get<std::string>());
+            }
+        }
+        return out;
+    }
+};
+
+TEST_CASE(
+    "media e2e: a receipt photo is fetched, kept, shown to the collector, and waits for a "
+    "person",
+    "[bot][media][e2e]") {
+    MediaDesk desk;
+    desk.graph.files["1001"] = {kPng};
+    desk.Start();
+    desk.Say("wamid.IN1", "hola");
+    desk.Say("wamid.IN2", "15/03/1985");
+    desk.Post(WhatsAppMedia("wamid.IN3", "image", "1001", "image/jpeg", "ya pagué"), "wamid.IN3");
+
+    CHECK(desk.Settled("wamid.IN3") == "stored");
+    const std::string id = desk.MediaId("wamid.IN3");
+    CHECK(desk.setup.Query("SELECT content_type FROM media WHERE id = " + id) == "image/png");
+    CHECK(desk.setup.Query("SELECT size_bytes FROM media WHERE id = " + id) ==
+          std::to_string(kPng.size()));
+    CHECK(desk.setup.Query("SELECT sha256 FROM media WHERE id = " + id) ==
+          channels::Sha256Hex(kPng));
+    // The conversation waits for a person, who is told why.
+    desk.setup.WaitFor("SELECT state FROM conversations WHERE phone = '+525512345678'",
+                       "escalated");
+    CHECK(desk.setup
+              .Query("SELECT detail FROM audit_log WHERE kind = 'escalated' ORDER BY id "
+                     "DESC LIMIT 1")
+              .find("receipt_review") != std::string::npos);
+    desk.graph.fake.WaitForRequests(5);  // 3 replies, the media id, the file
+    const auto texts = desk.SentTexts();
+    REQUIRE_FALSE(texts.empty());
+    CHECK(texts.back().find("recibimos tu comprobante") != std::string::npos);
+
+    // The collector sees it in the transcript, and gets the bytes with the token only.
+    const std::string conversation =
+        desk.setup.Query("SELECT id FROM conversations WHERE phone = '+525512345678'");
+    const json detail = desk.api.Get("/api/v1/conversations/" + conversation, desk.collector);
+    json file;
+    for (const auto& m : detail["messages"]) {
+        if (!m["media"].empty()) {
+            file = m["media"][0];
+            CHECK(m["text"] == "ya pagué");
+        }
+    }
+    REQUIRE(file.is_object());
+    CHECK(file["status"] == "stored");
+    CHECK(file["kind"] == "image");
+    CHECK(file["content_type"] == "image/png");
+    CHECK(file["url"] == "/api/v1/media/" + id);
+    const auto got = desk.api.Call("GET", "/api/v1/media/" + id, desk.collector);
+    CHECK(got.status == 200);
+    CHECK(got.body == kPng);
+    CHECK(got.headers.at("content-type") == "image/png");
+    CHECK(got.headers.at("x-content-type-options") == "nosniff");
+    CHECK(got.headers.at("content-disposition") ==
+          "inline; filename=\"cobrador-media-" + id + ".png\"");
+    CHECK(got.headers.at("cache-control").find("no-store") != std::string::npos);
+    CHECK(desk.api.Call("GET", "/api/v1/media/" + id, "").status == 401);
+    CHECK(desk.api.Call("GET", "/api/v1/media/" + id, "cbr_wrong").status == 401);
+    CHECK(desk.api.Call("GET", "/api/v1/media/99999", desk.collector).status == 404);
+    CHECK(desk.api.Call("GET", "/api/v1/media/abc", desk.collector).status == 404);
+
+    // The token went to the Graph API with the media id, and to the file's URL.
+    int info = 0;
+    int download = 0;
+    for (const auto& r : desk.graph.fake.Requests()) {
+        if (r.method == "GET") {
+            CHECK(r.headers.at("authorization") == "Bearer "s + kAccessToken);
+            info += r.target == "/v21.0/1001" ? 1 : 0;
+            download += r.target.rfind("/files/1001", 0) == 0 ? 1 : 0;
+        }
+    }
+    CHECK(info == 1);
+    CHECK(download == 1);
+
+    // The same webhook again changes nothing: one message, one file.
+    REQUIRE(PostWhatsApp(desk.setup.port,
+                         WhatsAppMedia("wamid.IN3", "image", "1001", "image/jpeg", "ya pagué"))
+                .status == 200);
+    std::this_thread::sleep_for(300ms);
+    CHECK(desk.setup.Query("SELECT count(*) FROM media") == "1");
+}
+
+TEST_CASE("media e2e: files that cannot be kept say why, and a failed fetch is retried",
+          "[bot][media][e2e]") {
+    MediaDesk desk;
+    desk.graph.files["2001"] = {"<!doctype html><html><body>Inicia sesión</body></html>"};
+    desk.graph.files["2003"] = {std::string(5000, 'x')};  // declared too large
+    desk.graph.files["2004"] = {"\xFF\xD8\xFF"s + std::string(6000, '\x01'), 200, false};
+    desk.graph.files["2005"] = {kPng, 200, true, 1};  // the first ask fails
+    desk.Start();
+    desk.Say("wamid.IN1", "hola");
+    desk.Say("wamid.IN2", "15/03/1985");
+    desk.Post(WhatsAppMedia("wamid.IN3", "image", "2001", "image/jpeg"), "wamid.IN3");
+    desk.Post(WhatsAppMedia("wamid.IN4", "image", "2002", "image/jpeg"), "wamid.IN4");
+    desk.Post(WhatsAppMedia("wamid.IN5", "document", "2003", "application/pdf"), "wamid.IN5");
+    desk.Post(WhatsAppMedia("wamid.IN6", "image", "2004", "image/jpeg"), "wamid.IN6");
+    desk.Post(WhatsAppMedia("wamid.IN7", "image", "2005", "image/jpeg"), "wamid.IN7");
+
+    // An HTML page served as image/jpeg is refused; the bytes are not kept.
+    CHECK(desk.Settled("wamid.IN3") == "refused");
+    CHECK(desk.setup.Query("SELECT content IS NULL FROM media WHERE id = " +
+                           desk.MediaId("wamid.IN3")) == "1");
+    CHECK(desk.setup.Query("SELECT last_error FROM media WHERE id = " + desk.MediaId("wamid.IN3"))
+              .find("not a known image") != std::string::npos);
+    // A media id WhatsApp does not know (expired after its 7 days) is recorded as such.
+    CHECK(desk.Settled("wamid.IN4") == "expired");
+    // Over COBRADOR_MEDIA_MAX_BYTES, whether the Graph API says so or the download shows it.
+    CHECK(desk.Settled("wamid.IN5") == "too_large");
+    CHECK(desk.Settled("wamid.IN6") == "too_large");
+    CHECK(desk.setup.Query("SELECT count(*) FROM media WHERE content IS NOT NULL") == "0");
+    // A fetch that failed is tried again (5 s later) and then kept.
+    CHECK(desk.Settled("wamid.IN7") == "stored");
+    CHECK(desk.setup.Query("SELECT attempts FROM media WHERE id = " + desk.MediaId("wamid.IN7")) ==
+          "2");
+
+    // The collector is told why, and asking for the bytes says they are not there.
+    const std::string conversation =
+        desk.setup.Query("SELECT id FROM conversations WHERE phone = '+525512345678'");
+    const json detail = desk.api.Get("/api/v1/conversations/" + conversation, desk.collector);
+    std::map<std::string, json> by_status;
+    for (const auto& m : detail["messages"]) {
+        for (const auto& f : m["media"]) {
+            by_status[f["status"].get<std::string>()] = f;
+        }
+    }
+    REQUIRE(by_status.count("refused") == 1);
+    CHECK_FALSE(by_status["refused"]["detail"].is_null());
+    REQUIRE(by_status.count("expired") == 1);
+    const auto refused =
+        desk.api.Call("GET", "/api/v1/media/" + desk.MediaId("wamid.IN3"), desk.collector);
+    CHECK(refused.status == 409);
+    CHECK(Code(refused) == "media_refused");
+    // The metric counts each outcome.
+    const auto metrics = HttpRequest(desk.setup.port, "GET", "/metrics");
+    CHECK(metrics.body.find("cobrador_media_total{channel=\"whatsapp\",result=\"too_large\"} 2") !=
+          std::string::npos);
+    CHECK(metrics.body.find("cobrador_media_total{channel=\"whatsapp\",result=\"retry\"} 1") !=
+          std::string::npos);
+}
+
+TEST_CASE("media e2e: voice notes get one answer and are kept for the collector",
+          "[bot][media][e2e]") {
+    MediaDesk desk;
+    desk.graph.files["3001"] = {kOgg};
+    desk.graph.files["3002"] = {kOgg};
+    desk.Start();
+    desk.Say("wamid.IN1", "hola");
+    desk.Say("wamid.IN2", "15/03/1985");
+    const std::size_t before = desk.SentTexts().size();
+    desk.Post(WhatsAppMedia("wamid.IN3", "audio", "3001", "audio/ogg; codecs=opus"), "wamid.IN3");
+    desk.Post(WhatsAppMedia("wamid.IN4", "audio", "3002", "audio/ogg; codecs=opus"), "wamid.IN4");
+    CHECK(desk.Settled("wamid.IN3") == "stored");
+    CHECK(desk.Settled("wamid.IN4") == "stored");
+    CHECK(desk.setup.Query("SELECT voice FROM media WHERE id = " + desk.MediaId("wamid.IN3")) ==
+          "1");
+    CHECK(desk.setup.Query("SELECT content_type FROM media WHERE id = " +
+                           desk.MediaId("wamid.IN4")) == "audio/ogg");
+    desk.setup.WaitFor("SELECT count(*) FROM outbox WHERE status <> 'pending'",
+                       std::to_string(before + 1));
+    const auto texts = desk.SentTexts();
+    REQUIRE(texts.size() == before + 1);
+    CHECK(texts.back().find("no puedo escuchar audios") != std::string::npos);
+    CHECK(desk.setup.Query("SELECT state FROM conversations WHERE phone = '+525512345678'") ==
+          "bot");
+}
+
+TEST_CASE(
+    "media e2e: an MMS file comes from Twilio with its credentials, and from storage "
+    "without them",
+    "[bot][media][e2e]") {
+    MediaDesk desk;
+    desk.Start();
+    const std::string base =
+        desk.twilio.BaseUrl() + "/2010-04-01/Accounts/" + kTwilioSid + "/Messages/MM5a6b/Media/";
+    const std::vector<std::pair<std::string, std::string>> fields = {
+        {"MessageSid", "MM5a6b"},
+        {"AccountSid", kTwilioSid},
+        {"From", "+525587654321"},
+        {"To", "+15005550006"},
+        {"Body", "comprobante"},
+        {"NumMedia", "2"},
+        {"MediaUrl0", base + "ME1"},
+        {"MediaContentType0", "application/pdf"},
+        {"MediaUrl1", base + "ME404"},
+        {"MediaContentType1", "image/jpeg"}};
+    REQUIRE(PostTwilio(desk.setup.port, "/webhooks/twilio", fields).status == 200);
+    desk.setup.WaitFor("SELECT count(*) FROM media WHERE status <> 'pending' AND channel = 'sms'",
+                       "2");
+    CHECK(desk.setup.Joined("SELECT status FROM media ORDER BY id") == "stored,expired");
+    CHECK(desk.setup.Query("SELECT content_type FROM media ORDER BY id LIMIT 1") ==
+          "application/pdf");
+    {
+        const std::lock_guard lock(desk.mutex);
+        REQUIRE(desk.redirected_auth.size() == 1);
+        CHECK(desk.redirected_auth[0].empty());  // the credentials stay with Twilio
+    }
+    // A media URL on another host is refused without a request, and the secret goes nowhere.
+    FakeProvider elsewhere{[](const RecordedRequest&, std::size_t) {
+        return Scripted(200, kPdf);
+    }};
+    auto other = fields;
+    other[0].second = "MM7c8d";
+    other[5].second = "1";
+    other[6].second = elsewhere.BaseUrl() + "/Media/ME9";
+    other.resize(8);
+    REQUIRE(PostTwilio(desk.setup.port, "/webhooks/twilio", other).status == 200);
+    desk.setup.WaitFor("SELECT count(*) FROM media WHERE status = 'refused'", "1");
+    CHECK(elsewhere.Requests().empty());
+}
+
+}  // namespace
+}  // namespace cobrador::testing
