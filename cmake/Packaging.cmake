@@ -56,7 +56,8 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # Shared-library dependencies come from dpkg-shlibdeps (dpkg-dev); ca-certificates is what the
 # HTTPS client checks the providers' certificates against.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "ca-certificates")
+# The OCR language data that `read-receipt` loads at run time (the libraries come by shlibdeps).
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "ca-certificates, tesseract-ocr-spa, tesseract-ocr-eng")
 # CPack puts CPACK_PACKAGE_DESCRIPTION_SUMMARY first, as the synopsis line.
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
     "Debtors on WhatsApp and SMS verify who they are, see what they owe, get a

@@ -10,12 +10,13 @@ packages=(
   libboost1.81-dev libboost-url1.81-dev
   libssl-dev openssl libsqlite3-dev sqlite3 libsqlitecpp-dev libpq-dev
   nlohmann-json3-dev libicu-dev libre2-dev curl ca-certificates
+  libtesseract-dev libleptonica-dev tesseract-ocr-spa tesseract-ocr-eng libpoppler-cpp-dev
 )
 if [ "${COBRADOR_DEPS:-all}" != build ]; then
   packages+=(
     catch2 clang-format clang-tidy clang libclang-rt-14-dev python3
     postgresql-15 postgresql-client-15
-    chromium chromium-driver fonts-dejavu-core
+    chromium chromium-driver fonts-dejavu-core imagemagick
   )
 fi
 

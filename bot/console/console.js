@@ -643,7 +643,7 @@
     const known = mediaUrls.get(f.id);
     if (known) {
       show(known);
-      return box;
+      return withReading(box, f);
     }
     box.append(el('div', 'media-missing', `${kind}: cargando…`));
     const session = state.session;
@@ -662,7 +662,42 @@
       .catch(() => {
         if (session === state.session) box.replaceChildren(el('div', 'media-missing', `${kind}: no se pudo mostrar`));
       });
-    return box;
+    return withReading(box, f);
+  }
+
+  // What a receipt said, read by OCR or from a PDF: for the person who checks it with the bank.
+  const RECEIPT_FIELDS = [
+    ['amount', 'Importe'],
+    ['date', 'Fecha'],
+    ['clave_rastreo', 'Clave de rastreo'],
+    ['beneficiary_account', 'Cuenta destino'],
+    ['reference', 'Referencia'],
+    ['sending_bank', 'Banco emisor'],
+    ['concept', 'Concepto'],
+    ['beneficiary_name', 'Beneficiario'],
+  ];
+  function withReading(box, f) {
+    const r = f.receipt;
+    if (!r) return box;
+    const wrap = el('div', 'msg-media-wrap');
+    const reading = el('div', 'receipt-reading');
+    if (r.status !== 'read') {
+      reading.append(el('div', 'media-detail', `No se pudo leer el comprobante: ${r.error || 'sin texto'}`));
+    } else {
+      reading.append(el('div', 'receipt-title', r.engine === 'ocr' ? 'Leído del comprobante (OCR, por verificar)' : 'Leído del PDF (por verificar)'));
+      const list = el('dl', 'receipt-fields');
+      let any = false;
+      for (const [key, name] of RECEIPT_FIELDS) {
+        const value = r.fields && r.fields[key];
+        if (value == null) continue;
+        any = true;
+        list.append(el('dt', null, name), el('dd', null, key === 'amount' ? money(value, 'MXN') : value));
+      }
+      if (any) reading.append(list);
+      else reading.append(el('div', 'media-detail', 'No se encontraron datos de pago en el texto.'));
+    }
+    wrap.append(box, reading);
+    return wrap;
   }
 
   function renderTranscript(messages) {

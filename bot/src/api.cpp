@@ -187,6 +187,27 @@ json DetailJson(const store::ConversationDetail& d, std::chrono::sys_seconds now
     for (const auto& m : d.messages) {
         json media = json::array();
         for (const store::MediaItem& f : m.media) {
+            json receipt = nullptr;
+            if (f.receipt) {
+                const store::ReceiptReading& r = *f.receipt;
+                const auto text = [](const std::string& value) {
+                    return value.empty() ? json(nullptr) : json(value);
+                };
+                receipt = {
+                    {"status", r.read ? "read" : "unreadable"},
+                    {"engine", text(r.engine)},
+                    {"error", text(r.error)},
+                    {"text", r.text},
+                    {"fields",
+                     {{"clave_rastreo", text(r.clave_rastreo)},
+                      {"amount", r.amount_cents ? json(Decimal(*r.amount_cents)) : json(nullptr)},
+                      {"date", text(r.operation_date)},
+                      {"sending_bank", text(r.sending_bank)},
+                      {"beneficiary_account", text(r.beneficiary_account)},
+                      {"reference", text(r.reference)},
+                      {"concept", text(r.payment_concept)},
+                      {"beneficiary_name", text(r.beneficiary_name)}}}};
+            }
             media.push_back({{"id", f.id},
                              {"kind", f.kind},
                              {"voice", f.voice},
@@ -195,7 +216,8 @@ json DetailJson(const store::ConversationDetail& d, std::chrono::sys_seconds now
                              {"filename", f.filename},
                              {"size", f.size_bytes},
                              {"detail", f.detail.empty() ? json(nullptr) : json(f.detail)},
-                             {"url", std::string(kMediaPrefix) + std::to_string(f.id)}});
+                             {"url", std::string(kMediaPrefix) + std::to_string(f.id)},
+                             {"receipt", std::move(receipt)}});
         }
         out["messages"].push_back(
             {{"id", m.message_id},

@@ -270,6 +270,22 @@ const std::vector<Command>& Commands() {
          kMany,
          "give the TEXT to understand",
          Nlu},
+        {"read-receipt",
+         "cobrador read-receipt [--type CONTENT_TYPE] FILE",
+         "Reads a payment receipt as the server does with one a debtor sends (docs/media.md):\n"
+         "an image through OCR (Tesseract, Spanish and English), a PDF through its text layer,\n"
+         "and prints one JSON object: {\"ok\", \"engine\", \"text\", \"error\", \"fields\":\n"
+         "{\"clave_rastreo\", \"amount\", \"date\", \"sending_bank\", \"beneficiary_account\",\n"
+         "\"reference\", \"concept\", \"beneficiary_name\"}}. FILE - reads standard input. The\n"
+         "type is read from the bytes unless --type says it. Exit status 1 when nothing could\n"
+         "be read.\n",
+         {"--type"},
+         {},
+         {},
+         1,
+         1,
+         "give the FILE to read (- for standard input)",
+         ReadReceiptFile},
         {"chat",
          "cobrador chat --db PATH --phone E164 [--channel whatsapp|sms]",
          "Talks to the collection dialog in the terminal as the debtor with that phone: each\n"

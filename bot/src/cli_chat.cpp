@@ -1,4 +1,5 @@
-// `cobrador nlu` and `cobrador chat`: the bot's understanding and the dialog, in the terminal.
+// `cobrador nlu`, `cobrador chat` and `cobrador read-receipt`: the bot's understanding, the
+// dialog and its reading of receipts, in the terminal.
 
 #include <chrono>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bot/log.hpp"
+#include "channels/media.hpp"
 #include "channels/signature.hpp"
 #include "channels/twilio.hpp"
 #include "dialogs/calendar.hpp"
@@ -19,6 +21,7 @@
 #include "dialogs/money.hpp"
 #include "dialogs/nlu.hpp"
 #include "dialogs/phone.hpp"
+#include "dialogs/receipt.hpp"
 #include "store/ledger.hpp"
 #include "store/portfolio.hpp"
 
@@ -26,6 +29,7 @@
 #include "conversation.hpp"
 #include "outbound_json.hpp"
 #include "proactive.hpp"
+#include "receipt_reader.hpp"
 #include "reminders.hpp"
 #include "report_format.hpp"
 
@@ -54,6 +58,39 @@ int Nlu(Invocation& inv) {
     }
     out << dialogs::ToJson(dialogs::Understand(text, locale, *today)) << "\n";
     return kOk;
+}
+
+int ReadReceiptFile(Invocation& inv) {
+    constexpr std::size_t kMaxFile = 100 * 1024 * 1024;
+    const std::string& path = inv.options.positional.front();
+    std::string bytes;
+    {
+        std::ifstream file;
+        std::istream* in = &inv.in;
+        if (path != "-") {
+            file.open(path, std::ios::binary);
+            if (!file) {
+                inv.err << "cobrador read-receipt: cannot read " << path << "\n";
+                return kFailed;
+            }
+            in = &file;
+        }
+        std::ostringstream all;
+        all << in->rdbuf();
+        bytes = all.str();
+    }
+    if (bytes.size() > kMaxFile) {
+        inv.err << "cobrador read-receipt: the file is larger than 100 MiB\n";
+        return kFailed;
+    }
+    std::string type = inv.options.values.count("--type") ? inv.options.values["--type"]
+                                                          : channels::SniffContentType(bytes);
+    const ReceiptText reading = ReadReceiptText(bytes, type);
+    const dialogs::ReceiptFields fields = dialogs::ReadReceipt(reading.text);
+    inv.out << ReadingJson(reading, fields)
+                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+            << "\n";
+    return reading.ok ? kOk : kFailed;
 }
 
 namespace {

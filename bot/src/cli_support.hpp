@@ -92,5 +92,6 @@ int AgentAdd(Invocation& inv);
 int Serve(Invocation& inv);
 int Nlu(Invocation& inv);
 int Chat(Invocation& inv);
+int ReadReceiptFile(Invocation& inv);
 
 }  // namespace cobrador::bot::cli

@@ -1,16 +1,21 @@
 #include "media_worker.hpp"
 
 #include <algorithm>
+#include <filesystem>
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/error.hpp>
 
 #include "bot/log.hpp"
 #include "channels/media.hpp"
 #include "channels/signature.hpp"
 #include "dialogs/calendar.hpp"
+#include "dialogs/receipt.hpp"
 
 #include "polling_loop.hpp"
 #include "provider_worker.hpp"
+#include "receipt_reader.hpp"
 
 namespace cobrador::bot {
 
@@ -19,9 +24,17 @@ namespace net = boost::asio;
 namespace {
 
 constexpr std::size_t kBatch = 10;
+constexpr std::size_t kReadBatch = 4;
 constexpr auto kLookEvery = std::chrono::seconds(5);
 // A download may take longer than an API call: at least this long.
 constexpr auto kDownloadTimeout = std::chrono::seconds(60);
+
+// This program, to run `cobrador read-receipt` as a child.
+std::string SelfPath() {
+    std::error_code error;
+    const auto path = std::filesystem::read_symlink("/proc/self/exe", error);
+    return error ? std::string("/proc/self/exe") : path.string();
+}
 
 store::FetchedMedia Settled(std::string status, std::string detail) {
     store::FetchedMedia out;
@@ -68,7 +81,12 @@ store::FetchedMedia Check(const store::MediaJob& job,
 MediaWorker::MediaWorker(Services& services, net::io_context& ioc)
     : s_(services),
       loop_(ioc, services.stopping, kLookEvery, "media worker"),
-      client_(loop_.strand()) {}
+      client_(loop_.strand()),
+      binary_(SelfPath()) {}
+
+MediaWorker::~MediaWorker() {
+    reader_.join();
+}
 
 void MediaWorker::Start() {
     loop_.Start([this] { return Pass(); });
@@ -90,12 +108,68 @@ net::awaitable<bool> MediaWorker::Pass() {
         now + (std::max<std::chrono::seconds>(s_.config.send_timeout, kDownloadTimeout) +
                s_.config.send_timeout) *
                   kBatch);
-    co_return co_await HandleDue(
+    const bool more_files = co_await HandleDue(
         s_,
         kBatch,
         "media to fetch not read",
         [&](store::Ledger& l) { return l.DueMedia(at, hold, kBatch); },
         [this](const store::MediaJob& job) { return Fetch(job); });
+    const bool more_receipts = co_await HandleDue(
+        s_,
+        kReadBatch,
+        "receipts to read not listed",
+        [](store::Ledger& l) { return l.UnreadReceipts(kReadBatch); },
+        [this](const store::UnreadReceipt& receipt) { return Read(receipt); });
+    co_return more_files || more_receipts;
+}
+
+net::awaitable<void> MediaWorker::Read(const store::UnreadReceipt& receipt) {
+    const auto started = std::chrono::steady_clock::now();
+    co_await net::post(reader_, net::use_awaitable);
+    const ReceiptText text = ReadIsolated(binary_, receipt.content, receipt.content_type);
+    co_await net::post(loop_.strand(), net::use_awaitable);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const dialogs::ReceiptFields fields = dialogs::ReadReceipt(text.text);
+    store::ReceiptReading reading;
+    reading.read = text.ok;
+    reading.engine = text.engine;
+    reading.text = text.text;
+    reading.error = text.error;
+    reading.clave_rastreo = fields.clave_rastreo;
+    reading.amount_cents = fields.amount_cents;
+    reading.operation_date = fields.date ? dialogs::FormatIsoDate(*fields.date) : "";
+    reading.sending_bank = fields.sending_bank;
+    reading.beneficiary_account = fields.beneficiary_account;
+    reading.reference = fields.reference;
+    reading.payment_concept = fields.payment_concept;
+    reading.beneficiary_name = fields.beneficiary_name;
+    const std::string now = s_.Now();
+    auto recorded = co_await s_.ledger.Run(
+        [&](store::Ledger& l) { return l.RecordReceipt(receipt.media_id, reading, now); });
+    if (!recorded) {
+        Log(LogLevel::kError,
+            "receipt reading not kept; read again later",
+            {{"media_id", std::to_string(receipt.media_id)},
+             {"error", recorded.error().message()}});
+        co_return;
+    }
+    const std::string result = !text.ok ? "unreadable" : fields.Empty() ? "no_fields" : "read";
+    s_.metrics.Count("cobrador_receipts_read_total",
+                     "engine=\"" + (text.engine.empty() ? std::string("none") : text.engine) +
+                         "\",result=\"" + result + "\"");
+    s_.metrics.Observe("cobrador_receipt_read_seconds", "", seconds);
+    Log(text.ok ? LogLevel::kInfo : LogLevel::kWarn,
+        "receipt read",
+        {{"media_id", std::to_string(receipt.media_id)},
+         {"conversation", std::to_string(receipt.conversation_id)},
+         {"engine", text.engine},
+         {"result", result},
+         {"error", text.error},
+         {"seconds", std::to_string(seconds)},
+         {"clave_rastreo", fields.clave_rastreo.empty() ? "no" : "yes"},
+         {"amount", fields.amount_cents ? "yes" : "no"}});
+    s_.events.Publish(receipt.conversation_id, "media");
 }
 
 net::awaitable<std::optional<store::FetchedMedia>> MediaWorker::Download(const store::MediaJob& job,

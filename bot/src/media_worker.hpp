@@ -10,12 +10,17 @@
 // refused; a media id the provider no longer knows is recorded as expired. A fetch that fails
 // otherwise is tried again later (5 s, doubling, at most an hour apart) and given up after about
 // a day, logged and counted either way, never lost silently.
+//
+// A stored image or document is then read as a receipt (receipt_reader.hpp: OCR or a PDF's
+// text layer, in a child process with limits) and what it says is kept for the person who
+// checks it. Nothing is ever paid on a reading.
 
 #include <optional>
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "http_client.hpp"
 #include "polling_loop.hpp"
@@ -30,10 +35,14 @@ public:
     void Start();
     void Wake();  // a message with files was handled: look now (thread-safe)
     void Stop();  // thread-safe
+    ~MediaWorker();
 
 private:
     boost::asio::awaitable<bool> Pass();
     boost::asio::awaitable<void> Fetch(const store::MediaJob& job);
+    // Reads a stored receipt (OCR or a PDF's text, in a child process on the reader thread)
+    // and keeps what it says for the person who checks it.
+    boost::asio::awaitable<void> Read(const store::UnreadReceipt& receipt);
     // The bytes of `job` from its provider: a FetchedMedia when that is settled (stored, or why
     // it never will be), nullopt with `error` when it is worth trying again.
     boost::asio::awaitable<std::optional<store::FetchedMedia>> Download(const store::MediaJob& job,
@@ -42,6 +51,8 @@ private:
     Services& s_;
     PollingLoop loop_;
     HttpClient client_;
+    boost::asio::thread_pool reader_{1};  // one receipt read at a time, off the I/O threads
+    std::string binary_;                  // this program, to run `read-receipt` as a child
 };
 
 }  // namespace cobrador::bot

@@ -13,7 +13,7 @@ namespace cobrador::store {
 namespace {
 
 // Every table of the schema except schema_migrations, parents before children.
-constexpr std::array<const char*, 23> kTables = {
+constexpr std::array<const char*, 24> kTables = {
     "debtors",
     "imports",
     "agents",
@@ -37,6 +37,7 @@ constexpr std::array<const char*, 23> kTables = {
     "payment_reversals",
     "payment_instruments",
     "media",
+    "receipts",
 };
 
 std::vector<std::string> Tables(Connection& db) {

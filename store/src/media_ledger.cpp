@@ -92,4 +92,55 @@ Result<std::optional<MediaFile>> Ledger::Media(std::int64_t id) {
     });
 }
 
+Result<std::vector<UnreadReceipt>> Ledger::UnreadReceipts(std::size_t limit) {
+    return impl_->Guard([&]() -> Result<std::vector<UnreadReceipt>> {
+        // Two replicas may read the same file at once; the second reading is not kept.
+        auto q = impl_->db.Query(
+            "SELECT m.id, m.conversation_id, m.content_type, m.content FROM media m WHERE "
+            "m.status = 'stored' AND m.kind IN ('image', 'document') AND NOT EXISTS (SELECT 1 "
+            "FROM receipts r WHERE r.media_id = m.id) ORDER BY m.id LIMIT ?",
+            static_cast<std::int64_t>(limit));
+        std::vector<UnreadReceipt> out;
+        while (q->Step()) {
+            out.push_back({q->Int64(0), q->Int64(1), q->Text(2), q->Blob(3)});
+        }
+        return out;
+    });
+}
+
+Result<bool> Ledger::RecordReceipt(std::int64_t media_id,
+                                   const ReceiptReading& r,
+                                   std::string_view now) {
+    return impl_->Guard([&]() -> Result<bool> {
+        Connection& db = impl_->db;
+        Tx tx(db, TxKind::kLocked);  // one insert, decided by its key
+        const auto text = [](const std::string& value) {
+            return value.empty() ? std::nullopt : std::optional<std::string>(value);
+        };
+        const int added = db.Prepare(
+                                "INSERT INTO receipts (media_id, conversation_id, status, engine, "
+                                "text, error, clave_rastreo, amount_cents, operation_date, "
+                                "sending_bank, beneficiary_account, reference, concept, "
+                                "beneficiary_name, read_at) SELECT id, conversation_id, ?, ?, ?, "
+                                "?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM media WHERE id = ? ON CONFLICT "
+                                "(media_id) DO NOTHING")
+                              .Exec(r.read ? "read" : "unreadable",
+                                    r.engine,
+                                    r.text,
+                                    text(r.error),
+                                    text(r.clave_rastreo),
+                                    r.amount_cents,
+                                    text(r.operation_date),
+                                    text(r.sending_bank),
+                                    text(r.beneficiary_account),
+                                    text(r.reference),
+                                    text(r.payment_concept),
+                                    text(r.beneficiary_name),
+                                    now,
+                                    media_id);
+        tx.commit();
+        return added == 1;
+    });
+}
+
 }  // namespace cobrador::store

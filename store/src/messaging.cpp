@@ -719,23 +719,47 @@ Result<std::vector<TranscriptLine>> Ledger::Transcript(std::int64_t conversation
                            lines->Text(6)});
         }
         auto files = impl_->db.Query(
-            "SELECT id, message_id, kind, voice, status, coalesce(content_type, declared_type), "
-            "filename, coalesce(size_bytes, 0), CASE WHEN status = 'stored' THEN '' ELSE "
-            "coalesce(last_error, '') END FROM media WHERE conversation_id = ? ORDER BY id",
+            "SELECT f.id, f.message_id, f.kind, f.voice, f.status, coalesce(f.content_type, "
+            "f.declared_type), f.filename, coalesce(f.size_bytes, 0), CASE WHEN f.status = "
+            "'stored' THEN '' ELSE coalesce(f.last_error, '') END, r.status, r.engine, r.text, "
+            "coalesce(r.error, ''), coalesce(r.clave_rastreo, ''), r.amount_cents, "
+            "coalesce(r.operation_date, ''), coalesce(r.sending_bank, ''), "
+            "coalesce(r.beneficiary_account, ''), coalesce(r.reference, ''), coalesce(r.concept, "
+            "''), coalesce(r.beneficiary_name, '') FROM media f LEFT JOIN receipts r ON "
+            "r.media_id = f.id WHERE f.conversation_id = ? ORDER BY f.id",
             conversation_id);
         while (files->Step()) {
             const auto line = by_message.find(files->Int64(1));
             if (line == by_message.end()) {
                 continue;
             }
-            out[line->second].media.push_back({files->Int64(0),
-                                               files->Text(2),
-                                               files->Int64(3) != 0,
-                                               files->Text(4),
-                                               files->Text(5),
-                                               files->Text(6),
-                                               files->Int64(7),
-                                               files->Text(8)});
+            MediaItem item{files->Int64(0),
+                           files->Text(2),
+                           files->Int64(3) != 0,
+                           files->Text(4),
+                           files->Text(5),
+                           files->Text(6),
+                           files->Int64(7),
+                           files->Text(8)};
+            if (!files->IsNull(9)) {
+                ReceiptReading r;
+                r.read = files->Text(9) == "read";
+                r.engine = files->Text(10);
+                r.text = files->Text(11);
+                r.error = files->Text(12);
+                r.clave_rastreo = files->Text(13);
+                if (!files->IsNull(14)) {
+                    r.amount_cents = files->Int64(14);
+                }
+                r.operation_date = files->Text(15);
+                r.sending_bank = files->Text(16);
+                r.beneficiary_account = files->Text(17);
+                r.reference = files->Text(18);
+                r.payment_concept = files->Text(19);
+                r.beneficiary_name = files->Text(20);
+                item.receipt = std::move(r);
+            }
+            out[line->second].media.push_back(std::move(item));
         }
         return out;
     });

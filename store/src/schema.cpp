@@ -454,6 +454,30 @@ CREATE INDEX media_by_message ON media (message_id);
 CREATE INDEX media_by_conversation ON media (conversation_id);
 )sql";
 
+// What a receipt a debtor sent says (docs/media.md): its text, by OCR or from a PDF's text
+// layer, and the fields read from it, for the person who checks it. One row per file that was
+// read ('read'), or that could not be ('unreadable', with why).
+constexpr const char* kReceipts = R"sql(
+CREATE TABLE receipts (
+  media_id             INTEGER PRIMARY KEY REFERENCES media (id),
+  conversation_id      INTEGER NOT NULL REFERENCES conversations (id),
+  status               TEXT NOT NULL CHECK (status IN ('read', 'unreadable')),
+  engine               TEXT NOT NULL DEFAULT '',  -- ocr, pdf_text
+  text                 TEXT NOT NULL DEFAULT '',
+  error                TEXT,
+  clave_rastreo        TEXT,
+  amount_cents         INTEGER,
+  operation_date       TEXT,
+  sending_bank         TEXT,
+  beneficiary_account  TEXT,
+  reference            TEXT,
+  concept              TEXT,
+  beneficiary_name     TEXT,
+  read_at              TEXT NOT NULL
+);
+CREATE INDEX receipts_by_clave ON receipts (clave_rastreo);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "core ledger", kCoreSchema},
     Migration{2, "report indexes", kReportIndexes},
@@ -465,6 +489,7 @@ constexpr std::array kMigrations = {
     Migration{8, "payment providers", kPaymentProviders},
     Migration{9, "payment instruments", kPaymentInstruments},
     Migration{10, "media", kMedia},
+    Migration{11, "receipts", kReceipts},
 };
 
 }  // namespace

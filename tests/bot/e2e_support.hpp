@@ -7,8 +7,10 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <regex>
@@ -311,6 +313,52 @@ inline std::string ReadEvents(std::uint16_t port,
         got.append(chunk.data(), n);
     }
     return got;
+}
+
+// A receipt as a bank app's screenshot: `lines` of text drawn on white by ImageMagick (Debian's
+// imagemagick), written to `path` as PNG.
+inline void RenderReceipt(const std::string& path,
+                          const std::vector<std::string>& lines,
+                          int point_size = 22) {
+    std::string command = "convert -size 900x" + std::to_string(80 + 50 * lines.size()) +
+                          " xc:white -font DejaVu-Sans -fill black -pointsize " +
+                          std::to_string(point_size);
+    int y = 60;
+    for (const std::string& line : lines) {
+        std::string quoted;
+        for (const char c : line) {
+            quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+        }
+        command += " -annotate +40+" + std::to_string(y) + " '" + quoted + "'";
+        y += 50;
+    }
+    command += " '" + path + "'";
+    REQUIRE(std::system(command.c_str()) == 0);
+}
+
+// A PDF with a text layer (Helvetica, one line per entry of `lines`, ASCII), as a bank's
+// statement generator writes one; its cross-reference table is left for the reader to rebuild.
+inline std::string ReceiptPdf(const std::vector<std::string>& lines) {
+    std::string content = "BT /F1 12 Tf 72 720 Td 16 TL";
+    for (const std::string& line : lines) {
+        content += " (" + line + ") Tj T*";
+    }
+    content += " ET";
+    return "%PDF-1.4\n"
+           "1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+           "2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
+           "3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+           "/Resources << /Font << /F1 5 0 R >> >> >> endobj\n"
+           "4 0 obj << /Length " +
+           std::to_string(content.size()) + " >> stream\n" + content +
+           "\nendstream endobj\n"
+           "5 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> endobj\n"
+           "trailer << /Root 1 0 R >>\n%%EOF\n";
+}
+
+inline std::string ReadFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 // María (WhatsApp, born 1985-03-15, A-1001 $12,345.67) and Pedro (SMS, born 1979-07-02,

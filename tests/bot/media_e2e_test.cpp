@@ -204,7 +204,17 @@ TEST_CASE(
     "person",
     "[bot][media][e2e]") {
     MediaDesk desk;
-    desk.graph.files["1001"] = {kPng};
+    const std::string png = desk.setup.dir.File("comprobante.png");
+    RenderReceipt(png,
+                  {"Banorte",
+                   "Importe: $12,345.67",
+                   "Fecha de operación: 23/11/2026",
+                   "Clave de rastreo: 072011234567890123",
+                   "Cuenta destino: 646180110400000007",
+                   "Referencia numérica: 1000187"});
+    const std::string receipt = ReadFile(png);
+    desk.graph.files["1001"] = {receipt};
+    desk.setup.env["COBRADOR_MEDIA_MAX_BYTES"] = "1048576";
     desk.Start();
     desk.Say("wamid.IN1", "hola");
     desk.Say("wamid.IN2", "15/03/1985");
@@ -214,9 +224,16 @@ TEST_CASE(
     const std::string id = desk.MediaId("wamid.IN3");
     CHECK(desk.setup.Query("SELECT content_type FROM media WHERE id = " + id) == "image/png");
     CHECK(desk.setup.Query("SELECT size_bytes FROM media WHERE id = " + id) ==
-          std::to_string(kPng.size()));
+          std::to_string(receipt.size()));
     CHECK(desk.setup.Query("SELECT sha256 FROM media WHERE id = " + id) ==
-          channels::Sha256Hex(kPng));
+          channels::Sha256Hex(receipt));
+    // Then read as a receipt (OCR in a child process), for the person who checks it.
+    desk.setup.WaitFor("SELECT status FROM receipts WHERE media_id = " + id, "read", 60s);
+    CHECK(desk.setup.Query("SELECT amount_cents FROM receipts WHERE media_id = " + id) ==
+          "1234567");
+    CHECK(desk.setup.Query("SELECT operation_date FROM receipts WHERE media_id = " + id) ==
+          "2026-11-23");
+    CHECK(desk.setup.Query("SELECT engine FROM receipts WHERE media_id = " + id) == "ocr");
     // The conversation waits for a person, who is told why.
     desk.setup.WaitFor("SELECT state FROM conversations WHERE phone = '+525512345678'",
                        "escalated");
@@ -245,9 +262,14 @@ TEST_CASE(
     CHECK(file["kind"] == "image");
     CHECK(file["content_type"] == "image/png");
     CHECK(file["url"] == "/api/v1/media/" + id);
+    REQUIRE(file["receipt"].is_object());
+    CHECK(file["receipt"]["status"] == "read");
+    CHECK(file["receipt"]["fields"]["amount"] == "12345.67");
+    CHECK(file["receipt"]["fields"]["reference"] == "1000187");
+    CHECK(file["receipt"]["fields"]["beneficiary_account"] == "646180110400000007");
     const auto got = desk.api.Call("GET", "/api/v1/media/" + id, desk.collector);
     CHECK(got.status == 200);
-    CHECK(got.body == kPng);
+    CHECK(got.body == receipt);
     CHECK(got.headers.at("content-type") == "image/png");
     CHECK(got.headers.at("x-content-type-options") == "nosniff");
     CHECK(got.headers.at("content-disposition") ==
@@ -345,7 +367,10 @@ TEST_CASE("media e2e: voice notes get one answer and are kept for the collector"
     desk.Start();
     desk.Say("wamid.IN1", "hola");
     desk.Say("wamid.IN2", "15/03/1985");
+    // The greeting and the menu are out before the voice notes come.
+    desk.setup.WaitFor("SELECT count(*) FROM outbox WHERE status <> 'pending'", "2");
     const std::size_t before = desk.SentTexts().size();
+    REQUIRE(before == 2);
     desk.Post(WhatsAppMedia("wamid.IN3", "audio", "3001", "audio/ogg; codecs=opus"), "wamid.IN3");
     desk.Post(WhatsAppMedia("wamid.IN4", "audio", "3002", "audio/ogg; codecs=opus"), "wamid.IN4");
     CHECK(desk.Settled("wamid.IN3") == "stored");

@@ -170,5 +170,61 @@ TEST_CASE("Media: what will never be fetched says why, and keeps no bytes", "[st
     CHECK((*file)->status == "refused");
 }
 
+TEST_CASE("Media: a stored receipt is read once and its reading shown with it", "[store][media]") {
+    Books books;
+    const std::int64_t conversation = books.Receive("wamid.3",
+                                                    {{"image", false, "7", "image/jpeg", ""},
+                                                     {"audio", true, "8", "audio/ogg", ""},
+                                                     {"sticker", false, "9", "image/webp", ""}});
+    const auto due = books.ledger.DueMedia(kNow, kLater, 10);
+    REQUIRE(due);
+    REQUIRE(due->size() == 3);
+    for (const MediaJob& job : *due) {
+        FetchedMedia stored;
+        stored.status = "stored";
+        stored.content_type = job.kind == "audio" ? "audio/ogg" : "image/png";
+        stored.content = AllBytes();
+        stored.size_bytes = 512;
+        REQUIRE(books.ledger.CompleteMedia(job.id, stored, kLater));
+    }
+    // Only the image is a receipt to read: not the voice note, not the sticker.
+    const auto unread = books.ledger.UnreadReceipts(10);
+    REQUIRE(unread);
+    REQUIRE(unread->size() == 1);
+    CHECK(unread->front().media_id == (*due)[0].id);
+    CHECK(unread->front().content == AllBytes());
+    CHECK(unread->front().content_type == "image/png");
+    CHECK(unread->front().conversation_id == conversation);
+
+    ReceiptReading reading;
+    reading.read = true;
+    reading.engine = "ocr";
+    reading.text = "Importe: $1,500.00";
+    reading.clave_rastreo = "MBANO1002611230012345678";
+    reading.amount_cents = 150000;
+    reading.operation_date = "2026-11-23";
+    const auto kept = books.ledger.RecordReceipt((*due)[0].id, reading, kLater);
+    REQUIRE(kept);
+    CHECK(*kept);
+    const auto again = books.ledger.RecordReceipt((*due)[0].id, reading, kLater);
+    REQUIRE(again);
+    CHECK_FALSE(*again);  // a second reader's reading is not kept
+    const auto none = books.ledger.UnreadReceipts(10);
+    REQUIRE(none);
+    CHECK(none->empty());
+
+    const auto lines = books.ledger.Transcript(conversation);
+    REQUIRE(lines);
+    const auto& media = lines->front().media;
+    REQUIRE(media.size() == 3);
+    REQUIRE(media[0].receipt);
+    CHECK(media[0].receipt->read);
+    CHECK(media[0].receipt->amount_cents == 150000);
+    CHECK(media[0].receipt->clave_rastreo == "MBANO1002611230012345678");
+    CHECK(media[0].receipt->operation_date == "2026-11-23");
+    CHECK(media[0].receipt->reference.empty());
+    CHECK_FALSE(media[1].receipt);
+}
+
 }  // namespace
 }  // namespace cobrador::store

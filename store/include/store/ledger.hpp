@@ -224,6 +224,13 @@ public:
                             bool give_up);
     // File `id` with its bytes (empty unless stored); nullopt when there is none.
     Result<std::optional<MediaFile>> Media(std::int64_t id);
+    // Stored images and documents not read yet, oldest first (a reader that died before
+    // recording its reading leaves its file here).
+    Result<std::vector<UnreadReceipt>> UnreadReceipts(std::size_t limit);
+    // Keeps what receipt `media_id` said; false when it was read already.
+    Result<bool> RecordReceipt(std::int64_t media_id,
+                               const ReceiptReading& reading,
+                               std::string_view now);
 
     // The newest conversation for a phone on a channel, if any.
     Result<std::optional<std::int64_t>> FindConversation(std::string_view phone,

@@ -91,6 +91,31 @@ struct FetchedMedia {
     std::string detail;
 };
 
+// What a receipt said: its text, and the fields read from it (dialogs::ReadReceipt), or why
+// it could not be read.
+struct ReceiptReading {
+    bool read = false;
+    std::string engine;  // ocr, pdf_text
+    std::string text;
+    std::string error;
+    std::string clave_rastreo;
+    std::optional<std::int64_t> amount_cents;
+    std::string operation_date;  // YYYY-MM-DD, or empty
+    std::string sending_bank;
+    std::string beneficiary_account;
+    std::string reference;
+    std::string payment_concept;
+    std::string beneficiary_name;
+};
+
+// A stored receipt (an image or a document) that has not been read yet.
+struct UnreadReceipt {
+    std::int64_t media_id = 0;
+    std::int64_t conversation_id = 0;
+    std::string content_type;
+    std::string content;
+};
+
 // A file as the transcript lists it (without its bytes).
 struct MediaItem {
     std::int64_t id = 0;
@@ -100,7 +125,8 @@ struct MediaItem {
     std::string content_type;  // sniffed; the declared one until it is stored
     std::string filename;
     std::int64_t size_bytes = 0;
-    std::string detail;  // why it is not stored
+    std::string detail;                          // why it is not stored
+    std::optional<ReceiptReading> receipt = {};  // what a receipt said, once read
 };
 
 // A stored file, to serve to a collector.

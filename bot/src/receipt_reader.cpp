@@ -1,0 +1,332 @@
+#include "receipt_reader.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "dialogs/calendar.hpp"
+#include "dialogs/money.hpp"
+
+#include <fcntl.h>
+#include <leptonica/allheaders.h>
+#include <poll.h>
+#include <poppler/cpp/poppler-document.h>
+#include <poppler/cpp/poppler-global.h>
+#include <poppler/cpp/poppler-page.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <tesseract/baseapi.h>
+#include <unistd.h>
+
+namespace cobrador::bot {
+
+namespace {
+
+constexpr std::int64_t kMaxPixels = 40'000'000;  // a 40-megapixel photo; more is a bomb
+constexpr int kMaxPdfPages = 3;                  // a receipt is a page or two
+constexpr std::size_t kMaxChildOutput = 1024 * 1024;
+
+// A sanitizer's runtime reserves terabytes of address space for its shadow memory, so a build
+// with ASan or TSan (the tests' builds, never a release) cannot limit the child's address space.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kLimitMemory = false;
+#else
+constexpr bool kLimitMemory = true;
+#endif
+
+std::string Clip(std::string text) {
+    if (text.size() <= kMaxReceiptText) {
+        return text;
+    }
+    std::size_t cut = kMaxReceiptText;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) {
+        --cut;
+    }
+    text.resize(cut);
+    return text;
+}
+
+ReceiptText Failed(std::string why) {
+    ReceiptText out;
+    out.error = std::move(why);
+    return out;
+}
+
+bool Blank(const std::string& text) {
+    return std::all_of(
+        text.begin(), text.end(), [](unsigned char c) { return std::isspace(c) != 0; });
+}
+
+void Quiet(const std::string&, void*) {}
+
+ReceiptText Ocr(std::string_view bytes) {
+    setMsgSeverity(L_SEVERITY_NONE);  // Leptonica's complaints about a bad file go nowhere
+    const auto* data = reinterpret_cast<const l_uint8*>(bytes.data());
+    l_int32 format = 0;
+    l_int32 width = 0;
+    l_int32 height = 0;
+    l_int32 bits = 0;
+    l_int32 samples = 0;
+    if (pixReadHeaderMem(data, bytes.size(), &format, &width, &height, &bits, &samples, nullptr) !=
+            0 ||
+        width <= 0 || height <= 0) {
+        return Failed("the image cannot be decoded");
+    }
+    if (std::int64_t{width} * height > kMaxPixels) {
+        return Failed("the image is too large to read (" + std::to_string(width) + "x" +
+                      std::to_string(height) + " pixels)");
+    }
+    PIX* pix = pixReadMem(data, bytes.size());
+    if (pix == nullptr) {
+        return Failed("the image cannot be decoded");
+    }
+    // Small screenshots read better larger.
+    if (width < 1200) {
+        PIX* larger = pixScale(pix, 2.0F, 2.0F);
+        if (larger != nullptr) {
+            pixDestroy(&pix);
+            pix = larger;
+        }
+    }
+    tesseract::TessBaseAPI api;
+    if (api.Init(nullptr, "spa+eng") != 0) {
+        pixDestroy(&pix);
+        return Failed(
+            "the OCR data is missing (Debian packages tesseract-ocr-spa, tesseract-ocr-eng)");
+    }
+    api.SetVariable("debug_file", "/dev/null");
+    api.SetPageSegMode(tesseract::PSM_AUTO);
+    api.SetImage(pix);
+    api.SetSourceResolution(300);
+    const std::unique_ptr<char[]> text(api.GetUTF8Text());
+    api.End();
+    pixDestroy(&pix);
+    ReceiptText out;
+    out.engine = "ocr";
+    out.text = Clip(text ? std::string(text.get()) : std::string());
+    out.ok = !Blank(out.text);
+    if (!out.ok) {
+        out.error = "no text was found in the image";
+    }
+    return out;
+}
+
+ReceiptText PdfText(std::string_view bytes) {
+    poppler::set_debug_error_function(Quiet, nullptr);
+    if (bytes.size() > static_cast<std::size_t>(INT32_MAX)) {
+        return Failed("the PDF is too large");
+    }
+    const std::unique_ptr<poppler::document> document(
+        poppler::document::load_from_raw_data(bytes.data(), static_cast<int>(bytes.size())));
+    if (!document) {
+        return Failed("the PDF cannot be opened");
+    }
+    if (document->is_locked()) {
+        return Failed("the PDF is protected with a password");
+    }
+    std::string text;
+    const int pages = std::min(document->pages(), kMaxPdfPages);
+    for (int i = 0; i < pages && text.size() <= kMaxReceiptText; ++i) {
+        const std::unique_ptr<poppler::page> page(document->create_page(i));
+        if (!page) {
+            continue;
+        }
+        const poppler::byte_array utf8 =
+            page->text(poppler::rectf(), poppler::page::physical_layout).to_utf8();
+        text.append(utf8.begin(), utf8.end());
+        text += '\n';
+    }
+    ReceiptText out;
+    out.engine = "pdf_text";
+    out.text = Clip(std::move(text));
+    out.ok = !Blank(out.text);
+    if (!out.ok) {
+        out.error = "the PDF has no text layer (a scan); it is not read yet";
+    }
+    return out;
+}
+
+// Writes `input` to `to` and reads `from` until it ends, both at once, until `deadline`; false
+// when the deadline passed first.
+bool Exchange(int to,
+              int from,
+              std::string_view input,
+              std::string& output,
+              std::chrono::steady_clock::time_point deadline) {
+    std::size_t written = 0;
+    bool writing = true;
+    if (input.empty()) {
+        close(to);
+        writing = false;
+    }
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            if (writing) {
+                close(to);
+            }
+            return false;
+        }
+        pollfd fds[2] = {{from, POLLIN, 0}, {writing ? to : -1, POLLOUT, 0}};
+        const int ready =
+            poll(fds, 2, static_cast<int>(std::min<std::int64_t>(left.count(), 1000)));
+        if (ready < 0 && errno != EINTR) {
+            if (writing) {
+                close(to);
+            }
+            return true;
+        }
+        if (writing && (fds[1].revents & (POLLOUT | POLLERR | POLLHUP)) != 0) {
+            const ssize_t n = write(
+                to, input.data() + written, std::min<std::size_t>(input.size() - written, 65536));
+            if (n > 0) {
+                written += static_cast<std::size_t>(n);
+            }
+            if (n < 0 || written == input.size()) {
+                close(to);  // EPIPE: the reader gave up early; its answer says why
+                writing = false;
+            }
+        }
+        if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+            char buffer[65536];
+            const ssize_t n = read(from, buffer, sizeof buffer);
+            if (n <= 0) {
+                if (writing) {
+                    close(to);
+                }
+                return true;
+            }
+            if (output.size() < kMaxChildOutput) {
+                output.append(buffer, static_cast<std::size_t>(n));
+            }
+        }
+    }
+}
+
+}  // namespace
+
+ReceiptText ReadReceiptText(std::string_view bytes, std::string_view content_type) {
+    if (content_type == "application/pdf") {
+        return PdfText(bytes);
+    }
+    if (content_type.rfind("image/", 0) == 0) {
+        return Ocr(bytes);
+    }
+    return Failed("only images and PDFs are read");
+}
+
+ReceiptText ReadIsolated(const std::string& binary,
+                         std::string_view bytes,
+                         std::string_view content_type,
+                         std::chrono::seconds cpu,
+                         std::chrono::seconds wall) {
+    int input[2];
+    int output[2];
+    if (pipe2(input, O_CLOEXEC) != 0) {
+        return Failed(std::string("cannot start the reader: ") + std::strerror(errno));
+    }
+    if (pipe2(output, O_CLOEXEC) != 0) {
+        close(input[0]);
+        close(input[1]);
+        return Failed(std::string("cannot start the reader: ") + std::strerror(errno));
+    }
+    // Everything the child needs is made before fork: after it, only async-signal-safe calls.
+    const std::string type(content_type);
+    const char* argv[] = {binary.c_str(), "read-receipt", "--type", type.c_str(), "-", nullptr};
+    const rlimit cpu_limit{static_cast<rlim_t>(cpu.count()), static_cast<rlim_t>(cpu.count() + 1)};
+    const rlimit memory{rlim_t{1} << 30, rlim_t{1} << 30};
+    const rlimit no_core{0, 0};
+    const pid_t pid = fork();
+    if (pid < 0) {
+        for (const int fd : {input[0], input[1], output[0], output[1]}) {
+            close(fd);
+        }
+        return Failed(std::string("cannot start the reader: ") + std::strerror(errno));
+    }
+    if (pid == 0) {
+        dup2(input[0], STDIN_FILENO);
+        dup2(output[1], STDOUT_FILENO);
+        const int null = open("/dev/null", O_WRONLY);
+        if (null >= 0) {
+            dup2(null, STDERR_FILENO);
+        }
+        setrlimit(RLIMIT_CPU, &cpu_limit);
+        if (kLimitMemory) {
+            setrlimit(RLIMIT_AS, &memory);
+        }
+        setrlimit(RLIMIT_CORE, &no_core);
+        execv(binary.c_str(), const_cast<char* const*>(argv));
+        _exit(127);
+    }
+    close(input[0]);
+    close(output[1]);
+    std::string answer;
+    const bool in_time =
+        Exchange(input[1], output[0], bytes, answer, std::chrono::steady_clock::now() + wall);
+    close(output[0]);
+    if (!in_time) {
+        kill(pid, SIGKILL);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!in_time) {
+        return Failed("reading took longer than " + std::to_string(wall.count()) + " s");
+    }
+    if (WIFSIGNALED(status)) {
+        return Failed(WTERMSIG(status) == SIGXCPU || WTERMSIG(status) == SIGKILL
+                          ? "reading used more than " + std::to_string(cpu.count()) +
+                                " s of CPU time"
+                          : "the reader stopped on signal " + std::to_string(WTERMSIG(status)));
+    }
+    const auto json = nlohmann::json::parse(answer, nullptr, false);
+    if (json.is_discarded() || !json.is_object()) {
+        return Failed(WIFEXITED(status) && WEXITSTATUS(status) == 127
+                          ? "the reader could not be started"
+                          : "the reader answered nothing (it may have run out of memory)");
+    }
+    const auto text = [&](const char* key) {
+        const auto it = json.find(key);
+        return it != json.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    ReceiptText out;
+    out.ok = json.contains("ok") && json["ok"].is_boolean() && json["ok"].get<bool>();
+    out.engine = text("engine");
+    out.text = Clip(text("text"));
+    out.error = text("error");
+    if (!out.ok && out.error.empty()) {
+        out.error = "the reader found no text";
+    }
+    return out;
+}
+
+nlohmann::json FieldsJson(const dialogs::ReceiptFields& f) {
+    const auto text = [](const std::string& value) {
+        return value.empty() ? nlohmann::json(nullptr) : nlohmann::json(value);
+    };
+    return {{"clave_rastreo", text(f.clave_rastreo)},
+            {"amount",
+             f.amount_cents ? nlohmann::json(dialogs::FormatDecimalCents(*f.amount_cents))
+                            : nlohmann::json(nullptr)},
+            {"date",
+             f.date ? nlohmann::json(dialogs::FormatIsoDate(*f.date)) : nlohmann::json(nullptr)},
+            {"sending_bank", text(f.sending_bank)},
+            {"beneficiary_account", text(f.beneficiary_account)},
+            {"reference", text(f.reference)},
+            {"concept", text(f.payment_concept)},
+            {"beneficiary_name", text(f.beneficiary_name)}};
+}
+
+nlohmann::json ReadingJson(const ReceiptText& reading, const dialogs::ReceiptFields& fields) {
+    return {
+        {"ok", reading.ok},
+        {"engine", reading.engine},
+        {"text", reading.text},
+        {"error", reading.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(reading.error)},
+        {"fields", FieldsJson(fields)}};
+}
+
+}  // namespace cobrador::bot
