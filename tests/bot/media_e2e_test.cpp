@@ -4,10 +4,13 @@
 // protocols (the media id's URL, then the file with the token; Basic credentials, a redirect
 // to storage).
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 
 #include "e2e_support.hpp"
+#include "webdriver.hpp"
 
 namespace cobrador::testing {
 namespace {
@@ -430,6 +433,66 @@ TEST_CASE(
     REQUIRE(PostTwilio(desk.setup.port, "/webhooks/twilio", other).status == 200);
     desk.setup.WaitFor("SELECT count(*) FROM media WHERE status = 'refused'", "1");
     CHECK(elsewhere.Requests().empty());
+}
+
+TEST_CASE("media e2e: the console shows the receipt photo and what was read from it, in Chromium",
+          "[bot][media][console][browser][integration]") {
+    MediaDesk desk;
+    const std::string png = desk.setup.dir.File("comprobante.png");
+    RenderReceipt(png,
+                  {"BBVA",
+                   "Importe: $1,500.00",
+                   "Fecha de operación: 23/11/2026",
+                   "Clave de rastreo: MBAN01002611230012345678",
+                   "Cuenta destino: 646180110400000007",
+                   "Concepto de pago: PAGO A-1001"});
+    desk.graph.files["1001"] = {ReadFile(png)};
+    desk.setup.env["COBRADOR_MEDIA_MAX_BYTES"] = "1048576";
+    desk.Start();
+    desk.Say("wamid.IN1", "hola");
+    desk.Say("wamid.IN2", "15/03/1985");
+    desk.Post(WhatsAppMedia("wamid.IN3", "image", "1001", "image/jpeg", "ya pagué"), "wamid.IN3");
+    const std::string id = desk.MediaId("wamid.IN3");
+    desk.setup.WaitFor("SELECT status FROM receipts WHERE media_id = " + id, "read", 60s);
+    const std::string conversation =
+        desk.setup.Query("SELECT id FROM conversations WHERE phone = '+525512345678'");
+    const std::string item = "#queue .queue-item[data-id=\"" + conversation + "\"]";
+
+    WebDriver browser(desk.setup.dir.File("browser"));
+    browser.Go("http://127.0.0.1:" + std::to_string(desk.setup.port) + "/console/");
+    browser.Type("#token", desk.collector);
+    browser.Click("#sign-in");
+    browser.WaitUntil([&] { return browser.Find(item).has_value(); }, "the queue item");
+    CHECK(browser.Text(item).find("comprobante por revisar") != std::string::npos);
+    browser.Click(item);
+    // The photo, fetched with the token and shown from memory, loads for real.
+    browser.WaitUntil(
+        [&] {
+            return browser.Script(
+                       "const img = document.querySelector('#transcript img.media-image');"
+                       "return !!img && img.complete && img.naturalWidth > 0;") == true;
+        },
+        "the receipt photo in the transcript",
+        std::chrono::seconds(15));
+    const nlohmann::json source =
+        browser.Script("return document.querySelector('#transcript img.media-image').src;");
+    CHECK(source.get<std::string>().rfind("blob:", 0) == 0);  // never a public URL
+    const std::string transcript = browser.Text("#transcript");
+    CHECK(transcript.find("ya pagué") != std::string::npos);
+    CHECK(transcript.find("Leído del comprobante") != std::string::npos);
+    CHECK(transcript.find("Importe") != std::string::npos);
+    CHECK(transcript.find("1,500.00") != std::string::npos);
+    CHECK(transcript.find("646180110400000007") != std::string::npos);
+    browser.Script("document.querySelector('#transcript img.media-image').scrollIntoView();");
+    browser.Screenshot(desk.setup.dir.File("console-receipt.png"));
+    if (const char* dir = std::getenv("COBRADOR_SCREENSHOT_DIR")) {
+        browser.Screenshot((std::filesystem::path(dir) / "console-receipt.png").string());
+    }
+    for (const std::string& line : browser.SevereLogs()) {
+        INFO(line);
+        CHECK((line.find("Content Security Policy") == std::string::npos &&
+               line.find("Uncaught") == std::string::npos));
+    }
 }
 
 }  // namespace
