@@ -459,7 +459,8 @@ CREATE INDEX media_by_conversation ON media (conversation_id);
 // read ('read'), or that could not be ('unreadable', with why).
 constexpr const char* kReceipts = R"sql(
 CREATE TABLE receipts (
-  media_id             INTEGER PRIMARY KEY REFERENCES media (id),
+  id                   INTEGER PRIMARY KEY,
+  media_id             INTEGER NOT NULL UNIQUE REFERENCES media (id),
   conversation_id      INTEGER NOT NULL REFERENCES conversations (id),
   status               TEXT NOT NULL CHECK (status IN ('read', 'unreadable')),
   engine               TEXT NOT NULL DEFAULT '',  -- ocr, pdf_text

@@ -326,6 +326,15 @@ TEST_CASE("CLI: copy moves a used SQLite ledger to PostgreSQL with every row, id
                                                 ",300.00,MXN,2026-11-20T10:00:00Z\n"
                                                 "R-2,55555,20.00,MXN,2026-11-21T10:00:00Z\n");
     REQUIRE(RunCobrador({"import", "payments", "--db", source, statement}).exit_code == 0);
+    // A file María sent, kept byte for byte (NUL and 0xFF among them), and its reading.
+    Probe(source).Exec(
+        "INSERT INTO media (message_id, conversation_id, channel, kind, source, status, "
+        "content_type, size_bytes, content, next_attempt_at, created_at) SELECT id, "
+        "conversation_id, 'whatsapp', 'image', '1481', 'stored', 'image/png', 6, "
+        "X'89504E00FF0A', created_at, created_at FROM messages ORDER BY id LIMIT 1;"
+        "INSERT INTO receipts (media_id, conversation_id, status, engine, text, amount_cents, "
+        "read_at) SELECT id, conversation_id, 'read', 'ocr', 'Importe: $1.00', 100, created_at "
+        "FROM media;");
 
     const std::string target = dir.Ledger("target");
     // Not migrated yet: refused, nothing written.
@@ -360,6 +369,9 @@ TEST_CASE("CLI: copy moves a used SQLite ledger to PostgreSQL with every row, id
         CHECK(from.Count(sql) == to.Count(sql));
         CHECK(from.Count(sql) > 0);
     }
+    CHECK(from.Text("SELECT lower(hex(content)) FROM media") == "89504e00ff0a");
+    CHECK(to.Text("SELECT encode(content, 'hex') FROM media") == "89504e00ff0a");
+    CHECK(to.Text("SELECT amount_cents FROM receipts") == "100");
     const std::string money =
         "SELECT payment_id || ':' || amount_cents || ':' || status || ':' || "
         "coalesce(CAST(account_id AS TEXT), '-') FROM payments ORDER BY id";
