@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include "dialogs/calendar.hpp"
 #include "dialogs/money.hpp"
@@ -234,6 +235,20 @@ ReceiptText ReadIsolated(const std::string& binary,
         return Failed(std::string("cannot start the reader: ") + std::strerror(errno));
     }
     // Everything the child needs is made before fork: after it, only async-signal-safe calls.
+    // Tesseract's OpenMP gets one thread: one receipt at a time is all a reader may take of
+    // the machine, and OpenMP's spinning threads cost more than they give on two cores.
+    std::vector<std::string> environment;
+    for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+        if (std::strncmp(*entry, "OMP_THREAD_LIMIT=", 17) != 0) {
+            environment.emplace_back(*entry);
+        }
+    }
+    environment.emplace_back("OMP_THREAD_LIMIT=1");
+    std::vector<char*> envp;
+    for (std::string& entry : environment) {
+        envp.push_back(entry.data());
+    }
+    envp.push_back(nullptr);
     const std::string type(content_type);
     const char* argv[] = {binary.c_str(), "read-receipt", "--type", type.c_str(), "-", nullptr};
     const rlimit cpu_limit{static_cast<rlim_t>(cpu.count()), static_cast<rlim_t>(cpu.count() + 1)};
@@ -258,7 +273,7 @@ ReceiptText ReadIsolated(const std::string& binary,
             setrlimit(RLIMIT_AS, &memory);
         }
         setrlimit(RLIMIT_CORE, &no_core);
-        execv(binary.c_str(), const_cast<char* const*>(argv));
+        execve(binary.c_str(), const_cast<char* const*>(argv), envp.data());
         _exit(127);
     }
     close(input[0]);
