@@ -17,6 +17,9 @@ int main(int argc, char** argv) {
     // A file-size limit (ulimit -f, a quota) must be a write error the ledger reports, not a
     // signal that kills the server mid-commit.
     std::signal(SIGXFSZ, SIG_IGN);
+    // A receipt reader (a child process) that dies before it has read its file must be a write
+    // error the server handles, not a signal that kills it.
+    std::signal(SIGPIPE, SIG_IGN);
     const std::vector<std::string> args(argv + 1, argv + argc);
     return cobrador::bot::RunCli(
         args, std::cout, std::cerr, [](const char* name) { return std::getenv(name); });

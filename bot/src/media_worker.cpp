@@ -1,8 +1,8 @@
 #include "media_worker.hpp"
 
 #include <algorithm>
-#include <filesystem>
 
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/error.hpp>
@@ -28,13 +28,6 @@ constexpr std::size_t kReadBatch = 4;
 constexpr auto kLookEvery = std::chrono::seconds(5);
 // A download may take longer than an API call: at least this long.
 constexpr auto kDownloadTimeout = std::chrono::seconds(60);
-
-// This program, to run `cobrador read-receipt` as a child.
-std::string SelfPath() {
-    std::error_code error;
-    const auto path = std::filesystem::read_symlink("/proc/self/exe", error);
-    return error ? std::string("/proc/self/exe") : path.string();
-}
 
 store::FetchedMedia Settled(std::string status, std::string detail) {
     store::FetchedMedia out;
@@ -82,7 +75,7 @@ MediaWorker::MediaWorker(Services& services, net::io_context& ioc)
     : s_(services),
       loop_(ioc, services.stopping, kLookEvery, "media worker"),
       client_(loop_.strand()),
-      binary_(SelfPath()) {}
+      binary_("/proc/self/exe") {}
 
 MediaWorker::~MediaWorker() {
     reader_.join();
@@ -103,31 +96,34 @@ void MediaWorker::Stop() {
 net::awaitable<bool> MediaWorker::Pass() {
     const auto now = s_.Instant();
     const std::string at = dialogs::FormatIsoInstant(now);
-    // Held long enough for the whole batch to be fetched one after another.
-    const std::string hold = dialogs::FormatIsoInstant(
-        now + (std::max<std::chrono::seconds>(s_.config.send_timeout, kDownloadTimeout) +
-               s_.config.send_timeout) *
-                  kBatch);
+    // Held long enough for the whole batch to be fetched one after another: per file, the
+    // Graph API's answer, then the download and, for Twilio, the redirect's.
+    const auto per_file =
+        s_.config.send_timeout +
+        2 * std::max<std::chrono::seconds>(s_.config.send_timeout, kDownloadTimeout);
+    const std::string hold = dialogs::FormatIsoInstant(now + per_file * kBatch);
     const bool more_files = co_await HandleDue(
         s_,
         kBatch,
         "media to fetch not read",
         [&](store::Ledger& l) { return l.DueMedia(at, hold, kBatch); },
         [this](const store::MediaJob& job) { return Fetch(job); });
+    unrecorded_ = false;
     const bool more_receipts = co_await HandleDue(
         s_,
         kReadBatch,
         "receipts to read not listed",
         [](store::Ledger& l) { return l.UnreadReceipts(kReadBatch); },
         [this](const store::UnreadReceipt& receipt) { return Read(receipt); });
-    co_return more_files || more_receipts;
+    co_return more_files || (more_receipts && !unrecorded_);
 }
 
 net::awaitable<void> MediaWorker::Read(const store::UnreadReceipt& receipt) {
     const auto started = std::chrono::steady_clock::now();
-    co_await net::post(reader_, net::use_awaitable);
+    // On the reader's own thread, so that the I/O threads never wait for a reading; then back.
+    co_await net::post(net::bind_executor(reader_, net::use_awaitable));
     const ReceiptText text = ReadIsolated(binary_, receipt.content, receipt.content_type);
-    co_await net::post(loop_.strand(), net::use_awaitable);
+    co_await net::post(net::bind_executor(loop_.strand(), net::use_awaitable));
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const dialogs::ReceiptFields fields = dialogs::ReadReceipt(text.text);
@@ -148,6 +144,7 @@ net::awaitable<void> MediaWorker::Read(const store::UnreadReceipt& receipt) {
     auto recorded = co_await s_.ledger.Run(
         [&](store::Ledger& l) { return l.RecordReceipt(receipt.media_id, reading, now); });
     if (!recorded) {
+        unrecorded_ = true;  // not read again at once, in a loop
         Log(LogLevel::kError,
             "receipt reading not kept; read again later",
             {{"media_id", std::to_string(receipt.media_id)},
@@ -212,6 +209,9 @@ net::awaitable<std::optional<store::FetchedMedia>> MediaWorker::Download(const s
             store::FetchedMedia large = Settled("too_large", too_large);
             large.size_bytes = *parsed->size;
             co_return large;
+        }
+        if (parsed->url.rfind("http://", 0) == 0 && c.whatsapp_api_base.rfind("https://", 0) == 0) {
+            co_return Settled("refused", "the Graph API answered a plain-http URL for the file");
         }
         declared_sha256 = parsed->sha256;
         download = channels::WhatsAppMediaDownloadCall(parsed->url, c.whatsapp_access_token);

@@ -53,6 +53,7 @@ private:
     HttpClient client_;
     boost::asio::thread_pool reader_{1};  // one receipt read at a time, off the I/O threads
     std::string binary_;                  // this program, to run `read-receipt` as a child
+    bool unrecorded_ = false;             // a reading this pass could not be kept
 };
 
 }  // namespace cobrador::bot

@@ -17,6 +17,7 @@
 #include <poppler/cpp/poppler-page.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <tesseract/baseapi.h>
 #include <unistd.h>
@@ -37,7 +38,10 @@ constexpr bool kLimitMemory = false;
 constexpr bool kLimitMemory = true;
 #endif
 
+// At most kMaxReceiptText bytes, never half a character, and no NUL (which a PDF's text may
+// carry and a PostgreSQL text column refuses).
 std::string Clip(std::string text) {
+    text.erase(std::remove(text.begin(), text.end(), '\0'), text.end());
     if (text.size() <= kMaxReceiptText) {
         return text;
     }
@@ -178,13 +182,16 @@ bool Exchange(int to,
             if (writing) {
                 close(to);
             }
-            return true;
+            return false;  // cannot watch the child: treated as out of time
         }
         if (writing && (fds[1].revents & (POLLOUT | POLLERR | POLLHUP)) != 0) {
             const ssize_t n = write(
                 to, input.data() + written, std::min<std::size_t>(input.size() - written, 65536));
             if (n > 0) {
                 written += static_cast<std::size_t>(n);
+            }
+            if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+                continue;  // full for now: the write end never blocks
             }
             if (n < 0 || written == input.size()) {
                 close(to);  // EPIPE: the reader gave up early; its answer says why
@@ -254,6 +261,9 @@ ReceiptText ReadIsolated(const std::string& binary,
     const rlimit cpu_limit{static_cast<rlim_t>(cpu.count()), static_cast<rlim_t>(cpu.count() + 1)};
     const rlimit memory{rlim_t{1} << 30, rlim_t{1} << 30};
     const rlimit no_core{0, 0};
+    rlimit files{};
+    getrlimit(RLIMIT_NOFILE, &files);
+    const int max_fd = static_cast<int>(std::min<rlim_t>(files.rlim_cur, 65536));
     const pid_t pid = fork();
     if (pid < 0) {
         for (const int fd : {input[0], input[1], output[0], output[1]}) {
@@ -268,6 +278,13 @@ ReceiptText ReadIsolated(const std::string& binary,
         if (null >= 0) {
             dup2(null, STDERR_FILENO);
         }
+        // Nothing of the server's (its listening socket, connections, the ledger) goes with
+        // the child, which parses a stranger's file.
+        if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0) {
+            for (int fd = 3; fd < max_fd; ++fd) {
+                close(fd);
+            }
+        }
         setrlimit(RLIMIT_CPU, &cpu_limit);
         if (kLimitMemory) {
             setrlimit(RLIMIT_AS, &memory);
@@ -278,15 +295,25 @@ ReceiptText ReadIsolated(const std::string& binary,
     }
     close(input[0]);
     close(output[1]);
+    fcntl(input[1], F_SETFL, fcntl(input[1], F_GETFL) | O_NONBLOCK);
     std::string answer;
-    const bool in_time =
-        Exchange(input[1], output[0], bytes, answer, std::chrono::steady_clock::now() + wall);
+    const auto deadline = std::chrono::steady_clock::now() + wall;
+    bool in_time = Exchange(input[1], output[0], bytes, answer, deadline);
     close(output[0]);
-    if (!in_time) {
-        kill(pid, SIGKILL);
-    }
+    // Its output ended: it should be gone, and gets until the deadline to be.
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    pid_t waited = 0;
+    while (in_time && (waited = waitpid(pid, &status, WNOHANG)) == 0) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+            in_time = false;
+            break;
+        }
+        usleep(10000);
+    }
+    if (waited != pid) {
+        kill(pid, SIGKILL);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
     }
     if (!in_time) {
         return Failed("reading took longer than " + std::to_string(wall.count()) + " s");

@@ -4,6 +4,9 @@
 
 #include "receipt_reader.hpp"
 
+#include <csignal>
+#include <filesystem>
+
 #include <catch2/catch.hpp>
 
 #include "dialogs/receipt.hpp"
@@ -152,6 +155,31 @@ TEST_CASE("Receipt reader: files that cannot be read say why and bring nothing d
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(20));
     CHECK_FALSE(text.ok);
     CHECK_FALSE(text.error.empty());
+}
+
+TEST_CASE("Receipt reader: a child that dies at once, or never reads, is handled in time",
+          "[bot][receipts]") {
+    std::signal(SIGPIPE, SIG_IGN);                // as cobrador's main() does
+    const std::string big(4 * 1024 * 1024, 'x');  // more than a pipe holds
+    // Exits without reading: the write fails (EPIPE), nothing is killed.
+    const ReceiptText gone = ReadIsolated("/bin/false", big, "image/png");
+    CHECK_FALSE(gone.ok);
+    CHECK_FALSE(gone.error.empty());
+    // Never reads and never ends: killed at the wall limit.
+    TempDir dir;
+    const std::string sleeper = dir.File("sleeper");
+    std::ofstream(sleeper) << "#!/bin/sh\nexec sleep 30\n";
+    std::filesystem::permissions(sleeper, std::filesystem::perms::owner_all);
+    const auto started = std::chrono::steady_clock::now();
+    const ReceiptText stuck =
+        ReadIsolated(sleeper, big, "image/png", std::chrono::seconds(5), std::chrono::seconds(2));
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(6));
+    CHECK_FALSE(stuck.ok);
+    CHECK(stuck.error == "reading took longer than 2 s");
+    // A program that does not exist.
+    const ReceiptText missing = ReadIsolated("/nonexistent/cobrador", "x", "image/png");
+    CHECK_FALSE(missing.ok);
+    CHECK_FALSE(missing.error.empty());
 }
 
 }  // namespace
