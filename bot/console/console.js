@@ -676,6 +676,24 @@
     ['concept', 'Concepto'],
     ['beneficiary_name', 'Beneficiario'],
   ];
+  // Its confirmation with Banxico's CEP, in words.
+  const CHECK_OUTCOMES = {
+    applied: 'pago registrado',
+    suspense: 'el pago no nombra una cuenta: asígnalo',
+    duplicate: 'ese pago ya estaba registrado',
+    not_found: 'Banxico no encontró la transferencia',
+    mismatch: 'Banxico muestra otra transferencia',
+    incomplete: 'faltan datos para consultar a Banxico',
+    not_ours: 'la cuenta destino no es nuestra',
+    unreadable: 'no se pudo leer',
+    cep_unavailable: 'Banxico no respondió',
+  };
+  function checkText(c) {
+    if (c.status === 'pending') return 'Consultando a Banxico (CEP)…';
+    const what = CHECK_OUTCOMES[c.outcome] || c.outcome || '';
+    const head = c.status === 'confirmed' ? 'Confirmado con Banxico (CEP)' : 'No confirmado';
+    return `${head}: ${what}${c.detail && c.status !== 'confirmed' ? ` (${c.detail})` : ''}`;
+  }
   function withReading(box, f) {
     const r = f.receipt;
     if (!r) return box;
@@ -696,6 +714,7 @@
       if (any) reading.append(list);
       else reading.append(el('div', 'media-detail', 'No se encontraron datos de pago en el texto.'));
     }
+    if (r.check) reading.append(el('div', `receipt-check check-${r.check.status}`, checkText(r.check)));
     wrap.append(box, reading);
     return wrap;
   }

@@ -206,7 +206,13 @@ json DetailJson(const store::ConversationDetail& d, std::chrono::sys_seconds now
                       {"beneficiary_account", text(r.beneficiary_account)},
                       {"reference", text(r.reference)},
                       {"concept", text(r.payment_concept)},
-                      {"beneficiary_name", text(r.beneficiary_name)}}}};
+                      {"beneficiary_name", text(r.beneficiary_name)}}},
+                    {"check",
+                     r.check ? json{{"status", r.check->status},
+                                    {"outcome", text(r.check->outcome)},
+                                    {"detail", text(r.check->detail)},
+                                    {"payment_id", text(r.check->payment_id)}}
+                             : json(nullptr)}};
             }
             media.push_back({{"id", f.id},
                              {"kind", f.kind},

@@ -86,6 +86,7 @@ const std::vector<Setting>& Settings() {
         {"COBRADOR_STP_WEBHOOK_TOKEN", &Config::stp_webhook_token, true},
         {"COBRADOR_STP_PRIVATE_KEY_FILE", &Config::stp_private_key_file, false},
         {"COBRADOR_STP_API_BASE", &Config::stp_api_base, false},
+        {"COBRADOR_CEP_BASE", &Config::cep_base, false},
     };
     return kSettings;
 }
@@ -471,6 +472,13 @@ boost::system::result<Config, std::string> LoadConfig(const std::optional<std::s
         return Failure(
             "COBRADOR_STP_CLABE_PREFIX must be the digits that begin every CLABE of the creditor's "
             "range at STP (3 to 16 digits, like 6461801570)");
+    }
+    if (!config.cep_base.empty() && config.cep_base.rfind("https://", 0) != 0 &&
+        config.cep_base.rfind("http://", 0) != 0) {
+        return Failure(
+            "COBRADOR_CEP_BASE must be an http(s) URL (Banxico's is "
+            "https://www.banxico.org.mx/cep), "
+            "or empty to send every receipt to a person");
     }
     if (config.db_path.empty()) {
         return Failure("COBRADOR_DB must not be empty");

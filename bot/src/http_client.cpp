@@ -193,6 +193,9 @@ struct HttpClient::Impl {
         if (auto it = res.find(http::field::location); it != res.end()) {
             out.location = std::string(it->value());
         }
+        for (auto [it, end] = res.equal_range(http::field::set_cookie); it != end; ++it) {
+            out.set_cookies.emplace_back(it->value());
+        }
         co_return std::make_pair(out, res.keep_alive());
     }
 };

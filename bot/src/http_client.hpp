@@ -10,6 +10,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -23,9 +24,10 @@ struct ClientResponse {
     boost::system::error_code error;  // network failure, timeout, TLS failure: nothing received
     unsigned status = 0;
     std::string body;
-    std::string retry_after;   // the Retry-After header, if any
-    std::string content_type;  // the Content-Type header, if any
-    std::string location;      // the Location header of a redirect, if any
+    std::string retry_after;               // the Retry-After header, if any
+    std::string content_type;              // the Content-Type header, if any
+    std::string location;                  // the Location header of a redirect, if any
+    std::vector<std::string> set_cookies;  // each Set-Cookie header's value
 };
 
 class HttpClient {

@@ -14,7 +14,9 @@
 #include "dialogs/receipt.hpp"
 
 #include "polling_loop.hpp"
+#include "proactive.hpp"
 #include "provider_worker.hpp"
+#include "receipt_check.hpp"
 #include "receipt_reader.hpp"
 
 namespace cobrador::bot {
@@ -25,6 +27,7 @@ namespace {
 
 constexpr std::size_t kBatch = 10;
 constexpr std::size_t kReadBatch = 4;
+constexpr std::size_t kCheckBatch = 4;
 constexpr auto kLookEvery = std::chrono::seconds(5);
 // A download may take longer than an API call: at least this long.
 constexpr auto kDownloadTimeout = std::chrono::seconds(60);
@@ -115,7 +118,147 @@ net::awaitable<bool> MediaWorker::Pass() {
         "receipts to read not listed",
         [](store::Ledger& l) { return l.UnreadReceipts(kReadBatch); },
         [this](const store::UnreadReceipt& receipt) { return Read(receipt); });
-    co_return more_files || (more_receipts && !unrecorded_);
+    bool more_checks = false;
+    if (!s_.config.cep_base.empty()) {
+        // Per receipt, every reading of its clave de rastreo may be looked up, with the XML.
+        const auto per_check = 2 * kCepReadings * s_.config.send_timeout;
+        const std::string check_hold = dialogs::FormatIsoInstant(now + per_check * kCheckBatch);
+        more_checks = co_await HandleDue(
+            s_,
+            kCheckBatch,
+            "receipts to confirm not read",
+            [&](store::Ledger& l) { return l.DueReceiptChecks(at, check_hold, kCheckBatch); },
+            [this](const store::ReceiptCheckJob& job) { return Confirm(job); });
+    }
+    co_return more_files || (more_receipts && !unrecorded_) || more_checks;
+}
+
+net::awaitable<void> MediaWorker::Confirm(const store::ReceiptCheckJob& job) {
+    const Config& c = s_.config;
+    const CepPlan plan = PlanCepLookup(job.reading, {c.clabe, c.stp_clabe_prefix});
+    store::ReceiptVerdict verdict;
+    verdict.outcome = plan.outcome;
+    verdict.detail = plan.detail;
+    std::string again;  // why the lookup must be tried again later
+    bool decided = !plan.outcome.empty();
+    for (const channels::CepQuery& query : plan.queries) {
+        const ClientResponse answer =
+            co_await client_.Send(channels::CepValidateCall(c.cep_base, query), c.send_timeout);
+        if (answer.error || answer.status != 200) {
+            again = "Banxico's CEP: " + Describe(answer);
+            break;
+        }
+        const channels::CepAnswer said = channels::ReadCepAnswer(answer.body);
+        if (said == channels::CepAnswer::kNotFound) {
+            continue;
+        }
+        if (said != channels::CepAnswer::kFound) {
+            again = said == channels::CepAnswer::kBusy     ? "Banxico's CEP: too many lookups"
+                    : said == channels::CepAnswer::kNotYet ? "Banxico's CEP: the transfer is "
+                                                             "found, its CEP is not ready yet"
+                                                           : "Banxico's CEP: an answer not "
+                                                             "recognised";
+            break;
+        }
+        std::vector<std::string> cookies;
+        for (const std::string& set_cookie : answer.set_cookies) {
+            cookies.push_back(channels::CookiePair(set_cookie));
+        }
+        const ClientResponse xml =
+            co_await client_.Send(channels::CepDownloadCall(c.cep_base, cookies), c.send_timeout);
+        if (xml.error || xml.status != 200) {
+            again = "Banxico's CEP download: " + Describe(xml);
+            break;
+        }
+        std::string why;
+        const auto cep = channels::ParseCepXml(xml.body, why);
+        if (!cep) {
+            again = "Banxico's CEP download: " + why;
+            break;
+        }
+        verdict = VerdictFromCep(query, *cep, plan.reference);
+        decided = true;
+        break;
+    }
+    if (!decided && again.empty()) {
+        verdict.outcome = "not_found";
+        verdict.detail = "Banxico's CEP knows no transfer with this clave de rastreo (" +
+                         std::to_string(plan.queries.size()) +
+                         " readings tried), date, banks, account and amount";
+    }
+    const auto clock = std::chrono::system_clock::now();
+    const auto instant = c.Instant(clock);
+    if (!again.empty()) {
+        if (job.attempts + 1 < kGiveUpAfterAttempts) {
+            const std::string next = dialogs::FormatIsoInstant(instant + RetryDelay(job.attempts));
+            co_await s_.ledger.Run(
+                [&](store::Ledger& l) { return l.RetryReceiptCheck(job.id, again, next); });
+            s_.metrics.Count("cobrador_receipt_checks_total", "result=\"retry\"");
+            Log(LogLevel::kWarn,
+                "receipt not confirmed yet; trying again later",
+                {{"media_id", std::to_string(job.media_id)},
+                 {"error", again},
+                 {"next_attempt_at", next}});
+            co_return;
+        }
+        verdict = {};
+        verdict.outcome = "cep_unavailable";
+        verdict.detail = again + " (given up after a day)";
+    }
+    const std::string now = c.Now(clock);
+    auto settled = co_await s_.ledger.Run([&](store::Ledger& l) {
+        return l.SettleReceiptCheck(
+            job.id,
+            verdict,
+            now,
+            [&](const store::PaymentNotice& notice) {
+                return PaymentThanks(notice, c, s_.strategy, instant, true);
+            },
+            [&](const store::Addressee& to, const std::string& kind) {
+                return ReceiptReply(to, kind, c, s_.strategy, instant);
+            });
+    });
+    if (!settled) {
+        unrecorded_ = true;
+        Log(LogLevel::kError,
+            "receipt confirmation not kept; tried again later",
+            {{"media_id", std::to_string(job.media_id)}, {"error", settled.error().message()}});
+        co_return;
+    }
+    if (!settled->settled) {
+        co_return;
+    }
+    s_.metrics.Count("cobrador_receipt_checks_total", "result=\"" + settled->outcome + "\"");
+    Log(verdict.confirmed ? LogLevel::kInfo : LogLevel::kWarn,
+        verdict.confirmed ? "receipt confirmed with Banxico's CEP" : "receipt not confirmed",
+        {{"media_id", std::to_string(job.media_id)},
+         {"conversation", std::to_string(job.conversation_id)},
+         {"status", settled->status},
+         {"outcome", settled->outcome},
+         {"detail", verdict.detail},
+         {"account", settled->payment.account_id}});
+    if (settled->message_queued) {
+        s_.wake_dispatcher();
+    }
+    s_.events.Publish(job.conversation_id, "media");
+}
+
+net::awaitable<void> MediaWorker::Unfetched(const store::MediaJob& job) {
+    if (s_.config.cep_base.empty() || (job.kind != "image" && job.kind != "document")) {
+        co_return;
+    }
+    const auto clock = std::chrono::system_clock::now();
+    const auto instant = s_.config.Instant(clock);
+    const std::string now = s_.config.Now(clock);
+    auto told = co_await s_.ledger.Run([&](store::Ledger& l) {
+        return l.ReceiptToPerson(
+            job.conversation_id, now, [&](const store::Addressee& to, const std::string& kind) {
+                return ReceiptReply(to, kind, s_.config, s_.strategy, instant);
+            });
+    });
+    if (told && *told) {
+        s_.wake_dispatcher();
+    }
 }
 
 net::awaitable<void> MediaWorker::Read(const store::UnreadReceipt& receipt) {
@@ -141,8 +284,9 @@ net::awaitable<void> MediaWorker::Read(const store::UnreadReceipt& receipt) {
     reading.payment_concept = fields.payment_concept;
     reading.beneficiary_name = fields.beneficiary_name;
     const std::string now = s_.Now();
+    const bool check = !s_.config.cep_base.empty();
     auto recorded = co_await s_.ledger.Run(
-        [&](store::Ledger& l) { return l.RecordReceipt(receipt.media_id, reading, now); });
+        [&](store::Ledger& l) { return l.RecordReceipt(receipt.media_id, reading, now, check); });
     if (!recorded) {
         unrecorded_ = true;  // not read again at once, in a loop
         Log(LogLevel::kError,
@@ -291,6 +435,9 @@ net::awaitable<void> MediaWorker::Fetch(const store::MediaJob& job) {
                  {"bytes", std::to_string(fetched->size_bytes)},
                  {"detail", fetched->detail}});
             s_.events.Publish(job.conversation_id, "media");
+            if (*done && fetched->status != "stored") {
+                co_await Unfetched(job);
+            }
             co_return;
         }
         error = "storing the file: " + done.error().message();
@@ -311,6 +458,7 @@ net::awaitable<void> MediaWorker::Fetch(const store::MediaJob& job) {
          {"next_attempt_at", give_up ? std::string() : next}});
     if (give_up) {
         s_.events.Publish(job.conversation_id, "media");
+        co_await Unfetched(job);
     }
 }
 

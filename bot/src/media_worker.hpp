@@ -13,7 +13,11 @@
 //
 // A stored image or document is then read as a receipt (receipt_reader.hpp: OCR or a PDF's
 // text layer, in a child process with limits) and what it says is kept for the person who
-// checks it. Nothing is ever paid on a reading.
+// checks it. Nothing is ever paid on a reading alone: with COBRADOR_CEP_BASE set, a SPEI
+// receipt into one of the creditor's accounts is looked up with Banxico's CEP
+// (receipt_check.hpp), trying the plausible readings of its clave de rastreo, and only the
+// transfer the CEP confirms is applied as a payment (once per transfer, whoever reported it),
+// with a thank-you. Whatever cannot be confirmed goes to a person, and the debtor is told.
 
 #include <optional>
 #include <string>
@@ -43,6 +47,11 @@ private:
     // Reads a stored receipt (OCR or a PDF's text, in a child process on the reader thread)
     // and keeps what it says for the person who checks it.
     boost::asio::awaitable<void> Read(const store::UnreadReceipt& receipt);
+    // Looks a read receipt up with Banxico's CEP and settles it: a payment, or a person.
+    boost::asio::awaitable<void> Confirm(const store::ReceiptCheckJob& job);
+    // A receipt that will never be read (its file could not be fetched or kept) goes to a
+    // person when receipts are confirmed automatically (the turn did not hand it over).
+    boost::asio::awaitable<void> Unfetched(const store::MediaJob& job);
     // The bytes of `job` from its provider: a FetchedMedia when that is settled (stored, or why
     // it never will be), nullopt with `error` when it is worth trying again.
     boost::asio::awaitable<std::optional<store::FetchedMedia>> Download(const store::MediaJob& job,

@@ -117,6 +117,22 @@ std::optional<store::ProactiveMessage> InstrumentReady(const store::InstrumentNo
     return RenderProactive(request, strategy, now);
 }
 
+std::optional<store::ProactiveMessage> ReceiptReply(const store::Addressee& to,
+                                                    const std::string& kind,
+                                                    const Config& config,
+                                                    const dialogs::ReminderStrategy& strategy,
+                                                    std::chrono::sys_seconds now) {
+    ProactiveRequest request;
+    request.key = "receipt_" + kind;
+    request.locale = to.locale;
+    request.channel = to.channel;
+    request.whatsapp_window_open = to.whatsapp_window_open;
+    request.timezone = to.timezone;
+    request.receipt = true;
+    request.args = {{"name", dialogs::FirstName(to.debtor_name)}, {"company", config.company_name}};
+    return RenderProactive(request, strategy, now);
+}
+
 std::optional<store::ProactiveMessage> BrokenPromiseFollowUp(
     const store::FollowUp& follow_up,
     const Config& config,

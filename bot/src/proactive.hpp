@@ -48,6 +48,15 @@ std::optional<store::ProactiveMessage> InstrumentReady(const store::InstrumentNo
                                                        const dialogs::ReminderStrategy& strategy,
                                                        std::chrono::sys_seconds now);
 
+// What the debtor is told about a receipt cobrador could not confirm ("to_person": a person
+// will check it) or that names a payment recorded already ("duplicate"); at once, as they are
+// waiting for it, WhatsApp's window permitting.
+std::optional<store::ProactiveMessage> ReceiptReply(const store::Addressee& to,
+                                                    const std::string& kind,
+                                                    const Config& config,
+                                                    const dialogs::ReminderStrategy& strategy,
+                                                    std::chrono::sys_seconds now);
+
 std::optional<store::ProactiveMessage> BrokenPromiseFollowUp(
     const store::FollowUp& follow_up,
     const Config& config,

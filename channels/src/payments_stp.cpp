@@ -5,6 +5,8 @@
 
 #include <charconv>
 
+#include "channels/cep.hpp"
+
 #include "payments_common.hpp"
 
 namespace cobrador::channels {
@@ -54,6 +56,7 @@ Verdict ParseStpAbono(std::string_view body, std::string_view received_at) {
     r.provider = "stp";
     // One transfer, whatever STP's id: the key of Banxico's CEP lookup too.
     r.payment = tracking + ":" + date + ":" + sender;
+    r.spei_key = SpeiKey(tracking, date, sender);
     r.total_cents = *amount;
     r.currency = "MXN";
     r.clabe = clabe;

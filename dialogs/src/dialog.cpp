@@ -547,9 +547,15 @@ void EscalateHuman(Turn& t) {
     Escalate(t, "human");
 }
 
-// A receipt (an image or a PDF) goes to a person, who checks it against the bank before any
-// payment is recorded; the file itself is fetched and kept by the media worker.
+// A receipt (an image or a PDF) is checked against the bank before any payment is recorded:
+// by the media worker with Banxico's CEP when it is on (it thanks the debtor, or hands the
+// receipt to a person), else by a person at once. The file itself is fetched and kept by the
+// media worker.
 void ReviewReceipt(Turn& t) {
+    if (t.settings.confirm_receipts) {
+        t.Say("receipt_checking");
+        return;
+    }
     Escalate(t, "receipt_review", "receipt_received");
 }
 

@@ -13,7 +13,7 @@ namespace cobrador::store {
 namespace {
 
 // Every table of the schema except schema_migrations, parents before children.
-constexpr std::array<const char*, 24> kTables = {
+constexpr std::array<const char*, 25> kTables = {
     "debtors",
     "imports",
     "agents",
@@ -38,6 +38,7 @@ constexpr std::array<const char*, 24> kTables = {
     "payment_instruments",
     "media",
     "receipts",
+    "receipt_checks",
 };
 
 std::vector<std::string> Tables(Connection& db) {

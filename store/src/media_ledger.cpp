@@ -110,7 +110,8 @@ Result<std::vector<UnreadReceipt>> Ledger::UnreadReceipts(std::size_t limit) {
 
 Result<bool> Ledger::RecordReceipt(std::int64_t media_id,
                                    const ReceiptReading& r,
-                                   std::string_view now) {
+                                   std::string_view now,
+                                   bool check) {
     return impl_->Guard([&]() -> Result<bool> {
         Connection& db = impl_->db;
         Tx tx(db, TxKind::kLocked);  // one insert, decided by its key
@@ -138,6 +139,14 @@ Result<bool> Ledger::RecordReceipt(std::int64_t media_id,
                                     text(r.beneficiary_name),
                                     now,
                                     media_id);
+        if (added == 1 && check) {
+            db.Exec(
+                "INSERT INTO receipt_checks (receipt_id, conversation_id, status, "
+                "next_attempt_at, created_at) SELECT id, conversation_id, 'pending', ?1, ?1 FROM "
+                "receipts WHERE media_id = ?2",
+                now,
+                media_id);
+        }
         tx.commit();
         return added == 1;
     });

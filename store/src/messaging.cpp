@@ -725,8 +725,10 @@ Result<std::vector<TranscriptLine>> Ledger::Transcript(std::int64_t conversation
             "coalesce(r.error, ''), coalesce(r.clave_rastreo, ''), r.amount_cents, "
             "coalesce(r.operation_date, ''), coalesce(r.sending_bank, ''), "
             "coalesce(r.beneficiary_account, ''), coalesce(r.reference, ''), coalesce(r.concept, "
-            "''), coalesce(r.beneficiary_name, '') FROM media f LEFT JOIN receipts r ON "
-            "r.media_id = f.id WHERE f.conversation_id = ? ORDER BY f.id",
+            "''), coalesce(r.beneficiary_name, ''), k.status, coalesce(k.outcome, ''), "
+            "coalesce(k.detail, k.last_error, ''), coalesce(k.payment_id, '') FROM media f LEFT "
+            "JOIN receipts r ON r.media_id = f.id LEFT JOIN receipt_checks k ON k.receipt_id = "
+            "r.id WHERE f.conversation_id = ? ORDER BY f.id",
             conversation_id);
         while (files->Step()) {
             const auto line = by_message.find(files->Int64(1));
@@ -757,6 +759,10 @@ Result<std::vector<TranscriptLine>> Ledger::Transcript(std::int64_t conversation
                 r.reference = files->Text(18);
                 r.payment_concept = files->Text(19);
                 r.beneficiary_name = files->Text(20);
+                if (!files->IsNull(21)) {
+                    r.check = ReceiptCheck{
+                        files->Text(21), files->Text(22), files->Text(23), files->Text(24)};
+                }
                 item.receipt = std::move(r);
             }
             out[line->second].media.push_back(std::move(item));

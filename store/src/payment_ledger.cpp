@@ -181,8 +181,8 @@ PaymentOutcome ApplyOnePayment(Connection& db,
         db.Prepare(
               "INSERT INTO payments (payment_id, reference, account_id, amount_cents, currency, "
               "paid_at, method, status, source, received_at, applied_cents, overpaid_cents, "
-              "suspense_reason, provider, provider_payment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-              "?, ?, ?, ?, ?) RETURNING id")
+              "suspense_reason, provider, provider_payment, spei_key) VALUES (?, ?, ?, ?, ?, ?, ?, "
+              "?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id")
             .Returning(p.payment_id,
                        p.reference,
                        out.status == "applied" ? std::optional(account->id) : std::nullopt,
@@ -197,7 +197,8 @@ PaymentOutcome ApplyOnePayment(Connection& db,
                        out.overpaid_cents,
                        out.reason.empty() ? std::nullopt : std::optional(out.reason),
                        provider ? std::optional(provider->provider) : std::nullopt,
-                       provider ? std::optional(provider->payment) : std::nullopt)
+                       provider ? std::optional(provider->payment) : std::nullopt,
+                       p.spei_key.empty() ? std::nullopt : std::optional(p.spei_key))
             .value();
     if (out.status == "suspense") {
         WriteAudit(db,
@@ -291,7 +292,9 @@ Result<PaymentsSummary> Ledger::ApplyPayments(const std::vector<PaymentRecord>& 
         PaymentsSummary summary;
         Prepared exists = db.Prepare("SELECT 1 FROM payments WHERE payment_id = ?");
         for (const PaymentRecord& p : payments) {
-            if (exists.Bind(p.payment_id)->Step()) {
+            if (exists.Bind(p.payment_id)->Step() ||
+                (!p.spei_key.empty() &&
+                 db.One<int>("SELECT 1 FROM payments WHERE spei_key = ?", p.spei_key))) {
                 PaymentOutcome out;
                 out.payment_id = p.payment_id;
                 out.status = "duplicate";

@@ -34,13 +34,18 @@ bool Reachable(Connection& db, const std::string& phone, const std::string& chan
                channel) == 0;
 }
 
-std::optional<Target> LatestReachableConversation(Connection& db, std::int64_t debtor_id) {
+namespace {
+
+// The conversation `where` picks (its first row), as a target; nullopt when there is none or
+// its channel may not be written to.
+template <typename... Args>
+std::optional<Target> ReadTarget(Connection& db, const std::string& where, const Args&... args) {
     auto latest = db.Query(
         "SELECT c.id, c.state, d.id, d.name, d.locale, d.timezone, c.phone, c.channel, "
         "c.last_inbound_at, c.verified_until FROM conversations c JOIN debtors d ON d.id = "
-        "c.debtor_id WHERE "
-        "c.debtor_id = ? ORDER BY c.id DESC LIMIT 1",
-        debtor_id);
+        "c.debtor_id WHERE " +
+            where,
+        args...);
     if (!latest->Step()) {
         return std::nullopt;
     }
@@ -63,6 +68,16 @@ std::optional<Target> LatestReachableConversation(Connection& db, std::int64_t d
         return std::nullopt;
     }
     return t;
+}
+
+}  // namespace
+
+std::optional<Target> LatestReachableConversation(Connection& db, std::int64_t debtor_id) {
+    return ReadTarget(db, "c.debtor_id = ? ORDER BY c.id DESC LIMIT 1", debtor_id);
+}
+
+std::optional<Target> ReachableConversation(Connection& db, std::int64_t conversation_id) {
+    return ReadTarget(db, "c.id = ?", conversation_id);
 }
 
 Addressee AddresseeOf(const Target& target, const std::string& now) {
@@ -107,20 +122,20 @@ std::int64_t QueueProactive(Connection& db,
                          now);
 }
 
-bool EscalateDebtor(Connection& db,
-                    std::int64_t debtor_id,
-                    const std::string& reason,
-                    const std::string& now) {
+bool EscalateConversation(Connection& db,
+                          std::int64_t conversation_id,
+                          const std::string& reason,
+                          const std::string& now) {
     auto open = db.Query(
-        "SELECT id, state, channel FROM conversations WHERE debtor_id = ? AND "
-        "state <> 'closed' ORDER BY id DESC LIMIT 1",
-        debtor_id);
+        "SELECT state, channel, debtor_id FROM conversations WHERE id = ? AND state <> 'closed'",
+        conversation_id);
     if (!open->Step()) {
         return false;
     }
-    const std::int64_t id = open->Int64(0);
-    const auto state = dialogs::FromStringOr(open->Text(1), dialogs::ConversationState::kBot);
-    const std::string channel = open->Text(2);
+    const auto state = dialogs::FromStringOr(open->Text(0), dialogs::ConversationState::kBot);
+    const std::string channel = open->Text(1);
+    const std::optional<std::int64_t> debtor =
+        open->IsNull(2) ? std::nullopt : std::optional(open->Int64(2));
     if (!dialogs::Decide({state, std::nullopt}, dialogs::LifecycleEvent::kEscalate, {}).changes) {
         return true;  // a person has it already: nothing changes, nothing to count
     }
@@ -129,16 +144,27 @@ bool EscalateDebtor(Connection& db,
         "WHERE id = ?",
         reason,
         now,
-        id);
+        conversation_id);
     WriteAudit(db,
                {.actor = "system",
                 .kind = "escalated",
                 .channel = channel,
-                .debtor_id = debtor_id,
-                .conversation_id = id},
+                .debtor_id = debtor,
+                .conversation_id = conversation_id},
                now,
                AuditDetail("reason", reason));
     return true;
+}
+
+bool EscalateDebtor(Connection& db,
+                    std::int64_t debtor_id,
+                    const std::string& reason,
+                    const std::string& now) {
+    const auto open = db.One<std::int64_t>(
+        "SELECT id FROM conversations WHERE debtor_id = ? AND state <> 'closed' ORDER BY id "
+        "DESC LIMIT 1",
+        debtor_id);
+    return open && EscalateConversation(db, *open, reason, now);
 }
 
 void CancelPending(Connection& db,

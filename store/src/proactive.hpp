@@ -29,6 +29,8 @@ struct Target {
 };
 
 std::optional<Target> LatestReachableConversation(Connection& db, std::int64_t debtor_id);
+// Conversation `conversation_id` itself, when it has a debtor and may be written to.
+std::optional<Target> ReachableConversation(Connection& db, std::int64_t conversation_id);
 
 // The target as the bot addresses it at `now` (inside WhatsApp's window or not).
 Addressee AddresseeOf(const Target& target, const std::string& now);
@@ -44,6 +46,12 @@ std::int64_t QueueProactive(Connection& db,
                             const ProactiveMessage& message,
                             const std::string& now);
 
+// Moves an open conversation to the collectors' queue with `reason`; false when it is closed
+// or there is none. A conversation a person has already stays as it is (true).
+bool EscalateConversation(Connection& db,
+                          std::int64_t conversation_id,
+                          const std::string& reason,
+                          const std::string& now);
 // Moves the debtor's open conversation (the latest) to the collectors' queue with `reason`.
 bool EscalateDebtor(Connection& db,
                     std::int64_t debtor_id,

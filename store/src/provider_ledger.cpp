@@ -268,6 +268,16 @@ PaymentOutcome Received(Connection& db,
     p.currency = r.currency;
     p.paid_at = r.paid_at;
     p.method = r.method;
+    // A SPEI transfer credited already, reported by someone else (a receipt confirmed with
+    // Banxico's CEP, a statement): counted once.
+    if (so_far == 0 && !r.spei_key.empty()) {
+        if (db.One<int>("SELECT 1 FROM payments WHERE spei_key = ?", r.spei_key)) {
+            out.payment_id = base;
+            out.status = "duplicate";
+            return out;
+        }
+        p.spei_key = r.spei_key;
+    }
     // Read the key before writing it: on PostgreSQL, when a concurrent transaction stored the
     // same part first, SSI then reports a conflict (and the whole event is tried again, seeing
     // it) instead of a duplicate-key error. The advisory lock alone does not do it: a

@@ -479,6 +479,36 @@ CREATE TABLE receipts (
 CREATE INDEX receipts_by_clave ON receipts (clave_rastreo);
 )sql";
 
+// Receipts confirmed with Banxico's CEP (docs/media.md "Confirming a receipt"): each reading
+// waits in receipt_checks while it is looked up ('pending', retried while the CEP is down),
+// then is 'confirmed' (a payment was applied, found already applied, or held in suspense) or
+// 'unconfirmed' (it went to a person, with why). A SPEI transfer is credited once, whoever
+// reports it: payments.spei_key is its clave de rastreo, date and sending participant
+// (channels::SpeiKey), which STP's abonos already carried in their provider key.
+constexpr const char* kReceiptChecks = R"sql(
+ALTER TABLE payments ADD COLUMN spei_key TEXT;
+UPDATE payments SET spei_key = upper(provider_payment) WHERE provider = 'stp' AND
+  payment_id = 'stp:' || provider_payment AND provider_payment LIKE '%:________:_____';
+CREATE UNIQUE INDEX payments_by_spei_key ON payments (spei_key);
+CREATE TABLE receipt_checks (
+  id               INTEGER PRIMARY KEY,
+  receipt_id       INTEGER NOT NULL UNIQUE REFERENCES receipts (id),
+  conversation_id  INTEGER NOT NULL REFERENCES conversations (id),
+  status           TEXT NOT NULL CHECK (status IN ('pending', 'confirmed', 'unconfirmed',
+                                                   'failed')),
+  outcome          TEXT,  -- applied, suspense, duplicate; not_found, incomplete, not_ours, ...
+  detail           TEXT,  -- for the person who checks it
+  spei_key         TEXT,
+  payment_id       TEXT,  -- payments.payment_id, once confirmed
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at  TEXT NOT NULL,
+  last_error       TEXT,
+  created_at       TEXT NOT NULL,
+  settled_at       TEXT
+);
+CREATE INDEX receipt_checks_due ON receipt_checks (status, next_attempt_at);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "core ledger", kCoreSchema},
     Migration{2, "report indexes", kReportIndexes},
@@ -491,6 +521,7 @@ constexpr std::array kMigrations = {
     Migration{9, "payment instruments", kPaymentInstruments},
     Migration{10, "media", kMedia},
     Migration{11, "receipts", kReceipts},
+    Migration{12, "receipt checks", kReceiptChecks},
 };
 
 }  // namespace

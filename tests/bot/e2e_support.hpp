@@ -70,7 +70,9 @@ struct Setup {
                {"COBRADOR_WHATSAPP_VERIFY_TOKEN", "verify-me"},
                {"COBRADOR_TWILIO_AUTH_TOKEN", kTwilioToken},
                // Tests run reminder passes themselves, at the instants they choose.
-               {"COBRADOR_REMINDER_MINUTES", "0"}};
+               {"COBRADOR_REMINDER_MINUTES", "0"},
+               // Never Banxico's real portal: tests that confirm receipts start a fake CEP.
+               {"COBRADOR_CEP_BASE", ""}};
         if (graph != nullptr) {
             env["COBRADOR_WHATSAPP_ACCESS_TOKEN"] = kAccessToken;
             env["COBRADOR_WHATSAPP_PHONE_NUMBER_ID"] = kPhoneNumberId;

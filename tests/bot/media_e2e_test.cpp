@@ -9,6 +9,8 @@
 #include <fstream>
 #include <mutex>
 
+#include "dialogs/reference.hpp"
+
 #include "e2e_support.hpp"
 #include "webdriver.hpp"
 
@@ -433,6 +435,292 @@ TEST_CASE(
     REQUIRE(PostTwilio(desk.setup.port, "/webhooks/twilio", other).status == 200);
     desk.setup.WaitFor("SELECT count(*) FROM media WHERE status = 'refused'", "1");
     CHECK(elsewhere.Requests().empty());
+}
+
+// Banxico's CEP portal as it answers (payments-providers.md §6): valida.do takes the form and
+// answers an HTML page, in Latin-1, that either offers the download (with a session cookie) or
+// says "Operación no encontrada"; descarga.do?formato=XML, in that session, answers the CEP.
+// The portal matches every criterion, the amount included: a receipt showing another amount is
+// "not found", as at Banxico.
+struct FakeCep {
+    struct Transfer {
+        std::string fecha;  // DD-MM-YYYY
+        std::string clave;
+        std::string emisor;
+        std::string receptor;
+        std::string cuenta;
+        std::int64_t cents = 0;
+    };
+
+    std::mutex mutex;
+    std::vector<Transfer> transfers;
+    std::map<std::string, Transfer> sessions;
+    int unavailable = 0;  // answer 503 to this many requests first
+    FakeProvider fake{[this](const RecordedRequest& r, std::size_t) {
+        return Answer(r);
+    }};
+
+    static std::map<std::string, std::string> Form(const std::string& body) {
+        std::map<std::string, std::string> out;
+        std::size_t at = 0;
+        while (at <= body.size()) {
+            const auto end = std::min(body.find('&', at), body.size());
+            const std::string pair = body.substr(at, end - at);
+            const auto eq = pair.find('=');
+            if (eq != std::string::npos) {
+                std::string value;
+                for (std::size_t i = eq + 1; i < pair.size(); ++i) {
+                    if (pair[i] == '+') {
+                        value += ' ';
+                    } else if (pair[i] == '%' && i + 2 < pair.size()) {
+                        value += static_cast<char>(std::stoi(pair.substr(i + 1, 2), nullptr, 16));
+                        i += 2;
+                    } else {
+                        value += pair[i];
+                    }
+                }
+                out[pair.substr(0, eq)] = value;
+            }
+            at = end + 1;
+        }
+        return out;
+    }
+
+    static std::int64_t Cents(const std::string& monto) {
+        const auto dot = monto.find('.');
+        std::string frac = dot == std::string::npos ? "" : monto.substr(dot + 1);
+        frac.resize(2, '0');
+        return std::stoll(monto.substr(0, dot)) * 100 + std::stoll(frac);
+    }
+
+    ScriptedAnswer Answer(const RecordedRequest& r) {
+        const std::lock_guard lock(mutex);
+        if (unavailable > 0) {
+            --unavailable;
+            return Scripted(503, "<html><body>Service Unavailable</body></html>");
+        }
+        const std::map<std::string, std::string> html = {
+            {"Content-Type", "text/html; charset=UTF-8"}};
+        if (r.method == "POST" && r.target == "/cep/valida.do") {
+            auto f = Form(r.body);
+            for (const Transfer& t : transfers) {
+                if (f["tipoCriterio"] == "T" && f["fecha"] == t.fecha && f["criterio"] == t.clave &&
+                    f["emisor"] == t.emisor && f["receptor"] == t.receptor &&
+                    f["cuenta"] == t.cuenta && Cents(f["monto"]) == t.cents) {
+                    const std::string session = "JS" + std::to_string(sessions.size() + 1) + "!-43";
+                    sessions[session] = t;
+                    ScriptedAnswer found;
+                    found.body =
+                        "<div class=\"bg-banxico title-bar\">Descargar CEP</div><h2>Gracias por "
+                        "utilizar el servicio de descarga de CEP</h2><a "
+                        "href=\"descarga.do?formato=PDF\">PDF</a><a "
+                        "href=\"descarga.do?formato=XML\">XML</a>";
+                    found.headers = html;
+                    found.headers["Set-Cookie"] = "JSESSIONID=" + session + "; path=/; HttpOnly";
+                    return found;
+                }
+            }
+            ScriptedAnswer none;
+            none.body =
+                "<div class=\"info\"><center><strong>Lo sentimos, por el momento no es posible "
+                "generar el CEP. Operaci\xF3n no encontrada. El SPEI no ha recibido una orden de "
+                "pago que cumpla con el criterio de b\xFAsqueda especificado.</strong></center>"
+                "</div>";
+            none.headers = html;
+            return none;
+        }
+        if (r.method == "GET" && r.target == "/cep/descarga.do?formato=XML") {
+            const std::string cookie = r.headers.count("cookie") ? r.headers.at("cookie") : "";
+            for (const auto& [session, t] : sessions) {
+                if (cookie.find("JSESSIONID=" + session) == std::string::npos) {
+                    continue;
+                }
+                const std::string iso =
+                    t.fecha.substr(6, 4) + "-" + t.fecha.substr(3, 2) + "-" + t.fecha.substr(0, 2);
+                const std::string monto = std::to_string(t.cents / 100) + "." +
+                                          (t.cents % 100 < 10 ? "0" : "") +
+                                          std::to_string(t.cents % 100);
+                ScriptedAnswer xml;
+                xml.body =
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<SPEI_Tercero "
+                    "FechaOperacion=\"" +
+                    iso + "\" Hora=\"10:42:17\" ClaveSPEI=\"" + t.receptor +
+                    "\" sello=\"X8YF==\" claveRastreo=\"" + t.clave +
+                    "\">\r\n    <Beneficiario BancoReceptor=\"STP\" Nombre=\"FINANCIERA "
+                    "PRUEBA SA DE CV\" TipoCuenta=\"40\" Cuenta=\"" +
+                    t.cuenta +
+                    "\" RFC=\"ND\" Concepto=\"PAGO A-1001\" IVA=\"0.00\" "
+                    "MontoPago=\"" +
+                    std::string(15 - monto.size(), '0') + monto +
+                    "\"/>\r\n    <Ordenante BancoEmisor=\"BBVA MEXICO\" Nombre=\"MARIA "
+                    "LOPEZ\" TipoCuenta=\"40\" Cuenta=\"012180004643051249\" "
+                    "RFC=\"ND\"/>\r\n</SPEI_Tercero>";
+                xml.headers = {{"Content-Type", "application/xml"}};
+                return xml;
+            }
+            return Scripted(500, "<HTML><TITLE>Error 500--Internal Server Error</TITLE></HTML>");
+        }
+        return Scripted(404, "<html>Not Found</html>");
+    }
+
+    // The lookups made, as (criterio, monto), in order.
+    std::vector<std::string> Lookups() {
+        std::vector<std::string> out;
+        for (const auto& r : fake.Requests()) {
+            if (r.method == "POST") {
+                auto f = Form(r.body);
+                out.push_back(f["criterio"] + " " + f["monto"]);
+            }
+        }
+        return out;
+    }
+};
+
+// A BBVA app's screenshot of a $1,500.00 SPEI transfer to the creditor's CLABE, quoting
+// María's payment reference.
+std::vector<std::string> BbvaReceipt(const std::string& amount) {
+    return {"BBVA",
+            "Comprobante de transferencia SPEI",
+            "Importe: $" + amount,
+            "Fecha de operación: 23/11/2026 10:42:17",
+            "Clave de rastreo: MBAN01002611230012345678",
+            "Banco emisor: BBVA MEXICO",
+            "Cuenta destino: 646180110400000007",
+            "Referencia numérica: " + *dialogs::PaymentReference(1),
+            "Concepto de pago: PAGO A-1001"};
+}
+
+TEST_CASE(
+    "media e2e: a SPEI receipt confirmed with Banxico's CEP is paid once and thanked, and the same "
+    "image again counts once",
+    "[bot][media][e2e][cep]") {
+    MediaDesk desk;
+    FakeCep cep;
+    cep.transfers.push_back(
+        {"23-11-2026", "MBAN01002611230012345678", "40012", "90646", "646180110400000007", 150000});
+    const std::string png = desk.setup.dir.File("bbva.png");
+    RenderReceipt(png, BbvaReceipt("1,500.00"));
+    const std::string receipt = ReadFile(png);
+    desk.graph.files["2001"] = {receipt};
+    desk.graph.files["2002"] = {receipt};
+    desk.setup.env["COBRADOR_MEDIA_MAX_BYTES"] = "1048576";
+    desk.setup.env["COBRADOR_CEP_BASE"] = cep.fake.BaseUrl() + "/cep";
+    desk.Start();
+    desk.Say("wamid.IN1", "hola");
+    desk.Say("wamid.IN2", "15/03/1985");
+    desk.Post(WhatsAppMedia("wamid.IN3", "image", "2001", "image/jpeg", "ya pagué"), "wamid.IN3");
+
+    desk.setup.WaitFor("SELECT status FROM receipt_checks ORDER BY id LIMIT 1", "confirmed", 90s);
+    CHECK(desk.setup.Query("SELECT outcome FROM receipt_checks") == "applied");
+    // The payment, from Banxico's figures, on María's account; the conversation stays the bot's.
+    CHECK(desk.setup.Query("SELECT amount_cents FROM payments") == "150000");
+    CHECK(desk.setup.Query("SELECT spei_key FROM payments") ==
+          "MBAN01002611230012345678:20261123:40012");
+    CHECK(desk.setup.Query("SELECT a.account_key FROM payments p JOIN accounts a ON a.id = "
+                           "p.account_id") == "A-1001");
+    CHECK(desk.setup.Query("SELECT paid_at FROM payments") == "2026-11-23T16:42:17Z");
+    CHECK(desk.setup.Query("SELECT balance_cents FROM accounts WHERE account_key = 'A-1001'") ==
+          "1084567");
+    CHECK(desk.setup.Query("SELECT state FROM conversations WHERE phone = '+525512345678'") ==
+          "bot");
+    // The lookup was the portal's form; OCR's reading of the clave, or one of its readings,
+    // found it, and the XML came in the same session.
+    const auto lookups = cep.Lookups();
+    REQUIRE_FALSE(lookups.empty());
+    CHECK(lookups.back() == "MBAN01002611230012345678 1500.00");
+    bool downloaded = false;
+    for (const auto& r : cep.fake.Requests()) {
+        if (r.method == "GET") {
+            downloaded = true;
+            CHECK(r.headers.at("cookie").find("JSESSIONID=JS1!-43") != std::string::npos);
+        }
+    }
+    CHECK(downloaded);
+    // Said at once, then thanked with the amount (the identity check holds).
+    desk.graph.fake.WaitForRequests(6);  // 3 replies, the media id, the file, the thank-you
+    auto texts = desk.SentTexts();
+    REQUIRE(texts.size() >= 4);
+    CHECK(texts[2].find("confirmando con el banco") != std::string::npos);
+    CHECK(texts[3].find("Recibimos tu pago de $1,500.00") != std::string::npos);
+
+    // The same image again: read and confirmed again, but not paid twice.
+    desk.Post(WhatsAppMedia("wamid.IN4", "image", "2002", "image/jpeg"), "wamid.IN4");
+    desk.setup.WaitFor(
+        "SELECT outcome FROM receipt_checks ORDER BY id DESC LIMIT 1", "duplicate", 90s);
+    CHECK(desk.setup.Query("SELECT count(*) FROM payments") == "1");
+    CHECK(desk.setup.Query("SELECT balance_cents FROM accounts WHERE account_key = 'A-1001'") ==
+          "1084567");
+    desk.graph.fake.WaitForRequests(10);  // its reply, media id, file, and "ya estaba"
+    texts = desk.SentTexts();
+    CHECK(texts.back().find("ya estaba registrado") != std::string::npos);
+
+    // The collector sees both checks in the transcript.
+    const std::string conversation =
+        desk.setup.Query("SELECT id FROM conversations WHERE phone = '+525512345678'");
+    const json detail = desk.api.Get("/api/v1/conversations/" + conversation, desk.collector);
+    std::vector<std::string> checks;
+    for (const auto& m : detail["messages"]) {
+        for (const auto& f : m["media"]) {
+            REQUIRE(f["receipt"]["check"].is_object());
+            checks.push_back(f["receipt"]["check"]["status"].get<std::string>() + "/" +
+                             f["receipt"]["check"]["outcome"].get<std::string>());
+        }
+    }
+    CHECK(checks == std::vector<std::string>{"confirmed/applied", "confirmed/duplicate"});
+}
+
+TEST_CASE(
+    "media e2e: a receipt Banxico's CEP does not confirm goes to a person with what was read, "
+    "after the CEP comes back",
+    "[bot][media][e2e][cep]") {
+    MediaDesk desk;
+    FakeCep cep;
+    // The bank moved $1,500.00; the receipt says $2,000.00 (edited, or misread).
+    cep.transfers.push_back(
+        {"23-11-2026", "MBAN01002611230012345678", "40012", "90646", "646180110400000007", 150000});
+    cep.unavailable = 1;  // the portal is down at first: tried again in 5 s
+    const std::string png = desk.setup.dir.File("bbva.png");
+    RenderReceipt(png, BbvaReceipt("2,000.00"));
+    desk.graph.files["3001"] = {ReadFile(png)};
+    desk.setup.env["COBRADOR_MEDIA_MAX_BYTES"] = "1048576";
+    desk.setup.env["COBRADOR_CEP_BASE"] = cep.fake.BaseUrl() + "/cep";
+    desk.Start();
+    desk.Say("wamid.IN1", "hola");
+    desk.Say("wamid.IN2", "15/03/1985");
+    desk.Post(WhatsAppMedia("wamid.IN3", "image", "3001", "image/jpeg"), "wamid.IN3");
+
+    desk.setup.WaitFor("SELECT status FROM receipt_checks", "unconfirmed", 90s);
+    CHECK(desk.setup.Query("SELECT outcome FROM receipt_checks") == "not_found");
+    CHECK(desk.setup.Query("SELECT attempts FROM receipt_checks") == "2");
+    CHECK(desk.setup.Query("SELECT count(*) FROM payments") == "0");
+    CHECK(desk.setup.Query("SELECT balance_cents FROM accounts WHERE account_key = 'A-1001'") ==
+          "1234567");
+    // Every lookup asked for the amount the receipt shows, never another.
+    for (const std::string& lookup : cep.Lookups()) {
+        CHECK(lookup.substr(lookup.find(' ') + 1) == "2000.00");
+    }
+    // A person has it, with the reason; the debtor is told so.
+    CHECK(desk.setup.Query("SELECT state FROM conversations WHERE phone = '+525512345678'") ==
+          "escalated");
+    CHECK(desk.setup.Query("SELECT escalation_reason FROM conversations WHERE phone = "
+                           "'+525512345678'") == "receipt_review");
+    desk.graph.fake.WaitForRequests(6);
+    const auto texts = desk.SentTexts();
+    CHECK(texts.back().find("Una persona de Financiera Prueba lo revisará") != std::string::npos);
+    const std::string conversation =
+        desk.setup.Query("SELECT id FROM conversations WHERE phone = '+525512345678'");
+    const json detail = desk.api.Get("/api/v1/conversations/" + conversation, desk.collector);
+    json check;
+    for (const auto& m : detail["messages"]) {
+        for (const auto& f : m["media"]) {
+            check = f["receipt"]["check"];
+            CHECK(f["receipt"]["fields"]["amount"] == "2000.00");
+        }
+    }
+    REQUIRE(check.is_object());
+    CHECK(check["status"] == "unconfirmed");
+    CHECK(check["outcome"] == "not_found");
+    CHECK(check["detail"].get<std::string>().find("knows no transfer") != std::string::npos);
 }
 
 TEST_CASE("media e2e: the console shows the receipt photo and what was read from it, in Chromium",

@@ -568,6 +568,27 @@ TEST_CASE("Dialog: opt-out, opt-in and wrong number from any point", "[dialogs][
     CHECK(Contains(again.Say("hola"), "No encontramos información"));
 }
 
+TEST_CASE("Dialog: with the CEP on, a receipt is checked by the bank first, not a person",
+          "[dialogs][dialog][media]") {
+    Chat chat(Maria({Account(18, "A-1001", 1234567, 12)}));
+    chat.settings.confirm_receipts = true;
+    chat.Verify();
+    const std::string reply = chat.Send("image", "ya pagué");
+    // Nothing for a person yet: the media worker confirms it or hands it over.
+    CHECK(chat.Find<Escalated>() == nullptr);
+    CHECK(Contains(reply, "recibimos tu comprobante"));
+    CHECK(Contains(reply, "confirmando con el banco"));
+    CHECK(chat.view.state.stage == Stage::kReady);
+    // Before the check it still waits for the date of birth, then says the same.
+    Chat early(Maria({Account(18, "A-1001", 1234567, 12)}));
+    early.settings.confirm_receipts = true;
+    CHECK(Contains(early.Send("image"), "fecha de nacimiento"));
+    const std::string verified = early.Say("15/03/1985");
+    REQUIRE(early.Find<Verified>() != nullptr);
+    CHECK(early.Find<Escalated>() == nullptr);
+    CHECK(Contains(verified, "confirmando con el banco"));
+}
+
 TEST_CASE("Dialog: a receipt goes to a person who checks it, and before the check it waits",
           "[dialogs][dialog][media]") {
     {

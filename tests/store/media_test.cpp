@@ -8,6 +8,7 @@
 
 #include "store/ledger.hpp"
 
+#include "inbound.hpp"
 #include "support/catch_result.hpp"
 #include "support/probe.hpp"
 #include "support/temp_dir.hpp"
@@ -35,24 +36,7 @@ struct Books {
 
     // A message with `files` from a phone; returns its conversation.
     std::int64_t Receive(const std::string& id, std::vector<MediaRecord> files) {
-        REQUIRE(ledger.RecordWebhook(
-            {{"whatsapp", id, "image", "+525511111111", "{\"text\":\"\"}", "", "", ""}}, {}, kNow));
-        auto pending = ledger.PendingInboundEvents(10);
-        REQUIRE(pending);
-        REQUIRE(pending->size() == 1);
-        PendingInbound event = pending->front();
-        event.media = std::move(files);
-        const auto handled = ledger.HandleInbound(
-            event,
-            "",
-            [](const dialogs::ConversationView&) {
-                DialogTurn turn;
-                turn.dialog_state = "{}";
-                return turn;
-            },
-            kNow);
-        REQUIRE(handled);
-        return *handled;
+        return testing::ReceiveFiles(ledger, id, "+525511111111", std::move(files), kNow);
     }
 };
 

@@ -12,6 +12,7 @@
 #include "dialogs/reference.hpp"
 #include "store/ledger.hpp"
 
+#include "inbound.hpp"
 #include "support/catch_result.hpp"
 #include "support/probe.hpp"
 #include "support/temp_dir.hpp"
@@ -604,6 +605,154 @@ TEST_CASE("Undoing a settlement unpays only what the refunded payment paid",
     // Paying the second instalment again completes the settlement once more.
     REQUIRE(Notify(books.ledger, {Received("pi_2", 30000, a1)}));
     CHECK(books.Balance("A-1") == "0");
+}
+
+}  // namespace
+}  // namespace cobrador::store
+
+namespace cobrador::store {
+namespace {
+
+// María sends a receipt on WhatsApp; it is kept and read, and waits to be confirmed. Returns
+// the check's id.
+std::int64_t ReceiptToCheck(Books& books, const std::string& wamid, const std::string& clave) {
+    ReceiptReading reading;
+    reading.read = true;
+    reading.engine = "ocr";
+    reading.clave_rastreo = clave;
+    reading.amount_cents = 40000;
+    reading.operation_date = "2026-11-23";
+    return testing::ReceiptToCheck(books.ledger, wamid, "+525511111111", reading, kNow);
+}
+
+ReceiptVerdict Confirmed(const std::string& reference, const std::string& key) {
+    ReceiptVerdict v;
+    v.confirmed = true;
+    v.detail = "confirmed with Banxico's CEP";
+    v.payment = Payment("cep:" + key, reference, 40000);
+    v.payment.spei_key = key;
+    return v;
+}
+
+TEST_CASE(
+    "Receipt checks: a confirmed transfer is paid once whoever reports it, and what is not "
+    "confirmed "
+    "goes to a person",
+    "[store][payments][receipts]") {
+    Books books;
+    const std::string a1 = books.Reference("A-1");
+    const std::string key = "MBAN01002611230012345678:20261123:40012";
+    std::vector<std::string> told;
+    const ReceiptReplyFn reply = [&](const Addressee& to, const std::string& kind) {
+        told.push_back(kind + ":" + to.debtor_name);
+        ProactiveMessage m;
+        m.body = kind;
+        m.payload = "{}";
+        return std::optional(m);
+    };
+    int thanked = 0;
+    const PaymentNoticeFn thanks = [&](const PaymentNotice&) {
+        ++thanked;
+        ProactiveMessage m;
+        m.body = "gracias";
+        m.payload = "{}";
+        return std::optional(m);
+    };
+
+    // Confirmed: applied to A-1, thanked, kept with its key; the conversation stays the bot's.
+    const std::int64_t first = ReceiptToCheck(books, "wamid.1", "MBAN01002611230012345678");
+    const auto done =
+        books.ledger.SettleReceiptCheck(first, Confirmed(a1, key), kNow, thanks, reply);
+    REQUIRE(done);
+    CHECK(done->settled);
+    CHECK(done->status == "confirmed");
+    CHECK(done->outcome == "applied");
+    CHECK(done->payment.account_id == "A-1");
+    CHECK(books.Balance("A-1") == "60000");
+    CHECK(thanked == 1);
+    CHECK(told.empty());
+    CHECK(Query(books.path, "SELECT spei_key FROM payments") == key);
+    CHECK(Query(books.path,
+                "SELECT payment_id FROM receipt_checks WHERE id = " + std::to_string(first)) ==
+          "cep:" + key);
+    CHECK(Query(books.path, "SELECT state FROM conversations") == "bot");
+    // Settled once: a second worker's verdict changes nothing.
+    const auto again =
+        books.ledger.SettleReceiptCheck(first, Confirmed(a1, key), kNow, thanks, reply);
+    REQUIRE(again);
+    CHECK_FALSE(again->settled);
+
+    // The same transfer in a second receipt: a duplicate, said so, not paid again.
+    const std::int64_t second = ReceiptToCheck(books, "wamid.2", "MBAN01002611230012345678");
+    const auto twice =
+        books.ledger.SettleReceiptCheck(second, Confirmed(a1, key), kNow, thanks, reply);
+    REQUIRE(twice);
+    CHECK(twice->outcome == "duplicate");
+    CHECK(twice->payment.payment_id == "cep:" + key);
+    CHECK(books.Balance("A-1") == "60000");
+    CHECK(told == std::vector<std::string>{"duplicate:María López"});
+
+    // STP's abono of the same transfer (its own ids, the same key): counted once.
+    ProviderReport abono;
+    abono.provider = "stp";
+    abono.payment = "MBAN01002611230012345678:20261123:40012";
+    abono.total_cents = 40000;
+    abono.currency = "MXN";
+    abono.reference = a1;
+    abono.paid_at = "2026-11-23T16:42:17Z";
+    abono.method = "spei";
+    abono.spei_key = key;
+    const auto stp = Notify(books.ledger, {abono});
+    REQUIRE(stp);
+    REQUIRE(stp->outcomes.size() == 1);
+    CHECK(stp->outcomes[0].status == "duplicate");
+    CHECK(books.Balance("A-1") == "60000");
+    CHECK(Query(books.path, "SELECT count(*) FROM payments") == "1");
+
+    // A statement row naming the same transfer: counted once too.
+    PaymentRecord row = Payment("BANK-77", a1, 40000);
+    row.spei_key = key;
+    const auto statement = books.ledger.ApplyPayments({row}, "import", kNow);
+    REQUIRE(statement);
+    CHECK(statement->duplicates == 1);
+    CHECK(books.Balance("A-1") == "60000");
+
+    // Not confirmed: the conversation goes to a person, who sees why; the debtor is told.
+    const std::int64_t third = ReceiptToCheck(books, "wamid.3", "XYZ123456");
+    ReceiptVerdict no;
+    no.outcome = "not_found";
+    no.detail = "Banxico's CEP knows no such transfer";
+    const auto unconfirmed = books.ledger.SettleReceiptCheck(third, no, kNow, thanks, reply);
+    REQUIRE(unconfirmed);
+    CHECK(unconfirmed->status == "unconfirmed");
+    CHECK(unconfirmed->escalated);
+    CHECK(unconfirmed->message_queued);
+    CHECK(told.back() == "to_person:María López");
+    CHECK(Query(books.path, "SELECT state FROM conversations") == "escalated");
+    CHECK(Query(books.path, "SELECT escalation_reason FROM conversations") == "receipt_review");
+    CHECK(Query(books.path,
+                "SELECT detail FROM receipt_checks WHERE id = " + std::to_string(third)) ==
+          "Banxico's CEP knows no such transfer");
+    CHECK(Query(books.path, "SELECT count(*) FROM payments") == "1");
+    CHECK(Query(books.path,
+                "SELECT count(*) FROM audit_log WHERE kind IN ('receipt_confirmed', "
+                "'receipt_unconfirmed')") == "3");
+
+    // The transcript shows each receipt with its check.
+    const auto conversation =
+        std::stoll(Query(books.path, "SELECT id FROM conversations ORDER BY id LIMIT 1"));
+    const auto lines = books.ledger.Transcript(conversation);
+    REQUIRE(lines);
+    std::vector<std::string> outcomes;
+    for (const auto& line : *lines) {
+        for (const auto& item : line.media) {
+            REQUIRE(item.receipt);
+            REQUIRE(item.receipt->check);
+            outcomes.push_back(item.receipt->check->status + "/" + item.receipt->check->outcome);
+        }
+    }
+    CHECK(outcomes == std::vector<std::string>{
+                          "confirmed/applied", "confirmed/duplicate", "unconfirmed/not_found"});
 }
 
 }  // namespace

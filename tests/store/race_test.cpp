@@ -29,6 +29,7 @@
 #include "dialogs/reference.hpp"
 #include "store/ledger.hpp"
 
+#include "inbound.hpp"
 #include "support/catch_result.hpp"
 #include "support/probe.hpp"
 #include "support/temp_dir.hpp"
@@ -337,6 +338,85 @@ TEST_CASE(
                 "provider_payment HAVING sum(amount_cents) <> 500) wrong") == 0);
     CHECK(books.Balance("A-1") == 100000 - kRounds * 500);
     CHECK(Count(db, "SELECT count(*) FROM provider_events") == kRounds * 4);
+}
+
+TEST_CASE("Race: one SPEI transfer told by STP and confirmed from a receipt at once is paid once",
+          "[store][race][receipts]") {
+    Books books;
+    const std::string reference = books.Reference("A-1");
+    constexpr int kRounds = 12;
+    // Each round, a receipt of a $10.00 transfer waits for its confirmation.
+    std::vector<std::int64_t> checks;
+    for (int round = 0; round < kRounds; ++round) {
+        ReceiptReading reading;
+        reading.read = true;
+        reading.clave_rastreo = "MBAN0100" + std::to_string(round);
+        reading.amount_cents = 1000;
+        reading.operation_date = "2026-11-23";
+        checks.push_back(testing::ReceiptToCheck(
+            books.ledgers[0], "wamid." + std::to_string(round), "+525511111111", reading, kNow));
+    }
+    const auto key = [](int round) {
+        return "MBAN0100" + std::to_string(round) + ":20261123:40012";
+    };
+    std::array<Log, 2> logs;
+    // Side 0 is STP's abono of the transfer, side 1 the CEP's confirmation of the receipt.
+    Race(kRounds, [&](int side, int round) {
+        Ledger& ledger = books.ledgers[static_cast<std::size_t>(side)];
+        Log& log = logs[static_cast<std::size_t>(side)];
+        if (side == 0) {
+            ProviderEvent e;
+            e.provider = "stp";
+            e.event_id = "abono-" + std::to_string(round);
+            e.type = "abono";
+            e.body = "{}";
+            ProviderReport r;
+            r.provider = "stp";
+            r.payment = key(round);
+            r.total_cents = 1000;
+            r.currency = "MXN";
+            r.reference = reference;
+            r.paid_at = "2026-11-23T15:00:00Z";
+            r.method = "spei";
+            r.spei_key = key(round);
+            e.reports = {r};
+            const auto done = ledger.RecordProviderEvent(e, kNow, {});
+            if (!done) {
+                log.errors.push_back(Failure(e.event_id, done, ledger));
+                return;
+            }
+            log.payments.insert(log.payments.end(), done->outcomes.begin(), done->outcomes.end());
+            return;
+        }
+        ReceiptVerdict v;
+        v.confirmed = true;
+        v.payment = Payment("cep:" + key(round), reference, 1000);
+        v.payment.spei_key = key(round);
+        const auto done =
+            ledger.SettleReceiptCheck(checks[static_cast<std::size_t>(round)], v, kNow, {}, {});
+        if (!done) {
+            log.errors.push_back(Failure("check " + std::to_string(round), done, ledger));
+            return;
+        }
+        log.payments.push_back(done->payment);
+    });
+    CHECK(logs[0].errors == std::vector<std::string>{});
+    CHECK(logs[1].errors == std::vector<std::string>{});
+    // Each round: one side applied it, the other found it applied.
+    for (int round = 0; round < kRounds; ++round) {
+        const auto i = static_cast<std::size_t>(round);
+        INFO("round " << round);
+        REQUIRE(i < logs[0].payments.size());
+        REQUIRE(i < logs[1].payments.size());
+        std::multiset<std::string> statuses = {logs[0].payments[i].status,
+                                               logs[1].payments[i].status};
+        CHECK(statuses == std::multiset<std::string>{"applied", "duplicate"});
+    }
+    const std::string& db = books.target;
+    CHECK(Count(db, "SELECT count(*) FROM payments") == kRounds);
+    CHECK(Count(db, "SELECT count(DISTINCT spei_key) FROM payments") == kRounds);
+    CHECK(books.Balance("A-1") == 100000 - kRounds * 1000);
+    CHECK(Count(db, "SELECT count(*) FROM receipt_checks WHERE status = 'confirmed'") == kRounds);
 }
 
 TEST_CASE("Race: two collectors claiming one conversation, exactly one gets it", "[store][race]") {

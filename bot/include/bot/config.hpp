@@ -90,6 +90,9 @@ struct Config {
     std::string stp_webhook_token;  // in the URL registered with STP: ?token=…
     std::string stp_private_key_file;
     std::string stp_api_base;
+    // Banxico's CEP portal, where SPEI receipts are confirmed (docs/media.md); empty: every
+    // receipt goes to a person.
+    std::string cep_base = "https://www.banxico.org.mx/cep";
 
     bool WhatsAppEnabled() const;
     bool Tls() const;

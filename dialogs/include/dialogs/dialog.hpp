@@ -179,6 +179,10 @@ struct Settings {
     // said when escalating and to a phone we do not know; empty: not said.
     std::string contact_phone;
     std::string contact_hours;
+    // Receipts are confirmed with Banxico's CEP by the media worker (COBRADOR_CEP_BASE set):
+    // the turn only says so, and only what cannot be confirmed goes to a person. Otherwise
+    // every receipt goes to a person at once.
+    bool confirm_receipts = false;
     Policy policy = DefaultPolicy();
     std::chrono::seconds idle_timeout{30 * 60};
     std::chrono::seconds verification_ttl{24 * 60 * 60};

@@ -227,10 +227,37 @@ public:
     // Stored images and documents not read yet, oldest first (a reader that died before
     // recording its reading leaves its file here).
     Result<std::vector<UnreadReceipt>> UnreadReceipts(std::size_t limit);
-    // Keeps what receipt `media_id` said; false when it was read already.
+    // Keeps what receipt `media_id` said; false when it was read already. `check`: it waits
+    // to be confirmed with the CEP (DueReceiptChecks).
     Result<bool> RecordReceipt(std::int64_t media_id,
                                const ReceiptReading& reading,
-                               std::string_view now);
+                               std::string_view now,
+                               bool check = false);
+
+    // --- receipts confirmed with the CEP (receipt_check_ledger.cpp) ---
+    // Receipts due to be looked up at `now`, oldest first, held until `hold_until`.
+    Result<std::vector<ReceiptCheckJob>> DueReceiptChecks(std::string_view now,
+                                                          std::string_view hold_until,
+                                                          std::size_t limit);
+    // A lookup that could not be made (the CEP down or busy): due again at `next_attempt_at`.
+    Result<void> RetryReceiptCheck(std::int64_t id,
+                                   std::string_view error,
+                                   std::string_view next_attempt_at);
+    // A receipt that could not even be fetched or kept: conversation `conversation_id` goes
+    // to a person, and `reply` may tell the debtor ("to_person"). Whether a message was queued.
+    Result<bool> ReceiptToPerson(std::int64_t conversation_id,
+                                 std::string_view now,
+                                 const ReceiptReplyFn& reply);
+    // Settles check `id` in one transaction. Confirmed: the transfer is applied as a payment
+    // (once per spei_key, whoever reported it: a second report is "duplicate"), and `notice`
+    // may thank the debtor; held in suspense, it also goes to a person. Not confirmed: the
+    // conversation goes to the collectors' queue ("receipt_review") and `reply` may tell the
+    // debtor a person will check it.
+    Result<ReceiptCheckOutcome> SettleReceiptCheck(std::int64_t id,
+                                                   const ReceiptVerdict& verdict,
+                                                   std::string_view now,
+                                                   const PaymentNoticeFn& notice,
+                                                   const ReceiptReplyFn& reply);
 
     // The newest conversation for a phone on a channel, if any.
     Result<std::optional<std::int64_t>> FindConversation(std::string_view phone,

@@ -91,6 +91,14 @@ struct FetchedMedia {
     std::string detail;
 };
 
+// What checking a receipt came to, as the transcript shows it.
+struct ReceiptCheck {
+    std::string status;      // pending, confirmed, unconfirmed
+    std::string outcome;     // applied, suspense, duplicate; not_found, incomplete, not_ours, ...
+    std::string detail;      // for the person who checks it
+    std::string payment_id;  // the payment, once confirmed
+};
+
 // What a receipt said: its text, and the fields read from it (dialogs::ReadReceipt), or why
 // it could not be read.
 struct ReceiptReading {
@@ -106,6 +114,16 @@ struct ReceiptReading {
     std::string reference;
     std::string payment_concept;
     std::string beneficiary_name;
+    std::optional<ReceiptCheck> check = {};  // its confirmation with the CEP, when asked for
+};
+
+// A receipt waiting to be confirmed with Banxico's CEP (receipt_checks).
+struct ReceiptCheckJob {
+    std::int64_t id = 0;  // receipt_checks.id
+    std::int64_t media_id = 0;
+    std::int64_t conversation_id = 0;
+    int attempts = 0;
+    ReceiptReading reading;
 };
 
 // A stored receipt (an image or a document) that has not been read yet.

@@ -22,6 +22,9 @@ struct PaymentRecord {
     std::string currency;
     std::string paid_at;  // normalized to ISO 8601 UTC ("2026-11-23T16:05:00Z")
     std::string method;
+    // A SPEI transfer's key (channels::SpeiKey): the same transfer is credited once, whoever
+    // reports it. Empty when not known.
+    std::string spei_key;
 };
 
 // The webhook's body: {"payment_id", "reference", "amount", "currency", "paid_at", "method"}.
@@ -101,6 +104,7 @@ struct ProviderReport {
     std::string clabe;          // STP: the per-debtor CLABE it was paid into (bot maps it)
     std::string paid_at;        // ISO 8601 UTC
     std::string method;         // oxxo, spei, card, …
+    std::string spei_key;       // a SPEI transfer's key (channels::SpeiKey), when known
 };
 
 // One verified provider notification, as the webhook stores it.
@@ -200,6 +204,31 @@ struct InstrumentOutcome {
     bool stored = false;          // false: it was no longer pending (another worker did it)
     bool message_queued = false;  // the debtor is told now
 };
+
+// What looking a receipt up with Banxico's CEP came to (docs/media.md).
+struct ReceiptVerdict {
+    bool confirmed = false;
+    // Not confirmed: not_found, incomplete, not_ours, unreadable, mismatch, cep_unavailable.
+    std::string outcome;
+    std::string detail;  // for the person who checks it
+    // Confirmed: the transfer as the CEP shows it (payment_id, spei_key, reference, amount,
+    // currency, paid_at, method).
+    PaymentRecord payment;
+};
+
+struct ReceiptCheckOutcome {
+    bool settled = false;  // false: it was no longer pending (another worker did it)
+    std::string status;    // confirmed, unconfirmed
+    std::string outcome;   // applied, suspense, duplicate, or the verdict's outcome
+    PaymentOutcome payment;
+    bool escalated = false;       // a person will look at it
+    bool message_queued = false;  // the debtor is told (the thank-you, or that a person checks)
+};
+
+// The message to the debtor whose receipt went to a person ("to_person") or named a transfer
+// credited already ("duplicate").
+using ReceiptReplyFn =
+    std::function<std::optional<ProactiveMessage>(const Addressee&, const std::string& kind)>;
 
 // A payment that matched no account.
 struct SuspensePayment {
