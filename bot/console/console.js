@@ -683,6 +683,7 @@
     duplicate: 'ese pago ya estaba registrado',
     not_found: 'Banxico no encontró la transferencia',
     mismatch: 'Banxico muestra otra transferencia',
+    not_settled: 'Banxico muestra el pago devuelto, cancelado o rechazado',
     incomplete: 'faltan datos para consultar a Banxico',
     not_ours: 'la cuenta destino no es nuestra',
     unreadable: 'no se pudo leer',

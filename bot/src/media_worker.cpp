@@ -120,14 +120,17 @@ net::awaitable<bool> MediaWorker::Pass() {
         [this](const store::UnreadReceipt& receipt) { return Read(receipt); });
     bool more_checks = false;
     if (!s_.config.cep_base.empty()) {
-        // Per receipt, every reading of its clave de rastreo may be looked up, with the XML.
+        // Per receipt, every reading of its clave de rastreo may be looked up, with the XML;
+        // held from now, not from the pass's start (the fetches and readings took time).
+        const auto checked = s_.Instant();
         const auto per_check = 2 * kCepReadings * s_.config.send_timeout;
-        const std::string check_hold = dialogs::FormatIsoInstant(now + per_check * kCheckBatch);
+        const std::string check_at = dialogs::FormatIsoInstant(checked);
+        const std::string check_hold = dialogs::FormatIsoInstant(checked + per_check * kCheckBatch);
         more_checks = co_await HandleDue(
             s_,
             kCheckBatch,
             "receipts to confirm not read",
-            [&](store::Ledger& l) { return l.DueReceiptChecks(at, check_hold, kCheckBatch); },
+            [&](store::Ledger& l) { return l.DueReceiptChecks(check_at, check_hold, kCheckBatch); },
             [this](const store::ReceiptCheckJob& job) { return Confirm(job); });
     }
     co_return more_files || (more_receipts && !unrecorded_) || more_checks;
@@ -151,6 +154,12 @@ net::awaitable<void> MediaWorker::Confirm(const store::ReceiptCheckJob& job) {
         const channels::CepAnswer said = channels::ReadCepAnswer(answer.body);
         if (said == channels::CepAnswer::kNotFound) {
             continue;
+        }
+        if (said == channels::CepAnswer::kNotSettled) {
+            verdict.outcome = "not_settled";
+            verdict.detail = "Banxico's CEP shows the transfer returned, cancelled or rejected";
+            decided = true;
+            break;
         }
         if (said != channels::CepAnswer::kFound) {
             again = said == channels::CepAnswer::kBusy     ? "Banxico's CEP: too many lookups"
@@ -176,7 +185,7 @@ net::awaitable<void> MediaWorker::Confirm(const store::ReceiptCheckJob& job) {
             again = "Banxico's CEP download: " + why;
             break;
         }
-        verdict = VerdictFromCep(query, *cep, plan.reference);
+        verdict = VerdictFromCep(query, *cep, plan);
         decided = true;
         break;
     }

@@ -16,17 +16,10 @@ bool Digits(std::string_view text) {
            std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// One of our payment references in what the debtor wrote as reference or concept: the numeric
-// reference itself, zero-padded to seven digits, else a word of the concept.
-std::string OurReference(const store::ReceiptReading& r) {
-    if (Digits(r.reference) && r.reference.size() <= 7) {
-        const std::string padded = std::string(7 - r.reference.size(), '0') + r.reference;
-        if (dialogs::AccountFromReference(padded)) {
-            return padded;
-        }
-    }
+// One of our payment references among the words of `concept`.
+std::string ReferenceIn(const std::string& concept_text) {
     std::string word;
-    const std::string text = r.payment_concept + " ";
+    const std::string text = concept_text + " ";
     for (const char c : text) {
         if (c >= '0' && c <= '9') {
             word += c;
@@ -38,6 +31,18 @@ std::string OurReference(const store::ReceiptReading& r) {
         word.clear();
     }
     return {};
+}
+
+// One of our payment references in what the debtor wrote as reference or concept: the numeric
+// reference itself, zero-padded to seven digits, else a word of the concept.
+std::string OurReference(const store::ReceiptReading& r) {
+    if (Digits(r.reference) && r.reference.size() <= 7) {
+        const std::string padded = std::string(7 - r.reference.size(), '0') + r.reference;
+        if (dialogs::AccountFromReference(padded)) {
+            return padded;
+        }
+    }
+    return ReferenceIn(r.payment_concept);
 }
 
 }  // namespace
@@ -97,6 +102,7 @@ CepPlan PlanCepLookup(const store::ReceiptReading& r, const OurAccounts& ours) {
                                    ? std::nullopt
                                    : dialogs::AccountFromClabe(ours.stp_clabe_prefix, account)) {
         plan.reference = dialogs::PaymentReference(*id).value_or("");
+        plan.reference_from_clabe = true;
     } else {
         plan.outcome = "not_ours";
         plan.detail =
@@ -124,7 +130,7 @@ CepPlan PlanCepLookup(const store::ReceiptReading& r, const OurAccounts& ours) {
 
 store::ReceiptVerdict VerdictFromCep(const channels::CepQuery& query,
                                      const channels::CepTransfer& cep,
-                                     const std::string& reference) {
+                                     const CepPlan& plan) {
     store::ReceiptVerdict v;
     std::string clave = cep.clave;
     std::transform(clave.begin(), clave.end(), clave.begin(), [](unsigned char c) {
@@ -140,7 +146,12 @@ store::ReceiptVerdict VerdictFromCep(const channels::CepQuery& query,
     if (cep.amount_cents != query.amount_cents) {
         differs.push_back("amount " + dialogs::FormatDecimalCents(cep.amount_cents));
     }
-    if (cep.date != query.date) {
+    // The receipt shows the day it was sent; the CEP the operation date, which is the next
+    // banking day for a transfer after SPEI's cut-off or on a holiday.
+    const auto asked = dialogs::ParseIsoDate(query.date);
+    const auto operated = dialogs::ParseIsoDate(cep.date);
+    const int days = asked && operated ? dialogs::DaysBetween(*asked, *operated) : -1;
+    if (days < 0 || days > kOperationDaysAfter) {
         differs.push_back("date " + cep.date);
     }
     if (!differs.empty()) {
@@ -153,14 +164,26 @@ store::ReceiptVerdict VerdictFromCep(const channels::CepQuery& query,
     }
     v.confirmed = true;
     store::PaymentRecord& p = v.payment;
-    p.spei_key = channels::SpeiKey(query.clave, query.date, query.emisor);
+    // Keyed by the operation date, as STP and statements report the transfer.
+    p.spei_key = channels::SpeiKey(query.clave, cep.date, query.emisor);
     p.payment_id = "cep:" + p.spei_key;
-    p.reference = reference;
+    if (plan.reference_from_clabe) {
+        p.reference = plan.reference;
+    } else if (const std::string in_cep = ReferenceIn(cep.payment_concept); !in_cep.empty()) {
+        p.reference = in_cep;  // Banxico's own record of what the sender wrote
+    } else {
+        p.reference = plan.reference;
+        v.reference_read = !p.reference.empty();
+    }
     p.amount_cents = cep.amount_cents;
     p.currency = "MXN";
-    // SPEI runs on Mexico City's time, UTC-6 all year since 2022.
-    const auto at = dialogs::ParseIso8601(cep.date + "T" +
-                                          (cep.time.empty() ? "12:00:00" : cep.time) + "-06:00");
+    // When the money moved; SPEI runs on Mexico City's time, UTC-6 all year since 2022.
+    const bool settled = !cep.settled_date.empty() && !cep.settled_time.empty();
+    const auto at = dialogs::ParseIso8601((settled ? cep.settled_date : cep.date) + "T" +
+                                          (settled            ? cep.settled_time
+                                           : cep.time.empty() ? "12:00:00"
+                                                              : cep.time) +
+                                          "-06:00");
     p.paid_at = at ? dialogs::FormatIsoInstant(*at) : cep.date + "T18:00:00Z";
     p.method = "spei";
     v.detail = "confirmed with Banxico's CEP";

@@ -192,16 +192,6 @@ std::string Attribute(const std::vector<std::pair<std::string, std::string>>& at
     return {};
 }
 
-std::string DigitsOnly(std::string_view text) {
-    std::string out;
-    for (const char c : text) {
-        if (c >= '0' && c <= '9') {
-            out += c;
-        }
-    }
-    return out;
-}
-
 }  // namespace
 
 HttpCall CepValidateCall(std::string_view base, const CepQuery& query) {
@@ -276,13 +266,28 @@ CepAnswer ReadCepAnswer(std::string_view html) {
         return CepAnswer::kBusy;
     }
     if (page.find("no encontrada") != std::string::npos ||
-        page.find("no se encontr") != std::string::npos) {
+        page.find("no se encontr") != std::string::npos ||
+        page.find("no ha recibido una orden") != std::string::npos) {
         return CepAnswer::kNotFound;
     }
     if (page.find("descarga.do?formato=xml") != std::string::npos) {
         return CepAnswer::kFound;
     }
     if (page.find("se identific") != std::string::npos) {
+        // The payment's state in its own row (the page also describes every state).
+        static constexpr std::string_view kState = "estado del pago en banxico</td>";
+        const auto row = page.find(kState);
+        if (row != std::string::npos) {
+            const auto open = page.find("<td>", row + kState.size());
+            const auto close = open == std::string::npos ? open : page.find('<', open + 4);
+            const std::string state =
+                close == std::string::npos ? "" : page.substr(open + 4, close - open - 4);
+            for (const char* undone : {"devuelto", "devoluci", "cancelado", "rechazado"}) {
+                if (state.find(undone) != std::string::npos) {
+                    return CepAnswer::kNotSettled;
+                }
+            }
+        }
         return CepAnswer::kNotYet;
     }
     return CepAnswer::kUnknown;
@@ -305,6 +310,23 @@ std::optional<CepTransfer> ParseCepXml(std::string_view xml, std::string& why) {
         !AllDigits(out.time.substr(6, 2))) {
         out.time.clear();
     }
+    // cadenaCDA: "||type|operation date|settlement date|settlement time|…", dates DDMMYYYY.
+    const std::string chain = Attribute(*root, "cadenaCDA");
+    std::vector<std::string> parts;
+    for (std::size_t at = 0; at <= chain.size() && parts.size() < 8;) {
+        const auto bar = std::min(chain.find('|', at), chain.size());
+        if (bar > at) {
+            parts.push_back(chain.substr(at, bar - at));
+        }
+        at = bar + 1;
+    }
+    if (parts.size() >= 4 && parts[2].size() == 8 && AllDigits(parts[2]) && parts[3].size() == 6 &&
+        AllDigits(parts[3])) {
+        out.settled_date =
+            parts[2].substr(4, 4) + "-" + parts[2].substr(2, 2) + "-" + parts[2].substr(0, 2);
+        out.settled_time =
+            parts[3].substr(0, 2) + ":" + parts[3].substr(2, 2) + ":" + parts[3].substr(4, 2);
+    }
     out.receptor = Attribute(*root, "ClaveSPEI");
     out.beneficiary_account = Attribute(*beneficiary, "Cuenta");
     out.beneficiary_name = Attribute(*beneficiary, "Nombre");
@@ -326,25 +348,11 @@ std::optional<CepTransfer> ParseCepXml(std::string_view xml, std::string& why) {
     return out;
 }
 
-std::optional<std::string> ParticipantOfBankCode(std::string_view abm_code) {
-    if (abm_code.size() != 3 || !AllDigits(abm_code)) {
-        return std::nullopt;
-    }
-    // Banca de desarrollo: Bancomext, Banobras, Banjército, Nafin, Banco del Bienestar and
-    // Hipotecaria Federal.
-    static constexpr std::array<std::string_view, 6> kDevelopment = {
-        "006", "009", "019", "135", "166", "168"};
-    if (std::find(kDevelopment.begin(), kDevelopment.end(), abm_code) != kDevelopment.end()) {
-        return "37" + std::string(abm_code);
-    }
-    return (abm_code[0] >= '6' ? "90" : "40") + std::string(abm_code);
-}
-
 std::optional<std::string> ParticipantOfClabe(std::string_view clabe) {
     if (clabe.size() != 18 || !AllDigits(clabe)) {
         return std::nullopt;
     }
-    return ParticipantOfBankCode(clabe.substr(0, 3));
+    return dialogs::ParticipantOfBankCode(clabe.substr(0, 3));
 }
 
 std::optional<std::string> BankCodeOfName(std::string_view name) {
@@ -407,29 +415,6 @@ std::optional<std::string> BankCodeOfName(std::string_view name) {
         return BankCodeOfName(rest);
     }
     return std::nullopt;
-}
-
-std::string SpeiKey(std::string_view clave, std::string_view date, std::string_view sender) {
-    std::string key;
-    for (const char c : clave) {
-        if (!std::isalnum(static_cast<unsigned char>(c))) {
-            return {};
-        }
-        key += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    }
-    std::string day = DigitsOnly(date);
-    const bool date_ok = (date.size() == 8 && AllDigits(date)) ||
-                         (date.size() == 10 && date[4] == '-' && date[7] == '-' && day.size() == 8);
-    std::optional<std::string> participant;
-    if (sender.size() == 5 && AllDigits(sender)) {
-        participant = std::string(sender);
-    } else {
-        participant = ParticipantOfBankCode(sender);
-    }
-    if (key.empty() || key.size() > 30 || !date_ok || !participant) {
-        return {};
-    }
-    return key + ":" + day + ":" + *participant;
 }
 
 }  // namespace cobrador::channels

@@ -1,5 +1,8 @@
 #include "dialogs/reference.hpp"
 
+#include <algorithm>
+#include <array>
+#include <cctype>
 #include <charconv>
 
 namespace cobrador::dialogs {
@@ -142,6 +145,48 @@ std::string PaymentLink(std::string_view url_template,
         }
     }
     return out;
+}
+
+std::optional<std::string> ParticipantOfBankCode(std::string_view abm_code) {
+    if (abm_code.size() != 3 || !AllDigits(abm_code)) {
+        return std::nullopt;
+    }
+    // Banca de desarrollo: Bancomext, Banobras, Banjército, Nafin, Banco del Bienestar and
+    // Hipotecaria Federal.
+    static constexpr std::array<std::string_view, 6> kDevelopment = {
+        "006", "009", "019", "135", "166", "168"};
+    if (std::find(kDevelopment.begin(), kDevelopment.end(), abm_code) != kDevelopment.end()) {
+        return "37" + std::string(abm_code);
+    }
+    return (abm_code[0] >= '6' ? "90" : "40") + std::string(abm_code);
+}
+
+std::string SpeiKey(std::string_view clave, std::string_view date, std::string_view sender) {
+    std::string key;
+    for (const char c : clave) {
+        if (!std::isalnum(static_cast<unsigned char>(c))) {
+            return {};
+        }
+        key += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    std::string day;
+    for (const char c : date) {
+        if (c >= '0' && c <= '9') {
+            day += c;
+        }
+    }
+    const bool date_ok = (date.size() == 8 && AllDigits(date)) ||
+                         (date.size() == 10 && date[4] == '-' && date[7] == '-' && day.size() == 8);
+    std::optional<std::string> participant;
+    if (sender.size() == 5 && AllDigits(sender)) {
+        participant = std::string(sender);
+    } else {
+        participant = ParticipantOfBankCode(sender);
+    }
+    if (key.empty() || key.size() > 30 || !date_ok || !participant) {
+        return {};
+    }
+    return key + ":" + day + ":" + *participant;
 }
 
 }  // namespace cobrador::dialogs

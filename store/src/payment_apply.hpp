@@ -2,6 +2,7 @@
 // Private to the store: one payment applied inside the caller's transaction, shared by the
 // generic payments (ApplyPayments) and the providers' (RecordProviderEvent).
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,5 +26,13 @@ PaymentOutcome ApplyOnePayment(Connection& db,
                                const std::string& at,
                                const PaymentNoticeFn& notice,
                                const ProviderPaymentKey* provider);
+
+// A SPEI transfer reported once with its key (a receipt confirmed with the CEP: payment_id
+// "cep:…") and once without (a statement row or the generic webhook without clave_rastreo) is
+// the same transfer when the reference, amount and currency match and the two are within two
+// days of each other; each pairs with one other report at most. For an unkeyed `p`: the
+// confirmed receipt's payment_id it repeats (and the pair is recorded); for a keyed one: the
+// unkeyed payment it repeats (which takes its key). nullopt when there is none.
+std::optional<std::string> SameTransfer(Connection& db, const PaymentRecord& p);
 
 }  // namespace cobrador::store

@@ -3,7 +3,9 @@
 // same transaction as what it reports.
 
 #include <algorithm>
+#include <chrono>
 
+#include "dialogs/calendar.hpp"
 #include "dialogs/reference.hpp"
 
 #include "audit.hpp"
@@ -278,6 +280,48 @@ PaymentOutcome ApplyOnePayment(Connection& db,
     return out;
 }
 
+std::optional<std::string> SameTransfer(Connection& db, const PaymentRecord& p) {
+    const auto at = dialogs::ParseIsoInstant(p.paid_at);
+    if (p.reference.empty() || !at) {
+        return std::nullopt;
+    }
+    const std::string from = dialogs::FormatIsoInstant(*at - std::chrono::hours(48));
+    const std::string to = dialogs::FormatIsoInstant(*at + std::chrono::hours(48));
+    if (p.spei_key.empty()) {
+        const auto receipt = db.One<std::string>(
+            "SELECT payment_id FROM payments WHERE payment_id LIKE 'cep:%' AND reference = ? AND "
+            "amount_cents = ? AND currency = ? AND paid_at BETWEEN ? AND ? AND NOT EXISTS "
+            "(SELECT 1 FROM receipt_checks k WHERE k.payment_id = payments.payment_id AND "
+            "k.statement_payment_id IS NOT NULL) ORDER BY id LIMIT 1",
+            p.reference,
+            p.amount_cents,
+            p.currency,
+            from,
+            to);
+        if (receipt) {
+            db.Exec(
+                "UPDATE receipt_checks SET statement_payment_id = ? WHERE id = (SELECT min(id) "
+                "FROM receipt_checks WHERE payment_id = ?)",
+                p.payment_id,
+                *receipt);
+        }
+        return receipt;
+    }
+    const auto unkeyed = db.One<std::string>(
+        "SELECT payment_id FROM payments WHERE spei_key IS NULL AND provider IS NULL AND "
+        "reference = ? AND amount_cents = ? AND currency = ? AND paid_at BETWEEN ? AND ? ORDER BY "
+        "id LIMIT 1",
+        p.reference,
+        p.amount_cents,
+        p.currency,
+        from,
+        to);
+    if (unkeyed) {
+        db.Exec("UPDATE payments SET spei_key = ? WHERE payment_id = ?", p.spei_key, *unkeyed);
+    }
+    return unkeyed;
+}
+
 Result<PaymentsSummary> Ledger::ApplyPayments(const std::vector<PaymentRecord>& payments,
                                               std::string_view source,
                                               std::string_view now,
@@ -292,9 +336,13 @@ Result<PaymentsSummary> Ledger::ApplyPayments(const std::vector<PaymentRecord>& 
         PaymentsSummary summary;
         Prepared exists = db.Prepare("SELECT 1 FROM payments WHERE payment_id = ?");
         for (const PaymentRecord& p : payments) {
+            // Seen before: by its id, its transfer's key, or as a confirmed receipt's twin.
             if (exists.Bind(p.payment_id)->Step() ||
                 (!p.spei_key.empty() &&
-                 db.One<int>("SELECT 1 FROM payments WHERE spei_key = ?", p.spei_key))) {
+                 db.One<int>("SELECT 1 FROM payments WHERE spei_key = ?", p.spei_key)) ||
+                db.One<int>("SELECT 1 FROM receipt_checks WHERE statement_payment_id = ?",
+                            p.payment_id) ||
+                (p.spei_key.empty() && SameTransfer(db, p))) {
                 PaymentOutcome out;
                 out.payment_id = p.payment_id;
                 out.status = "duplicate";

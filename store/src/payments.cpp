@@ -9,12 +9,23 @@
 
 #include "dialogs/calendar.hpp"
 #include "dialogs/money.hpp"
+#include "dialogs/reference.hpp"
 
 namespace cobrador::store {
 
 namespace {
 
-enum Column : std::size_t { kPaymentId, kReference, kAmount, kCurrency, kPaidAt, kMethod };
+enum Column : std::size_t {
+    kPaymentId,
+    kReference,
+    kAmount,
+    kCurrency,
+    kPaidAt,
+    kMethod,
+    kClave,
+    kSendingBank,
+    kOperationDate,
+};
 
 constexpr std::size_t kRequired = kMethod;  // all but method
 
@@ -22,11 +33,20 @@ constexpr std::size_t kMaxIdBytes = 200;
 constexpr std::size_t kMaxReferenceBytes = 64;
 constexpr std::size_t kMaxMethodBytes = 40;
 
+// A SPEI transfer's optional identity: its clave de rastreo, the sending bank's SPEI code and
+// the operation's date (by default the Mexico City date of paid_at).
+struct SpeiFields {
+    std::string clave;
+    std::string sending_bank;
+    std::string operation_date;
+};
+
 // Checks one payment's fields (already trimmed strings); `fail(column, why)` for each problem.
 template <class Fail>
 void Check(PaymentRecord& p,
            const std::string& amount,
            const std::string& paid_at,
+           const SpeiFields& spei,
            const Fail& fail) {
     if (p.payment_id.empty() || p.payment_id.size() > kMaxIdBytes ||
         HasControlCharacters(p.payment_id)) {
@@ -55,10 +75,48 @@ void Check(PaymentRecord& p,
     if (p.method.size() > kMaxMethodBytes || HasControlCharacters(p.method)) {
         fail(kMethod, "is longer than 40 bytes or has control characters");
     }
+    if (spei.clave.empty()) {
+        if (!spei.sending_bank.empty() || !spei.operation_date.empty()) {
+            fail(kClave, "is needed with sending_bank and operation_date");
+        }
+        return;
+    }
+    // SPEI runs on Mexico City's time, UTC-6 all year since 2022.
+    std::string date = spei.operation_date;
+    if (date.empty()) {
+        if (const auto at = dialogs::ParseIsoInstant(p.paid_at)) {
+            date = dialogs::FormatIsoDate(dialogs::UtcDate(
+                std::chrono::system_clock::time_point(*at - std::chrono::hours(6))));
+        }
+    } else if (!dialogs::ParseIsoDate(date)) {
+        fail(kOperationDate, Shown(date) + " is not a date (YYYY-MM-DD)");
+        return;
+    }
+    if (!dialogs::ParticipantOfBankCode(spei.sending_bank) &&
+        !(spei.sending_bank.size() == 5 &&
+          spei.sending_bank.find_first_not_of("0123456789") == std::string::npos)) {
+        fail(kSendingBank,
+             Shown(spei.sending_bank) +
+                 " is not a sending bank's SPEI code (3 digits, 012, or 5 digits, 40012); it is "
+                 "needed with clave_rastreo");
+        return;
+    }
+    p.spei_key = dialogs::SpeiKey(spei.clave, date, spei.sending_bank);
+    if (p.spei_key.empty()) {
+        fail(kClave,
+             Shown(spei.clave) + " is not a clave de rastreo (letters and digits, 1 to 30)");
+    }
 }
 
-constexpr const char* kNames[] = {
-    "payment_id", "reference", "amount", "currency", "paid_at", "method"};
+constexpr const char* kNames[] = {"payment_id",
+                                  "reference",
+                                  "amount",
+                                  "currency",
+                                  "paid_at",
+                                  "method",
+                                  "clave_rastreo",
+                                  "sending_bank",
+                                  "operation_date"};
 
 }  // namespace
 
@@ -94,18 +152,25 @@ std::optional<PaymentRecord> ParsePaymentJson(std::string_view body, std::string
     const auto currency = amount ? text("currency", true) : std::nullopt;
     const auto paid_at = currency ? text("paid_at", true) : std::nullopt;
     const auto method = paid_at ? text("method", false) : std::nullopt;
-    if (!method) {
+    const auto clave = method ? text("clave_rastreo", false) : std::nullopt;
+    const auto bank = clave ? text("sending_bank", false) : std::nullopt;
+    const auto date = bank ? text("operation_date", false) : std::nullopt;
+    if (!date) {
         return std::nullopt;
     }
     p.payment_id = *id;
     p.reference = *reference;
     p.currency = *currency;
     p.method = *method;
-    Check(p, *amount, *paid_at, [&](std::size_t column, const std::string& why) {
-        if (error.empty()) {
-            error = std::string("\"") + kNames[column] + "\" " + why;
-        }
-    });
+    Check(p,
+          *amount,
+          *paid_at,
+          {*clave, *bank, *date},
+          [&](std::size_t column, const std::string& why) {
+              if (error.empty()) {
+                  error = std::string("\"") + kNames[column] + "\" " + why;
+              }
+          });
     if (!error.empty()) {
         return std::nullopt;
     }
@@ -129,6 +194,9 @@ ParsedPayments ParsePaymentsCsv(std::istream& in) {
         Check(p,
               table.Field(record, kAmount),
               table.Field(record, kPaidAt),
+              {table.Field(record, kClave),
+               table.Field(record, kSendingBank),
+               table.Field(record, kOperationDate)},
               [&](std::size_t column, const std::string& why) {
                   out.errors.push_back({record.line, std::string(table.Name(column)) + ": " + why});
               });
@@ -140,7 +208,7 @@ ParsedPayments ParsePaymentsCsv(std::istream& in) {
             earlier.line = p.line;
             if (earlier.reference == p.reference && earlier.amount_cents == p.amount_cents &&
                 earlier.currency == p.currency && earlier.paid_at == p.paid_at &&
-                earlier.method == p.method) {
+                earlier.method == p.method && earlier.spei_key == p.spei_key) {
                 ++out.duplicate_rows;
             } else {
                 out.errors.push_back(

@@ -2,6 +2,8 @@
 // readings to look up, and what each lookup came to, settled in one transaction with the
 // payment it applies, the escalation and the message to the debtor.
 
+#include "dialogs/reference.hpp"
+
 #include "audit.hpp"
 #include "due_rows.hpp"
 #include "ledger_impl.hpp"
@@ -12,21 +14,22 @@ namespace cobrador::store {
 
 namespace {
 
-// The conversation goes to the collectors' queue ("receipt_review") and, unless a person
-// holds it already, the debtor is told (`kind`) when `reply` writes something. Returns whether
-// a message was queued; `escalated` says whether the queue has it.
+// A person will look at the receipt: the conversation goes to the collectors' queue
+// ("receipt_review"), and the debtor is told (`kind`: "to_person", "confirmed_to_person") when
+// `reply` writes something, unless a collector holds the conversation already. A conversation
+// closed meanwhile is not reopened: the message starts a new one, which is the one escalated.
+// "duplicate" only tells. Returns whether a message was queued; `escalated` says whether the
+// queue has it.
 bool ToPerson(Connection& db,
               std::int64_t conversation,
               const std::string& kind,
               const std::string& at,
               const ReceiptReplyFn& reply,
               bool& escalated) {
-    escalated = kind == "to_person" && EscalateConversation(db, conversation, "receipt_review", at);
-    if (!reply) {
-        return false;
-    }
+    const bool for_a_person = kind != "duplicate";
+    escalated = for_a_person && EscalateConversation(db, conversation, "receipt_review", at);
     const auto target = ReachableConversation(db, conversation);
-    if (!target || target->state == dialogs::ConversationState::kClaimed) {
+    if (!reply || !target || target->state == dialogs::ConversationState::kClaimed) {
         return false;
     }
     const auto message = reply(AddresseeOf(*target, at), kind);
@@ -34,6 +37,16 @@ bool ToPerson(Connection& db,
         return false;
     }
     QueueProactive(db, *target, *message, at);
+    if (for_a_person && !escalated) {
+        // The conversation was closed: the debtor's answer lands in the one just started.
+        if (const auto open = db.One<std::int64_t>(
+                "SELECT id FROM conversations WHERE phone = ? AND channel = ? AND state <> "
+                "'closed' ORDER BY id DESC LIMIT 1",
+                target->phone,
+                target->channel)) {
+            escalated = EscalateConversation(db, *open, "receipt_review", at);
+        }
+    }
     return true;
 }
 
@@ -132,14 +145,32 @@ Result<ReceiptCheckOutcome> Ledger::SettleReceiptCheck(std::int64_t id,
         out.settled = true;
         std::string reply_kind;  // what the debtor is told, besides a thank-you
         std::string payment_id;
+        std::string detail = verdict.detail;
         if (verdict.confirmed) {
             out.status = "confirmed";
-            const PaymentRecord& p = verdict.payment;
+            PaymentRecord p = verdict.payment;
+            // A reference only read from the image pays only the sender's own account.
+            if (verdict.reference_read) {
+                const auto account = dialogs::AccountFromReference(p.reference);
+                const auto owner =
+                    account ? db.One<std::int64_t>("SELECT debtor_id FROM accounts WHERE id = ?",
+                                                   *account)
+                            : std::nullopt;
+                if (!owner || !debtor || *owner != *debtor) {
+                    detail = "the reference read (" + p.reference +
+                             ") is not in Banxico's record and names no account of the sender";
+                    p.reference.clear();
+                }
+            }
             // Read the key before writing it (see Received in provider_ledger.cpp).
-            if (const auto earlier = db.One<std::string>(
-                    "SELECT payment_id FROM payments WHERE spei_key = ? OR payment_id = ?",
-                    p.spei_key,
-                    p.payment_id)) {
+            auto earlier = db.One<std::string>(
+                "SELECT payment_id FROM payments WHERE spei_key = ? OR payment_id = ?",
+                p.spei_key,
+                p.payment_id);
+            if (!earlier) {
+                earlier = SameTransfer(db, p);  // a statement row without the clave
+            }
+            if (earlier) {
                 out.outcome = "duplicate";
                 out.payment.status = "duplicate";
                 out.payment.payment_id = *earlier;
@@ -152,7 +183,11 @@ Result<ReceiptCheckOutcome> Ledger::SettleReceiptCheck(std::int64_t id,
                 out.message_queued = out.payment.message_queued;
                 if (out.outcome == "suspense") {
                     // The money is ours, but whose debt it pays is a person's decision.
-                    reply_kind = "to_person";
+                    reply_kind = "confirmed_to_person";
+                    if (detail == verdict.detail) {
+                        detail = "confirmed with Banxico's CEP; no account named (" +
+                                 out.payment.reason + ")";
+                    }
                 }
             }
         } else {
@@ -164,9 +199,6 @@ Result<ReceiptCheckOutcome> Ledger::SettleReceiptCheck(std::int64_t id,
             out.message_queued = ToPerson(db, conversation, reply_kind, at, reply, out.escalated) ||
                                  out.message_queued;
         }
-        const std::string detail = verdict.confirmed && out.outcome == "suspense"
-                                       ? "confirmed with the CEP; " + out.payment.reason
-                                       : verdict.detail;
         db.Exec(
             "UPDATE receipt_checks SET status = ?, outcome = ?, detail = nullif(?, ''), "
             "spei_key = nullif(?, ''), payment_id = nullif(?, ''), settled_at = ?, attempts = "

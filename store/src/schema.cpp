@@ -500,6 +500,8 @@ CREATE TABLE receipt_checks (
   detail           TEXT,  -- for the person who checks it
   spei_key         TEXT,
   payment_id       TEXT,  -- payments.payment_id, once confirmed
+  -- A statement row without the clave that reported the same transfer (payment_apply.hpp)
+  statement_payment_id  TEXT UNIQUE,
   attempts         INTEGER NOT NULL DEFAULT 0,
   next_attempt_at  TEXT NOT NULL,
   last_error       TEXT,

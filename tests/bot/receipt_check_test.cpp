@@ -112,8 +112,9 @@ TEST_CASE("Receipt check: the CEP confirms the transfer the receipt shows, or no
     cep.clave = "MBAN01002611230012345678";
     cep.beneficiary_account = "646180110400000007";
     cep.amount_cents = 150000;
-    const store::ReceiptVerdict yes = VerdictFromCep(q, cep, plan.reference);
+    const store::ReceiptVerdict yes = VerdictFromCep(q, cep, plan);
     REQUIRE(yes.confirmed);
+    CHECK(yes.reference_read);  // only the image named it: the store checks whose it is
     CHECK(yes.payment.spei_key == "MBAN01002611230012345678:20261123:40012");
     CHECK(yes.payment.payment_id == "cep:MBAN01002611230012345678:20261123:40012");
     CHECK(yes.payment.reference == *dialogs::PaymentReference(1));
@@ -125,11 +126,59 @@ TEST_CASE("Receipt check: the CEP confirms the transfer the receipt shows, or no
     channels::CepTransfer other = cep;
     other.amount_cents = 15000;
     other.beneficiary_account = "012180004643051249";
-    const store::ReceiptVerdict no = VerdictFromCep(q, other, plan.reference);
+    const store::ReceiptVerdict no = VerdictFromCep(q, other, plan);
     CHECK_FALSE(no.confirmed);
     CHECK(no.outcome == "mismatch");
     CHECK(no.detail ==
           "Banxico's CEP names another transfer: account 012180004643051249; amount 150.00;");
+}
+
+TEST_CASE(
+    "Receipt check: a transfer after the cut-off carries the next operation date, and Banxico's "
+    "concept names the account",
+    "[bot][receipts][cep]") {
+    const CepPlan plan = PlanCepLookup(Bbva(), kOurs);
+    channels::CepQuery q = plan.queries[0];
+    // Sent on Friday the 27th at 18:33; SPEI's operation date is Monday the 30th.
+    q.date = "2026-11-27";
+    channels::CepTransfer cep;
+    cep.date = "2026-11-30";
+    cep.time = "18:33:15";
+    cep.settled_date = "2026-11-27";
+    cep.settled_time = "18:33:15";
+    cep.clave = q.clave;
+    cep.beneficiary_account = q.cuenta;
+    cep.amount_cents = q.amount_cents;
+    cep.payment_concept = "PAGO " + *dialogs::PaymentReference(7);
+    const store::ReceiptVerdict late = VerdictFromCep(q, cep, plan);
+    REQUIRE(late.confirmed);
+    // Keyed by the operation date, as STP reports it; paid when the money moved.
+    CHECK(late.payment.spei_key == q.clave + ":20261130:40012");
+    CHECK(late.payment.paid_at == "2026-11-28T00:33:15Z");
+    // Banxico's record of the concept wins over what OCR read, and needs no other check.
+    CHECK(late.payment.reference == *dialogs::PaymentReference(7));
+    CHECK_FALSE(late.reference_read);
+    // Five days later is another transfer; a day before, too.
+    cep.date = "2026-12-02";
+    CHECK_FALSE(VerdictFromCep(q, cep, plan).confirmed);
+    cep.date = "2026-11-26";
+    CHECK_FALSE(VerdictFromCep(q, cep, plan).confirmed);
+
+    // A per-debtor CLABE names its account whatever the concept says.
+    store::ReceiptReading own = Bbva();
+    own.beneficiary_account = *dialogs::AccountClabe(kOurs.stp_clabe_prefix, 42);
+    const CepPlan per_debtor = PlanCepLookup(own, kOurs);
+    channels::CepQuery pq = per_debtor.queries[0];
+    cep = {};
+    cep.date = pq.date;
+    cep.clave = pq.clave;
+    cep.beneficiary_account = pq.cuenta;
+    cep.amount_cents = pq.amount_cents;
+    cep.payment_concept = "PAGO " + *dialogs::PaymentReference(7);
+    const store::ReceiptVerdict clabe = VerdictFromCep(pq, cep, per_debtor);
+    REQUIRE(clabe.confirmed);
+    CHECK(clabe.payment.reference == *dialogs::PaymentReference(42));
+    CHECK_FALSE(clabe.reference_read);
 }
 
 }  // namespace

@@ -81,6 +81,14 @@ TEST_CASE("CEP: the portal's answers, as it sends them", "[channels][cep]") {
         "proporcionada se identific\xF3 el siguiente pago:</strong><tr><td>Estado del pago en "
         "Banxico</td><td>Liquidado</td></tr>";
     CHECK(ReadCepAnswer(not_yet) == CepAnswer::kNotYet);
+    // The same page for a transfer that was returned: no money arrived.
+    const std::string returned =
+        "<strong>Lo sentimos, por el momento no es posible generar el CEP. Con la informaci\xF3n "
+        "proporcionada se identific\xF3 el siguiente pago:</strong><tr><td>Estado del pago en "
+        "Banxico</td><td>Devuelto</td></tr><div id=\"desc_Liquidado\"><h4>Liquidado</h4></div>";
+    CHECK(ReadCepAnswer(returned) == CepAnswer::kNotSettled);
+    CHECK(ReadCepAnswer("El SPEI no ha recibido una orden de pago que cumpla con el criterio") ==
+          CepAnswer::kNotFound);
     CHECK(ReadCepAnswer("Usted ha excedido el n\xFAmero m\xE1ximo de consultas") ==
           CepAnswer::kBusy);
     CHECK(ReadCepAnswer("<html><h2>Error 500--Internal Server Error</h2></html>") ==
@@ -103,6 +111,16 @@ TEST_CASE("CEP: the XML's transfer, and nothing from what is not a CEP", "[chann
     CHECK(cep->sending_bank == "STP");
     CHECK(cep->sending_account == "646180157042875763");
     CHECK(cep->payment_concept == "Matin");
+    CHECK(cep->settled_date == "2019-04-12");
+    CHECK(cep->settled_time == "13:31:44");
+
+    // Sent after the cut-off: the operation date is the next day, the settlement the day sent.
+    std::string late = kCepXml;
+    late.replace(late.find("||01|12042019|12042019|133144|"), 30, "||01|13042019|12042019|183315|");
+    const auto next_day = ParseCepXml(late, why);
+    REQUIRE(next_day);
+    CHECK(next_day->settled_date == "2019-04-12");
+    CHECK(next_day->settled_time == "18:33:15");
 
     // Entities in names are undone; the amount is exact at any size.
     const std::string big =

@@ -634,6 +634,49 @@ ReceiptVerdict Confirmed(const std::string& reference, const std::string& key) {
     return v;
 }
 
+TEST_CASE("Payments CSV: a SPEI transfer's clave de rastreo gives its key, or says why not",
+          "[store][payments][receipts]") {
+    std::istringstream good(
+        "payment_id,reference,amount,currency,paid_at,method,clave_rastreo,sending_bank,"
+        "operation_date\n"
+        "BANK-1,0000018,400.00,MXN,2026-11-23T16:42:17Z,spei,mban01002611230012345678,012,\n"
+        "BANK-2,0000018,400.00,MXN,2026-11-24T02:00:00Z,spei,BNET0001,40072,\n"
+        "BANK-3,0000018,400.00,MXN,2026-11-24T02:00:00Z,spei,BNET0002,072,2026-11-24\n"
+        "BANK-4,0000018,400.00,MXN,2026-11-24T02:00:00Z,oxxo,,,\n");
+    const auto parsed = ParsePaymentsCsv(good);
+    REQUIRE(parsed.errors.empty());
+    REQUIRE(parsed.rows.size() == 4);
+    CHECK(parsed.rows[0].spei_key == "MBAN01002611230012345678:20261123:40012");
+    // 02:00 UTC is still the 23rd in Mexico City, unless the statement says otherwise.
+    CHECK(parsed.rows[1].spei_key == "BNET0001:20261123:40072");
+    CHECK(parsed.rows[2].spei_key == "BNET0002:20261124:40072");
+    CHECK(parsed.rows[3].spei_key.empty());
+
+    std::istringstream bad(
+        "payment_id,reference,amount,currency,paid_at,clave_rastreo,sending_bank,operation_date\n"
+        "P-1,0000018,1.00,MXN,2026-11-23T10:05:00Z,MBAN01,,\n"
+        "P-2,0000018,1.00,MXN,2026-11-23T10:05:00Z,MBAN01,12,\n"
+        "P-3,0000018,1.00,MXN,2026-11-23T10:05:00Z,MBAN 01,012,\n"
+        "P-4,0000018,1.00,MXN,2026-11-23T10:05:00Z,MBAN01,012,23/11/2026\n"
+        "P-5,0000018,1.00,MXN,2026-11-23T10:05:00Z,,012,\n");
+    const auto broken = ParsePaymentsCsv(bad);
+    REQUIRE(broken.errors.size() == 5);
+    CHECK(broken.errors[0].message.find("sending_bank") == 0);
+    CHECK(broken.errors[1].message.find("sending_bank") == 0);
+    CHECK(broken.errors[2].message.find("clave_rastreo") == 0);
+    CHECK(broken.errors[3].message.find("operation_date") == 0);
+    CHECK(broken.errors[4].message.find("clave_rastreo") == 0);
+    CHECK(broken.rows.empty());
+
+    std::string error;
+    const auto json = ParsePaymentJson(
+        R"({"payment_id":"P-9","reference":"0000018","amount":"400.00","currency":"MXN",)"
+        R"("paid_at":"2026-11-23T16:42:17Z","clave_rastreo":"MBAN01","sending_bank":"40012"})",
+        error);
+    REQUIRE(json);
+    CHECK(json->spei_key == "MBAN01:20261123:40012");
+}
+
 TEST_CASE(
     "Receipt checks: a confirmed transfer is paid once whoever reports it, and what is not "
     "confirmed "
@@ -753,6 +796,108 @@ TEST_CASE(
     }
     CHECK(outcomes == std::vector<std::string>{
                           "confirmed/applied", "confirmed/duplicate", "unconfirmed/not_found"});
+}
+
+}  // namespace
+}  // namespace cobrador::store
+
+namespace cobrador::store {
+namespace {
+
+TEST_CASE(
+    "Receipt checks: a statement without the clave and a receipt of the same transfer count "
+    "once, either order",
+    "[store][payments][receipts]") {
+    Books books;
+    const std::string a1 = books.Reference("A-1");
+    const std::string a2 = books.Reference("A-2");
+    // A receipt confirmed first, then the bank's statement row for it (no clave_rastreo).
+    const std::int64_t first = ReceiptToCheck(books, "wamid.1", "MBAN01");
+    REQUIRE(books.ledger.SettleReceiptCheck(
+        first, Confirmed(a1, "MBAN01:20261123:40012"), kNow, {}, {}));
+    CHECK(books.Balance("A-1") == "60000");
+    PaymentRecord row = Payment("BANK-1", a1, 40000);
+    row.paid_at = "2026-11-24T12:00:00Z";  // booked the next day
+    const auto statement = books.ledger.ApplyPayments({row}, "import", kNow);
+    REQUIRE(statement);
+    CHECK(statement->duplicates == 1);
+    CHECK(books.Balance("A-1") == "60000");
+    // Imported again: still once. A second transfer of the same amount is a payment.
+    PaymentRecord other = Payment("BANK-2", a1, 40000);
+    const auto again = books.ledger.ApplyPayments({row, other}, "import", kNow);
+    REQUIRE(again);
+    CHECK(again->duplicates == 1);
+    CHECK(again->applied == 1);
+    CHECK(books.Balance("A-1") == "20000");
+
+    // The other order, on A-2: the statement first, then the receipt.
+    PaymentRecord early = Payment("BANK-3", a2, 40000);
+    REQUIRE(books.ledger.ApplyPayments({early}, "import", kNow));
+    CHECK(books.Balance("A-2") == "10000");
+    const std::int64_t second = ReceiptToCheck(books, "wamid.2", "MBAN02");
+    const auto twin = books.ledger.SettleReceiptCheck(
+        second, Confirmed(a2, "MBAN02:20261123:40012"), kNow, {}, {});
+    REQUIRE(twin);
+    CHECK(twin->outcome == "duplicate");
+    CHECK(twin->payment.payment_id == "BANK-3");
+    CHECK(books.Balance("A-2") == "10000");
+    // The statement's payment took the transfer's key: STP's abono of it counts once too.
+    CHECK(Query(books.path, "SELECT spei_key FROM payments WHERE payment_id = 'BANK-3'") ==
+          "MBAN02:20261123:40012");
+}
+
+TEST_CASE(
+    "Receipt checks: a reference only read from the image pays only the sender's account, and a "
+    "closed conversation is not left unattended",
+    "[store][payments][receipts]") {
+    Books books;
+    const std::string bob = books.Reference("B-1");
+    std::vector<std::string> told;
+    const ReceiptReplyFn reply = [&](const Addressee&, const std::string& kind) {
+        told.push_back(kind);
+        ProactiveMessage m;
+        m.body = kind;
+        m.payload = "{}";
+        return std::optional(m);
+    };
+    // María's receipt whose OCR'd reference names Bob's account: confirmed money, in suspense.
+    const std::int64_t check = ReceiptToCheck(books, "wamid.1", "MBAN01");
+    ReceiptVerdict read = Confirmed(bob, "MBAN01:20261123:40012");
+    read.payment.currency = "USD";
+    read.reference_read = true;
+    const auto held = books.ledger.SettleReceiptCheck(check, read, kNow, {}, reply);
+    REQUIRE(held);
+    CHECK(held->outcome == "suspense");
+    CHECK(held->escalated);
+    CHECK(books.Balance("B-1") == "30000");
+    CHECK(told == std::vector<std::string>{"confirmed_to_person"});
+    CHECK(Query(books.path, "SELECT detail FROM receipt_checks")
+              .find("names no account of the "
+                    "sender") != std::string::npos);
+    // Read from her own account's reference, it pays it.
+    const std::int64_t own = ReceiptToCheck(books, "wamid.2", "MBAN02");
+    ReceiptVerdict mine = Confirmed(books.Reference("A-2"), "MBAN02:20261123:40012");
+    mine.reference_read = true;
+    const auto paid = books.ledger.SettleReceiptCheck(own, mine, kNow, {}, reply);
+    REQUIRE(paid);
+    CHECK(paid->outcome == "applied");
+    CHECK(books.Balance("A-2") == "10000");
+
+    // A collector closes the conversation before the CEP answers: the debtor is told in a new
+    // conversation, and that one waits for a person.
+    const std::int64_t late = ReceiptToCheck(books, "wamid.3", "XYZ123");
+    books.Exec("UPDATE conversations SET state = 'closed'");
+    ReceiptVerdict no;
+    no.outcome = "not_found";
+    no.detail = "not found";
+    const auto unconfirmed = books.ledger.SettleReceiptCheck(late, no, kNow, {}, reply);
+    REQUIRE(unconfirmed);
+    CHECK(unconfirmed->escalated);
+    CHECK(unconfirmed->message_queued);
+    CHECK(Query(books.path, "SELECT count(*) FROM conversations") == "2");
+    CHECK(Query(books.path,
+                "SELECT state || ':' || escalation_reason FROM conversations WHERE "
+                "state <> 'closed'") == "escalated:receipt_review");
 }
 
 }  // namespace

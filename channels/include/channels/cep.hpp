@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "channels/http_call.hpp"
+#include "dialogs/reference.hpp"
 
 namespace cobrador::channels {
 
@@ -45,11 +46,12 @@ HttpCall CepDownloadCall(std::string_view base, const std::vector<std::string>& 
 std::string CookiePair(std::string_view set_cookie);
 
 enum class CepAnswer {
-    kFound,     // a CEP can be downloaded
-    kNotFound,  // "Operación no encontrada": no transfer matches every criterion
-    kNotYet,    // the transfer was found but its CEP cannot be generated yet
-    kBusy,      // "ha excedido el número máximo de consultas"
-    kUnknown,   // an answer we do not recognise (a changed page, an error page)
+    kFound,       // a CEP can be downloaded
+    kNotFound,    // "Operación no encontrada": no transfer matches every criterion
+    kNotYet,      // the transfer was found but its CEP cannot be generated yet
+    kNotSettled,  // found, but returned, cancelled or rejected: no money arrived
+    kBusy,        // "ha excedido el número máximo de consultas"
+    kUnknown,     // an answer we do not recognise (a changed page, an error page)
 };
 
 // valida.do's page (UTF-8 or Latin-1, as the portal sends it).
@@ -57,9 +59,14 @@ CepAnswer ReadCepAnswer(std::string_view html);
 
 // What the CEP says the transfer was.
 struct CepTransfer {
-    std::string date;   // FechaOperacion, YYYY-MM-DD
-    std::string time;   // Hora, HH:MM:SS (Mexico City), when given
-    std::string clave;  // claveRastreo
+    std::string date;  // FechaOperacion, YYYY-MM-DD
+    std::string time;  // Hora, HH:MM:SS (Mexico City), when given
+    // When the money moved (cadenaCDA's settlement date and time, Mexico City), when given: a
+    // transfer made after SPEI's daily cut-off, or on a holiday, carries the next operation
+    // date but settles the day it was sent.
+    std::string settled_date;  // YYYY-MM-DD
+    std::string settled_time;  // HH:MM:SS
+    std::string clave;         // claveRastreo
     std::string receptor;
     std::string beneficiary_account;
     std::string beneficiary_name;
@@ -72,22 +79,13 @@ struct CepTransfer {
 // nullopt, with `why`, for anything but a CEP with its clave, date, beneficiary and amount.
 std::optional<CepTransfer> ParseCepXml(std::string_view xml, std::string& why);
 
-// The 5-digit SPEI participant code of a bank's 3-digit code (a CLABE's first three digits):
-// banca múltiple is 40xxx, banca de desarrollo 37xxx, and every other participant (the 6xx
-// and 7xx codes: STP, Nu, Mercado Pago, brokers, SOFIPOs) 90xxx. nullopt for anything but
-// three digits.
-std::optional<std::string> ParticipantOfBankCode(std::string_view abm_code);
-// The same from a CLABE.
+// The 5-digit SPEI participant code of a CLABE's bank (dialogs::ParticipantOfBankCode).
 std::optional<std::string> ParticipantOfClabe(std::string_view clabe);
 // The 3-digit code of a bank as receipts name it ("BBVA MEXICO", "Banorte", "NU MÉXICO");
 // nullopt for a name we do not know.
 std::optional<std::string> BankCodeOfName(std::string_view name);
 
-// The key one SPEI transfer is credited by, whoever reports it (STP's abono, a receipt
-// confirmed with the CEP, a bank statement): the clave de rastreo in upper case, the
-// operation's date as YYYYMMDD and the sending participant as 5 digits, joined by ':'. The date
-// may be given as YYYY-MM-DD or YYYYMMDD, the sender as 3 or 5 digits. Empty when any part is
-// unusable.
-std::string SpeiKey(std::string_view clave, std::string_view date, std::string_view sender);
+using dialogs::ParticipantOfBankCode;
+using dialogs::SpeiKey;
 
 }  // namespace cobrador::channels

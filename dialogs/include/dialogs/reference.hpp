@@ -47,4 +47,17 @@ std::string PaymentLink(std::string_view url_template,
                         std::string_view reference,
                         std::string_view amount);
 
+// The 5-digit SPEI participant code of a bank's 3-digit code (a CLABE's first three digits):
+// banca múltiple is 40xxx, banca de desarrollo 37xxx, and every other participant (the 6xx
+// and 7xx codes: STP, Nu, Mercado Pago, brokers, SOFIPOs) 90xxx. nullopt for anything but
+// three digits.
+std::optional<std::string> ParticipantOfBankCode(std::string_view abm_code);
+
+// The key one SPEI transfer is credited by, whoever reports it (STP's abono, a receipt
+// confirmed with Banxico's CEP, a statement row): the clave de rastreo in upper case, the
+// operation's date as YYYYMMDD and the sending participant as 5 digits, joined by ':'. The date
+// may be given as YYYY-MM-DD or YYYYMMDD, the sender as 3 or 5 digits. Empty when any part is
+// unusable.
+std::string SpeiKey(std::string_view clave, std::string_view date, std::string_view sender);
+
 }  // namespace cobrador::dialogs

@@ -214,6 +214,10 @@ struct ReceiptVerdict {
     // Confirmed: the transfer as the CEP shows it (payment_id, spei_key, reference, amount,
     // currency, paid_at, method).
     PaymentRecord payment;
+    // The reference was only read from the image (not in the CEP, not a per-debtor CLABE): it
+    // is used only when it names an account of the debtor who sent the receipt; otherwise the
+    // payment waits in suspense for a person.
+    bool reference_read = false;
 };
 
 struct ReceiptCheckOutcome {
