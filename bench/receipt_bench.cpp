@@ -21,6 +21,7 @@
 #include "dialogs/receipt.hpp"
 
 #include "receipt_reader.hpp"
+#include "support/receipt_pdf.hpp"
 #include <sys/resource.h>
 
 namespace {
@@ -81,21 +82,23 @@ int main(int argc, char** argv) {
         std::cerr << "bench_receipts: ImageMagick's convert is needed to draw the receipts\n";
         return 1;
     }
-    const std::string content =
-        "BT /F1 12 Tf 72 720 Td 16 TL (Monto: $2,345.60) Tj T* (Fecha de operacion: "
-        "2026-11-25) Tj T* (Clave de rastreo: BNET01002611250001234567) Tj ET";
     const std::string pdf =
-        "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages "
-        "/Kids [3 0 R] /Count 1 >> endobj\n3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 "
-        "612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >> endobj\n4 0 obj << "
-        "/Length " +
-        std::to_string(content.size()) + " >> stream\n" + content +
-        "\nendstream endobj\n5 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> "
-        "endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+        cobrador::testing::ReceiptPdf({"Monto: $2,345.60",
+                                       "Fecha de operacion: 2026-11-25",
+                                       "Clave de rastreo: BNET01002611250001234567"});
+    // The same screenshot, scanned: a JPEG in a PDF with no text layer.
+    const std::string jpg = (dir / "receipt.jpg").string();
+    if (std::system(("convert '" + png + "' -type TrueColor -quality 90 '" + jpg + "'").c_str()) !=
+        0) {
+        std::cerr << "bench_receipts: ImageMagick's convert could not write a JPEG\n";
+        return 1;
+    }
+    const std::string scanned = cobrador::testing::ScannedPdf(Slurp(jpg), 1080, 1400);
     std::printf("receipts read as the server reads them (a child process each), %d rounds\n",
                 rounds);
     Run("screenshot 1080x1400", Slurp(png), "image/png", rounds);
     Run("PDF text layer", pdf, "application/pdf", rounds);
+    Run("scanned PDF 1080x1400 (OCR)", scanned, "application/pdf", rounds);
     rusage usage{};
     getrusage(RUSAGE_CHILDREN, &usage);
     std::printf("children's peak resident memory: %.1f MiB\n",

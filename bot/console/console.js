@@ -703,7 +703,7 @@
     if (r.status !== 'read') {
       reading.append(el('div', 'media-detail', `No se pudo leer el comprobante: ${r.error || 'sin texto'}`));
     } else {
-      reading.append(el('div', 'receipt-title', r.engine === 'ocr' ? 'Leído del comprobante (OCR, por verificar)' : 'Leído del PDF (por verificar)'));
+      reading.append(el('div', 'receipt-title', r.engine === 'ocr' ? 'Leído del comprobante (OCR, por verificar)' : r.engine === 'pdf_ocr' ? 'Leído del PDF escaneado (OCR, por verificar)' : 'Leído del PDF (por verificar)'));
       const list = el('dl', 'receipt-fields');
       let any = false;
       for (const [key, name] of RECEIPT_FIELDS) {

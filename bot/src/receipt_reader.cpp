@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -14,6 +15,8 @@
 #include <poll.h>
 #include <poppler/cpp/poppler-document.h>
 #include <poppler/cpp/poppler-global.h>
+#include <poppler/cpp/poppler-image.h>
+#include <poppler/cpp/poppler-page-renderer.h>
 #include <poppler/cpp/poppler-page.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -66,27 +69,8 @@ bool Blank(const std::string& text) {
 
 void Quiet(const std::string&, void*) {}
 
-ReceiptText Ocr(std::string_view bytes) {
-    setMsgSeverity(L_SEVERITY_NONE);  // Leptonica's complaints about a bad file go nowhere
-    const auto* data = reinterpret_cast<const l_uint8*>(bytes.data());
-    l_int32 format = 0;
-    l_int32 width = 0;
-    l_int32 height = 0;
-    l_int32 bits = 0;
-    l_int32 samples = 0;
-    if (pixReadHeaderMem(data, bytes.size(), &format, &width, &height, &bits, &samples, nullptr) !=
-            0 ||
-        width <= 0 || height <= 0) {
-        return Failed("the image cannot be decoded");
-    }
-    if (std::int64_t{width} * height > kMaxPixels) {
-        return Failed("the image is too large to read (" + std::to_string(width) + "x" +
-                      std::to_string(height) + " pixels)");
-    }
-    PIX* pix = pixReadMem(data, bytes.size());
-    if (pix == nullptr) {
-        return Failed("the image cannot be decoded");
-    }
+// OCR of `pix` (taken: destroyed here), `width` pixels wide.
+ReceiptText OcrPix(PIX* pix, l_int32 width, const std::string& engine, const char* nothing) {
     // Small screenshots read better larger.
     if (width < 1200) {
         PIX* larger = pixScale(pix, 2.0F, 2.0F);
@@ -109,13 +93,80 @@ ReceiptText Ocr(std::string_view bytes) {
     api.End();
     pixDestroy(&pix);
     ReceiptText out;
-    out.engine = "ocr";
+    out.engine = engine;
     out.text = Clip(text ? std::string(text.get()) : std::string());
     out.ok = !Blank(out.text);
     if (!out.ok) {
-        out.error = "no text was found in the image";
+        out.error = nothing;
     }
     return out;
+}
+
+ReceiptText Ocr(std::string_view bytes) {
+    setMsgSeverity(L_SEVERITY_NONE);  // Leptonica's complaints about a bad file go nowhere
+    const auto* data = reinterpret_cast<const l_uint8*>(bytes.data());
+    l_int32 format = 0;
+    l_int32 width = 0;
+    l_int32 height = 0;
+    l_int32 bits = 0;
+    l_int32 samples = 0;
+    if (pixReadHeaderMem(data, bytes.size(), &format, &width, &height, &bits, &samples, nullptr) !=
+            0 ||
+        width <= 0 || height <= 0) {
+        return Failed("the image cannot be decoded");
+    }
+    if (std::int64_t{width} * height > kMaxPixels) {
+        return Failed("the image is too large to read (" + std::to_string(width) + "x" +
+                      std::to_string(height) + " pixels)");
+    }
+    PIX* pix = pixReadMem(data, bytes.size());
+    if (pix == nullptr) {
+        return Failed("the image cannot be decoded");
+    }
+    return OcrPix(pix, width, "ocr", "no text was found in the image");
+}
+
+// A scanned PDF (no text layer): its first page rendered in grey at up to 200 dpi, never more
+// than kMaxPixels, then OCR.
+ReceiptText OcrFirstPage(const poppler::document& document) {
+    const std::unique_ptr<poppler::page> page(document.create_page(0));
+    if (!page) {
+        return Failed("the PDF has no page to read");
+    }
+    const poppler::rectf box = page->page_rect();  // in points, 72 to the inch
+    if (!(box.width() > 0 && box.height() > 0)) {
+        return Failed("the PDF's page has no size");
+    }
+    double dpi = 200.0;
+    const double points = box.width() * box.height();
+    const double most = static_cast<double>(kMaxPixels) * 72.0 * 72.0 / points;
+    dpi = std::min(dpi, std::sqrt(most));
+    if (dpi < 50.0) {
+        return Failed("the PDF's page is too large to read");
+    }
+    poppler::page_renderer renderer;
+    renderer.set_image_format(poppler::image::format_gray8);
+    renderer.set_render_hint(poppler::page_renderer::antialiasing, true);
+    const poppler::image image = renderer.render_page(page.get(), dpi, dpi);
+    if (!image.is_valid() || image.width() <= 0 || image.height() <= 0 ||
+        std::int64_t{image.width()} * image.height() > kMaxPixels) {
+        return Failed("the PDF's page could not be rendered");
+    }
+    PIX* pix = pixCreate(image.width(), image.height(), 8);
+    if (pix == nullptr) {
+        return Failed("the PDF's page could not be rendered");
+    }
+    const char* rows = image.const_data();
+    l_uint32* data = pixGetData(pix);
+    const l_int32 words = pixGetWpl(pix);
+    for (int y = 0; y < image.height(); ++y) {
+        const auto* row = reinterpret_cast<const unsigned char*>(rows + y * image.bytes_per_row());
+        l_uint32* line = data + static_cast<std::ptrdiff_t>(y) * words;
+        for (int x = 0; x < image.width(); ++x) {
+            SET_DATA_BYTE(line, x, row[x]);
+        }
+    }
+    return OcrPix(pix, image.width(), "pdf_ocr", "no text was found in the scanned PDF");
 }
 
 ReceiptText PdfText(std::string_view bytes) {
@@ -147,8 +198,11 @@ ReceiptText PdfText(std::string_view bytes) {
     out.engine = "pdf_text";
     out.text = Clip(std::move(text));
     out.ok = !Blank(out.text);
+    if (!out.ok && document->pages() > 0) {
+        return OcrFirstPage(*document);  // a scan: no text layer
+    }
     if (!out.ok) {
-        out.error = "the PDF has no text layer (a scan); it is not read yet";
+        out.error = "the PDF has no pages";
     }
     return out;
 }

@@ -34,6 +34,7 @@
 #include "support/http_client.hpp"
 #include "support/probe.hpp"
 #include "support/process.hpp"
+#include "support/receipt_pdf.hpp"
 #include "support/temp_dir.hpp"
 
 namespace cobrador::testing {
@@ -336,26 +337,6 @@ inline void RenderReceipt(const std::string& path,
     }
     command += " '" + path + "'";
     REQUIRE(std::system(command.c_str()) == 0);
-}
-
-// A PDF with a text layer (Helvetica, one line per entry of `lines`, ASCII), as a bank's
-// statement generator writes one; its cross-reference table is left for the reader to rebuild.
-inline std::string ReceiptPdf(const std::vector<std::string>& lines) {
-    std::string content = "BT /F1 12 Tf 72 720 Td 16 TL";
-    for (const std::string& line : lines) {
-        content += " (" + line + ") Tj T*";
-    }
-    content += " ET";
-    return "%PDF-1.4\n"
-           "1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
-           "2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
-           "3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-           "/Resources << /Font << /F1 5 0 R >> >> >> endobj\n"
-           "4 0 obj << /Length " +
-           std::to_string(content.size()) + " >> stream\n" + content +
-           "\nendstream endobj\n"
-           "5 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> endobj\n"
-           "trailer << /Root 1 0 R >>\n%%EOF\n";
 }
 
 inline std::string ReadFile(const std::string& path) {

@@ -110,6 +110,40 @@ TEST_CASE("Receipt reader: a PDF's text layer, and cobrador read-receipt", "[bot
     CHECK(missing.err.find("cannot read") != std::string::npos);
 }
 
+TEST_CASE("Receipt reader: a scanned PDF (no text layer) is read by OCR of its page",
+          "[bot][receipts]") {
+    TempDir dir;
+    const std::string png = dir.File("scan.png");
+    const std::vector<std::string> lines = {"BANORTE",
+                                            "Comprobante de transferencia",
+                                            "Importe: $3,210.50",
+                                            "Fecha de operación: 24/11/2026",
+                                            "Clave de rastreo: 0720112345678901",
+                                            "Cuenta destino: 646180110400000007"};
+    RenderReceipt(png, lines);
+    const std::string jpg = dir.File("scan.jpg");
+    REQUIRE(std::system(("convert " + png + " -type TrueColor -quality 90 " + jpg).c_str()) == 0);
+    const int height = 80 + 50 * static_cast<int>(lines.size());
+    const ReceiptText text =
+        ReadIsolated(COBRADOR_BINARY, ScannedPdf(ReadFile(jpg), 900, height), "application/pdf");
+    INFO(text.error << "\n" << text.text);
+    REQUIRE(text.ok);
+    CHECK(text.engine == "pdf_ocr");
+    const auto fields = dialogs::ReadReceipt(text.text);
+    CHECK(fields.amount_cents == 321050);
+    CHECK(fields.date == dialogs::ParseIsoDate("2026-11-24"));
+    CHECK(fields.beneficiary_account == "646180110400000007");
+    CHECK(AmongReadings(fields.clave_rastreo, "0720112345678901"));
+
+    // A page of nothing: read, but nothing found, said so.
+    const std::string blank = dir.File("blank.jpg");
+    REQUIRE(std::system(("convert -size 300x200 xc:white -type TrueColor " + blank).c_str()) == 0);
+    const ReceiptText empty =
+        ReadIsolated(COBRADOR_BINARY, ScannedPdf(ReadFile(blank), 300, 200), "application/pdf");
+    CHECK_FALSE(empty.ok);
+    CHECK(empty.error == "no text was found in the scanned PDF");
+}
+
 TEST_CASE("Receipt reader: files that cannot be read say why and bring nothing down",
           "[bot][receipts]") {
     // An HTML page, a corrupt JPEG, a PNG that promises 60,000 x 60,000 pixels.
