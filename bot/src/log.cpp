@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dialogs/phone.hpp"
+
 namespace cobrador::bot {
 
 namespace {
@@ -67,7 +69,10 @@ void Log(LogLevel level, std::string_view message, std::span<const LogField> fie
         line["replica"] = g_replica;
     }
     for (const auto& [key, value] : fields) {
-        line[std::string(key)] = value;
+        // Providers' own words may carry a debtor's number ("The 'To' number +52155… is not
+        // valid"): never into the logs.
+        const bool theirs = key == "error" || key == "detail" || key == "why";
+        line[std::string(key)] = theirs ? dialogs::RedactPhonesIn(value) : value;
     }
     // Invalid UTF-8 is replaced rather than thrown on: a log line must never take us down.
     const std::string text =

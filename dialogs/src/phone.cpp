@@ -63,4 +63,58 @@ std::string RedactPhone(std::string_view e164) {
     return out;
 }
 
+std::string RedactPhonesIn(std::string_view text) {
+    const auto digit = [](char c) {
+        return c >= '0' && c <= '9';
+    };
+    const auto word = [&](char c) {
+        return digit(c) || c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    };
+    std::string out;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const bool starts = i == 0 || !word(text[i - 1]);
+        if (starts && text[i] == '+' && i + 1 < text.size() && digit(text[i + 1])) {
+            // "+52 1 55 1234 5678": digits with single separators between them.
+            std::string digits;
+            std::size_t end = i + 1;
+            while (end < text.size()) {
+                if (digit(text[end])) {
+                    digits += text[end++];
+                } else if ((text[end] == ' ' || text[end] == '-' || text[end] == '.') &&
+                           end + 1 < text.size() && digit(text[end + 1])) {
+                    ++end;
+                } else {
+                    break;
+                }
+            }
+            if (digits.size() >= 8 && digits.size() <= 15 &&
+                (end == text.size() || !word(text[end]))) {
+                out += RedactPhone("+" + digits);
+                i = end;
+                continue;
+            }
+        }
+        if (starts && digit(text[i])) {
+            std::size_t end = i;
+            while (end < text.size() && digit(text[end])) {
+                ++end;
+            }
+            const std::string_view run = text.substr(i, end - i);
+            const bool whole = end == text.size() || !word(text[end]);
+            if (whole && (((run.size() == 12 || run.size() == 13) && run.substr(0, 2) == "52") ||
+                          (run.size() == 11 && run[0] == '1'))) {
+                out += RedactPhone("+" + std::string(run));
+                i = end;
+                continue;
+            }
+            out += run;
+            i = end;
+            continue;
+        }
+        out += text[i++];
+    }
+    return out;
+}
+
 }  // namespace cobrador::dialogs

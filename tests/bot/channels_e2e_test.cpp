@@ -441,7 +441,7 @@ TEST_CASE("Twilio: 21610 (the number replied STOP) is permanent and recorded",
     FakeProvider twilio([](const RecordedRequest&, std::size_t) -> ScriptedAnswer {
         return {
             400,
-            R"({"code": 21610, "message": "Attempt to send to unsubscribed recipient", "status": 400})",
+            R"({"code": 21610, "message": "Attempt to send to unsubscribed recipient +525512345678", "status": 400})",
             {}};
     });
     Setup setup(nullptr, &twilio);
@@ -456,6 +456,12 @@ TEST_CASE("Twilio: 21610 (the number replied STOP) is permanent and recorded",
     setup.WaitFor("SELECT status FROM outbox", "failed");
     CHECK(setup.Query("SELECT error_code FROM messages WHERE direction = 'out'") == "21610");
     CHECK(twilio.Requests().size() == 1);
+    // Twilio's words name the number; the log keeps them without it.
+    server->Signal(SIGTERM);
+    CHECK(server->Wait() == 0);
+    const std::string log = server->Stderr();
+    CHECK(log.find("unsubscribed recipient +52********78") != std::string::npos);
+    CHECK(log.find("5512345678") == std::string::npos);
 }
 
 TEST_CASE(

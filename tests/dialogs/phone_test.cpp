@@ -69,3 +69,27 @@ TEST_CASE("RedactPhone: keeps the country and the last two digits", "[dialogs][p
 
 }  // namespace
 }  // namespace cobrador::dialogs
+
+namespace cobrador::dialogs {
+namespace {
+
+TEST_CASE("RedactPhonesIn: numbers in a provider's words, and nothing else", "[dialogs][phone]") {
+    CHECK(RedactPhonesIn("The 'To' number +5215512345678 is not a valid phone number.") ==
+          "The 'To' number +52*********78 is not a valid phone number.");
+    CHECK(RedactPhonesIn("(#131030) Recipient 5215512345678 not in allowed list") ==
+          "(#131030) Recipient +52*********78 not in allowed list");
+    CHECK(RedactPhonesIn("to +52 1 55 1234 5678, from +1 212-555-0101.") ==
+          "to +52*********78, from +1********01.");
+    CHECK(RedactPhonesIn("US 12125550101 here") == "US +1********01 here");
+    // Ids, amounts, CLABEs, references and claves stay.
+    const std::string kept =
+        "payment 1319000001 of 1500.00 to 646180110400000007 ref 0000018 clave "
+        "MBAN01002611230012345678, order ord_5215512345678, HTTP 400, +12";
+    CHECK(RedactPhonesIn(kept) == kept);
+    CHECK(RedactPhonesIn("") == "");
+    CHECK(RedactPhonesIn("+") == "+");
+    CHECK(RedactPhonesIn("+5215512345678") == "+52*********78");
+}
+
+}  // namespace
+}  // namespace cobrador::dialogs

@@ -28,4 +28,10 @@ std::optional<std::string> NormalizePhone(std::string_view text,
 // ("+52********78"), so that logs identify a conversation without holding the number.
 std::string RedactPhone(std::string_view e164);
 
+// `text` (a provider's error, say) with the phone numbers in it redacted as RedactPhone does:
+// "+" and 8 to 15 digits (spaces, dots or dashes between them allowed), and bare runs of 12 or
+// 13 digits beginning with 52 (a WhatsApp id, "5215512345678") or of 11 beginning with 1. Other
+// numbers (ids, amounts, CLABEs of 18 digits) are left as they are.
+std::string RedactPhonesIn(std::string_view text);
+
 }  // namespace cobrador::dialogs
