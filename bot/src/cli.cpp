@@ -47,6 +47,7 @@ commands:
                                         collection KPIs
   agent add --db PATH --name NAME --role collector|supervisor
                                         create a collector; prints its API token once
+  agent disable --db PATH --id ID       the agent's token stops working; its chats go back
   backup --db PATH --to FILE            a consistent copy of an SQLite ledger, also while serving
   copy --from PATH --to URI             move a ledger from SQLite to PostgreSQL, checked
   nlu [--locale L] [--today D] TEXT     what the bot understands of TEXT, as JSON
@@ -224,6 +225,18 @@ const std::vector<Command>& Commands() {
          0,
          "--db, --name and --role are required",
          AgentAdd},
+        {"agent disable",
+         "cobrador agent disable --db PATH --id ID",
+         "Disables an agent (a collector who left, a token that leaked): its token stops\n"
+         "working at once, on every replica, and the conversations it held go back to the\n"
+         "queue. The agent stays in the history. Agents are listed by GET /api/v1/agents.\n",
+         {"--db", "--id"},
+         {},
+         {"--db", "--id"},
+         0,
+         0,
+         "--db and --id are required",
+         AgentDisable},
         {"backup",
          "cobrador backup --db PATH --to FILE",
          "Copies the ledger to FILE with SQLite's online backup: a consistent snapshot, taken\n"
@@ -335,7 +348,8 @@ int RunCli(const std::vector<std::string>& args,
         command = FindCommand(args[0] + " " + sub);
         if (command == nullptr) {
             err << "cobrador " << args[0] << ": unknown subcommand '" << sub << "' (try "
-                << (args[0] == "import" ? "'import portfolio'" : "'agent add'") << ")\n";
+                << (args[0] == "import" ? "'import portfolio'" : "'agent add' or 'agent disable'")
+                << ")\n";
             return kUsage;
         }
     }

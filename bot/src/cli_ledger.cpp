@@ -1,6 +1,7 @@
 // The commands that work on the ledger file: migrate, backup, the imports, report, remind,
 // agent add.
 
+#include <charconv>
 #include <chrono>
 #include <fstream>
 #include <iomanip>
@@ -346,6 +347,34 @@ int AgentAdd(Invocation& inv) {
     }
     out << "agent " << *id << " (" << v["--role"] << ") created; its token is shown only once:\n"
         << token << "\n";
+    return kOk;
+}
+
+int AgentDisable(Invocation& inv) {
+    std::ostream& out = inv.out;
+    std::ostream& err = inv.err;
+    auto& v = inv.options.values;
+    std::int64_t id = 0;
+    const std::string& text = v["--id"];
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (error != std::errc() || end != text.data() + text.size() || id < 1) {
+        return Usage(err, "agent disable", "--id is the agent's number (GET /api/v1/agents)");
+    }
+    auto ledger = OpenLedger(v["--db"], err, true);
+    if (!ledger) {
+        return kFailed;
+    }
+    const auto disabled = ledger->DisableAgent(id, NowIso(*inv.config));
+    if (!disabled) {
+        ReportLedgerError(err, v["--db"], disabled.error());
+        return kFailed;
+    }
+    if (!*disabled) {
+        err << "cobrador agent disable: there is no active agent " << id << "\n";
+        return kFailed;
+    }
+    out << "agent " << id << " disabled: its token no longer works; " << **disabled
+        << " conversation" << (**disabled == 1 ? "" : "s") << " back in the queue\n";
     return kOk;
 }
 

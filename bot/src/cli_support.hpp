@@ -89,6 +89,7 @@ int ImportPayments(Invocation& inv);
 int Report(Invocation& inv);
 int Remind(Invocation& inv);
 int AgentAdd(Invocation& inv);
+int AgentDisable(Invocation& inv);
 int Serve(Invocation& inv);
 int Nlu(Invocation& inv);
 int Chat(Invocation& inv);

@@ -560,6 +560,64 @@ Result<ActionOutcome> Ledger::AddNote(std::int64_t id,
     });
 }
 
+namespace {
+
+// Conversations `ids` (claimed) go back to the collectors' queue, as the lifecycle table says
+// of a claim that ends without its holder: `kind` in the audit log.
+void BackToQueue(Connection& db,
+                 const std::vector<std::int64_t>& ids,
+                 const std::string& at,
+                 const char* kind) {
+    Prepared back = db.Prepare(
+        "UPDATE conversations SET state = ?3, assigned_agent_id "
+        "= NULL, claimed_at = NULL, agent_activity_at = NULL, "
+        "escalated_at = coalesce(escalated_at, ?1), escalation_reason = "
+        "coalesce(escalation_reason, 'claim_expired') WHERE id = ?2");
+    for (const std::int64_t id : ids) {
+        const auto c = LoadSummary(db, id);
+        const auto decided =
+            dialogs::Decide({c->state, std::nullopt}, dialogs::LifecycleEvent::kIdleClaimEnds, {});
+        back.Exec(at, id, std::string(dialogs::ToString(decided.to)));
+        WriteAudit(db,
+                   ConversationAudit(db, *c, "system", kind),
+                   at,
+                   "{\"agent_id\":" + (c->holder ? std::to_string(c->holder->id) : "null") + "}");
+    }
+}
+
+}  // namespace
+
+Result<std::optional<std::int64_t>> Ledger::DisableAgent(std::int64_t agent_id,
+                                                         std::string_view now) {
+    return impl_->Guard([&]() -> Result<std::optional<std::int64_t>> {
+        Connection& db = impl_->db;
+        const std::string at(now);
+        Tx tx(db);
+        if (db.Exec("UPDATE agents SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL",
+                    at,
+                    agent_id) != 1) {
+            return std::optional<std::int64_t>();
+        }
+        std::vector<std::int64_t> held;
+        auto q = db.Query(
+            "SELECT id FROM conversations WHERE state = 'claimed' AND assigned_agent_id = ?",
+            agent_id);
+        while (q->Step()) {
+            held.push_back(q->Int64(0));
+        }
+        BackToQueue(db, held, at, "claim_released");
+        WriteAudit(db,
+                   {.actor = "system", .kind = "agent_disabled"},
+                   at,
+                   AuditDetail("agent_id",
+                               agent_id,
+                               "conversations_returned",
+                               static_cast<std::int64_t>(held.size())));
+        tx.commit();
+        return std::optional<std::int64_t>(static_cast<std::int64_t>(held.size()));
+    });
+}
+
 Result<std::vector<std::int64_t>> Ledger::ExpireIdleClaims(std::string_view idle_since,
                                                            std::string_view now) {
     return impl_->Guard([&]() -> Result<std::vector<std::int64_t>> {
@@ -574,23 +632,7 @@ Result<std::vector<std::int64_t>> Ledger::ExpireIdleClaims(std::string_view idle
         while (idle->Step()) {
             expired.push_back(idle->Int64(0));
         }
-        Prepared back = db.Prepare(
-            "UPDATE conversations SET state = ?3, assigned_agent_id "
-            "= NULL, claimed_at = NULL, agent_activity_at = NULL, "
-            "escalated_at = coalesce(escalated_at, ?1), escalation_reason = "
-            "coalesce(escalation_reason, 'claim_expired') WHERE id = ?2");
-        for (const std::int64_t id : expired) {
-            const auto c = LoadSummary(db, id);
-            // Back to the queue, as the lifecycle table says of an idle claim.
-            const auto decided = dialogs::Decide(
-                {c->state, std::nullopt}, dialogs::LifecycleEvent::kIdleClaimEnds, {});
-            back.Exec(at, id, std::string(dialogs::ToString(decided.to)));
-            WriteAudit(
-                db,
-                ConversationAudit(db, *c, "system", "claim_expired"),
-                at,
-                "{\"agent_id\":" + (c->holder ? std::to_string(c->holder->id) : "null") + "}");
-        }
+        BackToQueue(db, expired, at, "claim_expired");
         tx.commit();
         return expired;
     });

@@ -64,6 +64,50 @@ TEST_CASE("collector API: every route wants a valid agent token, and roles limit
     }
 }
 
+TEST_CASE(
+    "collector API: a disabled agent's token stops working at once and its conversations go back "
+    "to the queue",
+    "[bot][api][integration]") {
+    Desk desk;
+    const Api& api = desk.api;
+    const std::int64_t id = desk.Escalate();
+    REQUIRE(api.Post(desk.Path(id, "claim"), desk.collector).status == 200);
+    const std::string ana = desk.setup.Query("SELECT id FROM agents WHERE name = 'Ana Ruiz'");
+
+    // While the server runs, from the command line.
+    const auto run = RunCobrador({"agent", "disable", "--db", desk.setup.db, "--id", ana});
+    REQUIRE(run.exit_code == 0);
+    CHECK(run.out == "agent " + ana +
+                         " disabled: its token no longer works; 1 conversation back in the "
+                         "queue\n");
+    CHECK(api.Call("GET", "/api/v1/me", desk.collector).status == 401);
+    CHECK(api.Call("GET", "/api/v1/me", desk.supervisor).status == 200);
+    CHECK(desk.setup.Query("SELECT state || ':' || coalesce(assigned_agent_id, 0) FROM "
+                           "conversations WHERE id = " +
+                           std::to_string(id)) == "escalated:0");
+    CHECK(desk.setup.Query("SELECT count(*) FROM audit_log WHERE kind = 'claim_released'") == "1");
+    // Another collector takes it from the queue.
+    CHECK(api.Post(desk.Path(id, "claim"), desk.other_collector).status == 200);
+    // Listed as disabled, kept in the history.
+    const json agents = api.Get("/api/v1/agents", desk.supervisor);
+    bool listed = false;
+    for (const auto& a : agents["agents"]) {
+        if (std::to_string(a["id"].get<std::int64_t>()) == ana) {
+            listed = true;
+            CHECK(a["disabled"] == true);
+        }
+    }
+    CHECK(listed);
+
+    // Twice, an unknown agent, not a number: said so.
+    const auto again = RunCobrador({"agent", "disable", "--db", desk.setup.db, "--id", ana});
+    CHECK(again.exit_code == 1);
+    CHECK(again.err.find("no active agent") != std::string::npos);
+    CHECK(RunCobrador({"agent", "disable", "--db", desk.setup.db, "--id", "999"}).exit_code == 1);
+    CHECK(RunCobrador({"agent", "disable", "--db", desk.setup.db, "--id", "ana"}).exit_code == 2);
+    CHECK(RunCobrador({"agent", "disable", "--db", desk.setup.db}).exit_code == 2);
+}
+
 TEST_CASE("collector API: take over an escalated WhatsApp conversation, talk, hand back",
           "[bot][api][integration]") {
     Desk desk;

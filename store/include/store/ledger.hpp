@@ -375,6 +375,10 @@ public:
 
     // Disables every enabled agent called `name` (their tokens stop working); returns how many.
     Result<std::int64_t> DisableAgentsNamed(std::string_view name, std::string_view now);
+    // Agent `agent_id` can no longer sign in (its token stops working at once); the
+    // conversations it held go back to the queue. The number returned; nullopt when there is
+    // no such agent, or it was disabled already.
+    Result<std::optional<std::int64_t>> DisableAgent(std::int64_t agent_id, std::string_view now);
 
     // The queue: conversations matching `filter`, oldest first (by escalation, else start).
     Result<std::vector<ConversationSummary>> ListConversations(const ConversationFilter& filter);
