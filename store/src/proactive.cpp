@@ -91,7 +91,8 @@ Addressee AddresseeOf(const Target& target, const std::string& now) {
 std::int64_t QueueProactive(Connection& db,
                             const Target& target,
                             const ProactiveMessage& message,
-                            const std::string& now) {
+                            const std::string& now,
+                            std::int64_t* conversation_used) {
     std::int64_t conversation = target.conversation_id;
     if (conversation == 0 || target.state == dialogs::ConversationState::kClosed) {
         if (const auto open = db.One<std::int64_t>(
@@ -109,6 +110,9 @@ std::int64_t QueueProactive(Connection& db,
                 target.channel,
                 now);
         }
+    }
+    if (conversation_used != nullptr) {
+        *conversation_used = conversation;
     }
     return QueueOutbound(db,
                          {conversation,

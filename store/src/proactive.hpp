@@ -40,11 +40,13 @@ bool Reachable(Connection& db, const std::string& phone, const std::string& chan
 
 // Writes `message` to the transcript and the outbox (due at message.send_at, or now). A closed
 // conversation is not reopened: the message starts a new one on the same channel, where the
-// debtor's answer will land. Returns the message id.
+// debtor's answer will land (`conversation_used`, when given, says which). Returns the message
+// id.
 std::int64_t QueueProactive(Connection& db,
                             const Target& target,
                             const ProactiveMessage& message,
-                            const std::string& now);
+                            const std::string& now,
+                            std::int64_t* conversation_used = nullptr);
 
 // Moves an open conversation to the collectors' queue with `reason`; false when it is closed
 // or there is none. A conversation a person has already stays as it is (true).

@@ -36,16 +36,11 @@ bool ToPerson(Connection& db,
     if (!message) {
         return false;
     }
-    QueueProactive(db, *target, *message, at);
+    std::int64_t used = conversation;
+    QueueProactive(db, *target, *message, at, &used);
     if (for_a_person && !escalated) {
-        // The conversation was closed: the debtor's answer lands in the one just started.
-        if (const auto open = db.One<std::int64_t>(
-                "SELECT id FROM conversations WHERE phone = ? AND channel = ? AND state <> "
-                "'closed' ORDER BY id DESC LIMIT 1",
-                target->phone,
-                target->channel)) {
-            escalated = EscalateConversation(db, *open, "receipt_review", at);
-        }
+        // The conversation was closed: the debtor's answer lands in the one the message used.
+        escalated = EscalateConversation(db, used, "receipt_review", at);
     }
     return true;
 }
