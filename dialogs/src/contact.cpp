@@ -69,6 +69,75 @@ std::vector<Date> MexicanHolidays(int y) {
     return out;
 }
 
+namespace {
+
+// Easter Sunday of `y` (Gregorian; the anonymous algorithm in Meeus, "Astronomical Algorithms").
+Date EasterSunday(int y) {
+    const int a = y % 19;
+    const int b = y / 100;
+    const int c = y % 100;
+    const int d = b / 4;
+    const int e = b % 4;
+    const int f = (b + 8) / 25;
+    const int g = (b - f + 1) / 3;
+    const int h = (19 * a + b - d - g + 15) % 30;
+    const int i = c / 4;
+    const int k = c % 4;
+    const int l = (32 + 2 * e + 2 * i - h - k) % 7;
+    const int m = (a + 11 * h + 22 * l) / 451;
+    const int month_number = (h + l - 7 * m + 114) / 31;
+    const int day_number = ((h + l - 7 * m + 114) % 31) + 1;
+    return Date{year{y},
+                month{static_cast<unsigned>(month_number)},
+                day{static_cast<unsigned>(day_number)}};
+}
+
+bool Listed(const std::vector<Date>& days, const Date& date) {
+    return std::find(days.begin(), days.end(), date) != days.end();
+}
+
+}  // namespace
+
+std::vector<Date> MexicanBankHolidays(int y) {
+    std::vector<Date> out = MexicanHolidays(y);
+    const Date easter = EasterSunday(y);
+    out.push_back(AddDays(easter, -3));  // Holy Thursday
+    out.push_back(AddDays(easter, -2));  // Good Friday
+    out.push_back(Date{year{y} / November / 2});
+    out.push_back(Date{year{y} / December / 12});
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+bool IsBusinessDay(const Date& date, const std::vector<Date>& extra) {
+    const unsigned wd = weekday{sys_days{date}}.c_encoding();
+    if (wd == 0 || wd == 6 || Listed(extra, date)) {
+        return false;
+    }
+    return !Listed(MexicanBankHolidays(static_cast<int>(date.year())), date);
+}
+
+Date AddBusinessDays(const Date& from, int n, const std::vector<Date>& extra) {
+    Date at = from;
+    for (int counted = 0; counted < n;) {
+        at = AddDays(at, 1);
+        counted += IsBusinessDay(at, extra) ? 1 : 0;
+    }
+    return at;
+}
+
+int BusinessDaysLeft(const Date& today, const Date& due, const std::vector<Date>& extra) {
+    const bool late = due < today;
+    Date at = late ? due : today;
+    const Date end = late ? today : due;
+    int count = 0;
+    while (at < end) {
+        at = AddDays(at, 1);
+        count += IsBusinessDay(at, extra) ? 1 : 0;
+    }
+    return late ? -count : count;
+}
+
 bool MayContact(const ContactHours& hours, sys_seconds instant, std::string_view timezone) {
     const LocalTime local = ToLocal(instant, timezone);
     if (!hours.weekdays[local.weekday] || local.minute_of_day < hours.start_minute ||

@@ -26,6 +26,7 @@
 
 #include <re2/re2.h>
 
+#include "dialogs/contact.hpp"
 #include "dialogs/entities.hpp"
 #include "dialogs/reference.hpp"
 
@@ -51,6 +52,7 @@ enum class Trigger {
     kAcceptPlan,
     kAlreadyPaid,
     kDispute,
+    kPrivacy,
     kCannotPay,
     kHuman,
     kHelp,
@@ -70,7 +72,7 @@ enum class Trigger {
 // clang-format off
 constexpr auto kTriggerNames = std::to_array<std::string_view>({
     "opt_out", "opt_in", "wrong_number", "balance", "payment_reference", "promise_to_pay",
-    "negotiate", "accept_settlement", "accept_plan", "already_paid", "dispute", "cannot_pay",
+    "negotiate", "accept_settlement", "accept_plan", "already_paid", "dispute", "privacy", "cannot_pay",
     "human", "help", "greeting", "thanks", "affirm", "deny", "inform", "receipt", "voice_note",
     "no_text", "unknown"});
 // clang-format on
@@ -127,6 +129,8 @@ Trigger TriggerForIntent(Intent intent) {
             return Trigger::kAlreadyPaid;
         case Intent::kDispute:
             return Trigger::kDispute;
+        case Intent::kPrivacy:
+            return Trigger::kPrivacy;
         case Intent::kCannotPay:
             return Trigger::kCannotPay;
         case Intent::kHuman:
@@ -369,8 +373,15 @@ void AskBirthDate(Turn& t) {
         t.st.asked = "reference";
     } else if (t.trigger == Trigger::kReceipt) {
         t.st.asked = "receipt";
+    } else if (t.trigger == Trigger::kDispute) {
+        t.st.asked = "dispute:" + t.understood.entities.category;
+    } else if (t.trigger == Trigger::kPrivacy) {
+        t.st.asked = "privacy:" + t.understood.entities.right;
     }
-    t.Say("greeting_verify", {{"company", t.settings.company}});
+    // The privacy notice is the creditor's, about no one's debt: linked from the first message.
+    t.Say("greeting_verify",
+          {{"company", t.settings.company},
+           {"privacy", t.settings.privacy_url.empty() ? "none" : t.settings.privacy_url}});
 }
 
 void AskBirthDateAgain(Turn& t) {
@@ -386,6 +397,8 @@ void AskBirthDateAgain(Turn& t) {
 void ShowBalance(Turn& t);
 void IssueReferences(Turn& t);
 void ReviewReceipt(Turn& t);
+void OpenComplaint(Turn& t, const std::string& category);
+void OpenPrivacyRequest(Turn& t, const std::string& right);
 
 // The date of birth again, after the check passed: say so, and show the menu.
 void SayAlreadyVerified(Turn& t) {
@@ -408,6 +421,12 @@ void Verify(Turn& t) {
     if (asked == "receipt") {
         t.Say("verified_answer", {{"name", FirstName(t.debtor().name)}});
         ReviewReceipt(t);
+        return;
+    }
+    if (asked.starts_with("dispute:") || asked.starts_with("privacy:")) {
+        t.Say("verified_answer", {{"name", FirstName(t.debtor().name)}});
+        const std::string what = asked.substr(asked.find(':') + 1);
+        asked.starts_with("dispute:") ? OpenComplaint(t, what) : OpenPrivacyRequest(t, what);
         return;
     }
     t.Say("verified", {{"name", FirstName(t.debtor().name)}});
@@ -535,8 +554,103 @@ void EscalateAlreadyPaid(Turn& t) {
     Escalate(t, "already_paid");
 }
 
-void EscalateDispute(Turn& t) {
-    Escalate(t, "dispute");
+// The account a case is about: the one the conversation is on, else the debtor's only account
+// with a balance, else all of them (0).
+std::int64_t CaseAccount(const Turn& t) {
+    std::int64_t only = 0;
+    int owing = 0;
+    for (const AccountView& a : t.debtor().accounts) {
+        if (a.id == t.st.account_id) {
+            return a.id;
+        }
+        if (a.balance.cents > 0) {
+            only = a.id;
+            ++owing;
+        }
+    }
+    return owing == 1 ? only : 0;
+}
+
+std::string CaseAccountKey(const Turn& t, std::int64_t account_id) {
+    for (const AccountView& a : t.debtor().accounts) {
+        if (a.id == account_id) {
+            return a.key;
+        }
+    }
+    return "all";
+}
+
+// A dispute or complaint: a case with a folio and the day the creditor must answer by (30
+// business days), reminders about the account stop while it is open, and a person takes the
+// conversation.
+void OpenComplaint(Turn& t, const std::string& category) {
+    const std::int64_t account = CaseAccount(t);
+    const Date due = AddBusinessDays(t.clock.today, kComplaintBusinessDays);
+    t.Command(CaseOpened{"complaint",
+                         category.empty() ? "other" : category,
+                         account,
+                         due,
+                         t.trigger == Trigger::kDispute ? t.event.text : std::string()});
+    ClearPending(t.st);
+    t.Command(Escalated{"dispute"});
+    Args args = ContactArgs(t);
+    args.emplace_back("folio", std::string(kFolioArg));
+    args.emplace_back("due", due);
+    args.emplace_back("account", CaseAccountKey(t, account));
+    args.emplace_back("category", category.empty() ? "other" : category);
+    t.Say("case_opened", std::move(args));
+}
+
+void OpenDispute(Turn& t) {
+    OpenComplaint(t, t.understood.entities.category);
+}
+
+// A privacy (ARCO) request: a case for the person in charge of personal data, answered within 20
+// business days. Opposing the use of one's data, or asking for it to be deleted, also stops our
+// messages on this channel at once.
+void OpenPrivacyRequest(Turn& t, const std::string& right) {
+    if (right == "notice") {
+        t.Say("privacy_notice",
+              {{"company", t.settings.company},
+               {"url", t.settings.privacy_url.empty() ? "none" : t.settings.privacy_url}});
+        return;
+    }
+    const Date due = AddBusinessDays(t.clock.today, kPrivacyBusinessDays);
+    const std::string what = right.empty() ? "access" : right;
+    t.Command(CaseOpened{
+        "privacy", what, 0, due, t.trigger == Trigger::kPrivacy ? t.event.text : std::string()});
+    ClearPending(t.st);
+    t.Command(Escalated{"privacy"});
+    const bool stops = what == "opposition" || what == "cancellation";
+    if (stops) {
+        t.Command(OptedOut{});
+    }
+    t.Say("privacy_request",
+          {{"company", t.settings.company},
+           {"folio", std::string(kFolioArg)},
+           {"due", due},
+           {"right", what},
+           {"stopped", stops ? "yes" : "no"},
+           {"url", t.settings.privacy_url.empty() ? "none" : t.settings.privacy_url}});
+}
+
+void TakePrivacyRequest(Turn& t) {
+    OpenPrivacyRequest(t, t.understood.entities.right);
+}
+
+// Before the identity check nothing is registered about anyone's data, but the notice is the
+// creditor's (no one's debt) and an opposition stops the messages at once, like BAJA.
+bool AsksForNotice(const Turn& t) {
+    return t.understood.entities.right == "notice";
+}
+
+bool OpposesUnverified(const Turn& t) {
+    const std::string& right = t.understood.entities.right;
+    return !t.verified() && (right == "opposition" || right == "cancellation");
+}
+
+void SayPrivacyNotice(Turn& t) {
+    OpenPrivacyRequest(t, "notice");
 }
 
 void EscalateHardship(Turn& t) {
@@ -1036,6 +1150,8 @@ const std::array kTable = {
     ROW(kAnyStage,            On(Trigger::kOptOut),           Always,                OptOut,                kSame),
     ROW(kAnyStage,            On(Trigger::kOptIn),            Always,                OptIn,                 kSame),
     ROW(kAnyStage,            On(Trigger::kWrongNumber),      Always,                EndWrongNumber,        Go(kEnded)),
+    ROW(kAnyStage,            On(Trigger::kPrivacy),          OpposesUnverified,     OptOut,                kSame),
+    ROW(kAnyStage,            On(Trigger::kPrivacy),          AsksForNotice,         SayPrivacyNotice,      kSame),
     // Stickers, reactions and the like are not words: no answer, and no misunderstanding.
     ROW(kAnyButNew,           On(Trigger::kNoText),           Always,                Nothing,               kSame,                  kKeepsCount),
     ROW(Bit(kEnded),          kAnyTrigger,                    Always,                SayNeutral,            kSame),
@@ -1076,7 +1192,8 @@ const std::array kTable = {
     ROW(kAnyStage,            On(Trigger::kNegotiate),        IsVerified,            ShowOffers,            kOfferStages),
     ROW(kAnyStage,            On(Trigger::kReceipt),          IsVerified,            ReviewReceipt,         Go(kReady)),
     ROW(kAnyStage,            On(Trigger::kAlreadyPaid),      IsVerified,            EscalateAlreadyPaid,   Go(kReady)),
-    ROW(kAnyStage,            On(Trigger::kDispute),          IsVerified,            EscalateDispute,       Go(kReady)),
+    ROW(kAnyStage,            On(Trigger::kDispute),          IsVerified,            OpenDispute,           Go(kReady)),
+    ROW(kAnyStage,            On(Trigger::kPrivacy),          IsVerified,            TakePrivacyRequest,    Go(kReady)),
     ROW(kAnyStage,            On(Trigger::kCannotPay),        IsVerified,            EscalateHardship,      Go(kReady)),
     ROW(kAnyStage,            On(Trigger::kHuman),            IsVerified,            EscalateHuman,         Go(kReady)),
     ROW(kAnyStage,            On(Trigger::kHelp),             IsVerified,            ShowMenu,              kSame),

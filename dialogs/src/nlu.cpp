@@ -27,24 +27,13 @@ extern const std::string_view kNluEnUs;
 
 namespace {
 
-constexpr std::array<std::string_view, 18> kIntentNames = {
-    "greeting",
-    "balance",
-    "payment_reference",
-    "promise_to_pay",
-    "negotiate",
-    "already_paid",
-    "cannot_pay",
-    "dispute",
-    "human",
-    "wrong_number",
-    "opt_out",
-    "opt_in",
-    "help",
-    "affirm",
-    "deny",
-    "thanks",
-    "inform",
+constexpr std::array<std::string_view, 19> kIntentNames = {
+    "greeting",       "balance",      "payment_reference",
+    "promise_to_pay", "negotiate",    "already_paid",
+    "cannot_pay",     "dispute",      "privacy",
+    "human",          "wrong_number", "opt_out",
+    "opt_in",         "help",         "affirm",
+    "deny",           "thanks",       "inform",
     "unknown",
 };
 
@@ -74,9 +63,17 @@ std::optional<Needs> NeedsFromString(std::string_view word) {
     return std::nullopt;
 }
 
+// "category dispute NAME PATTERN": the first matching line of the intent names the entity.
+struct CategoryRule {
+    Intent intent;
+    std::string name;
+    std::unique_ptr<RE2> pattern;
+};
+
 struct Model {
     std::map<std::string, std::string, std::less<>> fixes;  // word -> replacement
     std::vector<Rule> rules;                                // file order breaks ties
+    std::vector<CategoryRule> categories;                   // first match wins
 };
 
 std::string_view TrimView(std::string_view text) {
@@ -119,6 +116,19 @@ Model Parse(std::string_view file) {
             model.fixes[wrong] = std::string(TrimView(line));
             continue;
         }
+        RE2::Options options;
+        options.set_log_errors(false);
+        if (head == "category") {
+            const auto intent = IntentFromString(NextWord(line));
+            const std::string name(NextWord(line));
+            auto re = std::make_unique<RE2>(std::string(TrimView(line)), options);
+            if (!intent || name.empty() || !re->ok()) {
+                std::fprintf(stderr, "cobrador: bad NLU category line: %s\n", name.c_str());
+                std::abort();
+            }
+            model.categories.push_back({*intent, name, std::move(re)});
+            continue;
+        }
         const auto intent = IntentFromString(head);
         const std::string weight_text(NextWord(line));
         std::optional<Needs> needs = Needs::kNothing;
@@ -126,8 +136,6 @@ Model Parse(std::string_view file) {
             needs = NeedsFromString(NextWord(line));
         }
         const std::string pattern(TrimView(line));
-        RE2::Options options;
-        options.set_log_errors(false);
         auto re = std::make_unique<RE2>(pattern, options);
         if (!intent || !needs || weight_text.empty() || !re->ok()) {
             std::fprintf(stderr,
@@ -326,6 +334,17 @@ Understanding Understand(std::string_view text, std::string_view locale, const D
     if (best != nullptr) {
         out.intent = best->intent;
         out.confidence = best->weight;
+        if (out.intent == Intent::kDispute || out.intent == Intent::kPrivacy) {
+            std::string& entity =
+                out.intent == Intent::kDispute ? out.entities.category : out.entities.right;
+            entity = out.intent == Intent::kDispute ? "other" : "access";
+            for (const CategoryRule& c : ModelFor(locale).categories) {
+                if (c.intent == out.intent && RE2::PartialMatch(normalized, *c.pattern)) {
+                    entity = c.name;
+                    break;
+                }
+            }
+        }
         return out;
     }
     const bool has_entities =
@@ -361,6 +380,12 @@ std::string ToJson(const Understanding& u) {
     }
     if (u.entities.menu_choice) {
         add("menu_choice", std::to_string(*u.entities.menu_choice));
+    }
+    if (!u.entities.category.empty()) {
+        add("category", "\"" + u.entities.category + "\"");
+    }
+    if (!u.entities.right.empty()) {
+        add("right", "\"" + u.entities.right + "\"");
     }
     return out + fields + "}}";
 }

@@ -64,6 +64,28 @@ Prepared::~Prepared() {
     }
 }
 
+std::vector<Column> TableColumns(Connection& db, const std::string& table) {
+    std::vector<Column> out;
+    auto rows = db.backend() == Backend::kPostgres
+                    ? db.Query(
+                          "SELECT column_name, data_type FROM information_schema.columns WHERE "
+                          "table_schema = current_schema() AND table_name = ? ORDER BY "
+                          "ordinal_position",
+                          table)
+                    : db.Query("SELECT name, type FROM pragma_table_info(?) ORDER BY cid", table);
+    while (rows->Step()) {
+        const std::string type = rows->Text(1);
+        Column c{rows->Text(0), Column::kText};
+        if (type == "INTEGER" || type == "bigint" || type == "integer") {
+            c.kind = Column::kInteger;
+        } else if (type == "BLOB" || type == "bytea") {
+            c.kind = Column::kBlob;
+        }
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
 bool IsPostgresTarget(std::string_view target) {
     if (StartsWith(target, "postgresql://") || StartsWith(target, "postgres://")) {
         return true;

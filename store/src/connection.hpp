@@ -312,6 +312,17 @@ private:
 // `create`: an SQLite file that does not exist is created (PostgreSQL databases never are).
 std::unique_ptr<Connection> OpenConnection(const std::string& target, bool create);
 
+// A table's column, as the schema declares it.
+struct Column {
+    enum Kind { kInteger, kText, kBlob };
+
+    std::string name;
+    Kind kind = kText;
+};
+
+// `table`'s columns in their order, read from the database's own catalogue.
+std::vector<Column> TableColumns(Connection& db, const std::string& table);
+
 // Whether `target` names a PostgreSQL database rather than an SQLite file.
 bool IsPostgresTarget(std::string_view target);
 

@@ -13,7 +13,7 @@ namespace cobrador::store {
 namespace {
 
 // Every table of the schema except schema_migrations, parents before children.
-constexpr std::array<const char*, 25> kTables = {
+constexpr std::array<const char*, 26> kTables = {
     "debtors",
     "imports",
     "agents",
@@ -39,6 +39,7 @@ constexpr std::array<const char*, 25> kTables = {
     "media",
     "receipts",
     "receipt_checks",
+    "cases",
 };
 
 std::vector<std::string> Tables(Connection& db) {
@@ -50,20 +51,6 @@ std::vector<std::string> Tables(Connection& db) {
                     : db.Query(
                           "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
                           "'sqlite_%' ORDER BY name");
-    while (rows->Step()) {
-        out.push_back(rows->Text(0));
-    }
-    return out;
-}
-
-std::vector<std::string> Columns(Connection& db, const std::string& table) {
-    std::vector<std::string> out;
-    auto rows = db.backend() == Backend::kPostgres
-                    ? db.Query(
-                          "SELECT column_name FROM information_schema.columns WHERE table_schema = "
-                          "current_schema() AND table_name = ? ORDER BY ordinal_position",
-                          table)
-                    : db.Query("SELECT name FROM pragma_table_info(?) ORDER BY cid", table);
     while (rows->Step()) {
         out.push_back(rows->Text(0));
     }
@@ -122,11 +109,11 @@ Result<CopyReport> Ledger::CopyInto(Ledger& target, const CopyProgressFn& progre
         }
         CopyReport report;
         for (const char* table : kTables) {
-            const std::vector<std::string> columns = Columns(to.db, table);
+            const std::vector<Column> columns = TableColumns(to.db, table);
             std::string names;
             std::string marks;
-            for (const std::string& column : columns) {
-                names += (names.empty() ? "" : ", ") + column;
+            for (const Column& column : columns) {
+                names += (names.empty() ? "" : ", ") + column.name;
                 marks += marks.empty() ? "?" : ", ?";
             }
             Prepared insert = to.db.Prepare(std::string("INSERT INTO ") + table + " (" + names +

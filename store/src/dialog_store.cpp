@@ -9,6 +9,7 @@
 #include "dialogs/lifecycle.hpp"
 
 #include "audit.hpp"
+#include "case_rows.hpp"
 #include "proactive.hpp"
 
 namespace cobrador::store {
@@ -139,7 +140,7 @@ dialogs::ConversationView LoadConversationView(Connection& db,
 
 void ApplyTurn(Connection& db,
                const ConversationRow& conversation,
-               const DialogTurn& turn,
+               DialogTurn& turn,
                const std::string& now) {
     Audit audit{db, conversation, now};
     // `set_sql`'s ? take `args`, in order.
@@ -276,6 +277,31 @@ void ApplyTurn(Connection& db,
                                             c.provider,
                                             "amount",
                                             dialogs::FormatDecimalCents(c.amount.cents)));
+                } else if constexpr (std::is_same_v<T, dialogs::CaseOpened>) {
+                    if (!conversation.debtor_id) {
+                        return;  // the dialog opens cases only for a verified debtor
+                    }
+                    const OpenedCase opened =
+                        OpenCaseRow(db,
+                                    {c.kind,
+                                     c.category,
+                                     *conversation.debtor_id,
+                                     c.account_id == 0 ? std::nullopt
+                                                       : std::optional<std::int64_t>(c.account_id),
+                                     conversation.id,
+                                     std::nullopt,
+                                     c.description,
+                                     dialogs::FormatIsoDate(c.due)},
+                                    now);
+                    // The replies name the folio the case just got.
+                    for (Reply& reply : turn.replies) {
+                        for (std::string* text : {&reply.body, &reply.payload}) {
+                            for (auto at = text->find(dialogs::kFolioArg); at != std::string::npos;
+                                 at = text->find(dialogs::kFolioArg, at)) {
+                                text->replace(at, dialogs::kFolioArg.size(), opened.folio);
+                            }
+                        }
+                    }
                 } else if constexpr (std::is_same_v<T, dialogs::OptedOut> ||
                                      std::is_same_v<T, dialogs::OptedIn>) {
                     const bool out = std::is_same_v<T, dialogs::OptedOut>;

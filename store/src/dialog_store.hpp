@@ -25,10 +25,11 @@ struct ConversationRow {
 // mark and the dialog state of `conversation`.
 dialogs::ConversationView LoadConversationView(Connection& db, const ConversationRow& conversation);
 
-// Writes the commands (and their audit rows) and the new dialog state.
+// Writes the commands (and their audit rows) and the new dialog state; a case opened gets its
+// folio, which replaces dialogs::kFolioArg in the turn's replies.
 void ApplyTurn(Connection& db,
                const ConversationRow& conversation,
-               const DialogTurn& turn,
+               DialogTurn& turn,
                const std::string& now);
 
 }  // namespace cobrador::store

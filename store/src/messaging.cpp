@@ -348,7 +348,7 @@ Result<std::int64_t> Ledger::HandleInbound(const PendingInbound& event,
         // A collector holding the conversation answers it and the bot stays silent, except
         // when the debtor leaves (opt-out, opt-in, wrong number): that is recorded and
         // confirmed whoever holds the conversation.
-        const DialogTurn turn = decide(LoadConversationView(db, conversation));
+        DialogTurn turn = decide(LoadConversationView(db, conversation));
         const bool leaving =
             std::any_of(turn.commands.begin(), turn.commands.end(), [](const auto& command) {
                 return std::holds_alternative<dialogs::OptedOut>(command) ||

@@ -9,6 +9,7 @@
 #include "dialogs/reference.hpp"
 
 #include "audit.hpp"
+#include "case_rows.hpp"
 #include "ledger_impl.hpp"
 #include "payment_apply.hpp"
 #include "proactive.hpp"
@@ -369,9 +370,11 @@ Result<std::vector<BrokenPromise>> Ledger::BreakOverduePromises(std::string_view
         auto overdue = db.Query(
             "SELECT p.id, p.account_id, a.account_key, a.debtor_id, p.amount_cents, "
             "p.paid_cents, p.currency, p.due_date FROM promises p JOIN accounts a ON a.id = "
-            "p.account_id WHERE p.status = 'open' AND p.due_date < ? AND a.balance_cents > 0 ORDER "
-            "BY "
-            "p.id",
+            "p.account_id WHERE p.status = 'open' AND p.due_date < ? AND a.balance_cents > 0 AND "
+            // Collection stops on an account under an open complaint: its promise is judged
+            // once the case is closed.
+            "NOT " +
+                UnderOpenComplaint("a.id", "a.debtor_id") + " ORDER BY p.id",
             cutoff_date);
         std::vector<BrokenPromise> broken;
         while (overdue->Step()) {

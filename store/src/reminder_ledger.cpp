@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "audit.hpp"
+#include "case_rows.hpp"
 #include "ledger_impl.hpp"
 #include "proactive.hpp"
 
@@ -21,8 +22,8 @@ Result<std::vector<ReminderDebtor>> Ledger::ReminderCandidates(std::string_view 
 
         auto debtors = db.Query(
             "SELECT d.id, d.name, d.phone, d.locale, d.timezone FROM debtors d WHERE EXISTS "
-            "(SELECT 1 FROM accounts a WHERE a.debtor_id = d.id AND a.balance_cents > 0) "
-            "ORDER BY d.id");
+            "(SELECT 1 FROM accounts a WHERE a.debtor_id = d.id AND a.balance_cents > 0 AND NOT " +
+            UnderOpenComplaint("a.id", "a.debtor_id") + ") ORDER BY d.id");
         while (debtors->Step()) {
             ReminderDebtor d;
             d.debtor_id = debtors->Int64(0);
@@ -52,7 +53,10 @@ Result<std::vector<ReminderDebtor>> Ledger::ReminderCandidates(std::string_view 
                 "a.id AND pp.status = 'active' AND i.status <> 'paid' AND i.due_date >= substr(?, "
                 "1, "
                 "10) ORDER BY i.seq LIMIT 1) "
-                "FROM accounts a WHERE a.balance_cents > 0 ORDER BY a.debtor_id, a.due_date, a.id",
+                // An account under an open complaint gets no reminders (docs/cases.md).
+                "FROM accounts a WHERE a.balance_cents > 0 AND NOT " +
+                UnderOpenComplaint("a.id", "a.debtor_id") +
+                " ORDER BY a.debtor_id, a.due_date, a.id",
             // A missed instalment does not hold back the next ones: only those not long past
             // count.
             since);

@@ -511,6 +511,36 @@ CREATE TABLE receipt_checks (
 CREATE INDEX receipt_checks_due ON receipt_checks (status, next_attempt_at);
 )sql";
 
+// Disputes, complaints and privacy requests (docs/cases.md): each a case with a folio (set from
+// its id as soon as it is inserted), the day it must be answered by (business days), and, once
+// closed, the written resolution sent to the debtor. While a complaint is open, no reminders or
+// follow-ups go out about its account (every account of the debtor when account_id is NULL).
+constexpr const char* kCases = R"sql(
+CREATE TABLE cases (
+  id               INTEGER PRIMARY KEY,
+  folio            TEXT UNIQUE,
+  kind             TEXT NOT NULL CHECK (kind IN ('complaint', 'privacy')),
+  category         TEXT NOT NULL CHECK (category IN ('not_mine', 'identity_theft',
+                     'wrong_amount', 'already_paid', 'treatment', 'other', 'access',
+                     'rectification', 'cancellation', 'opposition')),
+  debtor_id        INTEGER NOT NULL REFERENCES debtors (id),
+  account_id       INTEGER REFERENCES accounts (id),
+  conversation_id  INTEGER REFERENCES conversations (id),
+  opened_by_agent  INTEGER REFERENCES agents (id),  -- NULL: the debtor, in the chat
+  description      TEXT NOT NULL DEFAULT '',
+  opened_at        TEXT NOT NULL,
+  due_date         TEXT NOT NULL,
+  status           TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
+  outcome          TEXT CHECK (outcome IN ('favorable', 'partial', 'unfavorable')),
+  resolution       TEXT,
+  closed_at        TEXT,
+  closed_by        INTEGER REFERENCES agents (id)
+);
+CREATE INDEX cases_open ON cases (status, due_date);
+CREATE INDEX cases_by_debtor ON cases (debtor_id, status);
+CREATE INDEX cases_by_opening ON cases (opened_at);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "core ledger", kCoreSchema},
     Migration{2, "report indexes", kReportIndexes},
@@ -524,6 +554,7 @@ constexpr std::array kMigrations = {
     Migration{10, "media", kMedia},
     Migration{11, "receipts", kReceipts},
     Migration{12, "receipt checks", kReceiptChecks},
+    Migration{13, "cases", kCases},
 };
 
 }  // namespace

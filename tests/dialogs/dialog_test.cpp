@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "dialogs/contact.hpp"
 #include "dialogs/reference.hpp"
 #include "templates/catalog.hpp"
 
@@ -1108,6 +1109,117 @@ TEST_CASE("Dialog rows: before every message, time passing moves the stage", "[d
     wrong.view.wrong_number = true;
     wrong.Say("BAJA");
     CHECK(wrong.view.state.stage == Stage::kEnded);  // MarkedWrongNumber -> ended
+}
+
+// --- Disputes, complaints and privacy requests (docs/cases.md) ---
+
+TEST_CASE("Dialog: a dispute opens a complaint case with its category, folio and due date",
+          "[dialogs][dialog][cases]") {
+    const std::vector<std::pair<std::string, std::string>> said = {
+        {"yo no reconozco esa deuda", "not_mine"},
+        {"ya pagué y me siguen cobrando", "already_paid"},
+        {"me están acosando, llaman a mi trabajo", "treatment"},
+        {"me robaron la identidad, nunca saqué ese crédito", "identity_theft"},
+        {"el monto está mal, yo debía menos", "wrong_amount"},
+        {"no estoy de acuerdo, voy a poner una queja en condusef", "other"},
+    };
+    for (const auto& [text, category] : said) {
+        INFO(text);
+        Chat chat(Maria({Account(18, "A-1001", 1234567, 12)}));
+        chat.Verify();
+        const std::string reply = chat.Say(text);
+        const auto* opened = chat.Find<CaseOpened>();
+        REQUIRE(opened != nullptr);
+        CHECK(opened->kind == "complaint");
+        CHECK(opened->category == category);
+        CHECK(opened->account_id == 18);  // the only account
+        CHECK(opened->description == text);
+        // 30 business days from Monday 2026-11-23: 25 December and 1 January are not counted.
+        CHECK(FormatIsoDate(opened->due) == "2027-01-06");
+        REQUIRE(chat.Find<Escalated>() != nullptr);
+        CHECK(chat.Find<Escalated>()->reason == "dispute");
+        // The store puts the folio where the placeholder is.
+        CHECK(Contains(reply, std::string(kFolioArg)));
+        CHECK(Contains(reply, "enero de 2027"));
+        CHECK(Contains(reply, "no te enviaremos recordatorios de pago de la cuenta A-1001"));
+        CHECK(Contains(reply, category == "treatment" ? "tu queja" : "tu aclaración"));
+    }
+}
+
+TEST_CASE("Dialog: a dispute by a debtor with several accounts covers all of them",
+          "[dialogs][dialog][cases]") {
+    Chat chat(Maria({Account(18, "A-1001", 1234567, 12), Account(19, "A-1002", 50000, 3)}));
+    chat.Verify();
+    const std::string reply = chat.Say("ese cobro es indebido, no me corresponde");
+    REQUIRE(chat.Find<CaseOpened>() != nullptr);
+    CHECK(chat.Find<CaseOpened>()->account_id == 0);
+    CHECK(Contains(reply, "de tus cuentas"));
+}
+
+TEST_CASE("Dialog: a dispute before the identity check is opened once the check passes",
+          "[dialogs][dialog][cases]") {
+    Chat chat(Maria({Account(18, "A-1001", 1234567, 12)}));
+    const std::string first = chat.Say("no reconozco esa deuda");
+    CHECK(chat.Find<CaseOpened>() == nullptr);
+    CHECK(Contains(first, "fecha de nacimiento"));
+    CHECK_FALSE(Contains(first, "A-1001"));
+    const std::string after = chat.Say("15/03/1985");
+    REQUIRE(chat.Find<Verified>() != nullptr);
+    REQUIRE(chat.Find<CaseOpened>() != nullptr);
+    CHECK(chat.Find<CaseOpened>()->category == "not_mine");
+    CHECK(Contains(after, std::string(kFolioArg)));
+}
+
+TEST_CASE("Dialog: privacy requests get a folio, 20 business days, and stop messages when asked",
+          "[dialogs][dialog][cases]") {
+    struct Expect {
+        std::string text;
+        std::string right;
+        bool opts_out;
+    };
+
+    for (const Expect& e : std::vector<Expect>{
+             {"quiero saber qué datos míos tienen", "access", false},
+             {"corrijan mis datos, mi nombre está mal escrito", "rectification", false},
+             {"borren mis datos", "cancellation", true},
+             {"no usen mis datos personales", "opposition", true}}) {
+        INFO(e.text);
+        Chat chat(Maria({Account(18, "A-1001", 1234567, 12)}));
+        chat.settings.privacy_url = "https://financiera.example/privacidad";
+        chat.Verify();
+        const std::string reply = chat.Say(e.text);
+        const auto* opened = chat.Find<CaseOpened>();
+        REQUIRE(opened != nullptr);
+        CHECK(opened->kind == "privacy");
+        CHECK(opened->category == e.right);
+        CHECK(opened->account_id == 0);
+        CHECK(FormatIsoDate(opened->due) == FormatIsoDate(AddBusinessDays(kToday, 20)));
+        CHECK((chat.Find<OptedOut>() != nullptr) == e.opts_out);
+        CHECK(chat.Find<Escalated>()->reason == "privacy");
+        CHECK(Contains(reply, std::string(kFolioArg)));
+        CHECK(Contains(reply, "https://financiera.example/privacidad"));
+        CHECK(Contains(reply, "no te enviaremos mensajes por este medio") == e.opts_out);
+    }
+}
+
+TEST_CASE("Dialog: before the check, an opposition opts out and the notice is linked, nothing more",
+          "[dialogs][dialog][cases]") {
+    Chat chat(Maria({Account(18, "A-1001", 1234567, 12)}));
+    chat.settings.privacy_url = "https://financiera.example/privacidad";
+    const std::string first = chat.Say("hola");
+    // First contact links the notice and still says nothing about a debt.
+    CHECK(Contains(first, "Aviso de privacidad: https://financiera.example/privacidad"));
+    CHECK_FALSE(Contains(first, "$"));
+    const std::string notice = chat.Say("dónde está su aviso de privacidad?");
+    CHECK(Contains(notice, "https://financiera.example/privacidad"));
+    CHECK(chat.commands.empty());
+    chat.Say("borren mis datos");
+    CHECK(chat.Find<OptedOut>() != nullptr);
+    CHECK(chat.Find<CaseOpened>() == nullptr);
+
+    // Without a notice configured, first contact says nothing of one.
+    Chat plain(Maria({Account(18, "A-1001", 1234567, 12)}));
+    CHECK_FALSE(Contains(plain.Say("hola"), "privacidad"));
 }
 
 }  // namespace

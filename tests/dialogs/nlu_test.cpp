@@ -325,5 +325,41 @@ TEST_CASE("NLU: accuracy on the held-out domain set", "[dialogs][nlu]") {
     CHECK(accuracy >= 75.0);
 }
 
+TEST_CASE("NLU: privacy requests and a dispute's category", "[dialogs][nlu]") {
+    struct Said {
+        const char* locale;
+        const char* text;
+        Intent intent;
+        const char* entity;
+    };
+
+    for (const Said& r :
+         {Said{"es-MX", "quiero saber qué datos míos tienen", Intent::kPrivacy, "access"},
+          Said{"es-MX", "BORREN MIS DATOS", Intent::kPrivacy, "cancellation"},
+          Said{"es-MX", "no usen mis datos", Intent::kPrivacy, "opposition"},
+          Said{"es-MX",
+               "mis datos están mal, corrijan mis datos",
+               Intent::kPrivacy,
+               "rectification"},
+          Said{"es-MX", "me pasan su aviso de privacidad", Intent::kPrivacy, "notice"},
+          Said{"en-US", "delete my personal data", Intent::kPrivacy, "cancellation"},
+          Said{"en-US", "what data do you have about me", Intent::kPrivacy, "access"},
+          Said{"es-MX", "no reconozco esa deuda", Intent::kDispute, "not_mine"},
+          Said{"es-MX", "me estan hostigando", Intent::kDispute, "treatment"},
+          Said{"en-US", "this is identity theft", Intent::kDispute, "identity_theft"},
+          Said{"en-US", "the amount is wrong", Intent::kDispute, "wrong_amount"}}) {
+        INFO(r.text);
+        const Understanding u = Understand(r.text, r.locale, *ParseIsoDate("2026-11-23"));
+        CHECK(u.intent == r.intent);
+        CHECK((r.intent == Intent::kPrivacy ? u.entities.right : u.entities.category) == r.entity);
+    }
+    // Payment data are not personal data requests; BAJA stays an opt-out.
+    CHECK(Understand("pásame los datos para pagar", "es-MX", *ParseIsoDate("2026-11-23")).intent ==
+          Intent::kPaymentReference);
+    CHECK(Understand("BAJA", "es-MX", *ParseIsoDate("2026-11-23")).intent == Intent::kOptOut);
+    CHECK(ToJson(Understand("borren mis datos", "es-MX", *ParseIsoDate("2026-11-23"))) ==
+          R"({"intent":"privacy","confidence":0.98,"entities":{"right":"cancellation"}})");
+}
+
 }  // namespace
 }  // namespace cobrador::dialogs

@@ -28,6 +28,22 @@ LocalTime ToLocal(std::chrono::sys_seconds instant, std::string_view timezone);
 // six years from 2024 (a new president), the third Monday of November, 25 December.
 std::vector<Date> MexicanHolidays(int year);
 
+// The days Mexican banks and financial authorities do not work in `year`, which is what
+// "días hábiles" means for a financial entity's deadlines (the CNBV's yearly calendar): the
+// rest days above, Holy Thursday and Good Friday, 2 November and 12 December.
+std::vector<Date> MexicanBankHolidays(int year);
+
+// A business day: Monday to Friday, not a bank holiday, not one of `extra` (the creditor's own).
+bool IsBusinessDay(const Date& date, const std::vector<Date>& extra = {});
+
+// The `n`-th business day after `from` (n >= 0; n = 0 is `from` itself): a complaint answered
+// "within 30 business days" of `from` is due on AddBusinessDays(from, 30).
+Date AddBusinessDays(const Date& from, int n, const std::vector<Date>& extra = {});
+
+// Business days from `today` to `due`: 0 on the due date (or when only holidays lie between),
+// negative once it has passed (the business days it is late by).
+int BusinessDaysLeft(const Date& today, const Date& due, const std::vector<Date>& extra = {});
+
 struct ContactHours {
     std::array<bool, 7> weekdays = {false, true, true, true, true, true, false};  // Sunday first
     int start_minute = 8 * 60;                                                    // 08:00

@@ -88,8 +88,9 @@ struct DialogState {
     std::optional<Date> date;
     std::optional<PendingPlan> plan;        // offered or being confirmed
     std::optional<PendingPlan> settlement;  // offered
-    // What the debtor asked before the identity check ("balance" or "reference"), answered as
-    // soon as it passes instead of the menu.
+    // What the debtor asked before the identity check ("balance", "reference", "receipt",
+    // "dispute:<category>", "privacy:<right>"), answered as soon as it passes instead of the
+    // menu.
     std::string asked;
     bool told_unknown = false;  // a phone we do not know was told how to reach the creditor
     int voice_notes = 0;        // audio and video messages in this conversation
@@ -183,6 +184,9 @@ struct Settings {
     // the turn only says so, and only what cannot be confirmed goes to a person. Otherwise
     // every receipt goes to a person at once.
     bool confirm_receipts = false;
+    // The creditor's privacy notice (COBRADOR_PRIVACY_URL): linked in the first message and
+    // when asked for; empty: not linked.
+    std::string privacy_url;
     Policy policy = DefaultPolicy();
     std::chrono::seconds idle_timeout{30 * 60};
     std::chrono::seconds verification_ttl{24 * 60 * 60};
@@ -208,7 +212,7 @@ struct Locked {
 struct Escalated {
     std::string reason;  // verification_failed, already_paid, dispute, cannot_pay, human,
                          // not_understood, negotiation_outside_policy, negotiation_approval,
-                         // receipt_review, voice_notes
+                         // receipt_review, voice_notes, privacy
 };
 
 struct PromiseMade {
@@ -244,6 +248,26 @@ struct InstrumentRequested {
     Money amount;
 };
 
+// A dispute or complaint (kind "complaint", 30 business days to answer) or a privacy request
+// (kind "privacy", 20 business days) registered for a person to answer. The store gives it its
+// folio: a reply that names the folio carries kFolioArg as the argument's value, which the store
+// replaces with the folio it assigned, in the same transaction.
+struct CaseOpened {
+    std::string kind;      // complaint, privacy
+    std::string category;  // complaint: not_mine, identity_theft, wrong_amount, already_paid,
+                           // treatment, other; privacy: access, rectification, cancellation,
+                           // opposition
+    std::int64_t account_id = 0;  // 0: every account of the debtor
+    Date due;                     // the answer is due by this day
+    std::string description;      // the debtor's own words
+};
+
+inline constexpr std::string_view kFolioArg = "\u27e6folio\u27e7";  // ⟦folio⟧
+
+// Business days a case has to be answered in (collections-mexico.md §1.8, market.md part 3).
+inline constexpr int kComplaintBusinessDays = 30;
+inline constexpr int kPrivacyBusinessDays = 20;
+
 struct OptedOut {};
 
 struct OptedIn {};
@@ -258,6 +282,7 @@ using Command = std::variant<Verified,
                              PlanAgreed,
                              ReferenceIssued,
                              InstrumentRequested,
+                             CaseOpened,
                              OptedOut,
                              OptedIn,
                              WrongNumber>;

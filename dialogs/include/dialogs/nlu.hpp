@@ -23,6 +23,7 @@ enum class Intent {
     kAlreadyPaid,
     kCannotPay,
     kDispute,
+    kPrivacy,  // a request about one's personal data (ARCO rights) or the privacy notice
     kHuman,
     kWrongNumber,
     kOptOut,
@@ -47,6 +48,12 @@ struct Entities {
     bool amount_is_everything = false;         // "todo", "el total", "all of it"
     bool amount_unclear = false;  // "2 mil y pico", "500 o 600": an amount not to be guessed
     bool date_unclear = false;    // "el lunes 18" (a Tuesday), "cuando me paguen": ask the day
+    // A dispute's category: not_mine, identity_theft, wrong_amount, already_paid, treatment
+    // (how someone collecting behaved), other.
+    std::string category;
+    // A privacy request's right: access, rectification, cancellation, opposition; or notice
+    // (the privacy notice itself).
+    std::string right;
 };
 
 struct Understanding {
@@ -66,7 +73,8 @@ std::string Normalize(std::string_view text, std::string_view locale);
 Understanding Understand(std::string_view text, std::string_view locale, const Date& today);
 
 // The contract's JSON for `cobrador nlu`: {"intent":…, "confidence":…, "entities":{…}}, with
-// amount as a decimal string and date as YYYY-MM-DD; absent entities are left out.
+// amount as a decimal string and date as YYYY-MM-DD, a dispute's category and a privacy
+// request's right; absent entities are left out.
 std::string ToJson(const Understanding& understanding);
 
 }  // namespace cobrador::dialogs

@@ -19,6 +19,7 @@
 
 #include <boost/system/result.hpp>
 
+#include "store/cases.hpp"
 #include "store/collector.hpp"
 #include "store/errors.hpp"
 #include "store/messaging.hpp"
@@ -454,6 +455,26 @@ public:
     Result<void> FinishJob(std::string_view name,
                            std::string_view owner,
                            std::string_view lease_until);
+
+    // --- Disputes, complaints and privacy requests (store/src/case_ledger.cpp) ---
+
+    // Open cases oldest due first (then closed ones, newest first), as `filter` says.
+    Result<std::vector<CaseRecord>> ListCases(const CaseFilter& filter);
+    Result<std::optional<CaseRecord>> GetCase(std::int64_t id);
+    // A case a collector registers. Refused: not_found (the conversation), no_debtor,
+    // no_account (not one of the debtor's).
+    Result<CaseAction> OpenCase(const NewCase& request, std::string_view now);
+    // Closes an open case with its written resolution, and sends that to the debtor (`message`
+    // renders it) in the same transaction. Refused: not_found, closed (already).
+    Result<CaseAction> CloseCase(const CaseClosing& closing,
+                                 std::string_view now,
+                                 const CaseResolutionFn& message);
+    // The month's cases ("YYYY-MM") by kind, category and outcome (cobrador report complaints).
+    Result<ComplaintsReport> ComplaintsForMonth(std::string_view month);
+    // Everything held about the debtor whose portfolio debtor_id is `debtor_key`, as JSON (an
+    // access request: cobrador export debtor); nullopt when there is no such debtor.
+    Result<std::optional<std::string>> ExportDebtor(std::string_view debtor_key,
+                                                    std::string_view now);
 
     // Copies this whole ledger into `target` (moving from SQLite to PostgreSQL, or back):
     // every row of every table with its id, so that foreign keys survive, in one transaction

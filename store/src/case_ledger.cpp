@@ -1,0 +1,405 @@
+// Disputes, complaints and privacy requests (docs/cases.md): opening a case (from the chat, in
+// the dialog's transaction, or by a collector), the open cases oldest due first, closing one
+// with a written resolution that is sent to the debtor and kept, the month's report for the
+// regulator, and everything held about one debtor (an access request).
+
+#include <algorithm>
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "dialogs/calendar.hpp"
+#include "store/cases.hpp"
+
+#include "audit.hpp"
+#include "case_rows.hpp"
+#include "ledger_impl.hpp"
+#include "proactive.hpp"
+
+namespace cobrador::store {
+
+namespace {
+
+constexpr const char* kCaseColumns =
+    "k.id, coalesce(k.folio, ''), k.kind, k.category, k.debtor_id, d.name, d.phone, "
+    "a.account_key, k.conversation_id, k.opened_by_agent, k.description, k.opened_at, "
+    "k.due_date, k.status, k.outcome, k.resolution, k.closed_at, k.closed_by FROM cases k JOIN "
+    "debtors d ON d.id = k.debtor_id LEFT JOIN accounts a ON a.id = k.account_id";
+
+std::optional<std::int64_t> OptionalInt(Statement& q, int column) {
+    return q.IsNull(column) ? std::nullopt : std::optional<std::int64_t>(q.Int64(column));
+}
+
+CaseRecord ReadCase(Statement& q) {
+    CaseRecord c;
+    c.id = q.Int64(0);
+    c.folio = q.Text(1);
+    c.kind = q.Text(2);
+    c.category = q.Text(3);
+    c.debtor_id = q.Int64(4);
+    c.debtor_name = q.Text(5);
+    c.phone = q.Text(6);
+    c.account_id = q.OptionalText(7);
+    c.conversation_id = OptionalInt(q, 8);
+    c.opened_by_agent = OptionalInt(q, 9);
+    c.description = q.Text(10);
+    c.opened_at = q.Text(11);
+    c.due_date = q.Text(12);
+    c.status = q.Text(13);
+    c.outcome = q.OptionalText(14);
+    c.resolution = q.OptionalText(15);
+    c.closed_at = q.OptionalText(16);
+    c.closed_by = OptionalInt(q, 17);
+    return c;
+}
+
+std::optional<CaseRecord> LoadCase(Connection& db, std::int64_t id) {
+    auto q = db.Query(std::string("SELECT ") + kCaseColumns + " WHERE k.id = ?", id);
+    if (!q->Step()) {
+        return std::nullopt;
+    }
+    return ReadCase(*q);
+}
+
+bool Listed(auto const& names, std::string_view name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+}  // namespace
+
+bool IsCaseCategory(std::string_view kind, std::string_view category) {
+    if (kind == "complaint") {
+        return Listed(kComplaintCategories, category);
+    }
+    return kind == "privacy" && Listed(kPrivacyRights, category);
+}
+
+bool IsCaseOutcome(std::string_view outcome) {
+    return Listed(kCaseOutcomes, outcome);
+}
+
+std::string UnderOpenComplaint(const std::string& account, const std::string& debtor) {
+    return "EXISTS (SELECT 1 FROM cases k WHERE k.kind = 'complaint' AND k.status = 'open' AND "
+           "k.debtor_id = " +
+           debtor + " AND (k.account_id IS NULL OR k.account_id = " + account + "))";
+}
+
+OpenedCase OpenCaseRow(Connection& db, const CaseRow& row, const std::string& now) {
+    const std::int64_t id = db.Insert(
+        "INSERT INTO cases (kind, category, debtor_id, account_id, conversation_id, "
+        "opened_by_agent, description, opened_at, due_date, status) VALUES (?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, 'open') RETURNING id",
+        row.kind,
+        row.category,
+        row.debtor_id,
+        row.account_id,
+        row.conversation_id,
+        row.opened_by_agent,
+        row.description.substr(0, 2000),
+        now,
+        row.due_date);
+    char folio[40];
+    std::snprintf(folio,
+                  sizeof folio,
+                  "%c-%.4s-%06lld",
+                  row.kind == "complaint" ? 'Q' : 'P',
+                  now.c_str(),
+                  static_cast<long long>(id));
+    db.Exec("UPDATE cases SET folio = ? WHERE id = ?", std::string(folio), id);
+    if (row.kind == "complaint") {
+        // Reminders already queued (waiting for contact hours) do not go out either.
+        const std::string pending =
+            "SELECT o.message_id FROM outbox o JOIN reminders r ON r.message_id = o.message_id "
+            "WHERE r.debtor_id = ?2 AND o.status = 'pending'";
+        db.Exec(
+            "UPDATE messages SET status = 'failed', error_code = 'case_open', status_at = ?1 "
+            "WHERE id IN (" +
+                pending + ")",
+            now,
+            row.debtor_id);
+        db.Exec(
+            "UPDATE outbox SET status = 'failed', last_error = 'cancelled: a complaint is open' "
+            "WHERE message_id IN (SELECT r.message_id FROM reminders r WHERE r.debtor_id = ?) AND "
+            "status = 'pending'",
+            row.debtor_id);
+    }
+    WriteAudit(db,
+               {row.opened_by_agent ? "agent:" + std::to_string(*row.opened_by_agent) : "bot",
+                "case_opened",
+                std::nullopt,
+                row.debtor_id,
+                row.account_id,
+                row.conversation_id},
+               now,
+               AuditDetail("folio",
+                           std::string(folio),
+                           "kind",
+                           row.kind,
+                           "category",
+                           row.category,
+                           "due_date",
+                           row.due_date));
+    return {id, folio};
+}
+
+Result<std::vector<CaseRecord>> Ledger::ListCases(const CaseFilter& filter) {
+    return impl_->Guard([&]() -> Result<std::vector<CaseRecord>> {
+        auto q = impl_->db.Query(
+            std::string("SELECT ") + kCaseColumns +
+                " WHERE (?1 = '' OR k.status = ?1) AND (?2 = '' OR k.kind = ?2) AND (?3 = 0 OR "
+                "k.debtor_id = ?3) ORDER BY CASE WHEN k.status = 'open' THEN k.due_date ELSE "
+                "'9999' END, k.id DESC LIMIT ?4",
+            filter.status.value_or(""),
+            filter.kind.value_or(""),
+            filter.debtor_id.value_or(0),
+            static_cast<std::int64_t>(filter.limit));
+        std::vector<CaseRecord> out;
+        while (q->Step()) {
+            out.push_back(ReadCase(*q));
+        }
+        return out;
+    });
+}
+
+Result<std::optional<CaseRecord>> Ledger::GetCase(std::int64_t id) {
+    return impl_->Guard(
+        [&]() -> Result<std::optional<CaseRecord>> { return LoadCase(impl_->db, id); });
+}
+
+Result<CaseAction> Ledger::OpenCase(const NewCase& request, std::string_view now) {
+    return impl_->Guard([&]() -> Result<CaseAction> {
+        Connection& db = impl_->db;
+        const std::string at(now);
+        Tx tx(db);
+        CaseAction out;
+        CaseRow row;
+        row.kind = request.kind;
+        row.category = request.category;
+        row.description = request.description;
+        row.due_date = request.due_date;
+        row.opened_by_agent = request.agent_id;
+        std::optional<std::int64_t> debtor;
+        if (request.conversation_id) {
+            auto q = db.Query("SELECT debtor_id FROM conversations WHERE id = ?",
+                              *request.conversation_id);
+            if (!q->Step()) {
+                out.refused = "not_found";
+                return out;
+            }
+            debtor = OptionalInt(*q, 0);
+            row.conversation_id = request.conversation_id;
+        } else if (request.debtor_key) {
+            debtor = db.One<std::int64_t>("SELECT id FROM debtors WHERE debtor_key = ?",
+                                          *request.debtor_key);
+        }
+        if (!debtor) {
+            out.refused = "no_debtor";
+            return out;
+        }
+        row.debtor_id = *debtor;
+        if (request.account_key) {
+            row.account_id = db.One<std::int64_t>(
+                "SELECT id FROM accounts WHERE account_key = ? AND "
+                "debtor_id = ?",
+                *request.account_key,
+                *debtor);
+            if (!row.account_id) {
+                out.refused = "no_account";
+                return out;
+            }
+        }
+        const OpenedCase opened = OpenCaseRow(db, row, at);
+        out.record = LoadCase(db, opened.id);
+        tx.commit();
+        return out;
+    });
+}
+
+Result<CaseAction> Ledger::CloseCase(const CaseClosing& closing,
+                                     std::string_view now,
+                                     const CaseResolutionFn& message) {
+    return impl_->Guard([&]() -> Result<CaseAction> {
+        Connection& db = impl_->db;
+        const std::string at(now);
+        Tx tx(db);
+        CaseAction out;
+        const auto current = LoadCase(db, closing.case_id);
+        if (!current) {
+            out.refused = "not_found";
+            return out;
+        }
+        // One conditional update: two collectors closing the same case, one wins.
+        const int changed = db.Exec(
+            "UPDATE cases SET status = 'closed', outcome = ?, resolution = ?, closed_at = "
+            "?, closed_by = ? WHERE id = ? AND status = 'open'",
+            closing.outcome,
+            closing.resolution.substr(0, 4000),
+            at,
+            closing.agent_id,
+            closing.case_id);
+        if (changed == 0) {
+            out.refused = "closed";
+            out.record = current;
+            return out;
+        }
+        out.record = LoadCase(db, closing.case_id);
+        // The written answer goes to the debtor on the conversation the case came from, else
+        // on their latest one; the transcript keeps it.
+        std::optional<Target> target;
+        if (current->conversation_id) {
+            target = ReachableConversation(db, *current->conversation_id);
+        }
+        if (!target) {
+            target = LatestReachableConversation(db, current->debtor_id);
+        }
+        if (target && message) {
+            if (const auto m = message(AddresseeOf(*target, at), *out.record)) {
+                QueueProactive(db, *target, *m, at);
+                out.message_queued = true;
+            }
+        }
+        WriteAudit(db,
+                   {"agent:" + std::to_string(closing.agent_id),
+                    "case_closed",
+                    std::nullopt,
+                    current->debtor_id,
+                    std::nullopt,
+                    current->conversation_id},
+                   at,
+                   AuditDetail("folio",
+                               current->folio,
+                               "outcome",
+                               closing.outcome,
+                               "message_queued",
+                               std::string(out.message_queued ? "yes" : "no")));
+        tx.commit();
+        return out;
+    });
+}
+
+Result<ComplaintsReport> Ledger::ComplaintsForMonth(std::string_view month) {
+    return impl_->Guard([&]() -> Result<ComplaintsReport> {
+        Connection& db = impl_->db;
+        ComplaintsReport report;
+        report.month = std::string(month);
+        for (const auto c : kComplaintCategories) {
+            report.counts["complaint"][std::string(c)];
+        }
+        for (const auto c : kPrivacyRights) {
+            report.counts["privacy"][std::string(c)];
+        }
+        // The month's bounds as instants: opened_at and closed_at are ISO 8601 UTC text.
+        const std::string from = report.month + "-01T00:00:00Z";
+        const std::string to = report.month + "-99";
+        auto q = db.Query(std::string("SELECT ") + kCaseColumns +
+                              " WHERE (k.opened_at >= ?1 AND k.opened_at < ?2) OR (k.closed_at "
+                              ">= ?1 AND k.closed_at < ?2) ORDER BY k.id",
+                          from,
+                          to);
+        while (q->Step()) {
+            CaseRecord c = ReadCase(*q);
+            CaseCounts& counts = report.counts[c.kind][c.category];
+            const bool opened_in = c.opened_at >= from && c.opened_at < to;
+            const bool closed_in = c.closed_at && *c.closed_at >= from && *c.closed_at < to;
+            counts.opened += opened_in ? 1 : 0;
+            const bool closed_by_end = c.closed_at && *c.closed_at < to;
+            counts.open_at_month_end += opened_in && !closed_by_end ? 1 : 0;
+            if (closed_in) {
+                ++counts.closed;
+                ++counts.by_outcome[c.outcome.value_or("")];
+                counts.answered_late += c.closed_at->substr(0, 10) > c.due_date ? 1 : 0;
+            }
+            report.cases.push_back(std::move(c));
+        }
+        return report;
+    });
+}
+
+Result<std::optional<std::string>> Ledger::ExportDebtor(std::string_view debtor_key,
+                                                        std::string_view now) {
+    return impl_->Guard([&]() -> Result<std::optional<std::string>> {
+        Connection& db = impl_->db;
+        Tx tx(db, TxKind::kRead);  // one snapshot of everything
+        auto who = db.Query("SELECT id, phone FROM debtors WHERE debtor_key = ?", debtor_key);
+        if (!who->Step()) {
+            return std::optional<std::string>();
+        }
+        const std::int64_t id = who->Int64(0);
+        const std::string phone = who->Text(1);
+        // Every table that holds something about the debtor, and how its rows are found: ?1 is
+        // the debtor's id, ?2 their phone (contact_preferences: ?1 is the phone; what was kept by
+        // phone holds whoever had it).
+        const std::string accounts = "SELECT id FROM accounts WHERE debtor_id = ?1";
+        const std::string conversations =
+            "SELECT id FROM conversations WHERE debtor_id = ?1 OR (debtor_id IS NULL AND phone = "
+            "?2)";
+        const std::vector<std::pair<std::string, std::string>> tables = {
+            {"debtors", "id = ?1"},
+            {"accounts", "debtor_id = ?1"},
+            {"balance_history", "account_id IN (" + accounts + ")"},
+            {"payment_references", "account_id IN (" + accounts + ")"},
+            {"payments", "account_id IN (" + accounts + ")"},
+            {"payment_reversals", "account_id IN (" + accounts + ")"},
+            {"promises", "account_id IN (" + accounts + ")"},
+            {"payment_plans", "account_id IN (" + accounts + ")"},
+            {"plan_installments",
+             "plan_id IN (SELECT id FROM payment_plans WHERE account_id IN (" + accounts + "))"},
+            {"payment_instruments", "account_id IN (" + accounts + ")"},
+            {"conversations", "id IN (" + conversations + ")"},
+            {"messages", "conversation_id IN (" + conversations + ")"},
+            {"notes", "conversation_id IN (" + conversations + ")"},
+            {"media", "conversation_id IN (" + conversations + ")"},
+            {"receipts", "conversation_id IN (" + conversations + ")"},
+            {"receipt_checks", "conversation_id IN (" + conversations + ")"},
+            {"contact_preferences", "phone = ?1"},
+            {"reminders", "debtor_id = ?1"},
+            {"cases", "debtor_id = ?1"},
+            {"audit_log", "debtor_id = ?1"},
+        };
+        nlohmann::ordered_json out;
+        out["exported_at"] = std::string(now);
+        out["debtor_id"] = std::string(debtor_key);
+        out["omitted"] =
+            "file contents (media.content): each file is listed with its type and size, and a "
+            "collector can download it from the console";
+        nlohmann::ordered_json data = nlohmann::ordered_json::object();
+        for (const auto& [table, where] : tables) {
+            const std::vector<Column> columns = TableColumns(db, table);
+            std::string select;
+            for (const Column& c : columns) {
+                select += select.empty() ? "" : ", ";
+                select += c.kind == Column::kBlob ? "NULL" : c.name;
+            }
+            const std::string sql =
+                "SELECT " + select + " FROM " + table + " WHERE " + where + " ORDER BY id";
+            // A statement takes as many values as it names (contact_preferences: the phone).
+            auto rows = table == "contact_preferences"          ? db.Query(sql, phone)
+                        : where.find("?2") == std::string::npos ? db.Query(sql, id)
+                                                                : db.Query(sql, id, phone);
+            nlohmann::ordered_json list = nlohmann::ordered_json::array();
+            while (rows->Step()) {
+                nlohmann::ordered_json row;
+                for (std::size_t i = 0; i < columns.size(); ++i) {
+                    const int column = static_cast<int>(i);
+                    const Column& c = columns[i];
+                    if (c.kind == Column::kBlob) {
+                        continue;
+                    }
+                    if (rows->IsNull(column)) {
+                        row[c.name] = nullptr;
+                    } else if (c.kind == Column::kInteger) {
+                        row[c.name] = rows->Int64(column);
+                    } else {
+                        row[c.name] = rows->Text(column);
+                    }
+                }
+                list.push_back(std::move(row));
+            }
+            data[table] = std::move(list);
+        }
+        out["data"] = std::move(data);
+        return std::optional<std::string>(out.dump(2));
+    });
+}
+
+}  // namespace cobrador::store
