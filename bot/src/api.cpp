@@ -7,13 +7,16 @@
 #include "channels/signature.hpp"
 #include "channels/twilio.hpp"
 #include "dialogs/calendar.hpp"
+#include "dialogs/contact.hpp"
 #include "dialogs/contact_policy.hpp"
+#include "dialogs/dialog.hpp"
 #include "dialogs/money.hpp"
 #include "dialogs/phone.hpp"
 #include "dialogs/vocabulary.hpp"
 
 #include "conversation.hpp"
 #include "outbound_json.hpp"
+#include "proactive.hpp"
 #include "report_format.hpp"
 
 namespace cobrador::bot {
@@ -45,6 +48,20 @@ Response LedgerFailed(const boost::system::error_code& error) {
 
 Response BadRequest(std::string_view message) {
     return ApiError(http::status::bad_request, "bad_request", message);
+}
+
+Response NotAllowed(const char* allow) {
+    Response res = ApiError(
+        http::status::method_not_allowed, "method_not_allowed", std::string("use ") + allow);
+    res.set(http::field::allow, allow);
+    return res;
+}
+
+// A report as a CSV download.
+Response CsvAttachment(const std::string& body, const std::string& filename) {
+    Response res = MakeResponse(http::status::ok, body, "text/csv; charset=utf-8");
+    res.set(http::field::content_disposition, "attachment; filename=\"" + filename + "\"");
+    return res;
 }
 
 Response NotFound() {
@@ -367,6 +384,241 @@ std::optional<std::string> QueryValue(
     return std::nullopt;
 }
 
+json CaseJson(const store::CaseRecord& c, const dialogs::Date& today) {
+    json out = {{"id", c.id},
+                {"folio", c.folio},
+                {"kind", c.kind},
+                {"category", c.category},
+                {"debtor", {{"id", c.debtor_id}, {"name", c.debtor_name}, {"phone", c.phone}}},
+                {"account_id", Nullable(c.account_id)},
+                {"conversation_id", c.conversation_id ? json(*c.conversation_id) : json(nullptr)},
+                {"opened_by_agent", c.opened_by_agent ? json(*c.opened_by_agent) : json(nullptr)},
+                {"description", c.description},
+                {"opened_at", c.opened_at},
+                {"due_date", c.due_date},
+                {"business_days_left", nullptr},
+                {"status", c.status},
+                {"outcome", Nullable(c.outcome)},
+                {"resolution", Nullable(c.resolution)},
+                {"closed_at", Nullable(c.closed_at)},
+                {"closed_by", c.closed_by ? json(*c.closed_by) : json(nullptr)}};
+    if (const auto due = dialogs::ParseIsoDate(c.due_date); due && c.status == "open") {
+        out["business_days_left"] = dialogs::BusinessDaysLeft(today, *due);
+    }
+    return out;
+}
+
+Response CaseRefused(const store::CaseAction& action) {
+    if (action.refused == "closed") {
+        return ApiError(http::status::conflict, "closed", "the case is closed already");
+    }
+    if (action.refused == "no_debtor") {
+        return ApiError(http::status::unprocessable_entity,
+                        "no_debtor",
+                        "no debtor with that debtor_id (or the conversation has no debtor)");
+    }
+    if (action.refused == "no_account") {
+        return ApiError(http::status::unprocessable_entity,
+                        "no_account",
+                        "account_id is not one of the debtor's accounts");
+    }
+    return ApiError(http::status::not_found, "not_found", "no such case or conversation");
+}
+
+// Disputes, complaints and privacy requests (docs/cases.md); nullopt: not a cases route.
+net::awaitable<std::optional<Response>> HandleCases(ApiContext& api,
+                                                    const Request& req,
+                                                    std::string_view path,
+                                                    std::string_view query,
+                                                    const store::Agent& agent,
+                                                    std::chrono::system_clock::time_point clock) {
+    const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
+    const bool post = req.method() == http::verb::post;
+    const auto not_allowed = NotAllowed;
+    const std::string today_iso = api.config.Today(clock);
+    const dialogs::Date today = *dialogs::ParseIsoDate(today_iso);
+    const std::string now_iso = api.config.Now(clock);
+
+    if (path == "/api/v1/reports/complaints") {
+        if (!get) {
+            co_return not_allowed("GET");
+        }
+        const auto params = channels::ParseForm(query);
+        if (!params) {
+            co_return BadRequest("the query string does not parse");
+        }
+        const std::string month = QueryValue(*params, "month").value_or(today_iso.substr(0, 7));
+        const std::string format = QueryValue(*params, "format").value_or("json");
+        if (!ComplaintsMonthValid(month)) {
+            co_return BadRequest("month is YYYY-MM");
+        }
+        if (format != "json" && format != "csv") {
+            co_return BadRequest("format is json or csv");
+        }
+        auto report =
+            co_await api.ledger.Run([&](store::Ledger& l) { return l.ComplaintsForMonth(month); });
+        if (!report) {
+            co_return LedgerFailed(report.error());
+        }
+        if (format == "csv") {
+            std::ostringstream csv;
+            WriteComplaintsCsv(*report, csv);
+            co_return CsvAttachment(csv.str(), "cobrador-complaints-" + month + ".csv");
+        }
+        co_return MakeResponse(
+            http::status::ok, ComplaintsJson(*report).dump() + "\n", "application/json");
+    }
+
+    if (path == "/api/v1/cases") {
+        if (get) {
+            const auto params = channels::ParseForm(query);
+            if (!params) {
+                co_return BadRequest("the query string does not parse");
+            }
+            store::CaseFilter filter;
+            const std::string status = QueryValue(*params, "status").value_or("open");
+            if (status != "open" && status != "closed" && status != "all") {
+                co_return BadRequest("status is open, closed or all");
+            }
+            filter.status = status == "all" ? std::nullopt : std::optional<std::string>(status);
+            if (auto kind = QueryValue(*params, "kind")) {
+                if (*kind != "complaint" && *kind != "privacy") {
+                    co_return BadRequest("kind is complaint or privacy");
+                }
+                filter.kind = *kind;
+            }
+            auto rows =
+                co_await api.ledger.Run([&](store::Ledger& l) { return l.ListCases(filter); });
+            if (!rows) {
+                co_return LedgerFailed(rows.error());
+            }
+            json out = {{"cases", json::array()}};
+            for (const auto& c : *rows) {
+                out["cases"].push_back(CaseJson(c, today));
+            }
+            co_return Json(http::status::ok, out);
+        }
+        if (!post) {
+            co_return not_allowed("GET, POST");
+        }
+        const auto body = BodyObject(req);
+        if (!body) {
+            co_return BadRequest("expected a JSON object");
+        }
+        store::NewCase request;
+        request.agent_id = agent.id;
+        request.kind = body->value("kind", "complaint");
+        if (request.kind != "complaint" && request.kind != "privacy") {
+            co_return BadRequest("kind is complaint or privacy");
+        }
+        if (!body->contains("category") || !(*body)["category"].is_string() ||
+            !store::IsCaseCategory(request.kind, (*body)["category"].get<std::string>())) {
+            co_return BadRequest(request.kind == "complaint"
+                                     ? "category is one of not_mine, identity_theft, "
+                                       "wrong_amount, already_paid, treatment, other"
+                                     : "category is one of access, rectification, "
+                                       "cancellation, opposition");
+        }
+        request.category = (*body)["category"].get<std::string>();
+        auto description = TextField(*body, "description", 2000);
+        if (auto* bad = std::get_if<Response>(&description)) {
+            co_return std::move(*bad);
+        }
+        request.description = std::get<std::string>(description);
+        if (body->contains("conversation_id") && (*body)["conversation_id"].is_number_integer()) {
+            request.conversation_id = (*body)["conversation_id"].get<std::int64_t>();
+        } else if (body->contains("debtor_id") && (*body)["debtor_id"].is_string()) {
+            request.debtor_key = (*body)["debtor_id"].get<std::string>();
+        } else {
+            co_return BadRequest(
+                "give conversation_id (a number) or debtor_id (the portfolio's, a string)");
+        }
+        if (body->contains("account_id")) {
+            if (!(*body)["account_id"].is_string()) {
+                co_return BadRequest("account_id is the portfolio's account_id, a string");
+            }
+            request.account_key = (*body)["account_id"].get<std::string>();
+        }
+        request.due_date = dialogs::FormatIsoDate(
+            dialogs::AddBusinessDays(today,
+                                     request.kind == "complaint" ? dialogs::kComplaintBusinessDays
+                                                                 : dialogs::kPrivacyBusinessDays));
+        auto opened =
+            co_await api.ledger.Run([&](store::Ledger& l) { return l.OpenCase(request, now_iso); });
+        if (!opened) {
+            co_return LedgerFailed(opened.error());
+        }
+        if (!opened->record) {
+            co_return CaseRefused(*opened);
+        }
+        co_return Json(http::status::created, CaseJson(*opened->record, today));
+    }
+
+    constexpr std::string_view kCasePrefix = "/api/v1/cases/";
+    if (path.rfind(kCasePrefix, 0) != 0) {
+        co_return std::nullopt;
+    }
+    std::string_view rest = path.substr(kCasePrefix.size());
+    const auto slash = rest.find('/');
+    const auto id = ParseId(rest.substr(0, slash));
+    const std::string_view action =
+        slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+    if (!id || (!action.empty() && action != "close")) {
+        co_return ApiError(http::status::not_found, "not_found", "no such route");
+    }
+    if (action.empty()) {
+        if (!get) {
+            co_return not_allowed("GET");
+        }
+        auto found = co_await api.ledger.Run([&](store::Ledger& l) { return l.GetCase(*id); });
+        if (!found) {
+            co_return LedgerFailed(found.error());
+        }
+        if (!*found) {
+            co_return ApiError(http::status::not_found, "not_found", "no such case");
+        }
+        co_return Json(http::status::ok, CaseJson(**found, today));
+    }
+    if (!post) {
+        co_return not_allowed("POST");
+    }
+    const auto body = BodyObject(req);
+    if (!body) {
+        co_return BadRequest("expected a JSON object");
+    }
+    auto resolution = TextField(*body, "resolution", 2000);
+    if (auto* bad = std::get_if<Response>(&resolution)) {
+        co_return std::move(*bad);
+    }
+    if (!body->contains("outcome") || !(*body)["outcome"].is_string() ||
+        !store::IsCaseOutcome((*body)["outcome"].get<std::string>())) {
+        co_return BadRequest("outcome is favorable, partial or unfavorable (for the debtor)");
+    }
+    const store::CaseClosing closing{
+        *id, agent.id, (*body)["outcome"].get<std::string>(), std::get<std::string>(resolution)};
+    const auto instant = api.config.Instant(clock);
+    const Config& config = api.config;
+    const dialogs::ReminderStrategy& strategy = api.strategy;
+    auto closed = co_await api.ledger.Run([&](store::Ledger& l) {
+        return l.CloseCase(
+            closing, now_iso, [&](const store::Addressee& to, const store::CaseRecord& record) {
+                return CaseResolution(to, record, config, strategy, instant);
+            });
+    });
+    if (!closed) {
+        co_return LedgerFailed(closed.error());
+    }
+    if (!closed->refused.empty()) {
+        co_return CaseRefused(*closed);
+    }
+    if (closed->message_queued) {
+        api.wake_dispatcher();
+    }
+    json out = CaseJson(*closed->record, today);
+    out["message_queued"] = closed->message_queued;
+    co_return Json(http::status::ok, out);
+}
+
 }  // namespace
 
 std::string ApiRouteLabel(std::string_view path) {
@@ -389,7 +641,13 @@ std::string ApiRouteLabel(std::string_view path) {
         }
         return "/api/v1/other";
     }
+    constexpr std::string_view kCases = "/api/v1/cases/";
+    if (path.rfind(kCases, 0) == 0) {
+        return path.ends_with("/close") ? "/api/v1/cases/{id}/close" : "/api/v1/cases/{id}";
+    }
     for (const char* known : {"/api/v1/me",
+                              "/api/v1/cases",
+                              "/api/v1/reports/complaints",
                               "/api/v1/conversations",
                               "/api/v1/agents",
                               "/api/v1/events",
@@ -448,12 +706,11 @@ net::awaitable<Response> HandleApi(ApiContext& api,
     const std::string now_iso = api.config.Now(clock);
     const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
     const bool post = req.method() == http::verb::post;
-    const auto not_allowed = [](const char* allow) {
-        Response res = ApiError(
-            http::status::method_not_allowed, "method_not_allowed", std::string("use ") + allow);
-        res.set(http::field::allow, allow);
-        return res;
-    };
+    const auto not_allowed = NotAllowed;
+
+    if (auto cases = co_await HandleCases(api, req, path, query, agent, clock)) {
+        co_return std::move(*cases);
+    }
 
     if (path == "/api/v1/me") {
         if (!get) {
@@ -567,10 +824,7 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         if (format == "csv") {
             std::ostringstream csv;
             WriteReportCsv(*report, csv);
-            Response res = MakeResponse(http::status::ok, csv.str(), "text/csv; charset=utf-8");
-            res.set(http::field::content_disposition,
-                    "attachment; filename=\"cobrador-report.csv\"");
-            co_return res;
+            co_return CsvAttachment(csv.str(), "cobrador-report.csv");
         }
         co_return MakeResponse(
             http::status::ok, ReportJson(*report).dump() + "\n", "application/json");

@@ -48,6 +48,10 @@ commands:
   agent add --db PATH --name NAME --role collector|supervisor
                                         create a collector; prints its API token once
   agent disable --db PATH --id ID       the agent's token stops working; its chats go back
+  report complaints --db PATH --month YYYY-MM [--format json|csv]
+                                        the month's disputes and privacy requests
+  export debtor --db PATH --id DEBTOR_ID
+                                        everything held about one debtor, as JSON
   backup --db PATH --to FILE            a consistent copy of an SQLite ledger, also while serving
   copy --from PATH --to URI             move a ledger from SQLite to PostgreSQL, checked
   nlu [--locale L] [--today D] TEXT     what the bot understands of TEXT, as JSON
@@ -237,6 +241,32 @@ const std::vector<Command>& Commands() {
          0,
          "--db and --id are required",
          AgentDisable},
+        {"report complaints",
+         "cobrador report complaints --db PATH --month YYYY-MM [--format json|csv]",
+         "The month's disputes, complaints and privacy requests for the regulator's report:\n"
+         "opened by category, closed by outcome (favorable, partial, unfavorable for the\n"
+         "debtor), still open at the month's end, answered after their due date, and each\n"
+         "case by folio. Every category is listed, so a month with none is a report of zeros.\n",
+         {"--db", "--month", "--format"},
+         {},
+         {"--db", "--month"},
+         0,
+         0,
+         "--db and --month are required",
+         ReportComplaints},
+        {"export debtor",
+         "cobrador export debtor --db PATH --id DEBTOR_ID",
+         "Everything the ledger holds about one debtor (the portfolio's debtor_id), as JSON,\n"
+         "for a privacy access request: the debtor, accounts, payments, promises, plans,\n"
+         "conversations and messages, notes, files (listed; their bytes are left out), cases,\n"
+         "opt-outs and the audit trail.\n",
+         {"--db", "--id"},
+         {},
+         {"--db", "--id"},
+         0,
+         0,
+         "--db and --id are required",
+         ExportDebtor},
         {"backup",
          "cobrador backup --db PATH --to FILE",
          "Copies the ledger to FILE with SQLite's online backup: a consistent snapshot, taken\n"
@@ -342,13 +372,18 @@ int RunCli(const std::vector<std::string>& args,
         return args.empty() ? kUsage : kOk;
     }
     const Command* command = FindCommand(args[0]);
-    if (command == nullptr && (args[0] == "import" || args[0] == "agent")) {
+    if (args[0] == "report" && args.size() > 1 && args[1] == "complaints") {
+        command = FindCommand("report complaints");
+    }
+    if (command == nullptr && (args[0] == "import" || args[0] == "agent" || args[0] == "export")) {
         // Two words: "import portfolio", "agent add".
         const std::string sub = args.size() > 1 ? args[1] : "";
         command = FindCommand(args[0] + " " + sub);
         if (command == nullptr) {
             err << "cobrador " << args[0] << ": unknown subcommand '" << sub << "' (try "
-                << (args[0] == "import" ? "'import portfolio'" : "'agent add' or 'agent disable'")
+                << (args[0] == "import"   ? "'import portfolio'"
+                    : args[0] == "export" ? "'export debtor'"
+                                          : "'agent add' or 'agent disable'")
                 << ")\n";
             return kUsage;
         }

@@ -172,11 +172,10 @@ int Chat(Invocation& inv) {
                 event,
                 line,
                 [&](const dialogs::ConversationView& view) {
-                    store::DialogTurn turn = Decide(view, {line, "", ""}, *settings, config, now);
-                    replies = turn.replies;
-                    return turn;
+                    return Decide(view, {line, "", ""}, *settings, config, now);
                 },
-                config.Now(now));
+                config.Now(now),
+                &replies);
             if (!handled) {
                 ReportLedgerError(err, v["--db"], handled.error());
                 return kFailed;

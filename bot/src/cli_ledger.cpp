@@ -378,4 +378,51 @@ int AgentDisable(Invocation& inv) {
     return kOk;
 }
 
+int ReportComplaints(Invocation& inv) {
+    auto& v = inv.options.values;
+    const std::string month = v["--month"];
+    if (!ComplaintsMonthValid(month)) {
+        return Usage(inv.err, "report complaints", "--month is YYYY-MM, like 2026-11");
+    }
+    const std::string format = v.count("--format") ? v["--format"] : "json";
+    if (format != "json" && format != "csv") {
+        return Usage(inv.err, "report complaints", "--format is json or csv");
+    }
+    auto ledger = OpenLedger(v["--db"], inv.err, true);
+    if (!ledger) {
+        return kFailed;
+    }
+    const auto report = ledger->ComplaintsForMonth(month);
+    if (!report) {
+        ReportLedgerError(inv.err, v["--db"], report.error());
+        return kFailed;
+    }
+    if (format == "csv") {
+        WriteComplaintsCsv(*report, inv.out);
+    } else {
+        inv.out << ComplaintsJson(*report).dump(2) << "\n";
+    }
+    return kOk;
+}
+
+int ExportDebtor(Invocation& inv) {
+    auto& v = inv.options.values;
+    auto ledger = OpenLedger(v["--db"], inv.err, true);
+    if (!ledger) {
+        return kFailed;
+    }
+    const auto exported = ledger->ExportDebtor(v["--id"], NowIso(*inv.config));
+    if (!exported) {
+        ReportLedgerError(inv.err, v["--db"], exported.error());
+        return kFailed;
+    }
+    if (!*exported) {
+        inv.err << "cobrador export debtor: there is no debtor with debtor_id " << v["--id"]
+                << " in the ledger\n";
+        return kFailed;
+    }
+    inv.out << **exported << "\n";
+    return kOk;
+}
+
 }  // namespace cobrador::bot::cli

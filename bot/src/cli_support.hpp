@@ -90,6 +90,8 @@ int Report(Invocation& inv);
 int Remind(Invocation& inv);
 int AgentAdd(Invocation& inv);
 int AgentDisable(Invocation& inv);
+int ReportComplaints(Invocation& inv);
+int ExportDebtor(Invocation& inv);
 int Serve(Invocation& inv);
 int Nlu(Invocation& inv);
 int Chat(Invocation& inv);

@@ -87,6 +87,7 @@ const std::vector<Setting>& Settings() {
         {"COBRADOR_STP_PRIVATE_KEY_FILE", &Config::stp_private_key_file, false},
         {"COBRADOR_STP_API_BASE", &Config::stp_api_base, false},
         {"COBRADOR_CEP_BASE", &Config::cep_base, false},
+        {"COBRADOR_PRIVACY_URL", &Config::privacy_url, false},
     };
     return kSettings;
 }
@@ -489,6 +490,14 @@ boost::system::result<Config, std::string> LoadConfig(const std::optional<std::s
         return Failure(
             "COBRADOR_CEP_BASE must be an https URL (Banxico's is https://www.banxico.org.mx/cep), "
             "or empty to send every receipt to a person");
+    }
+    if (!config.privacy_url.empty() &&
+        ((config.privacy_url.rfind("https://", 0) != 0 &&
+          config.privacy_url.rfind("http://", 0) != 0) ||
+         config.privacy_url.find_first_of(" \t\r\n") != std::string::npos)) {
+        return Failure(
+            "COBRADOR_PRIVACY_URL must be the http(s) address of the creditor's privacy notice, "
+            "without spaces");
     }
     if (config.db_path.empty()) {
         return Failure("COBRADOR_DB must not be empty");

@@ -133,6 +133,23 @@ std::optional<store::ProactiveMessage> ReceiptReply(const store::Addressee& to,
     return RenderProactive(request, strategy, now);
 }
 
+std::optional<store::ProactiveMessage> CaseResolution(const store::Addressee& to,
+                                                      const store::CaseRecord& record,
+                                                      const Config& config,
+                                                      const dialogs::ReminderStrategy& strategy,
+                                                      std::chrono::sys_seconds now) {
+    ProactiveRequest request;
+    request.key = "case_resolved";
+    request.locale = to.locale;
+    request.channel = to.channel;
+    request.whatsapp_window_open = to.whatsapp_window_open;
+    request.timezone = to.timezone;
+    request.args = {{"company", config.company_name},
+                    {"folio", record.folio},
+                    {"resolution", record.resolution.value_or("")}};
+    return RenderProactive(request, strategy, now);
+}
+
 std::optional<store::ProactiveMessage> BrokenPromiseFollowUp(
     const store::FollowUp& follow_up,
     const Config& config,

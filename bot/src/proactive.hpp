@@ -10,6 +10,7 @@
 
 #include "bot/config.hpp"
 #include "dialogs/reminders.hpp"
+#include "store/cases.hpp"
 #include "store/payments.hpp"
 #include "templates/catalog.hpp"
 
@@ -56,6 +57,14 @@ std::optional<store::ProactiveMessage> ReceiptReply(const store::Addressee& to,
                                                     const Config& config,
                                                     const dialogs::ReminderStrategy& strategy,
                                                     std::chrono::sys_seconds now);
+
+// A closed case's written resolution, for the debtor who raised it: inside the contact hours,
+// and on WhatsApp outside the window only as an approved template.
+std::optional<store::ProactiveMessage> CaseResolution(const store::Addressee& to,
+                                                      const store::CaseRecord& record,
+                                                      const Config& config,
+                                                      const dialogs::ReminderStrategy& strategy,
+                                                      std::chrono::sys_seconds now);
 
 std::optional<store::ProactiveMessage> BrokenPromiseFollowUp(
     const store::FollowUp& follow_up,

@@ -136,4 +136,67 @@ nlohmann::ordered_json ReportJson(const store::Report& report) {
     return j;
 }
 
+bool ComplaintsMonthValid(std::string_view month) {
+    return month.size() == 7 && dialogs::ParseIsoDate(std::string(month) + "-01").has_value();
+}
+
+nlohmann::ordered_json ComplaintsJson(const store::ComplaintsReport& report) {
+    using json = nlohmann::ordered_json;
+    json out;
+    out["month"] = report.month;
+    json totals = {{"opened", 0}, {"closed", 0}, {"open_at_month_end", 0}, {"answered_late", 0}};
+    for (const char* kind : {"complaint", "privacy"}) {
+        json by_category = json::object();
+        for (const auto& [category, c] : report.counts.at(kind)) {
+            json outcomes = json::object();
+            for (const auto outcome : store::kCaseOutcomes) {
+                const auto found = c.by_outcome.find(std::string(outcome));
+                outcomes[std::string(outcome)] = found == c.by_outcome.end() ? 0 : found->second;
+            }
+            by_category[category] = {{"opened", c.opened},
+                                     {"closed", c.closed},
+                                     {"outcomes", outcomes},
+                                     {"open_at_month_end", c.open_at_month_end},
+                                     {"answered_late", c.answered_late}};
+            totals["opened"] = totals["opened"].get<std::int64_t>() + c.opened;
+            totals["closed"] = totals["closed"].get<std::int64_t>() + c.closed;
+            totals["open_at_month_end"] =
+                totals["open_at_month_end"].get<std::int64_t>() + c.open_at_month_end;
+            totals["answered_late"] = totals["answered_late"].get<std::int64_t>() + c.answered_late;
+        }
+        out[std::string(kind) == "complaint" ? "complaints" : "privacy_requests"] = by_category;
+    }
+    out["totals"] = totals;
+    json cases = json::array();
+    for (const store::CaseRecord& c : report.cases) {
+        cases.push_back({{"folio", c.folio},
+                         {"kind", c.kind},
+                         {"category", c.category},
+                         {"account_id", c.account_id ? json(*c.account_id) : json(nullptr)},
+                         {"opened_at", c.opened_at},
+                         {"due_date", c.due_date},
+                         {"status", c.status},
+                         {"outcome", c.outcome ? json(*c.outcome) : json(nullptr)},
+                         {"closed_at", c.closed_at ? json(*c.closed_at) : json(nullptr)}});
+    }
+    out["cases"] = cases;
+    return out;
+}
+
+void WriteComplaintsCsv(const store::ComplaintsReport& report, std::ostream& out) {
+    out << "month,kind,category,opened,closed,favorable,partial,unfavorable,open_at_month_end,"
+           "answered_late\n";
+    for (const char* kind : {"complaint", "privacy"}) {
+        for (const auto& [category, c] : report.counts.at(kind)) {
+            out << report.month << ',' << kind << ',' << category << ',' << c.opened << ','
+                << c.closed;
+            for (const auto outcome : store::kCaseOutcomes) {
+                const auto found = c.by_outcome.find(std::string(outcome));
+                out << ',' << (found == c.by_outcome.end() ? 0 : found->second);
+            }
+            out << ',' << c.open_at_month_end << ',' << c.answered_late << "\n";
+        }
+    }
+}
+
 }  // namespace cobrador::bot

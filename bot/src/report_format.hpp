@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/cases.hpp"
 #include "store/report.hpp"
 
 namespace cobrador::bot {
@@ -18,5 +19,12 @@ std::optional<std::string> ReportQueryProblem(const store::ReportQuery& query);
 nlohmann::ordered_json ReportJson(const store::Report& report);
 
 void WriteReportCsv(const store::Report& report, std::ostream& out);
+
+// The month's complaints and privacy requests (cobrador report complaints, GET
+// /api/v1/reports/complaints): "YYYY-MM" with a real month.
+bool ComplaintsMonthValid(std::string_view month);
+nlohmann::ordered_json ComplaintsJson(const store::ComplaintsReport& report);
+// One row per kind and category, every one listed (zeros included).
+void WriteComplaintsCsv(const store::ComplaintsReport& report, std::ostream& out);
 
 }  // namespace cobrador::bot

@@ -253,7 +253,8 @@ Result<std::vector<PendingInbound>> Ledger::PendingInboundEvents(std::size_t lim
 Result<std::int64_t> Ledger::HandleInbound(const PendingInbound& event,
                                            std::string_view text,
                                            const DecideFn& decide,
-                                           std::string_view now) {
+                                           std::string_view now,
+                                           std::vector<Reply>* queued) {
     return impl_->Guard([&]() -> Result<std::int64_t> {
         Connection& db = impl_->db;
         const std::string at(now);
@@ -361,6 +362,9 @@ Result<std::int64_t> Ledger::HandleInbound(const PendingInbound& event,
                                      .bot_answers;
         if (bot_answers || leaving) {
             ApplyTurn(db, conversation, turn, at);
+            if (queued != nullptr) {
+                *queued = turn.replies;
+            }
             for (const Reply& reply : turn.replies) {
                 QueueOutbound(db,
                               {conversation.id,

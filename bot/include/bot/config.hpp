@@ -93,6 +93,8 @@ struct Config {
     // Banxico's CEP portal, where SPEI receipts are confirmed (docs/media.md); empty: every
     // receipt goes to a person.
     std::string cep_base = "https://www.banxico.org.mx/cep";
+    // The creditor's privacy notice, linked in first contact and when asked for.
+    std::string privacy_url;
 
     bool WhatsAppEnabled() const;
     bool Tls() const;

@@ -156,10 +156,12 @@ public:
     // each with its audit-log row), stores the dialog's state, queues the replies in the outbox,
     // and marks the event done. Returns the conversation id. An event already handled (a second
     // worker, a replay) is left alone.
+    // `queued`, when given, gets the replies as they were queued (a case's folio filled in).
     Result<std::int64_t> HandleInbound(const PendingInbound& event,
                                        std::string_view text,
                                        const DecideFn& decide,
-                                       std::string_view now);
+                                       std::string_view now,
+                                       std::vector<Reply>* queued = nullptr);
 
     // The debtor's locale for a phone ("es-MX" when the phone is unknown).
     Result<std::string> LocaleForPhone(std::string_view phone);
