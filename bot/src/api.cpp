@@ -507,6 +507,9 @@ net::awaitable<std::optional<Response>> HandleCases(ApiContext& api,
         }
         store::NewCase request;
         request.agent_id = agent.id;
+        if (body->contains("kind") && !(*body)["kind"].is_string()) {
+            co_return BadRequest("kind is complaint or privacy");
+        }
         request.kind = body->value("kind", "complaint");
         if (request.kind != "complaint" && request.kind != "privacy") {
             co_return BadRequest("kind is complaint or privacy");
@@ -586,7 +589,9 @@ net::awaitable<std::optional<Response>> HandleCases(ApiContext& api,
     if (!body) {
         co_return BadRequest("expected a JSON object");
     }
-    auto resolution = TextField(*body, "resolution", 2000);
+    // It goes to the debtor as one message: an SMS takes at most 1,600 characters with the
+    // greeting and folio around it.
+    auto resolution = TextField(*body, "resolution", 1000);
     if (auto* bad = std::get_if<Response>(&resolution)) {
         co_return std::move(*bad);
     }
@@ -682,7 +687,9 @@ net::awaitable<std::variant<store::Agent, Response>> Authenticate(ApiContext& ap
     }
     // Only the digest is looked up: the token itself goes nowhere, not even into the ledger.
     const std::string digest = channels::Sha256Hex(token);
-    auto agent = co_await api.ledger.Run([&](store::Ledger& l) { return l.AgentByToken(digest); });
+    const std::string now = api.config.Now(std::chrono::system_clock::now());
+    auto agent =
+        co_await api.ledger.Run([&](store::Ledger& l) { return l.AgentByToken(digest, now); });
     if (!agent) {
         co_return LedgerFailed(agent.error());
     }

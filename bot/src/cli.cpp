@@ -45,9 +45,10 @@ commands:
                                         one pass of the reminder scheduler
   report --db PATH [--from D] [--to D] [--format json|csv] [--currency CODE]
                                         collection KPIs
-  agent add --db PATH --name NAME --role collector|supervisor
+  agent add --db PATH --name NAME --role collector|supervisor [--expires YYYY-MM-DD]
                                         create a collector; prints its API token once
-  agent disable --db PATH --id ID       the agent's token stops working; its chats go back
+  agent disable --db PATH (--id ID | --name NAME)
+                                        the agent's token stops working; its chats go back
   report complaints --db PATH --month YYYY-MM [--format json|csv]
                                         the month's disputes and privacy requests
   export debtor --db PATH --id DEBTOR_ID
@@ -219,10 +220,12 @@ const std::vector<Command>& Commands() {
          "--db PATH is required",
          Report},
         {"agent add",
-         "cobrador agent add --db PATH --name NAME --role collector|supervisor",
+         "cobrador agent add --db PATH --name NAME --role collector|supervisor "
+         "[--expires YYYY-MM-DD]",
          "Creates a collector or supervisor and prints the API token once, alone on the last\n"
-         "line. Only its SHA-256 hash is stored: keep the token somewhere safe.\n",
-         {"--db", "--name", "--role"},
+         "line. Only its SHA-256 hash is stored: keep the token somewhere safe. With --expires\n"
+         "the token works through that day (UTC) and then no more (a temporary collector).\n",
+         {"--db", "--name", "--role", "--expires"},
          {},
          {"--db", "--name", "--role"},
          0,
@@ -230,16 +233,17 @@ const std::vector<Command>& Commands() {
          "--db, --name and --role are required",
          AgentAdd},
         {"agent disable",
-         "cobrador agent disable --db PATH --id ID",
+         "cobrador agent disable --db PATH (--id ID | --name NAME)",
          "Disables an agent (a collector who left, a token that leaked): its token stops\n"
          "working at once, on every replica, and the conversations it held go back to the\n"
-         "queue. The agent stays in the history. Agents are listed by GET /api/v1/agents.\n",
-         {"--db", "--id"},
+         "queue. The agent stays in the history. Agents are listed by GET /api/v1/agents;\n"
+         "--name disables every enabled agent of that name.\n",
+         {"--db", "--id", "--name"},
          {},
-         {"--db", "--id"},
+         {"--db"},
          0,
          0,
-         "--db and --id are required",
+         "--db is required, and --id or --name",
          AgentDisable},
         {"report complaints",
          "cobrador report complaints --db PATH --month YYYY-MM [--format json|csv]",

@@ -330,6 +330,17 @@ int AgentAdd(Invocation& inv) {
     if (v["--name"].empty() || v["--name"].size() > 200) {
         return Usage(err, "agent add", "--name must be 1 to 200 characters");
     }
+    std::optional<std::string> expires;
+    if (v.count("--expires")) {
+        const auto day = dialogs::ParseIsoDate(v["--expires"]);
+        if (!day) {
+            return Usage(err, "agent add", "--expires is a date, YYYY-MM-DD");
+        }
+        if (v["--expires"] < NowIso(config).substr(0, 10)) {
+            return Usage(err, "agent add", "--expires is in the past");
+        }
+        expires = v["--expires"];
+    }
     auto ledger = OpenLedger(v["--db"], err, true);
     if (!ledger) {
         return kFailed;
@@ -339,13 +350,15 @@ int AgentAdd(Invocation& inv) {
         err << "cobrador: cannot read random bytes for the token\n";
         return kFailed;
     }
-    auto id =
-        ledger->AddAgent(v["--name"], v["--role"], channels::Sha256Hex(token), NowIso(config));
+    auto id = ledger->AddAgent(
+        v["--name"], v["--role"], channels::Sha256Hex(token), NowIso(config), expires);
     if (!id) {
         ReportLedgerError(err, v["--db"], id.error());
         return kFailed;
     }
-    out << "agent " << *id << " (" << v["--role"] << ") created; its token is shown only once:\n"
+    out << "agent " << *id << " (" << v["--role"] << ") created"
+        << (expires ? "; it works through " + *expires + " (UTC)" : std::string())
+        << "; its token is shown only once:\n"
         << token << "\n";
     return kOk;
 }
@@ -354,15 +367,49 @@ int AgentDisable(Invocation& inv) {
     std::ostream& out = inv.out;
     std::ostream& err = inv.err;
     auto& v = inv.options.values;
+    if (v.count("--id") == v.count("--name")) {
+        return Usage(err, "agent disable", "give --id or --name (one of them)");
+    }
+    std::vector<std::int64_t> ids;
     std::int64_t id = 0;
-    const std::string& text = v["--id"];
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
-    if (error != std::errc() || end != text.data() + text.size() || id < 1) {
-        return Usage(err, "agent disable", "--id is the agent's number (GET /api/v1/agents)");
+    if (v.count("--id")) {
+        const std::string& text = v["--id"];
+        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
+        if (error != std::errc() || end != text.data() + text.size() || id < 1) {
+            return Usage(err, "agent disable", "--id is the agent's number (GET /api/v1/agents)");
+        }
     }
     auto ledger = OpenLedger(v["--db"], err, true);
     if (!ledger) {
         return kFailed;
+    }
+    if (v.count("--name")) {
+        const auto agents = ledger->ListAgents();
+        if (!agents) {
+            ReportLedgerError(err, v["--db"], agents.error());
+            return kFailed;
+        }
+        for (const store::Agent& a : *agents) {
+            if (a.name == v["--name"] && !a.disabled) {
+                ids.push_back(a.id);
+            }
+        }
+        if (ids.empty()) {
+            err << "cobrador agent disable: there is no active agent named " << v["--name"] << "\n";
+            return kFailed;
+        }
+        for (const std::int64_t each : ids) {
+            const auto disabled = ledger->DisableAgent(each, NowIso(*inv.config));
+            if (!disabled) {
+                ReportLedgerError(err, v["--db"], disabled.error());
+                return kFailed;
+            }
+            if (*disabled) {
+                out << "agent " << each << " disabled: its token no longer works; " << **disabled
+                    << " conversation" << (**disabled == 1 ? "" : "s") << " back in the queue\n";
+            }
+        }
+        return kOk;
     }
     const auto disabled = ledger->DisableAgent(id, NowIso(*inv.config));
     if (!disabled) {

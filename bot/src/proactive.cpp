@@ -1,5 +1,6 @@
 #include "proactive.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -144,9 +145,12 @@ std::optional<store::ProactiveMessage> CaseResolution(const store::Addressee& to
     request.channel = to.channel;
     request.whatsapp_window_open = to.whatsapp_window_open;
     request.timezone = to.timezone;
-    request.args = {{"company", config.company_name},
-                    {"folio", record.folio},
-                    {"resolution", record.resolution.value_or("")}};
+    // One paragraph: WhatsApp's template parameters take no line breaks.
+    std::string resolution = record.resolution.value_or("");
+    std::replace(resolution.begin(), resolution.end(), '\n', ' ');
+    std::replace(resolution.begin(), resolution.end(), '\r', ' ');
+    request.args = {
+        {"company", config.company_name}, {"folio", record.folio}, {"resolution", resolution}};
     return RenderProactive(request, strategy, now);
 }
 

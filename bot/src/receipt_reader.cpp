@@ -9,6 +9,7 @@
 
 #include "dialogs/calendar.hpp"
 #include "dialogs/money.hpp"
+#include "dialogs/vocabulary.hpp"
 
 #include <fcntl.h>
 #include <leptonica/allheaders.h>
@@ -45,14 +46,7 @@ constexpr bool kLimitMemory = true;
 // carry and a PostgreSQL text column refuses).
 std::string Clip(std::string text) {
     text.erase(std::remove(text.begin(), text.end(), '\0'), text.end());
-    if (text.size() <= kMaxReceiptText) {
-        return text;
-    }
-    std::size_t cut = kMaxReceiptText;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) {
-        --cut;
-    }
-    text.resize(cut);
+    text.resize(dialogs::ClipUtf8(text, kMaxReceiptText).size());
     return text;
 }
 

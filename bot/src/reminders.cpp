@@ -1,6 +1,7 @@
 #include "reminders.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "dialogs/calendar.hpp"
 #include "dialogs/contact.hpp"
@@ -80,11 +81,8 @@ boost::system::result<ReminderPass, boost::system::error_code> RunReminderPass(
     const std::string now_iso = dialogs::FormatIsoInstant(now);
 
     if (!dry_run) {
-        const dialogs::Date utc_today = dialogs::UtcDate(now);
-        const std::string cutoff =
-            dialogs::FormatIsoDate(dialogs::AddDays(utc_today, -strategy.promise_grace_days));
-        auto broken =
-            ledger.BreakOverduePromises(cutoff, now_iso, [&](const store::FollowUp& follow_up) {
+        auto broken = ledger.BreakOverduePromises(
+            strategy.promise_grace_days, now_iso, [&](const store::FollowUp& follow_up) {
                 return BrokenPromiseFollowUp(follow_up, config, strategy, now);
             });
         if (!broken) {
@@ -100,6 +98,9 @@ boost::system::result<ReminderPass, boost::system::error_code> RunReminderPass(
     }
     std::vector<store::ReminderToQueue> batch;
     std::vector<ReminderLine> lines;
+    // The caps hold per phone too: what this pass queues for one debtor counts for another on
+    // the same phone.
+    std::map<std::string, int> queued_by_phone;
     for (const store::ReminderDebtor& d : *candidates) {
         // The contact policy, on no channel yet: a wrong number, a person on the conversation,
         // outside the debtor's own contact hours (what is queued now goes now).
@@ -120,8 +121,8 @@ boost::system::result<ReminderPass, boost::system::error_code> RunReminderPass(
         }
         const std::string channel(dialogs::ToString(chosen->channel));
         const dialogs::LocalTime local = dialogs::ToLocal(now, d.timezone);
-        int sent_today = 0;
-        int sent_week = 0;
+        int sent_today = queued_by_phone[d.phone];
+        int sent_week = sent_today;
         for (const std::string& at : d.recent) {
             const auto instant = dialogs::ParseIsoInstant(at);
             if (!instant) {
@@ -135,6 +136,7 @@ boost::system::result<ReminderPass, boost::system::error_code> RunReminderPass(
         // instalment, else the account's own due date.
         std::vector<dialogs::ReminderSubject> subjects;
         std::vector<std::string> described;
+        std::vector<std::int64_t> subject_accounts;
         for (const store::ReminderAccount& a : d.accounts) {
             dialogs::ReminderSubject s;
             s.segment = a.segment;
@@ -160,6 +162,7 @@ boost::system::result<ReminderPass, boost::system::error_code> RunReminderPass(
                 continue;
             }
             described.push_back(std::move(description));
+            subject_accounts.push_back(a.id);
             s.date = *date;
             if (const auto sent = d.sent.find(s.key); sent != d.sent.end()) {
                 s.sent = sent->second;
@@ -181,8 +184,10 @@ boost::system::result<ReminderPass, boost::system::error_code> RunReminderPass(
             if (!message) {
                 continue;  // WhatsApp outside the window without a template for it
             }
+            const auto index = static_cast<std::size_t>(p.subject - subjects.data());
             store::ReminderToQueue r;
             r.debtor_id = d.debtor_id;
+            r.account_id = subject_accounts[index];
             r.rule = p.rule->name;
             r.subject = p.subject->key;
             r.local_date = dialogs::FormatIsoDate(local.date);
@@ -190,7 +195,7 @@ boost::system::result<ReminderPass, boost::system::error_code> RunReminderPass(
             r.phone = d.phone;
             r.message = std::move(*message);
             batch.push_back(std::move(r));
-            const auto index = static_cast<std::size_t>(p.subject - subjects.data());
+            ++queued_by_phone[d.phone];
             lines.push_back(
                 {dialogs::RedactPhone(d.phone), p.rule->name, described[index], channel});
         }

@@ -135,7 +135,8 @@ int BusinessDaysLeft(const Date& today, const Date& due, const std::vector<Date>
         at = AddDays(at, 1);
         count += IsBusinessDay(at, extra) ? 1 : 0;
     }
-    return late ? -count : count;
+    // Late is late, even when only a weekend or a holiday has passed since the due date.
+    return late ? -std::max(count, 1) : count;
 }
 
 bool MayContact(const ContactHours& hours, sys_seconds instant, std::string_view timezone) {

@@ -375,8 +375,10 @@ void AskBirthDate(Turn& t) {
         t.st.asked = "receipt";
     } else if (t.trigger == Trigger::kDispute) {
         t.st.asked = "dispute:" + t.understood.entities.category;
+        t.st.asked_text = t.event.text;
     } else if (t.trigger == Trigger::kPrivacy) {
         t.st.asked = "privacy:" + t.understood.entities.right;
+        t.st.asked_text = t.event.text;
     }
     // The privacy notice is the creditor's, about no one's debt: linked from the first message.
     t.Say("greeting_verify",
@@ -397,8 +399,8 @@ void AskBirthDateAgain(Turn& t) {
 void ShowBalance(Turn& t);
 void IssueReferences(Turn& t);
 void ReviewReceipt(Turn& t);
-void OpenComplaint(Turn& t, const std::string& category);
-void OpenPrivacyRequest(Turn& t, const std::string& right);
+void OpenComplaint(Turn& t, const std::string& category, const std::string& said);
+void OpenPrivacyRequest(Turn& t, const std::string& right, const std::string& said);
 
 // The date of birth again, after the check passed: say so, and show the menu.
 void SayAlreadyVerified(Turn& t) {
@@ -412,6 +414,7 @@ void Verify(Turn& t) {
     t.st.verified_until = t.clock.now + t.settings.verification_ttl;
     t.Command(dialogs::Verified{*t.st.verified_until});
     const std::string asked = std::exchange(t.st.asked, {});
+    const std::string asked_text = std::exchange(t.st.asked_text, {});
     if (asked == "balance" || asked == "reference") {
         // What they asked before the check, answered now.
         t.Say("verified_answer", {{"name", FirstName(t.debtor().name)}});
@@ -426,7 +429,8 @@ void Verify(Turn& t) {
     if (asked.starts_with("dispute:") || asked.starts_with("privacy:")) {
         t.Say("verified_answer", {{"name", FirstName(t.debtor().name)}});
         const std::string what = asked.substr(asked.find(':') + 1);
-        asked.starts_with("dispute:") ? OpenComplaint(t, what) : OpenPrivacyRequest(t, what);
+        asked.starts_with("dispute:") ? OpenComplaint(t, what, asked_text)
+                                      : OpenPrivacyRequest(t, what, asked_text);
         return;
     }
     t.Say("verified", {{"name", FirstName(t.debtor().name)}});
@@ -583,14 +587,32 @@ std::string CaseAccountKey(const Turn& t, std::int64_t account_id) {
 // A dispute or complaint: a case with a folio and the day the creditor must answer by (30
 // business days), reminders about the account stop while it is open, and a person takes the
 // conversation.
-void OpenComplaint(Turn& t, const std::string& category) {
+// A case of `kind` (and, for privacy, `category`) still open for the debtor.
+const OpenCaseView* AlreadyOpen(const Turn& t, std::string_view kind, std::string_view category) {
+    for (const OpenCaseView& c : t.view.open_cases) {
+        if (c.kind == kind && (kind == "complaint" || c.category == category)) {
+            return &c;
+        }
+    }
+    return nullptr;
+}
+
+// Asked again while a case is open: the same folio and due date, and a person is told again.
+void SayStillOpen(Turn& t, const OpenCaseView& open, const std::string& reason) {
+    ClearPending(t.st);
+    t.Command(Escalated{reason});
+    t.Say("case_still_open",
+          {{"company", t.settings.company}, {"folio", open.folio}, {"due", open.due}});
+}
+
+void OpenComplaint(Turn& t, const std::string& category, const std::string& said) {
+    if (const OpenCaseView* open = AlreadyOpen(t, "complaint", "")) {
+        SayStillOpen(t, *open, "dispute");
+        return;
+    }
     const std::int64_t account = CaseAccount(t);
     const Date due = AddBusinessDays(t.clock.today, kComplaintBusinessDays);
-    t.Command(CaseOpened{"complaint",
-                         category.empty() ? "other" : category,
-                         account,
-                         due,
-                         t.trigger == Trigger::kDispute ? t.event.text : std::string()});
+    t.Command(CaseOpened{"complaint", category.empty() ? "other" : category, account, due, said});
     ClearPending(t.st);
     t.Command(Escalated{"dispute"});
     Args args = ContactArgs(t);
@@ -602,26 +624,32 @@ void OpenComplaint(Turn& t, const std::string& category) {
 }
 
 void OpenDispute(Turn& t) {
-    OpenComplaint(t, t.understood.entities.category);
+    OpenComplaint(t, t.understood.entities.category, t.event.text);
 }
 
 // A privacy (ARCO) request: a case for the person in charge of personal data, answered within 20
 // business days. Opposing the use of one's data, or asking for it to be deleted, also stops our
 // messages on this channel at once.
-void OpenPrivacyRequest(Turn& t, const std::string& right) {
+void OpenPrivacyRequest(Turn& t, const std::string& right, const std::string& said) {
     if (right == "notice") {
         t.Say("privacy_notice",
               {{"company", t.settings.company},
                {"url", t.settings.privacy_url.empty() ? "none" : t.settings.privacy_url}});
         return;
     }
-    const Date due = AddBusinessDays(t.clock.today, kPrivacyBusinessDays);
     const std::string what = right.empty() ? "access" : right;
-    t.Command(CaseOpened{
-        "privacy", what, 0, due, t.trigger == Trigger::kPrivacy ? t.event.text : std::string()});
+    const bool stops = what == "opposition" || what == "cancellation";
+    if (const OpenCaseView* open = AlreadyOpen(t, "privacy", what)) {
+        if (stops) {
+            t.Command(OptedOut{});
+        }
+        SayStillOpen(t, *open, "privacy");
+        return;
+    }
+    const Date due = AddBusinessDays(t.clock.today, kPrivacyBusinessDays);
+    t.Command(CaseOpened{"privacy", what, 0, due, said});
     ClearPending(t.st);
     t.Command(Escalated{"privacy"});
-    const bool stops = what == "opposition" || what == "cancellation";
     if (stops) {
         t.Command(OptedOut{});
     }
@@ -635,7 +663,7 @@ void OpenPrivacyRequest(Turn& t, const std::string& right) {
 }
 
 void TakePrivacyRequest(Turn& t) {
-    OpenPrivacyRequest(t, t.understood.entities.right);
+    OpenPrivacyRequest(t, t.understood.entities.right, t.event.text);
 }
 
 // Before the identity check nothing is registered about anyone's data, but the notice is the
@@ -650,7 +678,7 @@ bool OpposesUnverified(const Turn& t) {
 }
 
 void SayPrivacyNotice(Turn& t) {
-    OpenPrivacyRequest(t, "notice");
+    OpenPrivacyRequest(t, "notice", "");
 }
 
 void EscalateHardship(Turn& t) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -114,6 +115,9 @@ std::string ToJson(const DialogState& s) {
     if (!s.asked.empty()) {
         j["asked"] = s.asked;
     }
+    if (!s.asked_text.empty()) {
+        j["asked_text"] = s.asked_text;
+    }
     if (s.told_unknown) {
         j["told_unknown"] = true;
     }
@@ -142,9 +146,24 @@ DialogState DialogStateFromJson(std::string_view json) {
         s.account_id = j.value("account_id", std::int64_t{0});
         s.told_unknown = j.value("told_unknown", false);
         s.voice_notes = std::max(0, j.value("voice_notes", 0));
-        if (const std::string asked = j.value("asked", "");
-            asked == "balance" || asked == "reference" || asked == "receipt") {
+        static const std::set<std::string, std::less<>> kAsked = {
+            "balance",
+            "reference",
+            "receipt",
+            "dispute:not_mine",
+            "dispute:identity_theft",
+            "dispute:wrong_amount",
+            "dispute:already_paid",
+            "dispute:treatment",
+            "dispute:other",
+            "privacy:access",
+            "privacy:rectification",
+            "privacy:cancellation",
+            "privacy:opposition",
+        };
+        if (const std::string asked = j.value("asked", ""); kAsked.count(asked) > 0) {
             s.asked = asked;
+            s.asked_text = j.value("asked_text", "").substr(0, 4096);
         }
         s.verified_until = InstantFromJson(j, "verified_until");
         s.locked_until = InstantFromJson(j, "locked_until");

@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "dialogs/calendar.hpp"
+#include "dialogs/contact.hpp"
+#include "dialogs/vocabulary.hpp"
 #include "store/cases.hpp"
 
 #include "audit.hpp"
@@ -61,6 +63,15 @@ std::optional<CaseRecord> LoadCase(Connection& db, std::int64_t id) {
     return ReadCase(*q);
 }
 
+// The instant local midnight begins `day` in `timezone`, as ISO 8601 UTC.
+std::string LocalMidnight(const dialogs::Date& day, const std::string& timezone) {
+    const std::chrono::sys_seconds guess{std::chrono::sys_days(day)};
+    const dialogs::LocalTime local = dialogs::ToLocal(guess, timezone);
+    const std::chrono::sys_seconds seen =
+        std::chrono::sys_days(local.date) + std::chrono::minutes(local.minute_of_day);
+    return dialogs::FormatIsoInstant(guess - (seen - guess));
+}
+
 bool Listed(auto const& names, std::string_view name) {
     return std::find(names.begin(), names.end(), name) != names.end();
 }
@@ -95,7 +106,7 @@ OpenedCase OpenCaseRow(Connection& db, const CaseRow& row, const std::string& no
         row.account_id,
         row.conversation_id,
         row.opened_by_agent,
-        row.description.substr(0, 2000),
+        std::string(dialogs::ClipUtf8(row.description, 4000)),
         now,
         row.due_date);
     char folio[40];
@@ -233,7 +244,7 @@ Result<CaseAction> Ledger::CloseCase(const CaseClosing& closing,
             "UPDATE cases SET status = 'closed', outcome = ?, resolution = ?, closed_at = "
             "?, closed_by = ? WHERE id = ? AND status = 'open'",
             closing.outcome,
-            closing.resolution.substr(0, 4000),
+            std::string(dialogs::ClipUtf8(closing.resolution, 4000)),
             at,
             closing.agent_id,
             closing.case_id);
@@ -277,7 +288,8 @@ Result<CaseAction> Ledger::CloseCase(const CaseClosing& closing,
     });
 }
 
-Result<ComplaintsReport> Ledger::ComplaintsForMonth(std::string_view month) {
+Result<ComplaintsReport> Ledger::ComplaintsForMonth(std::string_view month,
+                                                    const std::string& timezone) {
     return impl_->Guard([&]() -> Result<ComplaintsReport> {
         Connection& db = impl_->db;
         ComplaintsReport report;
@@ -288,9 +300,13 @@ Result<ComplaintsReport> Ledger::ComplaintsForMonth(std::string_view month) {
         for (const auto c : kPrivacyRights) {
             report.counts["privacy"][std::string(c)];
         }
-        // The month's bounds as instants: opened_at and closed_at are ISO 8601 UTC text.
-        const std::string from = report.month + "-01T00:00:00Z";
-        const std::string to = report.month + "-99";
+        // The month's bounds in the creditor's zone, as instants: opened_at and closed_at are
+        // ISO 8601 UTC text.
+        const dialogs::Date first = *dialogs::ParseIsoDate(report.month + "-01");
+        const dialogs::Date next = std::chrono::sys_days(std::chrono::year_month_day{
+            first.year() / first.month() / std::chrono::day{1} + std::chrono::months{1}});
+        const std::string from = LocalMidnight(first, timezone);
+        const std::string to = LocalMidnight(next, timezone);
         auto q = db.Query(std::string("SELECT ") + kCaseColumns +
                               " WHERE (k.opened_at >= ?1 AND k.opened_at < ?2) OR (k.closed_at "
                               ">= ?1 AND k.closed_at < ?2) ORDER BY k.id",
@@ -307,7 +323,13 @@ Result<ComplaintsReport> Ledger::ComplaintsForMonth(std::string_view month) {
             if (closed_in) {
                 ++counts.closed;
                 ++counts.by_outcome[c.outcome.value_or("")];
-                counts.answered_late += c.closed_at->substr(0, 10) > c.due_date ? 1 : 0;
+                // Late when answered after the due date, in the creditor's calendar.
+                const auto closed = dialogs::ParseIsoInstant(*c.closed_at);
+                counts.answered_late +=
+                    closed && dialogs::FormatIsoDate(dialogs::ToLocal(*closed, timezone).date) >
+                                  c.due_date
+                        ? 1
+                        : 0;
             }
             report.cases.push_back(std::move(c));
         }
@@ -327,12 +349,13 @@ Result<std::optional<std::string>> Ledger::ExportDebtor(std::string_view debtor_
         const std::int64_t id = who->Int64(0);
         const std::string phone = who->Text(1);
         // Every table that holds something about the debtor, and how its rows are found: ?1 is
-        // the debtor's id, ?2 their phone (contact_preferences: ?1 is the phone; what was kept by
-        // phone holds whoever had it).
+        // the debtor's id (contact_preferences: their phone's opt-outs and marks). Their
+        // conversations are those linked to them: a phone's messages before it was known, or
+        // those of a shared phone's other owner, are not theirs.
         const std::string accounts = "SELECT id FROM accounts WHERE debtor_id = ?1";
-        const std::string conversations =
-            "SELECT id FROM conversations WHERE debtor_id = ?1 OR (debtor_id IS NULL AND phone = "
-            "?2)";
+        // Their conversations: those linked to them (a phone's messages before it was known, or
+        // a shared phone's other owner, are not theirs).
+        const std::string conversations = "SELECT id FROM conversations WHERE debtor_id = ?1";
         const std::vector<std::pair<std::string, std::string>> tables = {
             {"debtors", "id = ?1"},
             {"accounts", "debtor_id = ?1"},
@@ -345,7 +368,7 @@ Result<std::optional<std::string>> Ledger::ExportDebtor(std::string_view debtor_
             {"plan_installments",
              "plan_id IN (SELECT id FROM payment_plans WHERE account_id IN (" + accounts + "))"},
             {"payment_instruments", "account_id IN (" + accounts + ")"},
-            {"conversations", "id IN (" + conversations + ")"},
+            {"conversations", "debtor_id = ?1"},
             {"messages", "conversation_id IN (" + conversations + ")"},
             {"notes", "conversation_id IN (" + conversations + ")"},
             {"media", "conversation_id IN (" + conversations + ")"},
@@ -372,10 +395,8 @@ Result<std::optional<std::string>> Ledger::ExportDebtor(std::string_view debtor_
             }
             const std::string sql =
                 "SELECT " + select + " FROM " + table + " WHERE " + where + " ORDER BY id";
-            // A statement takes as many values as it names (contact_preferences: the phone).
-            auto rows = table == "contact_preferences"          ? db.Query(sql, phone)
-                        : where.find("?2") == std::string::npos ? db.Query(sql, id)
-                                                                : db.Query(sql, id, phone);
+            // A statement takes the value it names (contact_preferences: the phone).
+            auto rows = table == "contact_preferences" ? db.Query(sql, phone) : db.Query(sql, id);
             nlohmann::ordered_json list = nlohmann::ordered_json::array();
             while (rows->Step()) {
                 nlohmann::ordered_json row;

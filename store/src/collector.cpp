@@ -161,12 +161,14 @@ bool IsDisposition(std::string_view code) {
     return false;
 }
 
-Result<std::optional<Agent>> Ledger::AgentByToken(std::string_view token_sha256) {
+Result<std::optional<Agent>> Ledger::AgentByToken(std::string_view token_sha256,
+                                                  std::string_view now) {
     return impl_->Guard([&]() -> Result<std::optional<Agent>> {
         auto row = impl_->db.Query(
-            "SELECT id, name, role, created_at FROM agents WHERE token_sha256 "
-            "= ? AND disabled_at IS NULL",
-            token_sha256);
+            "SELECT id, name, role, created_at FROM agents WHERE token_sha256 = ? AND disabled_at "
+            "IS NULL AND (expires_on IS NULL OR expires_on >= substr(?, 1, 10))",
+            token_sha256,
+            now);
         if (!row->Step()) {
             return std::optional<Agent>();
         }

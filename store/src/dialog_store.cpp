@@ -60,6 +60,18 @@ std::optional<dialogs::InstrumentView> NewestInstrument(Connection& db, std::int
         q->Text(0), q->Text(1), q->Text(2), q->Text(3), {q->Int64(4), q->Text(5)}, *expires};
 }
 
+// The folio a case got, where the dialog's replies hold its placeholder.
+void FillFolio(DialogTurn& turn, const std::string& folio) {
+    for (Reply& reply : turn.replies) {
+        for (std::string* text : {&reply.body, &reply.payload}) {
+            for (auto at = text->find(dialogs::kFolioArg); at != std::string::npos;
+                 at = text->find(dialogs::kFolioArg, at)) {
+                text->replace(at, dialogs::kFolioArg.size(), folio);
+            }
+        }
+    }
+}
+
 }  // namespace
 
 dialogs::ConversationView LoadConversationView(Connection& db,
@@ -135,6 +147,15 @@ dialogs::ConversationView LoadConversationView(Connection& db,
         d.accounts.push_back(std::move(a));
     }
     view.debtor = std::move(d);
+    auto cases = db.Query(
+        "SELECT kind, category, coalesce(folio, ''), due_date FROM cases WHERE debtor_id = ? AND "
+        "status = 'open' ORDER BY id",
+        *conversation.debtor_id);
+    while (cases->Step()) {
+        if (const auto due = dialogs::ParseIsoDate(cases->Text(3))) {
+            view.open_cases.push_back({cases->Text(0), cases->Text(1), cases->Text(2), *due});
+        }
+    }
     return view;
 }
 
@@ -279,7 +300,10 @@ void ApplyTurn(Connection& db,
                                             dialogs::FormatDecimalCents(c.amount.cents)));
                 } else if constexpr (std::is_same_v<T, dialogs::CaseOpened>) {
                     if (!conversation.debtor_id) {
-                        return;  // the dialog opens cases only for a verified debtor
+                        // The dialog opens cases only for a verified debtor; never quote a
+                        // placeholder anyway.
+                        FillFolio(turn, "-");
+                        return;
                     }
                     const OpenedCase opened =
                         OpenCaseRow(db,
@@ -293,15 +317,7 @@ void ApplyTurn(Connection& db,
                                      c.description,
                                      dialogs::FormatIsoDate(c.due)},
                                     now);
-                    // The replies name the folio the case just got.
-                    for (Reply& reply : turn.replies) {
-                        for (std::string* text : {&reply.body, &reply.payload}) {
-                            for (auto at = text->find(dialogs::kFolioArg); at != std::string::npos;
-                                 at = text->find(dialogs::kFolioArg, at)) {
-                                text->replace(at, dialogs::kFolioArg.size(), opened.folio);
-                            }
-                        }
-                    }
+                    FillFolio(turn, opened.folio);  // the replies name it
                 } else if constexpr (std::is_same_v<T, dialogs::OptedOut> ||
                                      std::is_same_v<T, dialogs::OptedIn>) {
                     const bool out = std::is_same_v<T, dialogs::OptedOut>;

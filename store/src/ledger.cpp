@@ -346,19 +346,22 @@ Result<ImportSummary> Ledger::ImportPortfolio(const std::vector<PortfolioRow>& r
 Result<std::int64_t> Ledger::AddAgent(std::string_view name,
                                       std::string_view role,
                                       std::string_view token_sha256,
-                                      std::string_view now) {
+                                      std::string_view now,
+                                      std::optional<std::string> expires_on) {
     return impl_->Guard([&]() -> Result<std::int64_t> {
         if (auto ready = impl_->RequireLatest(); !ready) {
             return ready.error();
         }
         Tx tx(impl_->db);
         const std::int64_t id = impl_->db.Insert(
-            "INSERT INTO agents (name, role, token_sha256, created_at) VALUES (?, ?, ?, ?) "
-            "RETURNING id",
+            "INSERT INTO agents (name, role, token_sha256, created_at, expires_on) VALUES (?, ?, "
+            "?, "
+            "?, ?) RETURNING id",
             name,
             role,
             token_sha256,
-            now);
+            now,
+            expires_on);
         WriteAudit(impl_->db,
                    {.actor = "system", .kind = "agent_added"},
                    std::string(now),

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "dialogs/calendar.hpp"
+#include "dialogs/contact.hpp"
 #include "dialogs/reference.hpp"
 
 #include "audit.hpp"
@@ -360,24 +361,39 @@ Result<PaymentsSummary> Ledger::ApplyPayments(const std::vector<PaymentRecord>& 
     });
 }
 
-Result<std::vector<BrokenPromise>> Ledger::BreakOverduePromises(std::string_view cutoff_date,
+Result<std::vector<BrokenPromise>> Ledger::BreakOverduePromises(int grace_days,
                                                                 std::string_view now,
                                                                 const FollowUpFn& follow_up) {
     return impl_->Guard([&]() -> Result<std::vector<BrokenPromise>> {
         Connection& db = impl_->db;
         const std::string at(now);
         Tx tx(db);
+        // Every zone's date is within a day of UTC's: the query takes those that may be past
+        // grace, and each is judged in its debtor's own calendar.
+        const auto instant = dialogs::ParseIsoInstant(at);
+        if (!instant) {
+            throw DbError(Errc::kInternal,
+                          "BreakOverduePromises: now is not an ISO 8601 UTC instant");
+        }
+        const std::string widest =
+            dialogs::FormatIsoDate(dialogs::AddDays(dialogs::UtcDate(*instant), 1 - grace_days));
         auto overdue = db.Query(
             "SELECT p.id, p.account_id, a.account_key, a.debtor_id, p.amount_cents, "
-            "p.paid_cents, p.currency, p.due_date FROM promises p JOIN accounts a ON a.id = "
-            "p.account_id WHERE p.status = 'open' AND p.due_date < ? AND a.balance_cents > 0 AND "
+            "p.paid_cents, p.currency, p.due_date, d.timezone FROM promises p JOIN accounts a ON "
+            "a.id = p.account_id JOIN debtors d ON d.id = a.debtor_id WHERE p.status = 'open' AND "
+            "p.due_date < ? AND a.balance_cents > 0 AND "
             // Collection stops on an account under an open complaint: its promise is judged
             // once the case is closed.
             "NOT " +
                 UnderOpenComplaint("a.id", "a.debtor_id") + " ORDER BY p.id",
-            cutoff_date);
+            widest);
         std::vector<BrokenPromise> broken;
         while (overdue->Step()) {
+            const std::string cutoff = dialogs::FormatIsoDate(
+                dialogs::AddDays(dialogs::ToLocal(*instant, overdue->Text(8)).date, -grace_days));
+            if (overdue->Text(7) >= cutoff) {
+                continue;  // still within grace where the debtor lives
+            }
             BrokenPromise b;
             b.promise_id = overdue->Int64(0);
             b.account_row = overdue->Int64(1);

@@ -130,17 +130,25 @@ Result<std::vector<ReminderDebtor>> Ledger::ReminderCandidates(std::string_view 
             }
         }
 
-        auto sent = db.Query("SELECT debtor_id, subject, rule, created_at FROM reminders");
+        // The caps hold per phone: debtors who share one (a family's phone) share its reminders.
+        std::unordered_map<std::string, std::vector<std::string>> recent_by_phone;
+        auto sent = db.Query(
+            "SELECT r.debtor_id, r.subject, r.rule, r.created_at, d.phone FROM reminders r JOIN "
+            "debtors d ON d.id = r.debtor_id");
         while (sent->Step()) {
+            const std::string created = sent->Text(3);
+            if (created >= since) {
+                recent_by_phone[sent->Text(4)].push_back(created);
+            }
             const auto found = index.find(sent->Int64(0));
             if (found == index.end()) {
                 continue;
             }
-            ReminderDebtor& d = out[found->second];
-            d.sent[sent->Text(1)].insert(sent->Text(2));
-            const std::string created = sent->Text(3);
-            if (created >= since) {
-                d.recent.push_back(created);
+            out[found->second].sent[sent->Text(1)].insert(sent->Text(2));
+        }
+        for (ReminderDebtor& d : out) {
+            if (const auto found = recent_by_phone.find(d.phone); found != recent_by_phone.end()) {
+                d.recent = found->second;
             }
         }
         tx.commit();
@@ -170,6 +178,13 @@ Result<std::vector<ReminderToQueue>> Ledger::QueueReminders(
             // Checked again here, in the transaction that writes: an opt-out that arrived since
             // the candidates were read wins.
             if (!Reachable(db, r.phone, r.channel)) {
+                continue;
+            }
+            // Likewise a complaint opened since (in the chat, which takes the same turn lock).
+            if (db.One<int>("SELECT count(*) FROM accounts a WHERE a.id = ? AND " +
+                                UnderOpenComplaint("a.id", "a.debtor_id"),
+                            r.account_id)
+                    .value_or(0) > 0) {
                 continue;
             }
             const auto recorded =

@@ -515,6 +515,7 @@ CREATE INDEX receipt_checks_due ON receipt_checks (status, next_attempt_at);
 // its id as soon as it is inserted), the day it must be answered by (business days), and, once
 // closed, the written resolution sent to the debtor. While a complaint is open, no reminders or
 // follow-ups go out about its account (every account of the debtor when account_id is NULL).
+// Also: agents' tokens may have an expiry (cobrador agent add --expires).
 constexpr const char* kCases = R"sql(
 CREATE TABLE cases (
   id               INTEGER PRIMARY KEY,
@@ -539,6 +540,8 @@ CREATE TABLE cases (
 CREATE INDEX cases_open ON cases (status, due_date);
 CREATE INDEX cases_by_debtor ON cases (debtor_id, status);
 CREATE INDEX cases_by_opening ON cases (opened_at);
+-- An agent's token may run out: it works through this day (UTC), then no more.
+ALTER TABLE agents ADD COLUMN expires_on TEXT;
 )sql";
 
 constexpr std::array kMigrations = {
@@ -554,7 +557,7 @@ constexpr std::array kMigrations = {
     Migration{10, "media", kMedia},
     Migration{11, "receipts", kReceipts},
     Migration{12, "receipt checks", kReceiptChecks},
-    Migration{13, "cases", kCases},
+    Migration{13, "cases, agent expiry", kCases},
 };
 
 }  // namespace

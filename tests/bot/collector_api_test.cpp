@@ -108,6 +108,61 @@ TEST_CASE(
     CHECK(RunCobrador({"agent", "disable", "--db", desk.setup.db}).exit_code == 2);
 }
 
+TEST_CASE("collector API: a token with an expiry works through its day; agents disabled by name",
+          "[bot][api][integration]") {
+    Desk desk;
+    const Api& api = desk.api;
+    // A temporary collector, through the last day of 2099 (UTC); the server's day is pinned.
+    const auto added = RunCobrador({"agent",
+                                    "add",
+                                    "--db",
+                                    desk.setup.db,
+                                    "--name",
+                                    "Temporal",
+                                    "--role",
+                                    "collector",
+                                    "--expires",
+                                    "2099-12-31"});
+    REQUIRE(added.exit_code == 0);
+    CHECK(added.out.find("works through 2099-12-31 (UTC)") != std::string::npos);
+    std::string token = added.out;
+    token.pop_back();
+    token = token.substr(token.rfind('\n') + 1);
+    CHECK(api.Call("GET", "/api/v1/me", token).status == 200);
+    desk.Restart("2099-12-31");
+    CHECK(api.Call("GET", "/api/v1/me", token).status == 200);  // through its last day
+    desk.Restart("2100-01-01");
+    CHECK(api.Call("GET", "/api/v1/me", token).status == 401);
+    CHECK(api.Call("GET", "/api/v1/me", desk.collector).status == 200);  // no expiry
+    // A date in the past, or not a date: refused, nothing created.
+    for (const char* bad : {"2020-01-01", "mañana", "2099-02-30"}) {
+        CHECK(RunCobrador({"agent",
+                           "add",
+                           "--db",
+                           desk.setup.db,
+                           "--name",
+                           "X",
+                           "--role",
+                           "collector",
+                           "--expires",
+                           bad})
+                  .exit_code == 2);
+    }
+    CHECK(desk.setup.Query("SELECT count(*) FROM agents WHERE name = 'X'") == "0");
+
+    // By name, as the contract has it.
+    const auto off =
+        RunCobrador({"agent", "disable", "--db", desk.setup.db, "--name", "Beto Díaz"});
+    REQUIRE(off.exit_code == 0);
+    CHECK(off.out.find("disabled: its token no longer works") != std::string::npos);
+    CHECK(api.Call("GET", "/api/v1/me", desk.other_collector).status == 401);
+    CHECK(
+        RunCobrador({"agent", "disable", "--db", desk.setup.db, "--name", "Beto Díaz"}).exit_code ==
+        1);
+    CHECK(RunCobrador({"agent", "disable", "--db", desk.setup.db, "--name", "A", "--id", "1"})
+              .exit_code == 2);
+}
+
 TEST_CASE("collector API: take over an escalated WhatsApp conversation, talk, hand back",
           "[bot][api][integration]") {
     Desk desk;

@@ -96,6 +96,7 @@ TEST_CASE("Business days: weekends and Mexican bank holidays are not counted",
     CHECK(BusinessDaysLeft(d("2027-01-06"), d("2027-01-06")) == 0);
     CHECK(BusinessDaysLeft(d("2026-11-28"), d("2026-11-30")) == 1);  // Saturday to Monday
     CHECK(BusinessDaysLeft(d("2027-01-08"), d("2027-01-06")) == -2);
+    CHECK(BusinessDaysLeft(d("2026-11-28"), d("2026-11-27")) == -1);  // due Friday, Saturday now
     // Counting forward and back agree for every start over two years.
     for (Date start = d("2026-01-01"); start < d("2027-12-31"); start = AddDays(start, 1)) {
         const Date due = AddBusinessDays(start, 30);

@@ -1222,5 +1222,33 @@ TEST_CASE("Dialog: before the check, an opposition opts out and the notice is li
     CHECK_FALSE(Contains(plain.Say("hola"), "privacidad"));
 }
 
+TEST_CASE("Dialog: asked again while a case is open, the bot names it instead of opening another",
+          "[dialogs][dialog][cases]") {
+    Chat chat(Maria({Account(18, "A-1001", 1234567, 12)}));
+    chat.Verify();
+    chat.view.open_cases.push_back(
+        {"complaint", "not_mine", "Q-2026-000007", *ParseIsoDate("2027-01-06")});
+    const std::string reply = chat.Say("les digo que no reconozco esa deuda");
+    CHECK(chat.Find<CaseOpened>() == nullptr);
+    REQUIRE(chat.Find<Escalated>() != nullptr);
+    CHECK(Contains(reply, "Tu folio Q-2026-000007 sigue abierto"));
+    // A privacy request is another matter: it opens its own case.
+    chat.Say("quiero saber qué datos míos tienen");
+    REQUIRE(chat.Find<CaseOpened>() != nullptr);
+    CHECK(chat.Find<CaseOpened>()->kind == "privacy");
+}
+
+TEST_CASE("Dialog: a dispute said before the check keeps its words through the stored state",
+          "[dialogs][dialog][cases]") {
+    Chat chat(Maria({Account(18, "A-1001", 1234567, 12)}));
+    chat.Say("no reconozco esa deuda, yo nunca firmé nada");
+    // The ledger stores the state as JSON between messages.
+    chat.view.state = DialogStateFromJson(ToJson(chat.view.state));
+    chat.Say("15/03/1985");
+    REQUIRE(chat.Find<CaseOpened>() != nullptr);
+    CHECK(chat.Find<CaseOpened>()->category == "not_mine");
+    CHECK(chat.Find<CaseOpened>()->description == "no reconozco esa deuda, yo nunca firmé nada");
+}
+
 }  // namespace
 }  // namespace cobrador::dialogs

@@ -161,7 +161,7 @@ TEST_CASE("Cases: while a complaint is open, no reminders or follow-ups about it
     CHECK(probe.Text("SELECT status FROM outbox") == "failed");
     CHECK(probe.Text("SELECT status || ' ' || error_code FROM messages") == "failed case_open");
     CHECK(books.CandidateAccounts() == std::vector<std::string>{"A-2", "B-1"});
-    auto broken = books.ledger.BreakOverduePromises("2026-11-20", kNow, {});
+    auto broken = books.ledger.BreakOverduePromises(3, kNow, {});
     REQUIRE(broken);
     REQUIRE(broken->size() == 1);
     CHECK((*broken)[0].account_id == "A-2");
@@ -182,7 +182,7 @@ TEST_CASE("Cases: while a complaint is open, no reminders or follow-ups about it
         CHECK(closed->refused.empty());
     }
     CHECK(books.CandidateAccounts() == std::vector<std::string>{"A-1", "A-2", "B-1"});
-    broken = books.ledger.BreakOverduePromises("2026-11-20", "2026-11-24T16:00:00Z", {});
+    broken = books.ledger.BreakOverduePromises(4, "2026-11-24T16:00:00Z", {});
     REQUIRE(broken);
     REQUIRE(broken->size() == 1);
     CHECK((*broken)[0].account_id == "A-1");

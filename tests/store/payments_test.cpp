@@ -321,7 +321,7 @@ TEST_CASE("Broken promises: a follow-up the first time, a person the second time
         return ProactiveMessage{"¿qué pasó?", "{\"text\":\"?\"}", "2026-11-20T14:00:00Z", ""};
     };
     // Today minus three days of grace: the promise of the 10th is broken, the 25th's is not.
-    auto broken = books.ledger.BreakOverduePromises("2026-11-17", "2026-11-20T10:00:00Z", follow);
+    auto broken = books.ledger.BreakOverduePromises(3, "2026-11-20T10:00:00Z", follow);
     REQUIRE(broken);
     REQUIRE(broken->size() == 1);
     CHECK((*broken)[0].message_queued);
@@ -333,7 +333,7 @@ TEST_CASE("Broken promises: a follow-up the first time, a person the second time
     CHECK(Query(books.path, "SELECT next_attempt_at FROM outbox") == "2026-11-20T14:00:00Z");
 
     // The second broken promise within 30 days escalates instead.
-    broken = books.ledger.BreakOverduePromises("2026-11-29", "2026-12-01T10:00:00Z", follow);
+    broken = books.ledger.BreakOverduePromises(2, "2026-12-01T10:00:00Z", follow);
     REQUIRE(broken);
     REQUIRE(broken->size() == 1);
     CHECK((*broken)[0].escalated);
@@ -342,7 +342,29 @@ TEST_CASE("Broken promises: a follow-up the first time, a person the second time
           "escalated promises_broken");
     CHECK(Query(books.path, "SELECT count(*) FROM audit_log WHERE kind = 'promise_broken'") == "2");
     // Running it again finds nothing more.
-    CHECK(books.ledger.BreakOverduePromises("2026-11-29", "2026-12-01T11:00:00Z", follow)->empty());
+    CHECK(books.ledger.BreakOverduePromises(2, "2026-12-01T11:00:00Z", follow)->empty());
+}
+
+TEST_CASE("Broken promises: the grace days are counted in the debtor's own calendar",
+          "[store][payments]") {
+    Books books;
+    // María lives in Mexico City (UTC-6), Bob in New York (UTC-5 in November).
+    books.Exec(
+        "UPDATE debtors SET timezone = 'America/New_York' WHERE name = 'Bob Smith';"
+        "INSERT INTO promises (account_id, amount_cents, currency, due_date, status, created_at) "
+        "VALUES (1, 30000, 'MXN', '2026-11-20', 'open', 'x'), (3, 10000, 'USD', '2026-11-20', "
+        "'open', 'x');");
+    // 2026-11-24 at 05:30 UTC: 23:30 on the 23rd in Mexico City, 00:30 on the 24th in New York.
+    // Three days of grace after the 20th: María's ends with her 23rd, Bob's has ended.
+    auto broken = books.ledger.BreakOverduePromises(3, "2026-11-24T05:30:00Z", {});
+    REQUIRE(broken);
+    REQUIRE(broken->size() == 1);
+    CHECK((*broken)[0].account_id == "B-1");
+    // An hour later it is the 24th in Mexico City too.
+    broken = books.ledger.BreakOverduePromises(3, "2026-11-24T06:30:00Z", {});
+    REQUIRE(broken);
+    REQUIRE(broken->size() == 1);
+    CHECK((*broken)[0].account_id == "A-1");
 }
 
 }  // namespace

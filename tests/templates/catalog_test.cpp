@@ -45,7 +45,15 @@ TEST_CASE("Catalog: every message renders in both locales with typical arguments
                        {"big_count", std::int64_t{3}},
                        {"small", Money{126307, "MXN"}},
                        {"small_count", std::int64_t{3}},
-                       {"last", kFriday}};
+                       {"last", kFriday},
+                       {"folio", std::string("Q-2026-000001")},
+                       {"due", kFriday},
+                       {"category", std::string("not_mine")},
+                       {"right", std::string("access")},
+                       {"stopped", std::string("no")},
+                       {"url", std::string("https://financiera.example/privacidad")},
+                       {"privacy", std::string("https://financiera.example/privacidad")},
+                       {"resolution", std::string("Corregimos el saldo.")}};
     for (const std::string& locale : Locales()) {
         for (const std::string& key : Keys(locale)) {
             const auto text = Render(locale, key, args);

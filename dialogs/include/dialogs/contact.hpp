@@ -40,8 +40,8 @@ bool IsBusinessDay(const Date& date, const std::vector<Date>& extra = {});
 // "within 30 business days" of `from` is due on AddBusinessDays(from, 30).
 Date AddBusinessDays(const Date& from, int n, const std::vector<Date>& extra = {});
 
-// Business days from `today` to `due`: 0 on the due date (or when only holidays lie between),
-// negative once it has passed (the business days it is late by).
+// Business days from `today` to `due`: 0 on the due date (or when only days off lie between),
+// negative once it has passed (the business days it is late by, at least 1).
 int BusinessDaysLeft(const Date& today, const Date& due, const std::vector<Date>& extra = {});
 
 struct ContactHours {

@@ -92,6 +92,7 @@ struct DialogState {
     // "dispute:<category>", "privacy:<right>"), answered as soon as it passes instead of the
     // menu.
     std::string asked;
+    std::string asked_text;     // a dispute's or a privacy request's own words, kept likewise
     bool told_unknown = false;  // a phone we do not know was told how to reach the creditor
     int voice_notes = 0;        // audio and video messages in this conversation
 
@@ -148,8 +149,18 @@ struct DebtorView {
     std::vector<AccountView> accounts;
 };
 
+// A case (docs/cases.md) still open for the debtor: asked again, the bot names it instead of
+// opening another.
+struct OpenCaseView {
+    std::string kind;      // complaint, privacy
+    std::string category;  // for privacy: the right
+    std::string folio;
+    Date due;
+};
+
 struct ConversationView {
-    std::string channel;               // whatsapp, sms, sandbox
+    std::string channel;  // whatsapp, sms, sandbox
+    std::vector<OpenCaseView> open_cases;
     std::optional<DebtorView> debtor;  // nullopt: a phone we do not know
     bool wrong_number = false;         // the phone told us before that it is not the debtor's
     DialogState state;

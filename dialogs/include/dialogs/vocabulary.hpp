@@ -145,4 +145,16 @@ constexpr std::size_t CodePoints(std::string_view utf8) {
     return count;
 }
 
+// `utf8` cut to at most `max_bytes` bytes, never inside a character.
+inline std::string_view ClipUtf8(std::string_view utf8, std::size_t max_bytes) {
+    if (utf8.size() <= max_bytes) {
+        return utf8;
+    }
+    std::size_t cut = max_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(utf8[cut]) & 0xC0U) == 0x80U) {
+        --cut;
+    }
+    return utf8.substr(0, cut);
+}
+
 }  // namespace cobrador::dialogs

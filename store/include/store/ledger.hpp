@@ -130,10 +130,12 @@ public:
 
     // Creates a collector or supervisor who signs in with a token whose SHA-256 hex digest is
     // `token_sha256`; returns the agent's id. Errc::kConstraint for a token already in use.
+    // `expires_on` (YYYY-MM-DD, UTC), when given: the token works through that day only.
     Result<std::int64_t> AddAgent(std::string_view name,
                                   std::string_view role,
                                   std::string_view token_sha256,
-                                  std::string_view now);
+                                  std::string_view now,
+                                  std::optional<std::string> expires_on = std::nullopt);
 
     // --- Webhooks, the inbound queue and the outbox (store/src/messaging.cpp) ---
 
@@ -334,10 +336,11 @@ public:
                                    std::string_view next_attempt_at,
                                    bool failed);
 
-    // Open promises due before `cutoff_date` (today minus the grace days) become broken. The
-    // debtor's second broken promise in 30 days escalates their conversation; otherwise
-    // `follow_up` may write to them (not while a collector holds the conversation).
-    Result<std::vector<BrokenPromise>> BreakOverduePromises(std::string_view cutoff_date,
+    // Open promises more than `grace_days` days overdue, counted in the debtor's own calendar
+    // (their time zone's date at `now`), become broken. The debtor's second broken promise in 30
+    // days escalates their conversation; otherwise `follow_up` may write to them (not while a
+    // collector holds the conversation).
+    Result<std::vector<BrokenPromise>> BreakOverduePromises(int grace_days,
                                                             std::string_view now,
                                                             const FollowUpFn& follow_up = {});
 
@@ -371,8 +374,9 @@ public:
 
     // --- The collector API (store/src/collector.cpp) ---
 
-    // The enabled agent whose token has this SHA-256 hex digest, if any.
-    Result<std::optional<Agent>> AgentByToken(std::string_view token_sha256);
+    // The enabled agent whose token has this SHA-256 hex digest and has not expired by `now`
+    // (ISO 8601 UTC), if any.
+    Result<std::optional<Agent>> AgentByToken(std::string_view token_sha256, std::string_view now);
 
     Result<std::vector<Agent>> ListAgents();
 
@@ -471,8 +475,10 @@ public:
     Result<CaseAction> CloseCase(const CaseClosing& closing,
                                  std::string_view now,
                                  const CaseResolutionFn& message);
-    // The month's cases ("YYYY-MM") by kind, category and outcome (cobrador report complaints).
-    Result<ComplaintsReport> ComplaintsForMonth(std::string_view month);
+    // The month's cases ("YYYY-MM", the month in `timezone`, the creditor's) by kind, category
+    // and outcome (cobrador report complaints).
+    Result<ComplaintsReport> ComplaintsForMonth(
+        std::string_view month, const std::string& timezone = "America/Mexico_City");
     // Everything held about the debtor whose portfolio debtor_id is `debtor_key`, as JSON (an
     // access request: cobrador export debtor); nullopt when there is no such debtor.
     Result<std::optional<std::string>> ExportDebtor(std::string_view debtor_key,

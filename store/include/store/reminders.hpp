@@ -49,12 +49,15 @@ struct ReminderDebtor {
     std::set<dialogs::Channel> opted_out;
     std::vector<ReminderAccount> accounts;
     std::map<std::string, std::set<std::string>> sent;  // subject -> rules already sent
-    std::vector<std::string> recent;  // when reminders were queued, the last eight days
+    // When reminders were queued to this debtor's phone (for any debtor on it), the last eight
+    // days: the caps are per phone as well as per debtor.
+    std::vector<std::string> recent;
 };
 
 // One reminder to queue.
 struct ReminderToQueue {
     std::int64_t debtor_id = 0;
+    std::int64_t account_id = 0;  // the account it is about (ledger id)
     std::string rule;
     std::string subject;
     std::string local_date;
