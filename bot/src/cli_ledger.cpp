@@ -315,7 +315,8 @@ int Remind(Invocation& inv) {
         << (pass->queued.size() == 1 ? "" : "s") << " at " << dialogs::FormatIsoInstant(now)
         << "; outside contact hours: " << pass->skipped_outside_hours
         << ", not to be reminded: " << pass->skipped_blocked
-        << ", promises found broken: " << pass->promises_broken << "\n";
+        << ", promises found broken: " << pass->promises_broken
+        << ", plans found broken: " << pass->plans_broken << "\n";
     return kOk;
 }
 

@@ -121,11 +121,12 @@ void Housekeeping::RemindersPass(store::Ledger& ledger) {
         return;
     }
     s_.metrics.Count("cobrador_reminders_queued_total", "", pass->queued.size());
-    if (!pass->queued.empty() || pass->promises_broken > 0) {
+    if (!pass->queued.empty() || pass->promises_broken > 0 || pass->plans_broken > 0) {
         Log(LogLevel::kInfo,
             "reminder pass",
             {{"queued", std::to_string(pass->queued.size())},
-             {"promises_broken", std::to_string(pass->promises_broken)}});
+             {"promises_broken", std::to_string(pass->promises_broken)},
+             {"plans_broken", std::to_string(pass->plans_broken)}});
         s_.wake_dispatcher();
     }
 }

@@ -88,7 +88,9 @@ boost::system::result<ReminderPass, boost::system::error_code> RunReminderPass(
         if (!broken) {
             return broken.error();
         }
-        pass.promises_broken = broken->size();
+        for (const store::BrokenPromise& b : *broken) {
+            ++(b.plan_id != 0 ? pass.plans_broken : pass.promises_broken);
+        }
     }
 
     auto candidates =

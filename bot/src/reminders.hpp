@@ -24,6 +24,7 @@ struct ReminderLine {
 struct ReminderPass {
     std::vector<ReminderLine> queued;  // or, with dry_run, that would be
     std::size_t promises_broken = 0;
+    std::size_t plans_broken = 0;  // an instalment missed beyond grace
     std::size_t skipped_outside_hours = 0;
     std::size_t skipped_blocked = 0;  // wrong number, a person holds it, locked, no channel
 };

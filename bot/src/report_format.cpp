@@ -24,7 +24,9 @@ nlohmann::ordered_json KpisJson(const store::Kpis& k, bool money) {
     j["promises_kept"] = k.promises_kept;
     j["promises_broken"] = k.promises_broken;
     j["promise_kept_rate"] = std::round(k.PromiseKeptRate() * 10000) / 10000;
+    j["promises_kept_late"] = k.promises_kept_late;
     j["plans_created"] = k.plans_created;
+    j["plans_broken"] = k.plans_broken;
     j["references_issued"] = k.references_issued;
     j["escalations"] = k.escalations;
     j["opt_outs"] = k.opt_outs;
@@ -44,7 +46,8 @@ std::string Rate(double rate) {
 void WriteReportCsv(const store::Report& report, std::ostream& out) {
     out << "scope,key,currency,accounts,balance_outstanding,collected,recovery_rate,"
            "promises_made,promises_kept,promises_broken,promise_kept_rate,plans_created,"
-           "references_issued,escalations,opt_outs,conversations,verified_conversations\n";
+           "references_issued,escalations,opt_outs,conversations,verified_conversations,"
+           "promises_kept_late,plans_broken\n";
     const auto row =
         [&](const std::string& scope, const std::string& key, const store::Kpis& k, bool money) {
             out << scope << "," << key << "," << report.currency << ",";
@@ -58,7 +61,8 @@ void WriteReportCsv(const store::Report& report, std::ostream& out) {
             out << "," << k.promises_made << "," << k.promises_kept << "," << k.promises_broken
                 << "," << Rate(k.PromiseKeptRate()) << "," << k.plans_created << ","
                 << k.references_issued << "," << k.escalations << "," << k.opt_outs << ","
-                << k.conversations << "," << k.verified_conversations << "\n";
+                << k.conversations << "," << k.verified_conversations << "," << k.promises_kept_late
+                << "," << k.plans_broken << "\n";
         };
     row("total", "all", report.total, true);
     for (const auto& [name, k] : report.by_channel) {
@@ -67,17 +71,27 @@ void WriteReportCsv(const store::Report& report, std::ostream& out) {
     for (const auto& [name, k] : report.by_bucket) {
         row("bucket", name, k, true);
     }
-    // Seventeen columns; these rows fill only some of them.
+    // Nineteen columns; these rows fill only some of them.
     const auto sparse = [&](const std::string& scope,
                             const std::string& key,
                             const std::map<std::size_t, std::string>& cells) {
         out << scope << "," << key << "," << report.currency;
-        for (std::size_t column = 3; column < 17; ++column) {
+        for (std::size_t column = 3; column < 19; ++column) {
             const auto cell = cells.find(column);
             out << "," << (cell == cells.end() ? std::string() : cell->second);
         }
         out << "\n";
     };
+    // Every currency of the portfolio (their own money in the currency column's stead).
+    for (const store::CurrencyTotals& c : report.currencies) {
+        store::Kpis k;
+        k.collected_cents = c.collected_cents;
+        k.balance_outstanding_cents = c.balance_outstanding_cents;
+        out << "currency," << c.currency << "," << c.currency << "," << c.accounts << ","
+            << dialogs::FormatDecimalCents(c.balance_outstanding_cents) << ","
+            << dialogs::FormatDecimalCents(c.collected_cents) << "," << Rate(k.RecoveryRate())
+            << std::string(12, ',') << "\n";
+    }
     // Payments matched to no account: their count under accounts, their sum under collected.
     sparse("suspense",
            "all",
@@ -122,6 +136,19 @@ nlohmann::ordered_json ReportJson(const store::Report& report) {
     }
     for (const auto& [name, k] : report.by_bucket) {
         j["days_past_due"][name] = KpisJson(k, true);
+    }
+    // Every currency of the portfolio, so that an account in another one does not drop out.
+    j["currencies"] = nlohmann::ordered_json::array();
+    for (const store::CurrencyTotals& c : report.currencies) {
+        store::Kpis k;
+        k.collected_cents = c.collected_cents;
+        k.balance_outstanding_cents = c.balance_outstanding_cents;
+        j["currencies"].push_back(
+            {{"currency", c.currency},
+             {"accounts", c.accounts},
+             {"balance_outstanding", dialogs::FormatDecimalCents(c.balance_outstanding_cents)},
+             {"collected", dialogs::FormatDecimalCents(c.collected_cents)},
+             {"recovery_rate", std::round(k.RecoveryRate() * 10000) / 10000}});
     }
     j["suspense"] = {{"payments", report.suspense_payments},
                      {"amount", dialogs::FormatDecimalCents(report.suspense_cents)}};

@@ -4,6 +4,7 @@
 
 #include "bot/server.hpp"
 
+#include <array>
 #include <atomic>
 #include <csignal>
 #include <mutex>
@@ -57,6 +58,10 @@ using tcp = net::ip::tcp;
 namespace {
 
 constexpr std::size_t kBodyLimit = 1024 * 1024;  // CONTRACT.md: 413 over 1 MiB
+// After a 413 or a 400, what the client still sends is read and dropped before closing (so that
+// it reads the answer instead of a reset), for at most this long and this much.
+constexpr auto kUnreadTimeout = std::chrono::seconds(5);
+constexpr std::size_t kUnreadLimit = 64 * 1024 * 1024;
 constexpr std::uint32_t kHeaderLimit = 16 * 1024;
 constexpr auto kReadTimeout = std::chrono::seconds(30);
 constexpr auto kDrainTimeout = std::chrono::seconds(10);
@@ -150,6 +155,7 @@ struct Server::Impl {
             connections.insert(connection);
         }
         beast::flat_buffer buffer;
+        bool unread = false;  // the request was refused before all of it was read
         for (;;) {
             if (stopping) {
                 break;
@@ -164,7 +170,9 @@ struct Server::Impl {
             connection->idle = false;
             std::optional<Response> response;
             bool keep_alive = false;
+            unread = false;
             if (read_error == http::error::body_limit) {
+                unread = true;  // the client may still be sending the body
                 response = Error(http::status::payload_too_large, "the body is over 1 MiB");
                 metrics.Count("cobrador_http_requests_total", "route=\"other\",status=\"413\"");
             } else if (read_error == http::error::end_of_stream || read_error == net::error::eof ||
@@ -173,6 +181,7 @@ struct Server::Impl {
                        read_error == net::error::connection_reset) {
                 break;
             } else if (read_error) {
+                unread = true;
                 response = Error(http::status::bad_request, "malformed HTTP request");
                 metrics.Count("cobrador_http_requests_total", "route=\"other\",status=\"400\"");
             } else {
@@ -212,6 +221,22 @@ struct Server::Impl {
         } else {
             beast::error_code ignored;
             stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+            if (unread) {
+                // Closing with the client's bytes unread would reset the connection, and the
+                // client could lose our answer before reading it: read and drop what it still
+                // sends, for a while and up to a limit, until it is done.
+                tcp_layer.expires_after(kUnreadTimeout);
+                std::array<char, 16384> sink{};
+                std::size_t drained = 0;
+                while (drained < kUnreadLimit) {
+                    auto [error, n] = co_await stream.async_read_some(
+                        net::buffer(sink), net::as_tuple(net::use_awaitable));
+                    if (error) {
+                        break;
+                    }
+                    drained += n;
+                }
+            }
         }
         if (stopping) {
             net::post(control, [this] { FinishDrainIfDone(); });

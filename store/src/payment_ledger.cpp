@@ -58,46 +58,56 @@ std::optional<AccountRow> LoadAccount(Connection& db, std::int64_t id) {
         row->Int64(0), row->Text(1), row->Int64(2), row->Int64(3), row->Text(4), row->Text(5)};
 }
 
-// Counts `amount` toward the account's open promises, earliest first; a promise paid in full
-// (or any open one, once the balance is zero) is kept. Returns whether one was kept.
+// Counts `amount` toward the account's open promises, earliest first, then toward those already
+// broken: a promise paid in full (or any, once the balance is zero) is kept — kept late when it
+// had been broken (it stays broken: it was). Returns whether an open one was kept.
 bool KeepPromises(Connection& db,
                   const AccountRow& account,
                   std::int64_t amount,
                   std::int64_t new_balance,
                   const std::string& now) {
-    auto open = db.Query(
-        "SELECT id, amount_cents, paid_cents FROM promises WHERE account_id = ? AND status = "
-        "'open' ORDER BY due_date, id",
-        account.id);
-
     struct Promise {
         std::int64_t id, amount, paid;
     };
 
-    std::vector<Promise> promises;
-    while (open->Step()) {
-        promises.push_back({open->Int64(0), open->Int64(1), open->Int64(2)});
-    }
     bool kept_any = false;
     std::int64_t left = amount;
-    Prepared update = db.Prepare(
-        "UPDATE promises SET paid_cents = ?, status = CASE WHEN ? = 1 THEN 'kept' ELSE status "
-        "END, resolved_at = CASE WHEN ? = 1 THEN ? ELSE resolved_at END WHERE id = ?");
-    for (const Promise& p : promises) {
-        const std::int64_t take = std::min(left, p.amount - p.paid);
-        left -= std::max<std::int64_t>(take, 0);
-        const std::int64_t paid = p.paid + std::max<std::int64_t>(take, 0);
-        const bool kept = paid >= p.amount || new_balance == 0;
-        update.Exec(paid, kept ? 1 : 0, kept ? 1 : 0, now, p.id);
-        if (kept) {
-            kept_any = true;
-            WriteAudit(db,
-                       {.actor = "bot",
-                        .kind = "promise_kept",
-                        .debtor_id = account.debtor_id,
-                        .account_id = account.id},
-                       now,
-                       "{\"promise_id\":" + std::to_string(p.id) + "}");
+    for (const bool late : {false, true}) {
+        auto rows = db.Query(late ? "SELECT id, amount_cents, paid_cents FROM promises WHERE "
+                                    "account_id = ? AND status = 'broken' AND kept_late_at IS "
+                                    "NULL ORDER BY due_date, id"
+                                  : "SELECT id, amount_cents, paid_cents FROM promises WHERE "
+                                    "account_id = ? AND status = 'open' ORDER BY due_date, id",
+                             account.id);
+        std::vector<Promise> promises;
+        while (rows->Step()) {
+            promises.push_back({rows->Int64(0), rows->Int64(1), rows->Int64(2)});
+        }
+        Prepared update = db.Prepare(
+            late ? "UPDATE promises SET paid_cents = ?1, kept_late_at = CASE WHEN ?2 = 1 THEN ?3 "
+                   "ELSE kept_late_at END WHERE id = ?4"
+                 : "UPDATE promises SET paid_cents = ?1, status = CASE WHEN ?2 = 1 THEN 'kept' "
+                   "ELSE status END, resolved_at = CASE WHEN ?2 = 1 THEN ?3 ELSE resolved_at END "
+                   "WHERE id = ?4");
+        for (const Promise& p : promises) {
+            const std::int64_t take = std::max<std::int64_t>(std::min(left, p.amount - p.paid), 0);
+            left -= take;
+            const std::int64_t paid = p.paid + take;
+            const bool kept = paid >= p.amount || new_balance == 0;
+            if (take == 0 && !kept) {
+                continue;
+            }
+            update.Exec(paid, kept ? 1 : 0, now, p.id);
+            if (kept) {
+                kept_any = kept_any || !late;
+                WriteAudit(db,
+                           {.actor = "bot",
+                            .kind = late ? "promise_kept_late" : "promise_kept",
+                            .debtor_id = account.debtor_id,
+                            .account_id = account.id},
+                           now,
+                           "{\"promise_id\":" + std::to_string(p.id) + "}");
+            }
         }
     }
     return kept_any;
@@ -405,6 +415,56 @@ Result<std::vector<BrokenPromise>> Ledger::BreakOverduePromises(int grace_days,
             b.due_date = overdue->Text(7);
             broken.push_back(std::move(b));
         }
+        // Instalment plans with an instalment unpaid past grace, judged the same way.
+        auto missed = db.Query(
+            "SELECT pp.id, pp.account_id, a.account_key, a.debtor_id, i.amount_cents, "
+            "i.paid_cents, pp.currency, i.due_date, d.timezone, i.id FROM plan_installments i "
+            "JOIN payment_plans pp ON pp.id = i.plan_id JOIN accounts a ON a.id = pp.account_id "
+            "JOIN debtors d ON d.id = a.debtor_id WHERE pp.status = 'active' AND i.status = "
+            "'pending' AND i.due_date < ? AND a.balance_cents > 0 AND NOT " +
+                UnderOpenComplaint("a.id", "a.debtor_id") + " ORDER BY pp.id, i.seq",
+            widest);
+        std::vector<std::int64_t> late_installments;
+        std::vector<BrokenPromise> broken_plans;
+        while (missed->Step()) {
+            const std::string cutoff = dialogs::FormatIsoDate(
+                dialogs::AddDays(dialogs::ToLocal(*instant, missed->Text(8)).date, -grace_days));
+            const std::int64_t plan = missed->Int64(0);
+            if (missed->Text(7) >= cutoff ||
+                (!broken_plans.empty() && broken_plans.back().plan_id == plan)) {
+                continue;  // within grace, or this plan's earlier instalment broke it already
+            }
+            BrokenPromise b;
+            b.plan_id = plan;
+            b.account_row = missed->Int64(1);
+            b.account_id = missed->Text(2);
+            b.debtor_id = missed->Int64(3);
+            b.amount_cents = missed->Int64(4);
+            b.paid_cents = missed->Int64(5);
+            b.currency = missed->Text(6);
+            b.due_date = missed->Text(7);
+            late_installments.push_back(missed->Int64(9));
+            broken_plans.push_back(std::move(b));
+        }
+        for (std::size_t k = 0; k < broken_plans.size(); ++k) {
+            BrokenPromise& b = broken_plans[k];
+            db.Exec("UPDATE payment_plans SET status = 'broken' WHERE id = ?", b.plan_id);
+            db.Exec("UPDATE plan_installments SET status = 'late' WHERE id = ?",
+                    late_installments[k]);
+            WriteAudit(db,
+                       {.actor = "system",
+                        .kind = "plan_broken",
+                        .debtor_id = b.debtor_id,
+                        .account_id = b.account_row},
+                       at,
+                       "{\"plan_id\":" + std::to_string(b.plan_id) + "}");
+            b.broken_recently =
+                db.One<int>(
+                      "SELECT count(*) FROM payment_plans pp JOIN accounts a ON a.id = "
+                      "pp.account_id WHERE a.debtor_id = ? AND pp.status = 'broken'",
+                      b.debtor_id)
+                    .value_or(1);
+        }
         Prepared mark =
             db.Prepare("UPDATE promises SET status = 'broken', resolved_at = ? WHERE id = ?");
         // Broken promises of the same debtor in the last 30 days, this one included.
@@ -422,10 +482,14 @@ Result<std::vector<BrokenPromise>> Ledger::BreakOverduePromises(int grace_days,
                        "{\"promise_id\":" + std::to_string(b.promise_id) + "}");
             recent.Bind(b.debtor_id, DaysBefore(at, 30))->Step();
             b.broken_recently = recent->Int(0);
+        }
+        broken.insert(broken.end(), broken_plans.begin(), broken_plans.end());
+        for (BrokenPromise& b : broken) {
             const auto target = LatestReachableConversation(db, b.debtor_id);
             if (b.broken_recently >= 2) {
-                // The second broken promise: a person takes it from here.
-                b.escalated = EscalateDebtor(db, b.debtor_id, "promises_broken", at);
+                // The second broken promise (in 30 days) or plan: a person takes it from here.
+                b.escalated = EscalateDebtor(
+                    db, b.debtor_id, b.plan_id != 0 ? "plans_broken" : "promises_broken", at);
                 continue;
             }
             if (target && target->state != dialogs::ConversationState::kClaimed && follow_up) {

@@ -9,6 +9,8 @@
 //                                   bucket by days past due on the day paid
 //   promises_made                   promises created within the period
 //   promises_kept / _broken         promises that became kept / broken within the period
+//   promises_kept_late              broken promises paid in full within the period
+//   plans_broken                    instalment plans found broken within the period
 //   plans_created                   payment plans created within the period
 //   references_issued, escalations, opt_outs
 //                                   audit_log rows of kind reference_issued, escalated,
@@ -150,6 +152,30 @@ Result<Report> Ledger::BuildReport(const ReportQuery& query) {
                                   .value_or("MXN");
         }
         report.query.currency = report.currency;
+        {
+            std::map<std::string, CurrencyTotals> by_currency;
+            auto held = db.Query(
+                "SELECT currency, count(*), coalesce(sum(balance_cents), 0) FROM accounts GROUP "
+                "BY currency");
+            while (held->Step()) {
+                CurrencyTotals& c = by_currency[held->Text(0)];
+                c.accounts = held->Int64(1);
+                c.balance_outstanding_cents = held->Int64(2);
+            }
+            auto paid = db.Query(
+                "SELECT currency, coalesce(sum(amount_cents - reversed_cents), 0) FROM payments "
+                "WHERE status = 'applied' AND substr(paid_at, 1, 10) BETWEEN ? AND ? GROUP BY "
+                "currency",
+                from,
+                to);
+            while (paid->Step()) {
+                by_currency[paid->Text(0)].collected_cents = paid->Int64(1);
+            }
+            for (auto& [code, totals] : by_currency) {
+                totals.currency = code;
+                report.currencies.push_back(totals);
+            }
+        }
         Tally tally(report);
 
         {
@@ -182,7 +208,7 @@ Result<Report> Ledger::BuildReport(const ReportQuery& query) {
             }
         }
         // Rows that count one each: (field, SQL selecting channel, due date, day).
-        const std::array<std::pair<Field, std::string>, 9> counted = {{
+        const std::array<std::pair<Field, std::string>, 11> counted = {{
             {&Kpis::promises_made,
              "SELECT c.channel, a.due_date, p.created_at FROM promises p "
              "JOIN accounts a ON a.id = p.account_id "
@@ -198,6 +224,12 @@ Result<Report> Ledger::BuildReport(const ReportQuery& query) {
              "JOIN accounts a ON a.id = p.account_id "
              "LEFT JOIN conversations c ON c.id = p.conversation_id "
              "WHERE p.status = 'broken' AND substr(p.resolved_at, 1, 10) BETWEEN ?1 AND ?2"},
+            {&Kpis::promises_kept_late,
+             "SELECT c.channel, a.due_date, p.created_at FROM promises p "
+             "JOIN accounts a ON a.id = p.account_id "
+             "LEFT JOIN conversations c ON c.id = p.conversation_id "
+             "WHERE substr(p.kept_late_at, 1, 10) BETWEEN ?1 AND ?2"},
+            {&Kpis::plans_broken, {}},
             {&Kpis::plans_created,
              "SELECT c.channel, a.due_date, p.created_at FROM payment_plans p "
              "JOIN accounts a ON a.id = p.account_id "
@@ -227,6 +259,8 @@ Result<Report> Ledger::BuildReport(const ReportQuery& query) {
                 audit_kind = "escalated";
             } else if (field == &Kpis::opt_outs) {
                 audit_kind = "opted_out";
+            } else if (field == &Kpis::plans_broken) {
+                audit_kind = "plan_broken";
             }
             auto rows = audit_kind.empty() ? db.Query(sql, from, to)
                                            : db.Query(audit_sql, from, to, audit_kind);

@@ -542,6 +542,8 @@ CREATE INDEX cases_by_debtor ON cases (debtor_id, status);
 CREATE INDEX cases_by_opening ON cases (opened_at);
 -- An agent's token may run out: it works through this day (UTC), then no more.
 ALTER TABLE agents ADD COLUMN expires_on TEXT;
+-- A broken promise paid in full afterwards is kept late (it stays broken: it was).
+ALTER TABLE promises ADD COLUMN kept_late_at TEXT;
 )sql";
 
 constexpr std::array kMigrations = {
@@ -557,7 +559,7 @@ constexpr std::array kMigrations = {
     Migration{10, "media", kMedia},
     Migration{11, "receipts", kReceipts},
     Migration{12, "receipt checks", kReceiptChecks},
-    Migration{13, "cases, agent expiry", kCases},
+    Migration{13, "cases, agent expiry, promises kept late", kCases},
 };
 
 }  // namespace

@@ -145,7 +145,7 @@ TEST_CASE(
     CHECK(unknown.err.find("no debtor") != std::string::npos);
 }
 
-TEST_CASE("cases: a privacy request gets a folio; an opposition stops messages on the channel",
+TEST_CASE("cases: a privacy request gets a folio, and an opposition stops messages on the channel",
           "[bot][cases][integration]") {
     Desk desk;
     const std::size_t before = desk.Verify();

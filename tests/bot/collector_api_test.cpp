@@ -108,8 +108,9 @@ TEST_CASE(
     CHECK(RunCobrador({"agent", "disable", "--db", desk.setup.db}).exit_code == 2);
 }
 
-TEST_CASE("collector API: a token with an expiry works through its day; agents disabled by name",
-          "[bot][api][integration]") {
+TEST_CASE(
+    "collector API: a token with an expiry works through its day, and agents are disabled by name",
+    "[bot][api][integration]") {
     Desk desk;
     const Api& api = desk.api;
     // A temporary collector, through the last day of 2099 (UTC); the server's day is pinned.

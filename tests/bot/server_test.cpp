@@ -82,6 +82,26 @@ TEST_CASE("serve: a body over 1 MiB gets 413, a malformed request 400",
         HttpRequest(port, "POST", "/webhooks/whatsapp", std::string(1024 * 1024 + 1, 'x'));
     CHECK(big.status == 413);
     {
+        // A client that sends all of a large body before it reads the answer still reads the
+        // 413 (the server reads and drops the rest instead of resetting the connection).
+        boost::asio::io_context ioc;
+        boost::asio::ip::tcp::socket socket(ioc);
+        socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+        const std::string body(32 * 1024 * 1024, 'x');
+        const std::string head =
+            "POST /webhooks/whatsapp HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Content-Type: application/json\r\nContent-Length: " +
+            std::to_string(body.size()) + "\r\n\r\n";
+        boost::system::error_code error;
+        boost::asio::write(socket, boost::asio::buffer(head), error);
+        boost::asio::write(socket, boost::asio::buffer(body), error);
+        CHECK_FALSE(error);
+        std::string answer(12, '\0');
+        boost::asio::read(socket, boost::asio::buffer(answer), error);
+        CHECK_FALSE(error);
+        CHECK(answer == "HTTP/1.1 413");
+    }
+    {
         // Not HTTP at all.
         boost::asio::io_context ioc;
         boost::asio::ip::tcp::socket socket(ioc);

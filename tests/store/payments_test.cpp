@@ -345,6 +345,84 @@ TEST_CASE("Broken promises: a follow-up the first time, a person the second time
     CHECK(books.ledger.BreakOverduePromises(2, "2026-12-01T11:00:00Z", follow)->empty());
 }
 
+TEST_CASE(
+    "Broken promises paid in full afterwards are kept late, and missed instalments break plans",
+    "[store][payments]") {
+    Books books;
+    books.Exec(
+        "INSERT INTO conversations (debtor_id, phone, channel, state, last_activity_at, "
+        "created_at) VALUES (1, '+525511111111', 'sms', 'bot', 'x', 'x');"
+        "INSERT INTO promises (account_id, conversation_id, amount_cents, currency, due_date, "
+        "status, created_at) VALUES (1, 1, 30000, 'MXN', '2026-11-10', 'open', 'x');"
+        "INSERT INTO payment_plans (account_id, kind, total_cents, currency, status, created_at) "
+        "VALUES (2, 'installments', 30000, 'MXN', 'active', 'x');"
+        "INSERT INTO plan_installments (plan_id, seq, due_date, amount_cents, status) VALUES "
+        "(1, 1, '2026-11-05', 10000, 'pending'), (1, 2, '2026-11-19', 20000, 'pending');");
+    std::size_t follow_ups = 0;
+    const auto follow = [&](const FollowUp&) -> std::optional<ProactiveMessage> {
+        ++follow_ups;
+        return ProactiveMessage{"¿Pasó algo?", "{}", "", ""};
+    };
+    auto broken = books.ledger.BreakOverduePromises(3, "2026-11-20T18:00:00Z", follow);
+    REQUIRE(broken);
+    REQUIRE(broken->size() == 2);
+    CHECK((*broken)[0].promise_id == 1);
+    CHECK((*broken)[1].plan_id == 1);
+    CHECK((*broken)[1].account_id == "A-2");
+    CHECK((*broken)[1].due_date == "2026-11-05");  // the first instalment missed
+    CHECK(follow_ups == 2);
+    CHECK(Query(books.path, "SELECT status FROM payment_plans") == "broken");
+    CHECK(Joined(books.path, "SELECT status FROM plan_installments ORDER BY seq") ==
+          "late,pending");
+    CHECK(Query(books.path, "SELECT count(*) FROM audit_log WHERE kind = 'plan_broken'") == "1");
+
+    // $200.00 towards the broken promise of $300.00: not yet; $100.00 more: kept late.
+    REQUIRE(books.ledger.ApplyPayments(
+        {Payment("P-1", books.Reference("A-1"), 20000)}, "import", "2026-11-21T15:00:00Z"));
+    CHECK(Query(books.path,
+                "SELECT paid_cents || ' ' || coalesce(kept_late_at, '-') FROM "
+                "promises") == "20000 -");
+    REQUIRE(books.ledger.ApplyPayments(
+        {Payment("P-2", books.Reference("A-1"), 10000)}, "import", "2026-11-22T15:00:00Z"));
+    CHECK(Query(books.path, "SELECT status || ' ' || kept_late_at FROM promises") ==
+          "broken 2026-11-22T15:00:00Z");
+    CHECK(Query(books.path, "SELECT count(*) FROM audit_log WHERE kind = 'promise_kept_late'") ==
+          "1");
+
+    // A second broken plan escalates.
+    books.Exec(
+        "INSERT INTO payment_plans (account_id, kind, total_cents, currency, status, created_at) "
+        "VALUES (2, 'installments', 20000, 'MXN', 'active', 'x');"
+        "INSERT INTO plan_installments (plan_id, seq, due_date, amount_cents, status) VALUES "
+        "(2, 1, '2026-11-24', 20000, 'pending');");
+    broken = books.ledger.BreakOverduePromises(3, "2026-11-28T18:00:00Z", follow);
+    REQUIRE(broken);
+    REQUIRE(broken->size() == 1);
+    CHECK((*broken)[0].escalated);
+    CHECK(Query(books.path, "SELECT state || ' ' || escalation_reason FROM conversations") ==
+          "escalated plans_broken");
+
+    // The report counts both.
+    ReportQuery q;
+    q.from = "2026-11-01";
+    q.to = "2026-11-30";
+    q.as_of = "2026-11-30";
+    const auto report = books.ledger.BuildReport(q);
+    REQUIRE(report);
+    CHECK(report->total.promises_kept_late == 1);
+    CHECK(report->total.plans_broken == 2);
+    CHECK(report->total.promises_broken == 1);
+    // The report is in MXN (most accounts), and still lists Bob's USD account.
+    CHECK(report->currency == "MXN");
+    REQUIRE(report->currencies.size() == 2);
+    CHECK(report->currencies[0].currency == "MXN");
+    CHECK(report->currencies[0].accounts == 2);
+    CHECK(report->currencies[0].collected_cents == 30000);
+    CHECK(report->currencies[1].currency == "USD");
+    CHECK(report->currencies[1].accounts == 1);
+    CHECK(report->currencies[1].balance_outstanding_cents == 30000);
+}
+
 TEST_CASE("Broken promises: the grace days are counted in the debtor's own calendar",
           "[store][payments]") {
     Books books;

@@ -248,8 +248,10 @@ struct SuspensePayment {
 };
 
 // A promise that went unpaid past its date and the grace period.
+// A promise, or an instalment plan (plan_id set), found broken.
 struct BrokenPromise {
     std::int64_t promise_id = 0;
+    std::int64_t plan_id = 0;
     std::int64_t account_row = 0;
     std::string account_id;
     std::int64_t debtor_id = 0;
@@ -257,7 +259,7 @@ struct BrokenPromise {
     std::int64_t paid_cents = 0;
     std::string currency;
     std::string due_date;
-    int broken_recently = 0;  // this debtor's broken promises in the last 30 days
+    int broken_recently = 0;  // this debtor's broken promises in the last 30 days (plans: ever)
     bool escalated = false;   // the second one: handed to a person
     bool message_queued = false;
 };

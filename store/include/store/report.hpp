@@ -23,7 +23,9 @@ struct Kpis {
     std::int64_t promises_made = 0;
     std::int64_t promises_kept = 0;
     std::int64_t promises_broken = 0;
+    std::int64_t promises_kept_late = 0;  // broken, then paid in full
     std::int64_t plans_created = 0;
+    std::int64_t plans_broken = 0;  // an instalment missed beyond grace
     std::int64_t references_issued = 0;
     std::int64_t escalations = 0;
     std::int64_t opt_outs = 0;
@@ -46,9 +48,19 @@ struct DailyFigures {
     std::int64_t promises_broken = 0;
 };
 
+// Money figures of one currency of the portfolio: every currency is listed, whichever the report
+// is in, so that no account drops out of sight.
+struct CurrencyTotals {
+    std::string currency;
+    std::int64_t accounts = 0;
+    std::int64_t balance_outstanding_cents = 0;
+    std::int64_t collected_cents = 0;  // applied in the period, net of reversals
+};
+
 struct Report {
     ReportQuery query;  // with every default filled in
     std::string currency;
+    std::vector<CurrencyTotals> currencies;  // every currency of accounts or payments, A to Z
     Kpis total;
     std::vector<DailyFigures> daily;     // days of the period with any movement, in order
     std::int64_t suspense_payments = 0;  // paid in the period, matched to no account
