@@ -328,6 +328,11 @@ Response Refused(const store::ActionOutcome& outcome) {
                             dialogs::Explain(dialogs::WriteBlock::kOptedOut));
         case Refusal::kTooLongForSms:
             return BadRequest("on SMS a message is at most 1600 characters");
+        case Refusal::kNoAccount:
+            return ApiError(http::status::unprocessable_entity,
+                            "no_account",
+                            "promise.account_id is not one of the debtor's accounts (name one "
+                            "when the debtor has several with a balance)");
         case Refusal::kWrongNumber:
             return ApiError(http::status::conflict,
                             dialogs::Code(dialogs::WriteBlock::kWrongNumber),
@@ -952,8 +957,35 @@ net::awaitable<Response> HandleApi(ApiContext& api,
             }
             note = (*body)["note"].get<std::string>();
         }
+        // promise_to_pay may record the promise itself: {"amount": "1500.00", "date":
+        // "YYYY-MM-DD", "account_id": "A-1" (optional with one account)}.
+        std::optional<store::AgentPromise> promise;
+        if (disposition == "promise_to_pay" && body->contains("promise")) {
+            const json p = body->value("promise", json());
+            const auto cents = p.is_object() && p.contains("amount") && p["amount"].is_string()
+                                   ? dialogs::ParseDecimalCents(p["amount"].get<std::string>())
+                                   : std::nullopt;
+            const auto date = p.is_object() && p.contains("date") && p["date"].is_string()
+                                  ? dialogs::ParseIsoDate(p["date"].get<std::string>())
+                                  : std::nullopt;
+            if (!cents || *cents <= 0 || !date) {
+                co_return BadRequest(
+                    "promise is {\"amount\": \"1500.00\", \"date\": \"YYYY-MM-DD\"} (and "
+                    "\"account_id\" when the debtor has several accounts)");
+            }
+            if (dialogs::FormatIsoDate(*date) < api.config.Today(clock)) {
+                co_return BadRequest("the promise's date is in the past");
+            }
+            promise = store::AgentPromise{std::nullopt, *cents, dialogs::FormatIsoDate(*date)};
+            if (p.contains("account_id")) {
+                if (!p["account_id"].is_string()) {
+                    co_return BadRequest("promise.account_id is the portfolio's account_id");
+                }
+                promise->account_key = p["account_id"].get<std::string>();
+            }
+        }
         outcome = co_await api.ledger.Run([&](store::Ledger& l) {
-            return l.CloseConversation(*id, agent, disposition, note, now_iso);
+            return l.CloseConversation(*id, agent, disposition, note, now_iso, promise);
         });
         change = "closed";
     } else if (action == "notes") {

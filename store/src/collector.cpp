@@ -425,7 +425,8 @@ Result<ActionOutcome> Ledger::CloseConversation(std::int64_t id,
                                                 const Agent& by,
                                                 std::string_view disposition,
                                                 std::string_view note,
-                                                std::string_view now) {
+                                                std::string_view now,
+                                                const std::optional<AgentPromise>& promise) {
     return impl_->Guard([&]() -> Result<ActionOutcome> {
         Connection& db = impl_->db;
         const std::string at(now);
@@ -433,6 +434,41 @@ Result<ActionOutcome> Ledger::CloseConversation(std::int64_t id,
             const auto decision = Decide(c, dialogs::LifecycleEvent::kClose, by);
             if (!decision.ok()) {
                 return Refuse(decision, c);
+            }
+            if (promise) {
+                // The account: the one named, else the debtor's only one with a balance.
+                auto accounts = db.Query(
+                    "SELECT a.id, a.currency FROM accounts a JOIN conversations c "
+                    "ON c.debtor_id = a.debtor_id WHERE c.id = ?1 AND (?2 = '' AND "
+                    "a.balance_cents > 0 OR a.account_key = ?2) ORDER BY a.id",
+                    id,
+                    promise->account_key.value_or(""));
+                std::vector<std::pair<std::int64_t, std::string>> found;
+                while (accounts->Step()) {
+                    found.emplace_back(accounts->Int64(0), accounts->Text(1));
+                }
+                if (found.size() != 1) {
+                    return Refuse(Refusal::kNoAccount);
+                }
+                const auto& [account, currency] = found.front();
+                db.Exec(
+                    "INSERT INTO promises (account_id, conversation_id, amount_cents, currency, "
+                    "due_date, status, created_at) VALUES (?, ?, ?, ?, ?, 'open', ?)",
+                    account,
+                    id,
+                    promise->amount_cents,
+                    currency,
+                    promise->due_date,
+                    at);
+                AuditRow row = ConversationAudit(db, c, Actor(by), "promise_made");
+                row.account_id = account;
+                WriteAudit(db,
+                           row,
+                           at,
+                           AuditDetail("amount",
+                                       dialogs::FormatDecimalCents(promise->amount_cents),
+                                       "date",
+                                       promise->due_date));
             }
             db.Exec(
                 "UPDATE conversations SET state = 'closed', disposition = ?1, "

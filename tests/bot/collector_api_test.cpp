@@ -164,6 +164,54 @@ TEST_CASE(
               .exit_code == 2);
 }
 
+TEST_CASE("collector API: closing with promise_to_pay records the promise the debtor made",
+          "[bot][api][integration]") {
+    Desk desk;
+    const Api& api = desk.api;
+    const std::int64_t id = desk.Escalate();
+    REQUIRE(api.Post(desk.Path(id, "claim"), desk.collector).status == 200);
+    // The promise, when given, is exact and not in the past; nothing changes until it is right.
+    CHECK(api.Post(desk.Path(id, "close"),
+                   desk.collector,
+                   {{"disposition", "promise_to_pay"},
+                    {"promise", {{"amount", "1500.5.0"}, {"date", "2026-11-27"}}}})
+              .status == 400);
+    CHECK(api.Post(desk.Path(id, "close"),
+                   desk.collector,
+                   {{"disposition", "promise_to_pay"},
+                    {"promise", {{"amount", "1500.00"}, {"date", "2026-11-01"}}}})
+              .status == 400);
+    const auto other = api.Post(
+        desk.Path(id, "close"),
+        desk.collector,
+        {{"disposition", "promise_to_pay"},
+         {"promise",
+          {{"amount", "1500.00"}, {"date", "2026-11-27"}, {"account_id", "A-2002"}}}});  // Pedro's
+    CHECK(other.status == 422);
+    CHECK(Code(other) == "no_account");
+    CHECK(desk.setup.Query("SELECT count(*) FROM promises") == "0");
+    CHECK(desk.setup.Query("SELECT state FROM conversations WHERE id = " + std::to_string(id)) ==
+          "claimed");
+
+    const auto closed = api.Post(desk.Path(id, "close"),
+                                 desk.collector,
+                                 {{"disposition", "promise_to_pay"},
+                                  {"note", "Paga el viernes"},
+                                  {"promise", {{"amount", "1500.00"}, {"date", "2026-11-27"}}}});
+    REQUIRE(closed.status == 200);
+    CHECK(desk.setup.Query("SELECT a.account_key || ' ' || p.amount_cents || ' ' || p.due_date || "
+                           "' ' || p.status FROM promises p JOIN accounts a ON a.id = "
+                           "p.account_id") == "A-1001 150000 2026-11-27 open");
+    CHECK(desk.setup.Query("SELECT actor FROM audit_log WHERE kind = 'promise_made'")
+              .rfind("agent:", 0) == 0);
+    // The reminder pass now reminds of the promise, not of the overdue account.
+    const auto dry =
+        RunCobrador({"remind", "--db", desk.setup.db, "--now", "2026-11-26T17:00:00Z", "--dry-run"},
+                    desk.setup.env);
+    REQUIRE(dry.exit_code == 0);
+    CHECK(dry.out.find("promise on A-1001 due 2026-11-27") != std::string::npos);
+}
+
 TEST_CASE("collector API: take over an escalated WhatsApp conversation, talk, hand back",
           "[bot][api][integration]") {
     Desk desk;

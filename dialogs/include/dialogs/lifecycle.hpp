@@ -43,6 +43,7 @@ enum class Refusal {
     kOptedOut,       // the debtor opted out of this channel
     kWrongNumber,    // the phone is not the debtor's
     kTooLongForSms,  // over Twilio's 1,600 characters
+    kNoAccount,      // a promise for an account that is not the debtor's (or none to choose)
 };
 
 // Who acts: an agent (id, role), or the system (id 0, the dialog, timers, payments).
@@ -108,7 +109,7 @@ struct Names<LifecycleEvent> {
 
 template <>
 struct Names<Refusal> {
-    static constexpr std::array<std::pair<Refusal, std::string_view>, 10> kAll = {{
+    static constexpr std::array<std::pair<Refusal, std::string_view>, 11> kAll = {{
         {Refusal::kNone, "none"},
         {Refusal::kNotFound, "not_found"},
         {Refusal::kForbidden, "forbidden"},
@@ -119,6 +120,7 @@ struct Names<Refusal> {
         {Refusal::kOptedOut, "opted_out"},
         {Refusal::kWrongNumber, "wrong_number"},
         {Refusal::kTooLongForSms, "too_long_for_sms"},
+        {Refusal::kNoAccount, "no_account"},
     }};
 };
 

@@ -172,6 +172,13 @@ struct ActionOutcome {
     bool ok() const { return refusal == Refusal::kNone; }
 };
 
+// The promise a collector records when closing with the promise_to_pay disposition.
+struct AgentPromise {
+    std::optional<std::string> account_key;  // none: the debtor's only account with a balance
+    std::int64_t amount_cents = 0;
+    std::string due_date;  // YYYY-MM-DD
+};
+
 // A message a collector sends: the text for the transcript and the outbox's channel-neutral
 // payload (written by the bot, which owns that format).
 struct AgentMessage {

@@ -410,11 +410,15 @@ public:
 
     // Ends it with a disposition (IsDisposition) and an optional note. The holder, or a
     // supervisor, may. Refused: kNotFound, kClosed, kHeldByOther, kNotHeld.
+    // With `promise` (the promise_to_pay disposition), the promise is recorded in the same
+    // transaction, as one the debtor made in the chat (kNoAccount when its account is not the
+    // debtor's, or the debtor has several with a balance and none is named).
     Result<ActionOutcome> CloseConversation(std::int64_t id,
                                             const Agent& by,
                                             std::string_view disposition,
                                             std::string_view note,
-                                            std::string_view now);
+                                            std::string_view now,
+                                            const std::optional<AgentPromise>& promise = {});
 
     // Writes the holder's message to the transcript and the outbox in one transaction.
     // The lifecycle table says who may write; the contact policy whether it may go now (WhatsApp
