@@ -371,20 +371,22 @@ int AgentDisable(Invocation& inv) {
     if (v.count("--id") == v.count("--name")) {
         return Usage(err, "agent disable", "give --id or --name (one of them)");
     }
+    const bool by_id = v.count("--id") > 0;
     std::vector<std::int64_t> ids;
-    std::int64_t id = 0;
-    if (v.count("--id")) {
+    if (by_id) {
+        std::int64_t id = 0;
         const std::string& text = v["--id"];
         const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
         if (error != std::errc() || end != text.data() + text.size() || id < 1) {
             return Usage(err, "agent disable", "--id is the agent's number (GET /api/v1/agents)");
         }
+        ids.push_back(id);
     }
     auto ledger = OpenLedger(v["--db"], err, true);
     if (!ledger) {
         return kFailed;
     }
-    if (v.count("--name")) {
+    if (!by_id) {
         const auto agents = ledger->ListAgents();
         if (!agents) {
             ReportLedgerError(err, v["--db"], agents.error());
@@ -399,30 +401,23 @@ int AgentDisable(Invocation& inv) {
             err << "cobrador agent disable: there is no active agent named " << v["--name"] << "\n";
             return kFailed;
         }
-        for (const std::int64_t each : ids) {
-            const auto disabled = ledger->DisableAgent(each, NowIso(*inv.config));
-            if (!disabled) {
-                ReportLedgerError(err, v["--db"], disabled.error());
+    }
+    for (const std::int64_t id : ids) {
+        const auto disabled = ledger->DisableAgent(id, NowIso(*inv.config));
+        if (!disabled) {
+            ReportLedgerError(err, v["--db"], disabled.error());
+            return kFailed;
+        }
+        if (!*disabled) {
+            if (by_id) {
+                err << "cobrador agent disable: there is no active agent " << id << "\n";
                 return kFailed;
             }
-            if (*disabled) {
-                out << "agent " << each << " disabled: its token no longer works; " << **disabled
-                    << " conversation" << (**disabled == 1 ? "" : "s") << " back in the queue\n";
-            }
+            continue;  // disabled by someone else since it was listed
         }
-        return kOk;
+        out << "agent " << id << " disabled: its token no longer works; " << **disabled
+            << " conversation" << (**disabled == 1 ? "" : "s") << " back in the queue\n";
     }
-    const auto disabled = ledger->DisableAgent(id, NowIso(*inv.config));
-    if (!disabled) {
-        ReportLedgerError(err, v["--db"], disabled.error());
-        return kFailed;
-    }
-    if (!*disabled) {
-        err << "cobrador agent disable: there is no active agent " << id << "\n";
-        return kFailed;
-    }
-    out << "agent " << id << " disabled: its token no longer works; " << **disabled
-        << " conversation" << (**disabled == 1 ? "" : "s") << " back in the queue\n";
     return kOk;
 }
 

@@ -93,6 +93,21 @@ std::optional<store::ProactiveMessage> PaymentThanks(const store::PaymentNotice&
     return RenderProactive(request, strategy, now);
 }
 
+namespace {
+
+// A message with catalog `key` for the debtor `to` addresses.
+ProactiveRequest RequestTo(const store::Addressee& to, std::string key) {
+    ProactiveRequest request;
+    request.key = std::move(key);
+    request.locale = to.locale;
+    request.channel = to.channel;
+    request.whatsapp_window_open = to.whatsapp_window_open;
+    request.timezone = to.timezone;
+    return request;
+}
+
+}  // namespace
+
 std::optional<store::ProactiveMessage> InstrumentReady(const store::InstrumentNotice& notice,
                                                        const Config& config,
                                                        const dialogs::ReminderStrategy& strategy,
@@ -101,12 +116,8 @@ std::optional<store::ProactiveMessage> InstrumentReady(const store::InstrumentNo
     if (!expires) {
         return std::nullopt;
     }
-    ProactiveRequest request;
-    request.key = notice.instrument.kind == "cash" ? "instrument_cash" : "instrument_page";
-    request.locale = notice.to.locale;
-    request.channel = notice.to.channel;
-    request.whatsapp_window_open = notice.to.whatsapp_window_open;
-    request.timezone = notice.to.timezone;
+    ProactiveRequest request = RequestTo(
+        notice.to, notice.instrument.kind == "cash" ? "instrument_cash" : "instrument_page");
     request.receipt = true;
     request.args = {{"name", dialogs::FirstName(notice.to.debtor_name)},
                     {"company", config.company_name},
@@ -123,12 +134,7 @@ std::optional<store::ProactiveMessage> ReceiptReply(const store::Addressee& to,
                                                     const Config& config,
                                                     const dialogs::ReminderStrategy& strategy,
                                                     std::chrono::sys_seconds now) {
-    ProactiveRequest request;
-    request.key = "receipt_" + kind;
-    request.locale = to.locale;
-    request.channel = to.channel;
-    request.whatsapp_window_open = to.whatsapp_window_open;
-    request.timezone = to.timezone;
+    ProactiveRequest request = RequestTo(to, "receipt_" + kind);
     request.receipt = true;
     request.args = {{"name", dialogs::FirstName(to.debtor_name)}, {"company", config.company_name}};
     return RenderProactive(request, strategy, now);
@@ -139,12 +145,7 @@ std::optional<store::ProactiveMessage> CaseResolution(const store::Addressee& to
                                                       const Config& config,
                                                       const dialogs::ReminderStrategy& strategy,
                                                       std::chrono::sys_seconds now) {
-    ProactiveRequest request;
-    request.key = "case_resolved";
-    request.locale = to.locale;
-    request.channel = to.channel;
-    request.whatsapp_window_open = to.whatsapp_window_open;
-    request.timezone = to.timezone;
+    ProactiveRequest request = RequestTo(to, "case_resolved");
     // One paragraph: WhatsApp's template parameters take no line breaks.
     std::string resolution = record.resolution.value_or("");
     std::replace(resolution.begin(), resolution.end(), '\n', ' ');

@@ -397,23 +397,31 @@ Result<std::vector<BrokenPromise>> Ledger::BreakOverduePromises(int grace_days,
             "NOT " +
                 UnderOpenComplaint("a.id", "a.debtor_id") + " ORDER BY p.id",
             widest);
-        std::vector<BrokenPromise> broken;
-        while (overdue->Step()) {
+        // Both queries' columns 1..8: the account's row and key, the debtor, the amount and what
+        // was paid of it, its currency, its date, and the debtor's zone. Nothing while that date
+        // is within grace where the debtor lives.
+        const auto past_grace = [&](Statement& row) -> std::optional<BrokenPromise> {
             const std::string cutoff = dialogs::FormatIsoDate(
-                dialogs::AddDays(dialogs::ToLocal(*instant, overdue->Text(8)).date, -grace_days));
-            if (overdue->Text(7) >= cutoff) {
-                continue;  // still within grace where the debtor lives
+                dialogs::AddDays(dialogs::ToLocal(*instant, row.Text(8)).date, -grace_days));
+            if (row.Text(7) >= cutoff) {
+                return std::nullopt;
             }
             BrokenPromise b;
-            b.promise_id = overdue->Int64(0);
-            b.account_row = overdue->Int64(1);
-            b.account_id = overdue->Text(2);
-            b.debtor_id = overdue->Int64(3);
-            b.amount_cents = overdue->Int64(4);
-            b.paid_cents = overdue->Int64(5);
-            b.currency = overdue->Text(6);
-            b.due_date = overdue->Text(7);
-            broken.push_back(std::move(b));
+            b.account_row = row.Int64(1);
+            b.account_id = row.Text(2);
+            b.debtor_id = row.Int64(3);
+            b.amount_cents = row.Int64(4);
+            b.paid_cents = row.Int64(5);
+            b.currency = row.Text(6);
+            b.due_date = row.Text(7);
+            return b;
+        };
+        std::vector<BrokenPromise> broken;
+        while (overdue->Step()) {
+            if (auto b = past_grace(*overdue)) {
+                b->promise_id = overdue->Int64(0);
+                broken.push_back(std::move(*b));
+            }
         }
         // Instalment plans with an instalment unpaid past grace, judged the same way.
         auto missed = db.Query(
@@ -427,24 +435,15 @@ Result<std::vector<BrokenPromise>> Ledger::BreakOverduePromises(int grace_days,
         std::vector<std::int64_t> late_installments;
         std::vector<BrokenPromise> broken_plans;
         while (missed->Step()) {
-            const std::string cutoff = dialogs::FormatIsoDate(
-                dialogs::AddDays(dialogs::ToLocal(*instant, missed->Text(8)).date, -grace_days));
             const std::int64_t plan = missed->Int64(0);
-            if (missed->Text(7) >= cutoff ||
-                (!broken_plans.empty() && broken_plans.back().plan_id == plan)) {
-                continue;  // within grace, or this plan's earlier instalment broke it already
+            if (!broken_plans.empty() && broken_plans.back().plan_id == plan) {
+                continue;  // this plan's earlier instalment broke it already
             }
-            BrokenPromise b;
-            b.plan_id = plan;
-            b.account_row = missed->Int64(1);
-            b.account_id = missed->Text(2);
-            b.debtor_id = missed->Int64(3);
-            b.amount_cents = missed->Int64(4);
-            b.paid_cents = missed->Int64(5);
-            b.currency = missed->Text(6);
-            b.due_date = missed->Text(7);
-            late_installments.push_back(missed->Int64(9));
-            broken_plans.push_back(std::move(b));
+            if (auto b = past_grace(*missed)) {
+                b->plan_id = plan;
+                late_installments.push_back(missed->Int64(9));
+                broken_plans.push_back(std::move(*b));
+            }
         }
         for (std::size_t k = 0; k < broken_plans.size(); ++k) {
             BrokenPromise& b = broken_plans[k];
