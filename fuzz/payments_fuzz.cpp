@@ -30,10 +30,13 @@ void Check(const cobrador::store::PaymentRecord& p) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string text(reinterpret_cast<const char*>(data), size);
-    std::istringstream in(text);
-    const auto parsed = cobrador::store::ParsePaymentsCsv(in);
-    for (const auto& row : parsed.rows) {
-        Check(row);
+    const auto choice = cobrador::store::ChoosePaymentsFormat(text, {});
+    for (const auto& format : {cobrador::store::CsvFormat{}, choice.format}) {
+        std::istringstream in(text);
+        const auto parsed = cobrador::store::ParsePaymentsCsv(in, format);
+        for (const auto& row : parsed.rows) {
+            Check(row);
+        }
     }
     std::string error;
     if (const auto payment = cobrador::store::ParsePaymentJson(text, error)) {

@@ -39,8 +39,13 @@ usage: cobrador <command> [options]
 commands:
   serve [--config FILE] [--demo]        run the webhook server
   migrate --db PATH                     create or upgrade the ledger schema
-  import portfolio --db PATH FILE.csv   upsert debtors and accounts (all or nothing)
-  import payments --db PATH FILE.csv    apply a payments statement (idempotent per payment)
+  import portfolio --db PATH FILE.csv [FORMAT]
+                                        upsert debtors and accounts (all or nothing)
+  import payments --db PATH FILE.csv [FORMAT]
+                                        apply a payments statement (idempotent per payment)
+      FORMAT: [--encoding utf-8|windows-1252] [--delimiter ','|';'|tab|'|']
+              [--date-format yyyy-mm-dd|dd/mm/yyyy|mm/dd/yyyy] [--default-country MX|US]
+              (what is not given is detected from the file and printed)
   remind --db PATH [--now T] [--dry-run]
                                         one pass of the reminder scheduler
   report --db PATH [--from D] [--to D] [--format json|csv] [--currency CODE]
@@ -163,12 +168,18 @@ const std::vector<Command>& Commands() {
          "--db PATH is required and nothing else",
          Migrate},
         {"import portfolio",
-         "cobrador import portfolio --db PATH FILE.csv",
+         "cobrador import portfolio --db PATH FILE.csv [--encoding E] [--delimiter D]\n"
+         "       [--date-format F] [--default-country MX|US]",
          "Upserts debtors and accounts from a portfolio CSV (columns: account_id, debtor_name,\n"
          "phone, birth_date, balance, currency, due_date; optional debtor_id, locale, timezone,\n"
          "segment, product, min_payment, email). Every bad row is reported with its line\n"
-         "number, and a file with any bad row imports nothing. Progress goes to stderr.\n",
-         {"--db"},
+         "number, and a file with any bad row imports nothing. Progress goes to stderr.\n"
+         "The file may be written as Excel and Mexican systems write it: --encoding\n"
+         "utf-8|windows-1252, --delimiter ','|';'|tab|'|', --date-format yyyy-mm-dd|dd/mm/yyyy|\n"
+         "mm/dd/yyyy, --default-country MX|US (10-digit numbers without the country code).\n"
+         "What is not given is detected from the file and printed to stderr; amounts may be\n"
+         "written $1,500.50.\n",
+         {"--db", "--encoding", "--delimiter", "--date-format", "--default-country"},
          {},
          {"--db"},
          1,
@@ -176,15 +187,18 @@ const std::vector<Command>& Commands() {
          "give --db PATH and one CSV file",
          ImportPortfolio},
         {"import payments",
-         "cobrador import payments --db PATH FILE.csv",
+         "cobrador import payments --db PATH FILE.csv [--encoding E] [--delimiter D]\n"
+         "       [--date-format F] [--default-country MX|US]",
          "Applies a bank or processor statement: CSV with payment_id, reference, amount,\n"
          "currency, paid_at (ISO 8601 with a zone) and optional method. A file with a bad row\n"
          "applies nothing. Each payment is matched by its reference (check digit verified);\n"
          "one that matches no account is held in suspense and listed. A payment_id already\n"
          "recorded changes nothing, so the same statement can be applied twice. Applied\n"
          "payments lower the balance, keep promises and pay plan instalments, and queue a\n"
-         "thank-you that `serve` sends.\n",
-         {"--db"},
+         "thank-you that `serve` sends. paid_at may also be a date and time in Mexico City\n"
+         "(23/11/2026 10:05 with --date-format dd/mm/yyyy). The format options are those of\n"
+         "`import portfolio --help`; what is not given is detected and printed to stderr.\n",
+         {"--db", "--encoding", "--delimiter", "--date-format", "--default-country"},
          {},
          {"--db"},
          1,

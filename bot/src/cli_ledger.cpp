@@ -149,18 +149,27 @@ int ImportPortfolio(Invocation& inv) {
     const Config& config = *inv.config;
     const std::string path = inv["--db"];
     const std::string file = inv.options.positional[0];
+    const auto asked = FormatOptions(inv);
+    if (!asked) {
+        return kUsage;
+    }
     std::ifstream in;
     auto ledger = OpenImport(inv, in);
     if (!ledger) {
         return kFailed;
     }
+    const auto format = ChooseImportFormat(inv, in, *asked, store::ChoosePortfolioFormat);
+    if (!format) {
+        return kFailed;
+    }
     in.seekg(0, std::ios::end);
     const auto size = static_cast<std::uint64_t>(in.tellg());
     in.seekg(0);
-    const auto parsed = store::ParsePortfolioCsv(in, [&](std::size_t rows, std::uint64_t bytes) {
-        err << "reading " << file << ": " << rows << " rows, " << Megabytes(bytes) << " of "
-            << Megabytes(size) << "\n";
-    });
+    const auto parsed =
+        store::ParsePortfolioCsv(in, *format, [&](std::size_t rows, std::uint64_t bytes) {
+            err << "reading " << file << ": " << rows << " rows, " << Megabytes(bytes) << " of "
+                << Megabytes(size) << "\n";
+        });
     if (!parsed.errors.empty()) {
         return ReportRowErrors(err, file, parsed.errors);
     }
@@ -237,12 +246,20 @@ int ImportPayments(Invocation& inv) {
     }
     const std::string path = options->values["--db"];
     const std::string file = options->positional[0];
+    const auto asked = FormatOptions(inv);
+    if (!asked) {
+        return kUsage;
+    }
     std::ifstream in;
     auto ledger = OpenImport(inv, in);
     if (!ledger) {
         return kFailed;
     }
-    const auto parsed = store::ParsePaymentsCsv(in);
+    const auto format = ChooseImportFormat(inv, in, *asked, store::ChoosePaymentsFormat);
+    if (!format) {
+        return kFailed;
+    }
+    const auto parsed = store::ParsePaymentsCsv(in, *format);
     if (!parsed.errors.empty()) {
         return ReportRowErrors(err, file, parsed.errors);
     }

@@ -95,6 +95,62 @@ std::optional<store::Ledger> OpenImport(Invocation& inv, std::ifstream& in) {
     return OpenReady(inv);
 }
 
+std::optional<store::FormatRequest> FormatOptions(Invocation& inv) {
+    store::FormatRequest asked;
+    const auto given = [&](const char* option) -> const std::string* {
+        const auto it = inv.options.values.find(option);
+        return it == inv.options.values.end() ? nullptr : &it->second;
+    };
+    if (const std::string* v = given("--encoding")) {
+        asked.encoding = store::EncodingNamed(*v);
+        if (!asked.encoding) {
+            Usage(inv.err, "import", "--encoding is utf-8 or windows-1252");
+            return std::nullopt;
+        }
+    }
+    if (const std::string* v = given("--delimiter")) {
+        asked.delimiter = store::DelimiterNamed(*v);
+        if (!asked.delimiter) {
+            Usage(inv.err, "import", "--delimiter is ',', ';', tab or '|'");
+            return std::nullopt;
+        }
+    }
+    if (const std::string* v = given("--date-format")) {
+        asked.dates = store::DateOrderNamed(*v);
+        if (!asked.dates) {
+            Usage(inv.err, "import", "--date-format is yyyy-mm-dd, dd/mm/yyyy or mm/dd/yyyy");
+            return std::nullopt;
+        }
+    }
+    if (const std::string* v = given("--default-country")) {
+        if (!store::IsKnownDefaultCountry(*v)) {
+            Usage(inv.err, "import", "--default-country is MX or US");
+            return std::nullopt;
+        }
+        asked.default_country = *v;
+    }
+    return asked;
+}
+
+std::optional<store::CsvFormat> ChooseImportFormat(Invocation& inv,
+                                                   std::ifstream& in,
+                                                   const store::FormatRequest& asked,
+                                                   FormatChooser choose) {
+    const std::string& file = inv.options.positional[0];
+    std::string sample(store::kFormatSampleBytes, '\0');
+    in.read(sample.data(), static_cast<std::streamsize>(sample.size()));
+    sample.resize(static_cast<std::size_t>(in.gcount()));
+    in.clear();
+    in.seekg(0);
+    const store::FormatChoice choice = choose(sample, asked);
+    if (!choice.problem.empty()) {
+        inv.err << file << ": " << choice.problem << "\ncobrador: nothing was imported\n";
+        return std::nullopt;
+    }
+    inv.err << "reading " << file << ": " << choice.described << "\n";
+    return choice.format;
+}
+
 // Every bad row of an import file (the first kMaxErrorsShown), and that nothing was imported.
 int ReportRowErrors(std::ostream& err,
                     const std::string& file,

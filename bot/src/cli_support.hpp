@@ -14,6 +14,7 @@
 #include <boost/system/error_code.hpp>
 
 #include "bot/config.hpp"
+#include "store/import_format.hpp"
 #include "store/ledger.hpp"
 #include "store/portfolio.hpp"
 
@@ -71,6 +72,19 @@ std::optional<store::Ledger> OpenReady(Invocation& inv);
 // For the imports: opens the one positional FILE into `in`, then the ledger as OpenReady
 // does; nullopt after saying why.
 std::optional<store::Ledger> OpenImport(Invocation& inv, std::ifstream& in);
+
+// The import's --encoding, --delimiter, --date-format and --default-country; nullopt after
+// saying which value is wrong (a usage error).
+std::optional<store::FormatRequest> FormatOptions(Invocation& inv);
+
+// How the import's FILE is written: as `asked`, the rest detected from its first bytes by
+// `choose`; prints the choice to stderr ("reading F: Windows-1252 (detected), …") and leaves
+// `in` at the start. nullopt after saying, in one line, why the file cannot be read.
+using FormatChooser = store::FormatChoice (*)(std::string_view, const store::FormatRequest&);
+std::optional<store::CsvFormat> ChooseImportFormat(Invocation& inv,
+                                                   std::ifstream& in,
+                                                   const store::FormatRequest& asked,
+                                                   FormatChooser choose);
 
 // Every bad row of an import file (the first kMaxErrorsShown), and that nothing was imported.
 int ReportRowErrors(std::ostream& err,

@@ -4,7 +4,7 @@
 
 namespace cobrador::store {
 
-CsvReader::CsvReader(std::istream& in) : in_(in) {}
+CsvReader::CsvReader(std::istream& in, char delimiter) : in_(in), delimiter_(delimiter) {}
 
 int CsvReader::Get() {
     const int c = in_.get();
@@ -97,7 +97,7 @@ CsvReader::Result CsvReader::Next(CsvRecord& record) {
             }
             continue;
         }
-        if (c == ',') {
+        if (c == delimiter_) {
             if (!finish_field()) {
                 return fail("a field is not valid UTF-8");
             }
@@ -184,8 +184,11 @@ std::string TrimmedCopy(const std::string& text) {
 
 }  // namespace
 
-CsvTable::CsvTable(std::istream& in, std::vector<std::string_view> names, std::size_t required)
-    : reader_(in), names_(std::move(names)), where_(names_.size()) {
+CsvTable::CsvTable(std::istream& in,
+                   std::vector<std::string_view> names,
+                   std::size_t required,
+                   char delimiter)
+    : reader_(in, delimiter), names_(std::move(names)), where_(names_.size()) {
     CsvRecord record;
     switch (reader_.Next(record)) {
         case CsvReader::Result::kEnd:
@@ -210,12 +213,37 @@ CsvTable::CsvTable(std::istream& in, std::vector<std::string_view> names, std::s
         }
         slot = i;
     }
+    std::string missing;
+    std::size_t count = 0;
     for (std::size_t i = 0; i < required && i < names_.size(); ++i) {
         if (!where_[i]) {
-            header_errors_.push_back(
-                {1, "header: missing required column '" + std::string(names_[i]) + "'"});
+            missing += (count++ == 0 ? "'" : ", '") + std::string(names_[i]) + "'";
         }
     }
+    if (count == 0) {
+        return;
+    }
+    std::string line =
+        "header: missing required column" + std::string(count > 1 ? "s " : " ") + missing;
+    // One field that holds another delimiter: the file is separated by that one.
+    if (record.fields.size() == 1) {
+        for (const char other : {';', '\t', '|', ','}) {
+            if (other != delimiter && record.fields[0].find(other) != std::string::npos) {
+                line += other == '\t' ? "; the file looks tab-separated: try --delimiter tab"
+                                      : std::string("; the file looks '") + other +
+                                            "'-separated: try --delimiter '" + other + "'";
+                break;
+            }
+        }
+    } else if (count == required && !record.fields.empty() && !record.fields[0].empty() &&
+               std::all_of(record.fields[0].begin(), record.fields[0].end(), [](char c) {
+                   return (c >= '0' && c <= '9') || c == '-' || c == ' ';
+               })) {
+        line +=
+            "; the first line looks like data: the file needs a header row naming the "
+            "columns";
+    }
+    header_errors_.push_back({1, std::move(line)});
 }
 
 bool CsvTable::Next(CsvRecord& record, std::vector<RowError>& errors) {

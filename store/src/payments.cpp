@@ -10,6 +10,7 @@
 #include "dialogs/calendar.hpp"
 #include "dialogs/money.hpp"
 #include "dialogs/reference.hpp"
+#include "store/import_format.hpp"
 
 namespace cobrador::store {
 
@@ -41,12 +42,53 @@ struct SpeiFields {
     std::string operation_date;
 };
 
+// A statement's paid_at: an ISO 8601 instant with its zone, or (as Mexican banks write it) a
+// date in the file's format with an optional "HH:MM[:SS]", in Mexico City time (UTC-6 all year
+// since 2022).
+std::optional<std::chrono::sys_seconds> ReadPaidAt(const std::string& text,
+                                                   const CsvFormat* format) {
+    if (auto at = dialogs::ParseIso8601(text)) {
+        return at;
+    }
+    if (format == nullptr) {
+        return std::nullopt;
+    }
+    const auto space = text.find(' ');
+    const auto day = ReadDate(text.substr(0, space), format->dates);
+    if (!day) {
+        return std::nullopt;
+    }
+    int hour = 0, minute = 0, second = 0;
+    if (space != std::string::npos) {
+        const std::string time = text.substr(space + 1);
+        const bool digits = std::all_of(
+            time.begin(), time.end(), [](char c) { return (c >= '0' && c <= '9') || c == ':'; });
+        const bool shaped = (time.size() == 5 && time[2] == ':') ||
+                            (time.size() == 8 && time[2] == ':' && time[5] == ':');
+        if (!digits || !shaped) {
+            return std::nullopt;
+        }
+        hour = std::stoi(time.substr(0, 2));
+        minute = std::stoi(time.substr(3, 2));
+        second = time.size() == 8 ? std::stoi(time.substr(6, 2)) : 0;
+        if (hour > 23 || minute > 59 || second > 59) {
+            return std::nullopt;
+        }
+    }
+    const auto date = dialogs::ParseIsoDate(*day);
+    return std::chrono::sys_days(*date) + std::chrono::hours(hour + 6) +
+           std::chrono::minutes(minute) + std::chrono::seconds(second);
+}
+
 // Checks one payment's fields (already trimmed strings); `fail(column, why)` for each problem.
+// `format`: a statement's, whose amounts, dates and instants may be written as Mexican files
+// write them; null for the webhook's JSON, which is strict.
 template <class Fail>
 void Check(PaymentRecord& p,
            const std::string& amount,
            const std::string& paid_at,
            const SpeiFields& spei,
+           const CsvFormat* format,
            const Fail& fail) {
     if (p.payment_id.empty() || p.payment_id.size() > kMaxIdBytes ||
         HasControlCharacters(p.payment_id)) {
@@ -56,7 +98,7 @@ void Check(PaymentRecord& p,
         HasControlCharacters(p.reference)) {
         fail(kReference, "is empty, longer than 64 bytes, or has control characters");
     }
-    const auto cents = dialogs::ParseDecimalCents(amount);
+    const auto cents = format ? ReadAmount(amount) : dialogs::ParseDecimalCents(amount);
     if (!cents || *cents <= 0) {
         fail(kAmount, Shown(amount) + " is not a positive amount with at most two decimals");
     } else {
@@ -65,12 +107,15 @@ void Check(PaymentRecord& p,
     if (!dialogs::IsKnownCurrency(p.currency)) {
         fail(kCurrency, Shown(p.currency) + " is not a known ISO 4217 currency code");
     }
-    if (const auto at = dialogs::ParseIso8601(paid_at)) {
+    if (const auto at = ReadPaidAt(paid_at, format)) {
         p.paid_at = dialogs::FormatIsoInstant(*at);
     } else {
-        fail(
-            kPaidAt,
-            Shown(paid_at) + " is not an ISO 8601 instant with a zone (2026-11-23T10:05:00-06:00)");
+        fail(kPaidAt,
+             Shown(paid_at) +
+                 " is not an ISO 8601 instant with a zone (2026-11-23T10:05:00-06:00)" +
+                 (format && format->dates != DateOrder::kIso
+                      ? " nor a date (and time) in Mexico City"
+                      : (format ? DateHint(paid_at, *format) : std::string())));
     }
     if (p.method.size() > kMaxMethodBytes || HasControlCharacters(p.method)) {
         fail(kMethod, "is longer than 40 bytes or has control characters");
@@ -88,7 +133,9 @@ void Check(PaymentRecord& p,
             date = dialogs::FormatIsoDate(dialogs::UtcDate(
                 std::chrono::system_clock::time_point(*at - std::chrono::hours(6))));
         }
-    } else if (!dialogs::ParseIsoDate(date)) {
+    } else if (auto iso = ReadDate(date, format ? format->dates : DateOrder::kIso)) {
+        date = *iso;
+    } else {
         fail(kOperationDate, Shown(date) + " is not a date (YYYY-MM-DD)");
         return;
     }
@@ -166,6 +213,7 @@ std::optional<PaymentRecord> ParsePaymentJson(std::string_view body, std::string
           *amount,
           *paid_at,
           {*clave, *bank, *date},
+          nullptr,
           [&](std::size_t column, const std::string& why) {
               if (error.empty()) {
                   error = std::string("\"") + kNames[column] + "\" " + why;
@@ -177,9 +225,19 @@ std::optional<PaymentRecord> ParsePaymentJson(std::string_view body, std::string
     return p;
 }
 
-ParsedPayments ParsePaymentsCsv(std::istream& in) {
+FormatChoice ChoosePaymentsFormat(std::string_view sample, const FormatRequest& asked) {
+    return ChooseCsvFormat(sample,
+                           asked,
+                           {std::begin(kNames), std::end(kNames)},
+                           kRequired,
+                           {kNames[kPaidAt], kNames[kOperationDate]});
+}
+
+ParsedPayments ParsePaymentsCsv(std::istream& raw, const CsvFormat& format) {
     ParsedPayments out;
-    CsvTable table(in, {std::begin(kNames), std::end(kNames)}, kRequired);
+    DecodedInput decoded(raw, format.encoding);
+    CsvTable table(
+        decoded.Stream(), {std::begin(kNames), std::end(kNames)}, kRequired, format.delimiter);
     out.errors = table.HeaderErrors();
     CsvRecord record;
     std::unordered_map<std::string, std::size_t> seen;  // payment_id -> rows index
@@ -197,6 +255,7 @@ ParsedPayments ParsePaymentsCsv(std::istream& in) {
               {table.Field(record, kClave),
                table.Field(record, kSendingBank),
                table.Field(record, kOperationDate)},
+              &format,
               [&](std::size_t column, const std::string& why) {
                   out.errors.push_back({record.line, std::string(table.Name(column)) + ": " + why});
               });

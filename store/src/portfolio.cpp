@@ -10,6 +10,7 @@
 #include "dialogs/money.hpp"
 #include "dialogs/phone.hpp"
 #include "store/csv.hpp"
+#include "store/import_format.hpp"
 
 namespace cobrador::store {
 
@@ -58,6 +59,7 @@ struct DebtorSeen {
 // Validates one record against the header map; appends errors, returns the row if all good.
 std::optional<PortfolioRow> ValidateRecord(const CsvRecord& record,
                                            const CsvTable& table,
+                                           const CsvFormat& format,
                                            std::vector<RowError>& errors) {
     const std::size_t errors_before = errors.size();
     const auto field = [&](Column column) -> std::string {
@@ -92,17 +94,30 @@ std::optional<PortfolioRow> ValidateRecord(const CsvRecord& record,
         fail(kDebtorName, "contains control characters");
     }
     const std::string phone = field(kPhone);
-    if (auto normalized = dialogs::NormalizePhone(phone)) {
+    if (auto normalized = ReadPhone(phone, format.default_country)) {
         row.phone = *normalized;
     } else {
-        fail(kPhone, Shown(phone) + " is not an E.164 phone number (like +525512345678)");
+        fail(kPhone,
+             Shown(phone) + " is not an E.164 phone number (like +525512345678)" +
+                 PhoneHint(phone, format));
     }
-    row.birth_date = field(kBirthDate);
-    if (!dialogs::ParseIsoDate(row.birth_date)) {
-        fail(kBirthDate, Shown(row.birth_date) + " is not a real date written YYYY-MM-DD");
-    }
+    const auto date = [&](Column column, std::string& into) {
+        const std::string text = field(column);
+        if (auto iso = ReadDate(text, format.dates)) {
+            into = *iso;
+        } else {
+            into = text;
+            fail(column,
+                 Shown(text) + " is not a real date written " +
+                     (format.dates == DateOrder::kIso        ? "YYYY-MM-DD"
+                      : format.dates == DateOrder::kDayFirst ? "dd/mm/yyyy or YYYY-MM-DD"
+                                                             : "mm/dd/yyyy or YYYY-MM-DD") +
+                     DateHint(text, format));
+        }
+    };
+    date(kBirthDate, row.birth_date);
     const std::string balance = field(kBalance);
-    if (auto cents = dialogs::ParseDecimalCents(balance)) {
+    if (auto cents = ReadAmount(balance)) {
         row.balance_cents = *cents;
         if (*cents < 0) {
             fail(kBalance, Shown(balance) + " is negative");
@@ -115,10 +130,7 @@ std::optional<PortfolioRow> ValidateRecord(const CsvRecord& record,
     if (!dialogs::IsKnownCurrency(row.currency)) {
         fail(kCurrency, Shown(row.currency) + " is not a known ISO 4217 currency code");
     }
-    row.due_date = field(kDueDate);
-    if (!dialogs::ParseIsoDate(row.due_date)) {
-        fail(kDueDate, Shown(row.due_date) + " is not a real date written YYYY-MM-DD");
-    }
+    date(kDueDate, row.due_date);
     row.debtor_id = field(kDebtorId);
     if (row.debtor_id.empty()) {
         row.debtor_id = row.phone;
@@ -140,7 +152,7 @@ std::optional<PortfolioRow> ValidateRecord(const CsvRecord& record,
     row.segment = field(kSegment);
     row.product = field(kProduct);
     if (const auto min_payment = field(kMinPayment); !min_payment.empty()) {
-        const auto cents = dialogs::ParseDecimalCents(min_payment);
+        const auto cents = ReadAmount(min_payment);
         if (!cents || *cents < 0) {
             fail(kMinPayment, Shown(min_payment) + " is not a non-negative amount");
         } else {
@@ -160,9 +172,25 @@ std::optional<PortfolioRow> ValidateRecord(const CsvRecord& record,
 
 }  // namespace
 
-ParsedPortfolio ParsePortfolioCsv(std::istream& in, const ProgressFn& progress) {
+FormatChoice ChoosePortfolioFormat(std::string_view sample, const FormatRequest& asked) {
+    return ChooseCsvFormat(sample,
+                           asked,
+                           {kColumnNames.begin(), kColumnNames.end()},
+                           kRequiredColumns,
+                           {kColumnNames[kBirthDate], kColumnNames[kDueDate]});
+}
+
+ParsedPortfolio ParsePortfolioCsv(std::istream& raw,
+                                  const CsvFormat& format,
+                                  const ProgressFn& progress) {
     ParsedPortfolio out;
-    CsvTable table(in, {kColumnNames.begin(), kColumnNames.end()}, kRequiredColumns);
+    DecodedInput decoded(raw, format.encoding);
+    std::istream& in = decoded.Stream();
+    const auto bytes_read = [&](const CsvTable& table) {
+        return format.encoding == TextEncoding::kUtf8 ? table.BytesRead() : decoded.RawBytesRead();
+    };
+    CsvTable table(
+        in, {kColumnNames.begin(), kColumnNames.end()}, kRequiredColumns, format.delimiter);
     out.errors = table.HeaderErrors();
     if (!out.errors.empty()) {
         return out;
@@ -175,9 +203,9 @@ ParsedPortfolio ParsePortfolioCsv(std::istream& in, const ProgressFn& progress) 
         out.records = table.Records();
         if (progress && out.records / kProgressEvery > reported) {
             reported = out.records / kProgressEvery;
-            progress(out.records, table.BytesRead());
+            progress(out.records, bytes_read(table));
         }
-        auto row = ValidateRecord(record, table, out.errors);
+        auto row = ValidateRecord(record, table, format, out.errors);
         if (!row) {
             continue;
         }
@@ -230,7 +258,7 @@ ParsedPortfolio ParsePortfolioCsv(std::istream& in, const ProgressFn& progress) 
     }
     out.records = table.Records();
     if (progress && out.records >= kProgressEvery) {
-        progress(out.records, table.BytesRead());
+        progress(out.records, bytes_read(table));
     }
     return out;
 }

@@ -1,7 +1,8 @@
 #pragma once
-// A streaming RFC 4180 reader: comma separated, double-quoted fields with "" escapes and line
-// breaks inside quotes, CRLF or LF record ends, an optional UTF-8 byte-order mark. Every field
-// must be valid UTF-8 with no NUL byte. One reader per stream; not thread-safe.
+// A streaming RFC 4180 reader: comma (or another one-byte delimiter) separated, double-quoted
+// fields with "" escapes and line breaks inside quotes, CRLF or LF record ends, an optional UTF-8
+// byte-order mark. Every field must be valid UTF-8 with no NUL byte. One reader per stream; not
+// thread-safe.
 
 #include <cstddef>
 #include <cstdint>
@@ -27,7 +28,7 @@ public:
         kEnd,     // no more input
     };
 
-    explicit CsvReader(std::istream& in);
+    explicit CsvReader(std::istream& in, char delimiter = ',');
 
     Result Next(CsvRecord& record);
 
@@ -42,6 +43,7 @@ private:
     void SkipRestOfLine();
 
     std::istream& in_;
+    char delimiter_;
     std::string error_;
     std::uint64_t bytes_ = 0;
     std::size_t line_ = 1;
@@ -59,8 +61,12 @@ struct RowError {
 class CsvTable {
 public:
     // `names`: the columns we know; the first `required` of them must be present. Reads the
-    // header at once; HeaderErrors() says what was wrong with it.
-    CsvTable(std::istream& in, std::vector<std::string_view> names, std::size_t required);
+    // header at once; HeaderErrors() says what was wrong with it, the missing columns in one
+    // line (with the likely cause when the header is one field holding another delimiter).
+    CsvTable(std::istream& in,
+             std::vector<std::string_view> names,
+             std::size_t required,
+             char delimiter = ',');
 
     const std::vector<RowError>& HeaderErrors() const { return header_errors_; }
 

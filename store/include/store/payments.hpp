@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "store/csv.hpp"
+#include "store/import_format.hpp"
 
 namespace cobrador::store {
 
@@ -40,8 +41,13 @@ struct ParsedPayments {
 };
 
 // Reads and checks a whole payments CSV: payment_id, reference, amount, currency, paid_at,
-// optional method. The same payment_id twice with different data is an error.
-ParsedPayments ParsePaymentsCsv(std::istream& in);
+// optional method. The same payment_id twice with different data is an error. `format` says
+// how the file is written (ChoosePaymentsFormat); with it amounts may carry "$" and thousands
+// separators, and paid_at may be a date (and time) in Mexico City as banks write it.
+ParsedPayments ParsePaymentsCsv(std::istream& in, const CsvFormat& format = {});
+
+// The format of a statement, from its first bytes and what the operator asked.
+FormatChoice ChoosePaymentsFormat(std::string_view sample, const FormatRequest& asked);
 
 // What became of one payment.
 struct PaymentOutcome {

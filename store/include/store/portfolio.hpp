@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "store/csv.hpp"
+#include "store/import_format.hpp"
 
 namespace cobrador::store {
 
@@ -50,6 +51,13 @@ inline constexpr std::size_t kProgressEvery = 10'000;
 // required field, a phone that is not E.164, an impossible or malformed date, a negative or
 // malformed amount, an unknown currency, an unsupported locale or time zone, the same account
 // twice with different data, the same debtor with a different name, phone or birth date.
-ParsedPortfolio ParsePortfolioCsv(std::istream& in, const ProgressFn& progress = {});
+// `format` says how the file is written (ChoosePortfolioFormat chooses it from the file's first
+// bytes); dates and phones are stored in the ledger's form whatever it is.
+ParsedPortfolio ParsePortfolioCsv(std::istream& in,
+                                  const CsvFormat& format = {},
+                                  const ProgressFn& progress = {});
+
+// The format of a portfolio file, from its first bytes and what the operator asked.
+FormatChoice ChoosePortfolioFormat(std::string_view sample, const FormatRequest& asked);
 
 }  // namespace cobrador::store
