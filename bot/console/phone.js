@@ -31,7 +31,19 @@
     return node;
   }
 
+  // "1985-03-15" as a debtor types it.
+  const dayFirst = (iso) => (iso ? iso.split('-').reverse().join('/') : '');
+
+  // Who the number belongs to, as the server says; a number of no one is said so.
+  function who(data) {
+    const d = data.debtor;
+    $('phone-who').textContent = d
+      ? `Eres ${d.name}; si el bot pide tu fecha de nacimiento: ${dayFirst(d.birth_date)}.`
+      : 'Ese número no es de ningún deudor de la demo: el bot no sabrá quién eres.';
+  }
+
   function render(data) {
+    who(data);
     const messages = data.messages || [];
     const last = messages[messages.length - 1];
     const key = [data.phone, data.conversation_id, messages.length, last ? last.status : ''].join('|');
@@ -95,16 +107,83 @@
     }
   }
 
+  // A payment to this number's most overdue account, as the payments webhook applies one.
+  async function pay() {
+    if (!phone()) return;
+    $('pay-send').disabled = true;
+    $('pay-result').textContent = '';
+    try {
+      const amount = $('pay-amount').value.trim().replace(/[$,\s]/g, '');
+      const res = await fetch('/sandbox/payments', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(amount ? { phone: phone(), amount } : { phone: phone() }),
+      });
+      const data = await res.json().catch(() => ({}));
+      if (res.ok) {
+        $('pay-amount').value = '';
+        $('pay-result').textContent = data.status === 'applied'
+          ? 'Pago registrado; el bot te escribirá para confirmarlo.'
+          : `Pago recibido (${data.status}).`;
+        poll();
+      } else {
+        $('pay-result').textContent = data.error || `Error ${res.status}`;
+      }
+    } catch {
+      $('pay-result').textContent = 'No se pudo conectar con el servidor.';
+    } finally {
+      $('pay-send').disabled = false;
+    }
+  }
+
+  // The list shows whom the number belongs to, however it is spaced (none: another number).
+  function syncPick() {
+    const digits = (text) => text.replace(/\D/g, '');
+    const pick = $('phone-pick');
+    const match = [...pick.options].findIndex((o) => digits(o.value) === digits(phone()));
+    pick.selectedIndex = match;
+  }
+
+  // The demo's debtors: choosing one puts their number in.
+  async function loadDebtors() {
+    try {
+      const res = await fetch('/sandbox/debtors', { cache: 'no-store' });
+      const data = await res.json();
+      const pick = $('phone-pick');
+      const choices = (data.debtors || []).map((d) => {
+        const option = document.createElement('option');
+        option.value = d.phone_shown;
+        option.textContent = `${d.name} · ${d.situation}`;
+        return option;
+      });
+      pick.replaceChildren(...choices);
+      syncPick();
+    } catch {
+      // The page still works with a number typed in.
+    }
+  }
+
+  $('phone-pick').addEventListener('change', () => {
+    $('phone').value = $('phone-pick').value;
+    $('phone').dispatchEvent(new Event('change'));
+  });
+  $('pay-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    pay();
+  });
   $('phone-form').addEventListener('submit', (e) => {
     e.preventDefault();
     send();
   });
   $('phone').addEventListener('change', () => {
+    syncPick();
     shown = '';
+    $('pay-result').textContent = '';
     $('phone-log').replaceChildren();
     poll();
   });
 
+  loadDebtors();
   poll();
   $('phone-text').focus();
 })();

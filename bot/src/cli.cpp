@@ -37,6 +37,7 @@ const char* const kMainHelp = R"(cobrador — a collections chatbot for WhatsApp
 usage: cobrador <command> [options]
 
 commands:
+  --version                             print the version
   serve [--config FILE] [--demo]        run the webhook server
   migrate --db PATH                     create or upgrade the ledger schema
   import portfolio --db PATH FILE.csv [FORMAT]
@@ -385,6 +386,10 @@ int RunCli(const std::vector<std::string>& args,
            std::ostream& out,
            std::ostream& err,
            const GetEnv& getenv) {
+    if (!args.empty() && (args[0] == "--version" || args[0] == "version")) {
+        out << "cobrador " << COBRADOR_VERSION << "\n";
+        return kOk;
+    }
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
         (args.empty() ? err : out) << kMainHelp;
         return args.empty() ? kUsage : kOk;

@@ -137,7 +137,7 @@ int Chat(Invocation& inv) {
         err << "cobrador chat: " << settings.error() << "\n";
         return kFailed;
     }
-    auto ledger = OpenLedger(v["--db"], err, false);
+    auto ledger = OpenReady(inv);
     if (!ledger) {
         return kFailed;
     }

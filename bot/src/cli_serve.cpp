@@ -119,7 +119,12 @@ int Serve(Invocation& inv) {
         << "  console: " << base << "/console/\n";
     if (demo) {
         out << "  debtor's phone (sandbox): " << base << "/console/phone.html\n"
-            << "  demo supervisor token: " << demo_token << "\n";
+            << "  demo supervisor token: " << demo_token << "\n"
+            << "  demo debtors (number, birth date for the identity check):\n";
+        for (const DemoDebtor& d : DemoDebtors()) {
+            out << "    " << d.phone_shown << "  " << d.birth_date << "  " << d.name << " ("
+                << d.situation << ")\n";
+        }
     }
     out << std::flush;
     server.Run();

@@ -50,7 +50,9 @@ std::optional<store::Ledger> OpenLedger(const std::string& path,
                                       &reason);
     if (!ledger) {
         err << "cobrador: cannot open " << Shown(path) << ": " << ledger.error().message();
-        if (store::Ledger::IsPostgres(path) && !reason.empty()) {
+        if (ledger.error() == store::Errc::kMissing) {
+            err << "; create it with: cobrador migrate --db " << Shown(path);
+        } else if (store::Ledger::IsPostgres(path) && !reason.empty()) {
             err << " (" << reason << ")";
         }
         err << "\n";

@@ -8,6 +8,7 @@ extern const std::string_view kConsoleCss;
 extern const std::string_view kConsoleJs;
 extern const std::string_view kPhoneHtml;
 extern const std::string_view kPhoneJs;
+extern const std::string_view kFaviconSvg;
 }  // namespace console_data
 
 std::optional<StaticFile> ConsoleFile(std::string_view name, bool demo) {
@@ -21,6 +22,9 @@ std::optional<StaticFile> ConsoleFile(std::string_view name, bool demo) {
     }
     if (name == "console.js") {
         return StaticFile{kConsoleJs, "text/javascript; charset=utf-8"};
+    }
+    if (name == "favicon.svg") {
+        return StaticFile{kFaviconSvg, "image/svg+xml"};
     }
     if (demo && name == "phone.html") {
         return StaticFile{kPhoneHtml, kHtml};

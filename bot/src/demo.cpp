@@ -123,4 +123,50 @@ std::string DemoPortfolioCsv(const std::string& today) {
     return csv;
 }
 
+namespace {
+
+// "+5215550001001" as people write it: "+52 1 555 000 1001"; "+12125550101": "+1 212 555 0101".
+std::string Spaced(const std::string& e164) {
+    if (e164.starts_with("+521") && e164.size() == 14) {
+        return "+52 1 " + e164.substr(4, 3) + " " + e164.substr(7, 3) + " " + e164.substr(10);
+    }
+    if (e164.starts_with("+1") && e164.size() == 12) {
+        return "+1 " + e164.substr(2, 3) + " " + e164.substr(5, 3) + " " + e164.substr(8);
+    }
+    return e164;
+}
+
+std::string Situation(const DemoAccount& a) {
+    const bool english = std::string_view(a.locale) == "en-US";
+    const std::string amount = std::string("$") + a.balance;
+    if (a.days_past_due > 0) {
+        return std::to_string(a.days_past_due) +
+               (english ? " days past due, " : " días de atraso, ") + amount;
+    }
+    if (a.days_past_due == 0) {
+        return (english ? "due today, " : "vence hoy, ") + amount;
+    }
+    return (english ? "due in " : "vence en ") + std::to_string(-a.days_past_due) +
+           (english ? " days, " : " días, ") + amount;
+}
+
+}  // namespace
+
+std::vector<DemoDebtor> DemoDebtors() {
+    std::vector<DemoDebtor> out;
+    for (const DemoAccount& a : kAccounts) {
+        if (!out.empty() && out.back().phone == a.phone) {
+            out.back().situation += "; " + Situation(a);
+            continue;
+        }
+        const std::string birth(a.birth_date);  // YYYY-MM-DD
+        out.push_back({a.debtor_name,
+                       a.phone,
+                       Spaced(a.phone),
+                       birth.substr(8, 2) + "/" + birth.substr(5, 2) + "/" + birth.substr(0, 4),
+                       Situation(a)});
+    }
+    return out;
+}
+
 }  // namespace cobrador::bot

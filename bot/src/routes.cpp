@@ -80,6 +80,20 @@ net::awaitable<Response> Sandbox(Routes& r,
     co_return co_await r.webhooks().Sandbox(req, query);
 }
 
+net::awaitable<Response> SandboxDebtors(Routes& r,
+                                        const Request&,
+                                        std::string_view,
+                                        std::string_view) {
+    co_return r.webhooks().SandboxDebtors();
+}
+
+net::awaitable<Response> SandboxPayment(Routes& r,
+                                        const Request& req,
+                                        std::string_view,
+                                        std::string_view) {
+    co_return co_await r.webhooks().SandboxPayment(req);
+}
+
 net::awaitable<Response> Api(Routes& r,
                              const Request& req,
                              std::string_view path,
@@ -135,6 +149,39 @@ net::awaitable<Response> PaymentDone(Routes&, const Request&, std::string_view, 
     co_return res;
 }
 
+// The server's front door: what it is and where to go, for whoever opens its address.
+net::awaitable<Response> Home(Routes& r, const Request&, std::string_view, std::string_view) {
+    const bool demo = r.services().config.demo;
+    std::string html =
+        "<!doctype html><html lang=\"es-MX\"><head><meta charset=\"utf-8\"><meta "
+        "name=\"viewport\" content=\"width=device-width, initial-scale=1\"><link rel=\"icon\" "
+        "href=\"/console/favicon.svg\" type=\"image/svg+xml\"><title>cobrador</title></head>"
+        "<body><h1>cobrador " COBRADOR_VERSION
+        "</h1><p>Servidor de cobranza por chat (WhatsApp y SMS).</p><ul><li><a "
+        "href=\"/console/\">Consola de cobranza</a> (con el token de un agente)</li>";
+    if (demo) {
+        html +=
+            "<li><a href=\"/console/phone.html\">Teléfono del deudor (demo)</a>: escribe como "
+            "uno de los deudores de la demo</li>";
+    }
+    html +=
+        "<li><a href=\"/healthz\">/healthz</a>, <a href=\"/readyz\">/readyz</a>, <a "
+        "href=\"/metrics\">/metrics</a></li></ul></body></html>";
+    Response res = MakeResponse(http::status::ok, html, "text/html; charset=utf-8");
+    res.set("Content-Security-Policy",
+            "default-src 'none'; img-src 'self'; frame-ancestors 'none'");
+    res.set("X-Content-Type-Options", "nosniff");
+    co_return res;
+}
+
+// Browsers ask for /favicon.ico on their own.
+net::awaitable<Response> Favicon(Routes& r, const Request&, std::string_view, std::string_view) {
+    const auto file = ConsoleFile("favicon.svg", r.services().config.demo);
+    Response res = MakeResponse(http::status::ok, std::string(file->body), file->content_type);
+    res.set(http::field::cache_control, "max-age=86400");
+    co_return res;
+}
+
 // clang-format off
 constexpr std::array kRoutes = {
     // path                        allow          label                       demo   handler
@@ -151,12 +198,18 @@ constexpr std::array kRoutes = {
     Route{"/console",                "",            "/console",                 false, ConsoleRedirect},
     Route{"/console/",               "GET, HEAD",   "/console",                 false, ConsoleFiles},
     Route{"/sandbox/messages",       "GET, POST",   "/sandbox/messages",        true,  Sandbox},
+    Route{"/sandbox/debtors",        "GET, HEAD",   "/sandbox/debtors",         true,  SandboxDebtors},
+    Route{"/sandbox/payments",       "POST",        "/sandbox/payments",        true,  SandboxPayment},
+    Route{"/favicon.ico",            "GET, HEAD",   "/favicon.ico",             false, Favicon},
+    Route{"/",                       "GET, HEAD",   "/",                        false, Home},
 };
 
 // clang-format on
 
 bool Matches(const Route& route, std::string_view path) {
-    return route.path.back() == '/' ? path.rfind(route.path, 0) == 0 : path == route.path;
+    // "/webhooks/payments/" is every path under it; "/" is the front door only.
+    return route.path.size() > 1 && route.path.back() == '/' ? path.rfind(route.path, 0) == 0
+                                                             : path == route.path;
 }
 
 // GET admits HEAD (the body is dropped on the way out).

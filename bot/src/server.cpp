@@ -353,12 +353,17 @@ boost::system::result<std::uint16_t, std::string> Server::Start() {
     }
     impl_->strategy.emplace(std::move(*strategy));
     std::string reason;
-    auto ledger = store::Ledger::Open(
-        impl_->config.db_path, store::Ledger::OpenMode::kReadWriteCreate, &reason);
+    // The ledger must exist (`serve --demo` creates its own before this): a mistyped path
+    // is not a new, empty ledger.
+    auto ledger =
+        store::Ledger::Open(impl_->config.db_path, store::Ledger::OpenMode::kReadWrite, &reason);
     if (!ledger) {
+        const std::string shown = store::Ledger::Describe(impl_->config.db_path);
         return {boost::system::in_place_error,
-                "cannot open the ledger " + store::Ledger::Describe(impl_->config.db_path) + ": " +
-                    ledger.error().message() + (reason.empty() ? "" : " (" + reason + ")")};
+                "cannot open the ledger " + shown + ": " + ledger.error().message() +
+                    (ledger.error() == store::Errc::kMissing
+                         ? "; create it with: cobrador migrate --db " + shown
+                         : (reason.empty() ? "" : " (" + reason + ")"))};
     }
     if (auto ready = ledger->CheckReady(); !ready) {
         Log(LogLevel::kWarn,

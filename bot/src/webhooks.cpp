@@ -2,11 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bot/demo.hpp"
 #include "bot/log.hpp"
 #include "channels/payment_providers.hpp"
 #include "channels/signature.hpp"
 #include "channels/twilio.hpp"
 #include "channels/whatsapp.hpp"
+#include "dialogs/money.hpp"
 #include "dialogs/phone.hpp"
 #include "dialogs/reference.hpp"
 #include "store/payments.hpp"
@@ -151,8 +153,12 @@ net::awaitable<Response> Webhooks::Payments(const Request& req) {
     if (!channels::VerifySha256Header(s_.config.payments_secret, req.body(), req["X-Signature"])) {
         co_return Rejected("payments", channels::WebhookError::kBadSignature);
     }
+    co_return co_await ApplyPayment(req.body());
+}
+
+net::awaitable<Response> Webhooks::ApplyPayment(const std::string& body_text) {
     std::string problem;
-    const auto payment = store::ParsePaymentJson(req.body(), problem);
+    const auto payment = store::ParsePaymentJson(body_text, problem);
     if (!payment) {
         s_.metrics.Count("cobrador_webhook_rejected_total",
                          "channel=\"payments\",reason=\"malformed\"");
@@ -343,7 +349,28 @@ Response Webhooks::Rejected(const std::string& channel, channels::WebhookError e
                      : Error(http::status::bad_request, "the body does not parse");
 }
 
-// --demo only: play the debtor's phone without any provider.
+namespace {
+
+// The sandbox answers the demo's phone page, in Spanish like the demo's debtors.
+Response SandboxError(http::status status, const std::string& text) {
+    return Json(status, {{"error", text}});
+}
+
+constexpr const char* kNotAPhone =
+    "Escribe el número con su código de país, por ejemplo +52 1 555 000 1001.";
+
+// ?phone= as a browser sends it (encodeURIComponent), or typed in the address bar, where the
+// "+" arrives as a space.
+std::optional<std::string> SandboxPhone(std::string_view query) {
+    std::string raw = channels::QueryParameter(query, "phone").value_or("");
+    if (!raw.empty() && raw.front() == ' ') {
+        raw.front() = '+';
+    }
+    return dialogs::NormalizePhone(raw);
+}
+
+}  // namespace
+
 net::awaitable<Response> Webhooks::Sandbox(const Request& req, std::string_view query) {
     if (req.method() == http::verb::post) {
         const auto body = nlohmann::json::parse(req.body(), nullptr, false);
@@ -354,7 +381,7 @@ net::awaitable<Response> Webhooks::Sandbox(const Request& req, std::string_view 
         }
         const auto phone = dialogs::NormalizePhone(body["from"].get<std::string>());
         if (!phone) {
-            co_return Error(http::status::bad_request, "from is not an E.164 phone number");
+            co_return SandboxError(http::status::bad_request, kNotAPhone);
         }
         channels::InboundMessage message;
         message.channel = channels::Channel::kSandbox;
@@ -374,38 +401,52 @@ net::awaitable<Response> Webhooks::Sandbox(const Request& req, std::string_view 
         }
         co_return Json(http::status::ok, {{"stored", true}, {"id", message.provider_message_id}});
     }
-    const std::string key = "phone=";
-    const auto at = query.find(key);
-    std::string raw_phone;
-    if (at != std::string_view::npos) {
-        raw_phone =
-            std::string(query.substr(at + key.size(), query.find('&', at) - at - key.size()));
-        for (auto& c : raw_phone) {
-            c = c == '+' ? ' ' : c;
-        }
-        if (raw_phone.rfind("%2B", 0) == 0) {
-            raw_phone = "+" + raw_phone.substr(3);
-        } else if (!raw_phone.empty() && raw_phone.front() == ' ') {
-            raw_phone.front() = '+';
-        }
-    }
-    const auto phone = dialogs::NormalizePhone(raw_phone);
+    const auto phone = SandboxPhone(query);
     if (!phone) {
-        co_return Error(http::status::bad_request, "give ?phone=+52... (E.164)");
+        co_return SandboxError(http::status::bad_request, kNotAPhone);
     }
-    auto transcript = co_await s_.ledger.Run([&](store::Ledger& l) {
-        auto found = l.FindConversation(*phone, "sandbox");
-        if (!found || !*found) {
-            return std::make_pair(std::int64_t{0}, std::vector<store::TranscriptLine>{});
+
+    struct Seen {
+        std::int64_t conversation = 0;
+        std::vector<store::TranscriptLine> lines;
+        std::vector<store::PhoneAccount> accounts;
+    };
+
+    const Seen seen = co_await s_.ledger.Run([&](store::Ledger& l) {
+        Seen out;
+        if (auto accounts = l.AccountsOfPhone(*phone)) {
+            out.accounts = std::move(*accounts);
         }
-        auto lines = l.Transcript(**found);
-        return std::make_pair(**found, lines ? *lines : std::vector<store::TranscriptLine>{});
+        auto found = l.FindConversation(*phone, "sandbox");
+        if (found && *found) {
+            out.conversation = **found;
+            if (auto lines = l.Transcript(**found)) {
+                out.lines = std::move(*lines);
+            }
+        }
+        return out;
     });
     nlohmann::json out = {{"phone", *phone}, {"messages", nlohmann::json::array()}};
-    if (transcript.first != 0) {
-        out["conversation_id"] = transcript.first;
+    if (seen.conversation != 0) {
+        out["conversation_id"] = seen.conversation;
     }
-    for (const auto& line : transcript.second) {
+    // Who the number belongs to, so that the page can say whom the newcomer is playing.
+    out["debtor"] = nullptr;
+    if (!seen.accounts.empty()) {
+        const store::PhoneAccount& first = seen.accounts.front();
+        nlohmann::json accounts = nlohmann::json::array();
+        for (const auto& a : seen.accounts) {
+            accounts.push_back({{"account_id", a.account_key},
+                                {"balance", dialogs::FormatDecimalCents(a.balance_cents)},
+                                {"currency", a.currency},
+                                {"due_date", a.due_date}});
+        }
+        out["debtor"] = {{"name", first.debtor_name},
+                         {"birth_date", first.birth_date},
+                         {"locale", first.locale},
+                         {"accounts", accounts}};
+    }
+    for (const auto& line : seen.lines) {
         out["messages"].push_back({{"direction", line.direction},
                                    {"author", line.author},
                                    {"text", line.body},
@@ -413,6 +454,74 @@ net::awaitable<Response> Webhooks::Sandbox(const Request& req, std::string_view 
                                    {"at", line.created_at}});
     }
     co_return Json(http::status::ok, out);
+}
+
+Response Webhooks::SandboxDebtors() {
+    nlohmann::json list = nlohmann::json::array();
+    for (const DemoDebtor& d : DemoDebtors()) {
+        list.push_back({{"name", d.name},
+                        {"phone", d.phone},
+                        {"phone_shown", d.phone_shown},
+                        {"birth_date", d.birth_date},
+                        {"situation", d.situation}});
+    }
+    return Json(http::status::ok, {{"debtors", list}});
+}
+
+net::awaitable<Response> Webhooks::SandboxPayment(const Request& req) {
+    const auto body = nlohmann::json::parse(req.body(), nullptr, false);
+    if (body.is_discarded() || !body.is_object() || !body.contains("phone") ||
+        !body["phone"].is_string() || (body.contains("amount") && !body["amount"].is_string())) {
+        co_return Error(http::status::bad_request,
+                        "expected {\"phone\": \"+52...\", \"amount\": \"500.00\"}");
+    }
+    const auto phone = dialogs::NormalizePhone(body["phone"].get<std::string>());
+    if (!phone) {
+        co_return SandboxError(http::status::bad_request, kNotAPhone);
+    }
+    const auto accounts =
+        co_await s_.ledger.Run([&](store::Ledger& l) { return l.AccountsOfPhone(*phone); });
+    if (!accounts) {
+        co_return Error(http::status::service_unavailable, "busy; try again");
+    }
+    const store::PhoneAccount* owing = nullptr;
+    for (const auto& a : *accounts) {
+        if (a.balance_cents > 0) {
+            owing = &a;
+            break;
+        }
+    }
+    if (accounts->empty()) {
+        co_return SandboxError(http::status::not_found,
+                               "Ese número no es de ningún deudor de la demo.");
+    }
+    if (owing == nullptr) {
+        co_return SandboxError(http::status::conflict,
+                               "Las cuentas de ese número ya están pagadas.");
+    }
+    std::string amount = dialogs::FormatDecimalCents(owing->balance_cents);
+    if (body.contains("amount") && !body["amount"].get<std::string>().empty()) {
+        const auto cents = dialogs::ParseDecimalCents(body["amount"].get<std::string>());
+        if (!cents || *cents <= 0) {
+            co_return SandboxError(http::status::bad_request,
+                                   "Escribe un monto mayor que cero, por ejemplo 500.00.");
+        }
+        amount = dialogs::FormatDecimalCents(*cents);
+    }
+    const std::string now = s_.Now();
+    const nlohmann::json payment = {
+        {"payment_id",
+         "demo-" + channels::Sha256Hex(
+                       *phone + now +
+                       std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()))
+                       .substr(0, 16)},
+        {"reference", *dialogs::PaymentReference(owing->id)},
+        {"amount", amount},
+        {"currency", owing->currency},
+        {"paid_at", now},
+        {"method", "demo"}};
+    Response res = co_await ApplyPayment(payment.dump());
+    co_return res;
 }
 
 }  // namespace cobrador::bot

@@ -32,12 +32,22 @@ public:
     boost::asio::awaitable<Response> ProviderPayments(const Request& req,
                                                       std::string_view provider,
                                                       std::string_view query);
+    // --demo only: the debtor's phone without any provider. GET ?phone= its transcript and who
+    // the number belongs to; POST {"from", "text"} a message from it.
     boost::asio::awaitable<Response> Sandbox(const Request& req, std::string_view query);
+    // --demo only: GET, the demo's debtors to play.
+    Response SandboxDebtors();
+    // --demo only: POST {"phone", "amount"?}, a payment to the number's most overdue account
+    // (all of its balance unless an amount is given), applied exactly as the payments webhook
+    // applies a signed one.
+    boost::asio::awaitable<Response> SandboxPayment(const Request& req);
 
 private:
     // Commits a parsed webhook before answering; 503 when the ledger cannot take it now.
     boost::asio::awaitable<http::status> Store(const channels::WebhookBatch& batch);
     Response Rejected(const std::string& channel, channels::WebhookError error);
+    // The payments webhook after its signature: parse, apply, count, answer.
+    boost::asio::awaitable<Response> ApplyPayment(const std::string& body);
     // Takes one of the writes that may wait for the ledger; false (answer 503) when full.
     bool Admit(const std::string& channel);
 

@@ -47,6 +47,8 @@ public:
                 return "internal database error";
             case Errc::kLeaseLost:
                 return "another sender took this outbox row over; nothing recorded";
+            case Errc::kMissing:
+                return "the ledger does not exist";
         }
         return "unknown ledger error";
     }
@@ -66,6 +68,11 @@ Ledger& Ledger::operator=(Ledger&&) noexcept = default;
 Ledger::~Ledger() = default;
 
 Result<Ledger> Ledger::Open(const std::string& target, OpenMode mode, std::string* reason) {
+    // A mistyped path must not become a new, empty ledger.
+    if (mode == OpenMode::kReadWrite && !IsPostgresTarget(target) && target != ":memory:" &&
+        !target.starts_with("file:") && !std::filesystem::exists(target)) {
+        return make_error_code(Errc::kMissing);
+    }
     try {
         return Ledger(
             std::make_unique<Impl>(OpenConnection(target, mode == OpenMode::kReadWriteCreate)));

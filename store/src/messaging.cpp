@@ -785,4 +785,26 @@ Result<std::optional<std::int64_t>> Ledger::FindConversation(std::string_view ph
     });
 }
 
+Result<std::vector<PhoneAccount>> Ledger::AccountsOfPhone(std::string_view phone) {
+    return impl_->Guard([&]() -> Result<std::vector<PhoneAccount>> {
+        std::vector<PhoneAccount> out;
+        auto rows = impl_->db.Query(
+            "SELECT a.id, a.account_key, d.name, d.birth_date, d.locale, a.balance_cents, "
+            "a.currency, a.due_date FROM accounts a JOIN debtors d ON d.id = a.debtor_id WHERE "
+            "d.phone = ? ORDER BY a.due_date, a.id",
+            phone);
+        while (rows->Step()) {
+            out.push_back({rows->Int64(0),
+                           rows->Text(1),
+                           rows->Text(2),
+                           rows->Text(3),
+                           rows->Text(4),
+                           rows->Int64(5),
+                           rows->Text(6),
+                           rows->Text(7)});
+        }
+        return out;
+    });
+}
+
 }  // namespace cobrador::store

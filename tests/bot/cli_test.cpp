@@ -239,6 +239,24 @@ TEST_CASE("CLI: import into a ledger that was never migrated says what to do",
     const auto missing = RunCobrador({"import", "portfolio", "--db", dir.File("none.db"), file});
     CHECK(missing.exit_code == 1);
     CHECK(missing.err.find("cannot open") != std::string::npos);
+    // Every command that needs a ledger says the same, and none creates an empty file.
+    const std::string none = dir.File("none.db");
+    for (const std::vector<std::string>& command :
+         {std::vector<std::string>{"import", "portfolio", "--db", none, file},
+          {"chat", "--db", none, "--phone", "+525512345678"},
+          {"report", "--db", none},
+          {"remind", "--db", none},
+          {"agent", "add", "--db", none, "--name", "Ana", "--role", "collector"},
+          {"export", "debtor", "--db", none, "--id", "D-1"},
+          {"backup", "--db", none, "--to", dir.File("copy.db")}}) {
+        INFO(command[0]);
+        const auto refused = RunCobrador(command, {}, {}, "hola\n");
+        CHECK(refused.exit_code == 1);
+        CHECK(refused.err.find("the ledger does not exist; create it with: cobrador migrate "
+                               "--db " +
+                               none) != std::string::npos);
+        CHECK_FALSE(std::filesystem::exists(none));
+    }
     const std::string empty_db = dir.Ledger("empty.db");
     store::OpenConnection(empty_db, true);  // an empty SQLite file, or an empty database
     const auto empty = RunCobrador({"import", "portfolio", "--db", empty_db, file});

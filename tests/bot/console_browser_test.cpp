@@ -16,11 +16,6 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string ScreenshotPath(const std::string& name) {
-    const char* dir = std::getenv("COBRADOR_SCREENSHOT_DIR");
-    return (std::filesystem::path(dir != nullptr ? dir : ".") / name).string();
-}
-
 TEST_CASE(
     "console in Chromium: sign in, claim an escalated conversation, reply, see the debtor "
     "answer live, hand back",
@@ -92,7 +87,7 @@ TEST_CASE(
         "the debtor's answer, live",
         std::chrono::seconds(10));
     CHECK(desk.graph.Requests().size() == bot_replies + 1);  // the bot stayed silent
-    browser.Screenshot(ScreenshotPath("console-conversation.png"));
+    browser.KeepScreenshot("console-conversation.png");
 
     // Readable on a phone: the conversation takes the screen, with a way back to the queue.
     browser.SetWindowSize(390, 844);
@@ -100,7 +95,7 @@ TEST_CASE(
     const json overflow =
         browser.Script("return document.documentElement.scrollWidth <= window.innerWidth + 1;");
     CHECK(overflow == true);  // nothing wider than the screen
-    browser.Screenshot(ScreenshotPath("console-phone.png"));
+    browser.KeepScreenshot("console-phone.png");
     browser.SetWindowSize(1280, 900);
 
     // Hand back to the bot.
@@ -109,10 +104,8 @@ TEST_CASE(
     browser.WaitUntil([&] { return !browser.Enabled("#send"); }, "the reply box closing");
 
     // The page broke no content-security rule and threw no script error on the way.
-    for (const std::string& line : browser.SevereLogs()) {
-        INFO(line);
-        CHECK((line.find("Content Security Policy") == std::string::npos &&
-               line.find("Uncaught") == std::string::npos));
+    for (const std::string& line : browser.PageErrors()) {
+        FAIL_CHECK(line);
     }
 }
 
@@ -154,11 +147,9 @@ TEST_CASE("console in Chromium: the reports view charts what came in",
                   .get<int>() > 0);
     }
     CHECK(browser.Text("#suspense-table").find("55555") != std::string::npos);
-    browser.Screenshot(ScreenshotPath("console-reports.png"));
-    for (const std::string& line : browser.SevereLogs()) {
-        INFO(line);
-        CHECK((line.find("Content Security Policy") == std::string::npos &&
-               line.find("Uncaught") == std::string::npos));
+    browser.KeepScreenshot("console-reports.png");
+    for (const std::string& line : browser.PageErrors()) {
+        FAIL_CHECK(line);
     }
 }
 

@@ -1,6 +1,7 @@
 // The server as an operator runs it: `cobrador serve --demo` as a child process, HTTP over
 // loopback, SIGTERM to stop.
 
+#include <filesystem>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -11,6 +12,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "connection.hpp"
 #include "support/http_client.hpp"
 #include "support/probe.hpp"
 #include "support/process.hpp"
@@ -120,6 +122,14 @@ TEST_CASE("serve: a body over 1 MiB gets 413, a malformed request 400",
 TEST_CASE("serve: /readyz is 503 until the ledger is migrated", "[bot][server][integration]") {
     TempDir dir;
     const std::string db = dir.Ledger("plain.db");
+    // A mistyped path is not a new ledger: serve refuses it and says how to create one.
+    const auto missing = RunCobrador(
+        {"serve"}, {{"COBRADOR_LISTEN", "127.0.0.1:0"}, {"COBRADOR_DB", dir.File("plian.db")}});
+    CHECK(missing.exit_code != 0);
+    CHECK(missing.err.find("the ledger does not exist; create it with: cobrador migrate --db") !=
+          std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir.File("plian.db")));
+    store::OpenConnection(db, true);  // an empty SQLite file, or an empty database
     Child server(
         {"serve"}, {{"COBRADOR_LISTEN", "127.0.0.1:0"}, {"COBRADOR_DB", db}}, dir.Path().string());
     const std::uint16_t port = PortFrom(server.WaitForOutput("/healthz"));

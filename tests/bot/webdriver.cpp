@@ -1,5 +1,6 @@
 #include "webdriver.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -187,6 +188,22 @@ std::vector<std::string> WebDriver::SevereLogs() {
         }
     }
     return out;
+}
+
+std::vector<std::string> WebDriver::PageErrors() {
+    std::vector<std::string> out;
+    for (std::string& line : SevereLogs()) {
+        if (line.find("Content Security Policy") != std::string::npos ||
+            line.find("Uncaught") != std::string::npos) {
+            out.push_back(std::move(line));
+        }
+    }
+    return out;
+}
+
+void WebDriver::KeepScreenshot(const std::string& name) {
+    const char* dir = std::getenv("COBRADOR_SCREENSHOT_DIR");
+    Screenshot((std::filesystem::path(dir != nullptr ? dir : ".") / name).string());
 }
 
 }  // namespace cobrador::testing

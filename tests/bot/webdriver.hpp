@@ -50,6 +50,14 @@ public:
     // The browser's console messages of level SEVERE so far (CSP violations, script errors).
     std::vector<std::string> SevereLogs();
 
+    // Of those, the ones that say the page broke: a content-security rule or an uncaught
+    // script error.
+    std::vector<std::string> PageErrors();
+
+    // A PNG of the window named `name`, in COBRADOR_SCREENSHOT_DIR (else the working
+    // directory), for people to look at.
+    void KeepScreenshot(const std::string& name);
+
 private:
     nlohmann::json Call(const std::string& method,
                         const std::string& path,

@@ -28,6 +28,8 @@ enum class Errc {
     kUnsupported,
     /// Another sender took this outbox row over when its lease ran out; nothing was recorded.
     kLeaseLost,
+    /// The SQLite file does not exist (and was not to be created); `cobrador migrate` creates it.
+    kMissing,
 };
 
 const boost::system::error_category& LedgerCategory();

@@ -76,7 +76,8 @@ public:
     // Opens the ledger `target` names: a PostgreSQL database when it is a libpq URI or
     // connection string (postgresql://user@host/db?sslmode=verify-full, "host=... dbname=..."),
     // otherwise an SQLite file (":memory:" works for a throw-away ledger) with WAL, foreign keys
-    // and a busy timeout. Does not migrate. Errc::kCannotOpen, kCorrupt; `reason`, when given,
+    // and a busy timeout. Does not migrate. Errc::kCannotOpen, kCorrupt, kMissing (kReadWrite and
+    // no such SQLite file); `reason`, when given,
     // gets the database's own words (never a password).
     static Result<Ledger> Open(const std::string& target,
                                OpenMode mode = OpenMode::kReadWriteCreate,
@@ -267,6 +268,10 @@ public:
     // The newest conversation for a phone on a channel, if any.
     Result<std::optional<std::int64_t>> FindConversation(std::string_view phone,
                                                          std::string_view channel);
+
+    // The accounts of the debtors whose phone is `phone` (E.164), most overdue first, with
+    // who they are: for the demo's sandbox phone, which greets the person and pays for them.
+    Result<std::vector<PhoneAccount>> AccountsOfPhone(std::string_view phone);
 
     // --- Payments and promises (store/src/payment_ledger.cpp) ---
 

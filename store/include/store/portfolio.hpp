@@ -35,6 +35,18 @@ struct PortfolioRow {
     friend bool operator==(const PortfolioRow&, const PortfolioRow&) = default;
 };
 
+// One account as the ledger holds it, with its debtor (Ledger::AccountsOfPhone).
+struct PhoneAccount {
+    std::int64_t id = 0;  // the account's row id: its payment reference's base
+    std::string account_key;
+    std::string debtor_name;
+    std::string birth_date;  // YYYY-MM-DD
+    std::string locale;
+    std::int64_t balance_cents = 0;
+    std::string currency;
+    std::string due_date;  // YYYY-MM-DD
+};
+
 struct ParsedPortfolio {
     std::vector<PortfolioRow> rows;  // one per distinct account, in file order
     std::vector<RowError> errors;    // empty when the file may be imported
