@@ -1036,6 +1036,7 @@
     if (!query) return;
     const name = `cobrador-reporte-${query.get('from')}-${query.get('to')}.csv`;
     query.set('format', 'csv');
+    query.set('lang', 'es-MX'); // the header row in Spanish, for people
     $('report-csv').disabled = true;
     try {
       const res = await request('GET', `/api/v1/reports?${query}`, undefined, 'text/csv');
@@ -1080,7 +1081,8 @@
     setKpi('kpi-outstanding', money(r.balance_outstanding, r.currency), count(r.accounts, 'cuenta', 'cuentas'));
     setKpi('kpi-kept-rate', due ? percentFmt.format(r.promise_kept_rate) : '—',
       due ? `${r.promises_kept} de ${count(due, 'vencida', 'vencidas')}` : 'ninguna venció en el periodo');
-    setKpi('kpi-escalations', String(r.escalations),
+    // Conversations, not escalation events: one conversation may be escalated twice.
+    setKpi('kpi-escalations', String(r.escalated_conversations),
       `de ${count(r.conversations, 'conversación', 'conversaciones')}`);
     setKpi('kpi-suspense', count(r.suspense.payments, 'pago', 'pagos'), money(r.suspense.amount, r.currency));
     renderRecovery(r);

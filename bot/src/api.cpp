@@ -821,11 +821,15 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         report_query.to = QueryValue(*params, "to").value_or("");
         report_query.currency = QueryValue(*params, "currency").value_or("");
         const std::string format = QueryValue(*params, "format").value_or("json");
+        const std::string lang = QueryValue(*params, "lang").value_or("en-US");
         if (const auto wrong = ReportQueryProblem(report_query)) {
             co_return BadRequest(*wrong);
         }
         if (format != "json" && format != "csv") {
             co_return BadRequest("format is json or csv");
+        }
+        if (!IsReportLanguage(lang)) {
+            co_return BadRequest("lang is en-US or es-MX");
         }
         report_query.as_of = report_query.to.empty() ? api.config.Today(clock) : report_query.to;
         auto report =
@@ -835,7 +839,7 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         }
         if (format == "csv") {
             std::ostringstream csv;
-            WriteReportCsv(*report, csv);
+            WriteReportCsv(*report, csv, lang);
             co_return CsvAttachment(csv.str(), "cobrador-report.csv");
         }
         co_return MakeResponse(

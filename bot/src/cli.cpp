@@ -49,7 +49,7 @@ commands:
               (what is not given is detected from the file and printed)
   remind --db PATH [--now T] [--dry-run]
                                         one pass of the reminder scheduler
-  report --db PATH [--from D] [--to D] [--format json|csv] [--currency CODE]
+  report --db PATH [--from D] [--to D] [--format json|csv] [--currency CODE] [--lang L]
                                         collection KPIs
   agent add --db PATH --name NAME --role collector|supervisor [--expires YYYY-MM-DD]
                                         create a collector; prints its API token once
@@ -224,10 +224,11 @@ const std::vector<Command>& Commands() {
          Remind},
         {"report",
          "cobrador report --db PATH [--from YYYY-MM-DD] [--to YYYY-MM-DD] "
-         "[--format json|csv] [--currency CODE]",
+         "[--format json|csv] [--currency CODE] [--lang en-US|es-MX]",
          "Collection KPIs for the period (default: everything up to today), in total, by\n"
-         "channel and by days-past-due bucket. Money is exact decimal text.\n",
-         {"--db", "--from", "--to", "--format", "--currency"},
+         "channel and by days-past-due bucket. Money is exact decimal text. --lang es-MX\n"
+         "writes the CSV's header row in Spanish (default: the JSON's key names).\n",
+         {"--db", "--from", "--to", "--format", "--currency", "--lang"},
          {},
          {"--db"},
          0,

@@ -213,6 +213,10 @@ int Report(Invocation& inv) {
     if (format != "json" && format != "csv") {
         return Usage(err, "report", "--format is json or csv");
     }
+    const std::string lang = options->values.count("--lang") ? options->values["--lang"] : "en-US";
+    if (!IsReportLanguage(lang)) {
+        return Usage(err, "report", "--lang is en-US or es-MX");
+    }
     query.as_of = query.to.empty() ? TodayIso(config) : query.to;
 
     const std::string path = options->values["--db"];
@@ -226,7 +230,7 @@ int Report(Invocation& inv) {
         return kFailed;
     }
     if (format == "csv") {
-        WriteReportCsv(*report, out);
+        WriteReportCsv(*report, out, lang);
         return kOk;
     }
     const nlohmann::ordered_json j = ReportJson(*report);

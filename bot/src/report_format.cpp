@@ -1,5 +1,6 @@
 #include "report_format.hpp"
 
+#include <array>
 #include <cmath>
 #include <iomanip>
 #include <map>
@@ -29,6 +30,7 @@ nlohmann::ordered_json KpisJson(const store::Kpis& k, bool money) {
     j["plans_broken"] = k.plans_broken;
     j["references_issued"] = k.references_issued;
     j["escalations"] = k.escalations;
+    j["escalated_conversations"] = k.escalated_conversations;
     j["opt_outs"] = k.opt_outs;
     j["conversations"] = k.conversations;
     j["verified_conversations"] = k.verified_conversations;
@@ -43,11 +45,39 @@ std::string Rate(double rate) {
 
 }  // namespace
 
-void WriteReportCsv(const store::Report& report, std::ostream& out) {
-    out << "scope,key,currency,accounts,balance_outstanding,collected,recovery_rate,"
-           "promises_made,promises_kept,promises_broken,promise_kept_rate,plans_created,"
-           "references_issued,escalations,opt_outs,conversations,verified_conversations,"
-           "promises_kept_late,plans_broken\n";
+// The columns, as programs read them and as a creditor's people read them.
+constexpr std::array<std::pair<const char*, const char*>, 20> kColumns = {{
+    {"scope", "ámbito"},
+    {"key", "clave"},
+    {"currency", "moneda"},
+    {"accounts", "cuentas"},
+    {"balance_outstanding", "saldo_pendiente"},
+    {"collected", "cobrado"},
+    {"recovery_rate", "tasa_de_recuperación"},
+    {"promises_made", "promesas_hechas"},
+    {"promises_kept", "promesas_cumplidas"},
+    {"promises_broken", "promesas_incumplidas"},
+    {"promise_kept_rate", "tasa_de_cumplimiento"},
+    {"plans_created", "planes_creados"},
+    {"references_issued", "referencias_entregadas"},
+    {"escalations", "escalamientos"},
+    {"opt_outs", "bajas"},
+    {"conversations", "conversaciones"},
+    {"verified_conversations", "conversaciones_verificadas"},
+    {"promises_kept_late", "promesas_cumplidas_tarde"},
+    {"plans_broken", "planes_incumplidos"},
+    {"escalated_conversations", "conversaciones_escaladas"},
+}};
+
+bool IsReportLanguage(std::string_view lang) {
+    return lang == "en-US" || lang == "es-MX";
+}
+
+void WriteReportCsv(const store::Report& report, std::ostream& out, std::string_view lang) {
+    for (std::size_t i = 0; i < kColumns.size(); ++i) {
+        out << (i == 0 ? "" : ",") << (lang == "es-MX" ? kColumns[i].second : kColumns[i].first);
+    }
+    out << "\n";
     const auto row =
         [&](const std::string& scope, const std::string& key, const store::Kpis& k, bool money) {
             out << scope << "," << key << "," << report.currency << ",";
@@ -62,7 +92,7 @@ void WriteReportCsv(const store::Report& report, std::ostream& out) {
                 << "," << Rate(k.PromiseKeptRate()) << "," << k.plans_created << ","
                 << k.references_issued << "," << k.escalations << "," << k.opt_outs << ","
                 << k.conversations << "," << k.verified_conversations << "," << k.promises_kept_late
-                << "," << k.plans_broken << "\n";
+                << "," << k.plans_broken << "," << k.escalated_conversations << "\n";
         };
     row("total", "all", report.total, true);
     for (const auto& [name, k] : report.by_channel) {
@@ -71,12 +101,12 @@ void WriteReportCsv(const store::Report& report, std::ostream& out) {
     for (const auto& [name, k] : report.by_bucket) {
         row("bucket", name, k, true);
     }
-    // Nineteen columns; these rows fill only some of them.
+    // Twenty columns; these rows fill only some of them.
     const auto sparse = [&](const std::string& scope,
                             const std::string& key,
                             const std::map<std::size_t, std::string>& cells) {
         out << scope << "," << key << "," << report.currency;
-        for (std::size_t column = 3; column < 19; ++column) {
+        for (std::size_t column = 3; column < kColumns.size(); ++column) {
             const auto cell = cells.find(column);
             out << "," << (cell == cells.end() ? std::string() : cell->second);
         }
@@ -90,7 +120,7 @@ void WriteReportCsv(const store::Report& report, std::ostream& out) {
         out << "currency," << c.currency << "," << c.currency << "," << c.accounts << ","
             << dialogs::FormatDecimalCents(c.balance_outstanding_cents) << ","
             << dialogs::FormatDecimalCents(c.collected_cents) << "," << Rate(k.RecoveryRate())
-            << std::string(12, ',') << "\n";
+            << std::string(kColumns.size() - 7, ',') << "\n";
     }
     // Payments matched to no account: their count under accounts, their sum under collected.
     sparse("suspense",

@@ -5,6 +5,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -18,7 +19,12 @@ std::optional<std::string> ReportQueryProblem(const store::ReportQuery& query);
 
 nlohmann::ordered_json ReportJson(const store::Report& report);
 
-void WriteReportCsv(const store::Report& report, std::ostream& out);
+// The CSV, its header row in `lang`: "en-US", the column names programs read (as the JSON's
+// keys), or "es-MX", the same columns in Spanish for the creditor's people.
+bool IsReportLanguage(std::string_view lang);
+void WriteReportCsv(const store::Report& report,
+                    std::ostream& out,
+                    std::string_view lang = "en-US");
 
 // The month's complaints and privacy requests (cobrador report complaints, GET
 // /api/v1/reports/complaints): "YYYY-MM" with a real month.

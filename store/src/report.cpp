@@ -208,7 +208,7 @@ Result<Report> Ledger::BuildReport(const ReportQuery& query) {
             }
         }
         // Rows that count one each: (field, SQL selecting channel, due date, day).
-        const std::array<std::pair<Field, std::string>, 11> counted = {{
+        const std::array<std::pair<Field, std::string>, 12> counted = {{
             {&Kpis::promises_made,
              "SELECT c.channel, a.due_date, p.created_at FROM promises p "
              "JOIN accounts a ON a.id = p.account_id "
@@ -237,6 +237,13 @@ Result<Report> Ledger::BuildReport(const ReportQuery& query) {
              "WHERE substr(p.created_at, 1, 10) BETWEEN ?1 AND ?2"},
             {&Kpis::references_issued, {}},
             {&Kpis::escalations, {}},
+            // Each conversation once, at its first escalation in the period.
+            {&Kpis::escalated_conversations,
+             "SELECT e.channel, coalesce(a.due_date, " + DebtorDue("e.debtor_id") +
+                 "), e.at FROM audit_log e LEFT JOIN accounts a ON a.id = e.account_id "
+                 "WHERE e.id IN (SELECT min(id) FROM audit_log WHERE kind = 'escalated' AND "
+                 "conversation_id IS NOT NULL AND substr(at, 1, 10) BETWEEN ?1 AND ?2 GROUP BY "
+                 "conversation_id)"},
             {&Kpis::opt_outs, {}},
             {&Kpis::conversations,
              "SELECT c.channel, " + DebtorDue("c.debtor_id") +

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -195,6 +196,20 @@ TEST_CASE("CLI: migrate, import, re-import and report", "[bot][cli][integration]
     CHECK(csv.out.rfind("scope,key,currency,accounts,balance_outstanding", 0) == 0);
     CHECK(csv.out.find("\ntotal,all,MXN,3,2945.67,0.00,0.0000,") != std::string::npos);
     CHECK(csv.out.find("\nbucket,31-60,MXN,1,345.67,") != std::string::npos);
+    // Every row has the header's twenty columns.
+    std::istringstream rows(csv.out);
+    for (std::string line; std::getline(rows, line);) {
+        INFO(line);
+        CHECK(std::count(line.begin(), line.end(), ',') == 19);
+    }
+    // For the creditor's people, the same columns with Spanish names.
+    const auto spanish = RunCobrador(
+        {"report", "--db", db, "--format", "csv", "--to", "2026-11-22", "--lang", "es-MX"});
+    REQUIRE(spanish.exit_code == 0);
+    CHECK(spanish.out.rfind("ámbito,clave,moneda,cuentas,saldo_pendiente,cobrado,", 0) == 0);
+    CHECK(spanish.out.find(",escalamientos,bajas,") != std::string::npos);
+    CHECK(spanish.out.substr(spanish.out.find('\n')) == csv.out.substr(csv.out.find('\n')));
+    CHECK(RunCobrador({"report", "--db", db, "--format", "csv", "--lang", "fr-FR"}).exit_code == 2);
 }
 
 TEST_CASE("CLI: a file with bad rows imports nothing and names every line",

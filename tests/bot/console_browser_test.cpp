@@ -119,6 +119,12 @@ TEST_CASE("console in Chromium: the reports view charts what came in",
                              << "R-1," << reference << ",300.00,MXN,2026-11-20T10:00:00Z\n"
                              << "R-2,55555,20.00,MXN,2026-11-21T10:00:00Z\n";
     REQUIRE(RunCobrador({"import", "payments", "--db", desk.setup.db, statement}).exit_code == 0);
+    // One conversation escalated twice (handed back in between) is one escalated conversation.
+    const std::int64_t id = desk.Escalate();
+    REQUIRE(desk.api.Post(desk.Path(id, "claim"), desk.collector, json::object()).status == 200);
+    REQUIRE(desk.api.Post(desk.Path(id, "release"), desk.collector, json::object()).status == 200);
+    desk.Say("quiero hablar con una persona");
+    desk.setup.WaitFor("SELECT count(*) FROM audit_log WHERE kind = 'escalated'", "2");
 
     WebDriver browser(desk.setup.dir.File("browser"));
     browser.Go("http://127.0.0.1:" + std::to_string(desk.setup.port) + "/console/");
@@ -136,6 +142,9 @@ TEST_CASE("console in Chromium: the reports view charts what came in",
         [&] { return browser.Text("#kpi-collected").find("300.00") != std::string::npos; },
         "the collected figure");
     CHECK(browser.Text("#kpi-suspense").find("1") != std::string::npos);
+    CHECK(browser.Text("#kpi-escalations .kpi-label") == "Conversaciones escaladas");
+    CHECK(browser.Text("#kpi-escalations .kpi-value") == "1");
+    CHECK(browser.Text("#kpi-escalations .kpi-sub") == "de 1 conversación");
     // Each chart drew something (an SVG with shapes), and the suspense table lists the payment.
     // No promises in this period: the funnel says so rather than drawing empty bars.
     CHECK(browser.Text("#chart-funnel").find("Sin movimientos") != std::string::npos);

@@ -80,6 +80,8 @@ INSERT INTO audit_log (at, actor, kind, channel, debtor_id, account_id, conversa
    (SELECT id FROM accounts WHERE account_key = 'A2'), 1),
   ('2026-11-15T10:30:00Z', 'bot', 'escalated', 'sms',
    (SELECT id FROM debtors WHERE name = 'Dani'), NULL, 2),
+  ('2026-11-18T09:00:00Z', 'bot', 'escalated', 'sms',
+   (SELECT id FROM debtors WHERE name = 'Dani'), NULL, 2),
   ('2026-11-16T10:01:00Z', 'bot', 'opted_out', 'whatsapp', NULL, NULL, 3),
   ('2026-06-01T10:00:00Z', 'bot', 'escalated', 'sms', NULL,
    (SELECT id FROM accounts WHERE account_key = 'A4'), NULL);
@@ -114,7 +116,8 @@ TEST_CASE("Report: every figure over the whole history", "[store][report]") {
     CHECK(t.PromiseKeptRate() == Approx(0.5));
     CHECK(t.plans_created == 1);
     CHECK(t.references_issued == 1);
-    CHECK(t.escalations == 2);
+    CHECK(t.escalations == 3);              // events: conversation 2 twice, and one in June
+    CHECK(t.escalated_conversations == 1);  // conversations: 2 (the June one had none)
     CHECK(t.opt_outs == 1);
     CHECK(t.conversations == 3);
     CHECK(t.verified_conversations == 1);
@@ -131,7 +134,8 @@ TEST_CASE("Report: every figure over the whole history", "[store][report]") {
     CHECK(sms.promises_made == 2);
     CHECK(sms.promises_broken == 1);
     CHECK(sms.plans_created == 1);
-    CHECK(sms.escalations == 2);
+    CHECK(sms.escalations == 3);
+    CHECK(sms.escalated_conversations == 1);
     CHECK(Split(r.by_channel, "sandbox").conversations == 0);
 
     const Kpis& current = Split(r.by_bucket, "current");
@@ -153,7 +157,8 @@ TEST_CASE("Report: every figure over the whole history", "[store][report]") {
     CHECK(late.promises_made == 2);
     CHECK(late.promises_broken == 1);
     CHECK(late.plans_created == 1);
-    CHECK(late.escalations == 1);  // tied to Dani, whose A4 is 137 days late that day
+    CHECK(late.escalations == 2);  // tied to Dani, whose A4 is 137 days late those days
+    CHECK(late.escalated_conversations == 1);
     CHECK(late.conversations == 1);
     CHECK(Split(r.by_bucket, "31-60").accounts == 0);
     CHECK(Split(r.by_bucket, "61-90").accounts == 0);
@@ -163,7 +168,8 @@ TEST_CASE("Report: a period counts only what happened inside it", "[store][repor
     HandBuiltLedger ledger;
     const Report r = ledger.Build("2026-11-01", "2026-11-22");
     CHECK(r.total.collected_cents == 20000);             // only P1
-    CHECK(r.total.escalations == 1);                     // the June escalation is outside
+    CHECK(r.total.escalations == 2);                     // the June escalation is outside
+    CHECK(r.total.escalated_conversations == 1);         // conversation 2, escalated twice
     CHECK(r.total.balance_outstanding_cents == 350000);  // balances are as they stand
     CHECK(r.total.promises_made == 3);
     const Report none = ledger.Build("2026-11-23", "2026-11-30");

@@ -27,7 +27,8 @@ struct Kpis {
     std::int64_t plans_created = 0;
     std::int64_t plans_broken = 0;  // an instalment missed beyond grace
     std::int64_t references_issued = 0;
-    std::int64_t escalations = 0;
+    std::int64_t escalations = 0;  // escalation events (a conversation may have several)
+    std::int64_t escalated_conversations = 0;  // conversations escalated at least once
     std::int64_t opt_outs = 0;
     std::int64_t conversations = 0;
     std::int64_t verified_conversations = 0;
