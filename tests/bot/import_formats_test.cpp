@@ -40,8 +40,9 @@ struct Ledger {
     Ledger() { REQUIRE(RunCobrador({"migrate", "--db", db}).exit_code == 0); }
 };
 
-TEST_CASE("import: Excel's Windows-1252 file with ';', dd/mm/yyyy, $ amounts, 10-digit phones",
-          "[bot][cli][import][integration]") {
+TEST_CASE(
+    "import: Excel's Windows-1252 file with semicolons, dd/mm/yyyy, $ amounts, 10-digit phones",
+    "[bot][cli][import][integration]") {
     Ledger ledger;
     const std::string file = Fixture("excel-windows-1252-semicolon.csv");
 
