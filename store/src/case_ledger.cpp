@@ -220,6 +220,32 @@ Result<CaseAction> Ledger::OpenCase(const NewCase& request, std::string_view now
             }
         }
         const OpenedCase opened = OpenCaseRow(db, row, at);
+        // Opposing the use of one's data, or asking for it to be deleted, stops our messages at
+        // once, whoever registers it: as in the chat (there, on its channel; here, on every
+        // channel, since the request did not come through one).
+        if (row.kind == "privacy" &&
+            (row.category == "opposition" || row.category == "cancellation")) {
+            const auto phone =
+                db.One<std::string>("SELECT phone FROM debtors WHERE id = ?", row.debtor_id);
+            db.Exec(
+                "INSERT INTO contact_preferences (phone, channel, kind, active, recorded_at, "
+                "source) VALUES (?, 'all', 'opt_out', 1, ?, 'agent') ON CONFLICT (phone, "
+                "channel, kind) DO UPDATE SET active = 1, recorded_at = excluded.recorded_at, "
+                "source = excluded.source",
+                *phone,
+                at);
+            CancelPending(db, *phone, "all", at);
+            WriteAudit(db,
+                       {request.agent_id != 0 ? "agent:" + std::to_string(request.agent_id)
+                                              : std::string("system"),
+                        "opted_out",
+                        std::nullopt,  // every channel
+                        row.debtor_id,
+                        row.account_id,
+                        row.conversation_id},
+                       at,
+                       AuditDetail("folio", opened.folio, "reason", "privacy_" + row.category));
+        }
         out.record = LoadCase(db, opened.id);
         tx.commit();
         return out;

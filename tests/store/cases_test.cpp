@@ -192,6 +192,17 @@ TEST_CASE("Cases: while a complaint is open, no reminders or follow-ups about it
     request.category = "access";
     REQUIRE(books.ledger.OpenCase(request, kNow)->record);
     CHECK(books.CandidateAccounts() == std::vector<std::string>{"A-1", "A-2", "B-1"});
+    CHECK(probe.Count("SELECT count(*) FROM contact_preferences") == 0);
+
+    // An opposition a collector registers (a phone call, a letter) stops our messages on every
+    // channel at once, as the same words in the chat stop them on that channel.
+    request.category = "opposition";
+    REQUIRE(books.ledger.OpenCase(request, kNow)->record);
+    CHECK(probe.Text("SELECT phone || ' ' || channel || ' ' || source FROM contact_preferences "
+                     "WHERE kind = 'opt_out' AND active = 1") == "+525511111111 all agent");
+    CHECK(probe.Text("SELECT actor || ' ' || detail FROM audit_log WHERE kind = 'opted_out'") ==
+          "agent:" + std::to_string(books.agent) +
+              R"( {"folio":"P-2026-000004","reason":"privacy_opposition"})");
 }
 
 TEST_CASE("Cases: closing sends the written resolution once and keeps it", "[store][cases]") {
