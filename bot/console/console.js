@@ -1083,7 +1083,7 @@
       due ? `${r.promises_kept} de ${count(due, 'vencida', 'vencidas')}` : 'ninguna venció en el periodo');
     // Conversations, not escalation events: one conversation may be escalated twice.
     setKpi('kpi-escalations', String(r.escalated_conversations),
-      `de ${count(r.conversations, 'conversación', 'conversaciones')}`);
+      `${count(r.escalations, 'escalamiento', 'escalamientos')} en el periodo`);
     setKpi('kpi-suspense', count(r.suspense.payments, 'pago', 'pagos'), money(r.suspense.amount, r.currency));
     renderRecovery(r);
     renderFunnel(r);

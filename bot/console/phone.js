@@ -113,7 +113,9 @@
     $('pay-send').disabled = true;
     $('pay-result').textContent = '';
     try {
-      const amount = $('pay-amount').value.trim().replace(/[$,\s]/g, '');
+      // "$1,000" is a thousand; "1,50" goes as written, and the server says it is no amount.
+      let amount = $('pay-amount').value.trim().replace(/[$\s]/g, '');
+      if (/^\d{1,3}(,\d{3})+(\.\d+)?$/.test(amount)) amount = amount.replace(/,/g, '');
       const res = await fetch('/sandbox/payments', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },

@@ -149,7 +149,7 @@ int ImportPortfolio(Invocation& inv) {
     const Config& config = *inv.config;
     const std::string path = inv["--db"];
     const std::string file = inv.options.positional[0];
-    const auto asked = FormatOptions(inv);
+    const auto asked = FormatOptions(inv, "import portfolio");
     if (!asked) {
         return kUsage;
     }
@@ -250,7 +250,7 @@ int ImportPayments(Invocation& inv) {
     }
     const std::string path = options->values["--db"];
     const std::string file = options->positional[0];
-    const auto asked = FormatOptions(inv);
+    const auto asked = FormatOptions(inv, "import payments");
     if (!asked) {
         return kUsage;
     }

@@ -97,7 +97,7 @@ std::optional<store::Ledger> OpenImport(Invocation& inv, std::ifstream& in) {
     return OpenReady(inv);
 }
 
-std::optional<store::FormatRequest> FormatOptions(Invocation& inv) {
+std::optional<store::FormatRequest> FormatOptions(Invocation& inv, const std::string& command) {
     store::FormatRequest asked;
     const auto given = [&](const char* option) -> const std::string* {
         const auto it = inv.options.values.find(option);
@@ -106,27 +106,27 @@ std::optional<store::FormatRequest> FormatOptions(Invocation& inv) {
     if (const std::string* v = given("--encoding")) {
         asked.encoding = store::EncodingNamed(*v);
         if (!asked.encoding) {
-            Usage(inv.err, "import", "--encoding is utf-8 or windows-1252");
+            Usage(inv.err, command, "--encoding is utf-8 or windows-1252");
             return std::nullopt;
         }
     }
     if (const std::string* v = given("--delimiter")) {
         asked.delimiter = store::DelimiterNamed(*v);
         if (!asked.delimiter) {
-            Usage(inv.err, "import", "--delimiter is ',', ';', tab or '|'");
+            Usage(inv.err, command, "--delimiter is ',', ';', tab or '|'");
             return std::nullopt;
         }
     }
     if (const std::string* v = given("--date-format")) {
         asked.dates = store::DateOrderNamed(*v);
         if (!asked.dates) {
-            Usage(inv.err, "import", "--date-format is yyyy-mm-dd, dd/mm/yyyy or mm/dd/yyyy");
+            Usage(inv.err, command, "--date-format is yyyy-mm-dd, dd/mm/yyyy or mm/dd/yyyy");
             return std::nullopt;
         }
     }
     if (const std::string* v = given("--default-country")) {
         if (!store::IsKnownDefaultCountry(*v)) {
-            Usage(inv.err, "import", "--default-country is MX or US");
+            Usage(inv.err, command, "--default-country is MX or US");
             return std::nullopt;
         }
         asked.default_country = *v;

@@ -74,8 +74,8 @@ std::optional<store::Ledger> OpenReady(Invocation& inv);
 std::optional<store::Ledger> OpenImport(Invocation& inv, std::ifstream& in);
 
 // The import's --encoding, --delimiter, --date-format and --default-country; nullopt after
-// saying which value is wrong (a usage error).
-std::optional<store::FormatRequest> FormatOptions(Invocation& inv);
+// saying which value is wrong with `command`'s usage line (a usage error).
+std::optional<store::FormatRequest> FormatOptions(Invocation& inv, const std::string& command);
 
 // How the import's FILE is written: as `asked`, the rest detected from its first bytes by
 // `choose`; prints the choice to stderr ("reading F: Windows-1252 (detected), …") and leaves

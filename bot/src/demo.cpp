@@ -3,6 +3,7 @@
 #include <array>
 
 #include "dialogs/calendar.hpp"
+#include "dialogs/phone.hpp"
 
 namespace cobrador::bot {
 
@@ -155,13 +156,13 @@ std::string Situation(const DemoAccount& a) {
 std::vector<DemoDebtor> DemoDebtors() {
     std::vector<DemoDebtor> out;
     for (const DemoAccount& a : kAccounts) {
-        if (!out.empty() && out.back().phone == a.phone) {
+        if (!out.empty() && out.back().phone == dialogs::NormalizePhone(a.phone)) {
             out.back().situation += "; " + Situation(a);
             continue;
         }
         const std::string birth(a.birth_date);  // YYYY-MM-DD
         out.push_back({a.debtor_name,
-                       a.phone,
+                       dialogs::NormalizePhone(a.phone).value_or(a.phone),
                        Spaced(a.phone),
                        birth.substr(8, 2) + "/" + birth.substr(5, 2) + "/" + birth.substr(0, 4),
                        Situation(a)});

@@ -74,6 +74,9 @@ bool IsReportLanguage(std::string_view lang) {
 }
 
 void WriteReportCsv(const store::Report& report, std::ostream& out, std::string_view lang) {
+    if (lang == "es-MX") {
+        out << "\xEF\xBB\xBF";  // so that Excel on Windows reads "ámbito" as UTF-8
+    }
     for (std::size_t i = 0; i < kColumns.size(); ++i) {
         out << (i == 0 ? "" : ",") << (lang == "es-MX" ? kColumns[i].second : kColumns[i].first);
     }

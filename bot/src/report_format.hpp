@@ -20,7 +20,8 @@ std::optional<std::string> ReportQueryProblem(const store::ReportQuery& query);
 nlohmann::ordered_json ReportJson(const store::Report& report);
 
 // The CSV, its header row in `lang`: "en-US", the column names programs read (as the JSON's
-// keys), or "es-MX", the same columns in Spanish for the creditor's people.
+// keys), or "es-MX", the same columns in Spanish for the creditor's people (after a UTF-8
+// byte-order mark, which spreadsheet programs need to read the accents).
 bool IsReportLanguage(std::string_view lang);
 void WriteReportCsv(const store::Report& report,
                     std::ostream& out,

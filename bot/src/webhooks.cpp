@@ -359,6 +359,17 @@ Response SandboxError(http::status status, const std::string& text) {
 constexpr const char* kNotAPhone =
     "Escribe el número con su código de país, por ejemplo +52 1 555 000 1001.";
 
+// The sandbox speaks for the demo's own people only: a real debtor in the same ledger file is
+// neither shown (name, birth date, balances) nor paid for.
+bool IsDemoPhone(const std::string& phone) {
+    for (const DemoDebtor& d : DemoDebtors()) {
+        if (d.phone == phone) {
+            return true;
+        }
+    }
+    return false;
+}
+
 // ?phone= as a browser sends it (encodeURIComponent), or typed in the address bar, where the
 // "+" arrives as a space.
 std::optional<std::string> SandboxPhone(std::string_view query) {
@@ -412,10 +423,13 @@ net::awaitable<Response> Webhooks::Sandbox(const Request& req, std::string_view 
         std::vector<store::PhoneAccount> accounts;
     };
 
+    const bool demo_person = IsDemoPhone(*phone);
     const Seen seen = co_await s_.ledger.Run([&](store::Ledger& l) {
         Seen out;
-        if (auto accounts = l.AccountsOfPhone(*phone)) {
-            out.accounts = std::move(*accounts);
+        if (demo_person) {
+            if (auto accounts = l.AccountsOfPhone(*phone)) {
+                out.accounts = std::move(*accounts);
+            }
         }
         auto found = l.FindConversation(*phone, "sandbox");
         if (found && *found) {
@@ -469,6 +483,11 @@ Response Webhooks::SandboxDebtors() {
 }
 
 net::awaitable<Response> Webhooks::SandboxPayment(const Request& req) {
+    // JSON only: a plain form another site posts cannot pay.
+    if (req[http::field::content_type].find("application/json") == std::string_view::npos) {
+        co_return Error(http::status::unsupported_media_type,
+                        "send Content-Type: application/json");
+    }
     const auto body = nlohmann::json::parse(req.body(), nullptr, false);
     if (body.is_discarded() || !body.is_object() || !body.contains("phone") ||
         !body["phone"].is_string() || (body.contains("amount") && !body["amount"].is_string())) {
@@ -478,6 +497,10 @@ net::awaitable<Response> Webhooks::SandboxPayment(const Request& req) {
     const auto phone = dialogs::NormalizePhone(body["phone"].get<std::string>());
     if (!phone) {
         co_return SandboxError(http::status::bad_request, kNotAPhone);
+    }
+    if (!IsDemoPhone(*phone)) {
+        co_return SandboxError(http::status::not_found,
+                               "Ese número no es de ningún deudor de la demo.");
     }
     const auto accounts =
         co_await s_.ledger.Run([&](store::Ledger& l) { return l.AccountsOfPhone(*phone); });

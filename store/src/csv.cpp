@@ -4,6 +4,13 @@
 
 namespace cobrador::store {
 
+namespace {
+
+constexpr const char* kNotUtf8 =
+    "a field is not valid UTF-8 (a file saved by Excel on Windows: try --encoding windows-1252)";
+
+}  // namespace
+
 CsvReader::CsvReader(std::istream& in, char delimiter) : in_(in), delimiter_(delimiter) {}
 
 int CsvReader::Get() {
@@ -72,7 +79,7 @@ CsvReader::Result CsvReader::Next(CsvRecord& record) {
                 return Result::kError;
             }
             if (!finish_field()) {
-                error_ = "a field is not valid UTF-8";
+                error_ = kNotUtf8;
                 return Result::kError;
             }
             return Result::kRecord;
@@ -99,7 +106,7 @@ CsvReader::Result CsvReader::Next(CsvRecord& record) {
         }
         if (c == delimiter_) {
             if (!finish_field()) {
-                return fail("a field is not valid UTF-8");
+                return fail(kNotUtf8);
             }
             continue;
         }
@@ -109,7 +116,7 @@ CsvReader::Result CsvReader::Next(CsvRecord& record) {
         if (c == '\n') {
             ++line_;
             if (!finish_field()) {
-                error_ = "a field is not valid UTF-8";
+                error_ = kNotUtf8;
                 return Result::kError;
             }
             return Result::kRecord;

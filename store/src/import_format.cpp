@@ -312,10 +312,12 @@ std::string PhoneHint(std::string_view text, const CsvFormat& format) {
 }
 
 std::string DateHint(std::string_view text, const CsvFormat& format) {
-    if (format.dates == DateOrder::kIso && SplitSlashDate(text)) {
-        return "; for dates written day first, use --date-format dd/mm/yyyy";
+    const auto split = SplitSlashDate(text);
+    if (format.dates != DateOrder::kIso || !split) {
+        return "";
     }
-    return "";
+    return split->second > 12 ? "; for dates written month first, use --date-format mm/dd/yyyy"
+                              : "; for dates written day first, use --date-format dd/mm/yyyy";
 }
 
 namespace {
@@ -345,6 +347,38 @@ std::size_t KnownColumns(const std::vector<std::string>& fields,
     return static_cast<std::size_t>(std::count_if(fields.begin(), fields.end(), [&](const auto& f) {
         return std::find(columns.begin(), columns.end(), f) != columns.end();
     }));
+}
+
+// Whether `text` holds at least one well-formed multi-byte UTF-8 character.
+bool HasUtf8Sequence(std::string_view text) {
+    for (std::size_t i = 0; i + 1 < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        const std::size_t length = (c & 0xE0) == 0xC0   ? 2
+                                   : (c & 0xF0) == 0xE0 ? 3
+                                   : (c & 0xF8) == 0xF0 ? 4
+                                                        : 0;
+        if (length != 0 && i + length <= text.size() &&
+            IsValidUtf8(std::string(text.substr(i, length)))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// "line N": where the first byte that is not UTF-8 is.
+std::string FirstBadUtf8(std::string_view text) {
+    std::size_t line = 1;
+    std::size_t start = 0;
+    for (std::size_t i = 0; i <= text.size(); ++i) {
+        if (i == text.size() || text[i] == '\n') {
+            if (!IsValidUtf8(std::string(text.substr(start, i - start)))) {
+                return "line " + std::to_string(line);
+            }
+            ++line;
+            start = i + 1;
+        }
+    }
+    return "near the end";
 }
 
 // Valid UTF-8, allowing a sequence cut by the end of a full sample.
@@ -379,7 +413,21 @@ FormatChoice ChooseCsvFormat(std::string_view sample,
 
     // The encoding: UTF-8 when the bytes are UTF-8, else Windows-1252 (what Excel writes when
     // it saves "CSV" on a Spanish Windows).
+    if (sample.starts_with("\xFF\xFE") || sample.starts_with("\xFE\xFF")) {
+        choice.problem =
+            "the file is UTF-16 (Excel's \"Unicode text\"); save it as \"CSV UTF-8\" instead";
+        return choice;
+    }
     const bool utf8 = LooksUtf8(sample);
+    if (!utf8 && !asked.encoding &&
+        (sample.starts_with("\xEF\xBB\xBF") || HasUtf8Sequence(sample))) {
+        // Both UTF-8 characters and bytes that are not UTF-8: reading it either way would
+        // garble some names without a word.
+        choice.problem = "the file mixes UTF-8 with bytes that are not UTF-8 (" +
+                         FirstBadUtf8(sample) +
+                         "); save it again as \"CSV UTF-8\", or say which with --encoding";
+        return choice;
+    }
     if (asked.encoding) {
         f.encoding = *asked.encoding;
         if (f.encoding == TextEncoding::kUtf8 && !utf8) {
@@ -453,7 +501,7 @@ FormatChoice ChooseCsvFormat(std::string_view sample,
                 if (i >= record.fields.size()) {
                     continue;
                 }
-                const std::string& value = record.fields[i];
+                const std::string value = Trimmed(record.fields[i]);
                 const auto split = SplitSlashDate(value);
                 if (!split) {
                     continue;
@@ -463,8 +511,8 @@ FormatChoice ChooseCsvFormat(std::string_view sample,
                     day_first_example = value;
                 } else if (split->second > 12 && split->first <= 12) {
                     month_first_example = value;
-                } else if (ambiguous_example.empty()) {
-                    ambiguous_example = value;
+                } else if (split->first != split->second && ambiguous_example.empty()) {
+                    ambiguous_example = value;  // 05/05 reads the same either way
                 }
             }
         }
@@ -474,13 +522,16 @@ FormatChoice ChooseCsvFormat(std::string_view sample,
                              ") orders; say which with --date-format dd/mm/yyyy or mm/dd/yyyy";
             return choice;
         }
-        if (any && day_first_example.empty() && month_first_example.empty()) {
+        if (!ambiguous_example.empty() && day_first_example.empty() &&
+            month_first_example.empty()) {
             choice.problem = "dates like " + Shown(ambiguous_example) +
                              " could be day/month or month/day: say which with --date-format "
                              "dd/mm/yyyy or mm/dd/yyyy";
             return choice;
         }
-        f.dates = !day_first_example.empty()     ? DateOrder::kDayFirst
+        // Only dates that read the same both ways (05/05/2026): day first, as in Mexico.
+        f.dates = !day_first_example.empty() || (any && month_first_example.empty())
+                      ? DateOrder::kDayFirst
                   : !month_first_example.empty() ? DateOrder::kMonthFirst
                                                  : DateOrder::kIso;
         note("dates " + std::string(DateOrderName(f.dates)), any);

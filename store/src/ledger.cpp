@@ -68,9 +68,11 @@ Ledger& Ledger::operator=(Ledger&&) noexcept = default;
 Ledger::~Ledger() = default;
 
 Result<Ledger> Ledger::Open(const std::string& target, OpenMode mode, std::string* reason) {
-    // A mistyped path must not become a new, empty ledger.
+    // A mistyped path must not become a new, empty ledger. (A path that cannot be checked,
+    // say for want of permission, is left to the open to explain.)
+    std::error_code missing;
     if (mode == OpenMode::kReadWrite && !IsPostgresTarget(target) && target != ":memory:" &&
-        !target.starts_with("file:") && !std::filesystem::exists(target)) {
+        !target.starts_with("file:") && !std::filesystem::exists(target, missing) && !missing) {
         return make_error_code(Errc::kMissing);
     }
     try {

@@ -43,8 +43,8 @@ struct SpeiFields {
 };
 
 // A statement's paid_at: an ISO 8601 instant with its zone, or (as Mexican banks write it) a
-// date in the file's format with an optional "HH:MM[:SS]", in Mexico City time (UTC-6 all year
-// since 2022).
+// date in the file's format with an optional "HH:MM[:SS]" in Mexico City time (UTC-6 all year
+// since 2022); a date alone is noon UTC.
 std::optional<std::chrono::sys_seconds> ReadPaidAt(const std::string& text,
                                                    const CsvFormat* format) {
     if (auto at = dialogs::ParseIso8601(text)) {
@@ -58,19 +58,28 @@ std::optional<std::chrono::sys_seconds> ReadPaidAt(const std::string& text,
     if (!day) {
         return std::nullopt;
     }
-    int hour = 0, minute = 0, second = 0;
+    // A date alone is noon UTC, as an ISO date alone is: the same civil day everywhere in
+    // Mexico (UTC-5 to UTC-8).
+    int hour = 6, minute = 0, second = 0;
     if (space != std::string::npos) {
+        // "HH:MM" or "HH:MM:SS", every other character a digit.
         const std::string time = text.substr(space + 1);
-        const bool digits = std::all_of(
-            time.begin(), time.end(), [](char c) { return (c >= '0' && c <= '9') || c == ':'; });
-        const bool shaped = (time.size() == 5 && time[2] == ':') ||
-                            (time.size() == 8 && time[2] == ':' && time[5] == ':');
-        if (!digits || !shaped) {
+        if (time.size() != 5 && time.size() != 8) {
             return std::nullopt;
         }
-        hour = std::stoi(time.substr(0, 2));
-        minute = std::stoi(time.substr(3, 2));
-        second = time.size() == 8 ? std::stoi(time.substr(6, 2)) : 0;
+        int parts[3] = {0, 0, 0};
+        for (std::size_t i = 0; i < time.size(); ++i) {
+            const bool colon = i % 3 == 2;
+            if (colon ? time[i] != ':' : (time[i] < '0' || time[i] > '9')) {
+                return std::nullopt;
+            }
+            if (!colon) {
+                parts[i / 3] = parts[i / 3] * 10 + (time[i] - '0');
+            }
+        }
+        hour = parts[0];
+        minute = parts[1];
+        second = parts[2];
         if (hour > 23 || minute > 59 || second > 59) {
             return std::nullopt;
         }
@@ -136,7 +145,12 @@ void Check(PaymentRecord& p,
     } else if (auto iso = ReadDate(date, format ? format->dates : DateOrder::kIso)) {
         date = *iso;
     } else {
-        fail(kOperationDate, Shown(date) + " is not a date (YYYY-MM-DD)");
+        fail(kOperationDate,
+             Shown(date) + " is not a date (YYYY-MM-DD" +
+                 (format && format->dates == DateOrder::kDayFirst     ? " or dd/mm/yyyy"
+                  : format && format->dates == DateOrder::kMonthFirst ? " or mm/dd/yyyy"
+                                                                      : "") +
+                 ")");
         return;
     }
     if (!dialogs::ParticipantOfBankCode(spei.sending_bank) &&

@@ -206,7 +206,9 @@ TEST_CASE("CLI: migrate, import, re-import and report", "[bot][cli][integration]
     const auto spanish = RunCobrador(
         {"report", "--db", db, "--format", "csv", "--to", "2026-11-22", "--lang", "es-MX"});
     REQUIRE(spanish.exit_code == 0);
-    CHECK(spanish.out.rfind("ámbito,clave,moneda,cuentas,saldo_pendiente,cobrado,", 0) == 0);
+    CHECK(spanish.out.rfind("\xEF\xBB\xBF"
+                            "ámbito,clave,moneda,cuentas,saldo_pendiente,cobrado,",
+                            0) == 0);
     CHECK(spanish.out.find(",escalamientos,bajas,") != std::string::npos);
     CHECK(spanish.out.substr(spanish.out.find('\n')) == csv.out.substr(csv.out.find('\n')));
     CHECK(RunCobrador({"report", "--db", db, "--format", "csv", "--lang", "fr-FR"}).exit_code == 2);

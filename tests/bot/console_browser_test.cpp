@@ -144,7 +144,7 @@ TEST_CASE("console in Chromium: the reports view charts what came in",
     CHECK(browser.Text("#kpi-suspense").find("1") != std::string::npos);
     CHECK(browser.Text("#kpi-escalations .kpi-label") == "Conversaciones escaladas");
     CHECK(browser.Text("#kpi-escalations .kpi-value") == "1");
-    CHECK(browser.Text("#kpi-escalations .kpi-sub") == "de 1 conversación");
+    CHECK(browser.Text("#kpi-escalations .kpi-sub") == "2 escalamientos en el periodo");
     // Each chart drew something (an SVG with shapes), and the suspense table lists the payment.
     // No promises in this period: the funnel says so rather than drawing empty bars.
     CHECK(browser.Text("#chart-funnel").find("Sin movimientos") != std::string::npos);

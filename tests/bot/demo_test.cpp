@@ -127,7 +127,16 @@ TEST_CASE("demo: a simulated payment goes the payments webhook's way and the bot
               .status == 400);
     CHECK(demo.Post("/sandbox/payments", {{"phone", "+52 1 555 000 9999"}}).status == 404);
     CHECK(demo.Post("/sandbox/payments", {{"phone", "nadie"}}).status == 400);
-    CHECK(HttpRequest(demo.port, "POST", "/sandbox/payments", "{").status == 400);
+    CHECK(HttpRequest(
+              demo.port, "POST", "/sandbox/payments", "{", {{"Content-Type", "application/json"}})
+              .status == 400);
+    // Not JSON (a form another site could post): refused before anything is read.
+    CHECK(HttpRequest(demo.port,
+                      "POST",
+                      "/sandbox/payments",
+                      R"({"phone": "+52 1 555 000 1002"})",
+                      {{"Content-Type", "text/plain"}})
+              .status == 415);
     Probe ledger(demo.dir.File("cobrador-demo.db"));
     CHECK(ledger.Count("SELECT count(*) FROM payments") == 0);
 

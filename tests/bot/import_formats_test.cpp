@@ -120,9 +120,9 @@ TEST_CASE("import: a bank's statement with day-first dates in Mexico City and $ 
     CHECK(applied.out.find("2 applied, 0 in suspense") != std::string::npos);
     CHECK(applied.err.find("Windows-1252 (detected), ';'-separated (detected), dates dd/mm/yyyy "
                            "(detected)") != std::string::npos);
-    // 10:05 in Mexico City is 16:05 UTC; a date alone is the day's start there.
+    // 10:05 in Mexico City is 16:05 UTC; a date alone is noon UTC, as an ISO date alone is.
     CHECK(probe.Joined("SELECT paid_at FROM payments ORDER BY paid_at") ==
-          "2026-11-23T16:05:00Z,2026-11-24T06:00:00Z");
+          "2026-11-23T16:05:00Z,2026-11-24T12:00:00Z");
     CHECK(probe.Text("SELECT amount_cents || ' ' || method FROM payments WHERE paid_at LIKE "
                      "'2026-11-23%'") == "100000 depósito");
     CHECK(probe.Count("SELECT balance_cents FROM accounts WHERE account_key = 'C-200'") == 0);

@@ -147,7 +147,9 @@ TEST_CASE("import payments: a statement applied once, all or nothing, suspense l
         api.Call("GET",
                  "/api/v1/reports?from=2026-11-01&to=2026-11-30&format=csv&lang=es-MX",
                  desk.supervisor);
-    CHECK(spanish.body.rfind("ámbito,clave,moneda,", 0) == 0);
+    CHECK(spanish.body.rfind("\xEF\xBB\xBF"
+                             "ámbito,clave,moneda,",
+                             0) == 0);
     CHECK(spanish.body.find("total,all,MXN,2,") != std::string::npos);
     CHECK(api.Call("GET", "/api/v1/reports?format=csv&lang=xx", desk.collector).status == 400);
     CHECK(api.Call("GET", "/api/v1/reports", "").status == 401);

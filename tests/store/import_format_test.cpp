@@ -173,6 +173,34 @@ TEST_CASE("import format: chosen from the file, or the one line that says why no
         CHECK(ChoosePortfolioFormat(kHeader, tabs).problem.find("try --delimiter ','") !=
               std::string::npos);
     }
+    SECTION("dates that read the same both ways, and dates with spaces around them") {
+        const auto same = ChoosePortfolioFormat(
+            kHeader + "A,Ana,+525511111111,05/05/1980,1.00,MXN,12/12/2026\n", {});
+        CHECK(same.problem.empty());
+        CHECK(same.format.dates == DateOrder::kDayFirst);
+        const auto spaced = ChoosePortfolioFormat(
+            kHeader + "A,Ana,+525511111111, 23/04/1980 ,1.00,MXN,05/12/2026\n", {});
+        CHECK(spaced.format.dates == DateOrder::kDayFirst);
+        CHECK(DateHint("11/23/2026", {}).find("mm/dd/yyyy") != std::string::npos);
+        CHECK(DateHint("23/11/2026", {}).find("dd/mm/yyyy") != std::string::npos);
+    }
+    SECTION("a file that mixes encodings, or is UTF-16, is not guessed") {
+        const auto mixed =
+            ChoosePortfolioFormat(kHeader + "A,José,+525511111111\nB,Mu\xF1oz,+525522222222\n", {});
+        CHECK(mixed.problem.find("mixes UTF-8 with bytes that are not UTF-8 (line 3)") !=
+              std::string::npos);
+        const auto bom = ChoosePortfolioFormat("\xEF\xBB\xBF" + kHeader + "A,Mu\xF1oz\n", {});
+        CHECK(bom.problem.find("mixes UTF-8") != std::string::npos);
+        FormatRequest latin;
+        latin.encoding = TextEncoding::kWindows1252;  // the operator knows better
+        CHECK(
+            ChoosePortfolioFormat(kHeader + "A,José,+52\nB,Mu\xF1oz,+52\n", latin).problem.empty());
+        CHECK(ChoosePortfolioFormat(std::string("\xFF\xFE"
+                                                "a\0c\0",
+                                                6),
+                                    {})
+                  .problem.find("UTF-16") != std::string::npos);
+    }
     SECTION("statements: paid_at's date decides") {
         const auto c = ChoosePaymentsFormat(
             "payment_id;reference;amount;currency;paid_at\nP;R;$1,00.00;MXN;23/11/2026 10:05\n",
@@ -219,14 +247,20 @@ TEST_CASE("import format: a statement's dates and times in Mexico City", "[store
         "P2,R2,5,MXN,23/11/2026\n"
         "P3,R3,5,MXN,2026-11-23T10:05:00-06:00\n"
         "P4,R4,5,MXN,23/11/2026 25:00\n"
-        "P5,R5,5,MXN,23/11/2026 10:5\n");
+        "P5,R5,5,MXN,23/11/2026 10:5\n"
+        "P6,R6,5,MXN,2026-11-23\n"
+        "P7,R7,5,MXN,2026-11-23 :0:00\n"
+        "P8,R8,5,MXN,23/11/2026 00:::\n"
+        "P9,R9,5,MXN,23/11/2026 1a:00\n");
     const auto parsed = ParsePaymentsCsv(in, format);
-    REQUIRE(parsed.rows.size() == 3);
+    REQUIRE(parsed.rows.size() == 4);
     CHECK(parsed.rows[0].paid_at == "2026-11-23T16:05:00Z");
     CHECK(parsed.rows[0].amount_cents == 100000);
-    CHECK(parsed.rows[1].paid_at == "2026-11-23T06:00:00Z");
+    // A date alone is noon UTC, written either way: the same civil day all over Mexico.
+    CHECK(parsed.rows[1].paid_at == "2026-11-23T12:00:00Z");
     CHECK(parsed.rows[2].paid_at == "2026-11-23T16:05:00Z");
-    REQUIRE(parsed.errors.size() == 2);
+    CHECK(parsed.rows[3].paid_at == "2026-11-23T12:00:00Z");
+    REQUIRE(parsed.errors.size() == 5);
     CHECK(parsed.errors[0].line == 5);
     CHECK(parsed.errors[0].message.find("nor a date (and time) in Mexico City") !=
           std::string::npos);

@@ -15,7 +15,7 @@ std::string DemoPortfolioCsv(const std::string& today);
 // their accounts are like ("12 días de atraso, $12,345.67; vence en 5 días, $2,500.00").
 struct DemoDebtor {
     std::string name;
-    std::string phone;  // E.164
+    std::string phone;  // E.164, as the ledger keeps it ("+525550001001")
     std::string phone_shown;
     std::string birth_date;  // dd/mm/yyyy, as a debtor types it
     std::string situation;
