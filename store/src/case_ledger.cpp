@@ -118,21 +118,25 @@ OpenedCase OpenCaseRow(Connection& db, const CaseRow& row, const std::string& no
                   static_cast<long long>(id));
     db.Exec("UPDATE cases SET folio = ? WHERE id = ?", std::string(folio), id);
     if (row.kind == "complaint") {
-        // Reminders already queued (waiting for contact hours) do not go out either.
-        const std::string pending =
+        // Reminders already queued (waiting for contact hours) about what is disputed do not go
+        // out either: about its account (its due date, its promises, its plan's instalments),
+        // or about any of the debtor's accounts when the complaint names none.
+        std::vector<std::int64_t> pending;
+        const std::int64_t account = row.account_id.value_or(0);
+        auto rows = db.Query(
             "SELECT o.message_id FROM outbox o JOIN reminders r ON r.message_id = o.message_id "
-            "WHERE r.debtor_id = ?2 AND o.status = 'pending'";
-        db.Exec(
-            "UPDATE messages SET status = 'failed', error_code = 'case_open', status_at = ?1 "
-            "WHERE id IN (" +
-                pending + ")",
-            now,
-            row.debtor_id);
-        db.Exec(
-            "UPDATE outbox SET status = 'failed', last_error = 'cancelled: a complaint is open' "
-            "WHERE message_id IN (SELECT r.message_id FROM reminders r WHERE r.debtor_id = ?) AND "
-            "status = 'pending'",
-            row.debtor_id);
+            "WHERE r.debtor_id = ?1 AND o.status = 'pending' AND (?2 = 0 OR r.subject LIKE ?3 "
+            "OR r.subject IN (SELECT 'promise:' || CAST(p.id AS TEXT) FROM promises p WHERE "
+            "p.account_id = ?2) OR r.subject IN (SELECT 'installment:' || CAST(i.id AS TEXT) "
+            "FROM plan_installments i JOIN payment_plans pp ON pp.id = i.plan_id WHERE "
+            "pp.account_id = ?2))",
+            row.debtor_id,
+            account,
+            "account:" + std::to_string(account) + "@%");
+        while (rows->Step()) {
+            pending.push_back(rows->Int64(0));
+        }
+        CancelQueued(db, pending, "case_open", "a complaint is open", now);
     }
     WriteAudit(db,
                {row.opened_by_agent ? "agent:" + std::to_string(*row.opened_by_agent) : "bot",

@@ -171,23 +171,40 @@ bool EscalateDebtor(Connection& db,
     return open && EscalateConversation(db, *open, reason, now);
 }
 
+void CancelQueued(Connection& db,
+                  const std::vector<std::int64_t>& message_ids,
+                  const std::string& code,
+                  const std::string& why,
+                  const std::string& now) {
+    for (const std::int64_t id : message_ids) {
+        if (db.Exec("UPDATE outbox SET status = 'failed', last_error = ? WHERE message_id = ? AND "
+                    "status = 'pending'",
+                    "cancelled: " + why,
+                    id) > 0) {
+            db.Exec(
+                "UPDATE messages SET status = 'failed', error_code = ?, status_at = ? WHERE "
+                "id = ?",
+                code,
+                now,
+                id);
+        }
+    }
+}
+
 void CancelPending(Connection& db,
                    const std::string& phone,
                    const std::string& channel,
                    const std::string& now) {
-    db.Exec(
-        "UPDATE messages SET status = 'failed', error_code = 'opted_out', status_at = ?1 WHERE "
-        "id IN (SELECT message_id FROM outbox WHERE recipient = ?2 AND status = 'pending' AND "
-        "(?3 = 'all' OR channel = ?3))",
-        now,
+    std::vector<std::int64_t> pending;
+    auto rows = db.Query(
+        "SELECT message_id FROM outbox WHERE recipient = ?1 AND status = 'pending' AND (?2 = "
+        "'all' OR channel = ?2)",
         phone,
         channel);
-    db.Exec(
-        "UPDATE outbox SET status = 'failed', last_error = 'cancelled: no more contact with this "
-        "phone on this channel' WHERE recipient = ?1 AND status = 'pending' AND (?2 = 'all' OR "
-        "channel = ?2)",
-        phone,
-        channel);
+    while (rows->Step()) {
+        pending.push_back(rows->Int64(0));
+    }
+    CancelQueued(db, pending, "opted_out", "no more contact with this phone on this channel", now);
 }
 
 }  // namespace cobrador::store

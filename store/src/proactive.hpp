@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "dialogs/vocabulary.hpp"
 #include "store/payments.hpp"
@@ -59,6 +60,14 @@ bool EscalateDebtor(Connection& db,
                     std::int64_t debtor_id,
                     const std::string& reason,
                     const std::string& now);
+
+// Queued messages that must not go out after all: each one's pending outbox row fails with
+// "cancelled: `why`" and the message with `code` (rows already sent or failed are left alone).
+void CancelQueued(Connection& db,
+                  const std::vector<std::int64_t>& message_ids,
+                  const std::string& code,
+                  const std::string& why,
+                  const std::string& now);
 
 // Nothing more goes to `phone` on `channel` ("all": any channel): its pending outbox rows and
 // their messages are marked failed (error "opted_out"), whatever queued them.

@@ -138,6 +138,22 @@ TEST_CASE("Cases: while a complaint is open, no reminders or follow-ups about it
         "INSERT INTO promises (account_id, conversation_id, amount_cents, currency, due_date, "
         "status, created_at) VALUES (1, 1, 30000, 'MXN', '2026-11-10', 'open', 'x'), (2, 1, "
         "10000, 'MXN', '2026-11-10', 'open', 'x');");
+    // And three more: about A-2's due date, about A-1's promise, about A-2's promise.
+    const std::vector<std::string> subjects = {"account:2@2026-11-10", "promise:1", "promise:2"};
+    for (std::size_t i = 0; i < subjects.size(); ++i) {
+        const std::string id = std::to_string(i + 2);
+        probe.Exec(
+            "INSERT INTO messages (conversation_id, direction, channel, author, body, status, "
+            "created_at, status_at) VALUES (1, 'out', 'sms', 'bot', 'recordatorio', 'queued', "
+            "'x', 'x');"
+            "INSERT INTO outbox (message_id, channel, recipient, payload, status, "
+            "next_attempt_at, created_at) VALUES (" +
+            id +
+            ", 'sms', '+525511111111', '{}', 'pending', '2026-11-24T14:00:00Z', 'x');"
+            "INSERT INTO reminders (debtor_id, rule, subject, local_date, channel, message_id, "
+            "created_at) VALUES (1, 'r" +
+            id + "', '" + subjects[i] + "', '2026-11-24', 'sms', " + id + ", 'x');");
+    }
     CHECK(books.CandidateAccounts() == std::vector<std::string>{"A-1", "A-2", "B-1"});
 
     // A collector registers María's complaint about A-1.
@@ -158,8 +174,13 @@ TEST_CASE("Cases: while a complaint is open, no reminders or follow-ups about it
 
     // The queued reminder does not go out; A-1 is no subject of reminders; its broken promise
     // waits for the case, A-2's breaks as usual.
-    CHECK(probe.Text("SELECT status FROM outbox") == "failed");
-    CHECK(probe.Text("SELECT status || ' ' || error_code FROM messages") == "failed case_open");
+    // Only those about A-1 (its due date, its promise); A-2's still wait for the hours.
+    CHECK(probe.Joined("SELECT status FROM outbox ORDER BY message_id") ==
+          "failed,pending,failed,pending");
+    CHECK(probe.Joined("SELECT status || ' ' || coalesce(error_code, '-') FROM messages ORDER "
+                       "BY id") == "failed case_open,queued -,failed case_open,queued -");
+    CHECK(probe.Text("SELECT last_error FROM outbox WHERE message_id = 1") ==
+          "cancelled: a complaint is open");
     CHECK(books.CandidateAccounts() == std::vector<std::string>{"A-2", "B-1"});
     auto broken = books.ledger.BreakOverduePromises(3, kNow, {});
     REQUIRE(broken);
@@ -171,6 +192,8 @@ TEST_CASE("Cases: while a complaint is open, no reminders or follow-ups about it
     request.category = "treatment";
     REQUIRE(books.ledger.OpenCase(request, kNow)->record);
     CHECK(books.CandidateAccounts() == std::vector<std::string>{"B-1"});
+    CHECK(probe.Joined("SELECT status FROM outbox ORDER BY message_id") ==
+          "failed,failed,failed,failed");
 
     // Closed: the reminders and the promise's judgement resume.
     for (const std::int64_t id : {1, 2}) {
