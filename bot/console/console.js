@@ -482,8 +482,10 @@
     verified.className = `badge ${c.verified ? 'verified' : 'unverified'}`;
     verified.textContent = c.verified ? 'identidad verificada' : 'sin verificar';
     $('conv-state').textContent = stateLabel(c);
+    // Why a person has it, while a person has it: not after it went back to the bot.
     const reason = $('conv-reason');
-    reason.hidden = !c.escalation_reason;
+    const held = c.state === 'escalated' || c.state === 'claimed';
+    reason.hidden = !c.escalation_reason || !held;
     reason.textContent = c.escalation_reason
       ? `Motivo: ${label(REASONS, c.escalation_reason)}${c.escalated_at ? ` · ${when(c.escalated_at)}` : ''}`
       : '';

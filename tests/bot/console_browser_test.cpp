@@ -62,6 +62,7 @@ TEST_CASE(
         },
         "the transcript");
     CHECK_FALSE(browser.Enabled("#send"));  // not claimed yet
+    CHECK(browser.Text("#conv-reason").find("Motivo: pidió una persona") != std::string::npos);
 
     browser.Click("#claim");
     browser.WaitUntil([&] { return browser.Enabled("#send"); }, "the reply box after claiming");
@@ -102,6 +103,9 @@ TEST_CASE(
     browser.Click("#release");
     desk.setup.WaitFor("SELECT state FROM conversations WHERE id = " + std::to_string(id), "bot");
     browser.WaitUntil([&] { return !browser.Enabled("#send"); }, "the reply box closing");
+    // The reason it was escalated is not shown once the bot has it again.
+    browser.WaitUntil([&] { return !browser.Displayed("#conv-reason"); },
+                      "the reason banner going away");
 
     // The page broke no content-security rule and threw no script error on the way.
     for (const std::string& line : browser.PageErrors()) {
