@@ -59,6 +59,15 @@
   const PLAN_STATUS = { active: 'activo', completed: 'terminado', broken: 'incumplido', cancelled: 'cancelado' };
   const INSTALLMENT_STATUS = { pending: 'pendiente', paid: 'pagado', late: 'atrasado' };
   const EVENT_KINDS = {
+    locked: 'verificación bloqueada',
+    claim_released: 'devuelta a la cola',
+    opted_out: 'baja de mensajes',
+    opted_in: 'alta de mensajes',
+    case_opened: 'folio abierto',
+    case_closed: 'folio cerrado',
+    instrument_requested: 'medio de pago solicitado',
+    receipt_confirmed: 'comprobante confirmado',
+    receipt_unconfirmed: 'comprobante no confirmado',
     escalated: 'escalada',
     claimed: 'tomada',
     reassigned: 'reasignada',
@@ -147,6 +156,7 @@
     token: null,
     me: null, // {id, name, role}
     agents: new Map(), // id -> agent, supervisors only
+    agentNames: {}, // id -> name, every agent, from the open conversation
     tab: 'escalated',
     report: null, // the report on screen, kept to redraw its charts when the window resizes
     openId: null,
@@ -490,6 +500,7 @@
       ? `Motivo: ${label(REASONS, c.escalation_reason)}${c.escalated_at ? ` · ${when(c.escalated_at)}` : ''}`
       : '';
 
+    state.agentNames = c.agent_names || {};
     renderControls();
     renderAccounts(c.accounts || []);
     renderPromises(c.promises || []);
@@ -585,7 +596,9 @@
     const id = Number(match[1]);
     if (state.me && id === state.me.id) return 'Tú';
     const agent = state.agents.get(id);
-    return agent ? agent.name : `Agente ${id}`;
+    if (agent) return agent.name;
+    const named = state.agentNames && state.agentNames[String(id)];
+    return named || `Agente ${id}`;
   }
 
   function messageNode(m) {
@@ -741,11 +754,36 @@
     if (notes.length === 0) $('notes').append(el('li', 'empty', 'Sin notas.'));
   }
 
+  // An agent's name by id: from the open conversation (every agent), else the supervisor's list.
+  function agentName(id) {
+    if (state.me && Number(id) === state.me.id) return 'ti';
+    const named = state.agentNames && state.agentNames[String(id)];
+    if (named) return named;
+    const agent = state.agents.get(Number(id));
+    return agent ? agent.name : `agente ${id}`;
+  }
+
+  // An event's detail in words: names, reasons and times, never "agent_id: 1".
+  const EVENT_DETAIL = {
+    reason: (v) => `motivo: ${label(REASONS, v)}`,
+    agent_id: (v) => `para ${agentName(v)}`,
+    from_agent_id: (v) => `antes con ${agentName(v)}`,
+    until: (v) => `hasta ${when(v)}`,
+    folio: (v) => `folio ${v}`,
+    disposition: (v) => `resultado: ${label(DISPOSITIONS, v)}`,
+    role: (v) => label(ROLES, v),
+    previous_state: () => '',
+  };
+
   function eventDetail(detail) {
     if (detail == null || detail === '') return '';
     if (typeof detail !== 'object') return String(detail);
     return Object.entries(detail)
-      .map(([key, value]) => `${key}: ${typeof value === 'object' ? JSON.stringify(value) : value}`)
+      .filter(([, value]) => value != null && value !== '')
+      .map(([key, value]) => (EVENT_DETAIL[key]
+        ? EVENT_DETAIL[key](value)
+        : `${key.replace(/_/g, ' ')}: ${typeof value === 'object' ? JSON.stringify(value) : value}`))
+      .filter(Boolean)
       .join(', ');
   }
 

@@ -259,6 +259,10 @@ json DetailJson(const store::ConversationDetail& d, std::chrono::sys_seconds now
                                 {"text", n.text},
                                 {"at", n.at}});
     }
+    out["agent_names"] = json::object();
+    for (const auto& a : d.agents) {
+        out["agent_names"][std::to_string(a.id)] = a.name;
+    }
     out["events"] = json::array();
     for (const auto& e : d.events) {
         const auto detail = json::parse(e.detail, nullptr, false);

@@ -337,6 +337,10 @@ Result<std::optional<ConversationDetail>> Ledger::GetConversation(std::int64_t i
             detail.events.push_back(
                 AuditEntry{events->Text(0), events->Text(1), events->Text(2), events->Text(3)});
         }
+        auto agents = db.Query("SELECT id, name FROM agents ORDER BY id");
+        while (agents->Step()) {
+            detail.agents.push_back(AgentRef{agents->Int64(0), agents->Text(1)});
+        }
         tx.commit();
         return std::optional<ConversationDetail>(std::move(detail));
     });

@@ -106,6 +106,17 @@ TEST_CASE(
     // The reason it was escalated is not shown once the bot has it again.
     browser.WaitUntil([&] { return !browser.Displayed("#conv-reason"); },
                       "the reason banner going away");
+    // The history reads as words: the reason, who, never the ledger's keys.
+    const std::string history =
+        browser.Script("return document.getElementById('events-list').textContent;")
+            .get<std::string>();
+    INFO(history);
+    CHECK(history.find("escalada — motivo: pidió una persona") != std::string::npos);
+    CHECK(history.find("Tú") != std::string::npos);
+    CHECK(history.find("devuelta al bot") != std::string::npos);
+    for (const char* raw : {"reason:", "agent_id", "null", "human"}) {
+        CHECK(history.find(raw) == std::string::npos);
+    }
 
     // The page broke no content-security rule and threw no script error on the way.
     for (const std::string& line : browser.PageErrors()) {

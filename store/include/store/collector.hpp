@@ -156,6 +156,8 @@ struct ConversationDetail {
     std::vector<NoteDetail> notes;
     std::vector<AuditEntry> events;
     Reachability reach;
+    // Every agent's name by id, so that the history can say who ("agent:3", {"agent_id": 3}).
+    std::vector<AgentRef> agents;
 };
 
 // The outcome of an action that the ledger may refuse for a reason a person should read (the
