@@ -104,29 +104,34 @@ void KillUnderLoad(int replicas) {
     }
 
     std::mutex mutex;
-    std::map<std::string, Event> acknowledged;  // by id
-    std::map<std::string, Event> unanswered;    // sent, no 200 seen: the provider retries
+    std::map<std::string, Event> acknowledged;    // by id
+    std::map<std::string, Event> unanswered;      // sent, no 200 seen: the provider retries
+    std::map<std::string, std::string> refusals;  // unanswered: what the last try got
     std::atomic<int> next{0};
     std::mt19937 random(20261123);
 
-    // Sends `e`; true when the server acknowledged it.
-    const auto send = [&](const Event& e, std::uint16_t port) {
+    // Sends `e`; "" when the server acknowledged it, else what it got instead.
+    const auto send = [&](const Event& e, std::uint16_t port) -> std::string {
         try {
             const auto answer = e.payment ? PostPayment(port, e.body)
                                 : e.sms   ? PostTwilio(port, "/webhooks/twilio", e.fields)
                                           : PostWhatsApp(port, e.body);
-            return answer.status == 200;
-        } catch (const std::exception&) {
-            return false;  // the server died under us
+            return answer.status == 200
+                       ? ""
+                       : std::to_string(answer.status) + " " + answer.body.substr(0, 200);
+        } catch (const std::exception& error) {
+            return error.what();  // the server died under us
         }
     };
-    const auto record = [&](const Event& e, bool ok) {
+    const auto record = [&](const Event& e, const std::string& refused) {
         const std::lock_guard lock(mutex);
-        if (ok) {
+        if (refused.empty()) {
             acknowledged[e.id] = e;
             unanswered.erase(e.id);
+            refusals.erase(e.id);
         } else if (acknowledged.count(e.id) == 0) {
             unanswered[e.id] = e;
+            refusals[e.id] = refused;
         }
     };
 
@@ -204,9 +209,17 @@ void KillUnderLoad(int replicas) {
         servers[victim].reset();
     }
 
-    // All up again: redeliver what never got a 200, then let everything settle.
+    // All up again: redeliver what never got a 200, as providers do, backing off between
+    // tries (a 503 while the restarted server's ledger is busy is an answer to retry), then let
+    // everything settle.
     start_missing();
-    redeliver();
+    for (int attempt = 0; attempt < 5 && (attempt == 0 || !unanswered.empty()); ++attempt) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500 * attempt));
+        redeliver();
+        for (const auto& [id, why] : refusals) {
+            WARN("redelivery " << attempt + 1 << " of " << id << " got: " << why);
+        }
+    }
     REQUIRE(unanswered.empty());
     setup.WaitFor("SELECT count(*) FROM inbound_events WHERE processed_at IS NULL", "0", 60s);
     // Replies (not the thank-yous for payments, which wait for the debtor's contact hours).
