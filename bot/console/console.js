@@ -323,13 +323,30 @@
 
   let queueSeq = 0;
 
+  // What the search box holds, once it is long enough to search by (two letters, or digits).
+  function searchText() {
+    const q = $('search').value.trim();
+    return q.length >= 2 ? q : '';
+  }
+
   async function loadQueue() {
     if (!state.token) return;
     const seq = ++queueSeq;
-    const query = state.tab === 'mine' ? 'mine=1&state=claimed' : `state=${state.tab}`;
+    const q = searchText();
+    // A search looks through every conversation, whatever the tab; the tabs wait until it ends.
+    const query = q ? `state=all&q=${encodeURIComponent(q)}`
+      : state.tab === 'mine' ? 'mine=1&state=claimed' : `state=${state.tab}`;
     try {
       const { conversations } = await api('GET', `/api/v1/conversations?${query}`);
-      if (seq === queueSeq) renderQueue(conversations);
+      if (seq !== queueSeq) return;
+      renderQueue(conversations);
+      const note = $('search-note');
+      note.hidden = !q;
+      note.textContent = !q ? ''
+        : conversations.length === 0 ? `Nada coincide con «${q}».`
+          : `${conversations.length === 1 ? '1 conversación coincide' : `${conversations.length} conversaciones coinciden`} con «${q}», de todas las vistas.`;
+      $('queue-empty').hidden = true;
+      for (const tab of document.querySelectorAll('.tab')) tab.classList.toggle('dimmed', Boolean(q));
     } catch (err) {
       fail(err);
     }
@@ -1277,8 +1294,27 @@
     $('sign-out').addEventListener('click', () => signOut());
 
     for (const tab of document.querySelectorAll('.tab')) {
-      tab.addEventListener('click', () => selectTab(tab));
+      tab.addEventListener('click', () => {
+        $('search').value = '';
+        selectTab(tab);
+      });
     }
+    let searchTimer = null;
+    $('search').addEventListener('input', () => {
+      clearTimeout(searchTimer);
+      searchTimer = setTimeout(loadQueue, 250);
+    });
+    $('search-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      clearTimeout(searchTimer);
+      loadQueue();
+    });
+    $('search').addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && $('search').value) {
+        $('search').value = '';
+        loadQueue();
+      }
+    });
     const openFrom = (target) => {
       const item = target.closest('.queue-item');
       if (item) openConversation(Number(item.dataset.id));

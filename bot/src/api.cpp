@@ -13,6 +13,7 @@
 #include "dialogs/money.hpp"
 #include "dialogs/phone.hpp"
 #include "dialogs/vocabulary.hpp"
+#include "store/csv.hpp"
 
 #include "conversation.hpp"
 #include "outbound_json.hpp"
@@ -786,6 +787,18 @@ net::awaitable<Response> HandleApi(ApiContext& api,
                 co_return BadRequest("phone is not an E.164 number (+52...)");
             }
             filter.phone = *normalized;
+        }
+        if (auto q = QueryValue(*params, "q")) {
+            if (q->size() > 100) {
+                co_return BadRequest("q is at most 100 characters");
+            }
+            if (!store::IsValidUtf8(*q) || store::HasControlCharacters(*q)) {
+                co_return BadRequest("q is not text");
+            }
+            filter.search = *q;
+            if (!QueryValue(*params, "state")) {
+                filter.state.reset();  // a search looks in every state
+            }
         }
         if (auto mine = QueryValue(*params, "mine"); mine && (*mine == "1" || *mine == "true")) {
             filter.holder = agent.id;

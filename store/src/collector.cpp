@@ -3,9 +3,14 @@
 // A refusal (held by another agent, outside WhatsApp's window...) is an ActionOutcome, not an
 // error: nothing is written and the caller tells the person why.
 
+#include <array>
+#include <utility>
+
 #include "dialogs/contact_policy.hpp"
 #include "dialogs/dialog.hpp"
 #include "dialogs/lifecycle.hpp"
+#include "dialogs/reference.hpp"
+#include "store/csv.hpp"
 
 #include "audit.hpp"
 #include "ledger_impl.hpp"
@@ -138,6 +143,112 @@ ActionOutcome Act(Connection& db, std::int64_t id, F&& act) {
     return out;
 }
 
+// Search: a name is compared without case or the accents Spanish writes (á é í ó ú ü ñ), on
+// both backends alike, so the stored name and the query are folded by the same table.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 14> kFolds = {{{"á", "a"},
+                                                                                   {"é", "e"},
+                                                                                   {"í", "i"},
+                                                                                   {"ó", "o"},
+                                                                                   {"ú", "u"},
+                                                                                   {"ü", "u"},
+                                                                                   {"ñ", "n"},
+                                                                                   {"Á", "a"},
+                                                                                   {"É", "e"},
+                                                                                   {"Í", "i"},
+                                                                                   {"Ó", "o"},
+                                                                                   {"Ú", "u"},
+                                                                                   {"Ü", "u"},
+                                                                                   {"Ñ", "n"}}};
+
+std::string FoldedSql(const std::string& column) {
+    std::string sql = column;
+    for (const auto& [from, to] : kFolds) {
+        sql = "replace(" + sql + ", '" + std::string(from) + "', '" + std::string(to) + "')";
+    }
+    return "lower(" + sql + ")";
+}
+
+std::string Folded(std::string_view text) {
+    std::string out;
+    for (std::size_t i = 0; i < text.size();) {
+        bool folded = false;
+        for (const auto& [from, to] : kFolds) {
+            if (text.substr(i, from.size()) == from) {
+                out += to;
+                i += from.size();
+                folded = true;
+                break;
+            }
+        }
+        if (!folded) {
+            const char c = text[i++];
+            out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+        }
+    }
+    return out;
+}
+
+// `text` inside a LIKE pattern, its wildcards taken literally (ESCAPE '\').
+std::string LikeLiteral(std::string_view text) {
+    std::string out;
+    for (const char c : text) {
+        if (c == '%' || c == '_' || c == '\\') {
+            out += '\\';
+        }
+        out += c;
+    }
+    return out;
+}
+
+struct SearchTerms {
+    std::string name;     // LIKE pattern over the folded name: the words in order
+    std::string phone;    // LIKE pattern over the phone; empty when the query is not one
+    std::string account;  // LIKE pattern over the lower-case account key
+    std::optional<std::int64_t> referenced;  // the account a payment reference names
+
+    bool empty() const { return name.empty(); }
+};
+
+SearchTerms SearchTermsOf(std::string_view query) {
+    SearchTerms terms;
+    std::vector<std::string> words;
+    std::string word;
+    for (const char c : Folded(query) + " ") {
+        if (c == ' ' || c == '\t') {
+            if (!word.empty()) {
+                words.push_back(LikeLiteral(word));
+                word.clear();
+            }
+        } else {
+            word += c;
+        }
+    }
+    if (words.empty()) {
+        return terms;
+    }
+    terms.name = "%";
+    for (const auto& w : words) {
+        terms.name += w + "%";
+    }
+    // A phone as people write it: digits with + ( ) - . and spaces, four digits or more.
+    std::string digits;
+    bool phone_like = true;
+    for (const char c : query) {
+        if (c >= '0' && c <= '9') {
+            digits += c;
+        } else if (c != ' ' && c != '+' && c != '(' && c != ')' && c != '-' && c != '.') {
+            phone_like = false;
+        }
+    }
+    if (phone_like && digits.size() >= 4) {
+        terms.phone = "%" + digits + "%";
+    }
+    const std::string trimmed = words.size() == 1 ? words.front() : std::string();
+    terms.account = trimmed.empty() ? std::string() : "%" + trimmed + "%";
+    terms.referenced = dialogs::AccountFromReference(Trimmed(query));
+    return terms;
+}
+
 }  // namespace
 
 dialogs::Recipient AgentReplyRecipient(const ConversationSummary& c, const Reachability& reach) {
@@ -207,17 +318,33 @@ Result<std::int64_t> Ledger::DisableAgentsNamed(std::string_view name, std::stri
 Result<std::vector<ConversationSummary>> Ledger::ListConversations(
     const ConversationFilter& filter) {
     return impl_->Guard([&]() -> Result<std::vector<ConversationSummary>> {
-        auto rows =
-            impl_->db.Query(std::string(kSummarySelect) +
-                                "WHERE (?1 = 'all' OR c.state = ?1) AND (?2 = '' OR c.phone "
-                                "= ?2) AND (CAST(?3 AS BIGINT) IS NULL OR "
-                                "c.assigned_agent_id = ?3) "
-                                "ORDER BY coalesce(c.escalated_at, c.created_at), c.id "
-                                "LIMIT ?4",
-                            filter.state ? std::string(dialogs::ToString(*filter.state)) : "all",
-                            filter.phone,
-                            filter.holder,
-                            filter.limit);
+        const SearchTerms terms = SearchTermsOf(filter.search);
+        // A search lists the most recent first; the queue, the longest waiting first.
+        static const std::string kFiltered =
+            std::string(kSummarySelect) +
+            "WHERE (?1 = 'all' OR c.state = ?1) AND (?2 = '' OR c.phone = ?2) AND (CAST(?3 AS "
+            "BIGINT) IS NULL OR c.assigned_agent_id = ?3) ";
+        static const std::string kSearchSql =
+            kFiltered + "AND (" + FoldedSql("d.name") +
+            " LIKE ?5 ESCAPE '\\' OR (?6 <> '' AND c.phone LIKE ?6) OR EXISTS (SELECT 1 FROM "
+            "accounts x WHERE x.debtor_id = c.debtor_id AND (lower(x.account_key) LIKE ?7 ESCAPE "
+            "'\\' OR x.id = CAST(?8 AS BIGINT)))) ORDER BY c.last_activity_at DESC, c.id DESC "
+            "LIMIT ?4";
+        static const std::string kQueueSql =
+            kFiltered + "ORDER BY coalesce(c.escalated_at, c.created_at), c.id LIMIT ?4";
+        const std::string state =
+            filter.state ? std::string(dialogs::ToString(*filter.state)) : "all";
+        auto rows = terms.empty() ? impl_->db.Query(
+                                        kQueueSql, state, filter.phone, filter.holder, filter.limit)
+                                  : impl_->db.Query(kSearchSql,
+                                                    state,
+                                                    filter.phone,
+                                                    filter.holder,
+                                                    filter.limit,
+                                                    terms.name,
+                                                    terms.phone,
+                                                    terms.account,
+                                                    terms.referenced);
         std::vector<ConversationSummary> out;
         while (rows->Step()) {
             out.push_back(ReadSummary(*rows));

@@ -178,18 +178,14 @@ bool IsValidUtf8(const std::string& text) {
     return true;
 }
 
-namespace {
-
-std::string TrimmedCopy(const std::string& text) {
+std::string Trimmed(std::string_view text) {
     const auto first = text.find_first_not_of(" \t\r\n");
-    if (first == std::string::npos) {
+    if (first == std::string_view::npos) {
         return {};
     }
     const auto last = text.find_last_not_of(" \t\r\n");
-    return text.substr(first, last - first + 1);
+    return std::string(text.substr(first, last - first + 1));
 }
-
-}  // namespace
 
 CsvTable::CsvTable(std::istream& in,
                    std::vector<std::string_view> names,
@@ -209,7 +205,7 @@ CsvTable::CsvTable(std::istream& in,
     }
     header_fields_ = record.fields.size();
     for (std::size_t i = 0; i < record.fields.size(); ++i) {
-        const std::string name = TrimmedCopy(record.fields[i]);
+        const std::string name = Trimmed(record.fields[i]);
         const auto known = std::find(names_.begin(), names_.end(), name);
         if (known == names_.end()) {
             continue;  // extra columns are the operator's own; ignored
@@ -267,7 +263,7 @@ bool CsvTable::Next(CsvRecord& record, std::vector<RowError>& errors) {
             errors.push_back({record.line, reader_.Error()});
             continue;
         }
-        if (record.fields.size() == 1 && TrimmedCopy(record.fields[0]).empty()) {
+        if (record.fields.size() == 1 && Trimmed(record.fields[0]).empty()) {
             continue;  // a blank line
         }
         ++records_;
@@ -283,7 +279,7 @@ bool CsvTable::Next(CsvRecord& record, std::vector<RowError>& errors) {
 
 std::string CsvTable::Field(const CsvRecord& record, std::size_t column) const {
     const auto index = where_[column];
-    return index ? TrimmedCopy(record.fields[*index]) : std::string{};
+    return index ? Trimmed(record.fields[*index]) : std::string{};
 }
 
 std::size_t CsvTable::FieldBytes(const CsvRecord& record, std::size_t column) const {

@@ -322,12 +322,6 @@ std::string DateHint(std::string_view text, const CsvFormat& format) {
 
 namespace {
 
-std::string Trimmed(const std::string& f) {
-    const auto first = f.find_first_not_of(" \t\r\n");
-    const auto last = f.find_last_not_of(" \t\r\n");
-    return first == std::string::npos ? std::string{} : f.substr(first, last - first + 1);
-}
-
 // The first record of `text` split by `delimiter`, trimmed; empty when it does not parse.
 std::vector<std::string> HeaderFields(const std::string& text, char delimiter) {
     std::istringstream in(text);

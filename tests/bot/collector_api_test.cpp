@@ -420,6 +420,72 @@ TEST_CASE("collector API: WhatsApp's 24-hour window and opt-outs stop a message,
                            "WHERE m.author LIKE 'agent:%'") == "0");
 }
 
+TEST_CASE("collector API: search finds a debtor's conversations by name, phone or account",
+          "[bot][api][integration]") {
+    Desk desk;
+    const Api& api = desk.api;
+    const std::int64_t maria = desk.Escalate();
+    // Pedro writes by SMS: his conversation stays with the bot.
+    REQUIRE(PostTwilio(desk.setup.port,
+                       "/webhooks/twilio",
+                       {{"MessageSid", "SM00000000000000000000000000000001"},
+                        {"AccountSid", kTwilioSid},
+                        {"From", "+525587654321"},
+                        {"To", "+15005550006"},
+                        {"Body", "hola"}})
+                .status == 200);
+    desk.setup.WaitFor("SELECT count(*) FROM conversations WHERE phone = '+525587654321'", "1");
+    const std::int64_t pedro =
+        std::stoll(desk.setup.Query("SELECT id FROM conversations WHERE phone = '+525587654321'"));
+    const std::string pedro_reference = *dialogs::PaymentReference(
+        std::stoll(desk.setup.Query("SELECT id FROM accounts WHERE account_key = 'A-2002'")));
+
+    const auto found = [&](const std::string& q) {
+        const auto res =
+            api.Call("GET", "/api/v1/conversations?" + FormEncode({{"q", q}}), desk.collector);
+        INFO(q << " -> " << res.status << " " << res.body);
+        REQUIRE(res.status == 200);
+        std::vector<std::int64_t> ids;
+        const json answer = json::parse(res.body);
+        for (const auto& c : answer["conversations"]) {
+            ids.push_back(c["id"].get<std::int64_t>());
+        }
+        return ids;
+    };
+    using Ids = std::vector<std::int64_t>;
+    // Names, without the accents or the capitals they were imported with, in any state.
+    CHECK(found("maria") == Ids{maria});
+    CHECK(found("MARÍA LÓPEZ") == Ids{maria});
+    CHECK(found("  lopez ") == Ids{maria});
+    CHECK(found("maria ruiz").empty());
+    CHECK(found("pedro") == Ids{pedro});  // with the bot: a search looks in every state
+    // Phones, as people write them, by any run of four or more digits.
+    CHECK(found("55 8765 4321") == Ids{pedro});
+    CHECK(found("+52 (55) 1234-5678") == Ids{maria});
+    CHECK(found("4321") == Ids{pedro});
+    // Accounts, by key (any case) or payment reference.
+    CHECK(found("a-2002") == Ids{pedro});
+    CHECK(found(pedro_reference) == Ids{pedro});
+    CHECK(found(pedro_reference.substr(0, 6) + "-" + pedro_reference.substr(6)) == Ids{pedro});
+    // LIKE's wildcards are letters like any other.
+    CHECK(found("%").empty());
+    CHECK(found("_").empty());
+    CHECK(found("Mar%a").empty());
+    // A state narrows a search.
+    const auto escalated =
+        api.Get("/api/v1/conversations?state=bot&q=maria", desk.collector)["conversations"];
+    CHECK(escalated.empty());
+    // Without q, the queue is the escalated list, as before.
+    const auto queue = api.Get("/api/v1/conversations", desk.collector)["conversations"];
+    REQUIRE(queue.size() == 1);
+    CHECK(queue[0]["id"] == maria);
+    // Too long a query is refused.
+    const auto long_query =
+        api.Call("GET", "/api/v1/conversations?q=" + std::string(101, 'a'), desk.collector);
+    CHECK(long_query.status == 400);
+    CHECK(json::parse(long_query.body)["error"].get<std::string>().find("q") != std::string::npos);
+}
+
 TEST_CASE("collector API: bad requests get a clear 4xx and change nothing",
           "[bot][api][integration]") {
     Desk desk;

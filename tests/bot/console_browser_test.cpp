@@ -118,6 +118,28 @@ TEST_CASE(
         CHECK(history.find(raw) == std::string::npos);
     }
 
+    // Search finds her in any state (she is with the bot now, out of the queue), by a name
+    // typed without its accent; a search that matches nothing says so.
+    CHECK_FALSE(browser.Find(item).has_value());
+    browser.Type("#search", "pedro");
+    browser.WaitUntil(
+        [&] {
+            return browser.Text("#search-note").find("Nada coincide con «pedro»") !=
+                   std::string::npos;
+        },
+        "a search that finds nothing");
+    CHECK_FALSE(browser.Find(item).has_value());
+    browser.Script("document.getElementById('search').value = '';");
+    browser.Type("#search", "lopez");
+    browser.WaitUntil([&] { return browser.Find(item).has_value(); }, "María, found by search");
+    CHECK(browser.Text("#search-note").find("1 conversación coincide con «lopez»") !=
+          std::string::npos);
+    // Escape ends the search: the queue's own tab again, where she is not.
+    browser.Type("#search", "\xEE\x80\x8C");  // WebDriver's Escape key
+    browser.WaitUntil(
+        [&] { return !browser.Find(item).has_value() && !browser.Displayed("#search-note"); },
+        "the queue again");
+
     // The page broke no content-security rule and threw no script error on the way.
     for (const std::string& line : browser.PageErrors()) {
         FAIL_CHECK(line);

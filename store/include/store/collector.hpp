@@ -48,6 +48,11 @@ struct ConversationFilter {
     std::optional<dialogs::ConversationState> state = dialogs::ConversationState::kEscalated;
     std::string phone;                   // E.164, or empty for any
     std::optional<std::int64_t> holder;  // only those this agent holds
+    // Words of the debtor's name (in order; case and Spanish accents aside), four or more
+    // digits of the phone, part of an account key, or an account's payment reference; empty
+    // for none.
+    // A search lists the most recently active first.
+    std::string search;
     std::size_t limit = 100;
 };
 

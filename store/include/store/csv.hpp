@@ -96,6 +96,9 @@ private:
     std::size_t records_ = 0;
 };
 
+// `text` without the spaces, tabs and line ends around it.
+std::string Trimmed(std::string_view text);
+
 // A user-supplied value quoted for an error message, cut short (never mid-UTF-8).
 std::string Shown(const std::string& value);
 
