@@ -94,8 +94,14 @@
     opted_out: () => 'El deudor se dio de baja de este canal: no se le envía nada.',
     wrong_number: () => 'El número se reportó como equivocado: no se le envía nada.',
     forbidden: () => 'Tu rol no permite hacer esto.',
-    not_found: () => 'No se encontró la conversación o el agente.',
+    not_found: (body) => ({
+      'no such account': 'No hay ninguna cuenta con esa clave.',
+      'no such payment': 'Ese pago ya no existe.',
+    })[body.error] || 'No se encontró la conversación o el agente.',
     busy: () => 'El servidor está ocupado; intenta de nuevo.',
+    not_in_suspense: () => 'Ese pago ya está aplicado.',
+    refunded: () => 'El proveedor devolvió ese pago (o parte): no se puede aplicar.',
+    currency_mismatch: () => 'La cuenta se lleva en otra moneda que el pago.',
   };
   const errorText = (code, body, fallback) => (ERRORS[code] ? ERRORS[code](body || {}) : fallback);
 
@@ -323,6 +329,12 @@
 
   let queueSeq = 0;
 
+  // A date in the browser's calendar (the collector's day), as YYYY-MM-DD.
+  function localDate(d) {
+    const two = (n) => String(n).padStart(2, '0');
+    return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
+  }
+
   // What the search box holds, once it is long enough to search by (two letters, or digits).
   function searchText() {
     const q = $('search').value.trim();
@@ -335,7 +347,9 @@
     const q = searchText();
     // A search looks through every conversation, whatever the tab; the tabs wait until it ends.
     const query = q ? `state=all&q=${encodeURIComponent(q)}`
-      : state.tab === 'mine' ? 'mine=1&state=claimed' : `state=${state.tab}`;
+      : state.tab === 'mine' ? 'mine=1&state=claimed'
+        : state.tab === 'promises' ? `state=all&promise_due=${localDate(new Date())}`
+          : `state=${state.tab}`;
     try {
       const { conversations } = await api('GET', `/api/v1/conversations?${query}`);
       if (seq !== queueSeq) return;
@@ -345,7 +359,10 @@
       note.textContent = !q ? ''
         : conversations.length === 0 ? `Nada coincide con «${q}».`
           : `${conversations.length === 1 ? '1 conversación coincide' : `${conversations.length} conversaciones coinciden`} con «${q}», de todas las vistas.`;
-      $('queue-empty').hidden = true;
+      if (q) $('queue-empty').hidden = true; // the note says it
+      else if (state.tab === 'promises') {
+        $('queue-empty').textContent = 'Ninguna promesa vigente vence hoy.';
+      } else $('queue-empty').textContent = 'No hay conversaciones aquí.';
       for (const tab of document.querySelectorAll('.tab')) tab.classList.toggle('dimmed', Boolean(q));
     } catch (err) {
       fail(err);
@@ -1045,11 +1062,9 @@
 
   // The last 30 days, ending today in the browser's calendar.
   function setDefaultRange() {
-    const two = (n) => String(n).padStart(2, '0');
-    const ymd = (d) => `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
     const today = new Date();
-    $('report-to').value = ymd(today);
-    $('report-from').value = ymd(new Date(today.getFullYear(), today.getMonth(), today.getDate() - 29));
+    $('report-to').value = localDate(today);
+    $('report-from').value = localDate(new Date(today.getFullYear(), today.getMonth(), today.getDate() - 29));
   }
 
   // The chosen period as a query string, or null (with a notice) when it is not one.
@@ -1148,14 +1163,57 @@
   }
 
   function renderSuspense(payments) {
+    const supervisor = Boolean(state.me && state.me.role === 'supervisor');
+    $('suspense-match-head').hidden = !supervisor;
     $('suspense-table').tBodies[0].replaceChildren(...payments.map((p) => {
       const tr = el('tr');
+      tr.dataset.payment = p.payment_id;
       tr.append(el('td', '', p.reference || '—'), el('td', 'num', money(p.amount, p.currency)),
         el('td', '', when(p.paid_at)), el('td', '', label(SUSPENSE_REASONS, p.reason)));
+      if (supervisor) tr.append(matchCell(p));
       return tr;
     }));
     $('suspense-table').hidden = payments.length === 0;
     $('suspense-empty').hidden = payments.length > 0;
+  }
+
+  // A supervisor applies a payment in suspense to the account it was meant for.
+  function matchCell(p) {
+    const td = el('td', 'match-cell');
+    const form = el('form', 'match-form');
+    form.noValidate = true;
+    const input = el('input');
+    input.type = 'text';
+    input.name = 'account';
+    input.placeholder = 'Cuenta';
+    input.autocomplete = 'off';
+    input.spellcheck = false;
+    input.setAttribute('aria-label', `Cuenta a la que se aplica el pago ${p.reference || p.payment_id}`);
+    const button = el('button', '', 'Aplicar');
+    button.type = 'submit';
+    form.append(input, button);
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const account = input.value.trim();
+      if (!account) {
+        notify('Escribe la cuenta a la que corresponde el pago.', 'error');
+        input.focus();
+        return;
+      }
+      button.disabled = true;
+      try {
+        const done = await api('POST', '/api/v1/payments/match', { payment_id: p.payment_id, account_id: account });
+        notify(`Pago de ${money(p.amount, p.currency)} aplicado a ${done.account_id}; saldo: ${money(done.balance, p.currency)}`
+          + `${done.debtor_told ? '. Se avisó al deudor.' : '.'}`);
+        loadReport();
+      } catch (err) {
+        fail(err);
+      } finally {
+        button.disabled = false;
+      }
+    });
+    td.append(form);
+    return td;
   }
 
   // ---- Charts: inline SVG, one viewBox unit per CSS pixel of the chart's width ----

@@ -667,7 +667,8 @@ std::string ApiRouteLabel(std::string_view path) {
                               "/api/v1/agents",
                               "/api/v1/events",
                               "/api/v1/reports",
-                              "/api/v1/payments/suspense"}) {
+                              "/api/v1/payments/suspense",
+                              "/api/v1/payments/match"}) {
         if (path == known) {
             return known;
         }
@@ -861,6 +862,85 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         }
         co_return MakeResponse(
             http::status::ok, ReportJson(*report).dump() + "\n", "application/json");
+    }
+
+    if (path == "/api/v1/payments/match") {
+        if (!post) {
+            co_return not_allowed("POST");
+        }
+        if (!agent.supervisor()) {
+            co_return ApiError(http::status::forbidden,
+                               "forbidden",
+                               "only a supervisor may match a payment to an account");
+        }
+        const auto body = BodyObject(req);
+        if (!body) {
+            co_return BadRequest(
+                "expected a JSON object: {\"payment_id\": \"...\", \"account_id\": \"...\"}");
+        }
+        auto payment_id = TextField(*body, "payment_id", 200);
+        if (auto* bad = std::get_if<Response>(&payment_id)) {
+            co_return std::move(*bad);
+        }
+        auto account_id = TextField(*body, "account_id", 200);
+        if (auto* bad = std::get_if<Response>(&account_id)) {
+            co_return std::move(*bad);
+        }
+        auto matched = co_await api.ledger.Run([&](store::Ledger& l) {
+            return l.MatchSuspensePayment(std::get<std::string>(payment_id),
+                                          std::get<std::string>(account_id),
+                                          agent.id,
+                                          now_iso,
+                                          [&](const store::PaymentNotice& notice) {
+                                              return PaymentThanks(
+                                                  notice, api.config, api.strategy, now, true);
+                                          });
+        });
+        if (!matched) {
+            co_return LedgerFailed(matched.error());
+        }
+        using store::MatchResult;
+        switch (matched->result) {
+            case MatchResult::kNoPayment:
+                co_return ApiError(http::status::not_found, "not_found", "no such payment");
+            case MatchResult::kNoAccount:
+                co_return ApiError(http::status::not_found, "not_found", "no such account");
+            case MatchResult::kNotInSuspense:
+                co_return ApiError(http::status::conflict,
+                                   "not_in_suspense",
+                                   "the payment is not in suspense: it is applied already");
+            case MatchResult::kRefunded:
+                co_return ApiError(http::status::conflict,
+                                   "refunded",
+                                   "the payment was refunded in part or in full; it cannot be "
+                                   "matched");
+            case MatchResult::kCurrencyMismatch:
+                co_return ApiError(http::status::unprocessable_entity,
+                                   "currency_mismatch",
+                                   "the account is kept in another currency");
+            case MatchResult::kMatched:
+                break;
+        }
+        const store::PaymentOutcome& out = matched->payment;
+        api.metrics.Count("cobrador_payments_total", "result=\"matched\"");
+        Log(LogLevel::kInfo,
+            "payment matched",
+            {{"payment_id", out.payment_id},
+             {"account_id", out.account_id},
+             {"agent_id", std::to_string(agent.id)}});
+        if (out.message_queued) {
+            api.wake_dispatcher();
+        }
+        api.events.Publish(std::nullopt, "payment_matched");
+        co_return Json(http::status::ok,
+                       {{"payment_id", out.payment_id},
+                        {"status", out.status},
+                        {"account_id", out.account_id},
+                        {"applied", Decimal(out.applied_cents)},
+                        {"overpaid", Decimal(out.overpaid_cents)},
+                        {"balance", Decimal(out.new_balance_cents)},
+                        {"promise_kept", out.promise_kept},
+                        {"debtor_told", out.message_queued}});
     }
 
     if (path == "/api/v1/payments/suspense") {

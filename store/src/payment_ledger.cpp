@@ -165,6 +165,93 @@ bool PayInstallments(Connection& db,
     return false;
 }
 
+// The figures of `amount` paid to `account`: what reduces the balance, what is beyond it.
+void Figure(PaymentOutcome& out, const AccountRow& account, std::int64_t amount) {
+    out.account_id = account.key;
+    out.applied_cents = std::min(amount, account.balance_cents);
+    out.overpaid_cents = amount - out.applied_cents;
+    out.new_balance_cents = account.balance_cents - out.applied_cents;
+}
+
+// Credits payments row `payment_row` (`p`, figured into `out`) to `account`: the balance and
+// its history, the active plan's instalments (a paid settlement forgives the rest), promises,
+// and `notice`'s thank-you to the debtor's latest reachable conversation.
+void Credit(Connection& db,
+            const AccountRow& account,
+            std::int64_t payment_row,
+            const PaymentRecord& p,
+            const std::string& at,
+            const PaymentNoticeFn& notice,
+            PaymentOutcome& out) {
+    db.Exec("UPDATE accounts SET balance_cents = ?, updated_at = ? WHERE id = ?",
+            out.new_balance_cents,
+            at,
+            account.id);
+    db.Exec(
+        "INSERT INTO balance_history (account_id, balance_cents, due_date, source, source_id, "
+        "recorded_at) VALUES (?, ?, ?, 'payment', ?, ?)",
+        account.id,
+        out.new_balance_cents,
+        account.due_date,
+        payment_row,
+        at);
+    WriteAudit(db,
+               {.actor = "system",
+                .kind = "payment_applied",
+                .debtor_id = account.debtor_id,
+                .account_id = account.id},
+               at,
+               "{\"payment_id\":" + std::to_string(payment_row) +
+                   ",\"amount_cents\":" + std::to_string(p.amount_cents) +
+                   ",\"overpaid_cents\":" + std::to_string(out.overpaid_cents) + "}");
+    if (PayInstallments(db, account, p.amount_cents, at) && out.new_balance_cents > 0) {
+        // The settlement is paid: what it took off the balance is forgiven now.
+        const std::int64_t forgiven = out.new_balance_cents;
+        out.new_balance_cents = 0;
+        db.Exec(
+            "UPDATE accounts SET balance_cents = 0, updated_at = ? WHERE id = ?", at, account.id);
+        db.Exec(
+            "INSERT INTO balance_history (account_id, balance_cents, due_date, source, "
+            "source_id, recorded_at) VALUES (?, 0, ?, 'adjustment', ?, ?)",
+            account.id,
+            account.due_date,
+            payment_row,
+            at);
+        WriteAudit(db,
+                   {.actor = "system",
+                    .kind = "settlement_forgiven",
+                    .debtor_id = account.debtor_id,
+                    .account_id = account.id},
+                   at,
+                   "{\"forgiven_cents\":" + std::to_string(forgiven) +
+                       ",\"payment_id\":" + std::to_string(payment_row) + "}");
+    }
+    out.promise_kept = KeepPromises(db, account, p.amount_cents, out.new_balance_cents, at);
+
+    if (notice) {
+        if (const auto target = LatestReachableConversation(db, account.debtor_id)) {
+            PaymentNotice n;
+            const Addressee to = AddresseeOf(*target, at);
+            n.debtor_name = to.debtor_name;
+            n.locale = to.locale;
+            n.timezone = to.timezone;
+            n.phone = target->phone;
+            n.channel = to.channel;
+            n.whatsapp_window_open = to.whatsapp_window_open;
+            n.account_id = account.key;
+            n.amount_cents = p.amount_cents;
+            n.balance_cents = out.new_balance_cents;
+            n.currency = p.currency;
+            n.promise_kept = out.promise_kept;
+            n.verified = target->verified_until && *target->verified_until > at;
+            if (const auto message = notice(n)) {
+                QueueProactive(db, *target, *message, at);
+                out.message_queued = true;
+            }
+        }
+    }
+}
+
 }  // namespace
 
 PaymentOutcome ApplyOnePayment(Connection& db,
@@ -186,10 +273,7 @@ PaymentOutcome ApplyOnePayment(Connection& db,
     }
     out.status = out.reason.empty() ? "applied" : "suspense";
     if (account && out.reason.empty()) {
-        out.account_id = account->key;
-        out.applied_cents = std::min(p.amount_cents, account->balance_cents);
-        out.overpaid_cents = p.amount_cents - out.applied_cents;
-        out.new_balance_cents = account->balance_cents - out.applied_cents;
+        Figure(out, *account, p.amount_cents);
     }
     const std::int64_t payment_row =
         db.Prepare(
@@ -222,73 +306,7 @@ PaymentOutcome ApplyOnePayment(Connection& db,
                        out.reason + "\"}");
         return out;
     }
-    db.Exec("UPDATE accounts SET balance_cents = ?, updated_at = ? WHERE id = ?",
-            out.new_balance_cents,
-            at,
-            account->id);
-    db.Exec(
-        "INSERT INTO balance_history (account_id, balance_cents, due_date, source, source_id, "
-        "recorded_at) VALUES (?, ?, ?, 'payment', ?, ?)",
-        account->id,
-        out.new_balance_cents,
-        account->due_date,
-        payment_row,
-        at);
-    WriteAudit(db,
-               {.actor = "system",
-                .kind = "payment_applied",
-                .debtor_id = account->debtor_id,
-                .account_id = account->id},
-               at,
-               "{\"payment_id\":" + std::to_string(payment_row) +
-                   ",\"amount_cents\":" + std::to_string(p.amount_cents) +
-                   ",\"overpaid_cents\":" + std::to_string(out.overpaid_cents) + "}");
-    if (PayInstallments(db, *account, p.amount_cents, at) && out.new_balance_cents > 0) {
-        // The settlement is paid: what it took off the balance is forgiven now.
-        const std::int64_t forgiven = out.new_balance_cents;
-        out.new_balance_cents = 0;
-        db.Exec(
-            "UPDATE accounts SET balance_cents = 0, updated_at = ? WHERE id = ?", at, account->id);
-        db.Exec(
-            "INSERT INTO balance_history (account_id, balance_cents, due_date, source, "
-            "source_id, recorded_at) VALUES (?, 0, ?, 'adjustment', ?, ?)",
-            account->id,
-            account->due_date,
-            payment_row,
-            at);
-        WriteAudit(db,
-                   {.actor = "system",
-                    .kind = "settlement_forgiven",
-                    .debtor_id = account->debtor_id,
-                    .account_id = account->id},
-                   at,
-                   "{\"forgiven_cents\":" + std::to_string(forgiven) +
-                       ",\"payment_id\":" + std::to_string(payment_row) + "}");
-    }
-    out.promise_kept = KeepPromises(db, *account, p.amount_cents, out.new_balance_cents, at);
-
-    if (notice) {
-        if (const auto target = LatestReachableConversation(db, account->debtor_id)) {
-            PaymentNotice n;
-            const Addressee to = AddresseeOf(*target, at);
-            n.debtor_name = to.debtor_name;
-            n.locale = to.locale;
-            n.timezone = to.timezone;
-            n.phone = target->phone;
-            n.channel = to.channel;
-            n.whatsapp_window_open = to.whatsapp_window_open;
-            n.account_id = account->key;
-            n.amount_cents = p.amount_cents;
-            n.balance_cents = out.new_balance_cents;
-            n.currency = p.currency;
-            n.promise_kept = out.promise_kept;
-            n.verified = target->verified_until && *target->verified_until > at;
-            if (const auto message = notice(n)) {
-                QueueProactive(db, *target, *message, at);
-                out.message_queued = true;
-            }
-        }
-    }
+    Credit(db, *account, payment_row, p, at, notice, out);
     return out;
 }
 
@@ -532,6 +550,87 @@ Result<std::vector<SuspensePayment>> Ledger::SuspensePayments(std::size_t limit)
                            rows->Text(8)});
         }
         return out;
+    });
+}
+
+Result<SuspenseMatch> Ledger::MatchSuspensePayment(std::string_view payment_id,
+                                                   std::string_view account_key,
+                                                   std::int64_t agent_id,
+                                                   std::string_view now,
+                                                   const PaymentNoticeFn& notice) {
+    return impl_->Guard([&]() -> Result<SuspenseMatch> {
+        if (auto ready = impl_->RequireLatest(); !ready) {
+            return ready.error();
+        }
+        Connection& db = impl_->db;
+        const std::string at(now);
+        // SERIALIZABLE on PostgreSQL: two people matching one payment at once, one of them is
+        // retried and finds it applied.
+        Tx tx(db);
+        SuspenseMatch match;
+        auto row = db.Query(
+            "SELECT id, status, reversed_cents, reference, amount_cents, currency, paid_at, "
+            "method FROM payments WHERE payment_id = ?",
+            payment_id);
+        if (!row->Step()) {
+            return match;  // kNoPayment
+        }
+        const std::int64_t payment_row = row->Int64(0);
+        if (row->Text(1) != "suspense") {
+            match.result = MatchResult::kNotInSuspense;
+            return match;
+        }
+        if (row->Int64(2) != 0) {
+            match.result = MatchResult::kRefunded;
+            return match;
+        }
+        PaymentRecord p;
+        p.payment_id = std::string(payment_id);
+        p.reference = row->Text(3);
+        p.amount_cents = row->Int64(4);
+        p.currency = row->Text(5);
+        p.paid_at = row->Text(6);
+        p.method = row->Text(7);
+        const auto account_row =
+            db.One<std::int64_t>("SELECT id FROM accounts WHERE account_key = ?", account_key);
+        const auto account = account_row ? LoadAccount(db, *account_row) : std::nullopt;
+        if (!account) {
+            match.result = MatchResult::kNoAccount;
+            return match;
+        }
+        if (account->currency != p.currency) {
+            match.result = MatchResult::kCurrencyMismatch;
+            return match;
+        }
+        PaymentOutcome& out = match.payment;
+        out.payment_id = p.payment_id;
+        out.status = "applied";
+        Figure(out, *account, p.amount_cents);
+        db.Exec(
+            "UPDATE payments SET status = 'applied', account_id = ?, applied_cents = ?, "
+            "overpaid_cents = ?, suspense_reason = NULL WHERE id = ?",
+            account->id,
+            out.applied_cents,
+            out.overpaid_cents,
+            payment_row);
+        WriteAudit(db,
+                   {.actor = "agent:" + std::to_string(agent_id),
+                    .kind = "payment_matched",
+                    .debtor_id = account->debtor_id,
+                    .account_id = account->id},
+                   at,
+                   AuditDetail("payment_id",
+                               payment_row,
+                               "payment",
+                               p.payment_id,
+                               "reference",
+                               p.reference,
+                               "agent_id",
+                               agent_id));
+        Credit(db, *account, payment_row, p, at, notice, out);
+        tx.commit();
+        match.result = MatchResult::kMatched;
+        return match;
     });
 }
 

@@ -486,6 +486,60 @@ TEST_CASE("collector API: search finds a debtor's conversations by name, phone o
     CHECK(json::parse(long_query.body)["error"].get<std::string>().find("q") != std::string::npos);
 }
 
+TEST_CASE("collector API: a supervisor applies a payment in suspense to its account, once",
+          "[bot][api][integration]") {
+    Desk desk;
+    const Api& api = desk.api;
+    const std::size_t before = desk.Verify();  // María has a conversation to be thanked in
+    const std::string statement = desk.setup.dir.File("statement.csv");
+    std::ofstream(statement) << "payment_id,reference,amount,currency,paid_at\n"
+                             << "S-1,99999,500.00,MXN,2026-11-22T10:00:00Z\n";
+    REQUIRE(RunCobrador({"import", "payments", "--db", desk.setup.db, statement}).exit_code == 0);
+    const auto balances = [&] {
+        return desk.setup.Joined("SELECT balance_cents FROM accounts ORDER BY id") + "|" +
+               desk.setup.Query("SELECT status FROM payments WHERE payment_id = 'S-1'");
+    };
+    const std::string held = balances();
+    REQUIRE(held == "1234567,80000|suspense");
+
+    const auto match = [&](const std::string& token, const json& body) {
+        return api.Call("POST", "/api/v1/payments/match", token, body.dump());
+    };
+    // Collectors may not; bad bodies, unknown payments and accounts are said so.
+    CHECK(match(desk.collector, {{"payment_id", "S-1"}, {"account_id", "A-1001"}}).status == 403);
+    CHECK(api.Call("POST", "/api/v1/payments/match", desk.supervisor, "{not json").status == 400);
+    CHECK(match(desk.supervisor, {{"payment_id", "S-1"}}).status == 400);
+    CHECK(match(desk.supervisor, {{"payment_id", "S-1"}, {"account_id", 1001}}).status == 400);
+    const auto unknown = match(desk.supervisor, {{"payment_id", "S-1"}, {"account_id", "A-9"}});
+    CHECK(unknown.status == 404);
+    CHECK(json::parse(unknown.body)["error"] == "no such account");
+    CHECK(match(desk.supervisor, {{"payment_id", "S-404"}, {"account_id", "A-1001"}}).status ==
+          404);
+    CHECK(api.Call("GET", "/api/v1/payments/match", desk.supervisor).status == 405);
+    CHECK(balances() == held);
+
+    const auto done = match(desk.supervisor, {{"payment_id", "S-1"}, {"account_id", "A-1001"}});
+    REQUIRE(done.status == 200);
+    const json answer = json::parse(done.body);
+    CHECK(answer["status"] == "applied");
+    CHECK(answer["account_id"] == "A-1001");
+    CHECK(answer["applied"] == "500.00");
+    CHECK(answer["balance"] == "11845.67");
+    CHECK(answer["debtor_told"] == true);
+    CHECK(balances() == "1184567,80000|applied");
+    // María is thanked, as for any payment to her account.
+    const auto sent = desk.graph.WaitForRequests(before + 1);
+    CHECK(sent.back().body.find("500.00") != std::string::npos);
+    // Once: again is a conflict, and the suspense list is empty.
+    const auto again = match(desk.supervisor, {{"payment_id", "S-1"}, {"account_id", "A-2002"}});
+    CHECK(again.status == 409);
+    CHECK(Code(again) == "not_in_suspense");
+    CHECK(balances() == "1184567,80000|applied");
+    CHECK(api.Get("/api/v1/payments/suspense", desk.supervisor)["payments"].empty());
+    CHECK(desk.setup.Query("SELECT actor FROM audit_log WHERE kind = 'payment_matched'") ==
+          "agent:" + desk.setup.Query("SELECT id FROM agents WHERE name = 'Sofía Vera'"));
+}
+
 TEST_CASE("collector API: bad requests get a clear 4xx and change nothing",
           "[bot][api][integration]") {
     Desk desk;

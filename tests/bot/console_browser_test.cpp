@@ -194,6 +194,30 @@ TEST_CASE("console in Chromium: the reports view charts what came in",
     }
     CHECK(browser.Text("#suspense-table").find("55555") != std::string::npos);
     browser.KeepScreenshot("console-reports.png");
+    // A supervisor applies the payment in suspense to the account it was meant for, from the
+    // same table: a key that names no account is said so, the right one applies it.
+    const std::string row = "#suspense-table tr[data-payment=\"R-2\"]";
+    browser.Type(row + " input", "A-9999");
+    browser.Click(row + " button");
+    browser.WaitUntil(
+        [&] {
+            return browser.Text("#notice").find("No hay ninguna cuenta con esa clave") !=
+                   std::string::npos;
+        },
+        "the notice for an unknown account");
+    CHECK(desk.setup.Query("SELECT status FROM payments WHERE payment_id = 'R-2'") == "suspense");
+    browser.Script(
+        "document.querySelector('#suspense-table tr[data-payment=\"R-2\"] input').value = '';");
+    browser.Type(row + " input", "A-1001");
+    browser.Click(row + " button");
+    browser.WaitUntil(
+        [&] { return browser.Text("#notice").find("aplicado a A-1001") != std::string::npos; },
+        "the notice for the applied payment");
+    browser.WaitUntil([&] { return browser.Displayed("#suspense-empty"); },
+                      "the suspense table emptied");
+    CHECK(desk.setup.Query("SELECT p.status || ':' || a.account_key || ':' || a.balance_cents "
+                           "FROM payments p JOIN accounts a ON a.id = p.account_id WHERE "
+                           "p.payment_id = 'R-2'") == "applied:A-1001:1232567");
     for (const std::string& line : browser.PageErrors()) {
         FAIL_CHECK(line);
     }

@@ -126,6 +126,96 @@ TEST_CASE("Payments CSV: every bad row with its line, repeats of the same paymen
           "header: missing required columns 'reference', 'currency', 'paid_at'");
 }
 
+TEST_CASE("Suspense: a supervisor matches a payment to an account, once, and nothing else moves",
+          "[store][payments]") {
+    Books books;
+    // Two payments whose references name no account, and one in dollars.
+    const auto held = books.ledger.ApplyPayments({Payment("P-1", "9999999", 30000),
+                                                  Payment("P-2", "0000000", 120000),
+                                                  Payment("P-3", "12345", 5000, "USD")},
+                                                 "import",
+                                                 kNow);
+    REQUIRE(held);
+    REQUIRE(held->suspense == 3);
+    // María talks to the bot and promised $300.00 on A-1.
+    books.Exec(
+        "INSERT INTO conversations (debtor_id, phone, channel, state, verified_until, "
+        "last_inbound_at, last_activity_at, created_at) VALUES (1, '+525511111111', 'whatsapp', "
+        "'bot', '2026-11-24T00:00:00Z', '2026-11-23T12:00:00Z', 'x', 'x');"
+        "INSERT INTO promises (account_id, conversation_id, amount_cents, currency, due_date, "
+        "status, created_at) VALUES (1, 1, 30000, 'MXN', '2026-11-27', 'open', 'x');");
+    int thanked = 0;
+    const auto thank = [&](const PaymentNotice& n) -> std::optional<ProactiveMessage> {
+        ++thanked;
+        CHECK(n.account_id == "A-1");
+        return std::nullopt;
+    };
+    const auto snapshot = [&] {
+        return Joined(books.path,
+                      "SELECT account_key || '=' || balance_cents FROM accounts ORDER BY id") +
+               "|" +
+               Joined(books.path,
+                      "SELECT payment_id || ':' || status || ':' || coalesce(account_id, 0) FROM "
+                      "payments ORDER BY id") +
+               "|" + Query(books.path, "SELECT count(*) FROM audit_log");
+    };
+    const std::string before = snapshot();
+
+    // What cannot be matched says why and changes nothing.
+    const auto result = [&](const char* payment, const char* account) {
+        const auto m = books.ledger.MatchSuspensePayment(payment, account, 7, kNow, thank);
+        REQUIRE(m);
+        return m->result;
+    };
+    CHECK(result("P-404", "A-1") == MatchResult::kNoPayment);
+    CHECK(result("P-1", "A-404") == MatchResult::kNoAccount);
+    CHECK(result("P-1", "B-1") == MatchResult::kCurrencyMismatch);  // MXN into a USD account
+    CHECK(result("P-3", "A-1") == MatchResult::kCurrencyMismatch);
+    CHECK(snapshot() == before);
+    CHECK(thanked == 0);
+
+    // Matched: applied as if the reference had named A-1.
+    const auto matched = books.ledger.MatchSuspensePayment("P-1", "A-1", 7, kNow, thank);
+    REQUIRE(matched);
+    REQUIRE(matched->result == MatchResult::kMatched);
+    CHECK(matched->payment.status == "applied");
+    CHECK(matched->payment.account_id == "A-1");
+    CHECK(matched->payment.applied_cents == 30000);
+    CHECK(matched->payment.new_balance_cents == 70000);
+    CHECK(matched->payment.promise_kept);
+    CHECK(Query(books.path, "SELECT status FROM promises") == "kept");
+    CHECK(thanked == 1);
+    CHECK(books.Balance("A-1") == "70000");
+    CHECK(books.Balance("A-2") == "50000");
+    // The reference it came with is kept.
+    CHECK(Query(books.path,
+                "SELECT status || ':' || a.account_key || ':' || applied_cents || ':' || "
+                "coalesce(suspense_reason, '-') || ':' || reference FROM payments p JOIN accounts "
+                "a ON a.id = p.account_id WHERE payment_id = 'P-1'") ==
+          "applied:A-1:30000:-:9999999");
+    CHECK(Query(books.path,
+                "SELECT actor || ' ' || detail FROM audit_log WHERE kind = 'payment_matched'") ==
+          R"(agent:7 {"payment_id":1,"payment":"P-1","reference":"9999999","agent_id":7})");
+    CHECK(Query(books.path,
+                "SELECT count(*) FROM balance_history WHERE source = 'payment' AND source_id = "
+                "1") == "1");
+    // Once: a second match, to any account, is refused.
+    CHECK(result("P-1", "A-1") == MatchResult::kNotInSuspense);
+    CHECK(result("P-1", "A-2") == MatchResult::kNotInSuspense);
+    CHECK(books.Balance("A-1") == "70000");
+    // More than the balance: the rest is recorded as overpaid, the balance stops at zero.
+    const auto over = books.ledger.MatchSuspensePayment("P-2", "A-2", 7, kNow);
+    REQUIRE(over);
+    CHECK(over->payment.applied_cents == 50000);
+    CHECK(over->payment.overpaid_cents == 70000);
+    CHECK(books.Balance("A-2") == "0");
+    // The suspense list keeps only the one in dollars.
+    const auto left = books.ledger.SuspensePayments(10);
+    REQUIRE(left);
+    REQUIRE(left->size() == 1);
+    CHECK(left->front().payment_id == "P-3");
+}
+
 TEST_CASE("Payments JSON: the webhook's body, checked field by field", "[store][payments]") {
     std::string error;
     auto p = ParsePaymentJson(R"({"payment_id":"pay_1","reference":"0000018","amount":"1500.50",)"

@@ -279,6 +279,46 @@ TEST_CASE("Race: the same payment on two connections at once is applied once", "
                 "m.body = 'gracias'") == kRounds);
 }
 
+TEST_CASE("Race: two people matching one suspense payment at once, it is applied once",
+          "[store][race]") {
+    Books books;
+    constexpr int kRounds = 30;
+    std::vector<PaymentRecord> held;
+    for (int i = 0; i < kRounds; ++i) {
+        held.push_back(Payment("S-" + std::to_string(i), "9999999", 1000));
+    }
+    REQUIRE(books.ledgers[0].ApplyPayments(held, "import", kNow));
+    std::array<std::vector<MatchResult>, 2> result;
+    std::array<Log, 2> logs;
+    for (auto& r : result) {
+        r.resize(kRounds, MatchResult::kNoPayment);
+    }
+    Race(kRounds, [&](int side, int i) {
+        Ledger& ledger = books.ledgers[static_cast<std::size_t>(side)];
+        const std::string id = "S-" + std::to_string(i);
+        const auto matched = ledger.MatchSuspensePayment(id, "A-1", side + 1, kNow);
+        if (!matched) {
+            logs[static_cast<std::size_t>(side)].errors.push_back(Failure(id, matched, ledger));
+            return;
+        }
+        result[static_cast<std::size_t>(side)][static_cast<std::size_t>(i)] = matched->result;
+    });
+    CHECK(logs[0].errors == std::vector<std::string>{});
+    CHECK(logs[1].errors == std::vector<std::string>{});
+    for (std::size_t i = 0; i < kRounds; ++i) {
+        INFO("S-" << i);
+        const std::array<MatchResult, 2> both = {result[0][i], result[1][i]};
+        CHECK(std::count(both.begin(), both.end(), MatchResult::kMatched) == 1);
+        CHECK(std::count(both.begin(), both.end(), MatchResult::kNotInSuspense) == 1);
+    }
+    const std::string& db = books.target;
+    CHECK(books.Balance("A-1") == 100000 - kRounds * 1000);
+    CHECK(Count(db, "SELECT count(*) FROM payments WHERE status = 'applied'") == kRounds);
+    CHECK(Count(db, "SELECT count(*) FROM balance_history WHERE source = 'payment'") == kRounds);
+    CHECK(Count(db, "SELECT count(*) FROM audit_log WHERE kind = 'payment_matched'") == kRounds);
+    CHECK(Count(db, "SELECT count(*) FROM audit_log WHERE kind = 'payment_applied'") == kRounds);
+}
+
 TEST_CASE(
     "Race: one provider payment told by two connections at once, in parts and refunded, counts "
     "once",

@@ -363,6 +363,17 @@ public:
     // Payments held in suspense, newest first (the report and the collector API show them).
     Result<std::vector<SuspensePayment>> SuspensePayments(std::size_t limit);
 
+    // A person matches a payment held in suspense (by its payment_id) to an account (by its
+    // key): it is applied exactly as if its reference had named that account (balance, plan,
+    // promises, `notice`'s thank-you), in one transaction, at most once however many people
+    // match it at the same moment; the audit row (payment_matched) names who and the
+    // reference it came with. Anything else is a MatchResult and changes nothing.
+    Result<SuspenseMatch> MatchSuspensePayment(std::string_view payment_id,
+                                               std::string_view account_key,
+                                               std::int64_t agent_id,
+                                               std::string_view now,
+                                               const PaymentNoticeFn& notice = {});
+
     // --- Reminders (store/src/reminder_ledger.cpp) ---
 
     // Every debtor with an account that has a balance, with what the scheduler needs to decide

@@ -253,6 +253,21 @@ struct SuspensePayment {
     std::string received_at;
 };
 
+// What became of a person's match of a suspense payment to an account.
+enum class MatchResult {
+    kMatched,           // applied to the account, as if its reference had named it
+    kNoPayment,         // no payment has that id
+    kNotInSuspense,     // it is applied already (perhaps matched by someone else just now)
+    kRefunded,          // the provider took part or all of it back: it cannot be matched
+    kNoAccount,         // no account has that key
+    kCurrencyMismatch,  // the account is kept in another currency
+};
+
+struct SuspenseMatch {
+    MatchResult result = MatchResult::kNoPayment;
+    PaymentOutcome payment;  // when matched: the figures, and whether a thank-you was queued
+};
+
 // A promise that went unpaid past its date and the grace period.
 // A promise, or an instalment plan (plan_id set), found broken.
 struct BrokenPromise {
