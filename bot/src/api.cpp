@@ -801,6 +801,18 @@ net::awaitable<Response> HandleApi(ApiContext& api,
                 filter.state.reset();  // a search looks in every state
             }
         }
+        if (auto due = QueryValue(*params, "promise_due")) {
+            if (*due == "today") {
+                *due = api.config.Today(clock);
+            }
+            if (!dialogs::ParseIsoDate(*due)) {
+                co_return BadRequest("promise_due is a date (YYYY-MM-DD) or today");
+            }
+            filter.promise_due = *due;
+            if (!QueryValue(*params, "state")) {
+                filter.state.reset();
+            }
+        }
         if (auto mine = QueryValue(*params, "mine"); mine && (*mine == "1" || *mine == "true")) {
             filter.holder = agent.id;
             if (!QueryValue(*params, "state")) {

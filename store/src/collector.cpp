@@ -323,24 +323,32 @@ Result<std::vector<ConversationSummary>> Ledger::ListConversations(
         static const std::string kFiltered =
             std::string(kSummarySelect) +
             "WHERE (?1 = 'all' OR c.state = ?1) AND (?2 = '' OR c.phone = ?2) AND (CAST(?3 AS "
-            "BIGINT) IS NULL OR c.assigned_agent_id = ?3) ";
+            "BIGINT) IS NULL OR c.assigned_agent_id = ?3) AND (?5 = '' OR (c.id = (SELECT "
+            "max(c2.id) FROM conversations c2 WHERE c2.debtor_id = c.debtor_id) AND EXISTS "
+            "(SELECT 1 FROM promises p JOIN accounts pa ON pa.id = p.account_id WHERE "
+            "pa.debtor_id = c.debtor_id AND p.status = 'open' AND p.due_date = ?5))) ";
         static const std::string kSearchSql =
             kFiltered + "AND (" + FoldedSql("d.name") +
-            " LIKE ?5 ESCAPE '\\' OR (?6 <> '' AND c.phone LIKE ?6) OR EXISTS (SELECT 1 FROM "
-            "accounts x WHERE x.debtor_id = c.debtor_id AND (lower(x.account_key) LIKE ?7 ESCAPE "
-            "'\\' OR x.id = CAST(?8 AS BIGINT)))) ORDER BY c.last_activity_at DESC, c.id DESC "
+            " LIKE ?6 ESCAPE '\\' OR (?7 <> '' AND c.phone LIKE ?7) OR EXISTS (SELECT 1 FROM "
+            "accounts x WHERE x.debtor_id = c.debtor_id AND (lower(x.account_key) LIKE ?8 ESCAPE "
+            "'\\' OR x.id = CAST(?9 AS BIGINT)))) ORDER BY c.last_activity_at DESC, c.id DESC "
             "LIMIT ?4";
         static const std::string kQueueSql =
             kFiltered + "ORDER BY coalesce(c.escalated_at, c.created_at), c.id LIMIT ?4";
         const std::string state =
             filter.state ? std::string(dialogs::ToString(*filter.state)) : "all";
-        auto rows = terms.empty() ? impl_->db.Query(
-                                        kQueueSql, state, filter.phone, filter.holder, filter.limit)
+        auto rows = terms.empty() ? impl_->db.Query(kQueueSql,
+                                                    state,
+                                                    filter.phone,
+                                                    filter.holder,
+                                                    filter.limit,
+                                                    filter.promise_due)
                                   : impl_->db.Query(kSearchSql,
                                                     state,
                                                     filter.phone,
                                                     filter.holder,
                                                     filter.limit,
+                                                    filter.promise_due,
                                                     terms.name,
                                                     terms.phone,
                                                     terms.account,

@@ -540,6 +540,74 @@ TEST_CASE("collector API: a supervisor applies a payment in suspense to its acco
           "agent:" + desk.setup.Query("SELECT id FROM agents WHERE name = 'Sofía Vera'"));
 }
 
+TEST_CASE("collector API: the promises due today list each such debtor's latest conversation",
+          "[bot][api][integration]") {
+    Desk desk;  // the server's day is 2026-11-23
+    const Api& api = desk.api;
+    const std::int64_t maria = desk.Escalate();
+    REQUIRE(PostTwilio(desk.setup.port,
+                       "/webhooks/twilio",
+                       {{"MessageSid", "SM00000000000000000000000000000002"},
+                        {"AccountSid", kTwilioSid},
+                        {"From", "+525587654321"},
+                        {"To", "+15005550006"},
+                        {"Body", "hola"}})
+                .status == 200);
+    desk.setup.WaitFor("SELECT count(*) FROM conversations WHERE phone = '+525587654321'", "1");
+    const std::int64_t pedro =
+        std::stoll(desk.setup.Query("SELECT id FROM conversations WHERE phone = '+525587654321'"));
+    // María promised twice for today; Pedro once for tomorrow, and kept one due today.
+    const auto promise =
+        [&](const char* account, std::int64_t conversation, const char* due, const char* status) {
+            return "((SELECT id FROM accounts WHERE account_key = '" + std::string(account) +
+                   "'), " + std::to_string(conversation) + ", 10000, 'MXN', '" + due + "', '" +
+                   status + "', '2026-11-20T10:00:00Z')";
+        };
+    Probe(desk.setup.db)
+        .Exec(
+            "INSERT INTO promises (account_id, conversation_id, amount_cents, currency, "
+            "due_date, status, created_at) VALUES " +
+            promise("A-1001", maria, "2026-11-23", "open") + ", " +
+            promise("A-1001", maria, "2026-11-23", "open") + ", " +
+            promise("A-2002", pedro, "2026-11-24", "open") + ", " +
+            promise("A-2002", pedro, "2026-11-23", "kept"));
+
+    const auto listed = [&](const std::string& query) {
+        const auto res = api.Call("GET", "/api/v1/conversations?" + query, desk.collector);
+        INFO(query << " -> " << res.status << " " << res.body);
+        REQUIRE(res.status == 200);
+        std::vector<std::int64_t> ids;
+        const json answer = json::parse(res.body);
+        for (const auto& c : answer["conversations"]) {
+            ids.push_back(c["id"].get<std::int64_t>());
+        }
+        return ids;
+    };
+    using Ids = std::vector<std::int64_t>;
+    CHECK(listed("promise_due=today") == Ids{maria});  // once, for two promises
+    CHECK(listed("promise_due=2026-11-23") == Ids{maria});
+    CHECK(listed("promise_due=2026-11-24") == Ids{pedro});
+    CHECK(listed("promise_due=2026-11-25").empty());
+    CHECK(listed("promise_due=today&state=bot").empty());  // María's is escalated
+    // Only the debtor's latest conversation: once María's is closed and she writes again, the
+    // new one is listed instead.
+    REQUIRE(api.Post(desk.Path(maria, "claim"), desk.supervisor).status == 200);
+    REQUIRE(api.Post(desk.Path(maria, "close"),
+                     desk.supervisor,
+                     json{{"disposition", "promise_to_pay"}})
+                .status == 200);
+    desk.Say("hola otra vez");
+    desk.setup.WaitFor("SELECT count(*) FROM conversations WHERE phone = '+525512345678'", "2");
+    const Ids again = listed("promise_due=today");
+    REQUIRE(again.size() == 1);
+    CHECK(again[0] != maria);
+    for (const char* bad : {"promise_due=mañana", "promise_due=2026-02-30", "promise_due="}) {
+        INFO(bad);
+        CHECK(api.Call("GET", std::string("/api/v1/conversations?") + bad, desk.collector).status ==
+              400);
+    }
+}
+
 TEST_CASE("collector API: bad requests get a clear 4xx and change nothing",
           "[bot][api][integration]") {
     Desk desk;

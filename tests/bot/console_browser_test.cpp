@@ -4,6 +4,7 @@
 // saved beside the test (COBRADOR_SCREENSHOT_DIR, else the working directory) to look at.
 
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 
 #include "dialogs/reference.hpp"
@@ -139,6 +140,30 @@ TEST_CASE(
     browser.WaitUntil(
         [&] { return !browser.Find(item).has_value() && !browser.Displayed("#search-note"); },
         "the queue again");
+
+    // "Promesas de hoy": nobody's promise is due on the collector's day yet; once María's is,
+    // her conversation is listed.
+    browser.Click(".tab[data-state=\"promises\"]");
+    browser.WaitUntil(
+        [&] {
+            return browser.Displayed("#queue-empty") &&
+                   browser.Text("#queue-empty") == "Ninguna promesa vigente vence hoy.";
+        },
+        "an empty list of promises due today");
+    const std::time_t clock = std::time(nullptr);
+    std::tm local{};
+    localtime_r(&clock, &local);
+    char today[16];
+    std::strftime(today, sizeof today, "%Y-%m-%d", &local);  // the browser's calendar day
+    Probe(desk.setup.db)
+        .Exec(
+            "INSERT INTO promises (account_id, conversation_id, amount_cents, currency, "
+            "due_date, status, created_at) VALUES ((SELECT id FROM accounts WHERE account_key "
+            "= 'A-1001'), " +
+            std::to_string(id) + ", 50000, 'MXN', '" + today + "', 'open', '2026-11-23')");
+    browser.Click(".tab[data-state=\"promises\"]");
+    browser.WaitUntil([&] { return browser.Find(item).has_value(); },
+                      "María among the promises due today");
 
     // The page broke no content-security rule and threw no script error on the way.
     for (const std::string& line : browser.PageErrors()) {

@@ -53,6 +53,9 @@ struct ConversationFilter {
     // for none.
     // A search lists the most recently active first.
     std::string search;
+    // YYYY-MM-DD, or empty: only each debtor's latest conversation, for debtors with an open
+    // promise due that day ("promesas que vencen hoy").
+    std::string promise_due;
     std::size_t limit = 100;
 };
 
