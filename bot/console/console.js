@@ -1170,7 +1170,11 @@
       tr.dataset.payment = p.payment_id;
       tr.append(el('td', '', p.reference || '—'), el('td', 'num', money(p.amount, p.currency)),
         el('td', '', when(p.paid_at)), el('td', '', label(SUSPENSE_REASONS, p.reason)));
-      if (supervisor) tr.append(matchCell(p));
+      if (supervisor) {
+        tr.append(p.refunded_in_part
+          ? el('td', 'hint', 'Reembolsado en parte por el proveedor: no se puede aplicar.')
+          : matchCell(p));
+      }
       return tr;
     }));
     $('suspense-table').hidden = payments.length === 0;
@@ -1192,6 +1196,13 @@
     const button = el('button', '', 'Aplicar');
     button.type = 'submit';
     form.append(input, button);
+    // Set when the server warned that another payment may be the same money and the
+    // supervisor is shown that before applying this one anyway.
+    let confirmTwin = false;
+    input.addEventListener('input', () => {
+      confirmTwin = false;
+      button.textContent = 'Aplicar';
+    });
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       const account = input.value.trim();
@@ -1202,12 +1213,20 @@
       }
       button.disabled = true;
       try {
-        const done = await api('POST', '/api/v1/payments/match', { payment_id: p.payment_id, account_id: account });
+        const done = await api('POST', '/api/v1/payments/match',
+          { payment_id: p.payment_id, account_id: account, confirm: confirmTwin });
         notify(`Pago de ${money(p.amount, p.currency)} aplicado a ${done.account_id}; saldo: ${money(done.balance, p.currency)}`
           + `${done.debtor_told ? '. Se avisó al deudor.' : '.'}`);
         loadReport();
       } catch (err) {
-        fail(err);
+        if (err.code === 'possible_duplicate') {
+          confirmTwin = true;
+          button.textContent = 'Aplicar de todos modos';
+          notify(`Otro pago con la misma referencia y el mismo monto (${err.body.twin}) llegó con dos días de`
+            + ' diferencia: puede ser el mismo dinero. Revísalo; si son pagos distintos, vuelve a aplicar.', 'error');
+        } else {
+          fail(err);
+        }
       } finally {
         button.disabled = false;
       }

@@ -790,14 +790,14 @@ net::awaitable<Response> HandleApi(ApiContext& api,
             filter.phone = *normalized;
         }
         if (auto q = QueryValue(*params, "q")) {
-            if (q->size() > 100) {
-                co_return BadRequest("q is at most 100 characters");
-            }
             if (!store::IsValidUtf8(*q) || store::HasControlCharacters(*q)) {
                 co_return BadRequest("q is not text");
             }
-            filter.search = *q;
-            if (!QueryValue(*params, "state")) {
+            if (CodePoints(*q) > 100) {
+                co_return BadRequest("q is at most 100 characters");
+            }
+            filter.search = store::Trimmed(*q);
+            if (!filter.search.empty() && !QueryValue(*params, "state")) {
                 filter.state.reset();  // a search looks in every state
             }
         }
@@ -898,10 +898,15 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         if (auto* bad = std::get_if<Response>(&account_id)) {
             co_return std::move(*bad);
         }
+        if (body->contains("confirm") && !(*body)["confirm"].is_boolean()) {
+            co_return BadRequest("\"confirm\" is true or false");
+        }
+        const bool confirmed = body->value("confirm", false);
         auto matched = co_await api.ledger.Run([&](store::Ledger& l) {
             return l.MatchSuspensePayment(std::get<std::string>(payment_id),
                                           std::get<std::string>(account_id),
                                           agent.id,
+                                          confirmed,
                                           now_iso,
                                           [&](const store::PaymentNotice& notice) {
                                               return PaymentThanks(
@@ -930,6 +935,14 @@ net::awaitable<Response> HandleApi(ApiContext& api,
                 co_return ApiError(http::status::unprocessable_entity,
                                    "currency_mismatch",
                                    "the account is kept in another currency");
+            case MatchResult::kPossibleTwin:
+                co_return Json(http::status::conflict,
+                               {{"error",
+                                 "another payment of the same reference, amount and currency "
+                                 "within two days may be the same money; send \"confirm\": true "
+                                 "to apply this one anyway"},
+                                {"code", "possible_duplicate"},
+                                {"twin", matched->twin}});
             case MatchResult::kMatched:
                 break;
         }
@@ -974,7 +987,8 @@ net::awaitable<Response> HandleApi(ApiContext& api,
                                        {"method", p.method},
                                        {"reason", p.reason},
                                        {"source", p.source},
-                                       {"received_at", p.received_at}});
+                                       {"received_at", p.received_at},
+                                       {"refunded_in_part", p.refunded_in_part}});
         }
         co_return Json(http::status::ok, out);
     }

@@ -43,7 +43,8 @@ inline void WriteAudit(Connection& db,
 }
 
 // A detail object from key, value pairs, keys in the order given: AuditDetail("role", role,
-// "agent_id", id). Text values are strings, integers numbers, an empty optional null.
+// "agent_id", id). Text values are strings, integers numbers, booleans booleans, an empty optional
+// null.
 namespace audit_detail {
 
 template <class T>
@@ -51,6 +52,8 @@ nlohmann::ordered_json Value(const T& value) {
     if constexpr (std::is_same_v<T, std::optional<std::string>> ||
                   std::is_same_v<T, std::optional<std::int64_t>>) {
         return value ? Value(*value) : nlohmann::ordered_json(nullptr);
+    } else if constexpr (std::is_same_v<T, bool>) {
+        return value;
     } else if constexpr (std::is_integral_v<T>) {
         return static_cast<std::int64_t>(value);
     } else {

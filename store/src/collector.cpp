@@ -188,12 +188,13 @@ std::string Folded(std::string_view text) {
     return out;
 }
 
-// `text` inside a LIKE pattern, its wildcards taken literally (ESCAPE '\').
+// `text` inside a LIKE pattern, its wildcards taken literally (ESCAPE '!': not a backslash,
+// whose meaning in a literal depends on a PostgreSQL setting).
 std::string LikeLiteral(std::string_view text) {
     std::string out;
     for (const char c : text) {
-        if (c == '%' || c == '_' || c == '\\') {
-            out += '\\';
+        if (c == '%' || c == '_' || c == '!') {
+            out += '!';
         }
         out += c;
     }
@@ -245,7 +246,11 @@ SearchTerms SearchTermsOf(std::string_view query) {
     }
     const std::string trimmed = words.size() == 1 ? words.front() : std::string();
     terms.account = trimmed.empty() ? std::string() : "%" + trimmed + "%";
-    terms.referenced = dialogs::AccountFromReference(Trimmed(query));
+    // A payment reference is seven digits (eight past ten million accounts), dashes and spaces
+    // aside; a longer run is a phone, whose digits would pass the check one time in ten.
+    if (digits.size() == 7 || digits.size() == 8) {
+        terms.referenced = dialogs::AccountFromReference(Trimmed(query));
+    }
     return terms;
 }
 
@@ -329,9 +334,9 @@ Result<std::vector<ConversationSummary>> Ledger::ListConversations(
             "pa.debtor_id = c.debtor_id AND p.status = 'open' AND p.due_date = ?5))) ";
         static const std::string kSearchSql =
             kFiltered + "AND (" + FoldedSql("d.name") +
-            " LIKE ?6 ESCAPE '\\' OR (?7 <> '' AND c.phone LIKE ?7) OR EXISTS (SELECT 1 FROM "
+            " LIKE ?6 ESCAPE '!' OR (?7 <> '' AND c.phone LIKE ?7) OR EXISTS (SELECT 1 FROM "
             "accounts x WHERE x.debtor_id = c.debtor_id AND (lower(x.account_key) LIKE ?8 ESCAPE "
-            "'\\' OR x.id = CAST(?9 AS BIGINT)))) ORDER BY c.last_activity_at DESC, c.id DESC "
+            "'!' OR x.id = CAST(?9 AS BIGINT)))) ORDER BY c.last_activity_at DESC, c.id DESC "
             "LIMIT ?4";
         static const std::string kQueueSql =
             kFiltered + "ORDER BY coalesce(c.escalated_at, c.created_at), c.id LIMIT ?4";

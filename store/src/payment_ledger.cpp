@@ -8,6 +8,7 @@
 #include "dialogs/calendar.hpp"
 #include "dialogs/contact.hpp"
 #include "dialogs/reference.hpp"
+#include "store/csv.hpp"
 
 #include "audit.hpp"
 #include "case_rows.hpp"
@@ -56,6 +57,26 @@ std::optional<AccountRow> LoadAccount(Connection& db, std::int64_t id) {
     }
     return AccountRow{
         row->Int64(0), row->Text(1), row->Int64(2), row->Int64(3), row->Text(4), row->Text(5)};
+}
+
+// The account a person typed the key of: exactly, else the one account whose key differs only
+// in case.
+std::optional<AccountRow> FindAccountByKey(Connection& db, const std::string& key) {
+    if (key.empty()) {
+        return std::nullopt;
+    }
+    auto id = db.One<std::int64_t>("SELECT id FROM accounts WHERE account_key = ?", key);
+    if (!id) {
+        auto rows =
+            db.Query("SELECT id FROM accounts WHERE lower(account_key) = lower(?) LIMIT 2", key);
+        if (rows->Step()) {
+            const std::int64_t only = rows->Int64(0);
+            if (!rows->Step()) {
+                id = only;
+            }
+        }
+    }
+    return id ? LoadAccount(db, *id) : std::nullopt;
 }
 
 // Counts `amount` toward the account's open promises, earliest first, then toward those already
@@ -534,8 +555,9 @@ Result<std::vector<SuspensePayment>> Ledger::SuspensePayments(std::size_t limit)
     return impl_->Guard([&]() -> Result<std::vector<SuspensePayment>> {
         auto rows = impl_->db.Query(
             "SELECT payment_id, reference, amount_cents - reversed_cents, currency, paid_at, "
-            "method, coalesce(suspense_reason, ''), source, received_at FROM payments WHERE "
-            "status = 'suspense' AND reversed_cents < amount_cents ORDER BY id DESC LIMIT ?",
+            "method, coalesce(suspense_reason, ''), source, received_at, reversed_cents > 0 FROM "
+            "payments WHERE status = 'suspense' AND reversed_cents < amount_cents ORDER BY id "
+            "DESC LIMIT ?",
             limit);
         std::vector<SuspensePayment> out;
         while (rows->Step()) {
@@ -547,7 +569,8 @@ Result<std::vector<SuspensePayment>> Ledger::SuspensePayments(std::size_t limit)
                            rows->Text(5),
                            rows->Text(6),
                            rows->Text(7),
-                           rows->Text(8)});
+                           rows->Text(8),
+                           rows->Int(9) != 0});
         }
         return out;
     });
@@ -556,6 +579,7 @@ Result<std::vector<SuspensePayment>> Ledger::SuspensePayments(std::size_t limit)
 Result<SuspenseMatch> Ledger::MatchSuspensePayment(std::string_view payment_id,
                                                    std::string_view account_key,
                                                    std::int64_t agent_id,
+                                                   bool confirmed,
                                                    std::string_view now,
                                                    const PaymentNoticeFn& notice) {
     return impl_->Guard([&]() -> Result<SuspenseMatch> {
@@ -570,7 +594,7 @@ Result<SuspenseMatch> Ledger::MatchSuspensePayment(std::string_view payment_id,
         SuspenseMatch match;
         auto row = db.Query(
             "SELECT id, status, reversed_cents, reference, amount_cents, currency, paid_at, "
-            "method FROM payments WHERE payment_id = ?",
+            "method, coalesce(suspense_reason, '') FROM payments WHERE payment_id = ?",
             payment_id);
         if (!row->Step()) {
             return match;  // kNoPayment
@@ -591,9 +615,8 @@ Result<SuspenseMatch> Ledger::MatchSuspensePayment(std::string_view payment_id,
         p.currency = row->Text(5);
         p.paid_at = row->Text(6);
         p.method = row->Text(7);
-        const auto account_row =
-            db.One<std::int64_t>("SELECT id FROM accounts WHERE account_key = ?", account_key);
-        const auto account = account_row ? LoadAccount(db, *account_row) : std::nullopt;
+        const std::string held_because = row->Text(8);
+        const auto account = FindAccountByKey(db, Trimmed(account_key));
         if (!account) {
             match.result = MatchResult::kNoAccount;
             return match;
@@ -601,6 +624,24 @@ Result<SuspenseMatch> Ledger::MatchSuspensePayment(std::string_view payment_id,
         if (account->currency != p.currency) {
             match.result = MatchResult::kCurrencyMismatch;
             return match;
+        }
+        if (const auto at_paid = dialogs::ParseIsoInstant(p.paid_at);
+            at_paid && !confirmed && !p.reference.empty()) {
+            const auto twin = db.One<std::string>(
+                "SELECT payment_id FROM payments WHERE id <> ? AND reference = ? AND "
+                "amount_cents = ? AND currency = ? AND paid_at BETWEEN ? AND ? AND "
+                "reversed_cents < amount_cents ORDER BY id LIMIT 1",
+                payment_row,
+                p.reference,
+                p.amount_cents,
+                p.currency,
+                dialogs::FormatIsoInstant(*at_paid - std::chrono::hours(48)),
+                dialogs::FormatIsoInstant(*at_paid + std::chrono::hours(48)));
+            if (twin) {
+                match.result = MatchResult::kPossibleTwin;
+                match.twin = *twin;
+                return match;
+            }
         }
         PaymentOutcome& out = match.payment;
         out.payment_id = p.payment_id;
@@ -625,8 +666,12 @@ Result<SuspenseMatch> Ledger::MatchSuspensePayment(std::string_view payment_id,
                                p.payment_id,
                                "reference",
                                p.reference,
+                               "held_because",
+                               held_because,
                                "agent_id",
-                               agent_id));
+                               agent_id,
+                               "confirmed_twin",
+                               confirmed));
         Credit(db, *account, payment_row, p, at, notice, out);
         tx.commit();
         match.result = MatchResult::kMatched;

@@ -493,7 +493,8 @@ TEST_CASE("collector API: a supervisor applies a payment in suspense to its acco
     const std::size_t before = desk.Verify();  // María has a conversation to be thanked in
     const std::string statement = desk.setup.dir.File("statement.csv");
     std::ofstream(statement) << "payment_id,reference,amount,currency,paid_at\n"
-                             << "S-1,99999,500.00,MXN,2026-11-22T10:00:00Z\n";
+                             << "S-1,99999,500.00,MXN,2026-11-22T10:00:00Z\n"
+                             << "S-2,99999,500.00,MXN,2026-11-23T09:00:00Z\n";
     REQUIRE(RunCobrador({"import", "payments", "--db", desk.setup.db, statement}).exit_code == 0);
     const auto balances = [&] {
         return desk.setup.Joined("SELECT balance_cents FROM accounts ORDER BY id") + "|" +
@@ -518,7 +519,19 @@ TEST_CASE("collector API: a supervisor applies a payment in suspense to its acco
     CHECK(api.Call("GET", "/api/v1/payments/match", desk.supervisor).status == 405);
     CHECK(balances() == held);
 
-    const auto done = match(desk.supervisor, {{"payment_id", "S-1"}, {"account_id", "A-1001"}});
+    CHECK(match(desk.supervisor,
+                {{"payment_id", "S-1"}, {"account_id", "A-1001"}, {"confirm", "yes"}})
+              .status == 400);
+    // S-2 may be the same money told again: the supervisor is asked to confirm.
+    const auto twin = match(desk.supervisor, {{"payment_id", "S-1"}, {"account_id", "A-1001"}});
+    CHECK(twin.status == 409);
+    CHECK(Code(twin) == "possible_duplicate");
+    CHECK(json::parse(twin.body)["twin"] == "S-2");
+    CHECK(balances() == held);
+
+    // Confirmed, with the key typed in lower case and a space.
+    const auto done = match(desk.supervisor,
+                            {{"payment_id", "S-1"}, {"account_id", "a-1001 "}, {"confirm", true}});
     REQUIRE(done.status == 200);
     const json answer = json::parse(done.body);
     CHECK(answer["status"] == "applied");
@@ -535,7 +548,10 @@ TEST_CASE("collector API: a supervisor applies a payment in suspense to its acco
     CHECK(again.status == 409);
     CHECK(Code(again) == "not_in_suspense");
     CHECK(balances() == "1184567,80000|applied");
-    CHECK(api.Get("/api/v1/payments/suspense", desk.supervisor)["payments"].empty());
+    const auto left = api.Get("/api/v1/payments/suspense", desk.supervisor)["payments"];
+    REQUIRE(left.size() == 1);
+    CHECK(left[0]["payment_id"] == "S-2");
+    CHECK(left[0]["refunded_in_part"] == false);
     CHECK(desk.setup.Query("SELECT actor FROM audit_log WHERE kind = 'payment_matched'") ==
           "agent:" + desk.setup.Query("SELECT id FROM agents WHERE name = 'Sofía Vera'"));
 }

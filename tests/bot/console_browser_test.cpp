@@ -4,7 +4,6 @@
 // saved beside the test (COBRADOR_SCREENSHOT_DIR, else the working directory) to look at.
 
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 
 #include "dialogs/reference.hpp"
@@ -150,11 +149,12 @@ TEST_CASE(
                    browser.Text("#queue-empty") == "Ninguna promesa vigente vence hoy.";
         },
         "an empty list of promises due today");
-    const std::time_t clock = std::time(nullptr);
-    std::tm local{};
-    localtime_r(&clock, &local);
-    char today[16];
-    std::strftime(today, sizeof today, "%Y-%m-%d", &local);  // the browser's calendar day
+    const std::string today =  // the browser's calendar day, as the console reckons it
+        browser
+            .Script(
+                "const d = new Date(); const two = (n) => String(n).padStart(2, '0');"
+                "return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;")
+            .get<std::string>();
     Probe(desk.setup.db)
         .Exec(
             "INSERT INTO promises (account_id, conversation_id, amount_cents, currency, "

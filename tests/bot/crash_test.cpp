@@ -6,6 +6,7 @@
 // replicas behind the test's own round-robin, one of them killed each time and restarted, and
 // some events delivered to two replicas at the same moment.
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -210,15 +211,19 @@ void KillUnderLoad(int replicas) {
     }
 
     // All up again: redeliver what never got a 200, as providers do, backing off between
-    // tries (a 503 while the restarted server's ledger is busy is an answer to retry), then let
-    // everything settle.
+    // tries for up to a minute (a 503 while a restarted server's ledger is busy is an answer to
+    // retry), then let everything settle. What is still refused at the end is printed.
     start_missing();
-    for (int attempt = 0; attempt < 5 && (attempt == 0 || !unanswered.empty()); ++attempt) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(500 * attempt));
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    for (int attempt = 0;; ++attempt) {
         redeliver();
-        for (const auto& [id, why] : refusals) {
-            WARN("redelivery " << attempt + 1 << " of " << id << " got: " << why);
+        if (unanswered.empty() || std::chrono::steady_clock::now() > give_up) {
+            break;
         }
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(250 * (attempt + 1), 2000)));
+    }
+    for (const auto& [id, why] : refusals) {
+        WARN("still refused after a minute of redeliveries: " << id << ": " << why);
     }
     REQUIRE(unanswered.empty());
     setup.WaitFor("SELECT count(*) FROM inbound_events WHERE processed_at IS NULL", "0", 60s);

@@ -163,7 +163,7 @@ TEST_CASE("Suspense: a supervisor matches a payment to an account, once, and not
 
     // What cannot be matched says why and changes nothing.
     const auto result = [&](const char* payment, const char* account) {
-        const auto m = books.ledger.MatchSuspensePayment(payment, account, 7, kNow, thank);
+        const auto m = books.ledger.MatchSuspensePayment(payment, account, 7, false, kNow, thank);
         REQUIRE(m);
         return m->result;
     };
@@ -175,7 +175,7 @@ TEST_CASE("Suspense: a supervisor matches a payment to an account, once, and not
     CHECK(thanked == 0);
 
     // Matched: applied as if the reference had named A-1.
-    const auto matched = books.ledger.MatchSuspensePayment("P-1", "A-1", 7, kNow, thank);
+    const auto matched = books.ledger.MatchSuspensePayment("P-1", " a-1 ", 7, false, kNow, thank);
     REQUIRE(matched);
     REQUIRE(matched->result == MatchResult::kMatched);
     CHECK(matched->payment.status == "applied");
@@ -195,7 +195,8 @@ TEST_CASE("Suspense: a supervisor matches a payment to an account, once, and not
           "applied:A-1:30000:-:9999999");
     CHECK(Query(books.path,
                 "SELECT actor || ' ' || detail FROM audit_log WHERE kind = 'payment_matched'") ==
-          R"(agent:7 {"payment_id":1,"payment":"P-1","reference":"9999999","agent_id":7})");
+          R"(agent:7 {"payment_id":1,"payment":"P-1","reference":"9999999",)"
+          R"("held_because":"bad_check_digit","agent_id":7,"confirmed_twin":false})");
     CHECK(Query(books.path,
                 "SELECT count(*) FROM balance_history WHERE source = 'payment' AND source_id = "
                 "1") == "1");
@@ -204,7 +205,7 @@ TEST_CASE("Suspense: a supervisor matches a payment to an account, once, and not
     CHECK(result("P-1", "A-2") == MatchResult::kNotInSuspense);
     CHECK(books.Balance("A-1") == "70000");
     // More than the balance: the rest is recorded as overpaid, the balance stops at zero.
-    const auto over = books.ledger.MatchSuspensePayment("P-2", "A-2", 7, kNow);
+    const auto over = books.ledger.MatchSuspensePayment("P-2", "A-2", 7, false, kNow);
     REQUIRE(over);
     CHECK(over->payment.applied_cents == 50000);
     CHECK(over->payment.overpaid_cents == 70000);
@@ -214,6 +215,58 @@ TEST_CASE("Suspense: a supervisor matches a payment to an account, once, and not
     REQUIRE(left);
     REQUIRE(left->size() == 1);
     CHECK(left->front().payment_id == "P-3");
+    CHECK_FALSE(left->front().refunded_in_part);
+}
+
+TEST_CASE(
+    "Suspense: the same money told twice is matched only when confirmed, a refunded one not at all",
+    "[store][payments]") {
+    Books books;
+    // One transfer, told by a bank statement and by the bank's own notice a day apart, both
+    // with a reference that names no account.
+    PaymentRecord statement = Payment("ST-1", "7777777", 25000);
+    PaymentRecord notice = Payment("STP-1", "7777777", 25000);
+    notice.paid_at = "2026-11-24T09:00:00Z";
+    PaymentRecord refunded = Payment("R-1", "5555555", 10000);
+    REQUIRE(books.ledger.ApplyPayments({statement, notice, refunded}, "import", kNow));
+    books.Exec("UPDATE payments SET reversed_cents = 4000 WHERE payment_id = 'R-1'");
+
+    const auto first = books.ledger.MatchSuspensePayment("ST-1", "A-1", 7, false, kNow);
+    REQUIRE(first);
+    CHECK(first->result == MatchResult::kPossibleTwin);
+    CHECK(first->twin == "STP-1");
+    CHECK(books.Balance("A-1") == "100000");
+    // Confirmed by the person: applied, and the twin now asks again (it is applied money's
+    // twin).
+    const auto confirmed = books.ledger.MatchSuspensePayment("ST-1", "A-1", 7, true, kNow);
+    REQUIRE(confirmed);
+    CHECK(confirmed->result == MatchResult::kMatched);
+    CHECK(books.Balance("A-1") == "75000");
+    const auto twin = books.ledger.MatchSuspensePayment("STP-1", "A-1", 7, false, kNow);
+    REQUIRE(twin);
+    CHECK(twin->result == MatchResult::kPossibleTwin);
+    CHECK(twin->twin == "ST-1");
+    CHECK(books.Balance("A-1") == "75000");
+    CHECK(Query(books.path,
+                "SELECT detail LIKE '%\"confirmed_twin\":true}' FROM audit_log WHERE kind = "
+                "'payment_matched'") == "1");
+
+    // Partly refunded by its provider: listed as such, and never matched.
+    const auto listed = books.ledger.SuspensePayments(10);
+    REQUIRE(listed);
+    bool seen = false;
+    for (const auto& p : *listed) {
+        if (p.payment_id == "R-1") {
+            seen = true;
+            CHECK(p.refunded_in_part);
+            CHECK(p.amount_cents == 6000);
+        }
+    }
+    CHECK(seen);
+    const auto refused = books.ledger.MatchSuspensePayment("R-1", "A-1", 7, true, kNow);
+    REQUIRE(refused);
+    CHECK(refused->result == MatchResult::kRefunded);
+    CHECK(books.Balance("A-1") == "75000");
 }
 
 TEST_CASE("Payments JSON: the webhook's body, checked field by field", "[store][payments]") {

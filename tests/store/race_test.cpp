@@ -296,7 +296,8 @@ TEST_CASE("Race: two people matching one suspense payment at once, it is applied
     Race(kRounds, [&](int side, int i) {
         Ledger& ledger = books.ledgers[static_cast<std::size_t>(side)];
         const std::string id = "S-" + std::to_string(i);
-        const auto matched = ledger.MatchSuspensePayment(id, "A-1", side + 1, kNow);
+        // Alike payments are each other's possible twins: confirmed, as the person would.
+        const auto matched = ledger.MatchSuspensePayment(id, "A-1", side + 1, true, kNow);
         if (!matched) {
             logs[static_cast<std::size_t>(side)].errors.push_back(Failure(id, matched, ledger));
             return;

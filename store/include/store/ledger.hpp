@@ -364,13 +364,18 @@ public:
     Result<std::vector<SuspensePayment>> SuspensePayments(std::size_t limit);
 
     // A person matches a payment held in suspense (by its payment_id) to an account (by its
-    // key): it is applied exactly as if its reference had named that account (balance, plan,
+    // key; spaces around it and a difference of case only are forgiven when one account fits):
+    // it is applied exactly as if its reference had named that account (balance, plan,
     // promises, `notice`'s thank-you), in one transaction, at most once however many people
-    // match it at the same moment; the audit row (payment_matched) names who and the
-    // reference it came with. Anything else is a MatchResult and changes nothing.
+    // match it at the same moment; the audit row (payment_matched) names who, the reference it
+    // came with and why it was held. When another payment of the same reference, amount and
+    // currency lies within two days (the same transfer told twice, say by a statement without
+    // its clave de rastreo and by STP), it is matched only when `confirmed`. Anything else is a
+    // MatchResult and changes nothing.
     Result<SuspenseMatch> MatchSuspensePayment(std::string_view payment_id,
                                                std::string_view account_key,
                                                std::int64_t agent_id,
+                                               bool confirmed,
                                                std::string_view now,
                                                const PaymentNoticeFn& notice = {});
 

@@ -251,6 +251,7 @@ struct SuspensePayment {
     std::string reason;
     std::string source;
     std::string received_at;
+    bool refunded_in_part = false;  // the provider took part of it back: it cannot be matched
 };
 
 // What became of a person's match of a suspense payment to an account.
@@ -261,11 +262,14 @@ enum class MatchResult {
     kRefunded,          // the provider took part or all of it back: it cannot be matched
     kNoAccount,         // no account has that key
     kCurrencyMismatch,  // the account is kept in another currency
+    kPossibleTwin,      // another payment of the same reference, amount and currency within two
+                        // days may be the same money: matched only when the person confirms
 };
 
 struct SuspenseMatch {
     MatchResult result = MatchResult::kNoPayment;
     PaymentOutcome payment;  // when matched: the figures, and whether a thank-you was queued
+    std::string twin;        // kPossibleTwin: the other payment's payment_id
 };
 
 // A promise that went unpaid past its date and the grace period.
