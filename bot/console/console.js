@@ -100,6 +100,7 @@
     })[body.error] || 'No se encontró la conversación o el agente.',
     busy: () => 'El servidor está ocupado; intenta de nuevo.',
     not_in_suspense: () => 'Ese pago ya está aplicado.',
+    self: () => 'No puedes desactivarte a ti mismo; pídeselo a otro supervisor.',
     refunded: () => 'El proveedor devolvió ese pago (o parte): no se puede aplicar.',
     currency_mismatch: () => 'La cuenta se lleva en otra moneda que el pago.',
   };
@@ -276,6 +277,7 @@
     $('signin').hidden = true;
     $('main').hidden = false;
     setDefaultRange();
+    $('nav-team').hidden = me.role !== 'supervisor';
     if (me.role === 'supervisor') loadAgents();
     loadQueue();
     connectLive();
@@ -291,6 +293,8 @@
     state.token = null;
     state.me = null;
     state.agents.clear();
+    $('agent-token').value = ''; // a new person's token never outlives the session that made it
+    $('agent-token-box').hidden = true;
     for (const url of mediaUrls.values()) if (url) URL.revokeObjectURL(url);
     mediaUrls.clear();
     stopLive();
@@ -320,6 +324,7 @@
         if (!agent.disabled) select.append(new Option(`${agent.name} (${label(ROLES, agent.role)})`, agent.id));
       }
       if (state.conv) renderConversation(state.conv); // agent names in the transcript
+      renderTeam();
     } catch (err) {
       fail(err);
     }
@@ -1049,15 +1054,78 @@
   let reportSeq = 0;
 
   function showView(view) {
-    const reports = view === 'reports';
-    for (const [id, on] of [['nav-queue', !reports], ['nav-reports', reports]]) {
-      $(id).classList.toggle('active', on);
-      $(id).setAttribute('aria-pressed', String(on));
+    for (const [id, name] of [['nav-queue', 'queue'], ['nav-reports', 'reports'], ['nav-team', 'team']]) {
+      $(id).classList.toggle('active', view === name);
+      $(id).setAttribute('aria-pressed', String(view === name));
     }
-    $('panes').hidden = reports;
-    $('reports').hidden = !reports;
+    $('panes').hidden = view !== 'queue';
+    $('reports').hidden = view !== 'reports';
+    $('team').hidden = view !== 'team';
     window.scrollTo(0, 0);
-    if (reports) loadReport();
+    if (view === 'reports') loadReport();
+    if (view === 'team') loadAgents();
+  }
+
+  // ---- Team (supervisors): add people, disable them ----
+
+  function renderTeam() {
+    const agents = [...state.agents.values()].sort((a, b) => Number(a.disabled) - Number(b.disabled) || a.id - b.id);
+    $('agents-table').tBodies[0].replaceChildren(...agents.map((a) => {
+      const tr = el('tr');
+      tr.dataset.agent = a.id;
+      const you = state.me && a.id === state.me.id;
+      tr.append(el('td', '', you ? `${a.name} (tú)` : a.name), el('td', '', label(ROLES, a.role)),
+        el('td', '', a.created_at ? day(a.created_at.slice(0, 10)) : '—'),
+        el('td', '', a.disabled ? 'desactivado' : 'activo'));
+      const action = el('td');
+      if (!a.disabled && !you) {
+        const button = el('button', 'quiet', 'Desactivar');
+        button.type = 'button';
+        button.addEventListener('click', () => disableAgent(a, button));
+        action.append(button);
+      }
+      tr.append(action);
+      return tr;
+    }));
+  }
+
+  async function addAgent() {
+    const name = $('agent-name').value.trim();
+    if (!name) {
+      notify('Escribe el nombre de la persona.', 'error');
+      $('agent-name').focus();
+      return;
+    }
+    const body = { name, role: $('agent-role').value };
+    if ($('agent-expires').value) body.expires = $('agent-expires').value;
+    $('agent-add').disabled = true;
+    try {
+      const added = await api('POST', '/api/v1/agents', body);
+      $('agent-token-who').textContent = `${added.name} (${label(ROLES, added.role)})`;
+      $('agent-token').value = added.token;
+      $('agent-token-box').hidden = false;
+      $('agent-token').select();
+      $('agent-form').reset();
+      notify(`${added.name} ya puede entrar con su token.`);
+      loadAgents();
+    } catch (err) {
+      fail(err);
+    } finally {
+      $('agent-add').disabled = false;
+    }
+  }
+
+  async function disableAgent(agent, button) {
+    button.disabled = true;
+    try {
+      const done = await api('POST', `/api/v1/agents/${agent.id}/disable`);
+      const back = done.conversations_returned;
+      notify(`${agent.name} ya no puede entrar${back ? `; ${back === 1 ? '1 conversación volvió' : `${back} conversaciones volvieron`} a la cola` : ''}.`);
+      loadAgents();
+    } catch (err) {
+      fail(err);
+      button.disabled = false;
+    }
   }
 
   // The last 30 days, ending today in the browser's calendar.
@@ -1421,6 +1489,11 @@
 
     $('nav-queue').addEventListener('click', () => showView('queue'));
     $('nav-reports').addEventListener('click', () => showView('reports'));
+    $('nav-team').addEventListener('click', () => showView('team'));
+    $('agent-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      addAgent();
+    });
     $('report-form').addEventListener('submit', (e) => {
       e.preventDefault();
       loadReport();

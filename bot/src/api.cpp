@@ -656,6 +656,9 @@ std::string ApiRouteLabel(std::string_view path) {
         }
         return "/api/v1/other";
     }
+    if (path.starts_with("/api/v1/agents/") && path.ends_with("/disable")) {
+        return "/api/v1/agents/{id}/disable";
+    }
     constexpr std::string_view kCases = "/api/v1/cases/";
     if (path.rfind(kCases, 0) == 0) {
         return path.ends_with("/close") ? "/api/v1/cases/{id}/close" : "/api/v1/cases/{id}";
@@ -739,9 +742,103 @@ net::awaitable<Response> HandleApi(ApiContext& api,
             {{"id", agent.id}, {"name", agent.name}, {"role", dialogs::ToString(agent.role)}});
     }
 
+    if (path == "/api/v1/agents" && post) {
+        if (!agent.supervisor()) {
+            co_return ApiError(
+                http::status::forbidden, "forbidden", "only a supervisor may add an agent");
+        }
+        const auto body = BodyObject(req);
+        if (!body) {
+            co_return BadRequest(
+                "expected a JSON object: {\"name\": \"...\", \"role\": \"collector\"}");
+        }
+        auto name = TextField(*body, "name", 200);
+        if (auto* bad = std::get_if<Response>(&name)) {
+            co_return std::move(*bad);
+        }
+        const std::string role = body->contains("role") && body->at("role").is_string()
+                                     ? body->at("role").get<std::string>()
+                                     : std::string();
+        if (!dialogs::FromString<dialogs::Role>(role)) {
+            co_return BadRequest("\"role\" is collector or supervisor");
+        }
+        std::optional<std::string> expires;
+        if (body->contains("expires") && !body->at("expires").is_null()) {
+            const json& day = body->at("expires");
+            if (!day.is_string() || !dialogs::ParseIsoDate(day.get<std::string>())) {
+                co_return BadRequest("\"expires\" is a date, YYYY-MM-DD");
+            }
+            if (day.get<std::string>() < now_iso.substr(0, 10)) {
+                co_return BadRequest("\"expires\" is in the past");
+            }
+            expires = day.get<std::string>();
+        }
+        const std::string token = channels::NewToken();
+        if (token.empty()) {
+            co_return ApiError(http::status::internal_server_error,
+                               "internal",
+                               "cannot read random bytes for the token");
+        }
+        auto id = co_await api.ledger.Run([&](store::Ledger& l) {
+            return l.AddAgent(std::get<std::string>(name),
+                              role,
+                              channels::Sha256Hex(token),
+                              now_iso,
+                              expires,
+                              agent.id);
+        });
+        if (!id) {
+            co_return LedgerFailed(id.error());
+        }
+        Log(LogLevel::kInfo,
+            "agent added",
+            {{"agent_id", std::to_string(*id)}, {"role", role}, {"by", std::to_string(agent.id)}});
+        // The token is in this answer only: the ledger keeps its digest.
+        co_return Json(http::status::created,
+                       {{"id", *id},
+                        {"name", std::get<std::string>(name)},
+                        {"role", role},
+                        {"expires", expires ? json(*expires) : json(nullptr)},
+                        {"token", token}});
+    }
+
+    if (path.starts_with("/api/v1/agents/") && path.ends_with("/disable")) {
+        if (!post) {
+            co_return not_allowed("POST");
+        }
+        if (!agent.supervisor()) {
+            co_return ApiError(
+                http::status::forbidden, "forbidden", "only a supervisor may disable an agent");
+        }
+        constexpr std::string_view kPrefix = "/api/v1/agents/";
+        const auto target = ParseId(path.substr(
+            kPrefix.size(), path.size() - kPrefix.size() - std::string_view("/disable").size()));
+        if (!target) {
+            co_return ApiError(http::status::not_found, "not_found", "no such agent");
+        }
+        if (*target == agent.id) {
+            co_return ApiError(http::status::conflict,
+                               "self",
+                               "you cannot disable yourself; ask another supervisor");
+        }
+        auto disabled = co_await api.ledger.Run(
+            [&](store::Ledger& l) { return l.DisableAgent(*target, now_iso, agent.id); });
+        if (!disabled) {
+            co_return LedgerFailed(disabled.error());
+        }
+        if (!*disabled) {
+            co_return ApiError(http::status::not_found, "not_found", "no such active agent");
+        }
+        Log(LogLevel::kInfo,
+            "agent disabled",
+            {{"agent_id", std::to_string(*target)}, {"by", std::to_string(agent.id)}});
+        api.events.Publish(std::nullopt, "agents");
+        co_return Json(http::status::ok, {{"id", *target}, {"conversations_returned", **disabled}});
+    }
+
     if (path == "/api/v1/agents") {
         if (!get) {
-            co_return not_allowed("GET");
+            co_return not_allowed("GET, POST");
         }
         if (!agent.supervisor()) {
             co_return ApiError(

@@ -367,7 +367,7 @@ int AgentAdd(Invocation& inv) {
     if (!ledger) {
         return kFailed;
     }
-    const std::string token = NewToken();
+    const std::string token = channels::NewToken();
     if (token.empty()) {
         err << "cobrador: cannot read random bytes for the token\n";
         return kFailed;

@@ -84,7 +84,7 @@ int Serve(Invocation& inv) {
             {{"db", Shown(config.db_path)}, {"accounts", std::to_string(parsed.rows.size())}});
         // A supervisor to try the console with: a new token each start (only hashes are kept),
         // and the previous starts' tokens stop working.
-        demo_token = NewToken();
+        demo_token = channels::NewToken();
         if (demo_token.empty() || !ledger->DisableAgentsNamed("Demo supervisor", NowIso(config)) ||
             !ledger->AddAgent(
                 "Demo supervisor", "supervisor", channels::Sha256Hex(demo_token), NowIso(config))) {

@@ -174,23 +174,4 @@ int ReportRowErrors(std::ostream& err,
         << "; nothing was imported\n";
     return kFailed;
 }
-
-std::string NewToken() {
-    // 32 random bytes from the kernel, hex: 256 bits, and no character needs quoting.
-    std::ifstream random("/dev/urandom", std::ios::binary);
-    std::string bytes(32, '\0');
-    random.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!random) {
-        return {};
-    }
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string token = "cbr_";
-    for (const char c : bytes) {
-        const auto b = static_cast<unsigned char>(c);
-        token += kHex[b >> 4];
-        token += kHex[b & 0x0f];
-    }
-    return token;
-}
-
 }  // namespace cobrador::bot::cli

@@ -91,9 +91,6 @@ int ReportRowErrors(std::ostream& err,
                     const std::string& file,
                     const std::vector<store::RowError>& errors);
 
-// A new API token: "cbr_" and 64 hex digits from the kernel's random bytes; empty on failure.
-std::string NewToken();
-
 // The commands (cli_ledger.cpp, cli_serve.cpp, cli_chat.cpp).
 int Migrate(Invocation& inv);
 int Backup(Invocation& inv);

@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 namespace cobrador::channels {
 
@@ -70,6 +71,21 @@ bool VerifySha256Header(std::string_view key, std::string_view body, std::string
         return false;
     }
     return ConstantTimeEquals(header.substr(kPrefix.size()), HmacSha256Hex(key, body));
+}
+
+std::string NewToken() {
+    // 32 bytes from OpenSSL's CSPRNG (seeded by the kernel), hex.
+    std::array<unsigned char, 32> bytes{};
+    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+        return {};
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string token = "cbr_";
+    for (const unsigned char b : bytes) {
+        token += kHex[b >> 4];
+        token += kHex[b & 0x0f];
+    }
+    return token;
 }
 
 }  // namespace cobrador::channels

@@ -770,7 +770,8 @@ void BackToQueue(Connection& db,
 }  // namespace
 
 Result<std::optional<std::int64_t>> Ledger::DisableAgent(std::int64_t agent_id,
-                                                         std::string_view now) {
+                                                         std::string_view now,
+                                                         std::optional<std::int64_t> by) {
     return impl_->Guard([&]() -> Result<std::optional<std::int64_t>> {
         Connection& db = impl_->db;
         const std::string at(now);
@@ -788,13 +789,14 @@ Result<std::optional<std::int64_t>> Ledger::DisableAgent(std::int64_t agent_id,
             held.push_back(q->Int64(0));
         }
         BackToQueue(db, held, at, "claim_released");
-        WriteAudit(db,
-                   {.actor = "system", .kind = "agent_disabled"},
-                   at,
-                   AuditDetail("agent_id",
-                               agent_id,
-                               "conversations_returned",
-                               static_cast<std::int64_t>(held.size())));
+        WriteAudit(
+            db,
+            {.actor = by ? "agent:" + std::to_string(*by) : "system", .kind = "agent_disabled"},
+            at,
+            AuditDetail("agent_id",
+                        agent_id,
+                        "conversations_returned",
+                        static_cast<std::int64_t>(held.size())));
         tx.commit();
         return std::optional<std::int64_t>(static_cast<std::int64_t>(held.size()));
     });

@@ -356,7 +356,8 @@ Result<std::int64_t> Ledger::AddAgent(std::string_view name,
                                       std::string_view role,
                                       std::string_view token_sha256,
                                       std::string_view now,
-                                      std::optional<std::string> expires_on) {
+                                      std::optional<std::string> expires_on,
+                                      std::optional<std::int64_t> by) {
     return impl_->Guard([&]() -> Result<std::int64_t> {
         if (auto ready = impl_->RequireLatest(); !ready) {
             return ready.error();
@@ -372,7 +373,7 @@ Result<std::int64_t> Ledger::AddAgent(std::string_view name,
             now,
             expires_on);
         WriteAudit(impl_->db,
-                   {.actor = "system", .kind = "agent_added"},
+                   {.actor = by ? "agent:" + std::to_string(*by) : "system", .kind = "agent_added"},
                    std::string(now),
                    AuditDetail("agent_id", id, "role", role));
         tx.commit();

@@ -624,6 +624,80 @@ TEST_CASE("collector API: the promises due today list each such debtor's latest 
     }
 }
 
+TEST_CASE(
+    "collector API: a supervisor adds a collector, whose token is shown once, and disables "
+    "them",
+    "[bot][api][integration]") {
+    Desk desk;
+    const Api& api = desk.api;
+    const std::string sofia = desk.setup.Query("SELECT id FROM agents WHERE name = 'Sofía Vera'");
+    const auto add = [&](const std::string& token, const json& body) {
+        return api.Call("POST", "/api/v1/agents", token, body.dump());
+    };
+    // Collectors may not; bad bodies say what is wrong; nothing is added.
+    CHECK(add(desk.collector, {{"name", "Carla"}, {"role", "collector"}}).status == 403);
+    CHECK(add(desk.supervisor, {{"role", "collector"}}).status == 400);
+    CHECK(add(desk.supervisor, {{"name", "  "}, {"role", "collector"}}).status == 400);
+    CHECK(add(desk.supervisor, {{"name", "Carla"}, {"role", "boss"}}).status == 400);
+    CHECK(add(desk.supervisor, {{"name", "Carla"}, {"role", 1}}).status == 400);
+    CHECK(add(desk.supervisor, {{"name", "Carla"}, {"role", "collector"}, {"expires", "mañana"}})
+              .status == 400);
+    CHECK(add(desk.supervisor,
+              {{"name", "Carla"}, {"role", "collector"}, {"expires", "2026-11-22"}})  // past
+              .status == 400);
+    CHECK(desk.setup.Query("SELECT count(*) FROM agents") == "3");
+
+    const auto added = add(desk.supervisor,
+                           {{"name", "Carla Núñez"}, {"role", "collector"}, {"expires", nullptr}});
+    REQUIRE(added.status == 201);
+    const json carla = json::parse(added.body);
+    const std::string token = carla["token"];
+    CHECK(token.size() == 68);
+    CHECK(token.rfind("cbr_", 0) == 0);
+    CHECK(carla["name"] == "Carla Núñez");
+    CHECK(carla["role"] == "collector");
+    const std::string carla_id = std::to_string(carla["id"].get<std::int64_t>());
+    // She signs in with it; the list never shows it again.
+    CHECK(api.Get("/api/v1/me", token)["name"] == "Carla Núñez");
+    const auto listed = api.Call("GET", "/api/v1/agents", desk.supervisor);
+    CHECK(listed.body.find("Carla Núñez") != std::string::npos);
+    CHECK(listed.body.find(token.substr(4)) == std::string::npos);
+    CHECK(desk.setup.Query("SELECT actor FROM audit_log WHERE kind = 'agent_added' ORDER BY id "
+                           "DESC LIMIT 1") == "agent:" + sofia);
+
+    // She takes a conversation; disabled, her token stops working and it goes back to the queue.
+    const std::int64_t id = desk.Escalate();
+    REQUIRE(api.Post(desk.Path(id, "claim"), token).status == 200);
+    const auto disable = [&](const std::string& who, const std::string& target) {
+        return api.Call("POST", "/api/v1/agents/" + target + "/disable", who);
+    };
+    CHECK(disable(desk.collector, carla_id).status == 403);
+    CHECK(api.Call("GET", "/api/v1/agents/" + carla_id + "/disable", desk.supervisor).status ==
+          405);
+    const auto self = disable(desk.supervisor, sofia);
+    CHECK(self.status == 409);
+    CHECK(Code(self) == "self");
+    CHECK(disable(desk.supervisor, "999").status == 404);
+    CHECK(disable(desk.supervisor, "carla").status == 404);
+    CHECK(api.Call("GET", "/api/v1/me", token).status == 200);  // none of that touched her
+
+    const auto done = disable(desk.supervisor, carla_id);
+    REQUIRE(done.status == 200);
+    CHECK(json::parse(done.body)["conversations_returned"] == 1);
+    CHECK(api.Call("GET", "/api/v1/me", token).status == 401);
+    CHECK(desk.setup.Query("SELECT state FROM conversations WHERE id = " + std::to_string(id)) ==
+          "escalated");
+    CHECK(desk.setup.Query("SELECT actor FROM audit_log WHERE kind = 'agent_disabled'") ==
+          "agent:" + sofia);
+    CHECK(disable(desk.supervisor, carla_id).status == 404);  // once
+
+    // The token never reaches the logs.
+    desk.server->Signal(SIGTERM);
+    REQUIRE(desk.server->Wait() == 0);
+    CHECK(desk.server->Stderr().find(token.substr(4)) == std::string::npos);
+    CHECK(desk.server->Stdout().find(token.substr(4)) == std::string::npos);
+}
+
 TEST_CASE("collector API: bad requests get a clear 4xx and change nothing",
           "[bot][api][integration]") {
     Desk desk;

@@ -243,6 +243,31 @@ TEST_CASE("console in Chromium: the reports view charts what came in",
     CHECK(desk.setup.Query("SELECT p.status || ':' || a.account_key || ':' || a.balance_cents "
                            "FROM payments p JOIN accounts a ON a.id = p.account_id WHERE "
                            "p.payment_id = 'R-2'") == "applied:A-1001:1232567");
+
+    // The team: the supervisor adds a collector, sees the token once, and disables them.
+    browser.Click("#nav-team");
+    browser.WaitUntil([&] { return browser.Displayed("#team"); }, "the team view");
+    browser.WaitUntil(
+        [&] { return browser.Text("#agents-table").find("Ana Ruiz") != std::string::npos; },
+        "the agents listed");
+    CHECK(browser.Text("#agents-table").find("Sofía Vera (tú)") != std::string::npos);
+    browser.Type("#agent-name", "Carla Núñez");
+    browser.Click("#agent-add");
+    browser.WaitUntil([&] { return browser.Displayed("#agent-token-box"); }, "the new token");
+    const std::string token =
+        browser.Script("return document.getElementById('agent-token').value;").get<std::string>();
+    CHECK(token.rfind("cbr_", 0) == 0);
+    CHECK(desk.api.Get("/api/v1/me", token)["name"] == "Carla Núñez");
+    const std::string carla = desk.setup.Query("SELECT id FROM agents WHERE name = 'Carla Núñez'");
+    const std::string carla_row = "#agents-table tr[data-agent=\"" + carla + "\"]";
+    browser.WaitUntil([&] { return browser.Find(carla_row + " button").has_value(); },
+                      "Carla's row");
+    browser.Click(carla_row + " button");
+    browser.WaitUntil(
+        [&] { return browser.Text(carla_row).find("desactivado") != std::string::npos; },
+        "Carla disabled");
+    CHECK(desk.api.Call("GET", "/api/v1/me", token).status == 401);
+    browser.KeepScreenshot("console-team.png");
     for (const std::string& line : browser.PageErrors()) {
         FAIL_CHECK(line);
     }

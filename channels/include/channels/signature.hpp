@@ -17,6 +17,10 @@ std::string HmacSha1Base64(std::string_view key, std::string_view message);
 // Lower-case hex SHA-256 of `data` (agent tokens are stored only as this hash).
 std::string Sha256Hex(std::string_view data);
 
+// A new agent token: "cbr_" and 64 hex digits from the kernel's random bytes (256 bits; nothing
+// needs quoting); empty when they cannot be read.
+std::string NewToken();
+
 // Compares two byte strings in time that depends only on their lengths, never on where they
 // first differ.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);

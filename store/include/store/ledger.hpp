@@ -132,11 +132,13 @@ public:
     // Creates a collector or supervisor who signs in with a token whose SHA-256 hex digest is
     // `token_sha256`; returns the agent's id. Errc::kConstraint for a token already in use.
     // `expires_on` (YYYY-MM-DD, UTC), when given: the token works through that day only.
+    // `by`: the supervisor who added it from the API (the audit's actor), else the command line.
     Result<std::int64_t> AddAgent(std::string_view name,
                                   std::string_view role,
                                   std::string_view token_sha256,
                                   std::string_view now,
-                                  std::optional<std::string> expires_on = std::nullopt);
+                                  std::optional<std::string> expires_on = std::nullopt,
+                                  std::optional<std::int64_t> by = std::nullopt);
 
     // --- Webhooks, the inbound queue and the outbox (store/src/messaging.cpp) ---
 
@@ -406,7 +408,10 @@ public:
     // Agent `agent_id` can no longer sign in (its token stops working at once); the
     // conversations it held go back to the queue. The number returned; nullopt when there is
     // no such agent, or it was disabled already.
-    Result<std::optional<std::int64_t>> DisableAgent(std::int64_t agent_id, std::string_view now);
+    // `by`: the supervisor who did it from the API (the audit's actor), else the command line.
+    Result<std::optional<std::int64_t>> DisableAgent(std::int64_t agent_id,
+                                                     std::string_view now,
+                                                     std::optional<std::int64_t> by = std::nullopt);
 
     // The queue: conversations matching `filter`, oldest first (by escalation, else start).
     Result<std::vector<ConversationSummary>> ListConversations(const ConversationFilter& filter);
