@@ -101,6 +101,8 @@
     busy: () => 'El servidor está ocupado; intenta de nuevo.',
     not_in_suspense: () => 'Ese pago ya está aplicado.',
     self: () => 'No puedes desactivarte a ti mismo; pídeselo a otro supervisor.',
+    last_supervisor: () => 'Es el último supervisor con acceso sin vencimiento: agrega otro antes de desactivarlo.',
+    expiring_access: () => 'Tu acceso vence: solo puedes agregar cobradores cuyo acceso venza antes que el tuyo.',
     refunded: () => 'El proveedor devolvió ese pago (o parte): no se puede aplicar.',
     currency_mismatch: () => 'La cuenta se lleva en otra moneda que el pago.',
   };
@@ -945,6 +947,7 @@
     } catch {
       return;
     }
+    if (event.change === 'agents' && state.me && state.me.role === 'supervisor') loadAgents();
     refreshQueueSoon();
     // A null id is a delivery status whose conversation the server did not look up.
     if (event.id == null || event.id === state.openId) refreshConversationSoon();
@@ -1099,6 +1102,8 @@
     const body = { name, role: $('agent-role').value };
     if ($('agent-expires').value) body.expires = $('agent-expires').value;
     $('agent-add').disabled = true;
+    $('agent-token-box').hidden = true; // the last person's token goes with a new attempt
+    $('agent-token').value = '';
     try {
       const added = await api('POST', '/api/v1/agents', body);
       $('agent-token-who').textContent = `${added.name} (${label(ROLES, added.role)})`;

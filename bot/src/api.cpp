@@ -465,6 +465,10 @@ net::awaitable<std::optional<Response>> HandleCases(ApiContext& api,
         if (format != "json" && format != "csv") {
             co_return BadRequest("format is json or csv");
         }
+        const std::string lang = QueryValue(*params, "lang").value_or("en-US");
+        if (!IsReportLanguage(lang)) {
+            co_return BadRequest("lang is en-US or es-MX");
+        }
         auto report =
             co_await api.ledger.Run([&](store::Ledger& l) { return l.ComplaintsForMonth(month); });
         if (!report) {
@@ -472,7 +476,7 @@ net::awaitable<std::optional<Response>> HandleCases(ApiContext& api,
         }
         if (format == "csv") {
             std::ostringstream csv;
-            WriteComplaintsCsv(*report, csv);
+            WriteComplaintsCsv(*report, csv, lang);
             co_return CsvAttachment(csv.str(), "cobrador-complaints-" + month + ".csv");
         }
         co_return MakeResponse(
@@ -773,6 +777,14 @@ net::awaitable<Response> HandleApi(ApiContext& api,
             }
             expires = day.get<std::string>();
         }
+        // Someone whose own access ends may not make access that outlives it.
+        if (agent.expires_on &&
+            (role == "supervisor" || !expires || *expires > *agent.expires_on)) {
+            co_return ApiError(http::status::forbidden,
+                               "expiring_access",
+                               "your access ends on " + *agent.expires_on +
+                                   ": you may add collectors whose access ends by then");
+        }
         const std::string token = channels::NewToken();
         if (token.empty()) {
             co_return ApiError(http::status::internal_server_error,
@@ -793,6 +805,7 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         Log(LogLevel::kInfo,
             "agent added",
             {{"agent_id", std::to_string(*id)}, {"role", role}, {"by", std::to_string(agent.id)}});
+        api.events.Publish(std::nullopt, "agents");
         // The token is in this answer only: the ledger keeps its digest.
         co_return Json(http::status::created,
                        {{"id", *id},
@@ -826,14 +839,27 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         if (!disabled) {
             co_return LedgerFailed(disabled.error());
         }
-        if (!*disabled) {
-            co_return ApiError(http::status::not_found, "not_found", "no such active agent");
+        switch (disabled->result) {
+            case store::DisableResult::kNoActiveAgent:
+                co_return ApiError(http::status::not_found, "not_found", "no such active agent");
+            case store::DisableResult::kLastSupervisor:
+                co_return ApiError(
+                    http::status::conflict,
+                    "last_supervisor",
+                    "that is the last supervisor whose access does not expire: add another first");
+            case store::DisableResult::kActorGone:
+                co_return ApiError(
+                    http::status::forbidden, "forbidden", "you were disabled meanwhile");
+            case store::DisableResult::kDisabled:
+                break;
         }
         Log(LogLevel::kInfo,
             "agent disabled",
             {{"agent_id", std::to_string(*target)}, {"by", std::to_string(agent.id)}});
         api.events.Publish(std::nullopt, "agents");
-        co_return Json(http::status::ok, {{"id", *target}, {"conversations_returned", **disabled}});
+        co_return Json(
+            http::status::ok,
+            {{"id", *target}, {"conversations_returned", disabled->conversations_returned}});
     }
 
     if (path == "/api/v1/agents") {

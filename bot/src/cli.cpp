@@ -55,7 +55,7 @@ commands:
                                         create a collector; prints its API token once
   agent disable --db PATH (--id ID | --name NAME)
                                         the agent's token stops working; its chats go back
-  report complaints --db PATH --month YYYY-MM [--format json|csv]
+  report complaints --db PATH --month YYYY-MM [--format json|csv] [--lang L]
                                         the month's disputes and privacy requests
   export debtor --db PATH --id DEBTOR_ID
                                         everything held about one debtor, as JSON
@@ -262,12 +262,14 @@ const std::vector<Command>& Commands() {
          "--db is required, and --id or --name",
          AgentDisable},
         {"report complaints",
-         "cobrador report complaints --db PATH --month YYYY-MM [--format json|csv]",
+         "cobrador report complaints --db PATH --month YYYY-MM [--format json|csv] "
+         "[--lang en-US|es-MX]",
          "The month's disputes, complaints and privacy requests for the regulator's report:\n"
          "opened by category, closed by outcome (favorable, partial, unfavorable for the\n"
          "debtor), still open at the month's end, answered after their due date, and each\n"
-         "case by folio. Every category is listed, so a month with none is a report of zeros.\n",
-         {"--db", "--month", "--format"},
+         "case by folio. Every category is listed, so a month with none is a report of zeros.\n"
+         "--lang es-MX writes the CSV's header row in Spanish.\n",
+         {"--db", "--month", "--format", "--lang"},
          {},
          {"--db", "--month"},
          0,

@@ -429,15 +429,16 @@ int AgentDisable(Invocation& inv) {
             ReportLedgerError(err, v["--db"], disabled.error());
             return kFailed;
         }
-        if (!*disabled) {
+        if (disabled->result != store::DisableResult::kDisabled) {
             if (by_id) {
                 err << "cobrador agent disable: there is no active agent " << id << "\n";
                 return kFailed;
             }
             continue;  // disabled by someone else since it was listed
         }
-        out << "agent " << id << " disabled: its token no longer works; " << **disabled
-            << " conversation" << (**disabled == 1 ? "" : "s") << " back in the queue\n";
+        out << "agent " << id << " disabled: its token no longer works; "
+            << disabled->conversations_returned << " conversation"
+            << (disabled->conversations_returned == 1 ? "" : "s") << " back in the queue\n";
     }
     return kOk;
 }
@@ -452,6 +453,10 @@ int ReportComplaints(Invocation& inv) {
     if (format != "json" && format != "csv") {
         return Usage(inv.err, "report complaints", "--format is json or csv");
     }
+    const std::string lang = v.count("--lang") ? v["--lang"] : "en-US";
+    if (!IsReportLanguage(lang)) {
+        return Usage(inv.err, "report complaints", "--lang is en-US or es-MX");
+    }
     auto ledger = OpenLedger(v["--db"], inv.err, true);
     if (!ledger) {
         return kFailed;
@@ -462,7 +467,7 @@ int ReportComplaints(Invocation& inv) {
         return kFailed;
     }
     if (format == "csv") {
-        WriteComplaintsCsv(*report, inv.out);
+        WriteComplaintsCsv(*report, inv.out, lang);
     } else {
         inv.out << ComplaintsJson(*report).dump(2) << "\n";
     }

@@ -243,9 +243,17 @@ nlohmann::ordered_json ComplaintsJson(const store::ComplaintsReport& report) {
     return out;
 }
 
-void WriteComplaintsCsv(const store::ComplaintsReport& report, std::ostream& out) {
-    out << "month,kind,category,opened,closed,favorable,partial,unfavorable,open_at_month_end,"
-           "answered_late\n";
+void WriteComplaintsCsv(const store::ComplaintsReport& report,
+                        std::ostream& out,
+                        std::string_view lang) {
+    if (lang == "es-MX") {
+        out << "\xEF\xBB\xBF"  // for spreadsheet programs, as the report's CSV
+            << "mes,tipo,categoría,abiertos,cerrados,favorables,parciales,desfavorables,"
+               "abiertos_al_cierre_del_mes,respondidos_tarde\n";
+    } else {
+        out << "month,kind,category,opened,closed,favorable,partial,unfavorable,"
+               "open_at_month_end,answered_late\n";
+    }
     for (const char* kind : {"complaint", "privacy"}) {
         for (const auto& [category, c] : report.counts.at(kind)) {
             out << report.month << ',' << kind << ',' << category << ',' << c.opened << ','

@@ -31,7 +31,10 @@ void WriteReportCsv(const store::Report& report,
 // /api/v1/reports/complaints): "YYYY-MM" with a real month.
 bool ComplaintsMonthValid(std::string_view month);
 nlohmann::ordered_json ComplaintsJson(const store::ComplaintsReport& report);
-// One row per kind and category, every one listed (zeros included).
-void WriteComplaintsCsv(const store::ComplaintsReport& report, std::ostream& out);
+// One row per kind and category, every one listed (zeros included); the header row in `lang`
+// (IsReportLanguage), as the report's CSV.
+void WriteComplaintsCsv(const store::ComplaintsReport& report,
+                        std::ostream& out,
+                        std::string_view lang = "en-US");
 
 }  // namespace cobrador::bot

@@ -281,8 +281,8 @@ Result<std::optional<Agent>> Ledger::AgentByToken(std::string_view token_sha256,
                                                   std::string_view now) {
     return impl_->Guard([&]() -> Result<std::optional<Agent>> {
         auto row = impl_->db.Query(
-            "SELECT id, name, role, created_at FROM agents WHERE token_sha256 = ? AND disabled_at "
-            "IS NULL AND (expires_on IS NULL OR expires_on >= substr(?, 1, 10))",
+            "SELECT id, name, role, created_at, expires_on FROM agents WHERE token_sha256 = ? AND "
+            "disabled_at IS NULL AND (expires_on IS NULL OR expires_on >= substr(?, 1, 10))",
             token_sha256,
             now);
         if (!row->Step()) {
@@ -293,21 +293,24 @@ Result<std::optional<Agent>> Ledger::AgentByToken(std::string_view token_sha256,
                   row->Text(1),
                   dialogs::FromStringOr(row->Text(2), dialogs::Role::kCollector),
                   row->Text(3),
-                  false});
+                  false,
+                  row->OptionalText(4)});
     });
 }
 
 Result<std::vector<Agent>> Ledger::ListAgents() {
     return impl_->Guard([&]() -> Result<std::vector<Agent>> {
         Prepared rows = impl_->db.Prepare(
-            "SELECT id, name, role, created_at, disabled_at IS NOT NULL FROM agents ORDER BY id");
+            "SELECT id, name, role, created_at, disabled_at IS NOT NULL, expires_on FROM agents "
+            "ORDER BY id");
         std::vector<Agent> agents;
         while (rows->Step()) {
             agents.push_back(Agent{rows->Int64(0),
                                    rows->Text(1),
                                    dialogs::FromStringOr(rows->Text(2), dialogs::Role::kCollector),
                                    rows->Text(3),
-                                   rows->Int(4) != 0});
+                                   rows->Int(4) != 0,
+                                   rows->OptionalText(5)});
         }
         return agents;
     });
@@ -769,18 +772,36 @@ void BackToQueue(Connection& db,
 
 }  // namespace
 
-Result<std::optional<std::int64_t>> Ledger::DisableAgent(std::int64_t agent_id,
-                                                         std::string_view now,
-                                                         std::optional<std::int64_t> by) {
-    return impl_->Guard([&]() -> Result<std::optional<std::int64_t>> {
+Result<AgentDisabled> Ledger::DisableAgent(std::int64_t agent_id,
+                                           std::string_view now,
+                                           std::optional<std::int64_t> by) {
+    return impl_->Guard([&]() -> Result<AgentDisabled> {
         Connection& db = impl_->db;
         const std::string at(now);
+        // SERIALIZABLE on PostgreSQL: two supervisors disabling each other at once cannot both
+        // succeed; the one retried finds itself disabled.
         Tx tx(db);
-        if (db.Exec("UPDATE agents SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL",
-                    at,
-                    agent_id) != 1) {
-            return std::optional<std::int64_t>();
+        AgentDisabled out;
+        const std::string active =
+            "disabled_at IS NULL AND (expires_on IS NULL OR expires_on >= substr(?, 1, 10))";
+        if (by && !db.One<int>("SELECT 1 FROM agents WHERE id = ? AND " + active, *by, at)) {
+            out.result = DisableResult::kActorGone;
+            return out;
         }
+        const auto role = db.One<std::string>(
+            "SELECT role FROM agents WHERE id = ? AND disabled_at IS NULL", agent_id);
+        if (!role) {
+            return out;  // kNoActiveAgent
+        }
+        // Someone must be left to run the team: a supervisor whose access does not run out.
+        if (by && *role == "supervisor" &&
+            !db.One<int>("SELECT 1 FROM agents WHERE id <> ? AND role = 'supervisor' AND "
+                         "disabled_at IS NULL AND expires_on IS NULL LIMIT 1",
+                         agent_id)) {
+            out.result = DisableResult::kLastSupervisor;
+            return out;
+        }
+        db.Exec("UPDATE agents SET disabled_at = ? WHERE id = ?", at, agent_id);
         std::vector<std::int64_t> held;
         auto q = db.Query(
             "SELECT id FROM conversations WHERE state = 'claimed' AND assigned_agent_id = ?",
@@ -798,7 +819,9 @@ Result<std::optional<std::int64_t>> Ledger::DisableAgent(std::int64_t agent_id,
                         "conversations_returned",
                         static_cast<std::int64_t>(held.size())));
         tx.commit();
-        return std::optional<std::int64_t>(static_cast<std::int64_t>(held.size()));
+        out.result = DisableResult::kDisabled;
+        out.conversations_returned = static_cast<std::int64_t>(held.size());
+        return out;
     });
 }
 

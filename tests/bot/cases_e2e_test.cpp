@@ -138,6 +138,34 @@ TEST_CASE(
         {"report", "complaints", "--db", desk.setup.db, "--month", "2026-11", "--format", "csv"});
     REQUIRE(csv.exit_code == 0);
     CHECK(csv.out.find("2026-11,complaint,not_mine,1,1,1,0,0,0,0\n") != std::string::npos);
+    CHECK(csv.out.rfind("month,kind,category,opened,", 0) == 0);
+    // For people: the same rows under Spanish headers, after the BOM spreadsheets need; on the
+    // API too. A language it does not speak is refused.
+    const auto spanish = RunCobrador({"report",
+                                      "complaints",
+                                      "--db",
+                                      desk.setup.db,
+                                      "--month",
+                                      "2026-11",
+                                      "--format",
+                                      "csv",
+                                      "--lang",
+                                      "es-MX"});
+    REQUIRE(spanish.exit_code == 0);
+    CHECK(spanish.out.rfind("\xEF\xBB\xBFmes,tipo,categoría,abiertos,cerrados,favorables,", 0) ==
+          0);
+    CHECK(spanish.out.find("2026-11,complaint,not_mine,1,1,1,0,0,0,0\n") != std::string::npos);
+    const auto api_csv = api.Call(
+        "GET", "/api/v1/reports/complaints?month=2026-11&format=csv&lang=es-MX", desk.supervisor);
+    REQUIRE(api_csv.status == 200);
+    CHECK(api_csv.body == spanish.out);
+    CHECK(api.Call("GET",
+                   "/api/v1/reports/complaints?month=2026-11&format=csv&lang=fr-FR",
+                   desk.supervisor)
+              .status == 400);
+    CHECK(RunCobrador(
+              {"report", "complaints", "--db", desk.setup.db, "--month", "2026-11", "--lang", "fr"})
+              .exit_code == 2);
     const auto empty =
         RunCobrador({"report", "complaints", "--db", desk.setup.db, "--month", "2027-02"});
     REQUIRE(empty.exit_code == 0);

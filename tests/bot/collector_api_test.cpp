@@ -698,6 +698,46 @@ TEST_CASE(
     CHECK(desk.server->Stdout().find(token.substr(4)) == std::string::npos);
 }
 
+TEST_CASE(
+    "collector API: access that runs out cannot make access that outlives it, and someone "
+    "is always left to run the team",
+    "[bot][api][integration]") {
+    Desk desk;  // Sofía, the only supervisor, has no expiry; the server's day is 2026-11-23
+    const Api& api = desk.api;
+    const auto add = [&](const std::string& token, const json& body) {
+        return api.Call("POST", "/api/v1/agents", token, body.dump());
+    };
+    const auto rosa_added =
+        add(desk.supervisor, {{"name", "Rosa"}, {"role", "supervisor"}, {"expires", "2026-12-31"}});
+    REQUIRE(rosa_added.status == 201);
+    const std::string rosa = json::parse(rosa_added.body)["token"];
+    const std::string rosa_id =
+        std::to_string(json::parse(rosa_added.body)["id"].get<std::int64_t>());
+    const std::string sofia = desk.setup.Query("SELECT id FROM agents WHERE name = 'Sofía Vera'");
+
+    // Rosa's access ends on 2026-12-31: no supervisors, no collector without an end or past hers.
+    CHECK(add(rosa, {{"name", "X"}, {"role", "supervisor"}, {"expires", "2026-12-01"}}).status ==
+          403);
+    CHECK(add(rosa, {{"name", "X"}, {"role", "collector"}}).status == 403);
+    CHECK(add(rosa, {{"name", "X"}, {"role", "collector"}, {"expires", "2027-01-15"}}).status ==
+          403);
+    CHECK(desk.setup.Query("SELECT count(*) FROM agents WHERE name = 'X'") == "0");
+    CHECK(add(rosa, {{"name", "Temporal"}, {"role", "collector"}, {"expires", "2026-12-15"}})
+              .status == 201);
+
+    // Sofía is the last supervisor whose access does not run out: Rosa may not disable her.
+    const auto last = api.Call("POST", "/api/v1/agents/" + sofia + "/disable", rosa);
+    CHECK(last.status == 409);
+    CHECK(Code(last) == "last_supervisor");
+    CHECK(api.Call("GET", "/api/v1/me", desk.supervisor).status == 200);
+    // Sofía may disable Rosa.
+    CHECK(api.Call("POST", "/api/v1/agents/" + rosa_id + "/disable", desk.supervisor).status ==
+          200);
+    CHECK(api.Call("GET", "/api/v1/me", rosa).status == 401);
+    // The command line on the server may still do anything (it is how the team is recovered).
+    CHECK(RunCobrador({"agent", "disable", "--db", desk.setup.db, "--id", sofia}).exit_code == 0);
+}
+
 TEST_CASE("collector API: bad requests get a clear 4xx and change nothing",
           "[bot][api][integration]") {
     Desk desk;

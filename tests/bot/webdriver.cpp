@@ -131,27 +131,47 @@ std::string WebDriver::Element(const std::string& css) {
     return *id;
 }
 
+std::optional<json> WebDriver::OnElement(const std::string& css,
+                                         const std::string& method,
+                                         const std::string& action,
+                                         const json& body,
+                                         bool required) {
+    for (int attempt = 0;; ++attempt) {
+        const auto id = required ? std::optional<std::string>(Element(css)) : Find(css);
+        if (!id) {
+            return std::nullopt;
+        }
+        try {
+            return Call(method, "/session/" + session_ + "/element/" + *id + action, body);
+        } catch (const std::runtime_error& error) {
+            if (attempt >= 4 ||
+                std::string(error.what()).find("stale element reference") == std::string::npos) {
+                throw;
+            }
+        }
+    }
+}
+
 void WebDriver::Click(const std::string& css) {
-    Call("POST", "/session/" + session_ + "/element/" + Element(css) + "/click", json::object());
+    OnElement(css, "POST", "/click", json::object(), true);
 }
 
 void WebDriver::Type(const std::string& css, const std::string& text) {
-    Call("POST", "/session/" + session_ + "/element/" + Element(css) + "/value", {{"text", text}});
+    OnElement(css, "POST", "/value", {{"text", text}}, true);
 }
 
 std::string WebDriver::Text(const std::string& css) {
-    return Call("GET", "/session/" + session_ + "/element/" + Element(css) + "/text")
-        .get<std::string>();
+    return OnElement(css, "GET", "/text", json(), true)->get<std::string>();
 }
 
 bool WebDriver::Displayed(const std::string& css) {
-    const auto id = Find(css);
-    return id && Call("GET", "/session/" + session_ + "/element/" + *id + "/displayed").get<bool>();
+    const auto shown = OnElement(css, "GET", "/displayed", json(), false);
+    return shown && shown->get<bool>();
 }
 
 bool WebDriver::Enabled(const std::string& css) {
-    const auto id = Find(css);
-    return id && Call("GET", "/session/" + session_ + "/element/" + *id + "/enabled").get<bool>();
+    const auto enabled = OnElement(css, "GET", "/enabled", json(), false);
+    return enabled && enabled->get<bool>();
 }
 
 json WebDriver::Script(const std::string& script) {

@@ -63,6 +63,15 @@ private:
                         const std::string& path,
                         const nlohmann::json& body = nullptr);
     std::string Element(const std::string& css);
+    // `method` on `action` of the element `css` matches ("/click", "/text"...). When the page
+    // re-rendered it between finding and using it (a stale element), it is found again: a
+    // person's click lands on what is there. nullopt when nothing matches and `required` is
+    // false.
+    std::optional<nlohmann::json> OnElement(const std::string& css,
+                                            const std::string& method,
+                                            const std::string& action,
+                                            const nlohmann::json& body,
+                                            bool required);
 
     std::unique_ptr<Child> driver_;
     std::uint16_t port_ = 0;

@@ -309,7 +309,7 @@ TEST_CASE("Ledger: an idle claim goes back to the queue, a busy one stays", "[st
     Ledger ledger = Migrated(path);
     const auto ana_id = ledger.AddAgent("Ana", "collector", std::string(64, 'a'), kNow);
     REQUIRE(ana_id);
-    const Agent ana{*ana_id, "Ana", dialogs::Role::kCollector, kNow, false};
+    const Agent ana{*ana_id, "Ana", dialogs::Role::kCollector, kNow, false, std::nullopt};
     const std::int64_t idle = Inbound(ledger, "+525511111111", "in-1", "2026-11-22T10:00:00Z");
     const std::int64_t busy = Inbound(ledger, "+525522222222", "in-2", "2026-11-22T10:00:00Z");
     REQUIRE(ledger.ClaimConversation(idle, ana, std::nullopt, "2026-11-22T10:00:00Z")->ok());
@@ -345,12 +345,14 @@ TEST_CASE("Ledger: a refused collector action writes nothing", "[store][ledger]"
                     "Ana",
                     dialogs::Role::kCollector,
                     kNow,
-                    false};
+                    false,
+                    std::nullopt};
     const Agent beto{*ledger.AddAgent("Beto", "collector", std::string(64, 'b'), kNow),
                      "Beto",
                      dialogs::Role::kCollector,
                      kNow,
-                     false};
+                     false,
+                     std::nullopt};
     const std::int64_t id = Inbound(ledger, "+525511111111", "in-1", kNow);
     REQUIRE(ledger.ClaimConversation(id, ana, std::nullopt, kNow)->ok());
     const auto audit = Count(path, "SELECT count(*) FROM audit_log");

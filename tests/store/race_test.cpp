@@ -465,7 +465,7 @@ TEST_CASE("Race: two collectors claiming one conversation, exactly one gets it",
     const auto agent = [&](const std::string& name, char token) {
         const auto id = books.ledgers[0].AddAgent(name, "collector", std::string(64, token), kNow);
         REQUIRE(id);
-        return Agent{*id, name, dialogs::Role::kCollector, kNow, false};
+        return Agent{*id, name, dialogs::Role::kCollector, kNow, false, std::nullopt};
     };
     const std::array<Agent, 2> collectors = {agent("Ana", 'a'), agent("Beto", 'b')};
 

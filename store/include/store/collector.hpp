@@ -37,10 +37,24 @@ struct Agent {
     dialogs::Role role = dialogs::Role::kCollector;
     std::string created_at;
     bool disabled = false;
+    std::optional<std::string> expires_on;  // YYYY-MM-DD (UTC): the token works through it
 
     bool supervisor() const { return role == dialogs::Role::kSupervisor; }
 
     dialogs::Actor actor() const { return {id, role}; }
+};
+
+// What became of disabling an agent.
+enum class DisableResult {
+    kDisabled,
+    kNoActiveAgent,   // no such agent, or disabled already
+    kLastSupervisor,  // it would leave no active supervisor to run the console
+    kActorGone,       // the supervisor asking was disabled (or expired) meanwhile
+};
+
+struct AgentDisabled {
+    DisableResult result = DisableResult::kNoActiveAgent;
+    std::int64_t conversations_returned = 0;
 };
 
 struct ConversationFilter {

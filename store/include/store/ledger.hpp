@@ -406,12 +406,14 @@ public:
     // Disables every enabled agent called `name` (their tokens stop working); returns how many.
     Result<std::int64_t> DisableAgentsNamed(std::string_view name, std::string_view now);
     // Agent `agent_id` can no longer sign in (its token stops working at once); the
-    // conversations it held go back to the queue. The number returned; nullopt when there is
-    // no such agent, or it was disabled already.
-    // `by`: the supervisor who did it from the API (the audit's actor), else the command line.
-    Result<std::optional<std::int64_t>> DisableAgent(std::int64_t agent_id,
-                                                     std::string_view now,
-                                                     std::optional<std::int64_t> by = std::nullopt);
+    // conversations it held go back to the queue, and how many is returned.
+    // `by`: the supervisor who does it from the API (the audit's actor), who must still be
+    // active, and who may not disable the last active supervisor whose access does not expire
+    // (nobody could then manage the team but from the command line); the command line (no
+    // `by`) may do either.
+    Result<AgentDisabled> DisableAgent(std::int64_t agent_id,
+                                       std::string_view now,
+                                       std::optional<std::int64_t> by = std::nullopt);
 
     // The queue: conversations matching `filter`, oldest first (by escalation, else start).
     Result<std::vector<ConversationSummary>> ListConversations(const ConversationFilter& filter);
