@@ -21,6 +21,9 @@ if [ "${BENCH_POSTGRES:-1}" != 0 ]; then
   bash deploy/pg-cluster.sh stop "$pg_dir"
   trap - EXIT
 fi
+echo "== the console's search and lists on a large ledger"
+bash bench/search_bench.sh build-release/cobrador "${SEARCH_DEBTORS:-100000}" \
+  "${SEARCH_REQUESTS:-50}"
 echo "== NLU and dialog step"
 build-release/bench/bench_dialog "${DIALOG_MESSAGES:-20000}"
 if [ "${BENCH_FUZZ_SECONDS:-300}" != 0 ]; then

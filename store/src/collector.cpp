@@ -331,10 +331,10 @@ Result<std::vector<ConversationSummary>> Ledger::ListConversations(
         static const std::string kFiltered =
             std::string(kSummarySelect) +
             "WHERE (?1 = 'all' OR c.state = ?1) AND (?2 = '' OR c.phone = ?2) AND (CAST(?3 AS "
-            "BIGINT) IS NULL OR c.assigned_agent_id = ?3) AND (?5 = '' OR (c.id = (SELECT "
-            "max(c2.id) FROM conversations c2 WHERE c2.debtor_id = c.debtor_id) AND EXISTS "
-            "(SELECT 1 FROM promises p JOIN accounts pa ON pa.id = p.account_id WHERE "
-            "pa.debtor_id = c.debtor_id AND p.status = 'open' AND p.due_date = ?5))) ";
+            "BIGINT) IS NULL OR c.assigned_agent_id = ?3) AND (?5 = '' OR c.id IN (SELECT "
+            "max(c2.id) FROM promises p JOIN accounts pa ON pa.id = p.account_id JOIN "
+            "conversations c2 ON c2.debtor_id = pa.debtor_id WHERE p.status = 'open' AND "
+            "p.due_date = ?5 GROUP BY pa.debtor_id)) ";
         static const std::string kSearchSql =
             kFiltered + "AND (" + FoldedSql("d.name") +
             " LIKE ?6 ESCAPE '!' OR (?7 <> '' AND c.phone LIKE ?7) OR EXISTS (SELECT 1 FROM "
