@@ -297,6 +297,8 @@
     state.agents.clear();
     $('agent-token').value = ''; // a new person's token never outlives the session that made it
     $('agent-token-box').hidden = true;
+    $('agents-table').tBodies[0].replaceChildren();
+    $('nav-team').hidden = true;
     for (const url of mediaUrls.values()) if (url) URL.revokeObjectURL(url);
     mediaUrls.clear();
     stopLive();
