@@ -21,6 +21,7 @@
 #include "dialogs/money.hpp"
 #include "dialogs/nlu.hpp"
 #include "dialogs/phone.hpp"
+#include "dialogs/vocabulary.hpp"
 #include "store/ledger.hpp"
 #include "store/portfolio.hpp"
 
@@ -349,7 +350,7 @@ int AgentAdd(Invocation& inv) {
     if (!dialogs::FromString<dialogs::Role>(v["--role"])) {
         return Usage(err, "agent add", "--role is collector or supervisor");
     }
-    if (v["--name"].empty() || v["--name"].size() > 200) {
+    if (v["--name"].empty() || dialogs::CodePoints(v["--name"]) > 200) {
         return Usage(err, "agent add", "--name must be 1 to 200 characters");
     }
     std::optional<std::string> expires;

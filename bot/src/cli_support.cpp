@@ -98,38 +98,47 @@ std::optional<store::Ledger> OpenImport(Invocation& inv, std::ifstream& in) {
 }
 
 std::optional<store::FormatRequest> FormatOptions(Invocation& inv, const std::string& command) {
-    store::FormatRequest asked;
-    const auto given = [&](const char* option) -> const std::string* {
-        const auto it = inv.options.values.find(option);
-        return it == inv.options.values.end() ? nullptr : &it->second;
+    // Each option: its name, what it takes (said when it is wrong), and how it sets the request
+    // (false for a value it does not know).
+    struct Option {
+        const char* name;
+        const char* usage;
+        bool (*set)(const std::string& value, store::FormatRequest& asked);
     };
-    if (const std::string* v = given("--encoding")) {
-        asked.encoding = store::EncodingNamed(*v);
-        if (!asked.encoding) {
-            Usage(inv.err, command, "--encoding is utf-8 or windows-1252");
+
+    static constexpr Option kOptions[] = {
+        {"--encoding",
+         "--encoding is utf-8 or windows-1252",
+         [](const std::string& v, store::FormatRequest& asked) {
+             asked.encoding = store::EncodingNamed(v);
+             return asked.encoding.has_value();
+         }},
+        {"--delimiter",
+         "--delimiter is ',', ';', tab or '|'",
+         [](const std::string& v, store::FormatRequest& asked) {
+             asked.delimiter = store::DelimiterNamed(v);
+             return asked.delimiter.has_value();
+         }},
+        {"--date-format",
+         "--date-format is yyyy-mm-dd, dd/mm/yyyy or mm/dd/yyyy",
+         [](const std::string& v, store::FormatRequest& asked) {
+             asked.dates = store::DateOrderNamed(v);
+             return asked.dates.has_value();
+         }},
+        {"--default-country",
+         "--default-country is MX or US",
+         [](const std::string& v, store::FormatRequest& asked) {
+             asked.default_country = v;
+             return store::IsKnownDefaultCountry(v);
+         }},
+    };
+    store::FormatRequest asked;
+    for (const Option& option : kOptions) {
+        const auto given = inv.options.values.find(option.name);
+        if (given != inv.options.values.end() && !option.set(given->second, asked)) {
+            Usage(inv.err, command, option.usage);
             return std::nullopt;
         }
-    }
-    if (const std::string* v = given("--delimiter")) {
-        asked.delimiter = store::DelimiterNamed(*v);
-        if (!asked.delimiter) {
-            Usage(inv.err, command, "--delimiter is ',', ';', tab or '|'");
-            return std::nullopt;
-        }
-    }
-    if (const std::string* v = given("--date-format")) {
-        asked.dates = store::DateOrderNamed(*v);
-        if (!asked.dates) {
-            Usage(inv.err, command, "--date-format is yyyy-mm-dd, dd/mm/yyyy or mm/dd/yyyy");
-            return std::nullopt;
-        }
-    }
-    if (const std::string* v = given("--default-country")) {
-        if (!store::IsKnownDefaultCountry(*v)) {
-            Usage(inv.err, command, "--default-country is MX or US");
-            return std::nullopt;
-        }
-        asked.default_country = *v;
     }
     return asked;
 }
