@@ -199,6 +199,14 @@ TEST_CASE("import: a file that cannot be read says why in one line and imports n
               .exit_code == 2);
     CHECK(RunCobrador({"import", "portfolio", "--db", ledger.db, excel, "--default-country", "AR"})
               .exit_code == 2);
+    const auto encoding =
+        RunCobrador({"import", "portfolio", "--db", ledger.db, excel, "--encoding", "latin9"});
+    CHECK(encoding.exit_code == 2);
+    CHECK(encoding.err.find("--encoding is utf-8 or windows-1252") != std::string::npos);
+    const auto delimiter =
+        RunCobrador({"import", "payments", "--db", ledger.db, excel, "--delimiter", "::"});
+    CHECK(delimiter.exit_code == 2);
+    CHECK(delimiter.err.find("--delimiter is ',', ';', tab or '|'") != std::string::npos);
     CHECK(count() == 1);
 }
 
