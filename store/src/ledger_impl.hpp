@@ -3,8 +3,12 @@
 // guard that turns the backends' errors into Errc values; shared by the files that implement
 // the Ledger.
 
+#include <algorithm>
+#include <chrono>
 #include <memory>
+#include <random>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -87,8 +91,9 @@ struct Ledger::Impl {
     explicit Impl(std::unique_ptr<Connection> opened)
         : connection(std::move(opened)), db(*connection) {}
 
-    // A serialization failure or deadlock (PostgreSQL) runs the whole operation again: every
-    // Ledger operation is one all-or-nothing transaction whose callbacks are pure.
+    // A serialization failure or deadlock (PostgreSQL) runs the whole operation again, after a
+    // short random pause: every Ledger operation is one all-or-nothing transaction whose
+    // callbacks are pure.
     static constexpr int kMaxAttempts = 8;
 
     // Runs `work` (which returns a Result), turning the backend's errors into Errc values at
@@ -101,12 +106,22 @@ struct Ledger::Impl {
                 return work();
             } catch (const DbError& e) {
                 if (e.retry() && attempt < kMaxAttempts && !db.InTransaction()) {
+                    BackOff(attempt);
                     continue;
                 }
                 last_error = e.what();
                 return decltype(work())(boost::system::in_place_error, make_error_code(e.code()));
             }
         }
+    }
+
+    // Before the next attempt: a random pause, up to 2^attempt ms (at most 64), so that two
+    // connections that keep conflicting stop doing it in step.
+    static void BackOff(int attempt) {
+        thread_local std::minstd_rand random{std::random_device{}()};
+        const int ceiling = 1 << std::min(attempt, 6);
+        std::this_thread::sleep_for(std::chrono::microseconds(
+            std::uniform_int_distribution<int>(0, ceiling * 1000)(random)));
     }
 
     bool HasTable(const std::string& name) {
