@@ -420,12 +420,8 @@ TEST_CASE("collector API: WhatsApp's 24-hour window and opt-outs stop a message,
                            "WHERE m.author LIKE 'agent:%'") == "0");
 }
 
-TEST_CASE("collector API: search finds a debtor's conversations by name, phone or account",
-          "[bot][api][integration]") {
-    Desk desk;
-    const Api& api = desk.api;
-    const std::int64_t maria = desk.Escalate();
-    // Pedro writes by SMS: his conversation stays with the bot.
+// Pedro writes "hola" by SMS; returns his conversation's id once it exists.
+std::int64_t PedroWritesBySms(Desk& desk) {
     REQUIRE(PostTwilio(desk.setup.port,
                        "/webhooks/twilio",
                        {{"MessageSid", "SM00000000000000000000000000000001"},
@@ -435,22 +431,36 @@ TEST_CASE("collector API: search finds a debtor's conversations by name, phone o
                         {"Body", "hola"}})
                 .status == 200);
     desk.setup.WaitFor("SELECT count(*) FROM conversations WHERE phone = '+525587654321'", "1");
-    const std::int64_t pedro =
-        std::stoll(desk.setup.Query("SELECT id FROM conversations WHERE phone = '+525587654321'"));
+    return std::stoll(
+        desk.setup.Query("SELECT id FROM conversations WHERE phone = '+525587654321'"));
+}
+
+// The ids GET /api/v1/conversations?`query` lists, in its order.
+std::vector<std::int64_t> ListedIds(const Api& api,
+                                    const std::string& token,
+                                    const std::string& query) {
+    const auto res = api.Call("GET", "/api/v1/conversations?" + query, token);
+    INFO(query << " -> " << res.status << " " << res.body);
+    REQUIRE(res.status == 200);
+    std::vector<std::int64_t> ids;
+    const json answer = json::parse(res.body);
+    for (const auto& c : answer["conversations"]) {
+        ids.push_back(c["id"].get<std::int64_t>());
+    }
+    return ids;
+}
+
+TEST_CASE("collector API: search finds a debtor's conversations by name, phone or account",
+          "[bot][api][integration]") {
+    Desk desk;
+    const Api& api = desk.api;
+    const std::int64_t maria = desk.Escalate();
+    const std::int64_t pedro = PedroWritesBySms(desk);  // stays with the bot
     const std::string pedro_reference = *dialogs::PaymentReference(
         std::stoll(desk.setup.Query("SELECT id FROM accounts WHERE account_key = 'A-2002'")));
 
     const auto found = [&](const std::string& q) {
-        const auto res =
-            api.Call("GET", "/api/v1/conversations?" + FormEncode({{"q", q}}), desk.collector);
-        INFO(q << " -> " << res.status << " " << res.body);
-        REQUIRE(res.status == 200);
-        std::vector<std::int64_t> ids;
-        const json answer = json::parse(res.body);
-        for (const auto& c : answer["conversations"]) {
-            ids.push_back(c["id"].get<std::int64_t>());
-        }
-        return ids;
+        return ListedIds(api, desk.collector, FormEncode({{"q", q}}));
     };
     using Ids = std::vector<std::int64_t>;
     // Names, without the accents or the capitals they were imported with, in any state.
@@ -561,17 +571,7 @@ TEST_CASE("collector API: the promises due today list each such debtor's latest 
     Desk desk;  // the server's day is 2026-11-23
     const Api& api = desk.api;
     const std::int64_t maria = desk.Escalate();
-    REQUIRE(PostTwilio(desk.setup.port,
-                       "/webhooks/twilio",
-                       {{"MessageSid", "SM00000000000000000000000000000002"},
-                        {"AccountSid", kTwilioSid},
-                        {"From", "+525587654321"},
-                        {"To", "+15005550006"},
-                        {"Body", "hola"}})
-                .status == 200);
-    desk.setup.WaitFor("SELECT count(*) FROM conversations WHERE phone = '+525587654321'", "1");
-    const std::int64_t pedro =
-        std::stoll(desk.setup.Query("SELECT id FROM conversations WHERE phone = '+525587654321'"));
+    const std::int64_t pedro = PedroWritesBySms(desk);
     // María promised twice for today; Pedro once for tomorrow, and kept one due today.
     const auto promise =
         [&](const char* account, std::int64_t conversation, const char* due, const char* status) {
@@ -589,15 +589,7 @@ TEST_CASE("collector API: the promises due today list each such debtor's latest 
             promise("A-2002", pedro, "2026-11-23", "kept"));
 
     const auto listed = [&](const std::string& query) {
-        const auto res = api.Call("GET", "/api/v1/conversations?" + query, desk.collector);
-        INFO(query << " -> " << res.status << " " << res.body);
-        REQUIRE(res.status == 200);
-        std::vector<std::int64_t> ids;
-        const json answer = json::parse(res.body);
-        for (const auto& c : answer["conversations"]) {
-            ids.push_back(c["id"].get<std::int64_t>());
-        }
-        return ids;
+        return ListedIds(api, desk.collector, query);
     };
     using Ids = std::vector<std::int64_t>;
     CHECK(listed("promise_due=today") == Ids{maria});  // once, for two promises
