@@ -10,6 +10,7 @@
 #include "dialogs/contact.hpp"
 #include "dialogs/contact_policy.hpp"
 #include "dialogs/dialog.hpp"
+#include "dialogs/json_text.hpp"
 #include "dialogs/money.hpp"
 #include "dialogs/phone.hpp"
 #include "dialogs/vocabulary.hpp"
@@ -351,7 +352,7 @@ std::optional<json> BodyObject(const Request& req) {
     if (Blank(req.body())) {
         return json::object();
     }
-    auto body = json::parse(req.body(), nullptr, false);
+    auto body = dialogs::ParseJsonText(req.body());
     if (body.is_discarded() || !body.is_object()) {
         return std::nullopt;
     }

@@ -142,6 +142,16 @@ net::awaitable<void> ProviderWorker::Fetch(const store::PendingProviderEvent& ev
             reports = channels::ParseMercadoPagoPayment(response.body, error);
         }
     }
+    if (reports) {
+        for (const store::ProviderReport& r : *reports) {
+            if (r.payment != event.fetch_payment) {
+                // Money is only moved for the payment the notification named.
+                error = "the provider answered about another payment";
+                reports.reset();
+                break;
+            }
+        }
+    }
     const auto clock = std::chrono::system_clock::now();
     const auto instant = s_.config.Instant(clock);
     const std::string now = s_.config.Now(clock);

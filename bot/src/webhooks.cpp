@@ -8,6 +8,7 @@
 #include "channels/signature.hpp"
 #include "channels/twilio.hpp"
 #include "channels/whatsapp.hpp"
+#include "dialogs/json_text.hpp"
 #include "dialogs/money.hpp"
 #include "dialogs/phone.hpp"
 #include "dialogs/reference.hpp"
@@ -384,7 +385,7 @@ std::optional<std::string> SandboxPhone(std::string_view query) {
 
 net::awaitable<Response> Webhooks::Sandbox(const Request& req, std::string_view query) {
     if (req.method() == http::verb::post) {
-        const auto body = nlohmann::json::parse(req.body(), nullptr, false);
+        const auto body = dialogs::ParseJsonText(req.body());
         if (body.is_discarded() || !body.is_object() || !body.contains("from") ||
             !body["from"].is_string() || !body.contains("text") || !body["text"].is_string()) {
             co_return Error(http::status::bad_request,
@@ -488,7 +489,7 @@ net::awaitable<Response> Webhooks::SandboxPayment(const Request& req) {
         co_return Error(http::status::unsupported_media_type,
                         "send Content-Type: application/json");
     }
-    const auto body = nlohmann::json::parse(req.body(), nullptr, false);
+    const auto body = dialogs::ParseJsonText(req.body());
     if (body.is_discarded() || !body.is_object() || !body.contains("phone") ||
         !body["phone"].is_string() || (body.contains("amount") && !body["amount"].is_string())) {
         co_return Error(http::status::bad_request,

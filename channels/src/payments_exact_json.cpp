@@ -1,5 +1,7 @@
 #include <vector>
 
+#include "dialogs/json_text.hpp"
+
 #include "payments_common.hpp"
 
 namespace cobrador::channels::provider {
@@ -90,7 +92,7 @@ private:
 nlohmann::json ParseExact(std::string_view text) {
     json root;
     ExactSax sax(root);
-    if (!json::sax_parse(text, &sax)) {
+    if (dialogs::HasNul(text) || !json::sax_parse(text, &sax)) {
         return json(json::value_t::discarded);
     }
     return root;

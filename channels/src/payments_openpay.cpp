@@ -172,6 +172,10 @@ std::optional<std::vector<store::ProviderReport>> ParseOpenpayCharge(std::string
         why = "the charge is not a JSON object";
         return std::nullopt;
     }
+    if (Id(charge, "id").empty()) {
+        why = "the charge has no id";
+        return std::nullopt;
+    }
     const std::string status = Text(charge, "status");
     std::vector<store::ProviderReport> reports;
     const bool settled =

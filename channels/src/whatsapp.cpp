@@ -7,6 +7,7 @@
 
 #include "channels/signature.hpp"
 #include "channels/twilio.hpp"
+#include "dialogs/json_text.hpp"
 
 #include "common.hpp"
 
@@ -507,7 +508,7 @@ boost::system::result<WebhookBatch, WebhookError> ParseWhatsAppWebhook(
         return WebhookError::kMalformed;
     }
     try {
-        const json root = json::parse(body, nullptr, false);
+        const json root = dialogs::ParseJsonText(body);
         if (root.is_discarded() || !root.is_object() || Member(root, "object") == nullptr ||
             !Member(root, "object")->is_string() || Member(root, "entry") == nullptr ||
             !Member(root, "entry")->is_array()) {

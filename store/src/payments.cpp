@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dialogs/calendar.hpp"
+#include "dialogs/json_text.hpp"
 #include "dialogs/money.hpp"
 #include "dialogs/reference.hpp"
 #include "store/import_format.hpp"
@@ -182,7 +183,7 @@ constexpr const char* kNames[] = {"payment_id",
 }  // namespace
 
 std::optional<PaymentRecord> ParsePaymentJson(std::string_view body, std::string& error) {
-    const auto json = nlohmann::json::parse(body, nullptr, false);
+    const auto json = dialogs::ParseJsonText(body);
     if (json.is_discarded() || !json.is_object()) {
         error = "the body is not a JSON object";
         return std::nullopt;

@@ -313,11 +313,16 @@ TEST_CASE("Openpay: with the private key, a charge counts only once the API conf
             return a;
         }
         const bool real = req.target == "/v1/mzdtln0bmtms6o3kck8f/charges/trreal1";
-        a.body = json{{"id", real ? "trreal1" : "trforged1"},
+        // Asked for trswap1, a confused API answers with another completed charge.
+        const bool swapped = req.target == "/v1/mzdtln0bmtms6o3kck8f/charges/trswap1";
+        a.body = json{{"id",
+                       real      ? "trreal1"
+                       : swapped ? "trother9"
+                                 : "trforged1"},
                       {"amount", json::number_float_t(300.25)},
                       {"currency", "MXN"},
                       {"method", "store"},
-                      {"status", real ? "completed" : "failed"},
+                      {"status", real || swapped ? "completed" : "failed"},
                       {"order_id", reference + ".1"},
                       {"operation_date", "2026-11-23T10:05:00-06:00"}}
                      .dump();
@@ -358,6 +363,15 @@ TEST_CASE("Openpay: with the private key, a charge counts only once the API conf
     desk.setup.WaitFor(
         "SELECT status FROM provider_events WHERE event_id = 'charge.succeeded:trreal1'", "done");
     CHECK(Balance(desk, "A-2002") == "49975");
+    // An answer about another charge than the one asked for moves no money; it is tried again.
+    notify("trswap1");
+    desk.setup.WaitFor(
+        "SELECT last_error FROM provider_events "
+        "WHERE event_id = 'charge.succeeded:trswap1'",
+        "the provider answered about another payment");
+    CHECK(Balance(desk, "A-2002") == "49975");
+    CHECK(desk.setup.Query("SELECT status FROM provider_events "
+                           "WHERE event_id = 'charge.succeeded:trswap1'") == "pending");
     CHECK(desk.server->Stderr().find("sk_e2e_openpay") == std::string::npos);
 }
 

@@ -56,6 +56,14 @@ TEST_CASE("Stripe: the SDKs' negative cases", "[payments][stripe]") {
     const std::int64_t t = 1764000000;
     const std::string good = StripeHeader(body, t);
     CHECK(ParseStripe(body, good, kStripeSecret, t).ok());
+    // Signed, but a NUL byte and more after the event: not one JSON value, so not an event.
+    std::string nul_then_more = body;
+    nul_then_more += '\0';
+    nul_then_more += "}";
+    const Verdict trailing =
+        ParseStripe(nul_then_more, StripeHeader(nul_then_more, t), kStripeSecret, t);
+    REQUIRE(trailing.refusal);
+    CHECK(*trailing.refusal == Refusal::kMalformed);
     // A bad v1 next to a good one still passes (secret rotation).
     CHECK(ParseStripe(body, good + ",v1=bad_signature", kStripeSecret, t).ok());
     CHECK(ParseStripe(body, "t=1764000000,v1=bad_signature," + good.substr(13), kStripeSecret, t)
@@ -384,6 +392,16 @@ TEST_CASE("Openpay: with the private key, the charge is read back before anythin
     std::string bad;
     CHECK_FALSE(ParseOpenpayCharge("charge.succeeded", "[]", bad));
     CHECK_FALSE(bad.empty());
+    // A charge without its id cannot be recorded against anything (found by fuzz_provider_events).
+    for (const char* type : {"charge.succeeded", "charge.refunded", "chargeback.accepted"}) {
+        std::string no_id;
+        CHECK_FALSE(ParseOpenpayCharge(
+            type,
+            R"({"td":"tre","amount":1500.50,"currency":"MXN","status":"chargeback_refunded",)"
+            R"("operation_date":"2026-11-23T10:05:00-06:00","refund":{"id":"r1","amount":1}})",
+            no_id));
+        CHECK(no_id == "the charge has no id");
+    }
 }
 
 TEST_CASE("Conekta: the digest under the webhook key, and only the order's own word",

@@ -98,6 +98,12 @@ TEST_CASE("WhatsApp webhook: a signed body that is not the envelope is malformed
     // Invalid UTF-8 inside a string is malformed JSON.
     const std::string bad = "{\"object\":\"\xff\",\"entry\":[]}";
     CHECK(ParseWhatsAppWebhook(bad, Sign(bad), kSecret).error() == WebhookError::kMalformed);
+    // A NUL byte after the envelope: the JSON parser would stop there and accept the rest unread.
+    std::string trailing = R"({"object":"whatsapp_business_account","entry":[]})";
+    trailing += '\0';
+    trailing += "}";
+    CHECK(ParseWhatsAppWebhook(trailing, Sign(trailing), kSecret).error() ==
+          WebhookError::kMalformed);
 }
 
 TEST_CASE("WhatsApp webhook: every message kind", "[channels][whatsapp]") {

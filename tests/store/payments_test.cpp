@@ -300,6 +300,12 @@ TEST_CASE("Payments JSON: the webhook's body, checked field by field", "[store][
         CHECK_FALSE(ParsePaymentJson(body, error));
         CHECK_FALSE(error.empty());
     }
+    // A NUL byte ends nothing: what follows it is part of the body, so the body is not JSON.
+    std::string nul_then_more =
+        R"({"payment_id":"x","reference":"1","amount":"10","currency":"MXN","paid_at":"2026-11-23T10:05:00Z"})";
+    nul_then_more += '\0';
+    nul_then_more += R"({"amount":"99"})";
+    CHECK_FALSE(ParsePaymentJson(nul_then_more, error));
 }
 
 TEST_CASE("Reconciliation: exact, partial, over, unknown, mistyped, duplicate, wrong currency",
