@@ -105,7 +105,30 @@
     expiring_access: () => 'Tu acceso vence: solo puedes agregar cobradores cuyo acceso venza antes que el tuyo.',
     refunded: () => 'El proveedor devolvió ese pago (o parte): no se puede aplicar.',
     currency_mismatch: () => 'La cuenta se lleva en otra moneda que el pago.',
+    outside_policy: (body) => `${policyLimit(body.limit || {})} Un supervisor puede autorizarlo.`,
+    promise_open: () => 'La cuenta ya tiene una promesa abierta.',
+    plan_active: () => 'La cuenta ya tiene un plan activo.',
+    no_balance: () => 'La cuenta no tiene saldo.',
+    past_date: () => 'La fecha ya pasó.',
+    too_far: () => 'Una promesa no puede pasar de un año.',
+    above_balance: () => 'El monto pasa del saldo (una liquidación es menor que el saldo).',
+    bad_count: () => 'El saldo no se puede dividir en tantas parcialidades.',
+    no_account: () => 'Elige una cuenta del deudor con saldo.',
   };
+  // The creditor's policy limit an agreement crossed (the API's limit.kind and value).
+  function policyLimit(limit) {
+    const v = limit.value;
+    switch (limit.kind) {
+      case 'latest_date': return `La política permite promesas hasta el ${day(v)}.`;
+      case 'min_amount': return `La promesa mínima para esta cuenta es ${money(v, 'MXN')}.`;
+      case 'min_settlement': return `La liquidación mínima para esta cuenta es ${money(v, 'MXN')}.`;
+      case 'min_installment': return `Cada parcialidad debe ser de al menos ${money(v, 'MXN')}: elige menos.`;
+      case 'max_installments': return `La política permite hasta ${v} parcialidades para esta cuenta.`;
+      case 'no_discount': return 'La política no da descuento a esta cuenta.';
+      case 'no_plans': return 'La política no da planes en parcialidades a esta cuenta.';
+      default: return 'Fuera de la política del acreedor.';
+    }
+  }
   const errorText = (code, body, fallback) => (ERRORS[code] ? ERRORS[code](body || {}) : fallback);
 
   // ---- Formatting ----
@@ -548,6 +571,7 @@
     renderAccounts(c.accounts || []);
     renderPromises(c.promises || []);
     renderPlans(c.plans || []);
+    renderAgreementForm(c);
     renderTranscript(c.messages || []);
     renderNotes(c.notes || []);
     renderEvents(c.events || []);
@@ -566,7 +590,7 @@
     $('release').hidden = !(handedOver && (mine || supervisor));
     $('close-group').hidden = closed || !(mine || supervisor);
     $('reassign-group').hidden = closed || !supervisor;
-    for (const id of ['claim', 'release', 'close', 'reassign-btn', 'add-note']) $(id).disabled = state.busy;
+    for (const id of ['claim', 'release', 'close', 'reassign-btn', 'add-note', 'agreement-save']) $(id).disabled = state.busy;
 
     let why = '';
     if (closed) why = 'La conversación está cerrada.';
@@ -628,6 +652,36 @@
       }
       return li;
     }));
+  }
+
+  // Which of the form's fields each kind of agreement asks for.
+  const AGREEMENT_FIELDS = { promise: ['amount', 'date'], settlement: ['amount'], installments: ['count'] };
+
+  function renderAgreementKind() {
+    const fields = AGREEMENT_FIELDS[$('agreement-kind').value] || [];
+    for (const f of ['amount', 'date', 'count']) $(`agreement-${f}-field`).hidden = !fields.includes(f);
+  }
+
+  // The holder (or a supervisor) records a promise or a plan for an account that owes.
+  function renderAgreementForm(c) {
+    const owing = (c.accounts || []).filter((a) => Number(a.balance) > 0);
+    const supervisor = state.me.role === 'supervisor';
+    const can = c.state !== 'closed' && (heldByMe(c) || supervisor) && owing.length > 0;
+    $('agreement-section').hidden = !can;
+    if (!can) return;
+    const select = $('agreement-account');
+    const chosen = select.value;
+    select.replaceChildren(...owing.map((a) => {
+      const option = el('option', '', `${a.account_id} · ${money(a.balance, a.currency)}`);
+      option.value = a.account_id;
+      return option;
+    }));
+    if (owing.some((a) => a.account_id === chosen)) select.value = chosen;
+    $('agreement-account-field').hidden = owing.length < 2;
+    $('agreement-hint').textContent = supervisor
+      ? 'Como supervisor puedes registrar fuera de la política del acreedor; quedará anotado.'
+      : 'Dentro de la política del acreedor: si algo pasa de ella, lo autoriza un supervisor.';
+    renderAgreementKind();
   }
 
   function authorLabel(author) {
@@ -845,14 +899,15 @@
 
   // Runs one change against the open conversation, then refreshes it and the queue whatever
   // happened (a 409 usually means someone else changed it first).
+  // Runs `work` on the open conversation; `success` is the notice, or makes it from the answer.
   async function act(work, success) {
     if (state.busy || state.openId == null) return;
     state.busy = true;
     clearNotice();
     renderControls();
     try {
-      await work(state.openId);
-      notify(success);
+      const done = await work(state.openId);
+      notify(typeof success === 'function' ? success(done) : success);
     } catch (err) {
       fail(err);
     } finally {
@@ -884,6 +939,59 @@
       await api('POST', convPath(id, 'close'), { disposition });
       $('disposition').value = '';
     }, 'Conversación cerrada.');
+  }
+
+  // "$1,500.50", "1500.5" or "1 500" as the API's "1500.50"; null when it is not an amount.
+  function decimalAmount(text) {
+    const plain = text.replace(/[\s$,]/g, '');
+    if (!/^\d+(\.\d{1,2})?$/.test(plain)) return null;
+    return Number(plain) > 0 ? plain : null;
+  }
+
+  function recordAgreement() {
+    const kind = $('agreement-kind').value;
+    const body = { kind, account_id: $('agreement-account').value };
+    const fields = AGREEMENT_FIELDS[kind];
+    if (fields.includes('amount')) {
+      body.amount = decimalAmount($('agreement-amount').value);
+      if (!body.amount) {
+        notify('Escribe el monto, por ejemplo 1500.00.', 'error');
+        $('agreement-amount').focus();
+        return;
+      }
+    }
+    if (fields.includes('date')) {
+      body.date = $('agreement-date').value;
+      if (!body.date) {
+        notify('Elige la fecha de la promesa.', 'error');
+        $('agreement-date').focus();
+        return;
+      }
+    }
+    if (fields.includes('count')) {
+      body.installments = Number($('agreement-count').value);
+      if (!Number.isInteger(body.installments) || body.installments < 2 || body.installments > 120) {
+        notify('Las parcialidades van de 2 a 120.', 'error');
+        $('agreement-count').focus();
+        return;
+      }
+    }
+    const account = (state.conv.accounts || []).find((a) => a.account_id === body.account_id) || {};
+    act(async (id) => {
+      const done = await api('POST', convPath(id, 'agreements'), body);
+      if (state.openId === id) {
+        $('agreement-form').reset();
+        renderAgreementKind();
+      }
+      return done;
+    }, (done) => {
+      const what = done.kind === 'promise'
+        ? `Promesa de ${money(done.amount, account.currency)} para el ${day(done.date)} registrada`
+        : done.kind === 'settlement'
+          ? `Liquidación de ${money(done.total, account.currency)} registrada`
+          : `Plan de ${count(done.schedule.length, 'pago', 'pagos')} registrado`;
+      return done.beyond_policy ? `${what}, fuera de la política del acreedor.` : `${what}.`;
+    });
   }
 
   function reassign() {
@@ -1497,6 +1605,11 @@
     $('nav-queue').addEventListener('click', () => showView('queue'));
     $('nav-reports').addEventListener('click', () => showView('reports'));
     $('nav-team').addEventListener('click', () => showView('team'));
+    $('agreement-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      recordAgreement();
+    });
+    $('agreement-kind').addEventListener('change', renderAgreementKind);
     $('agent-form').addEventListener('submit', (e) => {
       e.preventDefault();
       addAgent();

@@ -6,6 +6,7 @@
 #include "bot/log.hpp"
 #include "channels/signature.hpp"
 #include "channels/twilio.hpp"
+#include "dialogs/agreement.hpp"
 #include "dialogs/calendar.hpp"
 #include "dialogs/contact.hpp"
 #include "dialogs/contact_policy.hpp"
@@ -337,14 +338,118 @@ Response Refused(const store::ActionOutcome& outcome) {
         case Refusal::kNoAccount:
             return ApiError(http::status::unprocessable_entity,
                             "no_account",
-                            "promise.account_id is not one of the debtor's accounts (name one "
-                            "when the debtor has several with a balance)");
+                            "account_id is not one of the debtor's accounts (name one when the "
+                            "debtor has several with a balance)");
         case Refusal::kWrongNumber:
             return ApiError(http::status::conflict,
                             dialogs::Code(dialogs::WriteBlock::kWrongNumber),
                             dialogs::Explain(dialogs::WriteBlock::kWrongNumber));
+        case Refusal::kNotAgreed: {
+            if (!outcome.agreement) {
+                break;
+            }
+            const dialogs::AgreementProblem problem = outcome.agreement->problem;
+            // The policy forbids it to this agent: 403; the account does not allow it: 409;
+            // the ask itself is wrong: 422.
+            const http::status status = problem == dialogs::AgreementProblem::kOutsidePolicy
+                                            ? http::status::forbidden
+                                        : problem == dialogs::AgreementProblem::kPromiseOpen ||
+                                                problem == dialogs::AgreementProblem::kPlanActive ||
+                                                problem == dialogs::AgreementProblem::kNoBalance
+                                            ? http::status::conflict
+                                            : http::status::unprocessable_entity;
+            json body = {
+                {"error", outcome.agreement->why + " (account " + outcome.account_key + ")"},
+                {"code", std::string(dialogs::Code(problem))},
+                {"account_id", outcome.account_key}};
+            if (!outcome.agreement->limit_kind.empty()) {
+                body["limit"] = {{"kind", outcome.agreement->limit_kind},
+                                 {"value", outcome.agreement->limit}};
+            }
+            return Json(status, body);
+        }
     }
     return ApiError(http::status::internal_server_error, "internal", "unexpected refusal");
+}
+
+// An agreement's body: {"kind": "promise", "amount": "1500.00", "date": "YYYY-MM-DD"},
+// {"kind": "settlement", "amount": "3000.00"} or {"kind": "installments", "installments": 3};
+// "account_id" names the account when the debtor owes on several. Or the 400 to answer.
+std::variant<store::AgentAgreement, Response> ReadAgreement(const json& body) {
+    constexpr const char* kShape =
+        "an agreement is {\"kind\": \"promise\", \"amount\": \"1500.00\", \"date\": "
+        "\"YYYY-MM-DD\"}, {\"kind\": \"settlement\", \"amount\": \"3000.00\"} or "
+        "{\"kind\": \"installments\", \"installments\": 3}, with \"account_id\" when the "
+        "debtor owes on several accounts";
+    if (!body.is_object() || !body.contains("kind") || !body["kind"].is_string()) {
+        return BadRequest(kShape);
+    }
+    const auto kind = dialogs::ParseAgreementKind(body["kind"].get<std::string>());
+    if (!kind) {
+        return BadRequest(kShape);
+    }
+    store::AgentAgreement out;
+    out.ask.kind = *kind;
+    if (body.contains("account_id")) {
+        if (!body["account_id"].is_string() ||
+            CodePoints(body["account_id"].get<std::string>()) > 200) {
+            return BadRequest("account_id is the portfolio's account_id");
+        }
+        out.account_key = body["account_id"].get<std::string>();
+    }
+    if (*kind != dialogs::AgreementKind::kInstallments) {
+        const auto cents = body.contains("amount") && body["amount"].is_string()
+                               ? dialogs::ParseDecimalCents(body["amount"].get<std::string>())
+                               : std::nullopt;
+        if (!cents || *cents <= 0) {
+            return BadRequest("amount is a positive decimal string such as \"1500.00\"; " +
+                              std::string(kShape));
+        }
+        out.ask.amount_cents = *cents;
+    }
+    if (*kind == dialogs::AgreementKind::kPromise) {
+        out.ask.date = body.contains("date") && body["date"].is_string()
+                           ? dialogs::ParseIsoDate(body["date"].get<std::string>())
+                           : std::nullopt;
+        if (!out.ask.date) {
+            return BadRequest("date is YYYY-MM-DD; " + std::string(kShape));
+        }
+    }
+    if (*kind == dialogs::AgreementKind::kInstallments) {
+        if (!body.contains("installments") || !body["installments"].is_number_integer() ||
+            body["installments"].get<std::int64_t>() < 2 ||
+            body["installments"].get<std::int64_t>() > 120) {
+            return BadRequest("installments is a whole number from 2 to 120");
+        }
+        out.ask.installments = static_cast<int>(body["installments"].get<std::int64_t>());
+    }
+    return out;
+}
+
+// What RecordAgreement recorded, for the API: the promise or the plan with its schedule.
+json AgreementJson(const store::ActionOutcome& outcome,
+                   const dialogs::AgreementAsk& ask,
+                   std::chrono::sys_seconds now) {
+    const dialogs::AgreementVerdict& v = *outcome.agreement;
+    json out = {{"id", outcome.created_id},
+                {"kind", std::string(dialogs::ToString(ask.kind))},
+                {"account_id", outcome.account_key},
+                {"beyond_policy", v.beyond_policy}};
+    if (ask.kind == dialogs::AgreementKind::kPromise) {
+        out["amount"] = dialogs::FormatDecimalCents(ask.amount_cents);
+        out["date"] = dialogs::FormatIsoDate(*ask.date);
+    } else {
+        out["total"] = dialogs::FormatDecimalCents(v.plan.total_cents);
+        out["discount"] = dialogs::FormatDecimalCents(v.plan.discount_cents);
+        json schedule = json::array();
+        for (const dialogs::Installment& i : v.schedule) {
+            schedule.push_back({{"date", dialogs::FormatIsoDate(i.due)},
+                                {"amount", dialogs::FormatDecimalCents(i.cents)}});
+        }
+        out["schedule"] = std::move(schedule);
+    }
+    out["conversation"] = SummaryJson(*outcome.conversation, now);
+    return out;
 }
 
 // The body as a JSON object; an empty body is an empty object.
@@ -654,7 +759,7 @@ std::string ApiRouteLabel(std::string_view path) {
         }
         // Only known actions become labels: a label is never text from the request.
         const std::string_view action = rest.substr(slash + 1);
-        for (const char* known : {"claim", "release", "close", "messages", "notes"}) {
+        for (const char* known : {"claim", "release", "close", "messages", "notes", "agreements"}) {
             if (action == known) {
                 return "/api/v1/conversations/{id}/" + std::string(known);
             }
@@ -1161,7 +1266,7 @@ net::awaitable<Response> HandleApi(ApiContext& api,
     }
 
     if (action != "claim" && action != "release" && action != "close" && action != "messages" &&
-        action != "notes") {
+        action != "notes" && action != "agreements") {
         co_return ApiError(http::status::not_found, "not_found", "no such route");
     }
     if (!post) {
@@ -1173,6 +1278,7 @@ net::awaitable<Response> HandleApi(ApiContext& api,
     }
 
     store::Result<store::ActionOutcome> outcome = store::ActionOutcome{};
+    std::optional<store::AgentAgreement> agreement;  // the agreements action's
     http::status success = http::status::ok;
     std::string change;
     if (action == "claim") {
@@ -1209,36 +1315,43 @@ net::awaitable<Response> HandleApi(ApiContext& api,
             note = (*body)["note"].get<std::string>();
         }
         // promise_to_pay may record the promise itself: {"amount": "1500.00", "date":
-        // "YYYY-MM-DD", "account_id": "A-1" (optional with one account)}.
-        std::optional<store::AgentPromise> promise;
+        // "YYYY-MM-DD", "account_id": "A-1" (optional with one account)}, judged as an
+        // agreement is.
+        std::optional<store::AgentAgreement> promise;
         if (disposition == "promise_to_pay" && body->contains("promise")) {
-            const json p = body->value("promise", json());
-            const auto cents = p.is_object() && p.contains("amount") && p["amount"].is_string()
-                                   ? dialogs::ParseDecimalCents(p["amount"].get<std::string>())
-                                   : std::nullopt;
-            const auto date = p.is_object() && p.contains("date") && p["date"].is_string()
-                                  ? dialogs::ParseIsoDate(p["date"].get<std::string>())
-                                  : std::nullopt;
-            if (!cents || *cents <= 0 || !date) {
-                co_return BadRequest(
-                    "promise is {\"amount\": \"1500.00\", \"date\": \"YYYY-MM-DD\"} (and "
-                    "\"account_id\" when the debtor has several accounts)");
+            json p = body->value("promise", json());
+            if (p.is_object()) {
+                p["kind"] = "promise";
             }
-            if (dialogs::FormatIsoDate(*date) < api.config.Today(clock)) {
-                co_return BadRequest("the promise's date is in the past");
+            auto read = ReadAgreement(p);
+            if (auto* bad = std::get_if<Response>(&read)) {
+                co_return std::move(*bad);
             }
-            promise = store::AgentPromise{std::nullopt, *cents, dialogs::FormatIsoDate(*date)};
-            if (p.contains("account_id")) {
-                if (!p["account_id"].is_string()) {
-                    co_return BadRequest("promise.account_id is the portfolio's account_id");
-                }
-                promise->account_key = p["account_id"].get<std::string>();
-            }
+            promise = std::get<store::AgentAgreement>(read);
         }
         outcome = co_await api.ledger.Run([&](store::Ledger& l) {
-            return l.CloseConversation(*id, agent, disposition, note, now_iso, promise);
+            return l.CloseConversation(*id,
+                                       agent,
+                                       disposition,
+                                       note,
+                                       now_iso,
+                                       promise,
+                                       api.dialog.policy,
+                                       api.config.Today(clock));
         });
         change = "closed";
+    } else if (action == "agreements") {
+        auto read = ReadAgreement(*body);
+        if (auto* bad = std::get_if<Response>(&read)) {
+            co_return std::move(*bad);
+        }
+        agreement = std::get<store::AgentAgreement>(read);
+        outcome = co_await api.ledger.Run([&](store::Ledger& l) {
+            return l.RecordAgreement(
+                *id, agent, *agreement, api.dialog.policy, api.config.Today(clock), now_iso);
+        });
+        success = http::status::created;
+        change = "agreement";
     } else if (action == "notes") {
         auto text = TextField(*body, "text", kMaxNoteChars);
         if (auto* bad = std::get_if<Response>(&text)) {
@@ -1285,6 +1398,9 @@ net::awaitable<Response> HandleApi(ApiContext& api,
     }
     if (action == "notes") {
         co_return Json(success, {{"id", outcome->created_id}});
+    }
+    if (action == "agreements") {
+        co_return Json(success, AgreementJson(*outcome, agreement->ask, now));
     }
     co_return Json(success, SummaryJson(*outcome->conversation, now));
 }

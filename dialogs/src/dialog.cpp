@@ -26,6 +26,7 @@
 
 #include <re2/re2.h>
 
+#include "dialogs/agreement.hpp"
 #include "dialogs/contact.hpp"
 #include "dialogs/entities.hpp"
 #include "dialogs/reference.hpp"
@@ -229,9 +230,7 @@ Money Cents(const AccountView& a, std::int64_t cents) {
 }
 
 Date PromiseHorizon(const Turn& t) {
-    const Date by_days = AddDays(t.clock.today, t.settings.policy.promise_horizon_days);
-    const Date quincena = NextQuincena(t.clock.today);
-    return std::max(by_days, quincena);
+    return PromiseHorizon(t.settings.policy, t.clock.today);
 }
 
 void ClearPending(DialogState& st) {

@@ -106,6 +106,11 @@ constexpr std::array kRows = {
     Row{kAny,                 Event::kReply,         COBRADOR_GUARD(ByHolder),                     Then::kStay,   State::kBot,       Refusal::kNone,        false},
     Row{Bit(State::kClaimed), Event::kReply,         COBRADOR_GUARD(Always),                       Then::kRefuse, State::kBot,       Refusal::kHeldByOther, false},
     Row{kAny,                 Event::kReply,         COBRADOR_GUARD(Always),                       Then::kRefuse, State::kBot,       Refusal::kNotHeld,     false},
+    // Recording a promise or a plan for the debtor: the holder, or a supervisor.
+    Row{Bit(State::kClosed),  Event::kRecord,        COBRADOR_GUARD(Always),                       Then::kRefuse, State::kBot,       Refusal::kClosed,      false},
+    Row{kAny,                 Event::kRecord,        COBRADOR_GUARD(ByHolderOrSupervisor),         Then::kStay,   State::kBot,       Refusal::kNone,        false},
+    Row{Bit(State::kClaimed), Event::kRecord,        COBRADOR_GUARD(Always),                       Then::kRefuse, State::kBot,       Refusal::kHeldByOther, false},
+    Row{kAny,                 Event::kRecord,        COBRADOR_GUARD(Always),                       Then::kRefuse, State::kBot,       Refusal::kNotHeld,     false},
     // A claim nobody works on goes back to the queue.
     Row{Bit(State::kClaimed), Event::kIdleClaimEnds, COBRADOR_GUARD(Always),                       Then::kGo,     State::kEscalated, Refusal::kNone,        false},
     Row{kAny,                 Event::kIdleClaimEnds, COBRADOR_GUARD(Always),                       Then::kStay,   State::kBot,       Refusal::kNone,        false},

@@ -13,6 +13,7 @@
 #include "store/csv.hpp"
 
 #include "audit.hpp"
+#include "dialog_store.hpp"
 #include "ledger_impl.hpp"
 #include "outbound.hpp"
 #include "proactive.hpp"
@@ -122,6 +123,62 @@ std::string StateName(const ConversationSummary& c) {
 ActionOutcome Refuse(Refusal refusal) {
     ActionOutcome out;
     out.refusal = refusal;
+    return out;
+}
+
+// Judges `agreement` for conversation `c`'s debtor on `today` and records it (inside the
+// caller's transaction): kNoAccount when the account is not the debtor's or several owe and none
+// is named, kNotAgreed with the verdict when the policy or the account does not allow it.
+ActionOutcome RecordAgreementIn(Connection& db,
+                                const ConversationSummary& c,
+                                const Agent& by,
+                                const AgentAgreement& agreement,
+                                const dialogs::Policy& policy,
+                                const std::optional<dialogs::Date>& today,
+                                const std::string& at) {
+    const auto debtor =
+        db.One<std::int64_t>("SELECT debtor_id FROM conversations WHERE id = ?", c.id);
+    if (!debtor || !today) {
+        return Refuse(Refusal::kNoAccount);
+    }
+    const std::vector<dialogs::AccountView> accounts = LoadAccountViews(db, *debtor);
+    const dialogs::AccountView* account = nullptr;
+    int candidates = 0;
+    for (const dialogs::AccountView& a : accounts) {
+        if (agreement.account_key ? a.key == *agreement.account_key : a.balance.cents > 0) {
+            account = &a;
+            ++candidates;
+        }
+    }
+    if (candidates != 1) {
+        return Refuse(Refusal::kNoAccount);
+    }
+    ActionOutcome out;
+    out.account_key = account->key;
+    out.agreement =
+        dialogs::JudgeAgreement(agreement.ask, *account, policy, *today, by.supervisor());
+    const dialogs::AgreementVerdict& verdict = *out.agreement;
+    if (!verdict.ok()) {
+        out.refusal = Refusal::kNotAgreed;
+        return out;
+    }
+    const AuditRow audit = ConversationAudit(db, c, Actor(by), "");
+    if (agreement.ask.kind == dialogs::AgreementKind::kPromise) {
+        out.created_id = RecordPromise(db,
+                                       audit,
+                                       account->id,
+                                       {agreement.ask.amount_cents, account->balance.currency},
+                                       *agreement.ask.date,
+                                       at,
+                                       verdict.beyond_policy);
+    } else {
+        const dialogs::PlanAgreed plan{account->id,
+                                       verdict.plan.kind,
+                                       {verdict.plan.total_cents, account->balance.currency},
+                                       verdict.plan.discount_cents,
+                                       verdict.schedule};
+        out.created_id = RecordPlan(db, audit, plan, Actor(by), at, verdict.beyond_policy);
+    }
     return out;
 }
 
@@ -573,49 +630,24 @@ Result<ActionOutcome> Ledger::CloseConversation(std::int64_t id,
                                                 std::string_view disposition,
                                                 std::string_view note,
                                                 std::string_view now,
-                                                const std::optional<AgentPromise>& promise) {
+                                                const std::optional<AgentAgreement>& promise,
+                                                const dialogs::Policy& policy,
+                                                std::string_view today) {
     return impl_->Guard([&]() -> Result<ActionOutcome> {
         Connection& db = impl_->db;
         const std::string at(now);
+        const auto day = dialogs::ParseIsoDate(today.empty() ? at.substr(0, 10) : today);
         return Act(db, id, [&](const ConversationSummary& c) -> ActionOutcome {
             const auto decision = Decide(c, dialogs::LifecycleEvent::kClose, by);
             if (!decision.ok()) {
                 return Refuse(decision, c);
             }
+            ActionOutcome out;
             if (promise) {
-                // The account: the one named, else the debtor's only one with a balance.
-                auto accounts = db.Query(
-                    "SELECT a.id, a.currency FROM accounts a JOIN conversations c "
-                    "ON c.debtor_id = a.debtor_id WHERE c.id = ?1 AND (?2 = '' AND "
-                    "a.balance_cents > 0 OR a.account_key = ?2) ORDER BY a.id",
-                    id,
-                    promise->account_key.value_or(""));
-                std::vector<std::pair<std::int64_t, std::string>> found;
-                while (accounts->Step()) {
-                    found.emplace_back(accounts->Int64(0), accounts->Text(1));
+                out = RecordAgreementIn(db, c, by, *promise, policy, day, at);
+                if (!out.ok()) {
+                    return out;
                 }
-                if (found.size() != 1) {
-                    return Refuse(Refusal::kNoAccount);
-                }
-                const auto& [account, currency] = found.front();
-                db.Exec(
-                    "INSERT INTO promises (account_id, conversation_id, amount_cents, currency, "
-                    "due_date, status, created_at) VALUES (?, ?, ?, ?, ?, 'open', ?)",
-                    account,
-                    id,
-                    promise->amount_cents,
-                    currency,
-                    promise->due_date,
-                    at);
-                AuditRow row = ConversationAudit(db, c, Actor(by), "promise_made");
-                row.account_id = account;
-                WriteAudit(db,
-                           row,
-                           at,
-                           AuditDetail("amount",
-                                       dialogs::FormatDecimalCents(promise->amount_cents),
-                                       "date",
-                                       promise->due_date));
             }
             db.Exec(
                 "UPDATE conversations SET state = 'closed', disposition = ?1, "
@@ -635,7 +667,6 @@ Result<ActionOutcome> Ledger::CloseConversation(std::int64_t id,
                     at);
                 CancelPending(db, c.phone, "all", at);
             }
-            ActionOutcome out;
             if (!note.empty()) {
                 out.created_id = db.Insert(
                     "INSERT INTO notes (conversation_id, agent_id, body, "
@@ -649,6 +680,34 @@ Result<ActionOutcome> Ledger::CloseConversation(std::int64_t id,
                        ConversationAudit(db, c, Actor(by), "closed"),
                        at,
                        AuditDetail("disposition", disposition, "previous_state", StateName(c)));
+            return out;
+        });
+    });
+}
+
+Result<ActionOutcome> Ledger::RecordAgreement(std::int64_t id,
+                                              const Agent& by,
+                                              const AgentAgreement& agreement,
+                                              const dialogs::Policy& policy,
+                                              std::string_view today,
+                                              std::string_view now) {
+    return impl_->Guard([&]() -> Result<ActionOutcome> {
+        Connection& db = impl_->db;
+        const std::string at(now);
+        const auto day = dialogs::ParseIsoDate(today);
+        return Act(db, id, [&](const ConversationSummary& c) -> ActionOutcome {
+            const auto decision = Decide(c, dialogs::LifecycleEvent::kRecord, by);
+            if (!decision.ok()) {
+                return Refuse(decision, c);
+            }
+            ActionOutcome out = RecordAgreementIn(db, c, by, agreement, policy, day, at);
+            if (out.ok()) {
+                db.Exec(
+                    "UPDATE conversations SET last_activity_at = ?1, agent_activity_at = ?1 "
+                    "WHERE id = ?2",
+                    at,
+                    id);
+            }
             return out;
         });
     });

@@ -26,18 +26,15 @@ struct Audit {
     const ConversationRow& conversation;
     const std::string& now;
 
+    AuditRow Row(const char* kind = "", std::optional<std::int64_t> account_id = {}) const {
+        return {
+            "bot", kind, conversation.channel, conversation.debtor_id, account_id, conversation.id};
+    }
+
     void Write(const char* kind,
                std::optional<std::int64_t> account_id,
                const std::string& detail = "{}") {
-        WriteAudit(db,
-                   {"bot",
-                    kind,
-                    conversation.channel,
-                    conversation.debtor_id,
-                    account_id,
-                    conversation.id},
-                   now,
-                   detail);
+        WriteAudit(db, Row(kind, account_id), now, detail);
     }
 };
 
@@ -72,7 +69,138 @@ void FillFolio(DialogTurn& turn, const std::string& folio) {
     }
 }
 
+// An audit detail with "beyond_policy": true when a supervisor went beyond the creditor's
+// policy (absent otherwise, as in the bot's rows).
+std::string MarkBeyondPolicy(const std::string& detail, bool beyond_policy) {
+    if (!beyond_policy) {
+        return detail;
+    }
+    auto object = nlohmann::ordered_json::parse(detail);
+    object["beyond_policy"] = true;
+    return object.dump();
+}
+
 }  // namespace
+
+std::vector<dialogs::AccountView> LoadAccountViews(Connection& db, std::int64_t debtor_id) {
+    std::vector<dialogs::AccountView> out;
+    auto accounts = db.Query(
+        "SELECT a.id, a.account_key, a.balance_cents, a.currency, a.due_date, "
+        "a.min_payment_cents, "
+        "(SELECT p.amount_cents FROM promises p WHERE p.account_id = a.id AND p.status = 'open' "
+        " ORDER BY p.id DESC LIMIT 1), "
+        "(SELECT p.due_date FROM promises p WHERE p.account_id = a.id AND p.status = 'open' "
+        " ORDER BY p.id DESC LIMIT 1), "
+        "(SELECT count(*) FROM payment_plans pp WHERE pp.account_id = a.id AND "
+        " pp.status = 'active'), "
+        "(SELECT i.amount_cents - i.paid_cents FROM plan_installments i JOIN payment_plans pp "
+        " ON pp.id = i.plan_id WHERE pp.account_id = a.id AND pp.status = 'active' AND "
+        " i.status <> 'paid' ORDER BY i.seq LIMIT 1) "
+        "FROM accounts a WHERE a.debtor_id = ? ORDER BY a.due_date, a.id",
+        debtor_id);
+    while (accounts->Step()) {
+        dialogs::AccountView a;
+        a.id = accounts->Int64(0);
+        a.key = accounts->Text(1);
+        a.balance = {accounts->Int64(2), accounts->Text(3)};
+        const auto due = dialogs::ParseIsoDate(accounts->Text(4));
+        if (!due) {
+            continue;
+        }
+        a.due_date = *due;
+        if (!accounts->IsNull(5)) {
+            a.min_payment_cents = accounts->Int64(5);
+        }
+        if (!accounts->IsNull(6)) {
+            const auto date = dialogs::ParseIsoDate(accounts->Text(7));
+            if (date) {
+                a.open_promise =
+                    dialogs::PromiseView{{accounts->Int64(6), a.balance.currency}, *date};
+            }
+        }
+        a.active_plan = accounts->Int(8) > 0;
+        if (!accounts->IsNull(9) && accounts->Int64(9) > 0) {
+            a.next_installment = dialogs::Money{accounts->Int64(9), a.balance.currency};
+        }
+        a.instrument = NewestInstrument(db, a.id);
+        out.push_back(std::move(a));
+    }
+    return out;
+}
+
+std::int64_t RecordPromise(Connection& db,
+                           AuditRow audit,
+                           std::int64_t account_id,
+                           const dialogs::Money& amount,
+                           const dialogs::Date& due,
+                           const std::string& now,
+                           bool beyond_policy) {
+    const std::int64_t id = db.Insert(
+        "INSERT INTO promises (account_id, conversation_id, amount_cents, currency, due_date, "
+        "status, created_at) VALUES (?, ?, ?, ?, ?, 'open', ?) RETURNING id",
+        account_id,
+        audit.conversation_id,
+        amount.cents,
+        amount.currency,
+        dialogs::FormatIsoDate(due),
+        now);
+    audit.kind = "promise_made";
+    audit.account_id = account_id;
+    const std::string amount_text = dialogs::FormatDecimalCents(amount.cents);
+    const std::string date_text = dialogs::FormatIsoDate(due);
+    WriteAudit(
+        db,
+        audit,
+        now,
+        MarkBeyondPolicy(AuditDetail("amount", amount_text, "date", date_text), beyond_policy));
+    return id;
+}
+
+std::int64_t RecordPlan(Connection& db,
+                        AuditRow audit,
+                        const dialogs::PlanAgreed& c,
+                        const std::string& approved_by,
+                        const std::string& now,
+                        bool beyond_policy) {
+    const std::int64_t plan_id = db.Insert(
+        "INSERT INTO payment_plans (account_id, conversation_id, kind, total_cents, "
+        "discount_cents, currency, status, approved_by, created_at) VALUES (?, ?, ?, ?, ?, ?, "
+        "'active', ?, ?) RETURNING id",
+        c.account_id,
+        audit.conversation_id,
+        c.kind,
+        c.total.cents,
+        c.discount_cents,
+        c.total.currency,
+        approved_by,
+        now);
+    Prepared installment = db.Prepare(
+        "INSERT INTO plan_installments (plan_id, seq, due_date, amount_cents, status) VALUES "
+        "(?, ?, ?, ?, 'pending')");
+    int seq = 0;
+    for (const dialogs::Installment& i : c.schedule) {
+        installment.Exec(plan_id, ++seq, dialogs::FormatIsoDate(i.due), i.cents);
+    }
+    audit.kind = "plan_created";
+    audit.account_id = c.account_id;
+    const std::string total = dialogs::FormatDecimalCents(c.total.cents);
+    const std::string discount = dialogs::FormatDecimalCents(c.discount_cents);
+    WriteAudit(db,
+               audit,
+               now,
+               MarkBeyondPolicy(AuditDetail("plan_id",
+                                            plan_id,
+                                            "kind",
+                                            c.kind,
+                                            "total",
+                                            total,
+                                            "discount",
+                                            discount,
+                                            "installments",
+                                            c.schedule.size()),
+                                beyond_policy));
+    return plan_id;
+}
 
 dialogs::ConversationView LoadConversationView(Connection& db,
                                                const ConversationRow& conversation) {
@@ -105,47 +233,7 @@ dialogs::ConversationView LoadConversationView(Connection& db,
     d.locale = debtor->Text(2);
     d.timezone = debtor->Text(3);
 
-    auto accounts = db.Query(
-        "SELECT a.id, a.account_key, a.balance_cents, a.currency, a.due_date, "
-        "a.min_payment_cents, "
-        "(SELECT p.amount_cents FROM promises p WHERE p.account_id = a.id AND p.status = 'open' "
-        " ORDER BY p.id DESC LIMIT 1), "
-        "(SELECT p.due_date FROM promises p WHERE p.account_id = a.id AND p.status = 'open' "
-        " ORDER BY p.id DESC LIMIT 1), "
-        "(SELECT count(*) FROM payment_plans pp WHERE pp.account_id = a.id AND "
-        " pp.status = 'active'), "
-        "(SELECT i.amount_cents - i.paid_cents FROM plan_installments i JOIN payment_plans pp "
-        " ON pp.id = i.plan_id WHERE pp.account_id = a.id AND pp.status = 'active' AND "
-        " i.status <> 'paid' ORDER BY i.seq LIMIT 1) "
-        "FROM accounts a WHERE a.debtor_id = ? ORDER BY a.due_date, a.id",
-        *conversation.debtor_id);
-    while (accounts->Step()) {
-        dialogs::AccountView a;
-        a.id = accounts->Int64(0);
-        a.key = accounts->Text(1);
-        a.balance = {accounts->Int64(2), accounts->Text(3)};
-        const auto due = dialogs::ParseIsoDate(accounts->Text(4));
-        if (!due) {
-            continue;
-        }
-        a.due_date = *due;
-        if (!accounts->IsNull(5)) {
-            a.min_payment_cents = accounts->Int64(5);
-        }
-        if (!accounts->IsNull(6)) {
-            const auto date = dialogs::ParseIsoDate(accounts->Text(7));
-            if (date) {
-                a.open_promise =
-                    dialogs::PromiseView{{accounts->Int64(6), a.balance.currency}, *date};
-            }
-        }
-        a.active_plan = accounts->Int(8) > 0;
-        if (!accounts->IsNull(9) && accounts->Int64(9) > 0) {
-            a.next_installment = dialogs::Money{accounts->Int64(9), a.balance.currency};
-        }
-        a.instrument = NewestInstrument(db, a.id);
-        d.accounts.push_back(std::move(a));
-    }
+    d.accounts = LoadAccountViews(db, *conversation.debtor_id);
     view.debtor = std::move(d);
     auto cases = db.Query(
         "SELECT kind, category, coalesce(folio, ''), due_date FROM cases WHERE debtor_id = ? AND "
@@ -204,53 +292,9 @@ void ApplyTurn(Connection& db,
                                         now);
                     audit.Write("escalated", std::nullopt, AuditDetail("reason", c.reason));
                 } else if constexpr (std::is_same_v<T, dialogs::PromiseMade>) {
-                    db.Exec(
-                        "INSERT INTO promises (account_id, conversation_id, amount_cents, "
-                        "currency, due_date, status, created_at) VALUES (?, ?, ?, ?, ?, 'open', "
-                        "?)",
-                        c.account_id,
-                        conversation.id,
-                        c.amount.cents,
-                        c.amount.currency,
-                        dialogs::FormatIsoDate(c.date),
-                        now);
-                    audit.Write("promise_made",
-                                c.account_id,
-                                AuditDetail("amount",
-                                            dialogs::FormatDecimalCents(c.amount.cents),
-                                            "date",
-                                            dialogs::FormatIsoDate(c.date)));
+                    RecordPromise(db, audit.Row(), c.account_id, c.amount, c.date, now);
                 } else if constexpr (std::is_same_v<T, dialogs::PlanAgreed>) {
-                    const std::int64_t plan_id = db.Insert(
-                        "INSERT INTO payment_plans (account_id, conversation_id, kind, "
-                        "total_cents, discount_cents, currency, status, approved_by, "
-                        "created_at) VALUES (?, ?, ?, ?, ?, ?, 'active', 'bot', ?) RETURNING id",
-                        c.account_id,
-                        conversation.id,
-                        c.kind,
-                        c.total.cents,
-                        c.discount_cents,
-                        c.total.currency,
-                        now);
-                    Prepared installment = db.Prepare(
-                        "INSERT INTO plan_installments (plan_id, seq, due_date, amount_cents, "
-                        "status) VALUES (?, ?, ?, ?, 'pending')");
-                    int seq = 0;
-                    for (const dialogs::Installment& i : c.schedule) {
-                        installment.Exec(plan_id, ++seq, dialogs::FormatIsoDate(i.due), i.cents);
-                    }
-                    audit.Write("plan_created",
-                                c.account_id,
-                                AuditDetail("plan_id",
-                                            plan_id,
-                                            "kind",
-                                            c.kind,
-                                            "total",
-                                            dialogs::FormatDecimalCents(c.total.cents),
-                                            "discount",
-                                            dialogs::FormatDecimalCents(c.discount_cents),
-                                            "installments",
-                                            c.schedule.size()));
+                    RecordPlan(db, audit.Row(), c, "bot", now);
                 } else if constexpr (std::is_same_v<T, dialogs::ReferenceIssued>) {
                     db.Exec(
                         "INSERT INTO payment_references (account_id, reference, created_at) "

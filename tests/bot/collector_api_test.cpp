@@ -10,6 +10,8 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
+#include "dialogs/money.hpp"
+
 #include "e2e_support.hpp"
 
 namespace cobrador::testing {
@@ -180,7 +182,7 @@ TEST_CASE("collector API: closing with promise_to_pay records the promise the de
                    desk.collector,
                    {{"disposition", "promise_to_pay"},
                     {"promise", {{"amount", "1500.00"}, {"date", "2026-11-01"}}}})
-              .status == 400);
+              .status == 422);  // past_date
     const auto other = api.Post(
         desk.Path(id, "close"),
         desk.collector,
@@ -210,6 +212,115 @@ TEST_CASE("collector API: closing with promise_to_pay records the promise the de
                     desk.setup.env);
     REQUIRE(dry.exit_code == 0);
     CHECK(dry.out.find("promise on A-1001 due 2026-11-27") != std::string::npos);
+}
+
+TEST_CASE(
+    "collector API: a collector records promises and plans inside the policy, a supervisor "
+    "beyond it",
+    "[bot][api][integration]") {
+    // María owes $12,345.67, 53 days late on 23 November: the policy's 31-60 bucket (no
+    // discount, up to 6 instalments after 10% down) and promises up to 8 December.
+    Desk desk;
+    const Api& api = desk.api;
+    const std::int64_t id = desk.Escalate();
+    const auto agree = [&](const std::string& token, const json& body) {
+        return api.Post(desk.Path(id, "agreements"), token, body);
+    };
+    const json late_promise = {{"kind", "promise"}, {"amount", "2000.00"}, {"date", "2026-12-15"}};
+    // Not hers to record until she holds it.
+    CHECK(Code(agree(desk.collector, late_promise)) == "not_held");
+    REQUIRE(api.Post(desk.Path(id, "claim"), desk.collector).status == 200);
+    CHECK(Code(agree(desk.other_collector, late_promise)) == "held_by_other");
+
+    // Bad asks: a clear 400, and nothing written.
+    for (const json& bad : {json{{"kind", "loan"}},
+                            json{{"kind", "promise"}, {"amount", "20.001"}, {"date", "2026-12-01"}},
+                            json{{"kind", "promise"}, {"amount", "2000.00"}},
+                            json{{"kind", "installments"}, {"installments", 1}},
+                            json{{"kind", "settlement"}}}) {
+        INFO(bad.dump());
+        CHECK(agree(desk.collector, bad).status == 400);
+    }
+    const auto past =
+        agree(desk.collector, {{"kind", "promise"}, {"amount", "2000.00"}, {"date", "2026-11-20"}});
+    CHECK(past.status == 422);
+    CHECK(Code(past) == "past_date");
+    const auto pedro = agree(
+        desk.collector, {{"kind", "installments"}, {"installments", 3}, {"account_id", "A-2002"}});
+    CHECK(Code(pedro) == "no_account");
+
+    // Past the policy's horizon: refused for the collector, with the limit a console can word.
+    const auto refused = agree(desk.collector, late_promise);
+    CHECK(refused.status == 403);
+    CHECK(Code(refused) == "outside_policy");
+    INFO(refused.body);
+    const json why = json::parse(refused.body);
+    CHECK(why["limit"]["kind"] == "latest_date");
+    CHECK(why["limit"]["value"] == "2026-12-08");
+    // The same limit holds when closing with a promise.
+    const auto close_late =
+        api.Post(desk.Path(id, "close"),
+                 desk.collector,
+                 {{"disposition", "promise_to_pay"}, {"promise", late_promise}});
+    CHECK(Code(close_late) == "outside_policy");
+    CHECK(desk.setup.Query("SELECT count(*) FROM promises") == "0");
+    CHECK(desk.setup.Query("SELECT state FROM conversations WHERE id = " + std::to_string(id)) ==
+          "claimed");
+
+    // A supervisor may go beyond it, and the ledger says so.
+    const auto granted = agree(desk.supervisor, late_promise);
+    REQUIRE(granted.status == 201);
+    const json promise = json::parse(granted.body);
+    CHECK(promise["kind"] == "promise");
+    CHECK(promise["account_id"] == "A-1001");
+    CHECK(promise["beyond_policy"] == true);
+    CHECK(promise["conversation"]["state"] == "claimed");
+    CHECK(
+        desk.setup.Query("SELECT amount_cents || ' ' || due_date || ' ' || status FROM promises") ==
+        "200000 2026-12-15 open");
+    const std::string supervisor_id =
+        desk.setup.Query("SELECT id FROM agents WHERE name = 'Sofía Vera'");
+    CHECK(desk.setup.Query("SELECT actor FROM audit_log WHERE kind = 'promise_made'") ==
+          "agent:" + supervisor_id);
+    CHECK(json::parse(desk.setup.Query(
+              "SELECT detail FROM audit_log WHERE kind = 'promise_made'"))["beyond_policy"] ==
+          true);
+    // One open promise at a time.
+    CHECK(Code(agree(desk.collector,
+                     {{"kind", "promise"}, {"amount", "500.00"}, {"date", "2026-12-01"}})) ==
+          "promise_open");
+
+    // Plans: up to 6 instalments for her.
+    const auto eight = agree(desk.collector, {{"kind", "installments"}, {"installments", 8}});
+    CHECK(eight.status == 403);
+    CHECK(json::parse(eight.body)["limit"]["value"] == "6");
+    CHECK(Code(agree(desk.collector, {{"kind", "settlement"}, {"amount", "10000.00"}})) ==
+          "outside_policy");  // her bucket gives no discount
+    const auto six = agree(desk.collector, {{"kind", "installments"}, {"installments", 6}});
+    REQUIRE(six.status == 201);
+    const json plan = json::parse(six.body);
+    CHECK(plan["beyond_policy"] == false);
+    CHECK(plan["total"] == "12345.67");
+    REQUIRE(plan["schedule"].size() == 7);  // the down payment, then 6
+    CHECK(plan["schedule"][0]["date"] == "2026-11-30");
+    std::int64_t scheduled = 0;
+    for (const json& i : plan["schedule"]) {
+        scheduled += *dialogs::ParseDecimalCents(i["amount"].get<std::string>());
+    }
+    CHECK(scheduled == 1234567);
+    const std::string collector_id =
+        desk.setup.Query("SELECT id FROM agents WHERE name = 'Ana Ruiz'");
+    CHECK(
+        desk.setup.Query("SELECT approved_by || ' ' || kind || ' ' || status FROM payment_plans") ==
+        "agent:" + collector_id + " installments active");
+    CHECK(desk.setup.Query("SELECT count(*) FROM plan_installments") == "7");
+    CHECK(Code(agree(desk.collector, {{"kind", "installments"}, {"installments", 3}})) ==
+          "plan_active");
+    // The conversation shows both, and the collector still holds it.
+    const json detail = api.Get(desk.Path(id), desk.collector);
+    CHECK(detail["promises"].size() == 1);
+    CHECK(detail["plans"].size() == 1);
+    CHECK(detail["state"] == "claimed");
 }
 
 TEST_CASE("collector API: take over an escalated WhatsApp conversation, talk, hand back",

@@ -171,6 +171,75 @@ TEST_CASE(
     }
 }
 
+TEST_CASE(
+    "console in Chromium: the holder records a promise and a plan, told the policy's limit "
+    "in Spanish",
+    "[bot][console][browser][integration]") {
+    // María: $12,345.67, 53 days late on 23 November; promises up to 8 December, up to 6
+    // instalments.
+    Desk desk;
+    const std::int64_t id = desk.Escalate();
+    const std::string item = "#queue .queue-item[data-id=\"" + std::to_string(id) + "\"]";
+    WebDriver browser(desk.setup.dir.File("browser"));
+    browser.Go("http://127.0.0.1:" + std::to_string(desk.setup.port) + "/console/");
+    browser.Type("#token", desk.collector);
+    browser.Click("#sign-in");
+    browser.WaitUntil([&] { return browser.Find(item).has_value(); }, "the queue item");
+    browser.Click(item);
+    browser.WaitUntil([&] { return browser.Displayed("#claim"); }, "the open conversation");
+    CHECK_FALSE(browser.Displayed("#agreement-section"));  // not hers yet
+    browser.Click("#claim");
+    browser.WaitUntil([&] { return browser.Displayed("#agreement-section"); },
+                      "the agreement form once she holds it");
+    CHECK(browser.Text("#agreement-hint").find("supervisor") != std::string::npos);
+    CHECK_FALSE(browser.Displayed("#agreement-account-field"));  // one account owes
+
+    // A promise past the horizon: refused, with the limit in words.
+    browser.Type("#agreement-amount", "$2,000");
+    browser.Script("document.getElementById('agreement-date').value = '2026-12-15';");
+    browser.Click("#agreement-save");
+    browser.WaitUntil(
+        [&] { return browser.Text("#notice").find("permite promesas hasta") != std::string::npos; },
+        "the policy's limit");
+    CHECK(browser.Text("#notice").find("Un supervisor puede autorizarlo") != std::string::npos);
+    CHECK(desk.setup.Query("SELECT count(*) FROM promises") == "0");
+
+    // Inside it: recorded, and listed with the conversation.
+    browser.Script("document.getElementById('agreement-date').value = '2026-12-05';");
+    browser.Click("#agreement-save");
+    browser.WaitUntil(
+        [&] { return browser.Text("#notice").find("registrada") != std::string::npos; },
+        "the promise recorded");
+    CHECK(browser.Text("#notice").find("2,000.00") != std::string::npos);
+    desk.setup.WaitFor("SELECT amount_cents || ' ' || due_date FROM promises", "200000 2026-12-05");
+    browser.WaitUntil([&] { return browser.Displayed("#promises-section"); }, "the promise listed");
+
+    // A plan of 6 instalments: the down payment and six more, listed.
+    browser.Script(
+        "const k = document.getElementById('agreement-kind'); k.value = 'installments';"
+        "k.dispatchEvent(new Event('change'));");
+    CHECK_FALSE(browser.Displayed("#agreement-date-field"));
+    browser.Script("document.getElementById('agreement-count').value = '6';");
+    browser.Click("#agreement-save");
+    browser.WaitUntil(
+        [&] {
+            return browser.Text("#notice").find("Plan de 7 pagos registrado") != std::string::npos;
+        },
+        "the plan recorded");
+    browser.WaitUntil(
+        [&] {
+            return browser.Script(
+                       "return document.querySelectorAll('#plans .installments li').length;") ==
+                   json(7);
+        },
+        "the plan's seven payments listed");
+    CHECK(desk.setup.Query("SELECT count(*) FROM plan_installments") == "7");
+    browser.KeepScreenshot("console-agreement.png");
+    for (const std::string& line : browser.PageErrors()) {
+        FAIL_CHECK(line);
+    }
+}
+
 TEST_CASE("console in Chromium: the reports view charts what came in",
           "[bot][console][browser][integration]") {
     Desk desk;

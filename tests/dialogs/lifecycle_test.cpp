@@ -66,6 +66,18 @@ TEST_CASE("Lifecycle: release and close by the holder or a supervisor", "[dialog
     CHECK(Decide({S::kClosed, std::nullopt}, E::kClose, kSara).refusal == Refusal::kClosed);
 }
 
+TEST_CASE("Lifecycle: a promise or plan is recorded by the holder or a supervisor, in place",
+          "[dialogs][lifecycle]") {
+    const auto by_holder = Decide(HeldBy(1), E::kRecord, kAna);
+    CHECK(by_holder.ok());
+    CHECK_FALSE(by_holder.changes);
+    CHECK(Decide(HeldBy(1), E::kRecord, kSara).ok());
+    CHECK(Decide({S::kEscalated, std::nullopt}, E::kRecord, kSara).ok());
+    CHECK(Decide(HeldBy(1), E::kRecord, kBeto).refusal == Refusal::kHeldByOther);
+    CHECK(Decide({S::kEscalated, std::nullopt}, E::kRecord, kAna).refusal == Refusal::kNotHeld);
+    CHECK(Decide({S::kClosed, std::nullopt}, E::kRecord, kSara).refusal == Refusal::kClosed);
+}
+
 TEST_CASE("Lifecycle: only the holder writes, and the bot is silent while a person holds it",
           "[dialogs][lifecycle]") {
     CHECK(Decide(HeldBy(1), E::kReply, kAna).ok());

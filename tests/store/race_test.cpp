@@ -5,7 +5,7 @@
 // nothing happens twice and no busy error reaches the caller: payments on one account, the same
 // payment delivered twice, two collectors claiming one conversation, inbound events of one
 // phone, delivery statuses out of order and against the record of the send, one outbox row, an
-// opt-out against a reminder, and two reminder passes.
+// opt-out against a reminder, two reminder passes, and two people recording an agreement.
 //
 // Catch2 is not thread-safe: the racing threads only record what happened; the test's own
 // thread checks it once they are done.
@@ -1286,6 +1286,93 @@ TEST_CASE("Race: two reminder passes at once queue each reminder once", "[store]
                 "SELECT count(*) FROM outbox o JOIN reminders r ON r.message_id = o.message_id") ==
           kDebtors);
     CHECK(Count(books.target, "SELECT count(*) FROM outbox") == kDebtors);
+}
+
+TEST_CASE(
+    "Race: two supervisors recording a promise, then a plan, for one account at once: one "
+    "of each",
+    "[store][race]") {
+    Books books;
+    constexpr int kRounds = 20;
+    // Ten-digit Mexican numbers, one debtor each.
+    const auto phone = [](int n) {
+        return "+52553" + std::to_string(1000000 + n);
+    };
+    std::ostringstream csv;
+    csv << "account_id,debtor_name,phone,birth_date,balance,currency,due_date\n";
+    for (int i = 0; i < kRounds; ++i) {
+        csv << "R-" << i << ",Deudor " << i << "," << phone(i) << ",1980-01-01,1000.00,MXN,"
+            << "2026-11-01\n";
+    }
+    std::istringstream in(csv.str());
+    const auto parsed = ParsePortfolioCsv(in);
+    REQUIRE(parsed.errors.empty());
+    REQUIRE(books.ledgers[0].ImportPortfolio(parsed.rows, "test", kNow));
+    const auto supervisor = [&](const std::string& name, char token) {
+        const auto id = books.ledgers[0].AddAgent(name, "supervisor", std::string(64, token), kNow);
+        REQUIRE(id);
+        return Agent{*id, name, dialogs::Role::kSupervisor, kNow, false, std::nullopt};
+    };
+    const std::array<Agent, 2> people = {supervisor("Sofía", 's'), supervisor("Sara", 't')};
+    std::vector<InboundRecord> events;
+    for (int i = 0; i < kRounds; ++i) {
+        events.push_back(Incoming("wamid.AG-" + std::to_string(i), phone(i)));
+    }
+    const std::vector<std::int64_t> conversations =
+        books.Handle(events, [](const PendingInbound&) { return DecideFn(Escalate); });
+
+    // Step 2i: both record a promise for debtor i; step 2i+1: both record a plan.
+    std::array<std::vector<std::optional<ActionOutcome>>, 2> outcomes;
+    std::array<Log, 2> logs;
+    for (auto& o : outcomes) {
+        o.resize(kRounds * 2);
+    }
+    Race(kRounds * 2, [&](int side, int step) {
+        const auto s = static_cast<std::size_t>(side);
+        AgentAgreement agreement;
+        if (step % 2 == 0) {
+            agreement.ask = {dialogs::AgreementKind::kPromise,
+                             10000 * (side + 1),
+                             dialogs::ParseIsoDate("2026-11-30"),
+                             0};
+        } else {
+            agreement.ask = {dialogs::AgreementKind::kInstallments, 0, std::nullopt, 2};
+        }
+        const std::int64_t id = conversations[static_cast<std::size_t>(step / 2)];
+        const auto recorded = books.ledgers[s].RecordAgreement(
+            id, people[s], agreement, dialogs::DefaultPolicy(), "2026-11-23", kNow);
+        if (!recorded) {
+            logs[s].errors.push_back(
+                Failure("agreement " + std::to_string(step) + " by " + people[s].name,
+                        recorded,
+                        books.ledgers[s]));
+            return;
+        }
+        outcomes[s][static_cast<std::size_t>(step)] = *recorded;
+    });
+    CHECK(logs[0].errors == std::vector<std::string>{});
+    CHECK(logs[1].errors == std::vector<std::string>{});
+    for (std::size_t step = 0; step < kRounds * 2; ++step) {
+        INFO("step " << step);
+        if (!outcomes[0][step] || !outcomes[1][step]) {
+            continue;  // an error, reported above
+        }
+        REQUIRE(outcomes[0][step]->ok() != outcomes[1][step]->ok());
+        const ActionOutcome& lost =
+            outcomes[0][step]->ok() ? *outcomes[1][step] : *outcomes[0][step];
+        CHECK(lost.refusal == Refusal::kNotAgreed);
+        REQUIRE(lost.agreement);
+        CHECK(lost.agreement->problem == (step % 2 == 0 ? dialogs::AgreementProblem::kPromiseOpen
+                                                        : dialogs::AgreementProblem::kPlanActive));
+    }
+    const std::string& db = books.target;
+    CHECK(Count(db, "SELECT count(*) FROM promises WHERE status = 'open'") == kRounds);
+    CHECK(Count(db, "SELECT count(DISTINCT account_id) FROM promises") == kRounds);
+    CHECK(Count(db, "SELECT count(*) FROM payment_plans WHERE status = 'active'") == kRounds);
+    CHECK(Count(db, "SELECT count(DISTINCT account_id) FROM payment_plans") == kRounds);
+    CHECK(Count(db, "SELECT count(*) FROM plan_installments") == kRounds * 2);
+    CHECK(Count(db, "SELECT count(*) FROM audit_log WHERE kind = 'promise_made'") == kRounds);
+    CHECK(Count(db, "SELECT count(*) FROM audit_log WHERE kind = 'plan_created'") == kRounds);
 }
 
 }  // namespace

@@ -27,6 +27,7 @@ enum class LifecycleEvent {
     kRelease,        // handed back to the bot, which reads the next message from its menu
     kClose,          // ended with a disposition
     kReply,          // an agent writes to the debtor (stays where it is)
+    kRecord,         // an agent records a promise or a plan (stays where it is)
     kIdleClaimEnds,  // the holder did nothing for too long: back to the queue
     kDebtorWrites,   // a message arrives: does the bot answer it?
 };
@@ -44,6 +45,7 @@ enum class Refusal {
     kWrongNumber,    // the phone is not the debtor's
     kTooLongForSms,  // over Twilio's 1,600 characters
     kNoAccount,      // a promise for an account that is not the debtor's (or none to choose)
+    kNotAgreed,      // a promise or plan the policy or the account does not allow (see why)
 };
 
 // Who acts: an agent (id, role), or the system (id 0, the dialog, timers, payments).
@@ -95,13 +97,14 @@ std::vector<LifecycleRowDoc> LifecycleRows();
 // Names for logs, docs and the API's error codes (ToString/FromString in vocabulary.hpp).
 template <>
 struct Names<LifecycleEvent> {
-    static constexpr std::array<std::pair<LifecycleEvent, std::string_view>, 8> kAll = {{
+    static constexpr std::array<std::pair<LifecycleEvent, std::string_view>, 9> kAll = {{
         {LifecycleEvent::kEscalate, "escalate"},
         {LifecycleEvent::kClaim, "claim"},
         {LifecycleEvent::kAssign, "assign"},
         {LifecycleEvent::kRelease, "release"},
         {LifecycleEvent::kClose, "close"},
         {LifecycleEvent::kReply, "reply"},
+        {LifecycleEvent::kRecord, "record"},
         {LifecycleEvent::kIdleClaimEnds, "idle_claim_ends"},
         {LifecycleEvent::kDebtorWrites, "debtor_writes"},
     }};
@@ -109,7 +112,7 @@ struct Names<LifecycleEvent> {
 
 template <>
 struct Names<Refusal> {
-    static constexpr std::array<std::pair<Refusal, std::string_view>, 11> kAll = {{
+    static constexpr std::array<std::pair<Refusal, std::string_view>, 12> kAll = {{
         {Refusal::kNone, "none"},
         {Refusal::kNotFound, "not_found"},
         {Refusal::kForbidden, "forbidden"},
@@ -121,6 +124,7 @@ struct Names<Refusal> {
         {Refusal::kWrongNumber, "wrong_number"},
         {Refusal::kTooLongForSms, "too_long_for_sms"},
         {Refusal::kNoAccount, "no_account"},
+        {Refusal::kNotAgreed, "not_agreed"},
     }};
 };
 

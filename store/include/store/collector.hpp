@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dialogs/agreement.hpp"
 #include "dialogs/contact_policy.hpp"
 #include "dialogs/lifecycle.hpp"
 #include "dialogs/vocabulary.hpp"
@@ -192,15 +193,19 @@ struct ActionOutcome {
     std::optional<std::string> last_inbound_at;  // with kOutsideWindow: the debtor's last message
     std::int64_t created_id = 0;                 // the message or note written
     std::optional<ConversationSummary> conversation;  // after the action
+    // An agreement: with kNotAgreed, why it was refused; when recorded, what was (its plan and
+    // schedule, whether a supervisor went beyond the policy) and for which account.
+    std::optional<dialogs::AgreementVerdict> agreement;
+    std::string account_key;
 
     bool ok() const { return refusal == Refusal::kNone; }
 };
 
-// The promise a collector records when closing with the promise_to_pay disposition.
-struct AgentPromise {
+// A promise or a plan a collector records (RecordAgreement), or the promise recorded when
+// closing with the promise_to_pay disposition.
+struct AgentAgreement {
     std::optional<std::string> account_key;  // none: the debtor's only account with a balance
-    std::int64_t amount_cents = 0;
-    std::string due_date;  // YYYY-MM-DD
+    dialogs::AgreementAsk ask;
 };
 
 // A message a collector sends: the text for the transcript and the outbox's channel-neutral

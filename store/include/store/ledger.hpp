@@ -439,14 +439,29 @@ public:
     // Ends it with a disposition (IsDisposition) and an optional note. The holder, or a
     // supervisor, may. Refused: kNotFound, kClosed, kHeldByOther, kNotHeld.
     // With `promise` (the promise_to_pay disposition), the promise is recorded in the same
-    // transaction, as one the debtor made in the chat (kNoAccount when its account is not the
-    // debtor's, or the debtor has several with a balance and none is named).
-    Result<ActionOutcome> CloseConversation(std::int64_t id,
-                                            const Agent& by,
-                                            std::string_view disposition,
-                                            std::string_view note,
-                                            std::string_view now,
-                                            const std::optional<AgentPromise>& promise = {});
+    // transaction, judged as RecordAgreement judges it.
+    Result<ActionOutcome> CloseConversation(
+        std::int64_t id,
+        const Agent& by,
+        std::string_view disposition,
+        std::string_view note,
+        std::string_view now,
+        const std::optional<AgentAgreement>& promise = {},
+        const dialogs::Policy& policy = dialogs::DefaultPolicy(),
+        std::string_view today = {});
+
+    // Records a promise, a settlement or an instalment plan for one of the debtor's accounts,
+    // judged by `policy` on `today` (YYYY-MM-DD, the creditor's) with dialogs::JudgeAgreement:
+    // a supervisor may go beyond the policy. The holder, or a supervisor, may; the conversation
+    // stays where it is. Refused: kNotFound, kClosed, kHeldByOther, kNotHeld, kNoAccount (the
+    // account is not the debtor's, or several owe and none is named), kNotAgreed (with why).
+    // created_id is the promise's or the plan's id.
+    Result<ActionOutcome> RecordAgreement(std::int64_t id,
+                                          const Agent& by,
+                                          const AgentAgreement& agreement,
+                                          const dialogs::Policy& policy,
+                                          std::string_view today,
+                                          std::string_view now);
 
     // Writes the holder's message to the transcript and the outbox in one transaction.
     // The lifecycle table says who may write; the contact policy whether it may go now (WhatsApp
