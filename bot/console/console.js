@@ -105,7 +105,7 @@
     expiring_access: () => 'Tu acceso vence: solo puedes agregar cobradores cuyo acceso venza antes que el tuyo.',
     refunded: () => 'El proveedor devolvió ese pago (o parte): no se puede aplicar.',
     currency_mismatch: () => 'La cuenta se lleva en otra moneda que el pago.',
-    outside_policy: (body) => `${policyLimit(body.limit || {})} Un supervisor puede autorizarlo.`,
+    outside_policy: (body) => `${policyLimit(body.limit || {}, accountCurrency(body.account_id))} Un supervisor puede autorizarlo.`,
     promise_open: () => 'La cuenta ya tiene una promesa abierta.',
     plan_active: () => 'La cuenta ya tiene un plan activo.',
     no_balance: () => 'La cuenta no tiene saldo.',
@@ -115,14 +115,20 @@
     bad_count: () => 'El saldo no se puede dividir en tantas parcialidades.',
     no_account: () => 'Elige una cuenta del deudor con saldo.',
   };
+  // The currency of one of the open conversation's accounts (MXN when it is not known).
+  function accountCurrency(accountId) {
+    const account = ((state.conv && state.conv.accounts) || []).find((a) => a.account_id === accountId);
+    return account ? account.currency : 'MXN';
+  }
+
   // The creditor's policy limit an agreement crossed (the API's limit.kind and value).
-  function policyLimit(limit) {
+  function policyLimit(limit, currency) {
     const v = limit.value;
     switch (limit.kind) {
       case 'latest_date': return `La política permite promesas hasta el ${day(v)}.`;
-      case 'min_amount': return `La promesa mínima para esta cuenta es ${money(v, 'MXN')}.`;
-      case 'min_settlement': return `La liquidación mínima para esta cuenta es ${money(v, 'MXN')}.`;
-      case 'min_installment': return `Cada parcialidad debe ser de al menos ${money(v, 'MXN')}: elige menos.`;
+      case 'min_amount': return `La promesa mínima para esta cuenta es ${money(v, currency)}.`;
+      case 'min_settlement': return `La liquidación mínima para esta cuenta es ${money(v, currency)}.`;
+      case 'min_installment': return `Cada parcialidad debe ser de al menos ${money(v, currency)}: elige menos.`;
       case 'max_installments': return `La política permite hasta ${v} parcialidades para esta cuenta.`;
       case 'no_discount': return 'La política no da descuento a esta cuenta.';
       case 'no_plans': return 'La política no da planes en parcialidades a esta cuenta.';
@@ -502,6 +508,7 @@
     $('note-text').value = drafts.get(`${id}:note`) || '';
     $('disposition').value = '';
     $('reassign').value = '';
+    closeCanned();
     markSelected();
     window.scrollTo(0, 0); // on a phone the page itself scrolls: start at the header
     loadConversation();
@@ -603,6 +610,8 @@
     reply.disabled = Boolean(why);
     reply.maxLength = c.channel === 'sms' ? 1600 : 4096;
     $('send').disabled = Boolean(why) || state.busy;
+    $('canned-toggle').disabled = Boolean(why);
+    if (why) closeCanned();
     if (!why && c.whatsapp_window_closes_at) {
       why = `Ventana de WhatsApp abierta hasta ${when(c.whatsapp_window_closes_at)}`;
     }
@@ -941,11 +950,13 @@
     }, 'Conversación cerrada.');
   }
 
-  // "$1,500.50", "1500.5" or "1 500" as the API's "1500.50"; null when it is not an amount.
+  // "$1,500.50", "1500.5" or "1 500" as the API's "1500.50"; null when it is not an amount. A
+  // comma only separates thousands ("1,500"): "1500,50" is refused rather than read as 150050.
   function decimalAmount(text) {
-    const plain = text.replace(/[\s$,]/g, '');
-    if (!/^\d+(\.\d{1,2})?$/.test(plain)) return null;
-    return Number(plain) > 0 ? plain : null;
+    const plain = text.replace(/[\s$]/g, '');
+    if (!/^(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?$/.test(plain)) return null;
+    const amount = plain.replace(/,/g, '');
+    return Number(amount) > 0 ? amount : null;
   }
 
   function recordAgreement() {
@@ -980,8 +991,10 @@
     act(async (id) => {
       const done = await api('POST', convPath(id, 'agreements'), body);
       if (state.openId === id) {
-        $('agreement-form').reset();
-        renderAgreementKind();
+        // The kind and the account stay as chosen: the next agreement is often for the same.
+        $('agreement-amount').value = '';
+        $('agreement-date').value = '';
+        $('agreement-count').value = '3';
       }
       return done;
     }, (done) => {
@@ -1016,6 +1029,54 @@
       drafts.delete(`${id}:reply`);
       if (state.openId === id) $('reply-text').value = '';
     }, 'Mensaje en cola para enviar.');
+  }
+
+  // ---- Canned replies: the server fills them in for the open conversation ----
+
+  function closeCanned() {
+    $('canned-menu').hidden = true;
+    $('canned-toggle').setAttribute('aria-expanded', 'false');
+  }
+
+  async function toggleCanned() {
+    const menu = $('canned-menu');
+    if (!menu.hidden) {
+      closeCanned();
+      return;
+    }
+    const id = state.openId;
+    if (id == null) return;
+    try {
+      const got = await api('GET', convPath(id, 'replies'));
+      if (state.openId !== id) return;
+      const items = (got.replies || []).map((r) => {
+        const button = el('button', 'canned-item');
+        button.type = 'button';
+        button.dataset.id = r.id;
+        button.append(el('strong', '', r.title), el('span', '', r.text));
+        button.addEventListener('click', () => useCanned(r.text));
+        const li = el('li');
+        li.append(button);
+        return li;
+      });
+      menu.replaceChildren(...(items.length
+        ? items
+        : [el('li', 'hint', 'No hay respuestas rápidas para esta conversación.')]));
+      menu.hidden = false;
+      $('canned-toggle').setAttribute('aria-expanded', 'true');
+      const first = menu.querySelector('button');
+      if (first) first.focus();
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  // The reply goes into the box (after what is there), to be read and sent by the collector.
+  function useCanned(text) {
+    const box = $('reply-text');
+    box.value = box.value.trim() ? `${box.value.trimEnd()}\n${text}` : text;
+    closeCanned();
+    box.focus();
   }
 
   function addNote() {
@@ -1593,6 +1654,13 @@
     $('close').addEventListener('click', close);
     $('reassign-btn').addEventListener('click', reassign);
     $('send').addEventListener('click', send);
+    $('canned-toggle').addEventListener('click', toggleCanned);
+    $('canned-menu').addEventListener('keydown', (e) => {
+      if (e.key === 'Escape') {
+        closeCanned();
+        $('canned-toggle').focus();
+      }
+    });
     $('add-note').addEventListener('click', addNote);
     $('reply-text').addEventListener('keydown', (e) => {
       if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {

@@ -17,6 +17,7 @@
 #include "dialogs/vocabulary.hpp"
 #include "store/csv.hpp"
 
+#include "canned_replies.hpp"
 #include "conversation.hpp"
 #include "outbound_json.hpp"
 #include "proactive.hpp"
@@ -363,8 +364,10 @@ Response Refused(const store::ActionOutcome& outcome) {
                 {"code", std::string(dialogs::Code(problem))},
                 {"account_id", outcome.account_key}};
             if (!outcome.agreement->limit_kind.empty()) {
-                body["limit"] = {{"kind", outcome.agreement->limit_kind},
-                                 {"value", outcome.agreement->limit}};
+                body["limit"] = {{"kind", outcome.agreement->limit_kind}};
+                if (!outcome.agreement->limit.empty()) {
+                    body["limit"]["value"] = outcome.agreement->limit;
+                }
             }
             return Json(status, body);
         }
@@ -472,6 +475,10 @@ std::variant<std::string, Response> TextField(const json& body, const char* name
     std::string text = body[name].get<std::string>();
     if (Blank(text)) {
         return BadRequest(std::string("\"") + name + "\" is empty");
+    }
+    if (dialogs::HasNul(text)) {
+        // \u0000: no channel carries it, and PostgreSQL's text would end there.
+        return BadRequest(std::string("\"") + name + "\" holds a NUL character");
     }
     if (CodePoints(text) > max) {
         return BadRequest(std::string("\"") + name + "\" is over " + std::to_string(max) +
@@ -759,7 +766,8 @@ std::string ApiRouteLabel(std::string_view path) {
         }
         // Only known actions become labels: a label is never text from the request.
         const std::string_view action = rest.substr(slash + 1);
-        for (const char* known : {"claim", "release", "close", "messages", "notes", "agreements"}) {
+        for (const char* known :
+             {"claim", "release", "close", "messages", "notes", "agreements", "replies"}) {
             if (action == known) {
                 return "/api/v1/conversations/{id}/" + std::string(known);
             }
@@ -1250,7 +1258,7 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         co_return NotFound();
     }
 
-    if (action.empty()) {
+    if (action.empty() || action == "replies") {
         if (!get) {
             co_return not_allowed("GET");
         }
@@ -1262,9 +1270,18 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         if (!*detail) {
             co_return NotFound();
         }
-        co_return Json(http::status::ok, DetailJson(**detail, now));
+        if (action.empty()) {
+            co_return Json(http::status::ok, DetailJson(**detail, now));
+        }
+        // The canned replies for this conversation, filled in (canned_replies.hpp).
+        json replies = json::array();
+        for (const CannedReply& r :
+             CannedReplies(**detail, {agent.name, api.config.company_name, api.config.clabe})) {
+            replies.push_back({{"id", r.id}, {"title", r.title}, {"text", r.text}});
+        }
+        co_return Json(http::status::ok,
+                       {{"locale", CannedLocale(**detail)}, {"replies", std::move(replies)}});
     }
-
     if (action != "claim" && action != "release" && action != "close" && action != "messages" &&
         action != "notes" && action != "agreements") {
         co_return ApiError(http::status::not_found, "not_found", "no such route");
@@ -1337,7 +1354,7 @@ net::awaitable<Response> HandleApi(ApiContext& api,
                                        now_iso,
                                        promise,
                                        api.dialog.policy,
-                                       api.config.Today(clock));
+                                       api.config.today);
         });
         change = "closed";
     } else if (action == "agreements") {
@@ -1348,7 +1365,7 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         agreement = std::get<store::AgentAgreement>(read);
         outcome = co_await api.ledger.Run([&](store::Ledger& l) {
             return l.RecordAgreement(
-                *id, agent, *agreement, api.dialog.policy, api.config.Today(clock), now_iso);
+                *id, agent, *agreement, api.dialog.policy, api.config.today, now_iso);
         });
         success = http::status::created;
         change = "agreement";

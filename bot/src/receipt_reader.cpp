@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dialogs/calendar.hpp"
+#include "dialogs/json_text.hpp"
 #include "dialogs/money.hpp"
 #include "dialogs/vocabulary.hpp"
 
@@ -372,7 +373,7 @@ ReceiptText ReadIsolated(const std::string& binary,
                                 " s of CPU time"
                           : "the reader stopped on signal " + std::to_string(WTERMSIG(status)));
     }
-    const auto json = nlohmann::json::parse(answer, nullptr, false);
+    const auto json = dialogs::ParseJsonText(answer);
     if (json.is_discarded() || !json.is_object()) {
         return Failed(WIFEXITED(status) && WEXITSTATUS(status) == 127
                           ? "the reader could not be started"

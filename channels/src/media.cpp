@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "channels/signature.hpp"
+#include "dialogs/json_text.hpp"
 
 #include "common.hpp"
 #include "payments_common.hpp"
@@ -86,7 +87,7 @@ std::optional<HttpCall> WhatsAppMediaInfoCall(std::string_view api_base,
 }
 
 std::optional<MediaInfo> ParseWhatsAppMediaInfo(std::string_view body, std::string& why) {
-    const json answer = json::parse(body, nullptr, false);
+    const json answer = dialogs::ParseJsonText(body);
     if (answer.is_discarded() || !answer.is_object()) {
         why = "the media answer is not a JSON object";
         return std::nullopt;

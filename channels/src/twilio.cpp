@@ -15,6 +15,7 @@
 
 #include "channels/media.hpp"
 #include "channels/signature.hpp"
+#include "dialogs/json_text.hpp"
 
 #include "common.hpp"
 
@@ -321,7 +322,7 @@ SendOutcome InterpretTwilioResponse(unsigned status,
     if (auto seconds = detail::RetryAfterSeconds(retry_after_header)) {
         out.retry_after = std::chrono::seconds(*seconds);
     }
-    const json answer = json::parse(body, nullptr, false);
+    const json answer = dialogs::ParseJsonText(body);
     const auto text = [&](const char* key) -> std::string {
         if (!answer.is_object() || !answer.contains(key) || answer[key].is_null()) {
             return {};

@@ -573,7 +573,7 @@ SendOutcome InterpretWhatsAppResponse(unsigned status,
     SendOutcome outcome;
     json answer;
     if (NestingWithin(body, kMaxNesting)) {
-        answer = json::parse(body, nullptr, false);
+        answer = dialogs::ParseJsonText(body);
     }
     const bool object = !answer.is_discarded() && answer.is_object();
     if (status >= 200 && status < 300) {

@@ -298,6 +298,19 @@ bool PlanComplete(const Turn& t) {
     return t.verified() && AccountById(t, t.st.account_id) != nullptr && t.st.plan;
 }
 
+// The promise being confirmed is for an account that got one meanwhile (a collector recorded
+// it from the console while the debtor was answering).
+bool PromiseOpenMeanwhile(const Turn& t) {
+    const AccountView* a = t.verified() ? AccountById(t, t.st.account_id) : nullptr;
+    return a != nullptr && a->open_promise.has_value();
+}
+
+// The same for a plan.
+bool PlanActiveMeanwhile(const Turn& t) {
+    const AccountView* a = t.verified() ? AccountById(t, t.st.account_id) : nullptr;
+    return a != nullptr && a->active_plan;
+}
+
 bool HasPromiseData(const Turn& t) {
     const Entities& e = t.understood.entities;
     return e.amount_cents || e.date || e.amount_is_everything;
@@ -798,6 +811,15 @@ void TakePromise(Turn& t) {
     t.Offer({kOptYes, kOptNo});
 }
 
+// The account has an open promise already: say which, record nothing.
+void SayPromiseOpen(Turn& t) {
+    const AccountView* account = AccountById(t, t.st.account_id);
+    ClearPending(t.st);
+    t.GoTo(Stage::kReady);
+    t.Say("promise_already_open",
+          {{"amount", account->open_promise->amount}, {"date", account->open_promise->date}});
+}
+
 // Its row's guard (PromiseComplete) has found the account, the amount and the date.
 void RecordPromise(Turn& t) {
     const AccountView& account = *AccountById(t, t.st.account_id);
@@ -1198,9 +1220,11 @@ const std::array kTable = {
     // The date of birth typed again once verified is not a payment date.
     ROW(kTalking,             kAnyTrigger,                    RepeatsBirthDate,      SayAlreadyVerified,    Go(kReady)),
     // Answers to a question the bot asked.
+    ROW(Bit(kConfirmPromise), On(Trigger::kAffirm),           PromiseOpenMeanwhile,  SayPromiseOpen,        Go(kReady)),
     ROW(Bit(kConfirmPromise), On(Trigger::kAffirm),           PromiseComplete,       RecordPromise,         Go(kReady)),
     ROW(Bit(kConfirmPromise), On(Trigger::kAffirm),           IsVerified,            ForgetAndShowMenu,     kSame),
     ROW(Bit(kConfirmPromise), On(Trigger::kDeny),             IsVerified,            AskPromiseAgain,       Go(kPromise)),
+    ROW(Bit(kConfirmPlan),    On(Trigger::kAffirm),           PlanActiveMeanwhile,   SayPlanActive,         Go(kReady)),
     ROW(Bit(kConfirmPlan),    On(Trigger::kAffirm),           PlanComplete,          RecordPlan,            Go(kReady)),
     ROW(Bit(kConfirmPlan),    On(Trigger::kAffirm),           IsVerified,            ForgetAndShowMenu,     kSame),
     ROW(Bit(kConfirmPlan),    On(Trigger::kDeny),             IsVerified,            ShowOffers,            kOfferStages),

@@ -109,13 +109,17 @@ OpenedCase OpenCaseRow(Connection& db, const CaseRow& row, const std::string& no
         std::string(dialogs::ClipUtf8(row.description, 4000)),
         now,
         row.due_date);
+    // Numbered per kind and year without gaps (a regulator reads them as a register): the
+    // next after this year's, counted inside this transaction. Not the row's id, which a
+    // PostgreSQL retry or another kind's case would skip ahead.
+    const std::string prefix =
+        std::string(row.kind == "complaint" ? "Q" : "P") + "-" + now.substr(0, 4) + "-";
+    const std::int64_t number =
+        db.One<std::int64_t>("SELECT count(*) FROM cases WHERE folio LIKE ?", prefix + "%")
+            .value_or(0) +
+        1;
     char folio[40];
-    std::snprintf(folio,
-                  sizeof folio,
-                  "%c-%.4s-%06lld",
-                  row.kind == "complaint" ? 'Q' : 'P',
-                  now.c_str(),
-                  static_cast<long long>(id));
+    std::snprintf(folio, sizeof folio, "%s%06lld", prefix.c_str(), static_cast<long long>(number));
     db.Exec("UPDATE cases SET folio = ? WHERE id = ?", std::string(folio), id);
     if (row.kind == "complaint") {
         // Reminders already queued (waiting for contact hours) about what is disputed do not go

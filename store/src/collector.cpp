@@ -6,6 +6,7 @@
 #include <array>
 #include <utility>
 
+#include "dialogs/contact.hpp"
 #include "dialogs/contact_policy.hpp"
 #include "dialogs/dialog.hpp"
 #include "dialogs/lifecycle.hpp"
@@ -134,11 +135,23 @@ ActionOutcome RecordAgreementIn(Connection& db,
                                 const Agent& by,
                                 const AgentAgreement& agreement,
                                 const dialogs::Policy& policy,
-                                const std::optional<dialogs::Date>& today,
+                                const std::optional<std::string>& pinned_today,
                                 const std::string& at) {
     const auto debtor =
         db.One<std::int64_t>("SELECT debtor_id FROM conversations WHERE id = ?", c.id);
-    if (!debtor || !today) {
+    if (!debtor) {
+        return Refuse(Refusal::kNoAccount);
+    }
+    // The debtor's day, as the bot reckons it (a pinned day, in tests and demos, is theirs too).
+    std::optional<dialogs::Date> today;
+    if (pinned_today) {
+        today = dialogs::ParseIsoDate(*pinned_today);
+    } else if (const auto instant = dialogs::ParseIsoInstant(at)) {
+        const std::string zone =
+            db.One<std::string>("SELECT timezone FROM debtors WHERE id = ?", *debtor).value_or("");
+        today = dialogs::ToLocal(*instant, zone.empty() ? "America/Mexico_City" : zone).date;
+    }
+    if (!today) {
         return Refuse(Refusal::kNoAccount);
     }
     const std::vector<dialogs::AccountView> accounts = LoadAccountViews(db, *debtor);
@@ -451,7 +464,7 @@ Result<std::optional<ConversationDetail>> Ledger::GetConversation(std::int64_t i
                                           debtor->Text(4)};
             auto accounts = db.Query(
                 "SELECT a.account_key, a.balance_cents, a.currency, a.due_date, "
-                "a.min_payment_cents, a.segment, a.product, r.reference FROM accounts a "
+                "a.min_payment_cents, a.segment, a.product, r.reference, a.id FROM accounts a "
                 "LEFT JOIN payment_references r ON r.account_id = a.id WHERE a.debtor_id = ? "
                 "ORDER BY a.due_date, a.id",
                 detail.debtor->id);
@@ -466,7 +479,11 @@ Result<std::optional<ConversationDetail>> Ledger::GetConversation(std::int64_t i
                 }
                 a.segment = accounts->Text(5);
                 a.product = accounts->Text(6);
+                // The reference the bot gave, or the one it would give (the same digits).
                 a.reference = accounts->OptionalText(7);
+                if (!a.reference) {
+                    a.reference = dialogs::PaymentReference(accounts->Int64(8));
+                }
                 detail.accounts.push_back(std::move(a));
             }
             auto promises = db.Query(
@@ -632,11 +649,10 @@ Result<ActionOutcome> Ledger::CloseConversation(std::int64_t id,
                                                 std::string_view now,
                                                 const std::optional<AgentAgreement>& promise,
                                                 const dialogs::Policy& policy,
-                                                std::string_view today) {
+                                                const std::optional<std::string>& pinned_today) {
     return impl_->Guard([&]() -> Result<ActionOutcome> {
         Connection& db = impl_->db;
         const std::string at(now);
-        const auto day = dialogs::ParseIsoDate(today.empty() ? at.substr(0, 10) : today);
         return Act(db, id, [&](const ConversationSummary& c) -> ActionOutcome {
             const auto decision = Decide(c, dialogs::LifecycleEvent::kClose, by);
             if (!decision.ok()) {
@@ -644,7 +660,7 @@ Result<ActionOutcome> Ledger::CloseConversation(std::int64_t id,
             }
             ActionOutcome out;
             if (promise) {
-                out = RecordAgreementIn(db, c, by, *promise, policy, day, at);
+                out = RecordAgreementIn(db, c, by, *promise, policy, pinned_today, at);
                 if (!out.ok()) {
                     return out;
                 }
@@ -689,24 +705,25 @@ Result<ActionOutcome> Ledger::RecordAgreement(std::int64_t id,
                                               const Agent& by,
                                               const AgentAgreement& agreement,
                                               const dialogs::Policy& policy,
-                                              std::string_view today,
+                                              const std::optional<std::string>& pinned_today,
                                               std::string_view now) {
     return impl_->Guard([&]() -> Result<ActionOutcome> {
         Connection& db = impl_->db;
         const std::string at(now);
-        const auto day = dialogs::ParseIsoDate(today);
         return Act(db, id, [&](const ConversationSummary& c) -> ActionOutcome {
             const auto decision = Decide(c, dialogs::LifecycleEvent::kRecord, by);
             if (!decision.ok()) {
                 return Refuse(decision, c);
             }
-            ActionOutcome out = RecordAgreementIn(db, c, by, agreement, policy, day, at);
-            if (out.ok()) {
-                db.Exec(
-                    "UPDATE conversations SET last_activity_at = ?1, agent_activity_at = ?1 "
-                    "WHERE id = ?2",
-                    at,
-                    id);
+            ActionOutcome out = RecordAgreementIn(db, c, by, agreement, policy, pinned_today, at);
+            if (!out.ok()) {
+                return out;
+            }
+            db.Exec("UPDATE conversations SET last_activity_at = ? WHERE id = ?", at, id);
+            if (Decide(c, dialogs::LifecycleEvent::kReply, by).ok()) {
+                // The holder is at work: their claim does not go idle. A supervisor's
+                // recording does not keep someone else's claim alive.
+                db.Exec("UPDATE conversations SET agent_activity_at = ? WHERE id = ?", at, id);
             }
             return out;
         });

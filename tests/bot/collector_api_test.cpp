@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <map>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -316,6 +317,19 @@ TEST_CASE(
     CHECK(desk.setup.Query("SELECT count(*) FROM plan_installments") == "7");
     CHECK(Code(agree(desk.collector, {{"kind", "installments"}, {"installments", 3}})) ==
           "plan_active");
+    // Canned replies, filled in for her: the account, its reference, the open promise.
+    const json canned = api.Get(desk.Path(id, "replies"), desk.collector);
+    CHECK(canned["locale"] == "es-MX");
+    std::map<std::string, std::string> texts;
+    for (const json& r : canned["replies"]) {
+        texts[r["id"].get<std::string>()] = r["text"].get<std::string>();
+    }
+    CHECK(texts["greeting"].rfind("Hola María, soy Ana Ruiz de ", 0) == 0);
+    CHECK(texts["how_to_pay"].find("Referencia: " + desk.Reference("A-1001")) != std::string::npos);
+    CHECK(texts["promise"].find("$2,000.00") != std::string::npos);
+    CHECK(api.Post(desk.Path(id, "replies"), desk.collector).status == 405);
+    CHECK(api.Call("GET", desk.Path(999999, "replies"), desk.collector).status == 404);
+    CHECK(api.Call("GET", desk.Path(id, "replies"), "").status == 401);
     // The conversation shows both, and the collector still holds it.
     const json detail = api.Get(desk.Path(id), desk.collector);
     CHECK(detail["promises"].size() == 1);

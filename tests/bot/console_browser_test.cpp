@@ -235,6 +235,21 @@ TEST_CASE(
         "the plan's seven payments listed");
     CHECK(desk.setup.Query("SELECT count(*) FROM plan_installments") == "7");
     browser.KeepScreenshot("console-agreement.png");
+
+    // A canned reply confirms the promise in words, filled in; the collector reads and sends it.
+    browser.Click("#canned-toggle");
+    browser.WaitUntil([&] { return browser.Displayed("#canned-menu"); }, "the canned replies");
+    CHECK(browser.Text("#canned-menu").find("Cómo pagar") != std::string::npos);
+    browser.Click("#canned-menu button[data-id=\"promise\"]");
+    const std::string filled =
+        browser.Script("return document.getElementById('reply-text').value;").get<std::string>();
+    CHECK(filled.rfind("Gracias, María. Queda registrado tu compromiso de pago", 0) == 0);
+    CHECK(filled.find("$2,000.00") != std::string::npos);
+    CHECK_FALSE(browser.Displayed("#canned-menu"));
+    const std::size_t before = desk.graph.Requests().size();
+    browser.Click("#send");
+    const auto sent = desk.graph.WaitForRequests(before + 1);
+    CHECK(json::parse(sent.back().body)["text"]["body"] == filled);
     for (const std::string& line : browser.PageErrors()) {
         FAIL_CHECK(line);
     }

@@ -429,6 +429,30 @@ TEST_CASE("Dialog: one open promise per account", "[dialogs][dialog]") {
     CHECK(chat.view.state.stage == Stage::kReady);
 }
 
+TEST_CASE("Dialog: a promise or plan a person recorded meanwhile is not recorded twice",
+          "[dialogs][dialog]") {
+    Chat chat(Maria({Account(18, "A-1001", 1234567, 12)}));
+    chat.Verify();
+    chat.Say("te pago mil quinientos el viernes");
+    REQUIRE(chat.view.state.stage == Stage::kConfirmPromise);
+    // A collector records a promise from the console before the debtor answers "sí".
+    chat.view.debtor->accounts[0].open_promise =
+        PromiseView{{200000, "MXN"}, *ParseIsoDate("2026-11-30")};
+    const std::string reply = chat.Say("si");
+    CHECK(chat.Find<PromiseMade>() == nullptr);
+    CHECK(Contains(reply, "Ya tienes un compromiso registrado"));
+    CHECK(Contains(reply, "$2,000.00"));
+    CHECK(chat.view.state.stage == Stage::kReady);
+
+    Chat plan(Maria({Account(18, "A-1001", 1000000, 75)}));
+    plan.Verify();
+    plan.Say("puedo en 6 pagos?");
+    REQUIRE(plan.view.state.stage == Stage::kConfirmPlan);
+    plan.view.debtor->accounts[0].active_plan = true;
+    CHECK(Contains(plan.Say("si"), "Ya tienes un plan de pagos activo"));
+    CHECK(plan.Find<PlanAgreed>() == nullptr);
+}
+
 TEST_CASE("Dialog: negotiation offers what the policy allows and records the plan",
           "[dialogs][dialog]") {
     // 75 days late: 61-90 bucket, up to 15% discount, 12 instalments, 15% down.

@@ -225,7 +225,7 @@ TEST_CASE("Cases: while a complaint is open, no reminders or follow-ups about it
                      "WHERE kind = 'opt_out' AND active = 1") == "+525511111111 all agent");
     CHECK(probe.Text("SELECT actor || ' ' || detail FROM audit_log WHERE kind = 'opted_out'") ==
           "agent:" + std::to_string(books.agent) +
-              R"( {"folio":"P-2026-000004","reason":"privacy_opposition"})");
+              R"( {"folio":"P-2026-000002","reason":"privacy_opposition"})");
 }
 
 TEST_CASE("Cases: closing sends the written resolution once and keeps it", "[store][cases]") {

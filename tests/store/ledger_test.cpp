@@ -237,6 +237,16 @@ std::int64_t Inbound(Ledger& ledger,
     return *handled;
 }
 
+// A new agent of `role`; the token hash is the name's first letter, 64 times.
+Agent NewAgent(Ledger& ledger, const std::string& name, dialogs::Role role) {
+    const auto id = ledger.AddAgent(name,
+                                    role == dialogs::Role::kSupervisor ? "supervisor" : "collector",
+                                    std::string(64, name.front()),
+                                    kNow);
+    REQUIRE(id);
+    return {*id, name, role, kNow, false, std::nullopt};
+}
+
 TEST_CASE("Ledger: an inbound event keeps what the dialog reads as columns", "[store][ledger]") {
     TempDir dir;
     const std::string path = dir.Ledger("ledger.db");
@@ -337,22 +347,78 @@ TEST_CASE("Ledger: an idle claim goes back to the queue, a busy one stays", "[st
     CHECK(ledger.ExpireIdleClaims("2026-11-22T10:20:00Z", "2026-11-22T10:51:00Z")->empty());
 }
 
+TEST_CASE(
+    "Ledger: an agreement is judged on the debtor's own day, and only the holder's keeps "
+    "the claim alive",
+    "[store][ledger]") {
+    TempDir dir;
+    const std::string path = dir.Ledger("ledger.db");
+    Ledger ledger = Migrated(path);
+    REQUIRE(ledger.ImportPortfolio(
+        Rows("A-1,María López,+525511111111,1985-03-15,1000.00,MXN,2026-11-01\n"
+             "A-2,María López,+525511111111,1985-03-15,1000.00,MXN,2026-11-01\n"),
+        "test",
+        kNow));
+    const Agent ana = NewAgent(ledger, "Ana", dialogs::Role::kCollector);
+    const Agent sofia = NewAgent(ledger, "Sofía", dialogs::Role::kSupervisor);
+    const std::int64_t id = Inbound(ledger, "+525511111111", "in-1", "2026-11-24T01:00:00Z");
+    REQUIRE(ledger.ClaimConversation(id, ana, std::nullopt, "2026-11-24T02:00:00Z")->ok());
+    const auto promise = [](const char* account, const char* date) {
+        return AgentAgreement{
+            account, {dialogs::AgreementKind::kPromise, 10000, dialogs::ParseIsoDate(date), 0}};
+    };
+    // 21:00 on the 23rd in Mexico City (03:00 on the 24th in UTC): the 23rd is still today.
+    const auto tonight = ledger.RecordAgreement(id,
+                                                ana,
+                                                promise("A-1", "2026-11-23"),
+                                                dialogs::DefaultPolicy(),
+                                                std::nullopt,
+                                                "2026-11-24T03:00:00Z");
+    REQUIRE(tonight);
+    CHECK(tonight->ok());
+    // 01:00 on the 24th there: the 23rd has passed.
+    const auto late = ledger.RecordAgreement(id,
+                                             sofia,
+                                             promise("A-2", "2026-11-23"),
+                                             dialogs::DefaultPolicy(),
+                                             std::nullopt,
+                                             "2026-11-24T07:00:00Z");
+    REQUIRE(late);
+    CHECK(late->refusal == Refusal::kNotAgreed);
+    CHECK(late->agreement->problem == dialogs::AgreementProblem::kPastDate);
+    // Several accounts owe: one must be named.
+    const auto unnamed = ledger.RecordAgreement(
+        id,
+        ana,
+        {std::nullopt, {dialogs::AgreementKind::kInstallments, 0, std::nullopt, 2}},
+        dialogs::DefaultPolicy(),
+        std::nullopt,
+        "2026-11-24T03:00:00Z");
+    CHECK(unnamed->refusal == Refusal::kNoAccount);
+    // Ana's recording was activity on her claim; Sofía's plan, later, is not.
+    CHECK(ledger.ExpireIdleClaims("2026-11-24T02:30:00Z", "2026-11-24T03:10:00Z")->empty());
+    REQUIRE(
+        ledger
+            .RecordAgreement(id,
+                             sofia,
+                             {"A-2", {dialogs::AgreementKind::kInstallments, 0, std::nullopt, 2}},
+                             dialogs::DefaultPolicy(),
+                             std::nullopt,
+                             "2026-11-24T09:00:00Z")
+            ->ok());
+    CHECK(Count(path,
+                "SELECT count(*) FROM payment_plans WHERE approved_by = 'agent:" +
+                    std::to_string(sofia.id) + "'") == 1);
+    CHECK(*ledger.ExpireIdleClaims("2026-11-24T08:00:00Z", "2026-11-24T09:05:00Z") ==
+          std::vector<std::int64_t>{id});
+}
+
 TEST_CASE("Ledger: a refused collector action writes nothing", "[store][ledger]") {
     TempDir dir;
     const std::string path = dir.Ledger("ledger.db");
     Ledger ledger = Migrated(path);
-    const Agent ana{*ledger.AddAgent("Ana", "collector", std::string(64, 'a'), kNow),
-                    "Ana",
-                    dialogs::Role::kCollector,
-                    kNow,
-                    false,
-                    std::nullopt};
-    const Agent beto{*ledger.AddAgent("Beto", "collector", std::string(64, 'b'), kNow),
-                     "Beto",
-                     dialogs::Role::kCollector,
-                     kNow,
-                     false,
-                     std::nullopt};
+    const Agent ana = NewAgent(ledger, "Ana", dialogs::Role::kCollector);
+    const Agent beto = NewAgent(ledger, "Beto", dialogs::Role::kCollector);
     const std::int64_t id = Inbound(ledger, "+525511111111", "in-1", kNow);
     REQUIRE(ledger.ClaimConversation(id, ana, std::nullopt, kNow)->ok());
     const auto audit = Count(path, "SELECT count(*) FROM audit_log");

@@ -14,6 +14,7 @@
 #include <array>
 #include <atomic>
 #include <barrier>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <numeric>
@@ -1373,6 +1374,49 @@ TEST_CASE(
     CHECK(Count(db, "SELECT count(*) FROM plan_installments") == kRounds * 2);
     CHECK(Count(db, "SELECT count(*) FROM audit_log WHERE kind = 'promise_made'") == kRounds);
     CHECK(Count(db, "SELECT count(*) FROM audit_log WHERE kind = 'plan_created'") == kRounds);
+}
+
+TEST_CASE("Race: cases opened on two connections at once get consecutive folios, none twice",
+          "[store][race]") {
+    Books books;
+    const auto agent = books.ledgers[0].AddAgent("Ana", "collector", std::string(64, 'a'), kNow);
+    REQUIRE(agent);
+    constexpr int kRounds = 20;
+    std::array<std::vector<std::string>, 2> folios;
+    std::array<Log, 2> logs;
+    Race(kRounds, [&](int side, int i) {
+        const auto s = static_cast<std::size_t>(side);
+        NewCase request;
+        request.debtor_key = "+525511111111";
+        request.kind = i % 2 == 0 ? "complaint" : "privacy";
+        request.category = i % 2 == 0 ? "wrong_amount" : "access";
+        request.description = "caso " + std::to_string(i) + " de " + std::to_string(side);
+        request.agent_id = *agent;
+        request.due_date = "2027-01-06";
+        const auto opened = books.ledgers[s].OpenCase(request, kNow);
+        if (!opened || !opened->record) {
+            logs[s].errors.push_back(
+                opened ? "case " + std::to_string(i) + " refused"
+                       : Failure("case " + std::to_string(i), opened, books.ledgers[s]));
+            return;
+        }
+        folios[s].push_back(opened->record->folio);
+    });
+    CHECK(logs[0].errors == std::vector<std::string>{});
+    CHECK(logs[1].errors == std::vector<std::string>{});
+    std::set<std::string> all(folios[0].begin(), folios[0].end());
+    all.insert(folios[1].begin(), folios[1].end());
+    CHECK(all.size() == folios[0].size() + folios[1].size());
+    // Each kind numbered from 1 without a gap, whatever the retries.
+    std::set<std::string> expected;
+    for (int n = 1; n <= kRounds; ++n) {
+        char number[8];
+        std::snprintf(number, sizeof number, "%06d", n);
+        expected.insert(std::string("Q-2026-") + number);
+        expected.insert(std::string("P-2026-") + number);
+    }
+    CHECK(all == expected);
+    CHECK(Count(books.target, "SELECT count(*) FROM cases") == 2 * kRounds);
 }
 
 }  // namespace

@@ -53,7 +53,8 @@ TEST_CASE("Catalog: every message renders in both locales with typical arguments
                        {"stopped", std::string("no")},
                        {"url", std::string("https://financiera.example/privacidad")},
                        {"privacy", std::string("https://financiera.example/privacidad")},
-                       {"resolution", std::string("Corregimos el saldo.")}};
+                       {"resolution", std::string("Corregimos el saldo.")},
+                       {"agent", std::string("Ana Ruiz")}};
     for (const std::string& locale : Locales()) {
         for (const std::string& key : Keys(locale)) {
             const auto text = Render(locale, key, args);
@@ -128,7 +129,8 @@ TEST_CASE("Catalog: lock-screen previews never show a debt", "[templates][catalo
                        {"big_count", std::int64_t{3}},
                        {"small", Money{150000, "MXN"}},
                        {"small_count", std::int64_t{0}},
-                       {"last", kFriday}};
+                       {"last", kFriday},
+                       {"agent", std::string("Ana")}};
     // balance_line*, offer_discount, offer_plan and link_soon only ever follow a neutral line.
     for (const std::string& locale : Locales()) {
         for (const std::string& key : Keys(locale)) {

@@ -448,10 +448,11 @@ public:
         std::string_view now,
         const std::optional<AgentAgreement>& promise = {},
         const dialogs::Policy& policy = dialogs::DefaultPolicy(),
-        std::string_view today = {});
+        const std::optional<std::string>& pinned_today = {});
 
     // Records a promise, a settlement or an instalment plan for one of the debtor's accounts,
-    // judged by `policy` on `today` (YYYY-MM-DD, the creditor's) with dialogs::JudgeAgreement:
+    // judged by `policy` on the debtor's day (in their time zone at `now`, or `pinned_today`,
+    // COBRADOR_TODAY's YYYY-MM-DD, when set) with dialogs::JudgeAgreement:
     // a supervisor may go beyond the policy. The holder, or a supervisor, may; the conversation
     // stays where it is. Refused: kNotFound, kClosed, kHeldByOther, kNotHeld, kNoAccount (the
     // account is not the debtor's, or several owe and none is named), kNotAgreed (with why).
@@ -460,7 +461,7 @@ public:
                                           const Agent& by,
                                           const AgentAgreement& agreement,
                                           const dialogs::Policy& policy,
-                                          std::string_view today,
+                                          const std::optional<std::string>& pinned_today,
                                           std::string_view now);
 
     // Writes the holder's message to the transcript and the outbox in one transaction.

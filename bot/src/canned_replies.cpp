@@ -1,0 +1,107 @@
+#include "canned_replies.hpp"
+
+#include <array>
+#include <optional>
+
+#include "dialogs/calendar.hpp"
+#include "dialogs/reference.hpp"
+#include "templates/catalog.hpp"
+
+namespace cobrador::bot {
+
+namespace {
+
+// What each reply needs beyond the debtor's name.
+enum class Needs { kNothing, kOwing, kPromise };
+
+struct Canned {
+    const char* id;
+    Needs needs;
+};
+
+constexpr std::array kCanned = {Canned{"greeting", Needs::kNothing},
+                                Canned{"balance", Needs::kOwing},
+                                Canned{"how_to_pay", Needs::kOwing},
+                                Canned{"receipt", Needs::kOwing},
+                                Canned{"promise", Needs::kPromise},
+                                Canned{"closing", Needs::kNothing}};
+
+// "María" of "María López": how a collector greets someone in a chat.
+std::string FirstName(const std::string& full) {
+    const auto space = full.find(' ');
+    return space == std::string::npos ? full : full.substr(0, space);
+}
+
+}  // namespace
+
+std::string CannedLocale(const store::ConversationDetail& conversation) {
+    if (conversation.debtor) {
+        for (const std::string& locale : templates::Locales()) {
+            if (conversation.debtor->locale == locale) {
+                return locale;
+            }
+        }
+    }
+    return "es-MX";
+}
+
+std::vector<CannedReply> CannedReplies(const store::ConversationDetail& conversation,
+                                       const CannedFacts& facts) {
+    const std::string locale = CannedLocale(conversation);
+    const store::AccountDetail* owing = nullptr;
+    for (const store::AccountDetail& a : conversation.accounts) {
+        if (a.balance_cents > 0) {
+            owing = &a;
+            break;
+        }
+    }
+    const store::PromiseDetail* promise = nullptr;
+    if (owing != nullptr) {
+        for (const store::PromiseDetail& p : conversation.promises) {
+            if (p.status == "open" && p.account_id == owing->account_id) {
+                promise = &p;
+            }
+        }
+    }
+    // Without a known debtor the greeting has no name to say.
+    const std::string name =
+        conversation.debtor ? FirstName(conversation.debtor->name) : std::string();
+    templates::Args args = {{"name", name}, {"agent", facts.agent}, {"company", facts.company}};
+    if (owing != nullptr) {
+        const std::string reference = owing->reference.value_or("");
+        args.emplace_back("account", owing->account_id);
+        args.emplace_back("balance", templates::Money{owing->balance_cents, owing->currency});
+        args.emplace_back("clabe", facts.clabe);
+        args.emplace_back("reference", reference);
+        args.emplace_back("concept", dialogs::SpeiConcept(reference));
+    }
+    if (promise != nullptr) {
+        if (const auto due = dialogs::ParseIsoDate(promise->due_date)) {
+            args.emplace_back("amount", templates::Money{promise->amount_cents, promise->currency});
+            args.emplace_back("date", *due);
+        } else {
+            promise = nullptr;
+        }
+    }
+    std::vector<CannedReply> out;
+    for (const Canned& c : kCanned) {
+        // Nothing about a debt to someone who has not proved who they are (as with the bot).
+        const bool may_tell = conversation.summary.verified;
+        const bool have = (c.needs == Needs::kNothing && conversation.debtor) ||
+                          (c.needs == Needs::kOwing && may_tell && owing != nullptr &&
+                           owing->reference.has_value()) ||
+                          (c.needs == Needs::kPromise && may_tell && promise != nullptr);
+        if (!have) {
+            continue;
+        }
+        const std::string key = std::string("canned_") + c.id;
+        const auto title = templates::Render(locale, key + "_title", {});
+        const auto text = templates::Render(locale, key, args);
+        if (title && text) {
+            out.push_back({c.id, *title, *text});
+        }
+    }
+    return out;
+}
+
+}  // namespace cobrador::bot

@@ -1,0 +1,36 @@
+#pragma once
+// Canned replies: what a collector picks from in the console instead of typing the same
+// sentences all day. The catalog's canned_* messages (templates/data/*.msg) in the debtor's
+// locale, filled in for one conversation: the debtor's first name, the agent's name, the
+// creditor, and the account that owes (the first by due date): its balance, its payment
+// reference with the SPEI concept, its open promise. A reply whose facts are missing (no
+// debtor, nothing owed, no open promise) is left out, and so is every reply about the debt
+// until the debtor has proved who they are. Pure; safe from any thread.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/collector.hpp"
+
+namespace cobrador::bot {
+
+struct CannedReply {
+    std::string id;     // greeting, balance, how_to_pay, receipt, promise, closing
+    std::string title;  // for the menu
+    std::string text;   // ready to send (the collector may edit it)
+};
+
+struct CannedFacts {
+    std::string agent;    // who writes
+    std::string company;  // COBRADOR_COMPANY_NAME
+    std::string clabe;    // the creditor's CLABE for SPEI
+};
+
+// The locale the replies are in: the debtor's, else es-MX.
+std::string CannedLocale(const store::ConversationDetail& conversation);
+
+std::vector<CannedReply> CannedReplies(const store::ConversationDetail& conversation,
+                                       const CannedFacts& facts);
+
+}  // namespace cobrador::bot
