@@ -569,9 +569,8 @@
     const reason = $('conv-reason');
     const held = c.state === 'escalated' || c.state === 'claimed';
     reason.hidden = !c.escalation_reason || !held;
-    reason.textContent = c.escalation_reason
-      ? `Motivo: ${label(REASONS, c.escalation_reason)}${c.escalated_at ? ` · ${when(c.escalated_at)}` : ''}`
-      : '';
+    reason.textContent = c.escalation_reason ? `Motivo: ${label(REASONS, c.escalation_reason)}` : '';
+    reason.title = c.escalated_at ? `Escalada: ${when(c.escalated_at)}` : '';
 
     state.agentNames = c.agent_names || {};
     renderControls();
@@ -621,15 +620,16 @@
   function renderAccounts(accounts) {
     $('accounts-section').hidden = accounts.length === 0;
     $('accounts').tBodies[0].replaceChildren(...accounts.map((a) => {
+      // Four columns fit beside the chat on a laptop: the reference goes under the account.
       const tr = el('tr');
-      const cells = [
-        a.account_id,
-        money(a.balance, a.currency),
-        day(a.due_date),
-        a.days_past_due == null ? '—' : String(a.days_past_due),
-        a.reference || '—',
-      ];
-      cells.forEach((text, i) => tr.append(el('td', i === 1 || i === 3 ? 'num' : '', text)));
+      const account = el('td', '', a.account_id);
+      if (a.reference) account.append(el('div', 'sub', `Ref. ${a.reference}`));
+      tr.append(
+        account,
+        el('td', 'num', money(a.balance, a.currency)),
+        el('td', '', day(a.due_date)),
+        el('td', 'num', a.days_past_due == null ? '—' : count(a.days_past_due, 'día', 'días')),
+      );
       return tr;
     }));
   }
@@ -1029,6 +1029,14 @@
       drafts.delete(`${id}:reply`);
       if (state.openId === id) $('reply-text').value = '';
     }, 'Mensaje en cola para enviar.');
+  }
+
+  // Ctrl+Enter sends; said only on screens wide enough to have a keyboard beside them.
+  const wideScreen = window.matchMedia('(min-width: 900px)');
+  function placeReplyHint() {
+    $('reply-text').placeholder = wideScreen.matches
+      ? 'Escribe tu respuesta… (Ctrl+Enter envía)'
+      : 'Escribe tu respuesta…';
   }
 
   // ---- Canned replies: the server fills them in for the open conversation ----
@@ -1655,6 +1663,8 @@
     $('reassign-btn').addEventListener('click', reassign);
     $('send').addEventListener('click', send);
     $('canned-toggle').addEventListener('click', toggleCanned);
+    placeReplyHint();
+    wideScreen.addEventListener('change', placeReplyHint);
     $('canned-menu').addEventListener('keydown', (e) => {
       if (e.key === 'Escape') {
         closeCanned();

@@ -255,6 +255,74 @@ TEST_CASE(
     }
 }
 
+TEST_CASE("console in Chromium: room to work on a 1366 px laptop and on a phone",
+          "[bot][console][browser][integration]") {
+    // A supervisor (the most controls) on a conversation someone holds, with a long name.
+    Desk desk;
+    Probe(desk.setup.db)
+        .Exec("UPDATE debtors SET name = 'María Guadalupe Fernández de la Concepción Hernández'");
+    const std::int64_t id = desk.Escalate();
+    REQUIRE(desk.api.Post(desk.Path(id, "claim"), desk.collector).status == 200);
+    const std::string item = "#queue .queue-item[data-id=\"" + std::to_string(id) + "\"]";
+    WebDriver browser(desk.setup.dir.File("browser"));
+    browser.SetWindowSize(1366, 768);
+    browser.Go("http://127.0.0.1:" + std::to_string(desk.setup.port) + "/console/");
+    browser.Type("#token", desk.supervisor);
+    browser.Click("#sign-in");
+    browser.WaitUntil([&] { return browser.Displayed("#main"); }, "the main view");
+    browser.Click(".tab[data-state=\"all\"]");
+    browser.WaitUntil([&] { return browser.Find(item).has_value(); }, "the queue item");
+    browser.Click(item);
+    browser.WaitUntil([&] { return browser.Displayed("#accounts-section"); }, "the accounts");
+    const auto number = [&](const std::string& script) {
+        return browser.Script("return " + script + ";").get<double>();
+    };
+    const auto fits = [&](const std::string& selector) {
+        return browser
+            .Script("const e = document.querySelector('" + selector +
+                    "'); return e.scrollWidth <= e.clientWidth + 1;")
+            .get<bool>();
+    };
+    // The accounts table whole, without a sideways scroll.
+    CHECK(fits("#accounts-section .table-wrap"));
+    // Room to read the chat: at least 300 px of messages on a 768 px screen.
+    const double transcript = number("document.getElementById('transcript').clientHeight");
+    INFO("transcript height " << transcript);
+    CHECK(transcript >= 300);
+    // The debtor's whole name, in the header and in the queue.
+    CHECK(fits("#conv-name"));
+    CHECK(browser.Text(item).find("María Guadalupe Fernández de la Concepción Hernández") !=
+          std::string::npos);
+    // A notice never covers the reply box or its buttons.
+    browser.Script("document.getElementById('disposition').value = '';");
+    browser.Click("#close");  // no outcome chosen: an error notice
+    browser.WaitUntil([&] { return browser.Displayed("#notice"); }, "a notice");
+    const bool covers =
+        browser
+            .Script(
+                "const n = document.getElementById('notice').getBoundingClientRect();"
+                "return ['reply-text', 'send', 'canned-toggle'].some((id) => {"
+                "  const r = document.getElementById(id).getBoundingClientRect();"
+                "  return r.width > 0 && n.left < r.right && r.left < n.right &&"
+                "         n.top < r.bottom && r.top < n.bottom; });")
+            .get<bool>();
+    CHECK_FALSE(covers);
+    browser.KeepScreenshot("console-1366.png");
+
+    // On a phone: no keyboard shortcut offered, nothing wider than the screen.
+    browser.SetWindowSize(390, 844);
+    browser.WaitUntil([&] { return browser.Displayed("#back"); }, "the phone layout");
+    CHECK(browser.Script("return document.getElementById('reply-text').placeholder;")
+              .get<std::string>()
+              .find("Ctrl") == std::string::npos);
+    CHECK(browser.Script("return document.documentElement.scrollWidth <= window.innerWidth + 1;")
+              .get<bool>());
+    browser.KeepScreenshot("console-phone-supervisor.png");
+    for (const std::string& line : browser.PageErrors()) {
+        FAIL_CHECK(line);
+    }
+}
+
 TEST_CASE("console in Chromium: the reports view charts what came in",
           "[bot][console][browser][integration]") {
     Desk desk;
