@@ -1412,6 +1412,26 @@
     renderRecovery(r);
     renderFunnel(r);
     renderAging(r);
+    renderAgentsReport(r);
+  }
+
+  // Each person's work in the period; the server sends it to supervisors only.
+  function renderAgentsReport(r) {
+    const agents = r.agents || [];
+    $('agents-report').hidden = agents.length === 0;
+    $('agents-report-table').tBodies[0].replaceChildren(...agents.map((a) => {
+      const tr = el('tr');
+      tr.dataset.agent = a.agent_id;
+      const who = el('td', '', a.name);
+      who.append(el('div', 'sub', `${label(ROLES, a.role)}${a.active ? '' : ' · desactivado'}`));
+      tr.append(who);
+      for (const n of [a.claimed, a.closed, a.messages_sent, a.promises_made, a.promises_kept,
+        a.promises_broken, a.plans_created]) {
+        tr.append(el('td', 'num', String(n)));
+      }
+      tr.append(el('td', 'num', money(a.recovered, r.currency)));
+      return tr;
+    }));
   }
 
   function renderSuspense(payments) {

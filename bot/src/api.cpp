@@ -1109,8 +1109,11 @@ net::awaitable<Response> HandleApi(ApiContext& api,
             WriteReportCsv(*report, csv, lang);
             co_return CsvAttachment(csv.str(), "cobrador-report.csv");
         }
-        co_return MakeResponse(
-            http::status::ok, ReportJson(*report).dump() + "\n", "application/json");
+        auto body = ReportJson(*report);
+        if (!agent.supervisor()) {
+            body.erase("agents");  // each collector's figures are for supervisors
+        }
+        co_return MakeResponse(http::status::ok, body.dump() + "\n", "application/json");
     }
 
     if (path == "/api/v1/payments/match") {

@@ -193,6 +193,22 @@ nlohmann::ordered_json ReportJson(const store::Report& report) {
                               {"promises_kept", d.promises_kept},
                               {"promises_broken", d.promises_broken}});
     }
+    // Each agent's work (the API shows it to supervisors only).
+    j["agents"] = nlohmann::ordered_json::array();
+    for (const store::AgentFigures& a : report.by_agent) {
+        j["agents"].push_back({{"agent_id", a.agent_id},
+                               {"name", a.name},
+                               {"role", a.role},
+                               {"active", !a.disabled},
+                               {"claimed", a.claimed},
+                               {"closed", a.closed},
+                               {"messages_sent", a.messages_sent},
+                               {"promises_made", a.promises_made},
+                               {"promises_kept", a.promises_kept},
+                               {"promises_broken", a.promises_broken},
+                               {"plans_created", a.plans_created},
+                               {"recovered", dialogs::FormatDecimalCents(a.recovered_cents)}});
+    }
     return j;
 }
 

@@ -18,6 +18,11 @@
 //   conversations                   conversations started within the period
 //   verified_conversations          conversations whose first identity check passed within
 //                                   the period
+//   by_agent                        audit_log rows by agent:<id> within the period (claimed,
+//                                   closed, message_sent, promise_made, plan_created); the
+//                                   promises an agent recorded (their promise_made row and the
+//                                   promise written with it) that turned kept / broken within
+//                                   the period, and the kept ones' amounts in the currency
 // Promise, plan and audit figures take the bucket of their account on the day they happened;
 // without an account, the debtor's longest-overdue account; with no debtor at all (a phone we
 // do not know) they count in the totals and the channel split only.
@@ -26,6 +31,8 @@
 
 #include <array>
 #include <map>
+#include <stdexcept>
+#include <string_view>
 
 #include "dialogs/calendar.hpp"
 
@@ -121,6 +128,87 @@ std::string DebtorDue(const char* debtor_column) {
     std::string sql = kDebtorDueDate;
     sql.replace(sql.find("%s"), 2, debtor_column);
     return sql;
+}
+
+// The agent an audit row's actor names ("agent:12"), or 0.
+std::int64_t AgentOf(const std::string& actor) {
+    constexpr std::string_view kPrefix = "agent:";
+    if (actor.rfind(kPrefix, 0) != 0) {
+        return 0;
+    }
+    try {
+        return std::stoll(actor.substr(kPrefix.size()));
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
+std::vector<AgentFigures> AgentsFigures(Connection& db,
+                                        const std::string& from,
+                                        const std::string& to,
+                                        const std::string& currency) {
+    std::vector<AgentFigures> out;
+    std::map<std::int64_t, std::size_t> at;
+    auto agents = db.Query(
+        "SELECT id, name, role, disabled_at IS NOT NULL FROM agents ORDER BY "
+        "name, id");
+    while (agents->Step()) {
+        AgentFigures a;
+        a.agent_id = agents->Int64(0);
+        a.name = agents->Text(1);
+        a.role = agents->Text(2);
+        a.disabled = agents->Int(3) != 0;
+        at[a.agent_id] = out.size();
+        out.push_back(std::move(a));
+    }
+    const auto figures = [&](const std::string& actor) -> AgentFigures* {
+        const auto found = at.find(AgentOf(actor));
+        return found == at.end() ? nullptr : &out[found->second];
+    };
+    using AgentField = std::int64_t AgentFigures::*;
+    const std::array<std::pair<const char*, AgentField>, 5> kinds = {{
+        {"claimed", &AgentFigures::claimed},
+        {"closed", &AgentFigures::closed},
+        {"agent_message", &AgentFigures::messages_sent},
+        {"promise_made", &AgentFigures::promises_made},
+        {"plan_created", &AgentFigures::plans_created},
+    }};
+    for (const auto& [kind, field] : kinds) {
+        auto rows = db.Query(
+            "SELECT actor, count(*) FROM audit_log WHERE kind = ?1 AND actor LIKE 'agent:%' AND "
+            "substr(at, 1, 10) BETWEEN ?2 AND ?3 GROUP BY actor",
+            std::string(kind),
+            from,
+            to);
+        while (rows->Step()) {
+            if (AgentFigures* a = figures(rows->Text(0))) {
+                a->*field += rows->Int64(1);
+            }
+        }
+    }
+    // The promise written with each promise_made row: same account, conversation and instant.
+    auto resolved = db.Query(
+        "SELECT e.actor, p.status, count(*), coalesce(sum(CASE WHEN p.currency = ?3 THEN "
+        "p.amount_cents ELSE 0 END), 0) FROM audit_log e JOIN promises p ON p.account_id = "
+        "e.account_id AND p.conversation_id = e.conversation_id AND p.created_at = e.at WHERE "
+        "e.kind = 'promise_made' AND e.actor LIKE 'agent:%' AND p.status IN ('kept', 'broken') "
+        "AND substr(p.resolved_at, 1, 10) BETWEEN ?1 AND ?2 GROUP BY e.actor, p.status",
+        from,
+        to,
+        currency);
+    while (resolved->Step()) {
+        AgentFigures* a = figures(resolved->Text(0));
+        if (a == nullptr) {
+            continue;
+        }
+        if (resolved->Text(1) == "kept") {
+            a->promises_kept += resolved->Int64(2);
+            a->recovered_cents += resolved->Int64(3);
+        } else {
+            a->promises_broken += resolved->Int64(2);
+        }
+    }
+    return out;
 }
 
 }  // namespace
@@ -322,6 +410,7 @@ Result<Report> Ledger::BuildReport(const ReportQuery& query) {
             report.suspense_payments = suspense->Int64(0);
             report.suspense_cents = suspense->Int64(1);
         }
+        report.by_agent = AgentsFigures(db, from, to, report.currency);
         return report;
     });
 }

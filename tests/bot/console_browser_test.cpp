@@ -370,6 +370,16 @@ TEST_CASE("console in Chromium: the reports view charts what came in",
                   .get<int>() > 0);
     }
     CHECK(browser.Text("#suspense-table").find("55555") != std::string::npos);
+    // Each person's work: Ana took the conversation once.
+    const std::string ana = desk.setup.Query("SELECT id FROM agents WHERE name = 'Ana Ruiz'");
+    const std::string ana_row = "#agents-report-table tr[data-agent=\"" + ana + "\"]";
+    REQUIRE(browser.Displayed("#agents-report"));
+    const json cells = browser.Script("return [...document.querySelectorAll('" + ana_row +
+                                      " td')].map((td) => td.textContent);");
+    REQUIRE(cells.size() == 9);
+    CHECK(cells[0] == "Ana Ruizcobrador");  // her name, and her role under it
+    CHECK(cells[1] == "1");                 // taken
+    CHECK(cells[2] == "0");                 // closed
     browser.KeepScreenshot("console-reports.png");
     // A supervisor applies the payment in suspense to the account it was meant for, from the
     // same table: a key that names no account is said so, the right one applies it.

@@ -132,7 +132,16 @@ TEST_CASE("import payments: a statement applied once, all or nothing, suspense l
     const Api& api = desk.api;
     const json api_report =
         api.Get("/api/v1/reports?from=2026-11-01&to=2026-11-30", desk.collector);
-    CHECK(api_report == figures);
+    // Each person's figures are for supervisors: a collector gets the rest, the same.
+    json without_agents = figures;
+    without_agents.erase("agents");
+    CHECK(api_report == without_agents);
+    const json supervisors =
+        api.Get("/api/v1/reports?from=2026-11-01&to=2026-11-30", desk.supervisor);
+    CHECK(supervisors == figures);
+    REQUIRE(figures["agents"].size() == 3);  // Ana Ruiz, Beto Díaz, Sofía Vera, by name
+    CHECK(figures["agents"][0]["name"] == "Ana Ruiz");
+    CHECK(figures["agents"][0]["recovered"] == "0.00");
     const auto csv = api.Call(
         "GET", "/api/v1/reports?from=2026-11-01&to=2026-11-30&format=csv", desk.supervisor);
     REQUIRE(csv.status == 200);

@@ -1,6 +1,6 @@
 #pragma once
-// A message from `phone` carrying `files`, received and handled by a dialog that answers
-// nothing: for the store tests about what debtors send. Returns its conversation.
+// Messages from debtors, received and handled, for the store tests: a text, or files sent to a
+// dialog that answers nothing. Each returns its conversation.
 
 #include <string>
 #include <vector>
@@ -10,6 +10,23 @@
 #include "store/ledger.hpp"
 
 namespace cobrador::testing {
+
+// "hola" from `phone` on the sandbox channel, recorded and handled by `decide`; returns its
+// conversation.
+inline std::int64_t ReceiveText(store::Ledger& ledger,
+                                const std::string& id,
+                                const std::string& phone,
+                                const store::DecideFn& decide,
+                                const std::string& now) {
+    REQUIRE(ledger.RecordWebhook(
+        {{"sandbox", id, "text", phone, "{\"text\":\"hola\"}", "hola", "", ""}}, {}, now));
+    const auto pending = ledger.PendingInboundEvents(10);
+    REQUIRE(pending);
+    REQUIRE(pending->size() == 1);
+    const auto handled = ledger.HandleInbound(pending->front(), "hola", decide, now);
+    REQUIRE(handled);
+    return *handled;
+}
 
 inline std::int64_t ReceiveFiles(store::Ledger& ledger,
                                  const std::string& wamid,

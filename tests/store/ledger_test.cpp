@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "inbound.hpp"
 #include "support/catch_result.hpp"
 #include "support/probe.hpp"
 #include "support/temp_dir.hpp"
@@ -218,14 +219,10 @@ std::int64_t Inbound(Ledger& ledger,
                      const std::string& phone,
                      const std::string& id,
                      const std::string& now) {
-    REQUIRE(ledger.RecordWebhook(
-        {{"sandbox", id, "text", phone, "{\"text\":\"hola\"}", "hola", "", ""}}, {}, now));
-    const auto pending = ledger.PendingInboundEvents(10);
-    REQUIRE(pending);
-    REQUIRE(pending->size() == 1);
-    const auto handled = ledger.HandleInbound(
-        pending->front(),
-        "hola",
+    return testing::ReceiveText(
+        ledger,
+        id,
+        phone,
         [](const dialogs::ConversationView&) {
             DialogTurn turn;
             turn.dialog_state = "{}";
@@ -233,8 +230,6 @@ std::int64_t Inbound(Ledger& ledger,
             return turn;
         },
         now);
-    REQUIRE(handled);
-    return *handled;
 }
 
 // A new agent of `role`; the token hash is the name's first letter, 64 times.

@@ -2,8 +2,10 @@
 
 #include <catch2/catch.hpp>
 
+#include "dialogs/reference.hpp"
 #include "store/ledger.hpp"
 
+#include "inbound.hpp"
 #include "support/catch_result.hpp"
 #include "support/probe.hpp"
 #include "support/temp_dir.hpp"
@@ -210,6 +212,121 @@ TEST_CASE("Report: an empty ledger reports zeros", "[store][report]") {
     CHECK(r->total.PromiseKeptRate() == 0.0);
     CHECK(r->by_bucket.size() == 5);
     CHECK(r->by_channel.size() == 3);
+}
+
+TEST_CASE("Report: each agent's work, and what the promises they obtained brought in",
+          "[store][report]") {
+    TempDir dir;
+    const std::string path = dir.Ledger("agents.db");
+    auto opened = Ledger::Open(path);
+    REQUIRE(opened);
+    Ledger& ledger = *opened;
+    REQUIRE(ledger.Migrate());
+    std::istringstream csv(
+        "account_id,debtor_name,phone,birth_date,balance,currency,due_date\n"
+        "A1,Ana Pérez,+525500000001,1980-01-01,1000.00,MXN,2026-11-10\n"
+        "A2,Beto Ruiz,+525500000002,1980-01-01,800.00,MXN,2026-11-10\n");
+    const auto parsed = ParsePortfolioCsv(csv);
+    REQUIRE(parsed.errors.empty());
+    REQUIRE(ledger.ImportPortfolio(parsed.rows, "test", "2026-11-01T00:00:00Z"));
+    const auto agent = [&](const std::string& name, const char* role, char token) {
+        const auto id = ledger.AddAgent(name, role, std::string(64, token), "2026-11-01T00:00:00Z");
+        REQUIRE(id);
+        return Agent{*id,
+                     name,
+                     std::string(role) == "supervisor" ? dialogs::Role::kSupervisor
+                                                       : dialogs::Role::kCollector,
+                     "2026-11-01T00:00:00Z",
+                     false,
+                     std::nullopt};
+    };
+    const Agent lucia = agent("Lucía", "collector", 'l');
+    const Agent mario = agent("Mario", "collector", 'm');
+    const Agent sofia = agent("Sofía", "supervisor", 's');
+    // Two debtors write; both conversations escalate.
+    const auto conversation = [&](const std::string& phone, const std::string& event) {
+        return testing::ReceiveText(
+            ledger,
+            event,
+            phone,
+            [](const dialogs::ConversationView&) {
+                DialogTurn turn;
+                turn.dialog_state = "{}";
+                turn.commands.emplace_back(dialogs::Escalated{"human"});
+                return turn;
+            },
+            "2026-11-20T15:00:00Z");
+    };
+    const std::int64_t ana = conversation("+525500000001", "in-1");
+    const std::int64_t beto = conversation("+525500000002", "in-2");
+    const auto promise = [](std::int64_t cents, const char* date) {
+        return AgentAgreement{
+            std::nullopt,
+            {dialogs::AgreementKind::kPromise, cents, dialogs::ParseIsoDate(date), 0}};
+    };
+    // Lucía takes Ana's, writes to her, records a promise of $400 and closes; Ana pays it.
+    REQUIRE(ledger.ClaimConversation(ana, lucia, std::nullopt, "2026-11-20T16:00:00Z")->ok());
+    REQUIRE(ledger
+                .SendAgentMessage(
+                    ana, lucia, {"hola", "{\"text\":\"hola\"}", false}, "2026-11-20T16:01:00Z")
+                ->ok());
+    REQUIRE(ledger
+                .RecordAgreement(ana,
+                                 lucia,
+                                 promise(40000, "2026-11-25"),
+                                 dialogs::DefaultPolicy(),
+                                 std::string("2026-11-20"),
+                                 "2026-11-20T16:05:00Z")
+                ->ok());
+    REQUIRE(
+        ledger.CloseConversation(ana, lucia, "promise_to_pay", "", "2026-11-20T16:06:00Z")->ok());
+    const std::string reference = *dialogs::PaymentReference(
+        testing::Probe(path).Count("SELECT id FROM accounts WHERE account_key = 'A1'"));
+    REQUIRE(ledger.ApplyPayments(
+        {{0, "PAY-1", reference, 40000, "MXN", "2026-11-24T15:00:00Z", "spei", ""}},
+        "webhook",
+        "2026-11-24T15:00:01Z"));
+    // Sofía records a promise on Beto's without taking it; Beto does not pay it.
+    REQUIRE(ledger
+                .RecordAgreement(beto,
+                                 sofia,
+                                 promise(30000, "2026-11-21"),
+                                 dialogs::DefaultPolicy(),
+                                 std::string("2026-11-20"),
+                                 "2026-11-20T17:00:00Z")
+                ->ok());
+    testing::Probe(path).Exec(
+        "UPDATE promises SET status = 'broken', resolved_at = '2026-11-23T06:00:00Z' WHERE "
+        "amount_cents = 30000");
+
+    const auto report = ledger.BuildReport({"2026-11-01", "2026-11-30", "2026-11-30", ""});
+    REQUIRE(report);
+    REQUIRE(report->by_agent.size() == 3);  // by name: Lucía, Mario, Sofía
+    const AgentFigures& l = report->by_agent[0];
+    CHECK(l.name == "Lucía");
+    CHECK(l.role == "collector");
+    CHECK(l.claimed == 1);
+    CHECK(l.closed == 1);
+    CHECK(l.messages_sent == 1);
+    CHECK(l.promises_made == 1);
+    CHECK(l.promises_kept == 1);
+    CHECK(l.promises_broken == 0);
+    CHECK(l.recovered_cents == 40000);
+    const AgentFigures& m = report->by_agent[1];
+    CHECK(m.agent_id == mario.id);
+    CHECK(m.claimed + m.closed + m.promises_made + m.recovered_cents == 0);
+    const AgentFigures& s = report->by_agent[2];
+    CHECK(s.role == "supervisor");
+    CHECK(s.promises_made == 1);
+    CHECK(s.promises_broken == 1);
+    CHECK(s.recovered_cents == 0);
+    // A period before any of it: everyone listed, with nothing.
+    const auto october = ledger.BuildReport({"2026-10-01", "2026-10-31", "2026-10-31", ""});
+    REQUIRE(october);
+    REQUIRE(october->by_agent.size() == 3);
+    for (const AgentFigures& a : october->by_agent) {
+        CHECK(a.claimed + a.closed + a.promises_made + a.promises_kept + a.recovered_cents == 0);
+    }
 }
 
 TEST_CASE("DpdBucket edges", "[store][report]") {

@@ -58,6 +58,25 @@ struct CurrencyTotals {
     std::int64_t collected_cents = 0;  // applied in the period, net of reversals
 };
 
+// What one agent did in the period (the supervisor's view of each collector). Promises and
+// plans count as the agent's when the agent recorded them (from the console, the API, or when
+// closing); recovered is what those promises brought in: the amounts of the ones kept within
+// the period, in the report's currency.
+struct AgentFigures {
+    std::int64_t agent_id = 0;
+    std::string name;
+    std::string role;  // collector, supervisor
+    bool disabled = false;
+    std::int64_t claimed = 0;  // conversations they took themselves
+    std::int64_t closed = 0;   // conversations ended with a disposition
+    std::int64_t messages_sent = 0;
+    std::int64_t promises_made = 0;
+    std::int64_t promises_kept = 0;    // of theirs, kept within the period
+    std::int64_t promises_broken = 0;  // of theirs, broken within the period
+    std::int64_t plans_created = 0;
+    std::int64_t recovered_cents = 0;
+};
+
 struct Report {
     ReportQuery query;  // with every default filled in
     std::string currency;
@@ -68,6 +87,7 @@ struct Report {
     std::int64_t suspense_cents = 0;     // their sum, in `currency`
     std::vector<std::pair<std::string, Kpis>> by_channel;  // whatsapp, sms, sandbox
     std::vector<std::pair<std::string, Kpis>> by_bucket;   // current, 1-30, 31-60, 61-90, 90+
+    std::vector<AgentFigures> by_agent;  // every agent, by name (disabled ones too)
 };
 
 // "current" (not past due), "1-30", "31-60", "61-90", "90+".
