@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the Debian package (Release, into $BUILD_DIR, default build-pkg), installs it on this
+# Builds the Debian package (Release into build-pkg by default; BUILD_DIR, BUILD_TYPE and
+# PACKAGE_CMAKE_ARGS choose another build, as CI does), installs it on this
 # machine, checks what it put where, verifies the systemd unit, runs the installed binary once as
 # the cobrador user (migrate, serve on a free loopback port, /readyz, SIGTERM, exit 0), then
 # removes and purges it. Needs root. Prints one PASS/FAIL line per check; exits 1 on any FAIL.

@@ -455,13 +455,37 @@ json AgreementJson(const store::ActionOutcome& outcome,
     return out;
 }
 
-// The body as a JSON object; an empty body is an empty object.
+// Whether any text in `value` (keys included) holds a NUL character (\u0000): no channel
+// carries one, and PostgreSQL's text would end there while SQLite kept the rest.
+bool HoldsNul(const json& value) {
+    if (value.is_string()) {
+        return dialogs::HasNul(value.get_ref<const std::string&>());
+    }
+    if (value.is_object()) {
+        for (const auto& [key, item] : value.items()) {
+            if (dialogs::HasNul(key) || HoldsNul(item)) {
+                return true;
+            }
+        }
+    }
+    if (value.is_array()) {
+        for (const json& item : value) {
+            if (HoldsNul(item)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+// The body as a JSON object; an empty body is an empty object. Refused (nullopt) when it is not
+// one, or any of its text holds a NUL character.
 std::optional<json> BodyObject(const Request& req) {
     if (Blank(req.body())) {
         return json::object();
     }
     auto body = dialogs::ParseJsonText(req.body());
-    if (body.is_discarded() || !body.is_object()) {
+    if (body.is_discarded() || !body.is_object() || HoldsNul(body)) {
         return std::nullopt;
     }
     return body;
@@ -1278,8 +1302,8 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         }
         // The canned replies for this conversation, filled in (canned_replies.hpp).
         json replies = json::array();
-        for (const CannedReply& r :
-             CannedReplies(**detail, {agent.name, api.config.company_name, api.config.clabe})) {
+        for (const CannedReply& r : CannedReplies(
+                 **detail, {agent.name, api.config.company_name, api.config.clabe, now_iso})) {
             replies.push_back({{"id", r.id}, {"title", r.title}, {"text", r.text}});
         }
         co_return Json(http::status::ok,
@@ -1294,7 +1318,7 @@ net::awaitable<Response> HandleApi(ApiContext& api,
     }
     const auto body = BodyObject(req);
     if (!body) {
-        co_return BadRequest("the body is not a JSON object");
+        co_return BadRequest("the body is not a JSON object, or its text holds a NUL character");
     }
 
     store::Result<store::ActionOutcome> outcome = store::ActionOutcome{};

@@ -34,6 +34,12 @@ std::string FirstName(const std::string& full) {
 
 }  // namespace
 
+bool VerifiedNow(const store::ConversationSummary& conversation, const std::string& now) {
+    // ISO 8601 UTC instants compare as text.
+    return conversation.verified_until && *conversation.verified_until > now &&
+           (!conversation.locked_until || *conversation.locked_until <= now);
+}
+
 std::string CannedLocale(const store::ConversationDetail& conversation) {
     if (conversation.debtor) {
         for (const std::string& locale : templates::Locales()) {
@@ -63,9 +69,10 @@ std::vector<CannedReply> CannedReplies(const store::ConversationDetail& conversa
             }
         }
     }
-    // Without a known debtor the greeting has no name to say.
-    const std::string name =
-        conversation.debtor ? FirstName(conversation.debtor->name) : std::string();
+    // Nothing about the debt, and no name, to whoever holds the phone until the check holds.
+    const bool may_tell = VerifiedNow(conversation.summary, facts.now);
+    const std::string name = conversation.debtor && may_tell ? FirstName(conversation.debtor->name)
+                                                             : std::string("none");
     templates::Args args = {{"name", name}, {"agent", facts.agent}, {"company", facts.company}};
     if (owing != nullptr) {
         const std::string reference = owing->reference.value_or("");
@@ -85,8 +92,6 @@ std::vector<CannedReply> CannedReplies(const store::ConversationDetail& conversa
     }
     std::vector<CannedReply> out;
     for (const Canned& c : kCanned) {
-        // Nothing about a debt to someone who has not proved who they are (as with the bot).
-        const bool may_tell = conversation.summary.verified;
         const bool have = (c.needs == Needs::kNothing && conversation.debtor) ||
                           (c.needs == Needs::kOwing && may_tell && owing != nullptr &&
                            owing->reference.has_value()) ||

@@ -4,8 +4,9 @@
 // locale, filled in for one conversation: the debtor's first name, the agent's name, the
 // creditor, and the account that owes (the first by due date): its balance, its payment
 // reference with the SPEI concept, its open promise. A reply whose facts are missing (no
-// debtor, nothing owed, no open promise) is left out, and so is every reply about the debt
-// until the debtor has proved who they are. Pure; safe from any thread.
+// debtor, nothing owed, no open promise) is left out; until the debtor's identity check holds
+// (VerifiedNow) so is every reply about the debt, and the greeting says no name, as the bot's
+// first words do not. Pure; safe from any thread.
 
 #include <string>
 #include <string_view>
@@ -25,7 +26,12 @@ struct CannedFacts {
     std::string agent;    // who writes
     std::string company;  // COBRADOR_COMPANY_NAME
     std::string clabe;    // the creditor's CLABE for SPEI
+    std::string now;      // ISO 8601 UTC: whether the identity check holds now
 };
+
+// The debtor passed the identity check and it still holds at `now` (a day, as for the bot),
+// and failed checks do not lock the conversation.
+bool VerifiedNow(const store::ConversationSummary& conversation, const std::string& now);
 
 // The locale the replies are in: the debtor's, else es-MX.
 std::string CannedLocale(const store::ConversationDetail& conversation);

@@ -109,13 +109,22 @@ OpenedCase OpenCaseRow(Connection& db, const CaseRow& row, const std::string& no
         std::string(dialogs::ClipUtf8(row.description, 4000)),
         now,
         row.due_date);
-    // Numbered per kind and year without gaps (a regulator reads them as a register): the
-    // next after this year's, counted inside this transaction. Not the row's id, which a
-    // PostgreSQL retry or another kind's case would skip ahead.
-    const std::string prefix =
-        std::string(row.kind == "complaint" ? "Q" : "P") + "-" + now.substr(0, 4) + "-";
+    // Numbered per kind and year without gaps (a regulator reads them as a register): the one
+    // after this year's highest, inside this transaction. Not the row's id, which a PostgreSQL
+    // retry or another kind's case would skip ahead; from the highest rather than a count, so
+    // that folios numbered by id before (older releases) are never given twice. The year is
+    // Mexico City's, as the due dates' days are.
+    const auto instant = dialogs::ParseIsoInstant(now);
+    const std::string year =
+        instant ? std::to_string(static_cast<int>(
+                      dialogs::ToLocal(*instant, "America/Mexico_City").date.year()))
+                : now.substr(0, 4);
+    const std::string prefix = std::string(row.kind == "complaint" ? "Q" : "P") + "-" + year + "-";
     const std::int64_t number =
-        db.One<std::int64_t>("SELECT count(*) FROM cases WHERE folio LIKE ?", prefix + "%")
+        db.One<std::int64_t>(
+              "SELECT coalesce(max(CAST(substr(folio, 8) AS BIGINT)), 0) FROM cases WHERE "
+              "folio LIKE ?",
+              prefix + "%")
             .value_or(0) +
         1;
     char folio[40];

@@ -30,7 +30,8 @@ constexpr const char* kSummarySelect =
     "c.escalation_reason, c.escalated_at, a.id, a.name, "
     "(SELECT m.body FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'in' "
     "ORDER BY m.id DESC LIMIT 1), "
-    "c.last_inbound_at, c.last_activity_at, c.created_at, c.disposition, c.closed_at "
+    "c.last_inbound_at, c.last_activity_at, c.created_at, c.disposition, c.closed_at, "
+    "c.verified_until, c.locked_until "
     "FROM conversations c LEFT JOIN debtors d ON d.id = c.debtor_id "
     "LEFT JOIN agents a ON a.id = c.assigned_agent_id ";
 
@@ -53,6 +54,8 @@ ConversationSummary ReadSummary(Statement& row) {
     s.created_at = row.Text(13);
     s.disposition = row.OptionalText(14);
     s.closed_at = row.OptionalText(15);
+    s.verified_until = row.OptionalText(16);
+    s.locked_until = row.OptionalText(17);
     return s;
 }
 

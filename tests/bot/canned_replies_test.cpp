@@ -13,6 +13,9 @@ namespace {
 store::ConversationDetail Maria(bool verified) {
     store::ConversationDetail c;
     c.summary.verified = verified;
+    if (verified) {
+        c.summary.verified_until = "2026-11-24T16:00:00Z";  // a day after the check
+    }
     c.debtor = store::DebtorSummary{1, "María López", "+525512345678", "es-MX", ""};
     store::AccountDetail paid;
     paid.account_id = "A-0999";
@@ -28,7 +31,8 @@ store::ConversationDetail Maria(bool verified) {
     return c;
 }
 
-const CannedFacts kFacts{"Ana Ruiz", "Financiera Prueba", "646180110400000007"};
+const CannedFacts kFacts{
+    "Ana Ruiz", "Financiera Prueba", "646180110400000007", "2026-11-23T18:00:00Z"};
 
 std::map<std::string, CannedReply> ById(const std::vector<CannedReply>& replies) {
     std::map<std::string, CannedReply> out;
@@ -40,19 +44,30 @@ std::map<std::string, CannedReply> ById(const std::vector<CannedReply>& replies)
 
 }  // namespace
 
-TEST_CASE("Canned replies: greeting and farewell only, until the debtor proved who they are",
-          "[bot][canned]") {
-    const auto replies = ById(CannedReplies(Maria(false), kFacts));
-    REQUIRE(replies.size() == 2);
-    CHECK(replies.at("greeting").title == "Saludo");
-    CHECK(replies.at("greeting").text ==
-          "Hola María, soy Ana Ruiz de Financiera Prueba. Estoy revisando tu caso; ¿en qué te "
-          "puedo ayudar?");
-    CHECK(replies.at("closing").text.find("María") != std::string::npos);
-    for (const auto& [id, reply] : replies) {
-        CHECK(reply.text.find('$') == std::string::npos);
-        CHECK(reply.text.find("A-1001") == std::string::npos);
+TEST_CASE(
+    "Canned replies: greeting and farewell only, without a name, until the identity check "
+    "holds",
+    "[bot][canned]") {
+    store::ConversationDetail expired = Maria(true);
+    expired.summary.verified_until = "2026-11-23T17:00:00Z";  // the day has passed
+    store::ConversationDetail locked = Maria(true);
+    locked.summary.locked_until = "2026-11-24T10:00:00Z";  // failed checks since
+    for (const store::ConversationDetail& c : {Maria(false), expired, locked}) {
+        const auto replies = ById(CannedReplies(c, kFacts));
+        REQUIRE(replies.size() == 2);
+        CHECK(replies.at("greeting").title == "Saludo");
+        CHECK(replies.at("greeting").text ==
+              "Hola, soy Ana Ruiz de Financiera Prueba. Estoy revisando tu caso; ¿en qué te "
+              "puedo ayudar?");
+        for (const auto& [id, reply] : replies) {
+            CHECK(reply.text.find("María") == std::string::npos);
+            CHECK(reply.text.find('$') == std::string::npos);
+            CHECK(reply.text.find("A-1001") == std::string::npos);
+        }
     }
+    CHECK(
+        ById(CannedReplies(Maria(true), kFacts)).at("greeting").text.rfind("Hola María, soy", 0) ==
+        0);
     // Someone the ledger does not know: nothing to fill in.
     store::ConversationDetail stranger;
     CHECK(CannedReplies(stranger, kFacts).empty());

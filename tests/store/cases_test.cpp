@@ -228,6 +228,33 @@ TEST_CASE("Cases: while a complaint is open, no reminders or follow-ups about it
               R"( {"folio":"P-2026-000002","reason":"privacy_opposition"})");
 }
 
+TEST_CASE("Cases: folios go on from the highest of the year, numbered before by id too",
+          "[store][cases]") {
+    Books books;
+    NewCase request;
+    request.debtor_key = "D-1";
+    request.kind = "privacy";
+    request.category = "access";
+    request.agent_id = books.agent;
+    request.due_date = "2027-01-06";
+    // An older release numbered folios by row id: P-2026-000003 may exist with no 1 or 2.
+    REQUIRE(books.ledger.OpenCase(request, kNow)->record);
+    Probe(books.path).Exec("UPDATE cases SET folio = 'P-2026-000003'");
+    request.category = "rectification";
+    const auto next = books.ledger.OpenCase(request, kNow);
+    REQUIRE(next);
+    REQUIRE(next->record);
+    CHECK(next->record->folio == "P-2026-000004");
+    // Complaints have their own series; the year is Mexico City's: 19:00 there on 31 December
+    // is still 2026, though UTC is in 2027.
+    request.kind = "complaint";
+    request.category = "other";
+    const auto late = books.ledger.OpenCase(request, "2027-01-01T01:00:00Z");
+    REQUIRE(late);
+    REQUIRE(late->record);
+    CHECK(late->record->folio == "Q-2026-000001");
+}
+
 TEST_CASE("Cases: closing sends the written resolution once and keeps it", "[store][cases]") {
     Books books;
     books.Receive("SM1", "no reconozco esa deuda", [&] { return DisputeTurn(0); });

@@ -85,7 +85,11 @@ struct ConversationSummary {
     dialogs::Channel channel = dialogs::Channel::kSms;
     std::string phone;
     std::optional<std::string> debtor_name;
-    bool verified = false;
+    bool verified = false;  // the identity check passed at some time in this conversation
+    // Until when the check holds (it lasts a day), and until when failed checks lock the
+    // conversation: "verified now" is verified_until > now and no lock beyond now.
+    std::optional<std::string> verified_until;
+    std::optional<std::string> locked_until;
     std::optional<std::string> escalation_reason;
     std::optional<std::string> escalated_at;
     std::optional<AgentRef> holder;
