@@ -2,7 +2,8 @@
 # The console's search and lists on a large ledger: imports N debtors (default 100000, SQLite),
 # gives each a conversation and every tenth an open promise due today, starts `cobrador serve`
 # and times K requests (default 200) of each kind through the collector API with curl.
-# Prints p50/p99 latency in milliseconds. Usage: bench/search_bench.sh [BINARY] [N] [K]
+# Then the period's report, with each agent's figures. Prints p50/p99 latency in milliseconds.
+# Usage: bench/search_bench.sh [BINARY] [N] [K]
 set -euo pipefail
 binary=${1:-build-release/cobrador}
 n=${2:-100000}
@@ -67,3 +68,24 @@ measure "search a phone: 5500012345" "q=5500012345"
 measure "search an account: A-0054321" "q=A-0054321"
 measure "search nothing matches: zzz" "q=zzz"
 measure "promises due today" "promise_due=today"
+
+# The report with each person's figures: every promise recorded by the bench's agent, half of
+# them kept, and the period's report (what the supervisor's "Reportes" view asks for).
+sqlite3 "$db" <<EOF2
+INSERT INTO audit_log (at, actor, kind, channel, debtor_id, account_id, conversation_id, detail)
+  SELECT p.created_at, 'agent:1', 'promise_made', 'whatsapp', c.debtor_id, p.account_id,
+         p.conversation_id, '{}'
+  FROM promises p JOIN conversations c ON c.id = p.conversation_id;
+UPDATE promises SET status = 'kept', resolved_at = '2026-11-22T10:00:00Z' WHERE id % 2 = 0;
+EOF2
+report_times=$(for _ in $(seq "$k"); do
+  curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $token" \
+    "http://127.0.0.1:$port/api/v1/reports?from=2026-11-01&to=2026-11-30"
+done | sort -n)
+kept=$(curl -s -H "Authorization: Bearer $token" \
+  "http://127.0.0.1:$port/api/v1/reports?from=2026-11-01&to=2026-11-30" | python3 -c \
+  'import json,sys; print(json.load(sys.stdin)["agents"][0]["promises_kept"])')
+printf '%-34s p50 %7.1f ms   p99 %7.1f ms   (%s promises kept by the agent)\n' \
+  "report with each agent's figures" \
+  "$(echo "$report_times" | awk -v n="$k" 'NR == int(n * 0.5) + 1 {print $1 * 1000}')" \
+  "$(echo "$report_times" | awk -v n="$k" 'NR == int(n * 0.99) + 1 {print $1 * 1000}')" "$kept"
