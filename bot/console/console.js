@@ -423,6 +423,12 @@
     return el('span', `badge channel-${channel}`, label(CHANNELS, channel));
   }
 
+  // " (antes: disputa)" when the conversation was escalated for other reasons before.
+  function earlierReasons(c) {
+    const earlier = c.earlier_reasons || [];
+    return earlier.length ? ` (antes: ${earlier.map((r) => label(REASONS, r)).join(', ')})` : '';
+  }
+
   function queueItem(c) {
     const li = el('li', 'queue-item');
     li.dataset.id = c.id;
@@ -443,7 +449,9 @@
 
     const about = [];
     if (c.state !== 'escalated') about.push(stateLabel(c));
-    if (c.escalation_reason && c.state !== 'bot') about.push(label(REASONS, c.escalation_reason));
+    if (c.escalation_reason && c.state !== 'bot') {
+      about.push(label(REASONS, c.escalation_reason) + earlierReasons(c));
+    }
     const sub = el('div', 'qi-sub');
     sub.append(channelBadge(c.channel), el('span', '', about.join(' · ')));
     li.append(top, sub, el('div', 'qi-last', c.last_message || ''));
@@ -569,7 +577,9 @@
     const reason = $('conv-reason');
     const held = c.state === 'escalated' || c.state === 'claimed';
     reason.hidden = !c.escalation_reason || !held;
-    reason.textContent = c.escalation_reason ? `Motivo: ${label(REASONS, c.escalation_reason)}` : '';
+    reason.textContent = c.escalation_reason
+      ? `Motivo: ${label(REASONS, c.escalation_reason)}${earlierReasons(c)}`
+      : '';
     reason.title = c.escalated_at ? `Escalada: ${when(c.escalated_at)}` : '';
 
     state.agentNames = c.agent_names || {};

@@ -110,6 +110,7 @@ json SummaryJson(const store::ConversationSummary& c, std::chrono::sys_seconds n
             {"debtor_name", Nullable(c.debtor_name)},
             {"verified", c.verified},
             {"escalation_reason", Nullable(c.escalation_reason)},
+            {"earlier_reasons", c.earlier_reasons},
             {"escalated_at", Nullable(c.escalated_at)},
             {"waiting_seconds", waiting},
             {"holder", holder},

@@ -3,7 +3,9 @@
 // A refusal (held by another agent, outside WhatsApp's window...) is an ActionOutcome, not an
 // error: nothing is written and the caller tells the person why.
 
+#include <algorithm>
 #include <array>
+#include <map>
 #include <utility>
 
 #include "dialogs/contact.hpp"
@@ -196,6 +198,37 @@ ActionOutcome RecordAgreementIn(Connection& db,
         out.created_id = RecordPlan(db, audit, plan, Actor(by), at, verdict.beyond_policy);
     }
     return out;
+}
+
+// Fills each summary's earlier_reasons from the escalated rows of the audit log, in one query.
+void AddEarlierReasons(Connection& db, std::vector<ConversationSummary>& summaries) {
+    if (summaries.empty()) {
+        return;
+    }
+    std::string ids;
+    std::map<std::int64_t, ConversationSummary*> by_id;
+    for (ConversationSummary& s : summaries) {
+        ids += (ids.empty() ? "" : ",") + std::to_string(s.id);
+        by_id[s.id] = &s;
+    }
+    auto rows = db.Query(
+        "SELECT conversation_id, detail FROM audit_log WHERE kind = 'escalated' "
+        "AND conversation_id IN (" +
+        ids + ") ORDER BY id DESC");
+    while (rows->Step()) {
+        ConversationSummary* s = by_id[rows->Int64(0)];
+        const auto detail = nlohmann::json::parse(rows->Text(1), nullptr, false);
+        if (s == nullptr || !detail.is_object() || !detail.contains("reason") ||
+            !detail["reason"].is_string()) {
+            continue;
+        }
+        const std::string reason = detail["reason"].get<std::string>();
+        if (reason != s->escalation_reason.value_or("") &&
+            std::find(s->earlier_reasons.begin(), s->earlier_reasons.end(), reason) ==
+                s->earlier_reasons.end()) {
+            s->earlier_reasons.push_back(reason);
+        }
+    }
 }
 
 // Runs `act` on the conversation inside an IMMEDIATE transaction and returns the outcome with
@@ -438,6 +471,7 @@ Result<std::vector<ConversationSummary>> Ledger::ListConversations(
         while (rows->Step()) {
             out.push_back(ReadSummary(*rows));
         }
+        AddEarlierReasons(impl_->db, out);
         return out;
     });
 }
@@ -451,8 +485,10 @@ Result<std::optional<ConversationDetail>> Ledger::GetConversation(std::int64_t i
         if (!summary) {
             return std::optional<ConversationDetail>();
         }
+        std::vector<ConversationSummary> one = {std::move(*summary)};
+        AddEarlierReasons(db, one);
         ConversationDetail detail;
-        detail.summary = std::move(*summary);
+        detail.summary = std::move(one.front());
         detail.reach = LoadReachability(db, detail.summary);
 
         auto debtor = db.Query(

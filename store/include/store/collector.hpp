@@ -91,6 +91,9 @@ struct ConversationSummary {
     std::optional<std::string> verified_until;
     std::optional<std::string> locked_until;
     std::optional<std::string> escalation_reason;
+    // The other reasons it was escalated for before (a dispute, then "a person"), latest first,
+    // each once: escalation_reason holds only the latest.
+    std::vector<std::string> earlier_reasons;
     std::optional<std::string> escalated_at;
     std::optional<AgentRef> holder;
     std::optional<std::string> last_message;
