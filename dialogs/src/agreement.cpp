@@ -144,13 +144,11 @@ AgreementVerdict JudgePlan(const AgreementAsk& ask,
         }
         plan = negotiation::InstallmentPlan(account, bucket, ask.installments);
         // Beyond the policy, the same shape: its down payment, then equal parts of the rest.
-        const std::int64_t down = PercentOf(balance, bucket.min_down_payment_bp).value_or(0);
-        const auto parts = SplitEvenly(balance - down, ask.installments);
-        if (parts.empty() || parts.back() <= 0) {
+        beyond = negotiation::InstallmentShape(account, bucket, ask.installments, 1);
+        if (!beyond) {
             return Refused(AgreementProblem::kBadCount,
                            "the balance cannot be split into that many instalments");
         }
-        beyond = PendingPlan{"installments", balance, 0, down, ask.installments, parts.front()};
         outside = InstallmentLimit(bucket, ask.installments);
     }
     AgreementVerdict v;

@@ -8,20 +8,30 @@ namespace cobrador::dialogs {
 
 namespace negotiation {
 
-std::optional<PendingPlan> InstallmentPlan(const AccountView& account,
-                                           const PolicyBucket& bucket,
-                                           int installments) {
+std::optional<PendingPlan> InstallmentShape(const AccountView& account,
+                                            const PolicyBucket& bucket,
+                                            int installments,
+                                            std::int64_t smallest) {
     const std::int64_t balance = account.balance.cents;
     const std::int64_t down = PercentOf(balance, bucket.min_down_payment_bp).value_or(0);
     const std::int64_t rest = balance - down;
-    if (installments < 2 || installments > bucket.max_installments || rest <= 0) {
+    if (installments < 2 || rest <= 0) {
         return std::nullopt;
     }
     const auto parts = SplitEvenly(rest, installments);
-    if (parts.empty() || parts.back() < bucket.min_installment_cents) {
+    if (parts.empty() || parts.back() < smallest) {
         return std::nullopt;
     }
     return PendingPlan{"installments", balance, 0, down, installments, parts.front()};
+}
+
+std::optional<PendingPlan> InstallmentPlan(const AccountView& account,
+                                           const PolicyBucket& bucket,
+                                           int installments) {
+    if (installments > bucket.max_installments) {
+        return std::nullopt;
+    }
+    return InstallmentShape(account, bucket, installments, bucket.min_installment_cents);
 }
 
 std::optional<PendingPlan> BestInstallmentPlan(const AccountView& account,

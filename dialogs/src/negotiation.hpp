@@ -11,6 +11,13 @@
 
 namespace cobrador::dialogs::negotiation {
 
+// `installments` (at least 2) payments after the bucket's down payment, none below `smallest`
+// cents, whatever the bucket's own limits (a supervisor's plan beyond the policy).
+std::optional<PendingPlan> InstallmentShape(const AccountView& account,
+                                            const PolicyBucket& bucket,
+                                            int installments,
+                                            std::int64_t smallest);
+
 // `installments` payments after the bucket's down payment; nullopt when the bucket does not
 // allow that many, or an instalment would fall below its minimum.
 std::optional<PendingPlan> InstallmentPlan(const AccountView& account,
