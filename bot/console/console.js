@@ -71,6 +71,7 @@
     escalated: 'escalada',
     claimed: 'tomada',
     reassigned: 'reasignada',
+    handed_out: 'asignada por turno',
     released: 'devuelta al bot',
     closed: 'cerrada',
     claim_expired: 'toma vencida',
@@ -139,8 +140,23 @@
 
   // ---- Formatting ----
 
-  const timeFmt = new Intl.DateTimeFormat(LOCALE, { timeStyle: 'short' });
-  const dateTimeFmt = new Intl.DateTimeFormat(LOCALE, { dateStyle: 'medium', timeStyle: 'short' });
+  // Times and days are the creditor's (COBRADOR_TIMEZONE, which GET /api/v1/me names), the same
+  // for every collector wherever their browser is; the browser's own until someone signs in.
+  let timeFmt;
+  let dateTimeFmt;
+  let calendarFmt;
+  function setZone(zone) {
+    let timeZone = zone || undefined;
+    try {
+      new Intl.DateTimeFormat(LOCALE, { timeZone });
+    } catch {
+      timeZone = undefined; // a zone this browser does not know: its own
+    }
+    timeFmt = new Intl.DateTimeFormat(LOCALE, { timeStyle: 'short', timeZone });
+    dateTimeFmt = new Intl.DateTimeFormat(LOCALE, { dateStyle: 'medium', timeStyle: 'short', timeZone });
+    calendarFmt = new Intl.DateTimeFormat('en-US', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone });
+  }
+  setZone();
   const dateFmt = new Intl.DateTimeFormat(LOCALE, { dateStyle: 'medium' });
   const relFmt = new Intl.RelativeTimeFormat(LOCALE, { numeric: 'always', style: 'short' });
 
@@ -153,11 +169,17 @@
     }
   }
 
-  // An ISO instant in local time: just the time when it is today.
+  // An instant's day in the creditor's calendar, as YYYY-MM-DD.
+  function localDate(d) {
+    const part = Object.fromEntries(calendarFmt.formatToParts(d).map((p) => [p.type, p.value]));
+    return `${part.year}-${part.month}-${part.day}`;
+  }
+
+  // An ISO instant in the creditor's time: just the time when it is today.
   function when(iso) {
     if (!iso) return '';
     const d = new Date(iso);
-    return d.toDateString() === new Date().toDateString() ? timeFmt.format(d) : dateTimeFmt.format(d);
+    return localDate(d) === localDate(new Date()) ? timeFmt.format(d) : dateTimeFmt.format(d);
   }
 
   // A YYYY-MM-DD calendar date, read as a local date so it does not shift by the UTC offset.
@@ -302,15 +324,17 @@
 
   function startSession(me) {
     state.me = me;
+    setZone(me.timezone);
+    $('who').title = me.timezone ? `Horas y días en ${me.timezone}` : '';
     sessionStorage.setItem(TOKEN_KEY, state.token);
     $('token').value = '';
-    $('who').textContent = `${me.name} · ${label(ROLES, me.role)}`;
+    renderShift();
     $('signin').hidden = true;
     $('main').hidden = false;
     setDefaultRange();
     $('nav-team').hidden = me.role !== 'supervisor';
     if (me.role === 'supervisor') loadAgents();
-    loadQueue();
+    loadQueue(); // and learns what is already mine
     connectLive();
     safetyTimer = setInterval(() => {
       loadQueue();
@@ -318,11 +342,81 @@
     }, QUEUE_SAFETY_MS);
   }
 
+  // Who is signed in, and whether they are on shift (new escalations come to them in turn).
+  function renderShift() {
+    const me = state.me;
+    $('who').textContent = `${me.name} · ${label(ROLES, me.role)}${me.on_shift ? ' · en turno' : ''}`;
+    const button = $('shift');
+    button.textContent = me.on_shift ? 'Terminar turno' : 'Empezar turno';
+    button.setAttribute('aria-pressed', String(Boolean(me.on_shift)));
+    button.classList.toggle('on', Boolean(me.on_shift));
+  }
+
+  // Puts `agent` (oneself by default) on shift or takes them off it.
+  async function setShift(agent, on, button) {
+    button.disabled = true;
+    try {
+      const done = await api('POST', `/api/v1/agents/${agent.id}/shift`, { on_shift: on });
+      if (state.me && done.id === state.me.id) {
+        state.me.on_shift = done.on_shift;
+        state.me.on_shift_since = done.on_shift_since;
+        mine.known = null;
+        renderShift();
+        checkHandedToMe(); // what is already mine is not news
+        notify(on ? 'Estás en turno: te llegarán, por turnos, las conversaciones que esperan a una persona.'
+          : 'Terminaste tu turno: ya no te llegan conversaciones nuevas; las que tienes siguen siendo tuyas.');
+      } else {
+        notify(on ? `${done.name} está en turno.` : `${done.name} ya no está en turno.`);
+      }
+      if (state.me && state.me.role === 'supervisor') loadAgents();
+    } catch (err) {
+      fail(err);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  // Whether a supervisor (or the person) changed one's shift elsewhere.
+  async function refreshMe() {
+    try {
+      const me = await api('GET', '/api/v1/me');
+      if (!state.me || me.id !== state.me.id) return;
+      state.me.on_shift = me.on_shift;
+      state.me.on_shift_since = me.on_shift_since;
+      renderShift();
+    } catch (err) {
+      if (!err.stale) fail(err);
+    }
+  }
+
+  // The conversations handed to me while on shift: a notice for each new one. The first look
+  // (on signing in, or on going on shift) only learns what is already mine.
+  const mine = { known: null };
+  async function checkHandedToMe() {
+    if (!state.me || !state.me.on_shift) return;
+    try {
+      const { conversations } = await api('GET', '/api/v1/conversations?mine=1&state=claimed');
+      const ids = new Set(conversations.map((c) => c.id));
+      if (mine.known) {
+        const fresh = conversations.filter((c) => !mine.known.has(c.id));
+        if (fresh.length === 1) {
+          notify(`Te llegó una conversación por turno: ${fresh[0].debtor_name || fresh[0].phone}.`);
+        } else if (fresh.length > 1) {
+          notify(`Te llegaron ${fresh.length} conversaciones por turno: están en «Mías».`);
+        }
+      }
+      mine.known = ids;
+    } catch (err) {
+      if (!err.stale) fail(err);
+    }
+  }
+
   function signOut(message) {
     sessionStorage.removeItem(TOKEN_KEY);
     state.session += 1;
     state.token = null;
     state.me = null;
+    mine.known = null;
     state.agents.clear();
     $('agent-token').value = ''; // a new person's token never outlives the session that made it
     $('agent-token-box').hidden = true;
@@ -367,12 +461,6 @@
 
   let queueSeq = 0;
 
-  // A date in the browser's calendar (the collector's day), as YYYY-MM-DD.
-  function localDate(d) {
-    const two = (n) => String(n).padStart(2, '0');
-    return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
-  }
-
   // What the search box holds, once it is long enough to search by (two letters, or digits).
   function searchText() {
     const q = $('search').value.trim();
@@ -392,6 +480,7 @@
       const { conversations } = await api('GET', `/api/v1/conversations?${query}`);
       if (seq !== queueSeq) return;
       renderQueue(conversations);
+      checkHandedToMe();
       const note = $('search-note');
       note.hidden = !q;
       note.textContent = !q ? ''
@@ -1136,7 +1225,10 @@
     } catch {
       return;
     }
-    if (event.change === 'agents' && state.me && state.me.role === 'supervisor') loadAgents();
+    if (event.change === 'agents') {
+      if (state.me && state.me.role === 'supervisor') loadAgents();
+      refreshMe();
+    }
     refreshQueueSoon();
     // A null id is a delivery status whose conversation the server did not look up.
     if (event.id == null || event.id === state.openId) refreshConversationSoon();
@@ -1268,8 +1360,15 @@
       const you = state.me && a.id === state.me.id;
       tr.append(el('td', '', you ? `${a.name} (tú)` : a.name), el('td', '', label(ROLES, a.role)),
         el('td', '', a.created_at ? day(a.created_at.slice(0, 10)) : '—'),
-        el('td', '', a.disabled ? 'desactivado' : 'activo'));
+        el('td', '', a.disabled ? 'desactivado' : 'activo'),
+        el('td', '', a.on_shift ? `en turno desde ${when(a.on_shift_since)}` : '—'));
       const action = el('td');
+      if (a.on_shift && !you) {
+        const end = el('button', 'quiet', 'Terminar turno');
+        end.type = 'button';
+        end.addEventListener('click', () => setShift(a, false, end));
+        action.append(end);
+      }
       if (!a.disabled && !you) {
         const button = el('button', 'quiet', 'Desactivar');
         button.type = 'button';
@@ -1322,11 +1421,11 @@
     }
   }
 
-  // The last 30 days, ending today in the browser's calendar.
+  // The last 30 days, ending today in the creditor's calendar.
   function setDefaultRange() {
-    const today = new Date();
-    $('report-to').value = localDate(today);
-    $('report-from').value = localDate(new Date(today.getFullYear(), today.getMonth(), today.getDate() - 29));
+    const today = localDate(new Date());
+    $('report-to').value = today;
+    $('report-from').value = new Date(Date.parse(today) - 29 * 86400000).toISOString().slice(0, 10);
   }
 
   // The chosen period as a query string, or null (with a notice) when it is not one.
@@ -1435,7 +1534,7 @@
       const who = el('td', '', a.name);
       who.append(el('div', 'sub', `${label(ROLES, a.role)}${a.active ? '' : ' · desactivado'}`));
       tr.append(who);
-      for (const n of [a.claimed, a.closed, a.messages_sent, a.promises_made, a.promises_kept,
+      for (const n of [a.claimed, a.handed_out, a.closed, a.messages_sent, a.promises_made, a.promises_kept,
         a.promises_broken, a.plans_created]) {
         tr.append(el('td', 'num', String(n)));
       }
@@ -1713,6 +1812,7 @@
     $('nav-queue').addEventListener('click', () => showView('queue'));
     $('nav-reports').addEventListener('click', () => showView('reports'));
     $('nav-team').addEventListener('click', () => showView('team'));
+    $('shift').addEventListener('click', (e) => setShift(state.me, !state.me.on_shift, e.currentTarget));
     $('agreement-form').addEventListener('submit', (e) => {
       e.preventDefault();
       recordAgreement();

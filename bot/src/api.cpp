@@ -607,8 +607,8 @@ net::awaitable<std::optional<Response>> HandleCases(ApiContext& api,
         if (!IsReportLanguage(lang)) {
             co_return BadRequest("lang is en-US or es-MX");
         }
-        auto report =
-            co_await api.ledger.Run([&](store::Ledger& l) { return l.ComplaintsForMonth(month); });
+        auto report = co_await api.ledger.Run(
+            [&](store::Ledger& l) { return l.ComplaintsForMonth(month, api.config.timezone); });
         if (!report) {
             co_return LedgerFailed(report.error());
         }
@@ -802,6 +802,9 @@ std::string ApiRouteLabel(std::string_view path) {
     if (path.starts_with("/api/v1/agents/") && path.ends_with("/disable")) {
         return "/api/v1/agents/{id}/disable";
     }
+    if (path.starts_with("/api/v1/agents/") && path.ends_with("/shift")) {
+        return "/api/v1/agents/{id}/shift";
+    }
     constexpr std::string_view kCases = "/api/v1/cases/";
     if (path.rfind(kCases, 0) == 0) {
         return path.ends_with("/close") ? "/api/v1/cases/{id}/close" : "/api/v1/cases/{id}";
@@ -880,9 +883,53 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         if (!get) {
             co_return not_allowed("GET");
         }
-        co_return Json(
-            http::status::ok,
-            {{"id", agent.id}, {"name", agent.name}, {"role", dialogs::ToString(agent.role)}});
+        co_return Json(http::status::ok,
+                       {{"id", agent.id},
+                        {"name", agent.name},
+                        {"role", dialogs::ToString(agent.role)},
+                        {"on_shift", agent.on_shift_since.has_value()},
+                        {"on_shift_since", Nullable(agent.on_shift_since)},
+                        {"timezone", api.config.timezone}});
+    }
+
+    // On shift or off: oneself, or anyone for a supervisor (someone who went home on shift).
+    if (path.starts_with("/api/v1/agents/") && path.ends_with("/shift")) {
+        if (!post) {
+            co_return not_allowed("POST");
+        }
+        constexpr std::string_view kPrefix = "/api/v1/agents/";
+        const auto target = ParseId(path.substr(
+            kPrefix.size(), path.size() - kPrefix.size() - std::string_view("/shift").size()));
+        if (!target) {
+            co_return ApiError(http::status::not_found, "not_found", "no such agent");
+        }
+        if (*target != agent.id && !agent.supervisor()) {
+            co_return ApiError(http::status::forbidden,
+                               "forbidden",
+                               "only a supervisor may start or end someone else's shift");
+        }
+        const auto body = BodyObject(req);
+        if (!body || !body->contains("on_shift") || !body->at("on_shift").is_boolean()) {
+            co_return BadRequest("expected a JSON object: {\"on_shift\": true} or false");
+        }
+        const bool on = body->at("on_shift").get<bool>();
+        auto changed = co_await api.ledger.Run(
+            [&](store::Ledger& l) { return l.SetShift(*target, on, agent.id, now_iso); });
+        if (!changed) {
+            co_return LedgerFailed(changed.error());
+        }
+        if (!*changed) {
+            co_return ApiError(http::status::not_found, "not_found", "no such active agent");
+        }
+        Log(LogLevel::kInfo,
+            on ? "shift started" : "shift ended",
+            {{"agent_id", std::to_string(*target)}, {"by", std::to_string(agent.id)}});
+        api.events.Publish(std::nullopt, "agents");
+        co_return Json(http::status::ok,
+                       {{"id", (*changed)->id},
+                        {"name", (*changed)->name},
+                        {"on_shift", (*changed)->on_shift_since.has_value()},
+                        {"on_shift_since", Nullable((*changed)->on_shift_since)}});
     }
 
     if (path == "/api/v1/agents" && post) {
@@ -1019,7 +1066,9 @@ net::awaitable<Response> HandleApi(ApiContext& api,
                                      {"name", a.name},
                                      {"role", dialogs::ToString(a.role)},
                                      {"created_at", a.created_at},
-                                     {"disabled", a.disabled}});
+                                     {"disabled", a.disabled},
+                                     {"on_shift", a.on_shift_since.has_value()},
+                                     {"on_shift_since", Nullable(a.on_shift_since)}});
         }
         co_return Json(http::status::ok, out);
     }
@@ -1129,6 +1178,9 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         if (!report) {
             co_return LedgerFailed(report.error());
         }
+        if (!agent.supervisor()) {
+            report->by_agent.clear();  // each person's figures are for supervisors
+        }
         if (format == "csv") {
             std::ostringstream csv;
             WriteReportCsv(*report, csv, lang);
@@ -1136,7 +1188,7 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         }
         auto body = ReportJson(*report);
         if (!agent.supervisor()) {
-            body.erase("agents");  // each collector's figures are for supervisors
+            body.erase("agents");
         }
         co_return MakeResponse(http::status::ok, body.dump() + "\n", "application/json");
     }

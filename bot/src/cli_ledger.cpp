@@ -462,7 +462,7 @@ int ReportComplaints(Invocation& inv) {
     if (!ledger) {
         return kFailed;
     }
-    const auto report = ledger->ComplaintsForMonth(month);
+    const auto report = ledger->ComplaintsForMonth(month, inv.config->timezone);
     if (!report) {
         ReportLedgerError(inv.err, v["--db"], report.error());
         return kFailed;

@@ -14,6 +14,7 @@
 
 #include "channels/payment_providers.hpp"
 #include "dialogs/calendar.hpp"
+#include "dialogs/locale.hpp"
 #include "dialogs/reference.hpp"
 #include "store/ledger.hpp"
 
@@ -47,6 +48,7 @@ const std::vector<Setting>& Settings() {
         {"COBRADOR_DB", &Config::db_path, false},
         {"COBRADOR_PUBLIC_URL", &Config::public_url, false},
         {"COBRADOR_COMPANY_NAME", &Config::company_name, false},
+        {"COBRADOR_TIMEZONE", &Config::timezone, false},
         {"COBRADOR_REPLICA_ID", &Config::replica_id, false},
         {"COBRADOR_CLABE", &Config::clabe, false},
         {"COBRADOR_PAYMENT_URL", &Config::payment_url, false},
@@ -413,6 +415,10 @@ boost::system::result<Config, std::string> LoadConfig(const std::optional<std::s
                 "COBRADOR_VERIFICATION_HOURS must be a whole number of hours from 1 to 720");
         }
         config.verification_ttl = std::chrono::hours(*hours);
+    }
+    if (!dialogs::IsKnownTimeZone(config.timezone)) {
+        return Failure("COBRADOR_TIMEZONE must be an IANA time zone like America/Mexico_City, not '" +
+                       config.timezone + "'");
     }
     if (!dialogs::IsValidClabe(config.clabe)) {
         return Failure("COBRADOR_CLABE must be 18 digits with a valid CLABE check digit");

@@ -46,7 +46,7 @@ std::string Rate(double rate) {
 }  // namespace
 
 // The columns, as programs read them and as a creditor's people read them.
-constexpr std::array<std::pair<const char*, const char*>, 20> kColumns = {{
+constexpr std::array<std::pair<const char*, const char*>, 25> kColumns = {{
     {"scope", "ámbito"},
     {"key", "clave"},
     {"currency", "moneda"},
@@ -67,7 +67,40 @@ constexpr std::array<std::pair<const char*, const char*>, 20> kColumns = {{
     {"promises_kept_late", "promesas_cumplidas_tarde"},
     {"plans_broken", "planes_incumplidos"},
     {"escalated_conversations", "conversaciones_escaladas"},
+    // Each person's work (scope "agent", key their id; their kept promises' amount under
+    // "collected").
+    {"agent_name", "nombre"},
+    {"claimed", "tomadas"},
+    {"handed_out", "asignadas_por_turno"},
+    {"closed", "cerradas"},
+    {"messages_sent", "mensajes_enviados"},
 }};
+
+namespace {
+
+// A text cell: quoted when it holds a comma, quote or line break, and never read as a formula by
+// a spreadsheet (a leading =, +, -, @, tab or carriage return gets an apostrophe first).
+std::string CsvText(std::string_view text) {
+    std::string cell;
+    if (!text.empty() &&
+        std::string_view("=+-@\t\r").find(text.front()) != std::string_view::npos) {
+        cell = "'";
+    }
+    cell += text;
+    if (cell.find_first_of(",\"\r\n") == std::string::npos) {
+        return cell;
+    }
+    std::string quoted = "\"";
+    for (const char c : cell) {
+        quoted += c;
+        if (c == '"') {
+            quoted += '"';
+        }
+    }
+    return quoted + "\"";
+}
+
+}  // namespace
 
 bool IsReportLanguage(std::string_view lang) {
     return lang == "en-US" || lang == "es-MX";
@@ -95,7 +128,8 @@ void WriteReportCsv(const store::Report& report, std::ostream& out, std::string_
                 << "," << Rate(k.PromiseKeptRate()) << "," << k.plans_created << ","
                 << k.references_issued << "," << k.escalations << "," << k.opt_outs << ","
                 << k.conversations << "," << k.verified_conversations << "," << k.promises_kept_late
-                << "," << k.plans_broken << "," << k.escalated_conversations << "\n";
+                << "," << k.plans_broken << "," << k.escalated_conversations
+                << std::string(kColumns.size() - 20, ',') << "\n";
         };
     row("total", "all", report.total, true);
     for (const auto& [name, k] : report.by_channel) {
@@ -104,7 +138,7 @@ void WriteReportCsv(const store::Report& report, std::ostream& out, std::string_
     for (const auto& [name, k] : report.by_bucket) {
         row("bucket", name, k, true);
     }
-    // Twenty columns; these rows fill only some of them.
+    // These rows fill only some of the columns.
     const auto sparse = [&](const std::string& scope,
                             const std::string& key,
                             const std::map<std::size_t, std::string>& cells) {
@@ -124,6 +158,20 @@ void WriteReportCsv(const store::Report& report, std::ostream& out, std::string_
             << dialogs::FormatDecimalCents(c.balance_outstanding_cents) << ","
             << dialogs::FormatDecimalCents(c.collected_cents) << "," << Rate(k.RecoveryRate())
             << std::string(kColumns.size() - 7, ',') << "\n";
+    }
+    for (const store::AgentFigures& a : report.by_agent) {
+        sparse("agent",
+               std::to_string(a.agent_id),
+               {{5, dialogs::FormatDecimalCents(a.recovered_cents)},
+                {7, std::to_string(a.promises_made)},
+                {8, std::to_string(a.promises_kept)},
+                {9, std::to_string(a.promises_broken)},
+                {11, std::to_string(a.plans_created)},
+                {20, CsvText(a.name)},
+                {21, std::to_string(a.claimed)},
+                {22, std::to_string(a.handed_out)},
+                {23, std::to_string(a.closed)},
+                {24, std::to_string(a.messages_sent)}});
     }
     // Payments matched to no account: their count under accounts, their sum under collected.
     sparse("suspense",
@@ -201,6 +249,7 @@ nlohmann::ordered_json ReportJson(const store::Report& report) {
                                {"role", a.role},
                                {"active", !a.disabled},
                                {"claimed", a.claimed},
+                               {"handed_out", a.handed_out},
                                {"closed", a.closed},
                                {"messages_sent", a.messages_sent},
                                {"promises_made", a.promises_made},

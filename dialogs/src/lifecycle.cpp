@@ -80,6 +80,9 @@ constexpr std::array kRows = {
     // The dialog (or a second broken promise) asks for a person; a person already on it keeps it.
     Row{Bit(State::kBot),     Event::kEscalate,      COBRADOR_GUARD(Always),                       Then::kGo,     State::kEscalated, Refusal::kNone,        false},
     Row{kAny,                 Event::kEscalate,      COBRADOR_GUARD(Always),                       Then::kStay,   State::kBot,       Refusal::kNone,        false},
+    // Handed out in turn to the next person on shift, while it waits; otherwise left alone.
+    Row{Bit(State::kEscalated), Event::kHandOut,    COBRADOR_GUARD(Always),                       Then::kGo,     State::kClaimed,   Refusal::kNone,        false},
+    Row{kAny,                 Event::kHandOut,       COBRADOR_GUARD(Always),                       Then::kStay,   State::kBot,       Refusal::kNone,        false},
     // Taking it: a collector for themselves; a supervisor for anyone, whoever holds it now.
     Row{kAny,                 Event::kClaim,         COBRADOR_GUARD(CollectorNamesOther),          Then::kRefuse, State::kBot,       Refusal::kForbidden,   false},
     Row{Bit(State::kClosed),  Event::kClaim,         COBRADOR_GUARD(Always),                       Then::kRefuse, State::kBot,       Refusal::kClosed,      false},

@@ -387,7 +387,8 @@ Result<std::optional<Agent>> Ledger::AgentByToken(std::string_view token_sha256,
                                                   std::string_view now) {
     return impl_->Guard([&]() -> Result<std::optional<Agent>> {
         auto row = impl_->db.Query(
-            "SELECT id, name, role, created_at, expires_on FROM agents WHERE token_sha256 = ? AND "
+            "SELECT id, name, role, created_at, expires_on, on_shift_since FROM agents WHERE "
+            "token_sha256 = ? AND "
             "disabled_at IS NULL AND (expires_on IS NULL OR expires_on >= substr(?, 1, 10))",
             token_sha256,
             now);
@@ -400,15 +401,16 @@ Result<std::optional<Agent>> Ledger::AgentByToken(std::string_view token_sha256,
                   dialogs::FromStringOr(row->Text(2), dialogs::Role::kCollector),
                   row->Text(3),
                   false,
-                  row->OptionalText(4)});
+                  row->OptionalText(4),
+                  row->OptionalText(5)});
     });
 }
 
 Result<std::vector<Agent>> Ledger::ListAgents() {
     return impl_->Guard([&]() -> Result<std::vector<Agent>> {
         Prepared rows = impl_->db.Prepare(
-            "SELECT id, name, role, created_at, disabled_at IS NOT NULL, expires_on FROM agents "
-            "ORDER BY id");
+            "SELECT id, name, role, created_at, disabled_at IS NOT NULL, expires_on, "
+            "on_shift_since FROM agents ORDER BY id");
         std::vector<Agent> agents;
         while (rows->Step()) {
             agents.push_back(Agent{rows->Int64(0),
@@ -416,7 +418,8 @@ Result<std::vector<Agent>> Ledger::ListAgents() {
                                    dialogs::FromStringOr(rows->Text(2), dialogs::Role::kCollector),
                                    rows->Text(3),
                                    rows->Int(4) != 0,
-                                   rows->OptionalText(5)});
+                                   rows->OptionalText(5),
+                                   rows->OptionalText(6)});
         }
         return agents;
     });
@@ -425,7 +428,10 @@ Result<std::vector<Agent>> Ledger::ListAgents() {
 Result<std::int64_t> Ledger::DisableAgentsNamed(std::string_view name, std::string_view now) {
     return impl_->Guard([&]() -> Result<std::int64_t> {
         return static_cast<std::int64_t>(impl_->db.Exec(
-            "UPDATE agents SET disabled_at = ? WHERE name = ? AND disabled_at IS NULL", now, name));
+            "UPDATE agents SET disabled_at = ?, on_shift_since = NULL WHERE name = ? AND "
+            "disabled_at IS NULL",
+            now,
+            name));
     });
 }
 
@@ -863,7 +869,8 @@ Result<ActionOutcome> Ledger::AddNote(std::int64_t id,
 namespace {
 
 // Conversations `ids` (claimed) go back to the collectors' queue, as the lifecycle table says
-// of a claim that ends without its holder: `kind` in the audit log.
+// of a claim that ends without its holder (`kind` in the audit log), and from there to the next
+// person on shift other than the one it came from.
 void BackToQueue(Connection& db,
                  const std::vector<std::int64_t>& ids,
                  const std::string& at,
@@ -882,6 +889,7 @@ void BackToQueue(Connection& db,
                    ConversationAudit(db, *c, "system", kind),
                    at,
                    "{\"agent_id\":" + (c->holder ? std::to_string(c->holder->id) : "null") + "}");
+        HandOut(db, id, at, c->holder ? std::optional(c->holder->id) : std::nullopt);
     }
 }
 
@@ -916,7 +924,8 @@ Result<AgentDisabled> Ledger::DisableAgent(std::int64_t agent_id,
             out.result = DisableResult::kLastSupervisor;
             return out;
         }
-        db.Exec("UPDATE agents SET disabled_at = ? WHERE id = ?", at, agent_id);
+        db.Exec(
+            "UPDATE agents SET disabled_at = ?, on_shift_since = NULL WHERE id = ?", at, agent_id);
         std::vector<std::int64_t> held;
         auto q = db.Query(
             "SELECT id FROM conversations WHERE state = 'claimed' AND assigned_agent_id = ?",

@@ -277,20 +277,8 @@ void ApplyTurn(Connection& db,
                     update_conversation("locked_until = ?", IsoInstant(c.until));
                     audit.Write("locked", std::nullopt, AuditDetail("until", IsoInstant(c.until)));
                 } else if constexpr (std::is_same_v<T, dialogs::Escalated>) {
-                    // The lifecycle table decides: to the queue from the bot; a person already
-                    // on it (or a closed conversation) keeps its state.
-                    const auto current = dialogs::FromStringOr(
-                        db.One<std::string>("SELECT state FROM conversations WHERE id = ?",
-                                            conversation.id)
-                            .value_or("bot"),
-                        dialogs::ConversationState::kBot);
-                    const auto decided = dialogs::Decide(
-                        {current, std::nullopt}, dialogs::LifecycleEvent::kEscalate, {});
-                    update_conversation("state = ?, escalation_reason = ?, escalated_at = ?",
-                                        std::string(dialogs::ToString(decided.to)),
-                                        c.reason,
-                                        now);
-                    audit.Write("escalated", std::nullopt, AuditDetail("reason", c.reason));
+                    // To the queue (and the next person on shift), as the lifecycle table says.
+                    EscalateConversation(db, conversation.id, c.reason, now, "bot");
                 } else if constexpr (std::is_same_v<T, dialogs::PromiseMade>) {
                     RecordPromise(db, audit.Row(), c.account_id, c.amount, c.date, now);
                 } else if constexpr (std::is_same_v<T, dialogs::PlanAgreed>) {

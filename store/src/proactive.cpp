@@ -126,40 +126,6 @@ std::int64_t QueueProactive(Connection& db,
                          now);
 }
 
-bool EscalateConversation(Connection& db,
-                          std::int64_t conversation_id,
-                          const std::string& reason,
-                          const std::string& now) {
-    auto open = db.Query(
-        "SELECT state, channel, debtor_id FROM conversations WHERE id = ? AND state <> 'closed'",
-        conversation_id);
-    if (!open->Step()) {
-        return false;
-    }
-    const auto state = dialogs::FromStringOr(open->Text(0), dialogs::ConversationState::kBot);
-    const std::string channel = open->Text(1);
-    const std::optional<std::int64_t> debtor =
-        open->IsNull(2) ? std::nullopt : std::optional(open->Int64(2));
-    if (!dialogs::Decide({state, std::nullopt}, dialogs::LifecycleEvent::kEscalate, {}).changes) {
-        return true;  // a person has it already: nothing changes, nothing to count
-    }
-    db.Exec(
-        "UPDATE conversations SET state = 'escalated', escalation_reason = ?, escalated_at = ? "
-        "WHERE id = ?",
-        reason,
-        now,
-        conversation_id);
-    WriteAudit(db,
-               {.actor = "system",
-                .kind = "escalated",
-                .channel = channel,
-                .debtor_id = debtor,
-                .conversation_id = conversation_id},
-               now,
-               AuditDetail("reason", reason));
-    return true;
-}
-
 bool EscalateDebtor(Connection& db,
                     std::int64_t debtor_id,
                     const std::string& reason,

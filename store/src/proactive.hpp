@@ -11,6 +11,7 @@
 #include "store/payments.hpp"
 
 #include "connection.hpp"
+#include "shifts.hpp"
 
 namespace cobrador::store {
 
@@ -49,12 +50,6 @@ std::int64_t QueueProactive(Connection& db,
                             const std::string& now,
                             std::int64_t* conversation_used = nullptr);
 
-// Moves an open conversation to the collectors' queue with `reason`; false when it is closed
-// or there is none. A conversation a person has already stays as it is (true).
-bool EscalateConversation(Connection& db,
-                          std::int64_t conversation_id,
-                          const std::string& reason,
-                          const std::string& now);
 // Moves the debtor's open conversation (the latest) to the collectors' queue with `reason`.
 bool EscalateDebtor(Connection& db,
                     std::int64_t debtor_id,

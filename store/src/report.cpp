@@ -19,7 +19,8 @@
 //   verified_conversations          conversations whose first identity check passed within
 //                                   the period
 //   by_agent                        audit_log rows by agent:<id> within the period (claimed,
-//                                   closed, message_sent, promise_made, plan_created); the
+//                                   closed, message_sent, promise_made, plan_created), and the
+//                                   system's handed_out rows naming them; the
 //                                   promises an agent recorded (their promise_made row and the
 //                                   promise written with it) that turned kept / broken within
 //                                   the period, and the kept ones' amounts in the currency
@@ -33,6 +34,8 @@
 #include <map>
 #include <stdexcept>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "dialogs/calendar.hpp"
 
@@ -183,6 +186,22 @@ std::vector<AgentFigures> AgentsFigures(Connection& db,
         while (rows->Step()) {
             if (AgentFigures* a = figures(rows->Text(0))) {
                 a->*field += rows->Int64(1);
+            }
+        }
+    }
+    // Conversations handed out in turn: the system's rows, each naming the agent.
+    auto handed = db.Query(
+        "SELECT detail FROM audit_log WHERE kind = 'handed_out' AND substr(at, 1, 10) BETWEEN ?1 "
+        "AND ?2",
+        from,
+        to);
+    while (handed->Step()) {
+        const auto detail = nlohmann::json::parse(handed->Text(0), nullptr, false);
+        if (detail.is_object() && detail.contains("agent_id") &&
+            detail["agent_id"].is_number_integer()) {
+            if (AgentFigures* a =
+                    figures("agent:" + std::to_string(detail["agent_id"].get<std::int64_t>()))) {
+                ++a->handed_out;
             }
         }
     }

@@ -546,6 +546,13 @@ ALTER TABLE agents ADD COLUMN expires_on TEXT;
 ALTER TABLE promises ADD COLUMN kept_late_at TEXT;
 )sql";
 
+// Shifts: who is on shift now (NULL: off), and each person's place in the turn new
+// escalations are handed out by (store/src/shifts.cpp): the lowest turn is next.
+constexpr const char* kShifts = R"sql(
+ALTER TABLE agents ADD COLUMN on_shift_since TEXT;
+ALTER TABLE agents ADD COLUMN hand_out_turn INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "core ledger", kCoreSchema},
     Migration{2, "report indexes", kReportIndexes},
@@ -560,6 +567,7 @@ constexpr std::array kMigrations = {
     Migration{11, "receipts", kReceipts},
     Migration{12, "receipt checks", kReceiptChecks},
     Migration{13, "cases, agent expiry, promises kept late", kCases},
+    Migration{14, "shifts", kShifts},
 };
 
 }  // namespace

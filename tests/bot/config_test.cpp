@@ -94,6 +94,13 @@ TEST_CASE("Config: bad values are clear errors", "[bot][config]") {
     CHECK(LoadConfig(std::nullopt, Env({{"COBRADOR_SEND_TIMEOUT", "4"}}))->send_timeout ==
           std::chrono::seconds(4));
     CHECK(LoadConfig(std::nullopt, Env({}))->send_timeout == std::chrono::seconds(15));
+    // The creditor's time zone: an IANA name, Mexico City unless set.
+    CHECK(LoadConfig(std::nullopt, Env({}))->timezone == "America/Mexico_City");
+    CHECK(LoadConfig(std::nullopt, Env({{"COBRADOR_TIMEZONE", "America/Tijuana"}}))->timezone ==
+          "America/Tijuana");
+    CHECK(LoadConfig(std::nullopt, Env({{"COBRADOR_TIMEZONE", "CDMX"}}))
+              .error()
+              .find("COBRADOR_TIMEZONE must be an IANA time zone") != std::string::npos);
     CHECK(LoadConfig(std::string("/nonexistent/cobrador.toml"), Env({}))
               .error()
               .find("cannot read") != std::string::npos);

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "dialogs/calendar.hpp"
+#include "dialogs/contact.hpp"
 #include "dialogs/reference.hpp"
 
 #include "e2e_support.hpp"
@@ -255,6 +257,82 @@ TEST_CASE(
     }
 }
 
+TEST_CASE(
+    "console in Chromium: a collector starts a shift, is handed the next escalation, and sees "
+    "a supervisor end the shift",
+    "[bot][console][browser][integration]") {
+    Desk desk;
+    const std::string base = "http://127.0.0.1:" + std::to_string(desk.setup.port);
+    const std::string ana = desk.setup.Query("SELECT id FROM agents WHERE name = 'Ana Ruiz'");
+    WebDriver browser(desk.setup.dir.File("browser"));
+    browser.Go(base + "/console/");
+    browser.Type("#token", desk.collector);
+    browser.Click("#sign-in");
+    browser.WaitUntil([&] { return browser.Displayed("#main"); }, "the main view");
+    CHECK(browser.Text("#shift") == "Empezar turno");
+
+    browser.Click("#shift");
+    browser.WaitUntil([&] { return browser.Text("#who").find("en turno") != std::string::npos; },
+                      "on shift");
+    CHECK(browser.Text("#shift") == "Terminar turno");
+    CHECK(desk.setup.Query(
+              "SELECT count(*) FROM agents WHERE on_shift_since IS NOT NULL AND id = " + ana) ==
+          "1");
+
+    // María asks for a person: it is Ana's, and her console says so without a reload.
+    desk.Verify();
+    desk.Say("quiero hablar con una persona");
+    desk.setup.WaitFor("SELECT assigned_agent_id FROM conversations WHERE phone = '+525512345678'",
+                       ana);
+    browser.WaitUntil(
+        [&] {
+            return browser.Text("#notice").find(
+                       "Te llegó una conversación por turno: María López") != std::string::npos;
+        },
+        "the notice of the conversation handed out",
+        std::chrono::seconds(10));
+    browser.Click(".tab[data-state=\"mine\"]");
+    browser.WaitUntil(
+        [&] { return browser.Text("#queue").find("María López") != std::string::npos; },
+        "her conversation under Mías");
+    browser.Click("#queue .queue-item");
+    // The history says how it came to her; the reply box is open: it is hers.
+    browser.WaitUntil(
+        [&] {
+            return browser.Script("return document.getElementById('events-list').textContent;")
+                       .get<std::string>()
+                       .find("asignada por turno") != std::string::npos;
+        },
+        "the history of the conversation handed out");
+    CHECK(browser.Enabled("#send"));
+    // Times are the creditor's (Mexico City, the default), not the browser's (Tokyo).
+    const auto said = dialogs::ParseIsoInstant(desk.setup.Query(
+        "SELECT created_at FROM messages WHERE direction = 'in' ORDER BY id DESC LIMIT 1"));
+    REQUIRE(said);
+    const dialogs::LocalTime local = dialogs::ToLocal(*said, "America/Mexico_City");
+    const int hour = (local.minute_of_day / 60 + 11) % 12 + 1;
+    const int minute = local.minute_of_day % 60;
+    const std::string clock =
+        std::to_string(hour) + ":" + (minute < 10 ? "0" : "") + std::to_string(minute);
+    INFO(clock);
+    CHECK(browser.Text("#transcript").find(clock) != std::string::npos);
+    CHECK(browser.Script("return document.getElementById('who').title;") ==
+          "Horas y días en America/Mexico_City");
+    browser.KeepScreenshot("console-shift.png");
+
+    // The supervisor ends her shift from elsewhere: her console shows it live.
+    REQUIRE(
+        desk.api.Post("/api/v1/agents/" + ana + "/shift", desk.supervisor, {{"on_shift", false}})
+            .status == 200);
+    browser.WaitUntil([&] { return browser.Text("#shift") == "Empezar turno"; },
+                      "the shift ended, live",
+                      std::chrono::seconds(10));
+    CHECK(browser.Text("#who").find("en turno") == std::string::npos);
+    for (const std::string& line : browser.PageErrors()) {
+        FAIL_CHECK(line);
+    }
+}
+
 TEST_CASE("console in Chromium: room to work on a 1366 px laptop and on a phone",
           "[bot][console][browser][integration]") {
     // A supervisor (the most controls) on a conversation someone holds, with a long name.
@@ -376,10 +454,11 @@ TEST_CASE("console in Chromium: the reports view charts what came in",
     REQUIRE(browser.Displayed("#agents-report"));
     const json cells = browser.Script("return [...document.querySelectorAll('" + ana_row +
                                       " td')].map((td) => td.textContent);");
-    REQUIRE(cells.size() == 9);
+    REQUIRE(cells.size() == 10);
     CHECK(cells[0] == "Ana Ruizcobrador");  // her name, and her role under it
     CHECK(cells[1] == "1");                 // taken
-    CHECK(cells[2] == "0");                 // closed
+    CHECK(cells[2] == "0");                 // handed to her on shift
+    CHECK(cells[3] == "0");                 // closed
     browser.KeepScreenshot("console-reports.png");
     // A supervisor applies the payment in suspense to the account it was meant for, from the
     // same table: a key that names no account is said so, the right one applies it.

@@ -149,6 +149,15 @@ TEST_CASE("import payments: a statement applied once, all or nothing, suspense l
     CHECK(csv.body.find("total,all,MXN,2,") != std::string::npos);
     CHECK(csv.body.find("suspense,all,MXN,1,,50.00,") != std::string::npos);
     CHECK(csv.body.find("day,2026-11-21,MXN,,,800.00,") != std::string::npos);
+    // Each person's row, for supervisors only.
+    const std::string ana = desk.setup.Query("SELECT id FROM agents WHERE name = 'Ana Ruiz'");
+    CHECK(csv.body.find("\nagent," + ana + ",MXN,") != std::string::npos);
+    CHECK(csv.body.find(",Ana Ruiz,") != std::string::npos);
+    const auto collectors =
+        api.Call("GET", "/api/v1/reports?from=2026-11-01&to=2026-11-30&format=csv", desk.collector);
+    REQUIRE(collectors.status == 200);
+    CHECK(collectors.body.find("\nagent,") == std::string::npos);
+    CHECK(collectors.body.find("total,all,MXN,2,") != std::string::npos);
     CHECK(api.Call("GET", "/api/v1/reports?from=2026-11-30&to=2026-11-01", desk.collector).status ==
           400);
     CHECK(api.Call("GET", "/api/v1/reports?format=pdf", desk.collector).status == 400);

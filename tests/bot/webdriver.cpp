@@ -56,10 +56,13 @@ WebDriver::WebDriver(const std::string& dir) {
     }
     std::filesystem::create_directories(dir);
     port_ = FreePort();
-    driver_ = std::make_unique<Child>(std::vector<std::string>{"--port=" + std::to_string(port_)},
-                                      std::map<std::string, std::string>{{"HOME", dir}},
-                                      dir,
-                                      kChromedriver);
+    driver_ = std::make_unique<Child>(
+        std::vector<std::string>{"--port=" + std::to_string(port_)},
+        // A browser far from the creditor (Tokyo): the console
+        // must show the creditor's times, not the browser's.
+        std::map<std::string, std::string>{{"HOME", dir}, {"TZ", "Asia/Tokyo"}},
+        dir,
+        kChromedriver);
     driver_->WaitForOutput("started successfully");
     const json capabilities = {
         {"capabilities",

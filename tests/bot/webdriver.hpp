@@ -18,8 +18,8 @@ namespace cobrador::testing {
 class WebDriver {
 public:
     // Starts chromedriver on a free port and a headless Chromium session whose profile and
-    // logs live in `dir`. Throws if /usr/bin/chromedriver or /usr/bin/chromium is missing
-    // (deploy/install-deps.sh installs them).
+    // logs live in `dir`, in Tokyo's time zone. Throws if /usr/bin/chromedriver or
+    // /usr/bin/chromium is missing (deploy/install-deps.sh installs them).
     explicit WebDriver(const std::string& dir);
     ~WebDriver();
     WebDriver(const WebDriver&) = delete;

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "inbound.hpp"
+#include "people.hpp"
 #include "support/catch_result.hpp"
 #include "support/probe.hpp"
 #include "support/temp_dir.hpp"
@@ -46,13 +47,13 @@ TEST_CASE("Ledger: migrate creates the schema and is safe to run twice", "[store
     CHECK(ledger->CheckReady().error() == Errc::kNotMigrated);
     const auto first = ledger->Migrate();
     REQUIRE(first);
-    CHECK(*first == std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13});
+    CHECK(*first == std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14});
     CHECK(ledger->SchemaVersion().value() == Ledger::LatestSchemaVersion());
     CHECK(ledger->CheckReady());
     const auto second = ledger->Migrate();
     REQUIRE(second);
     CHECK(second->empty());
-    CHECK(Count(path, "SELECT count(*) FROM schema_migrations") == 13);
+    CHECK(Count(path, "SELECT count(*) FROM schema_migrations") == 14);
     if (!OnPostgres()) {
         // WAL is on for every SQLite connection the ledger opens.
         CHECK(Probe(path).Text("PRAGMA journal_mode") == "wal");
@@ -73,7 +74,8 @@ TEST_CASE("Ledger: an older schema is upgraded and keeps its rows", "[store][led
     }
     auto ledger = Ledger::Open(path);
     REQUIRE(ledger);
-    CHECK(ledger->Migrate().value() == std::vector<int>{2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13});
+    CHECK(ledger->Migrate().value() ==
+          std::vector<int>{2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14});
     CHECK(ledger->CheckReady());
     CHECK(Count(path, "SELECT count(*) FROM debtors WHERE debtor_key = 'D1'") == 1);
 }
@@ -232,14 +234,8 @@ std::int64_t Inbound(Ledger& ledger,
         now);
 }
 
-// A new agent of `role`; the token hash is the name's first letter, 64 times.
 Agent NewAgent(Ledger& ledger, const std::string& name, dialogs::Role role) {
-    const auto id = ledger.AddAgent(name,
-                                    role == dialogs::Role::kSupervisor ? "supervisor" : "collector",
-                                    std::string(64, name.front()),
-                                    kNow);
-    REQUIRE(id);
-    return {*id, name, role, kNow, false, std::nullopt};
+    return testing::NewAgent(ledger, name, role, kNow);
 }
 
 TEST_CASE("Ledger: an inbound event keeps what the dialog reads as columns", "[store][ledger]") {
@@ -314,7 +310,8 @@ TEST_CASE("Ledger: an idle claim goes back to the queue, a busy one stays", "[st
     Ledger ledger = Migrated(path);
     const auto ana_id = ledger.AddAgent("Ana", "collector", std::string(64, 'a'), kNow);
     REQUIRE(ana_id);
-    const Agent ana{*ana_id, "Ana", dialogs::Role::kCollector, kNow, false, std::nullopt};
+    const Agent ana{
+        *ana_id, "Ana", dialogs::Role::kCollector, kNow, false, std::nullopt, std::nullopt};
     const std::int64_t idle = Inbound(ledger, "+525511111111", "in-1", "2026-11-22T10:00:00Z");
     const std::int64_t busy = Inbound(ledger, "+525522222222", "in-2", "2026-11-22T10:00:00Z");
     REQUIRE(ledger.ClaimConversation(idle, ana, std::nullopt, "2026-11-22T10:00:00Z")->ok());

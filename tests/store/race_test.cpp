@@ -469,7 +469,7 @@ TEST_CASE("Race: two collectors claiming one conversation, exactly one gets it",
     const auto agent = [&](const std::string& name, char token) {
         const auto id = books.ledgers[0].AddAgent(name, "collector", std::string(64, token), kNow);
         REQUIRE(id);
-        return Agent{*id, name, dialogs::Role::kCollector, kNow, false, std::nullopt};
+        return Agent{*id, name, dialogs::Role::kCollector, kNow, false, std::nullopt, std::nullopt};
     };
     const std::array<Agent, 2> collectors = {agent("Ana", 'a'), agent("Beto", 'b')};
 
@@ -533,6 +533,55 @@ TEST_CASE("Race: two collectors claiming one conversation, exactly one gets it",
                        id) == "agent:" + std::to_string(collectors[winner].id));
     }
     CHECK(Count(books.target, "SELECT count(*) FROM audit_log WHERE kind = 'claimed'") == kRounds);
+}
+
+TEST_CASE("Race: escalations handled on two connections at once are handed out strictly in turn",
+          "[store][race]") {
+    Books books;
+    std::vector<std::int64_t> people;
+    for (const char* name : {"Ana", "Beto", "Carla"}) {
+        const auto id =
+            books.ledgers[0].AddAgent(name, "collector", std::string(64, name[0]), kNow);
+        REQUIRE(id);
+        REQUIRE(books.ledgers[0].SetShift(*id, true, *id, kNow).value());
+        people.push_back(*id);
+    }
+    // Thirty new escalations, two at a time, one on each connection.
+    constexpr int kEscalations = 30;
+    std::vector<InboundRecord> events;
+    for (int i = 0; i < kEscalations; ++i) {
+        events.push_back(Incoming("wamid.IN-" + std::to_string(i), Phone(i)));
+    }
+    REQUIRE(books.ledgers[0].RecordWebhook(events, {}, kNow));
+    const auto pending = books.ledgers[0].PendingInboundEvents(events.size());
+    REQUIRE(pending);
+    REQUIRE(pending->size() == events.size());
+    std::array<Log, 2> logs;
+    Race(kEscalations / 2, [&](int side, int step) {
+        const auto s = static_cast<std::size_t>(side);
+        const PendingInbound& e = pending->at(static_cast<std::size_t>(step * 2 + side));
+        Ledger& ledger = books.ledgers[s];
+        const auto handled = ledger.HandleInbound(e, "hola", Escalate, kNow);
+        if (!handled) {
+            logs[s].errors.push_back(Failure(e.provider_event_id, handled, ledger));
+        }
+    });
+    CHECK(logs[0].errors == std::vector<std::string>{});
+    CHECK(logs[1].errors == std::vector<std::string>{});
+    // Every one was handed out once, and each person got exactly a third: no race skipped
+    // anyone's turn or gave someone two in a row.
+    CHECK(Count(books.target, "SELECT count(*) FROM conversations WHERE state = 'claimed'") ==
+          kEscalations);
+    CHECK(Count(books.target, "SELECT count(*) FROM audit_log WHERE kind = 'handed_out'") ==
+          kEscalations);
+    for (const std::int64_t person : people) {
+        INFO("agent " << person);
+        CHECK(Count(books.target,
+                    "SELECT count(*) FROM conversations WHERE assigned_agent_id = " +
+                        std::to_string(person)) == kEscalations / 3);
+    }
+    CHECK(Count(books.target, "SELECT count(DISTINCT hand_out_turn) FROM agents") == 3);
+    CHECK(Count(books.target, "SELECT max(hand_out_turn) FROM agents") == kEscalations);
 }
 
 // The checks every inbound race ends with: each event handled once, into the one conversation
@@ -1312,7 +1361,8 @@ TEST_CASE(
     const auto supervisor = [&](const std::string& name, char token) {
         const auto id = books.ledgers[0].AddAgent(name, "supervisor", std::string(64, token), kNow);
         REQUIRE(id);
-        return Agent{*id, name, dialogs::Role::kSupervisor, kNow, false, std::nullopt};
+        return Agent{
+            *id, name, dialogs::Role::kSupervisor, kNow, false, std::nullopt, std::nullopt};
     };
     const std::array<Agent, 2> people = {supervisor("Sofía", 's'), supervisor("Sara", 't')};
     std::vector<InboundRecord> events;

@@ -238,6 +238,7 @@ TEST_CASE("Report: each agent's work, and what the promises they obtained brough
                                                        : dialogs::Role::kCollector,
                      "2026-11-01T00:00:00Z",
                      false,
+                     std::nullopt,
                      std::nullopt};
     };
     const Agent lucia = agent("Lucía", "collector", 'l');

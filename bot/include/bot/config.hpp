@@ -24,6 +24,9 @@ struct Config {
     std::uint16_t listen_port = 8080;
     std::string public_url = "http://127.0.0.1:8080";
     std::string company_name = "Demo Financiera";
+    // The creditor's own time zone (COBRADOR_TIMEZONE, IANA): the console's times and days, and
+    // the month of the complaints report. Each debtor keeps their own for contact hours.
+    std::string timezone = "America/Mexico_City";
     std::optional<std::string> today;  // YYYY-MM-DD when pinned (COBRADOR_TODAY)
     int io_threads = 2;
     // PostgreSQL only: connections (each on its own thread) for webhook writes and reads; the

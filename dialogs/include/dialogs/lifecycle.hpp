@@ -4,9 +4,9 @@
 // change of ConversationState; the store only persists what it decides. Pure; safe from any
 // thread.
 //
-//   bot ──escalate──▶ escalated ──claim──▶ claimed ──release──▶ bot
-//                         ▲                  │ idle claim
-//                         └──────────────────┘
+//   bot ──escalate──▶ escalated ──claim, or hand out (in turn)──▶ claimed ──release──▶ bot
+//                         ▲                                         │ idle claim (then handed
+//                         └─────────────────────────────────────────┘ out to someone else)
 //   any open state ──close──▶ closed (the debtor's next message opens a new conversation)
 
 #include <array>
@@ -22,6 +22,7 @@ namespace cobrador::dialogs {
 
 enum class LifecycleEvent {
     kEscalate,       // the dialog or a broken promise hands it to a person
+    kHandOut,        // a waiting conversation goes, in turn, to the next person on shift
     kClaim,          // an agent takes it for themselves
     kAssign,         // a supervisor gives it to an agent (themselves too), whoever holds it
     kRelease,        // handed back to the bot, which reads the next message from its menu
@@ -97,8 +98,9 @@ std::vector<LifecycleRowDoc> LifecycleRows();
 // Names for logs, docs and the API's error codes (ToString/FromString in vocabulary.hpp).
 template <>
 struct Names<LifecycleEvent> {
-    static constexpr std::array<std::pair<LifecycleEvent, std::string_view>, 9> kAll = {{
+    static constexpr std::array<std::pair<LifecycleEvent, std::string_view>, 10> kAll = {{
         {LifecycleEvent::kEscalate, "escalate"},
+        {LifecycleEvent::kHandOut, "hand_out"},
         {LifecycleEvent::kClaim, "claim"},
         {LifecycleEvent::kAssign, "assign"},
         {LifecycleEvent::kRelease, "release"},

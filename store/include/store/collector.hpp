@@ -39,6 +39,9 @@ struct Agent {
     std::string created_at;
     bool disabled = false;
     std::optional<std::string> expires_on;  // YYYY-MM-DD (UTC): the token works through it
+    // Since when the person is on shift (ISO 8601 UTC); new escalations are handed out in
+    // turn among the people on shift. Empty: off shift.
+    std::optional<std::string> on_shift_since;
 
     bool supervisor() const { return role == dialogs::Role::kSupervisor; }
 

@@ -415,6 +415,15 @@ public:
                                        std::string_view now,
                                        std::optional<std::int64_t> by = std::nullopt);
 
+    // Agent `agent_id` goes on shift (`on`) or off it, by agent `by` (themselves, or a
+    // supervisor: the audit's actor). New escalations are handed out in turn among the people
+    // on shift, as claims by them; going off shift keeps what one holds. Nothing when there is
+    // no such enabled agent whose access holds at `now`.
+    Result<std::optional<Agent>> SetShift(std::int64_t agent_id,
+                                          bool on,
+                                          std::int64_t by,
+                                          std::string_view now);
+
     // The queue: conversations matching `filter`, oldest first (by escalation, else start).
     Result<std::vector<ConversationSummary>> ListConversations(const ConversationFilter& filter);
 
