@@ -417,8 +417,9 @@ boost::system::result<Config, std::string> LoadConfig(const std::optional<std::s
         config.verification_ttl = std::chrono::hours(*hours);
     }
     if (!dialogs::IsKnownTimeZone(config.timezone)) {
-        return Failure("COBRADOR_TIMEZONE must be an IANA time zone like America/Mexico_City, not '" +
-                       config.timezone + "'");
+        return Failure(
+            "COBRADOR_TIMEZONE must be an IANA time zone like America/Mexico_City, not '" +
+            config.timezone + "'");
     }
     if (!dialogs::IsValidClabe(config.clabe)) {
         return Failure("COBRADOR_CLABE must be 18 digits with a valid CLABE check digit");
