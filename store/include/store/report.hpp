@@ -69,7 +69,7 @@ struct AgentFigures {
     bool disabled = false;
     std::int64_t claimed = 0;     // conversations they took themselves
     std::int64_t handed_out = 0;  // conversations handed to them in turn, while on shift
-    std::int64_t closed = 0;   // conversations ended with a disposition
+    std::int64_t closed = 0;      // conversations ended with a disposition
     std::int64_t messages_sent = 0;
     std::int64_t promises_made = 0;
     std::int64_t promises_kept = 0;    // of theirs, kept within the period
