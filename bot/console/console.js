@@ -389,20 +389,24 @@
     }
   }
 
-  // The conversations handed to me while on shift: a notice for each new one. The first look
-  // (on signing in, or on going on shift) only learns what is already mine.
-  const mine = { known: null };
+  // The conversations given to me while on shift (handed out in turn, or by a supervisor): a
+  // notice for each new one. The first look (on signing in, or on going on shift) only learns
+  // what is already mine; what I take myself is added when I take it. Only the latest look
+  // counts, as with the queue.
+  const mine = { known: null, seq: 0 };
   async function checkHandedToMe() {
     if (!state.me || !state.me.on_shift) return;
+    const seq = ++mine.seq;
     try {
       const { conversations } = await api('GET', '/api/v1/conversations?mine=1&state=claimed');
+      if (seq !== mine.seq) return;
       const ids = new Set(conversations.map((c) => c.id));
       if (mine.known) {
         const fresh = conversations.filter((c) => !mine.known.has(c.id));
         if (fresh.length === 1) {
-          notify(`Te llegó una conversación por turno: ${fresh[0].debtor_name || fresh[0].phone}.`);
+          notify(`Te asignaron una conversación: ${fresh[0].debtor_name || fresh[0].phone}.`);
         } else if (fresh.length > 1) {
-          notify(`Te llegaron ${fresh.length} conversaciones por turno: están en «Mías».`);
+          notify(`Te asignaron ${fresh.length} conversaciones: están en «Mías».`);
         }
       }
       mine.known = ids;
@@ -1029,7 +1033,12 @@
   const convPath = (id, action) => `/api/v1/conversations/${id}/${action}`;
 
   function claim() {
-    act((id) => api('POST', convPath(id, 'claim'), {}), 'Conversación tomada.');
+    act(async (id) => {
+      const done = await api('POST', convPath(id, 'claim'), {});
+      mine.seq += 1; // a look begun before this claim would not know it
+      if (mine.known) mine.known.add(id); // taken, not given: no notice
+      return done;
+    }, 'Conversación tomada.');
   }
 
   function release() {
@@ -1413,7 +1422,7 @@
     try {
       const done = await api('POST', `/api/v1/agents/${agent.id}/disable`);
       const back = done.conversations_returned;
-      notify(`${agent.name} ya no puede entrar${back ? `; ${back === 1 ? '1 conversación volvió' : `${back} conversaciones volvieron`} a la cola` : ''}.`);
+      notify(`${agent.name} ya no puede entrar${back ? `; ${back === 1 ? '1 conversación volvió' : `${back} conversaciones volvieron`} a la cola (o a quien esté en turno)` : ''}.`);
       loadAgents();
     } catch (err) {
       fail(err);

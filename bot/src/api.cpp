@@ -1355,8 +1355,10 @@ net::awaitable<Response> HandleApi(ApiContext& api,
         }
         // The canned replies for this conversation, filled in (canned_replies.hpp).
         json replies = json::array();
-        for (const CannedReply& r : CannedReplies(
-                 **detail, {agent.name, api.config.company_name, api.config.clabe, now_iso})) {
+        for (const CannedReply& r :
+             CannedReplies(**detail,
+                           {agent.name, api.config.company_name, api.config.clabe, now_iso},
+                           api.replies)) {
             replies.push_back({{"id", r.id}, {"title", r.title}, {"text", r.text}});
         }
         co_return Json(http::status::ok,

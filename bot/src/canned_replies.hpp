@@ -1,20 +1,45 @@
 #pragma once
 // Canned replies: what a collector picks from in the console instead of typing the same
-// sentences all day. The catalog's canned_* messages (templates/data/*.msg) in the debtor's
-// locale, filled in for one conversation: the debtor's first name, the agent's name, the
-// creditor, and the account that owes (the first by due date): its balance, its payment
-// reference with the SPEI concept, its open promise. A reply whose facts are missing (no
-// debtor, nothing owed, no open promise) is left out; until the debtor's identity check holds
-// (VerifiedNow) so is every reply about the debt, and the greeting says no name, as the bot's
-// first words do not. Pure; safe from any thread.
+// sentences all day. The catalog's canned_* messages (templates/data/*.msg), and the creditor's
+// own (COBRADOR_REPLIES_FILE), in the debtor's locale, filled in for one conversation: the debtor's
+// first name, the agent's name, the creditor, and the account that owes (the first by due date):
+// its balance, its payment reference with the SPEI concept, its open promise. A reply whose facts
+// are missing (no debtor, nothing owed, no open promise) is left out; until the debtor's identity
+// check holds (VerifiedNow) so is every reply about the debt, and the greeting says no name, as the
+// bot's first words do not. Pure; safe from any thread.
 
+#include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
+
+#include <boost/system/result.hpp>
 
 #include "store/collector.hpp"
 
 namespace cobrador::bot {
+
+struct Config;
+
+// What a reply needs beyond the debtor: nothing, an account that owes (its balance, reference,
+// how to pay), or an open promise on it. Until the identity check holds only kNothing shows.
+enum class CannedNeeds { kNothing, kOwing, kPromise };
+
+// A reply the creditor wrote (COBRADOR_REPLIES_FILE, docs/api.md): per locale its title and
+// its text, an ICU MessageFormat pattern with the built-in replies' placeholders. es-MX is
+// required; a debtor in a locale the reply lacks gets the es-MX text.
+struct OwnReply {
+    std::string id;
+    CannedNeeds needs = CannedNeeds::kNothing;
+    std::map<std::string, std::pair<std::string, std::string>> by_locale;  // title, text
+};
+
+// The replies file's JSON, checked whole: every pattern parses and uses only the placeholders
+// its `needs` provides. The error names the reply and says what is wrong.
+boost::system::result<std::vector<OwnReply>, std::string> ParseOwnReplies(std::string_view json);
+// The file COBRADOR_REPLIES_FILE names (none: no replies of the creditor's own).
+boost::system::result<std::vector<OwnReply>, std::string> LoadOwnReplies(const Config& config);
 
 struct CannedReply {
     std::string id;     // greeting, balance, how_to_pay, receipt, promise, closing
@@ -36,7 +61,10 @@ bool VerifiedNow(const store::ConversationSummary& conversation, const std::stri
 // The locale the replies are in: the debtor's, else es-MX.
 std::string CannedLocale(const store::ConversationDetail& conversation);
 
+// The built-in replies, each replaced by the creditor's reply with its id, then the creditor's
+// others in the file's order.
 std::vector<CannedReply> CannedReplies(const store::ConversationDetail& conversation,
-                                       const CannedFacts& facts);
+                                       const CannedFacts& facts,
+                                       const std::vector<OwnReply>& own = {});
 
 }  // namespace cobrador::bot

@@ -439,7 +439,8 @@ int AgentDisable(Invocation& inv) {
         }
         out << "agent " << id << " disabled: its token no longer works; "
             << disabled->conversations_returned << " conversation"
-            << (disabled->conversations_returned == 1 ? "" : "s") << " back in the queue\n";
+            << (disabled->conversations_returned == 1 ? "" : "s")
+            << " back in the queue (or with someone on shift)\n";
     }
     return kOk;
 }

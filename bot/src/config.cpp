@@ -55,6 +55,7 @@ const std::vector<Setting>& Settings() {
         {"COBRADOR_CONTACT_PHONE", &Config::contact_phone, false},
         {"COBRADOR_CONTACT_HOURS", &Config::contact_hours, false},
         {"COBRADOR_POLICY_FILE", &Config::policy_file, false},
+        {"COBRADOR_REPLIES_FILE", &Config::replies_file, false},
         {"COBRADOR_REMINDERS_FILE", &Config::reminders_file, false},
         {"COBRADOR_TLS_CERT", &Config::tls_cert, false},
         {"COBRADOR_TLS_KEY", &Config::tls_key, false},
@@ -181,6 +182,18 @@ bool Config::WhatsAppEnabled() const {
 
 bool Config::SmsEnabled() const {
     return !twilio_account_sid.empty() && !twilio_auth_token.empty() && !twilio_from.empty();
+}
+
+boost::system::result<std::string, std::string> ReadSettingFile(const std::string& path,
+                                                                std::string_view what) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return {boost::system::in_place_error,
+                "cannot read the " + std::string(what) + " file " + path};
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    return {boost::system::in_place_value, text.str()};
 }
 
 std::string Config::Today(std::chrono::system_clock::time_point now) const {

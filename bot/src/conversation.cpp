@@ -50,15 +50,12 @@ boost::system::result<dialogs::Settings, std::string> DialogSettings(const Confi
     settings.idle_timeout = config.idle_timeout;
     settings.verification_ttl = config.verification_ttl;
     if (!config.policy_file.empty()) {
-        std::ifstream file(config.policy_file);
-        if (!file) {
-            return {boost::system::in_place_error,
-                    "cannot read the policy file " + config.policy_file};
+        const auto text = ReadSettingFile(config.policy_file, "policy");
+        if (!text) {
+            return {boost::system::in_place_error, text.error()};
         }
-        std::ostringstream text;
-        text << file.rdbuf();
         std::string error;
-        auto policy = dialogs::ParsePolicy(text.str(), error);
+        auto policy = dialogs::ParsePolicy(*text, error);
         if (!policy) {
             return {boost::system::in_place_error, config.policy_file + ": " + error};
         }

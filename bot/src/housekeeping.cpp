@@ -109,6 +109,9 @@ void Housekeeping::ExpireClaims(store::Ledger& ledger) {
             "idle claim went back to the queue",
             {{"conversation", std::to_string(id)}});
     }
+    if (!expired->empty()) {
+        s_.events.Publish(std::nullopt, "agents");  // their holders went off shift
+    }
     s_.metrics.Count("cobrador_claims_expired_total", "", expired->size());
 }
 

@@ -176,14 +176,12 @@ boost::system::result<dialogs::ReminderStrategy, std::string> LoadReminderStrate
     if (config.reminders_file.empty()) {
         return dialogs::DefaultReminderStrategy();
     }
-    std::ifstream in(config.reminders_file, std::ios::binary);
-    if (!in) {
-        return {boost::system::in_place_error, "cannot read " + config.reminders_file};
+    const auto text = ReadSettingFile(config.reminders_file, "reminders");
+    if (!text) {
+        return {boost::system::in_place_error, text.error()};
     }
-    std::ostringstream text;
-    text << in.rdbuf();
     std::string error;
-    auto strategy = dialogs::ParseReminderStrategy(text.str(), error);
+    auto strategy = dialogs::ParseReminderStrategy(*text, error);
     if (!strategy) {
         return {boost::system::in_place_error, config.reminders_file + ": " + error};
     }

@@ -84,6 +84,7 @@ struct Server::Impl {
     net::io_context ioc;
     std::optional<dialogs::Settings> dialog;            // set by Start()
     std::optional<dialogs::ReminderStrategy> strategy;  // set by Start()
+    std::vector<OwnReply> replies;                      // set by Start()
     // The acceptor, the signals and the drain deadline are only touched on this strand.
     net::strand<net::io_context::executor_type> control{net::make_strand(ioc)};
     tcp::acceptor acceptor{control};
@@ -352,6 +353,11 @@ boost::system::result<std::uint16_t, std::string> Server::Start() {
         return {boost::system::in_place_error, strategy.error()};
     }
     impl_->strategy.emplace(std::move(*strategy));
+    auto replies = LoadOwnReplies(impl_->config);
+    if (!replies) {
+        return {boost::system::in_place_error, replies.error()};
+    }
+    impl_->replies = std::move(*replies);
     std::string reason;
     // The ledger must exist (`serve --demo` creates its own before this): a mistyped path
     // is not a new, empty ledger.
@@ -400,6 +406,7 @@ boost::system::result<std::uint16_t, std::string> Server::Start() {
                                    impl.events,
                                    *impl.dialog,
                                    *impl.strategy,
+                                   impl.replies,
                                    [&impl] { impl.WakeDispatcher(); },
                                    [&impl] {
                                        if (impl.provider_worker) {

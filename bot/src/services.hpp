@@ -13,6 +13,7 @@
 #include "dialogs/dialog.hpp"
 #include "dialogs/reminders.hpp"
 
+#include "canned_replies.hpp"
 #include "events.hpp"
 #include "ledger_thread.hpp"
 #include "metrics.hpp"
@@ -26,6 +27,8 @@ struct Services {
     EventHub& events;
     const dialogs::Settings& dialog;
     const dialogs::ReminderStrategy& strategy;
+    // The creditor's own canned replies (COBRADOR_REPLIES_FILE), checked at start.
+    const std::vector<OwnReply>& replies;
     // New outbox rows may be due (thread-safe; does nothing before the dispatcher starts).
     std::function<void()> wake_dispatcher;
     // A debtor asked for a payment instrument (thread-safe; does nothing before the provider

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <set>
 #include <utility>
 
 #include "dialogs/contact.hpp"
@@ -20,6 +21,7 @@
 #include "ledger_impl.hpp"
 #include "outbound.hpp"
 #include "proactive.hpp"
+#include "shifts.hpp"
 
 namespace cobrador::store {
 
@@ -955,13 +957,31 @@ Result<std::vector<std::int64_t>> Ledger::ExpireIdleClaims(std::string_view idle
         Connection& db = impl_->db;
         const std::string at(now);
         Tx tx(db);
-        auto idle = db.Query(
-            "SELECT id FROM conversations WHERE state = 'claimed' AND "
-            "coalesce(agent_activity_at, claimed_at, last_activity_at) < ?",
-            idle_since);
         std::vector<std::int64_t> expired;
-        while (idle->Step()) {
-            expired.push_back(idle->Int64(0));
+        std::set<std::int64_t> away;
+        {
+            auto idle = db.Query(
+                "SELECT id, assigned_agent_id FROM conversations WHERE state = 'claimed' AND "
+                "coalesce(agent_activity_at, claimed_at, last_activity_at) < ?",
+                idle_since);
+            while (idle->Step()) {
+                expired.push_back(idle->Int64(0));
+                if (!idle->IsNull(1)) {
+                    away.insert(idle->Int64(1));
+                }
+            }
+        }
+        // Someone on shift who left a claim idle this long is away: off shift, so that what
+        // comes next (this conversation too) goes to someone who is there.
+        for (const std::int64_t agent : away) {
+            if (db.Exec("UPDATE agents SET on_shift_since = NULL WHERE id = ? AND on_shift_since "
+                        "IS NOT NULL",
+                        agent) > 0) {
+                WriteAudit(db,
+                           {.actor = "system", .kind = "shift_ended"},
+                           at,
+                           AuditDetail("agent_id", agent, "reason", "idle_claim"));
+            }
         }
         BackToQueue(db, expired, at, "claim_expired");
         tx.commit();

@@ -11,6 +11,7 @@
 #include "audit.hpp"
 #include "case_rows.hpp"
 #include "proactive.hpp"
+#include "shifts.hpp"
 
 namespace cobrador::store {
 

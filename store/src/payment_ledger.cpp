@@ -15,6 +15,7 @@
 #include "ledger_impl.hpp"
 #include "payment_apply.hpp"
 #include "proactive.hpp"
+#include "shifts.hpp"
 
 namespace cobrador::store {
 

@@ -9,6 +9,7 @@
 #include "ledger_impl.hpp"
 #include "payment_apply.hpp"
 #include "proactive.hpp"
+#include "shifts.hpp"
 
 namespace cobrador::store {
 
@@ -27,9 +28,13 @@ bool ToPerson(Connection& db,
               const ReceiptReplyFn& reply,
               bool& escalated) {
     const bool for_a_person = kind != "duplicate";
+    // Held by a collector before: they tell the debtor themselves. Escalating may hand it to
+    // someone on shift just now, and then the debtor is told, as with the queue.
+    const auto before = ReachableConversation(db, conversation);
+    const bool held = before && before->state == dialogs::ConversationState::kClaimed;
     escalated = for_a_person && EscalateConversation(db, conversation, "receipt_review", at);
     const auto target = ReachableConversation(db, conversation);
-    if (!reply || !target || target->state == dialogs::ConversationState::kClaimed) {
+    if (!reply || !target || held) {
         return false;
     }
     const auto message = reply(AddresseeOf(*target, at), kind);

@@ -72,7 +72,7 @@ std::optional<std::int64_t> HandOut(Connection& db,
         *next);
     db.Exec(
         "UPDATE conversations SET state = 'claimed', assigned_agent_id = ?1, claimed_at = ?2, "
-        "agent_activity_at = ?2 WHERE id = ?3",
+        "agent_activity_at = ?2, last_activity_at = ?2 WHERE id = ?3",
         *next,
         now,
         conversation_id);
@@ -127,12 +127,15 @@ Result<std::optional<Agent>> Ledger::SetShift(std::int64_t agent_id,
         Tx tx(db);
         std::optional<Agent> found;
         {
+            // Anyone may be taken off shift (one whose access ran out too); only someone who
+            // may sign in can go on it.
             auto row = db.Query(
                 "SELECT id, name, role, created_at, expires_on, on_shift_since FROM agents WHERE "
-                "id = ?2 AND disabled_at IS NULL AND (expires_on IS NULL OR expires_on >= "
-                "substr(?1, 1, 10))",
+                "id = ?2 AND (?3 = 0 OR (disabled_at IS NULL AND (expires_on IS NULL OR "
+                "expires_on >= substr(?1, 1, 10))))",
                 at,
-                agent_id);
+                agent_id,
+                on ? 1 : 0);
             if (row->Step()) {
                 found = Agent{row->Int64(0),
                               row->Text(1),

@@ -3,10 +3,10 @@
 // turn among the people on shift. Used inside the callers' transactions.
 //
 // The turn: each agent has a hand_out_turn; the person on shift with the lowest (then the
-// lowest id) is next, and takes one more than the highest anyone has. A person just on shift
-// is therefore next once, then joins the end of the line. Two hand-outs at once on PostgreSQL
-// conflict on the agents' rows (SERIALIZABLE) and one is run again, so nobody is skipped or
-// given two in a row by a race.
+// lowest id) is next, and takes one more than the highest anyone has: whoever was handed one
+// least recently is next (someone never handed one, first), then joins the end of the line. Two
+// hand-outs at once on PostgreSQL conflict on the agents' rows (SERIALIZABLE) and one is run again,
+// so nobody is skipped or given two in a row by a race.
 
 #include <cstdint>
 #include <optional>

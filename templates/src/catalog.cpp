@@ -3,9 +3,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 
 #include <unicode/datefmt.h>
 #include <unicode/dtptngen.h>
+#include <unicode/messagepattern.h>
 #include <unicode/msgfmt.h>
 #include <unicode/smpdtfmt.h>
 #include <unicode/timezone.h>
@@ -130,28 +132,33 @@ std::string FormatDate(const dialogs::Date& date, std::string_view locale) {
     return Utf8(out);
 }
 
-std::optional<std::string> Render(std::string_view locale, std::string_view key, const Args& args) {
-    const std::string_view where = locale == "en-US" ? "en-US" : "es-MX";
-    const Catalog& catalog = CatalogFor(where);
-    const auto found = catalog.find(key);
-    if (found == catalog.end()) {
-        return std::nullopt;
-    }
-    UErrorCode status = U_ZERO_ERROR;
-    // Parsing a pattern is most of a render's cost: each thread keeps the ones it has used.
+namespace {
+
+// `pattern` parsed for `where` ("es-MX" or "en-US"), kept per thread: parsing is most of a
+// render's cost. Null for a pattern ICU cannot parse.
+const icu::MessageFormat* Parsed(std::string_view where, std::string_view pattern) {
     thread_local std::map<std::string, std::unique_ptr<icu::MessageFormat>, std::less<>> parsed;
-    const std::string cache_key = std::string(where) + "/" + std::string(key);
+    const std::string cache_key = std::string(where) + "\x1f" + std::string(pattern);
     auto cached = parsed.find(cache_key);
     if (cached == parsed.end()) {
+        UErrorCode status = U_ZERO_ERROR;
         const icu::Locale icu_locale(where == "en-US" ? "en_US" : "es_MX");
         auto made = std::make_unique<icu::MessageFormat>(
-            icu::UnicodeString::fromUTF8(found->second), icu_locale, status);
+            icu::UnicodeString::fromUTF8(
+                icu::StringPiece(pattern.data(), static_cast<int32_t>(pattern.size()))),
+            icu_locale,
+            status);
         if (U_FAILURE(status)) {
-            return std::nullopt;
+            made.reset();
         }
         cached = parsed.emplace(cache_key, std::move(made)).first;
     }
-    const icu::MessageFormat& format = *cached->second;
+    return cached->second.get();
+}
+
+std::optional<std::string> Format(const icu::MessageFormat& format,
+                                  std::string_view where,
+                                  const Args& args) {
     std::vector<icu::UnicodeString> names;
     std::vector<icu::Formattable> values;
     for (const auto& [name, value] : args) {
@@ -168,12 +175,59 @@ std::optional<std::string> Render(std::string_view locale, std::string_view key,
                 icu::UnicodeString::fromUTF8(FormatDate(std::get<dialogs::Date>(value), where)));
         }
     }
+    UErrorCode status = U_ZERO_ERROR;
     icu::UnicodeString out;
     format.format(names.data(), values.data(), static_cast<int32_t>(values.size()), out, status);
     if (U_FAILURE(status)) {
         return std::nullopt;
     }
     return Utf8(out);
+}
+
+std::string_view Where(std::string_view locale) {
+    return locale == "en-US" ? "en-US" : "es-MX";
+}
+
+}  // namespace
+
+std::optional<std::string> Render(std::string_view locale, std::string_view key, const Args& args) {
+    const std::string_view where = Where(locale);
+    const Catalog& catalog = CatalogFor(where);
+    const auto found = catalog.find(key);
+    if (found == catalog.end()) {
+        return std::nullopt;
+    }
+    const icu::MessageFormat* format = Parsed(where, found->second);
+    return format == nullptr ? std::nullopt : Format(*format, where, args);
+}
+
+std::optional<std::string> RenderPattern(std::string_view locale,
+                                         std::string_view pattern,
+                                         const Args& args) {
+    const std::string_view where = Where(locale);
+    const icu::MessageFormat* format = Parsed(where, pattern);
+    return format == nullptr ? std::nullopt : Format(*format, where, args);
+}
+
+std::optional<std::set<std::string>> PatternArguments(std::string_view pattern) {
+    UErrorCode status = U_ZERO_ERROR;
+    icu::MessagePattern parsed(icu::UnicodeString::fromUTF8(icu::StringPiece(
+                                   pattern.data(), static_cast<int32_t>(pattern.size()))),
+                               nullptr,
+                               status);
+    if (U_FAILURE(status)) {
+        return std::nullopt;
+    }
+    std::set<std::string> names;
+    for (int32_t i = 0; i < parsed.countParts(); ++i) {
+        const icu::MessagePattern::Part& part = parsed.getPart(i);
+        if (part.getType() == UMSGPAT_PART_TYPE_ARG_NAME) {
+            names.insert(Utf8(parsed.getSubstring(part)));
+        } else if (part.getType() == UMSGPAT_PART_TYPE_ARG_NUMBER) {
+            names.insert(std::to_string(part.getValue()));
+        }
+    }
+    return names;
 }
 
 RenderedReply RenderReply(const dialogs::Reply& reply, std::string_view locale) {

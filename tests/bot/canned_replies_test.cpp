@@ -111,4 +111,84 @@ TEST_CASE("Canned replies: in the debtor's language", "[bot][canned]") {
     CHECK(CannedLocale(c) == "es-MX");
 }
 
+TEST_CASE("Canned replies: the creditor's own replace a built-in one and come after the rest",
+          "[bot][canned]") {
+    const auto own = ParseOwnReplies(R"({"replies": [
+        {"id": "greeting", "es-MX": {"title": "Hola", "text": "Buen día{name, select, none {} other { {name}}}, le atiende {agent}."}},
+        {"id": "descuento", "needs": "owing",
+         "es-MX": {"title": "Descuento de fin de año", "text": "{name}, si liquida hoy {balance} de la cuenta {account}, le quitamos los intereses."},
+         "en-US": {"title": "Year-end discount", "text": "{name}, settle {balance} today and we waive the interest."}},
+        {"id": "recordatorio", "needs": "promise",
+         "es-MX": {"title": "Su promesa", "text": "Le recordamos su pago de {amount} el {date}."}}
+    ]})");
+    REQUIRE(own.has_value());
+    REQUIRE(own->size() == 3);
+    store::ConversationDetail c = Maria(true);
+    auto replies = CannedReplies(c, kFacts, *own);
+    std::vector<std::string> order;
+    for (const CannedReply& r : replies) {
+        order.push_back(r.id);
+    }
+    // Built-ins in their place (the greeting is the creditor's), then the creditor's others;
+    // no promise is open, so neither promise reply.
+    CHECK(order == std::vector<std::string>{
+                       "greeting", "balance", "how_to_pay", "receipt", "closing", "descuento"});
+    auto by_id = ById(replies);
+    CHECK(by_id.at("greeting").title == "Hola");
+    CHECK(by_id.at("greeting").text == "Buen día María, le atiende Ana Ruiz.");
+    CHECK(by_id.at("descuento").text ==
+          "María, si liquida hoy $12,345.67 de la cuenta A-1001, le quitamos los intereses.");
+    // In English where the creditor wrote it; in Spanish where it did not.
+    c.debtor->locale = "en-US";
+    by_id = ById(CannedReplies(c, kFacts, *own));
+    CHECK(by_id.at("descuento").title == "Year-end discount");
+    CHECK(by_id.at("greeting").text == "Buen día María, le atiende Ana Ruiz.");
+    // Nothing about the debt before the identity check holds: the creditor's neither.
+    by_id = ById(CannedReplies(Maria(false), kFacts, *own));
+    CHECK(by_id.count("descuento") == 0);
+    CHECK(by_id.at("greeting").text == "Buen día, le atiende Ana Ruiz.");
+}
+
+TEST_CASE("Canned replies: a creditor's file with a mistake says which reply and what is wrong",
+          "[bot][canned]") {
+    const auto error = [](const std::string& text) {
+        const auto parsed = ParseOwnReplies(text);
+        return parsed ? std::string("(accepted)") : parsed.error();
+    };
+    const std::string ok_es = R"("es-MX": {"title": "T", "text": "Hola"})";
+    CHECK(error("nope").find("expected a JSON object") != std::string::npos);
+    CHECK(error(R"({"replies": [], "extra": 1})").find("unknown key \"extra\"") !=
+          std::string::npos);
+    CHECK(error(R"({"replies": [{"id": "Bad Id", )" + ok_es + "}]}").find("1 to 40 of a-z") !=
+          std::string::npos);
+    CHECK(error(R"({"replies": [{"id": "a", )" + ok_es + R"(}, {"id": "a", )" + ok_es + "}]}")
+              .find("reply 2 (\"a\"): the id is used twice") != std::string::npos);
+    CHECK(error(R"({"replies": [{"id": "a", "needs": "money", )" + ok_es + "}]}")
+              .find("\"needs\" is nothing, owing or promise") != std::string::npos);
+    CHECK(error(R"({"replies": [{"id": "a", "en-US": {"title": "T", "text": "Hi"}}]})")
+              .find("es-MX is required") != std::string::npos);
+    CHECK(
+        error(R"({"replies": [{"id": "a", "fr-FR": {"title": "T", "text": "Hi"}, )" + ok_es + "}]}")
+            .find("unknown key \"fr-FR\"") != std::string::npos);
+    // A debt placeholder in a reply that does not say it needs the debt: shown to anyone.
+    CHECK(error(R"({"replies": [{"id": "a", "es-MX": {"title": "T", "text": "Debe {balance}"}}]})")
+              .find("{balance} is about the debt: set \"needs\": \"owing\"") != std::string::npos);
+    CHECK(
+        error(
+            R"({"replies": [{"id": "a", "needs": "owing", "es-MX": {"title": "T", "text": "El {date}"}}]})")
+            .find("set \"needs\": \"promise\"") != std::string::npos);
+    CHECK(error(R"({"replies": [{"id": "a", "es-MX": {"title": "T", "text": "Hola {nombre}"}}]})")
+              .find("unknown placeholder {nombre}") != std::string::npos);
+    CHECK(error(R"({"replies": [{"id": "a", "es-MX": {"title": "T", "text": "Hola {name"}}]})")
+              .find("not a valid ICU MessageFormat pattern") != std::string::npos);
+    CHECK(error(R"({"replies": [{"id": "a", "es-MX": {"title": "", "text": "Hola"}}]})")
+              .find("title is one line") != std::string::npos);
+    CHECK(error(R"({"replies": [{"id": "a", "es-MX": {"title": "T", "text": ""}}]})")
+              .find("text is 1 to 1000 bytes") != std::string::npos);
+    CHECK(
+        error(std::string(R"({"replies": [{"id": "a", )") + ok_es + std::string("}]}\0garbage", 11))
+            .find("expected a JSON object") != std::string::npos);
+    CHECK(error(R"({"replies": [{"id": "a", )" + ok_es + "}]}") == "(accepted)");
+}
+
 }  // namespace cobrador::bot

@@ -286,8 +286,8 @@ TEST_CASE(
                        ana);
     browser.WaitUntil(
         [&] {
-            return browser.Text("#notice").find(
-                       "Te llegó una conversación por turno: María López") != std::string::npos;
+            return browser.Text("#notice").find("Te asignaron una conversación: María López") !=
+                   std::string::npos;
         },
         "the notice of the conversation handed out",
         std::chrono::seconds(10));

@@ -3,7 +3,10 @@
 
 #include "report_format.hpp"
 
+#include <map>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 

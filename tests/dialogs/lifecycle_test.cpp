@@ -106,6 +106,13 @@ TEST_CASE("Lifecycle: escalation and idle claims", "[dialogs][lifecycle]") {
     CHECK(idle.changes);
     CHECK(idle.to == S::kEscalated);
     CHECK_FALSE(Decide({S::kBot, std::nullopt}, E::kIdleClaimEnds, system).changes);
+    // Handed out in turn to someone on shift: only while it waits for a person.
+    const auto handed = Decide({S::kEscalated, std::nullopt}, E::kHandOut, system);
+    CHECK(handed.changes);
+    CHECK(handed.to == S::kClaimed);
+    CHECK_FALSE(Decide(HeldBy(1), E::kHandOut, system).changes);
+    CHECK_FALSE(Decide({S::kBot, std::nullopt}, E::kHandOut, system).changes);
+    CHECK_FALSE(Decide({S::kClosed, std::nullopt}, E::kHandOut, system).changes);
 }
 
 TEST_CASE("Lifecycle: every state and event has a row, and the table prints",

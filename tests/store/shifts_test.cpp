@@ -2,6 +2,7 @@
 // SQLite or PostgreSQL.
 
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -151,6 +152,13 @@ TEST_CASE("Shifts: new escalations go in turn to the people on shift, as their c
                        std::to_string(carla.id));
     const std::int64_t nobody = Escalated(b.ledger, 11, kNow);
     CHECK(b.State(nobody) == "escalated");
+    // She still shows on shift until someone ends it, which anyone may do though her access ran
+    // out.
+    const auto ended = b.ledger.SetShift(carla.id, false, sofia.id, kNow);
+    REQUIRE(ended);
+    REQUIRE(*ended);
+    CHECK_FALSE((*ended)->on_shift_since);
+    CHECK_FALSE(b.ledger.SetShift(carla.id, true, carla.id, kNow).value());
     // The report counts what each was handed, apart from what they took: Carla also got the
     // four Beto held when he was disabled.
     ReportQuery query;
@@ -186,6 +194,11 @@ TEST_CASE("Shifts: a claim that ends without its holder goes to someone else on 
     CHECK(*expired == std::vector<std::int64_t>{id});
     CHECK(b.State(id) == "escalated");
     CHECK(b.Holder(id) == 0);
+    // Ana is away: off shift, so that nothing more goes to her (the system did it, and says so).
+    CHECK(Probe(b.path).Count("SELECT count(*) FROM agents WHERE on_shift_since IS NOT NULL") == 0);
+    CHECK(Probe(b.path).Text("SELECT actor || ' ' || detail FROM audit_log WHERE kind = "
+                             "'shift_ended'") ==
+          "system {\"agent_id\":" + std::to_string(ana.id) + ",\"reason\":\"idle_claim\"}");
 
     // Beto is on shift when the next one goes idle: it moves to him, not back to Ana.
     REQUIRE(b.ledger.SetShift(beto.id, true, beto.id, kNow).value());
@@ -202,10 +215,51 @@ TEST_CASE("Shifts: a claim that ends without its holder goes to someone else on 
     // The idle clock starts again with him.
     CHECK(b.ledger.ExpireIdleClaims("2026-12-07T16:20:00Z", "2026-12-07T16:40:00Z")->empty());
 
-    // Disabling Beto hands what he held to Ana.
+    // Beto ends his shift (he keeps what he holds); Ana is back: disabling Beto hands it to her.
+    CHECK_FALSE(b.ledger.SetShift(beto.id, false, beto.id, kNow).value()->on_shift_since);
+    REQUIRE(b.ledger.SetShift(ana.id, true, ana.id, "2026-12-07T16:41:00Z").value());
     REQUIRE(b.ledger.DisableAgent(beto.id, "2026-12-07T16:45:00Z")->result ==
             DisableResult::kDisabled);
     CHECK(b.Holder(id) == ana.id);
+}
+
+TEST_CASE("Shifts: a receipt for a person is handed out, and the debtor is still told",
+          "[store][shifts]") {
+    Books b;
+    std::istringstream csv(
+        "account_id,debtor_name,phone,birth_date,balance,currency,due_date\n"
+        "A-1,María López,+525520001001,1985-03-15,1000.00,MXN,2026-11-01\n");
+    const auto parsed = ParsePortfolioCsv(csv);
+    REQUIRE(parsed.errors.empty());
+    REQUIRE(b.ledger.ImportPortfolio(parsed.rows, "test", kNow));
+    const Agent ana = NewAgent(b.ledger, "Ana");
+    const std::int64_t id = testing::ReceiveText(
+        b.ledger,
+        "in-r1",
+        "+525520001001",
+        [](const dialogs::ConversationView&) {
+            DialogTurn turn;
+            turn.dialog_state = "{}";
+            turn.replies.push_back({"Hola", "{\"text\":\"Hola\"}"});
+            return turn;
+        },
+        kNow);
+    REQUIRE(b.ledger.SetShift(ana.id, true, ana.id, kNow).value());
+    const std::string told = "Una persona revisará tu comprobante.";
+    const ReceiptReplyFn reply = [&](const Addressee&, const std::string&) {
+        return std::optional<ProactiveMessage>(
+            ProactiveMessage{told, "{\"text\":\"" + told + "\"}", "", ""});
+    };
+    // The receipt could not be read: it goes to Ana at once, and María hears a person will look.
+    CHECK(b.ledger.ReceiptToPerson(id, "2026-12-07T15:05:00Z", reply).value());
+    CHECK(b.State(id) == "claimed");
+    CHECK(b.Holder(id) == ana.id);
+    CHECK(Probe(b.path).Count("SELECT count(*) FROM messages WHERE direction = 'out' AND body = '" +
+                              told + "'") == 1);
+    // Another one while Ana holds it: she tells María herself.
+    CHECK_FALSE(b.ledger.ReceiptToPerson(id, "2026-12-07T15:10:00Z", reply).value());
+    CHECK(Probe(b.path).Count("SELECT count(*) FROM messages WHERE direction = 'out' AND body = '" +
+                              told + "'") == 1);
 }
 
 TEST_CASE("Shifts: a second reason while waiting is kept, and the place in the queue too",

@@ -46,6 +46,7 @@ struct Config {
     std::string contact_phone;  // how a person of the creditor is reached (said when escalating)
     std::string contact_hours;  // and when ("lunes a viernes de 9 a 18 h")
     std::string policy_file;    // negotiation policy JSON; empty: the embedded default
+    std::string replies_file;   // the creditor's own canned replies (JSON); empty: none
     std::chrono::minutes idle_timeout{30};
     std::chrono::hours verification_ttl{24};
     // A claimed conversation whose collector does nothing this long goes back to the queue.
@@ -119,6 +120,11 @@ struct Config {
 // id of this host ("db-1:4242") whose process no longer exists. A replica on another host is
 // never known gone: its leases run out instead.
 bool ReplicaGone(std::string_view holder, std::string_view self);
+
+// The whole of a file a setting names (the policy, the reminders, the replies), or "cannot read
+// the <what> file <path>".
+boost::system::result<std::string, std::string> ReadSettingFile(const std::string& path,
+                                                                std::string_view what);
 
 // Reads `file` (when given) and then the environment, which wins. Errors are messages for a
 // person: an unreadable file, a malformed line, a bad COBRADOR_LISTEN or COBRADOR_TODAY.

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -30,6 +31,16 @@ const std::vector<std::string>& Locales();
 // The message `key` in `locale` (an unknown locale falls back to es-MX) with `args`; nullopt
 // for an unknown key or arguments the pattern cannot take.
 std::optional<std::string> Render(std::string_view locale, std::string_view key, const Args& args);
+
+// `pattern` (ICU MessageFormat, as the catalog's, like a creditor's own canned reply) rendered
+// for `locale` with `args`; nullopt when ICU cannot parse it or the arguments do not fit.
+std::optional<std::string> RenderPattern(std::string_view locale,
+                                         std::string_view pattern,
+                                         const Args& args);
+
+// The names of the arguments `pattern` uses, nested ones too ({name, select, ...} names "name");
+// nullopt when ICU cannot parse it.
+std::optional<std::set<std::string>> PatternArguments(std::string_view pattern);
 
 // The keys of a locale's catalog, sorted (for tests that check both catalogs agree).
 std::vector<std::string> Keys(std::string_view locale);
