@@ -8,7 +8,7 @@ seconds="${FUZZ_SECONDS:-30}"
 CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCOBRADOR_FUZZ=ON -DBUILD_TESTING=OFF \
   -DCOBRADOR_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 targets=(portfolio_csv decimal whatsapp_webhook twilio_webhook nlu payments cluster_change
-  provider_events instruments receipt cep)
+  provider_events instruments receipt cep own_replies)
 cmake --build build-fuzz --target "${targets[@]/#/fuzz_}"
 mkdir -p build-fuzz/artifacts
 for t in "${targets[@]}"; do

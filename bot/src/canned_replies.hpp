@@ -8,36 +8,23 @@
 // check holds (VerifiedNow) so is every reply about the debt, and the greeting says no name, as the
 // bot's first words do not. Pure; safe from any thread.
 
-#include <map>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include <boost/system/result.hpp>
 
 #include "store/collector.hpp"
+#include "templates/own_replies.hpp"
 
 namespace cobrador::bot {
 
 struct Config;
 
-// What a reply needs beyond the debtor: nothing, an account that owes (its balance, reference,
-// how to pay), or an open promise on it. Until the identity check holds only kNothing shows.
-enum class CannedNeeds { kNothing, kOwing, kPromise };
+using templates::CannedNeeds;
+using templates::OwnReply;
+using templates::ParseOwnReplies;
 
-// A reply the creditor wrote (COBRADOR_REPLIES_FILE, docs/api.md): per locale its title and
-// its text, an ICU MessageFormat pattern with the built-in replies' placeholders. es-MX is
-// required; a debtor in a locale the reply lacks gets the es-MX text.
-struct OwnReply {
-    std::string id;
-    CannedNeeds needs = CannedNeeds::kNothing;
-    std::map<std::string, std::pair<std::string, std::string>> by_locale;  // title, text
-};
-
-// The replies file's JSON, checked whole: every pattern parses and uses only the placeholders
-// its `needs` provides. The error names the reply and says what is wrong.
-boost::system::result<std::vector<OwnReply>, std::string> ParseOwnReplies(std::string_view json);
 // The file COBRADOR_REPLIES_FILE names (none: no replies of the creditor's own).
 boost::system::result<std::vector<OwnReply>, std::string> LoadOwnReplies(const Config& config);
 

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -250,6 +251,23 @@ TEST_CASE("WhatsApp templates in deploy/ say what the code sends, for every temp
             CHECK(body.find('$') == std::string::npos);
         }
     }
+}
+
+TEST_CASE("Catalog: a pattern from outside renders like the catalog's, and names its arguments",
+          "[templates]") {
+    const std::string pattern = "Hola{name, select, none {} other { {name}}}: debes {balance}.";
+    const auto names = PatternArguments(pattern);
+    REQUIRE(names);
+    CHECK(*names == std::set<std::string>{"balance", "name"});  // the nested one too
+    CHECK(RenderPattern("es-MX",
+                        pattern,
+                        {{"name", std::string("María")}, {"balance", Money{123456, "MXN"}}}) ==
+          std::optional<std::string>("Hola María: debes $1,234.56."));
+    CHECK(RenderPattern(
+              "en-US", pattern, {{"name", std::string("none")}, {"balance", Money{500, "MXN"}}})
+              ->rfind("Hola: debes ", 0) == 0);
+    CHECK_FALSE(PatternArguments("Hola {name"));
+    CHECK_FALSE(RenderPattern("es-MX", "Hola {name", {}));
 }
 
 }  // namespace
