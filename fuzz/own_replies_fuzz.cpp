@@ -9,7 +9,6 @@
 #include <string>
 #include <string_view>
 
-#include "dialogs/calendar.hpp"
 #include "templates/catalog.hpp"
 #include "templates/own_replies.hpp"
 
@@ -23,16 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         return 0;
     }
-    const Args args = {{"name", std::string("María")},
-                       {"agent", std::string("Ana")},
-                       {"company", std::string("Financiera")},
-                       {"account", std::string("A-1")},
-                       {"balance", Money{123456, "MXN"}},
-                       {"clabe", std::string("646180110400000007")},
-                       {"reference", std::string("0000018")},
-                       {"concept", std::string("REF 0000018")},
-                       {"amount", Money{50000, "MXN"}},
-                       {"date", cobrador::dialogs::Date(std::chrono::year(2026) / 12 / 15)}};
+    const Args args = SampleArgs();
     std::set<std::string> ids;
     for (const OwnReply& r : *replies) {
         if (!ids.insert(r.id).second || !r.by_locale.contains("es-MX")) {

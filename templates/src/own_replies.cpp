@@ -34,7 +34,16 @@ const std::set<std::string>& PlaceholdersOf(Needs needs) {
     return needs == Needs::kNothing ? kNothing : needs == Needs::kOwing ? kOwing : kPromise;
 }
 
-// Arguments of every placeholder, to try a creditor's pattern before any debtor needs it.
+constexpr std::size_t kMaxReplies = 50;
+constexpr std::size_t kMaxTitle = 60;   // bytes: a menu line
+constexpr std::size_t kMaxText = 1000;  // bytes: well inside SMS's 1,600 characters
+
+bool IdChar(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+}  // namespace
+
 Args SampleArgs() {
     return {{"name", std::string("María")},
             {"agent", std::string("Ana")},
@@ -47,16 +56,6 @@ Args SampleArgs() {
             {"amount", Money{50000, "MXN"}},
             {"date", dialogs::Date(std::chrono::year(2026) / 12 / 15)}};
 }
-
-constexpr std::size_t kMaxReplies = 50;
-constexpr std::size_t kMaxTitle = 60;   // bytes: a menu line
-constexpr std::size_t kMaxText = 1000;  // bytes: well inside SMS's 1,600 characters
-
-bool IdChar(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-}
-
-}  // namespace
 
 const std::set<std::string>& Placeholders(CannedNeeds needs) {
     return PlaceholdersOf(needs);

@@ -12,6 +12,8 @@
 
 #include <boost/system/result.hpp>
 
+#include "dialogs/dialog.hpp"
+
 namespace cobrador::templates {
 
 // What a reply needs beyond the debtor: nothing, an account that owes (its balance, reference,
@@ -21,6 +23,9 @@ enum class CannedNeeds { kNothing, kOwing, kPromise };
 // The placeholders a reply of `needs` may use: name, agent, company; with an account that owes
 // also account, balance, clabe, reference, concept; with a promise also amount, date.
 const std::set<std::string>& Placeholders(CannedNeeds needs);
+
+// A value for every placeholder, to try a pattern before any debtor needs it.
+dialogs::Args SampleArgs();
 
 // es-MX is required; a debtor in a locale the reply lacks gets the es-MX text.
 struct OwnReply {
