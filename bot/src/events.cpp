@@ -90,7 +90,7 @@ std::size_t EventHub::Subscribers() const {
 }
 
 template <class Stream>
-net::awaitable<void> StreamEvents(Stream& stream, EventHub& hub) {
+net::awaitable<void> StreamEvents(Stream& stream, EventHub& hub, StillAllowed allowed) {
     auto executor = co_await net::this_coro::executor;
     auto timer = std::make_shared<net::steady_timer>(executor);
     // Wake-ups and aborts are posted to this stream's executor (a strand), where the wait and
@@ -117,7 +117,16 @@ net::awaitable<void> StreamEvents(Stream& stream, EventHub& hub) {
     auto [head_error, head_bytes] =
         co_await http::async_write_header(stream, serializer, net::as_tuple(net::use_awaitable));
     std::string out = head_error ? std::string() : std::string(": connected\n\n");
+    auto checked = std::chrono::steady_clock::now();
     for (bool open = !head_error; open;) {
+        // A disabled reader hears nothing more: asked when the team changed, and every heartbeat.
+        const bool team_changed = out.find("\"change\":\"agents\"") != std::string::npos;
+        if (allowed && (team_changed || std::chrono::steady_clock::now() - checked >= kHeartbeat)) {
+            checked = std::chrono::steady_clock::now();
+            if (!co_await allowed()) {
+                break;
+            }
+        }
         if (!out.empty()) {
             beast::get_lowest_layer(stream).expires_after(
                 kHeartbeat * 2);  // a reader that stopped reading is let go
@@ -149,7 +158,9 @@ net::awaitable<void> StreamEvents(Stream& stream, EventHub& hub) {
     hub.Unsubscribe(subscriber);
 }
 
-template net::awaitable<void> StreamEvents(beast::tcp_stream&, EventHub&);
-template net::awaitable<void> StreamEvents(beast::ssl_stream<beast::tcp_stream>&, EventHub&);
+template net::awaitable<void> StreamEvents(beast::tcp_stream&, EventHub&, StillAllowed);
+template net::awaitable<void> StreamEvents(beast::ssl_stream<beast::tcp_stream>&,
+                                           EventHub&,
+                                           StillAllowed);
 
 }  // namespace cobrador::bot

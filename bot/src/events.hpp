@@ -58,11 +58,18 @@ private:
 // Writes the SSE response on `stream` until the client goes away or the hub closes: the
 // events as they come and a comment every 15 seconds. Runs on the stream's executor. For
 // plain HTTP and for HTTPS served directly.
-template <class Stream>
-boost::asio::awaitable<void> StreamEvents(Stream& stream, EventHub& hub);
+// `allowed` says whether the reader may still listen (their token still works); it is asked
+// when the team changes (an "agents" event: someone disabled) and at least every heartbeat, and
+// the stream ends when it says no.
+using StillAllowed = std::function<boost::asio::awaitable<bool>()>;
 
-extern template boost::asio::awaitable<void> StreamEvents(boost::beast::tcp_stream&, EventHub&);
+template <class Stream>
+boost::asio::awaitable<void> StreamEvents(Stream& stream, EventHub& hub, StillAllowed allowed);
+
+extern template boost::asio::awaitable<void> StreamEvents(boost::beast::tcp_stream&,
+                                                          EventHub&,
+                                                          StillAllowed);
 extern template boost::asio::awaitable<void> StreamEvents(
-    boost::beast::ssl_stream<boost::beast::tcp_stream>&, EventHub&);
+    boost::beast::ssl_stream<boost::beast::tcp_stream>&, EventHub&, StillAllowed);
 
 }  // namespace cobrador::bot

@@ -132,7 +132,11 @@ struct Server::Impl {
             co_return std::move(*refused);
         }
         metrics.Count("cobrador_http_requests_total", "route=\"/api/v1/events\",status=\"200\"");
-        co_await StreamEvents(stream, events);
+        // Asked again while the stream is open: a token disabled or run out ends it.
+        co_await StreamEvents(stream, events, [this, &req]() -> net::awaitable<bool> {
+            auto again = co_await Authenticate(*services, req);
+            co_return std::holds_alternative<store::Agent>(again);
+        });
         co_return std::nullopt;
     }
 

@@ -142,7 +142,7 @@ TEST_CASE(
         [&] { return !browser.Find(item).has_value() && !browser.Displayed("#search-note"); },
         "the queue again");
 
-    // "Promesas de hoy": nobody's promise is due on the collector's day yet; once María's is,
+    // "Promesas de hoy": nobody's promise is due on the creditor's day yet; once María's is,
     // her conversation is listed.
     browser.Click(".tab[data-state=\"promises\"]");
     browser.WaitUntil(
@@ -151,11 +151,13 @@ TEST_CASE(
                    browser.Text("#queue-empty") == "Ninguna promesa vigente vence hoy.";
         },
         "an empty list of promises due today");
-    const std::string today =  // the browser's calendar day, as the console reckons it
+    // The creditor's calendar day (Mexico City), as the console reckons it: not the browser's
+    // (Tokyo, most of the day a date ahead).
+    const std::string today =
         browser
             .Script(
-                "const d = new Date(); const two = (n) => String(n).padStart(2, '0');"
-                "return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;")
+                "return new Intl.DateTimeFormat('en-CA', {timeZone: 'America/Mexico_City', "
+                "year: 'numeric', month: '2-digit', day: '2-digit'}).format(new Date());")
             .get<std::string>();
     Probe(desk.setup.db)
         .Exec(

@@ -279,12 +279,13 @@ inline std::string Code(const HttpResponse& res) {
     return body.is_object() && body.contains("code") ? body["code"].get<std::string>() : "";
 }
 
-// Reads a server-sent event stream over a plain socket until `want` appears or time runs out;
-// `meanwhile` runs once the stream is open.
+// Reads a server-sent event stream over a plain socket until `want` appears, the server ends
+// it (`*ended`, when given, says so) or time runs out; `meanwhile` runs once the stream is open.
 inline std::string ReadEvents(std::uint16_t port,
                               const std::string& token,
                               const std::function<void()>& meanwhile,
-                              const std::string& want) {
+                              const std::string& want,
+                              bool* ended = nullptr) {
     namespace net = boost::asio;
     net::io_context ioc;
     net::ip::tcp::socket socket(ioc);
@@ -311,6 +312,9 @@ inline std::string ReadEvents(std::uint16_t port,
             continue;
         }
         if (error) {
+            if (ended != nullptr) {
+                *ended = error == net::error::eof || error == net::error::connection_reset;
+            }
             break;
         }
         got.append(chunk.data(), n);
