@@ -58,6 +58,25 @@
   const PLAN_KIND = { settlement: 'Liquidación', installments: 'Pagos en parcialidades' };
   const PLAN_STATUS = { active: 'activo', completed: 'terminado', broken: 'incumplido', cancelled: 'cancelado' };
   const INSTALLMENT_STATUS = { pending: 'pendiente', paid: 'pagado', late: 'atrasado' };
+  // Cases (docs/cases.md): each kind's categories, in the order the form offers them.
+  const CASE_KINDS = { complaint: 'Queja', privacy: 'Datos personales' };
+  const CASE_CATEGORIES = {
+    complaint: {
+      not_mine: 'no reconoce la deuda',
+      identity_theft: 'robo de identidad',
+      wrong_amount: 'monto equivocado',
+      already_paid: 'dice que ya pagó',
+      treatment: 'el trato de quien cobra',
+      other: 'otro motivo',
+    },
+    privacy: {
+      access: 'ver sus datos (acceso)',
+      rectification: 'corregir sus datos (rectificación)',
+      cancellation: 'borrar sus datos (cancelación)',
+      opposition: 'que no usen sus datos (oposición)',
+    },
+  };
+  const CASE_OUTCOMES = { favorable: 'a su favor', partial: 'en parte a su favor', unfavorable: 'en su contra' };
   const EVENT_KINDS = {
     locked: 'verificación bloqueada',
     claim_released: 'devuelta a la cola',
@@ -115,6 +134,7 @@
     above_balance: () => 'El monto pasa del saldo (una liquidación es menor que el saldo).',
     bad_count: () => 'El saldo no se puede dividir en tantas parcialidades.',
     no_account: () => 'Elige una cuenta del deudor con saldo.',
+    no_debtor: () => 'La conversación no tiene un deudor registrado: no se puede abrir un folio.',
   };
   // The currency of one of the open conversation's accounts (MXN when it is not known).
   function accountCurrency(accountId) {
@@ -436,6 +456,12 @@
     $('reply-text').value = '';
     $('note-text').value = '';
     $('queue').replaceChildren();
+    cases.list = [];
+    cases.current = null;
+    cases.seq += 1;
+    $('cases-table').tBodies[0].replaceChildren();
+    $('case-resolution').value = '';
+    $('case-description').value = '';
     showView('queue');
     clearReport();
     clearNotice();
@@ -494,7 +520,7 @@
       else if (state.tab === 'promises') {
         $('queue-empty').textContent = 'Ninguna promesa vigente vence hoy.';
       } else $('queue-empty').textContent = 'No hay conversaciones aquí.';
-      for (const tab of document.querySelectorAll('.tab')) tab.classList.toggle('dimmed', Boolean(q));
+      for (const tab of document.querySelectorAll('.tabs .tab')) tab.classList.toggle('dimmed', Boolean(q));
     } catch (err) {
       fail(err);
     }
@@ -574,7 +600,7 @@
   }
 
   function selectTab(button) {
-    for (const tab of document.querySelectorAll('.tab')) {
+    for (const tab of document.querySelectorAll('.tabs .tab')) {
       const on = tab === button;
       tab.classList.toggle('active', on);
       tab.setAttribute('aria-pressed', String(on));
@@ -609,6 +635,8 @@
     $('note-text').value = drafts.get(`${id}:note`) || '';
     $('disposition').value = '';
     $('reassign').value = '';
+    $('conv-cases').replaceChildren(); // the next debtor's come with the conversation
+    $('case-open').open = false;
     closeCanned();
     markSelected();
     window.scrollTo(0, 0); // on a phone the page itself scrolls: start at the header
@@ -681,6 +709,7 @@
     renderPromises(c.promises || []);
     renderPlans(c.plans || []);
     renderAgreementForm(c);
+    loadConversationCases(c);
     renderTranscript(c.messages || []);
     renderNotes(c.notes || []);
     renderEvents(c.events || []);
@@ -1238,6 +1267,7 @@
       if (state.me && state.me.role === 'supervisor') loadAgents();
       refreshMe();
     }
+    if (!$('cases').hidden) refreshCasesSoon();
     refreshQueueSoon();
     // A null id is a delivery status whose conversation the server did not look up.
     if (event.id == null || event.id === state.openId) refreshConversationSoon();
@@ -1347,14 +1377,16 @@
   let reportSeq = 0;
 
   function showView(view) {
-    for (const [id, name] of [['nav-queue', 'queue'], ['nav-reports', 'reports'], ['nav-team', 'team']]) {
+    for (const [id, name] of [['nav-queue', 'queue'], ['nav-cases', 'cases'], ['nav-reports', 'reports'], ['nav-team', 'team']]) {
       $(id).classList.toggle('active', view === name);
       $(id).setAttribute('aria-pressed', String(view === name));
     }
     $('panes').hidden = view !== 'queue';
+    $('cases').hidden = view !== 'cases';
     $('reports').hidden = view !== 'reports';
     $('team').hidden = view !== 'team';
     window.scrollTo(0, 0);
+    if (view === 'cases') loadCases();
     if (view === 'reports') loadReport();
     if (view === 'team') loadAgents();
   }
@@ -1427,6 +1459,204 @@
     } catch (err) {
       fail(err);
       button.disabled = false;
+    }
+  }
+
+  // ---- Cases: complaints, disputes and privacy requests (docs/cases.md) ----
+
+  const cases = { status: 'open', list: [], current: null, seq: 0 };
+
+  // Business days until the written answer is due, in words.
+  function daysLeft(n) {
+    if (n == null) return '';
+    if (n > 0) return `quedan ${count(n, 'día hábil', 'días hábiles')}`;
+    if (n === 0) return 'vence hoy';
+    return `vencido por ${count(-n, 'día hábil', 'días hábiles')}`;
+  }
+
+  const caseKind = (c) => `${label(CASE_KINDS, c.kind)}: ${label(CASE_CATEGORIES[c.kind] || {}, c.category)}`;
+  const caseOpener = (c) => (c.opened_by_agent == null ? 'por el deudor, en el chat' : `por ${c.opened_by_name || agentName(c.opened_by_agent)}`);
+
+  async function loadCases() {
+    if (!state.token) return;
+    const seq = ++cases.seq;
+    try {
+      const { cases: list } = await api('GET', `/api/v1/cases?status=${cases.status}`);
+      if (seq !== cases.seq) return;
+      cases.list = list;
+      const current = cases.current && list.find((c) => c.id === cases.current.id);
+      if (current) cases.current = current;
+      renderCases();
+    } catch (err) {
+      if (!err.stale) fail(err);
+    }
+  }
+  const refreshCasesSoon = coalesced(loadCases);
+
+  function selectCaseTab(button) {
+    cases.status = button.dataset.status;
+    for (const tab of document.querySelectorAll('.case-tab')) {
+      tab.classList.toggle('active', tab === button);
+      tab.setAttribute('aria-pressed', String(tab === button));
+    }
+    loadCases();
+  }
+
+  function renderCases() {
+    $('cases-empty').hidden = cases.list.length > 0;
+    $('cases-table').tBodies[0].replaceChildren(...cases.list.map((c) => {
+      const tr = el('tr', 'case-row');
+      tr.dataset.case = c.id;
+      tr.tabIndex = 0;
+      tr.classList.toggle('selected', Boolean(cases.current && cases.current.id === c.id));
+      const debtor = el('td', '', c.debtor.name);
+      debtor.append(el('div', 'sub', c.debtor.phone));
+      const answer = el('td');
+      if (c.status === 'open') {
+        answer.append(el('div', '', day(c.due_date)),
+          el('div', `sub${c.business_days_left < 0 ? ' late' : ''}`, daysLeft(c.business_days_left)));
+      } else {
+        answer.append(el('div', '', `respondido ${when(c.closed_at)}`),
+          el('div', 'sub', label(CASE_OUTCOMES, c.outcome)));
+      }
+      tr.append(el('td', 'folio', c.folio), el('td', '', caseKind(c)), debtor,
+        el('td', '', c.account_id || 'todas'), el('td', '', when(c.opened_at)), answer);
+      return tr;
+    }));
+    renderCaseDetail();
+  }
+
+  function renderCaseDetail() {
+    const c = cases.current;
+    $('case-detail').hidden = !c;
+    if (!c) return;
+    $('case-title').textContent = `Folio ${c.folio} · ${caseKind(c)}`;
+    const meta = [c.debtor.name, c.debtor.phone, c.account_id ? `cuenta ${c.account_id}` : 'todas sus cuentas',
+      `abierto ${when(c.opened_at)} ${caseOpener(c)}`];
+    if (c.status === 'open') meta.push(`respuesta a más tardar el ${day(c.due_date)} (${daysLeft(c.business_days_left)})`);
+    $('case-meta').textContent = meta.join(' · ');
+    $('case-description-text').textContent = c.description || '';
+    $('case-answer').hidden = c.status !== 'closed';
+    if (c.status === 'closed') {
+      $('case-answer-meta').textContent = [label(CASE_OUTCOMES, c.outcome), when(c.closed_at),
+        c.closed_by == null ? '' : `por ${c.closed_by_name || agentName(c.closed_by)}`].filter(Boolean).join(' · ');
+      $('case-answer-text').textContent = c.resolution || '';
+    }
+    $('case-conversation').hidden = c.conversation_id == null;
+    $('case-close-form').hidden = c.status !== 'open';
+  }
+
+  function openCase(row) {
+    const found = cases.list.find((c) => c.id === Number(row.dataset.case));
+    if (!found) return;
+    if (!cases.current || cases.current.id !== found.id) {
+      $('case-outcome').value = '';
+      $('case-resolution').value = '';
+    }
+    cases.current = found;
+    renderCases();
+    $('case-detail').scrollIntoView({ block: 'nearest' });
+  }
+
+  async function closeCase() {
+    const c = cases.current;
+    if (!c) return;
+    const outcome = $('case-outcome').value;
+    const resolution = $('case-resolution').value.trim();
+    if (!outcome) {
+      notify('Elige el resultado para el deudor.', 'error');
+      $('case-outcome').focus();
+      return;
+    }
+    if (!resolution) {
+      notify('Escribe la respuesta: se le envía al deudor y se guarda.', 'error');
+      $('case-resolution').focus();
+      return;
+    }
+    $('case-close').disabled = true;
+    try {
+      const done = await api('POST', `/api/v1/cases/${c.id}/close`, { outcome, resolution });
+      cases.current = done;
+      $('case-outcome').value = '';
+      $('case-resolution').value = '';
+      notify(done.message_queued
+        ? `Folio ${done.folio} cerrado: la respuesta va en camino al deudor.`
+        : `Folio ${done.folio} cerrado, pero no hay por dónde enviarle la respuesta (se dio de baja, número equivocado o falta la plantilla): hazla llegar por otro medio.`,
+      done.message_queued ? 'ok' : 'error');
+    } catch (err) {
+      if (err.code === 'closed') notify('Ese folio ya estaba cerrado.', 'error');
+      else fail(err);
+    } finally {
+      $('case-close').disabled = false;
+    }
+    loadCases();
+  }
+
+  // The open conversation's debtor's cases, and the form to register one.
+  let convCasesSeq = 0;
+  async function loadConversationCases(c) {
+    const seq = ++convCasesSeq;
+    if (!c.debtor) {
+      $('conv-cases-section').hidden = true;
+      return;
+    }
+    try {
+      const { cases: list } = await api('GET', `/api/v1/cases?status=all&debtor=${c.debtor.id}`);
+      if (seq !== convCasesSeq || !state.conv || state.conv.id !== c.id) return;
+      renderConversationCases(list);
+    } catch (err) {
+      if (!err.stale) fail(err);
+    }
+  }
+
+  function renderConversationCases(list) {
+    const c = state.conv;
+    $('conv-cases-section').hidden = false;
+    $('conv-cases').replaceChildren(...list.map((k) => {
+      const li = el('li');
+      const status = k.status === 'open'
+        ? `responder a más tardar el ${day(k.due_date)} (${daysLeft(k.business_days_left)})`
+        : `cerrado ${when(k.closed_at)}: ${label(CASE_OUTCOMES, k.outcome)}`;
+      li.append(el('div', '', `${k.folio} · ${caseKind(k)}`), el('div', 'meta', status));
+      return li;
+    }));
+    if (list.length === 0) $('conv-cases').append(el('li', 'empty', 'Sin quejas ni solicitudes.'));
+    const select = $('case-account');
+    const chosen = select.value;
+    select.replaceChildren(new Option('Todas sus cuentas', ''),
+      ...(c.accounts || []).map((a) => new Option(a.account_id, a.account_id)));
+    if ((c.accounts || []).some((a) => a.account_id === chosen)) select.value = chosen;
+    $('case-account-field').hidden = (c.accounts || []).length < 2;
+  }
+
+  function renderCaseCategories() {
+    const kind = $('case-kind').value;
+    $('case-category').replaceChildren(...Object.entries(CASE_CATEGORIES[kind]).map(([value, text]) => new Option(text, value)));
+  }
+
+  async function openCaseFromConversation() {
+    const c = state.conv;
+    if (!c) return;
+    const description = $('case-description').value.trim();
+    if (!description) {
+      notify('Escribe qué dijo el deudor: queda en el folio.', 'error');
+      $('case-description').focus();
+      return;
+    }
+    const body = { conversation_id: c.id, kind: $('case-kind').value, category: $('case-category').value, description };
+    if ($('case-account').value) body.account_id = $('case-account').value;
+    $('case-open-save').disabled = true;
+    try {
+      const opened = await api('POST', '/api/v1/cases', body);
+      $('case-description').value = '';
+      $('case-open').open = false;
+      notify(`Folio ${opened.folio} abierto: respuesta a más tardar el ${day(opened.due_date)}. Díselo al deudor.`);
+      loadConversationCases(c);
+      loadConversation();
+    } catch (err) {
+      fail(err);
+    } finally {
+      $('case-open-save').disabled = false;
     }
   }
 
@@ -1760,7 +1990,7 @@
     });
     $('sign-out').addEventListener('click', () => signOut());
 
-    for (const tab of document.querySelectorAll('.tab')) {
+    for (const tab of document.querySelectorAll('.tabs .tab')) {
       tab.addEventListener('click', () => {
         $('search').value = '';
         selectTab(tab);
@@ -1819,7 +2049,35 @@
     $('notice').addEventListener('click', clearNotice);
 
     $('nav-queue').addEventListener('click', () => showView('queue'));
+    $('nav-cases').addEventListener('click', () => showView('cases'));
     $('nav-reports').addEventListener('click', () => showView('reports'));
+    for (const tab of document.querySelectorAll('.case-tab')) tab.addEventListener('click', () => selectCaseTab(tab));
+    const caseFrom = (target) => {
+      const row = target.closest('.case-row');
+      if (row) openCase(row);
+    };
+    $('cases-table').addEventListener('click', (e) => caseFrom(e.target));
+    $('cases-table').addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' || e.key === ' ') {
+        e.preventDefault();
+        caseFrom(e.target);
+      }
+    });
+    $('case-close-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      closeCase();
+    });
+    $('case-conversation').addEventListener('click', () => {
+      if (!cases.current || cases.current.conversation_id == null) return;
+      showView('queue');
+      openConversation(cases.current.conversation_id);
+    });
+    renderCaseCategories();
+    $('case-kind').addEventListener('change', renderCaseCategories);
+    $('case-open-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      openCaseFromConversation();
+    });
     $('nav-team').addEventListener('click', () => showView('team'));
     $('shift').addEventListener('click', (e) => setShift(state.me, !state.me.on_shift, e.currentTarget));
     $('agreement-form').addEventListener('submit', (e) => {

@@ -541,6 +541,7 @@ json CaseJson(const store::CaseRecord& c, const dialogs::Date& today) {
                 {"account_id", Nullable(c.account_id)},
                 {"conversation_id", c.conversation_id ? json(*c.conversation_id) : json(nullptr)},
                 {"opened_by_agent", c.opened_by_agent ? json(*c.opened_by_agent) : json(nullptr)},
+                {"opened_by_name", Nullable(c.opened_by_name)},
                 {"description", c.description},
                 {"opened_at", c.opened_at},
                 {"due_date", c.due_date},
@@ -549,7 +550,8 @@ json CaseJson(const store::CaseRecord& c, const dialogs::Date& today) {
                 {"outcome", Nullable(c.outcome)},
                 {"resolution", Nullable(c.resolution)},
                 {"closed_at", Nullable(c.closed_at)},
-                {"closed_by", c.closed_by ? json(*c.closed_by) : json(nullptr)}};
+                {"closed_by", c.closed_by ? json(*c.closed_by) : json(nullptr)},
+                {"closed_by_name", Nullable(c.closed_by_name)}};
     if (const auto due = dialogs::ParseIsoDate(c.due_date); due && c.status == "open") {
         out["business_days_left"] = dialogs::BusinessDaysLeft(today, *due);
     }
@@ -639,6 +641,13 @@ net::awaitable<std::optional<Response>> HandleCases(ApiContext& api,
                 }
                 filter.kind = *kind;
             }
+            if (auto debtor = QueryValue(*params, "debtor")) {
+                const auto debtor_id = ParseId(*debtor);
+                if (!debtor_id) {
+                    co_return BadRequest("debtor is a debtor's id, as a case's debtor.id");
+                }
+                filter.debtor_id = *debtor_id;
+            }
             auto rows =
                 co_await api.ledger.Run([&](store::Ledger& l) { return l.ListCases(filter); });
             if (!rows) {
@@ -706,6 +715,7 @@ net::awaitable<std::optional<Response>> HandleCases(ApiContext& api,
         if (!opened->record) {
             co_return CaseRefused(*opened);
         }
+        api.events.Publish(opened->record->conversation_id, "case");
         co_return Json(http::status::created, CaseJson(*opened->record, today));
     }
 
@@ -771,6 +781,7 @@ net::awaitable<std::optional<Response>> HandleCases(ApiContext& api,
     if (closed->message_queued) {
         api.wake_dispatcher();
     }
+    api.events.Publish(closed->record->conversation_id, "case");
     json out = CaseJson(*closed->record, today);
     out["message_queued"] = closed->message_queued;
     co_return Json(http::status::ok, out);

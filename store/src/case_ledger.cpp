@@ -25,8 +25,10 @@ namespace {
 constexpr const char* kCaseColumns =
     "k.id, coalesce(k.folio, ''), k.kind, k.category, k.debtor_id, d.name, d.phone, "
     "a.account_key, k.conversation_id, k.opened_by_agent, k.description, k.opened_at, "
-    "k.due_date, k.status, k.outcome, k.resolution, k.closed_at, k.closed_by FROM cases k JOIN "
-    "debtors d ON d.id = k.debtor_id LEFT JOIN accounts a ON a.id = k.account_id";
+    "k.due_date, k.status, k.outcome, k.resolution, k.closed_at, k.closed_by, o.name, c.name "
+    "FROM cases k JOIN debtors d ON d.id = k.debtor_id LEFT JOIN accounts a ON a.id = "
+    "k.account_id LEFT JOIN agents o ON o.id = k.opened_by_agent LEFT JOIN agents c ON c.id = "
+    "k.closed_by";
 
 std::optional<std::int64_t> OptionalInt(Statement& q, int column) {
     return q.IsNull(column) ? std::nullopt : std::optional<std::int64_t>(q.Int64(column));
@@ -52,6 +54,8 @@ CaseRecord ReadCase(Statement& q) {
     c.resolution = q.OptionalText(15);
     c.closed_at = q.OptionalText(16);
     c.closed_by = OptionalInt(q, 17);
+    c.opened_by_name = q.OptionalText(18);
+    c.closed_by_name = q.OptionalText(19);
     return c;
 }
 

@@ -88,7 +88,18 @@ TEST_CASE(
                                  {"description", "Dice que le llamaron a su trabajo."}});
     REQUIRE(pedro.status == 201);
     CHECK(json::parse(pedro.body)["folio"] == "Q-2026-000002");
+    CHECK(json::parse(pedro.body)["opened_by_name"] == "Ana Ruiz");
     CHECK(desk.setup.Query("SELECT count(*) FROM cases") == "2");
+    // One debtor's cases (the console's card beside a conversation); a bad id is refused.
+    const json pedros =
+        api.Get("/api/v1/cases?status=all&debtor=" + json::parse(pedro.body)["debtor"]["id"].dump(),
+                desk.collector);
+    REQUIRE(pedros["cases"].size() == 1);
+    CHECK(pedros["cases"][0]["folio"] == "Q-2026-000002");
+    CHECK(api.Get("/api/v1/cases?debtor=" + c["debtor"]["id"].dump(),
+                  desk.collector)["cases"][0]["opened_by_name"] == nullptr);
+    CHECK(api.Call("GET", "/api/v1/cases?debtor=pedro", desk.collector).status == 400);
+    CHECK(api.Call("GET", "/api/v1/cases?debtor=0", desk.collector).status == 400);
 
     // Closing needs a written resolution and an outcome; it is sent to María and kept.
     CHECK(api.Post("/api/v1/cases/1/close", desk.collector, {{"outcome", "favorable"}}).status ==

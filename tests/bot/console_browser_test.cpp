@@ -516,5 +516,141 @@ TEST_CASE("console in Chromium: the reports view charts what came in",
     }
 }
 
+TEST_CASE(
+    "console in Chromium: open cases with the business days left, one registered from a "
+    "conversation, one answered in writing",
+    "[bot][console][browser][integration]") {
+    // Monday 23 November: María disputes the debt in the chat (due 6 January, 30 business days).
+    Desk desk;
+    desk.Verify();
+    desk.Say("yo no reconozco esa deuda, nunca saqué ese crédito");
+    desk.setup.WaitFor("SELECT count(*) FROM cases", "1");
+    const std::string conversation =
+        desk.setup.Query("SELECT id FROM conversations WHERE phone = '+525512345678'");
+    const std::string ana = desk.setup.Query("SELECT id FROM agents WHERE name = 'Ana Ruiz'");
+    WebDriver browser(desk.setup.dir.File("browser"));
+    browser.Go("http://127.0.0.1:" + std::to_string(desk.setup.port) + "/console/");
+    browser.Type("#token", desk.collector);
+    browser.Click("#sign-in");
+    browser.WaitUntil([&] { return browser.Displayed("#main"); }, "the main view");
+
+    // Casos lists it, in words, with the business days left.
+    browser.Click("#nav-cases");
+    const std::string dispute = "#cases-table .case-row[data-case=\"1\"]";
+    browser.WaitUntil([&] { return browser.Find(dispute).has_value(); }, "the dispute listed");
+    const std::string row = browser.Text(dispute);
+    INFO(row);
+    for (const char* shown : {"Q-2026-000001",
+                              "Queja: no reconoce la deuda",
+                              "María López",
+                              "A-1001",
+                              "quedan 30 días hábiles"}) {
+        CHECK(row.find(shown) != std::string::npos);
+    }
+    CHECK_FALSE(browser.Displayed("#case-detail"));
+    browser.Click(dispute);
+    browser.WaitUntil([&] { return browser.Displayed("#case-detail"); }, "the case's detail");
+    CHECK(browser.Text("#case-meta").find("por el deudor, en el chat") != std::string::npos);
+    CHECK(browser.Text("#case-description-text") ==
+          "yo no reconozco esa deuda, nunca saqué ese crédito");
+
+    // From the case to its conversation, where a collector registers what María said on the
+    // phone: a privacy request, due in 20 business days.
+    browser.Click("#case-conversation");
+    browser.WaitUntil(
+        [&] {
+            return browser.Script(
+                       "return document.getElementById('conversation')"
+                       ".getAttribute('data-id')") == conversation &&
+                   browser.Text("#conv-cases").find("Q-2026-000001") != std::string::npos;
+        },
+        "the conversation with its case");
+    CHECK(browser.Displayed("#panes"));
+    CHECK_FALSE(browser.Displayed("#cases"));
+    browser.Click("#case-open summary");
+    browser.Script(
+        "const k = document.getElementById('case-kind'); k.value = 'privacy';"
+        "k.dispatchEvent(new Event('change'));"
+        "document.getElementById('case-category').value = 'access';");
+    browser.Click("#case-open-save");  // nothing said yet: refused on the page
+    browser.WaitUntil(
+        [&] { return browser.Text("#notice").find("Escribe qué dijo") != std::string::npos; },
+        "a case needs the debtor's words");
+    CHECK(desk.setup.Query("SELECT count(*) FROM cases") == "1");
+    browser.Type("#case-description", "Pidió por teléfono una copia de sus datos.");
+    browser.Click("#case-open-save");
+    browser.WaitUntil(
+        [&] {
+            return browser.Text("#notice").find("Folio P-2026-000001 abierto") != std::string::npos;
+        },
+        "the privacy folio");
+    CHECK(desk.setup.Query("SELECT kind || ' ' || category || ' ' || opened_by_agent || ' ' || "
+                           "due_date FROM cases WHERE id = 2") ==
+          "privacy access " + ana + " 2026-12-21");
+    browser.WaitUntil(
+        [&] { return browser.Text("#conv-cases").find("P-2026-000001") != std::string::npos; },
+        "the new case with the conversation");
+
+    // Both open, the one due first on top.
+    browser.Click("#nav-cases");
+    browser.WaitUntil(
+        [&] {
+            return browser.Script(
+                       "return document.querySelectorAll('#cases-table .case-row')"
+                       ".length;") == json(2);
+        },
+        "both cases");
+    CHECK(browser.Script("return document.querySelector('#cases-table .case-row').dataset.case;") ==
+          json("2"));
+
+    // Closing needs an outcome and the written answer; it goes to María and is kept.
+    browser.Click(dispute);
+    browser.WaitUntil([&] { return browser.Displayed("#case-close-form"); }, "the close form");
+    browser.Click("#case-close");
+    browser.WaitUntil(
+        [&] { return browser.Text("#notice").find("Elige el resultado") != std::string::npos; },
+        "an outcome is needed");
+    CHECK(desk.setup.Query("SELECT status FROM cases WHERE id = 1") == "open");
+    const std::size_t before = desk.graph.Requests().size();
+    const std::string answer =
+        "Revisamos tu caso: el crédito no es tuyo, lo dimos de baja y no te volveremos a cobrar.";
+    browser.Script("document.getElementById('case-outcome').value = 'favorable';");
+    browser.Type("#case-resolution", answer);
+    browser.Click("#case-close");
+    browser.WaitUntil(
+        [&] {
+            return browser.Text("#notice").find("Folio Q-2026-000001 cerrado: la respuesta va") !=
+                   std::string::npos;
+        },
+        "the case closed");
+    const auto sent = desk.graph.WaitForRequests(before + 1);
+    CHECK(json::parse(sent.back().body)["text"]["body"].get<std::string>().find(answer) !=
+          std::string::npos);
+    CHECK(desk.setup.Query("SELECT status || ' ' || outcome || ' ' || closed_by FROM cases WHERE "
+                           "id = 1") == "closed favorable " + ana);
+    // Gone from the open ones; under Cerrados with the answer and who gave it.
+    browser.WaitUntil([&] { return !browser.Find(dispute).has_value(); }, "the open list");
+    browser.Click(".case-tab[data-status=\"closed\"]");
+    browser.WaitUntil([&] { return browser.Find(dispute).has_value(); }, "the closed list");
+    CHECK(browser.Text(dispute).find("a su favor") != std::string::npos);
+    CHECK(browser.Text("#case-answer-text") == answer);
+    CHECK(browser.Text("#case-answer-meta").find("Ana Ruiz") != std::string::npos);
+    CHECK_FALSE(browser.Displayed("#case-close-form"));
+    browser.KeepScreenshot("console-cases.png");
+
+    // On a phone the list fits the screen.
+    browser.SetWindowSize(390, 844);
+    browser.WaitUntil(
+        [&] {
+            return browser
+                .Script("return document.documentElement.scrollWidth <= window.innerWidth + 1;")
+                .get<bool>();
+        },
+        "nothing wider than a phone's screen");
+    for (const std::string& line : browser.PageErrors()) {
+        FAIL_CHECK(line);
+    }
+}
+
 }  // namespace
 }  // namespace cobrador::testing

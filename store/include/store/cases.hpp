@@ -48,6 +48,8 @@ struct CaseRecord {
     std::optional<std::string> resolution;
     std::optional<std::string> closed_at;
     std::optional<std::int64_t> closed_by;
+    std::optional<std::string> opened_by_name;  // the agents' names, for the console
+    std::optional<std::string> closed_by_name;
 };
 
 struct CaseFilter {
