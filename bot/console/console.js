@@ -1367,6 +1367,7 @@
   const SUSPENSE_REASONS = {
     unknown_reference: 'referencia desconocida',
     bad_check_digit: 'dígito verificador incorrecto',
+    old_reference: 'referencia anterior a diciembre de 2026',
     currency_mismatch: 'moneda distinta',
   };
   const percentFmt = new Intl.NumberFormat(LOCALE, { style: 'percent', maximumFractionDigits: 1 });

@@ -532,7 +532,9 @@ std::optional<std::string> QueryValue(
     return std::nullopt;
 }
 
-json CaseJson(const store::CaseRecord& c, const dialogs::Date& today) {
+json CaseJson(const store::CaseRecord& c,
+              const dialogs::Date& today,
+              const std::vector<dialogs::Date>& days_off) {
     json out = {{"id", c.id},
                 {"folio", c.folio},
                 {"kind", c.kind},
@@ -553,7 +555,7 @@ json CaseJson(const store::CaseRecord& c, const dialogs::Date& today) {
                 {"closed_by", c.closed_by ? json(*c.closed_by) : json(nullptr)},
                 {"closed_by_name", Nullable(c.closed_by_name)}};
     if (const auto due = dialogs::ParseIsoDate(c.due_date); due && c.status == "open") {
-        out["business_days_left"] = dialogs::BusinessDaysLeft(today, *due);
+        out["business_days_left"] = dialogs::BusinessDaysLeft(today, *due, days_off);
     }
     return out;
 }
@@ -655,7 +657,7 @@ net::awaitable<std::optional<Response>> HandleCases(ApiContext& api,
             }
             json out = {{"cases", json::array()}};
             for (const auto& c : *rows) {
-                out["cases"].push_back(CaseJson(c, today));
+                out["cases"].push_back(CaseJson(c, today, api.config.days_off_dates));
             }
             co_return Json(http::status::ok, out);
         }
@@ -706,7 +708,8 @@ net::awaitable<std::optional<Response>> HandleCases(ApiContext& api,
         request.due_date = dialogs::FormatIsoDate(
             dialogs::AddBusinessDays(today,
                                      request.kind == "complaint" ? dialogs::kComplaintBusinessDays
-                                                                 : dialogs::kPrivacyBusinessDays));
+                                                                 : dialogs::kPrivacyBusinessDays,
+                                     api.config.days_off_dates));
         auto opened =
             co_await api.ledger.Run([&](store::Ledger& l) { return l.OpenCase(request, now_iso); });
         if (!opened) {
@@ -716,7 +719,8 @@ net::awaitable<std::optional<Response>> HandleCases(ApiContext& api,
             co_return CaseRefused(*opened);
         }
         api.events.Publish(opened->record->conversation_id, "case");
-        co_return Json(http::status::created, CaseJson(*opened->record, today));
+        co_return Json(http::status::created,
+                       CaseJson(*opened->record, today, api.config.days_off_dates));
     }
 
     constexpr std::string_view kCasePrefix = "/api/v1/cases/";
@@ -742,7 +746,7 @@ net::awaitable<std::optional<Response>> HandleCases(ApiContext& api,
         if (!*found) {
             co_return ApiError(http::status::not_found, "not_found", "no such case");
         }
-        co_return Json(http::status::ok, CaseJson(**found, today));
+        co_return Json(http::status::ok, CaseJson(**found, today, api.config.days_off_dates));
     }
     if (!post) {
         co_return not_allowed("POST");
@@ -782,7 +786,7 @@ net::awaitable<std::optional<Response>> HandleCases(ApiContext& api,
         api.wake_dispatcher();
     }
     api.events.Publish(closed->record->conversation_id, "case");
-    json out = CaseJson(*closed->record, today);
+    json out = CaseJson(*closed->record, today, api.config.days_off_dates);
     out["message_queued"] = closed->message_queued;
     co_return Json(http::status::ok, out);
 }

@@ -289,6 +289,22 @@ const std::vector<Command>& Commands() {
          0,
          "--db and --id are required",
          ExportDebtor},
+        {"references",
+         "cobrador references --db PATH [--legacy-until YYYY-MM-DD|open]",
+         "Payment references carry Damm's check digit since December 2026 (docs/references.md).\n"
+         "The accounts that had a reference before keep their old one (Luhn's digit) accepted\n"
+         "for payments until the transition ends; payments with one after that wait in\n"
+         "suspense (reason old_reference) for a person. Prints the transition as JSON:\n"
+         "{\"legacy_accounts_up_to\", \"legacy_until\"} (null: not ended). --legacy-until\n"
+         "sets the last day old references count (UTC; the day a payment is received);\n"
+         "\"open\" takes the end away again.\n",
+         {"--db", "--legacy-until"},
+         {},
+         {"--db"},
+         0,
+         0,
+         "--db is required",
+         References},
         {"backup",
          "cobrador backup --db PATH --to FILE",
          "Copies the ledger to FILE with SQLite's online backup: a consistent snapshot, taken\n"

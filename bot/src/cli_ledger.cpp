@@ -496,4 +496,35 @@ int ExportDebtor(Invocation& inv) {
     return kOk;
 }
 
+int References(Invocation& inv) {
+    auto& v = inv.options.values;
+    std::optional<std::string> until;
+    if (v.count("--legacy-until")) {
+        const std::string& text = v["--legacy-until"];
+        if (text == "open") {
+            until = std::string();
+        } else if (const auto day = dialogs::ParseIsoDate(text);
+                   day && dialogs::FormatIsoDate(*day) == text) {
+            until = text;
+        } else {
+            return Usage(inv.err, "references", "--legacy-until is YYYY-MM-DD, or open");
+        }
+    }
+    auto ledger = OpenLedger(v["--db"], inv.err, true);
+    if (!ledger) {
+        return kFailed;
+    }
+    const auto transition = ledger->LegacyReferences(until);
+    if (!transition) {
+        ReportLedgerError(inv.err, v["--db"], transition.error());
+        return kFailed;
+    }
+    const nlohmann::json out = {
+        {"legacy_accounts_up_to", transition->last_legacy_account},
+        {"legacy_until",
+         transition->ends_on ? nlohmann::json(*transition->ends_on) : nlohmann::json(nullptr)}};
+    inv.out << out.dump() << "\n";
+    return kOk;
+}
+
 }  // namespace cobrador::bot::cli

@@ -103,6 +103,7 @@ int AgentAdd(Invocation& inv);
 int AgentDisable(Invocation& inv);
 int ReportComplaints(Invocation& inv);
 int ExportDebtor(Invocation& inv);
+int References(Invocation& inv);
 int Serve(Invocation& inv);
 int Nlu(Invocation& inv);
 int Chat(Invocation& inv);

@@ -49,6 +49,7 @@ const std::vector<Setting>& Settings() {
         {"COBRADOR_PUBLIC_URL", &Config::public_url, false},
         {"COBRADOR_COMPANY_NAME", &Config::company_name, false},
         {"COBRADOR_TIMEZONE", &Config::timezone, false},
+        {"COBRADOR_DAYS_OFF", &Config::days_off, false},
         {"COBRADOR_REPLICA_ID", &Config::replica_id, false},
         {"COBRADOR_CLABE", &Config::clabe, false},
         {"COBRADOR_PAYMENT_URL", &Config::payment_url, false},
@@ -433,6 +434,23 @@ boost::system::result<Config, std::string> LoadConfig(const std::optional<std::s
         return Failure(
             "COBRADOR_TIMEZONE must be an IANA time zone like America/Mexico_City, not '" +
             config.timezone + "'");
+    }
+    config.days_off_dates.clear();
+    for (std::string_view rest = config.days_off; !rest.empty();) {
+        const auto end = rest.find_first_of(", \t");
+        const std::string_view word = rest.substr(0, end);
+        rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+        if (word.empty()) {
+            continue;
+        }
+        const auto date = dialogs::ParseIsoDate(word);
+        if (!date || dialogs::FormatIsoDate(*date) != word) {
+            return Failure(
+                "COBRADOR_DAYS_OFF must be dates like 2026-12-24, separated by commas, "
+                "not '" +
+                std::string(word) + "'");
+        }
+        config.days_off_dates.push_back(*date);
     }
     if (!dialogs::IsValidClabe(config.clabe)) {
         return Failure("COBRADOR_CLABE must be 18 digits with a valid CLABE check digit");

@@ -44,6 +44,7 @@ boost::system::result<dialogs::Settings, std::string> DialogSettings(const Confi
     settings.contact_hours = config.contact_hours;
     settings.confirm_receipts = !config.cep_base.empty();
     settings.privacy_url = config.privacy_url;
+    settings.days_off = config.days_off_dates;
     if (channels::CreatesInstruments(config.payments_provider)) {
         settings.payments_provider = config.payments_provider;
     }

@@ -25,7 +25,7 @@ std::string ReferenceIn(const std::string& concept_text) {
             word += c;
             continue;
         }
-        if (dialogs::AccountFromReference(word)) {
+        if (dialogs::AccountFromAnyReference(word)) {
             return word;
         }
         word.clear();
@@ -38,7 +38,7 @@ std::string ReferenceIn(const std::string& concept_text) {
 std::string OurReference(const store::ReceiptReading& r) {
     if (Digits(r.reference) && r.reference.size() <= 7) {
         const std::string padded = std::string(7 - r.reference.size(), '0') + r.reference;
-        if (dialogs::AccountFromReference(padded)) {
+        if (dialogs::AccountFromAnyReference(padded)) {
             return padded;
         }
     }

@@ -220,27 +220,36 @@ struct Server::Impl {
             const std::lock_guard lock(connections_mutex);
             connections.erase(connection);
         }
+        // Closing with the client's bytes unread would reset the connection, and the client
+        // could lose our answer before reading it: read and drop what it still sends, for a
+        // while and up to a limit, until it is done (it closes once it has read the answer,
+        // which says Connection: close).
+        const auto drop_unread = [&]() -> net::awaitable<void> {
+            tcp_layer.expires_after(kUnreadTimeout);
+            std::array<char, 16384> sink{};
+            std::size_t drained = 0;
+            while (drained < kUnreadLimit) {
+                auto [error, n] = co_await stream.async_read_some(
+                    net::buffer(sink), net::as_tuple(net::use_awaitable));
+                if (error) {
+                    break;
+                }
+                drained += n;
+            }
+        };
         if constexpr (kIsTls<Stream>) {
+            // Over TLS the body comes as records to read through the session; close_notify
+            // goes after them, since the shutdown would take them for an error.
+            if (unread) {
+                co_await drop_unread();
+            }
             tcp_layer.expires_after(kTlsTimeout);
             co_await stream.async_shutdown(net::as_tuple(net::use_awaitable));
         } else {
             beast::error_code ignored;
             stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
             if (unread) {
-                // Closing with the client's bytes unread would reset the connection, and the
-                // client could lose our answer before reading it: read and drop what it still
-                // sends, for a while and up to a limit, until it is done.
-                tcp_layer.expires_after(kUnreadTimeout);
-                std::array<char, 16384> sink{};
-                std::size_t drained = 0;
-                while (drained < kUnreadLimit) {
-                    auto [error, n] = co_await stream.async_read_some(
-                        net::buffer(sink), net::as_tuple(net::use_awaitable));
-                    if (error) {
-                        break;
-                    }
-                    drained += n;
-                }
+                co_await drop_unread();
             }
         }
         if (stopping) {

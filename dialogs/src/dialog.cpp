@@ -623,7 +623,7 @@ void OpenComplaint(Turn& t, const std::string& category, const std::string& said
         return;
     }
     const std::int64_t account = CaseAccount(t);
-    const Date due = AddBusinessDays(t.clock.today, kComplaintBusinessDays);
+    const Date due = AddBusinessDays(t.clock.today, kComplaintBusinessDays, t.settings.days_off);
     t.Command(CaseOpened{"complaint", category.empty() ? "other" : category, account, due, said});
     ClearPending(t.st);
     t.Command(Escalated{"dispute"});
@@ -658,7 +658,7 @@ void OpenPrivacyRequest(Turn& t, const std::string& right, const std::string& sa
         SayStillOpen(t, *open, "privacy");
         return;
     }
-    const Date due = AddBusinessDays(t.clock.today, kPrivacyBusinessDays);
+    const Date due = AddBusinessDays(t.clock.today, kPrivacyBusinessDays, t.settings.days_off);
     t.Command(CaseOpened{"privacy", what, 0, due, said});
     ClearPending(t.st);
     t.Command(Escalated{"privacy"});

@@ -44,7 +44,38 @@ std::optional<int> LuhnCheckDigit(std::string_view digits) {
     return (10 - sum % 10) % 10;
 }
 
-std::optional<std::string> PaymentReference(std::int64_t account_id) {
+std::optional<int> DammCheckDigit(std::string_view digits) {
+    if (!AllDigits(digits)) {
+        return std::nullopt;
+    }
+    // Damm's totally anti-symmetric quasigroup of order 10 (H. M. Damm, 2004), with zeros on
+    // its diagonal: the check digit is the interim digit after the whole payload, so that the
+    // reference with it ends at interim 0.
+    static constexpr std::array<std::array<int, 10>, 10> kTable = {{
+        {0, 3, 1, 7, 5, 9, 8, 6, 4, 2},
+        {7, 0, 9, 2, 1, 5, 4, 8, 6, 3},
+        {4, 2, 0, 6, 8, 7, 1, 3, 5, 9},
+        {1, 7, 5, 0, 9, 8, 3, 4, 2, 6},
+        {6, 1, 2, 3, 0, 4, 5, 9, 7, 8},
+        {3, 6, 7, 4, 2, 0, 9, 5, 8, 1},
+        {5, 8, 6, 9, 7, 2, 0, 1, 3, 4},
+        {8, 9, 4, 5, 3, 6, 2, 0, 1, 7},
+        {9, 4, 3, 8, 6, 1, 7, 2, 0, 5},
+        {2, 5, 8, 1, 4, 3, 6, 7, 9, 0},
+    }};
+    int interim = 0;
+    for (const char c : digits) {
+        interim = kTable[static_cast<std::size_t>(interim)][static_cast<std::size_t>(c - '0')];
+    }
+    return interim;
+}
+
+namespace {
+
+using CheckDigitFn = std::optional<int> (*)(std::string_view);
+
+// The account id zero-padded to six digits, then `check`'s digit of those.
+std::optional<std::string> ReferenceWith(std::int64_t account_id, CheckDigitFn check) {
     if (account_id < 1) {
         return std::nullopt;
     }
@@ -52,10 +83,11 @@ std::optional<std::string> PaymentReference(std::int64_t account_id) {
     if (payload.size() < 6) {
         payload.insert(0, 6 - payload.size(), '0');
     }
-    return payload + static_cast<char>('0' + *LuhnCheckDigit(payload));
+    return payload + static_cast<char>('0' + *check(payload));
 }
 
-std::optional<std::int64_t> AccountFromReference(std::string_view reference) {
+// The account a reference names under `check`: the inverse of ReferenceWith.
+std::optional<std::int64_t> AccountWith(std::string_view reference, CheckDigitFn check) {
     std::string digits;
     for (const char c : reference) {
         if (c == ' ' || c == '-') {
@@ -67,16 +99,41 @@ std::optional<std::int64_t> AccountFromReference(std::string_view reference) {
         return std::nullopt;
     }
     const std::string_view payload(digits.data(), digits.size() - 1);
-    if (LuhnCheckDigit(payload) != digits.back() - '0') {
+    if (check(payload) != digits.back() - '0') {
         return std::nullopt;
     }
     std::int64_t id = 0;
     std::from_chars(payload.data(), payload.data() + payload.size(), id);
-    // Only the canonical form: "0042176" names account 4217, "00042176" names nothing.
-    if (id < 1 || PaymentReference(id) != digits) {
+    // Only the canonical form: "0042177" names account 4217, "00042177" names nothing.
+    if (id < 1 || ReferenceWith(id, check) != digits) {
         return std::nullopt;
     }
     return id;
+}
+
+}  // namespace
+
+std::optional<std::string> PaymentReference(std::int64_t account_id) {
+    return ReferenceWith(account_id, DammCheckDigit);
+}
+
+std::optional<std::string> LegacyPaymentReference(std::int64_t account_id) {
+    return ReferenceWith(account_id, LuhnCheckDigit);
+}
+
+std::optional<std::int64_t> AccountFromReference(std::string_view reference) {
+    return AccountWith(reference, DammCheckDigit);
+}
+
+std::optional<std::int64_t> AccountFromLegacyReference(std::string_view reference) {
+    return AccountWith(reference, LuhnCheckDigit);
+}
+
+std::optional<std::int64_t> AccountFromAnyReference(std::string_view reference) {
+    if (auto id = AccountFromReference(reference)) {
+        return id;
+    }
+    return AccountFromLegacyReference(reference);
 }
 
 std::optional<int> ClabeCheckDigit(std::string_view first_17_digits) {

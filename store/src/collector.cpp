@@ -357,7 +357,7 @@ SearchTerms SearchTermsOf(std::string_view query) {
     // A payment reference is seven digits (eight past ten million accounts), dashes and spaces
     // aside; a longer run is a phone, whose digits would pass the check one time in ten.
     if (digits.size() == 7 || digits.size() == 8) {
-        terms.referenced = dialogs::AccountFromReference(Trimmed(query));
+        terms.referenced = dialogs::AccountFromAnyReference(Trimmed(query));
     }
     return terms;
 }
@@ -511,9 +511,8 @@ Result<std::optional<ConversationDetail>> Ledger::GetConversation(std::int64_t i
                                           debtor->Text(4)};
             auto accounts = db.Query(
                 "SELECT a.account_key, a.balance_cents, a.currency, a.due_date, "
-                "a.min_payment_cents, a.segment, a.product, r.reference, a.id FROM accounts a "
-                "LEFT JOIN payment_references r ON r.account_id = a.id WHERE a.debtor_id = ? "
-                "ORDER BY a.due_date, a.id",
+                "a.min_payment_cents, a.segment, a.product, NULL, a.id FROM accounts a WHERE "
+                "a.debtor_id = ? ORDER BY a.due_date, a.id",
                 detail.debtor->id);
             while (accounts->Step()) {
                 AccountDetail a;
@@ -526,11 +525,9 @@ Result<std::optional<ConversationDetail>> Ledger::GetConversation(std::int64_t i
                 }
                 a.segment = accounts->Text(5);
                 a.product = accounts->Text(6);
-                // The reference the bot gave, or the one it would give (the same digits).
-                a.reference = accounts->OptionalText(7);
-                if (!a.reference) {
-                    a.reference = dialogs::PaymentReference(accounts->Int64(8));
-                }
+                // The reference the bot gives (Damm's check digit; an old Luhn one it gave
+                // before is still accepted while the transition lasts: docs/references.md).
+                a.reference = dialogs::PaymentReference(accounts->Int64(8));
                 detail.accounts.push_back(std::move(a));
             }
             auto promises = db.Query(

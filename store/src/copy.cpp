@@ -90,7 +90,9 @@ Result<CopyReport> Ledger::CopyInto(Ledger& target, const CopyProgressFn& progre
         for (const std::string& table : Tables(to.db)) {
             // `jobs` says which replica runs what and when: coordination, not records; the
             // target starts with none and its first replica runs every job at once.
-            if (table != "schema_migrations" && table != "jobs" && known.count(table) == 0) {
+            // `reference_transition` is one row that every migrated ledger has: copied below.
+            if (table != "schema_migrations" && table != "jobs" &&
+                table != "reference_transition" && known.count(table) == 0) {
                 to.last_error = "this cobrador does not know how to copy table " + table;
                 return make_error_code(Errc::kInternal);
             }
@@ -149,6 +151,15 @@ Result<CopyReport> Ledger::CopyInto(Ledger& target, const CopyProgressFn& progre
             report.tables.push_back({table,
                                      from.db.One<std::int64_t>(count).value_or(0),
                                      to.db.One<std::int64_t>(count).value_or(0)});
+        }
+        // Which accounts still have their Luhn reference accepted, and until when: the
+        // source's, not what migrating the empty target said (none).
+        auto transition =
+            from.db.Query("SELECT last_legacy_account, ends_on FROM reference_transition");
+        if (transition->Step()) {
+            to.db.Exec("UPDATE reference_transition SET last_legacy_account = ?, ends_on = ?",
+                       transition->Int64(0),
+                       transition->OptionalText(1));
         }
         constexpr const char* kBalances = "SELECT sum(balance_cents) FROM accounts";
         constexpr const char* kPayments = "SELECT sum(amount_cents) FROM payments";

@@ -287,7 +287,8 @@ void ApplyTurn(Connection& db,
                 } else if constexpr (std::is_same_v<T, dialogs::ReferenceIssued>) {
                     db.Exec(
                         "INSERT INTO payment_references (account_id, reference, created_at) "
-                        "VALUES (?, ?, ?) ON CONFLICT (account_id) DO NOTHING",
+                        "VALUES (?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET reference = "
+                        "excluded.reference",
                         c.account_id,
                         c.reference,
                         now);

@@ -2,6 +2,8 @@
 // references debtors asked for, and the hand-over of each one the provider created; and the
 // retry of either queue of provider work.
 
+#include "dialogs/reference.hpp"
+
 #include "audit.hpp"
 #include "due_rows.hpp"
 #include "ledger_impl.hpp"
@@ -18,18 +20,17 @@ Result<std::vector<InstrumentJob>> Ledger::DueInstruments(std::string_view now,
         std::vector<InstrumentJob> out;
         for (const std::int64_t id : TakeDue(db, "payment_instruments", now, hold_until, limit)) {
             auto q = db.Query(
-                "SELECT i.provider, a.id, a.account_key, coalesce(r.reference, ''), "
-                "i.amount_cents, i.currency, d.name, coalesce(d.email, ''), "
-                "coalesce(d.phone, ''), i.attempts FROM payment_instruments i JOIN accounts a ON "
-                "a.id = i.account_id JOIN debtors d ON d.id = a.debtor_id LEFT JOIN "
-                "payment_references r ON r.account_id = a.id WHERE i.id = ?",
+                "SELECT i.provider, a.id, a.account_key, NULL, i.amount_cents, i.currency, "
+                "d.name, coalesce(d.email, ''), coalesce(d.phone, ''), i.attempts FROM "
+                "payment_instruments i JOIN accounts a ON a.id = i.account_id JOIN debtors d ON "
+                "d.id = a.debtor_id WHERE i.id = ?",
                 id);
             if (q->Step()) {
                 out.push_back({id,
                                q->Text(0),
                                q->Int64(1),
                                q->Text(2),
-                               q->Text(3),
+                               dialogs::PaymentReference(q->Int64(1)).value_or(""),
                                q->Int64(4),
                                q->Text(5),
                                q->Text(6),

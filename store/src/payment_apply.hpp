@@ -2,6 +2,7 @@
 // Private to the store: one payment applied inside the caller's transaction, shared by the
 // generic payments (ApplyPayments) and the providers' (RecordProviderEvent).
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +18,19 @@ struct ProviderPaymentKey {
     std::string provider;
     std::string payment;
 };
+
+// The account a payment reference names: by its Damm check digit, else by the Luhn digit the
+// references had before December 2026, for an account that had one, while the transition
+// (table reference_transition, `cobrador references`) lasts on the UTC day of `at` (an ISO
+// instant). Without an account, `reason` says why: unknown_reference, bad_check_digit, or
+// old_reference (a Luhn reference after the transition ended).
+struct ReferenceMatch {
+    std::optional<std::int64_t> account;
+    std::string reason;
+    bool legacy = false;
+};
+
+ReferenceMatch MatchReference(Connection& db, std::string_view reference, std::string_view at);
 
 // Applies `p` (whose payment_id is not stored yet) to the account its reference names, or
 // holds it in suspense; pays promises and instalments; `notice` may queue a thank-you.

@@ -35,7 +35,7 @@ std::string SuspenseReason(std::string_view reference) {
     if (digits.size() < 2) {
         return "unknown_reference";
     }
-    const auto expected = dialogs::LuhnCheckDigit(digits.substr(0, digits.size() - 1));
+    const auto expected = dialogs::DammCheckDigit(digits.substr(0, digits.size() - 1));
     return expected && *expected != digits.back() - '0' ? "bad_check_digit" : "unknown_reference";
 }
 
@@ -276,6 +276,25 @@ void Credit(Connection& db,
 
 }  // namespace
 
+ReferenceMatch MatchReference(Connection& db, std::string_view reference, std::string_view at) {
+    if (const auto id = dialogs::AccountFromReference(reference)) {
+        return {id, {}, false};
+    }
+    if (const auto id = dialogs::AccountFromLegacyReference(reference)) {
+        auto transition =
+            db.Query("SELECT last_legacy_account, ends_on FROM reference_transition LIMIT 1");
+        if (transition->Step() && *id <= transition->Int64(0)) {
+            if (transition->IsNull(1) || at.substr(0, 10) <= transition->Text(1)) {
+                return {id, {}, true};
+            }
+            return {std::nullopt, "old_reference", false};
+        }
+        // An account that never had a Luhn reference: the digit is just wrong.
+        return {std::nullopt, "bad_check_digit", false};
+    }
+    return {std::nullopt, SuspenseReason(reference), false};
+}
+
 PaymentOutcome ApplyOnePayment(Connection& db,
                                const PaymentRecord& p,
                                std::string_view source,
@@ -285,11 +304,12 @@ PaymentOutcome ApplyOnePayment(Connection& db,
     PaymentOutcome out;
     out.payment_id = p.payment_id;
     std::optional<AccountRow> account;
-    if (const auto id = dialogs::AccountFromReference(p.reference)) {
-        account = LoadAccount(db, *id);
+    const ReferenceMatch match = MatchReference(db, p.reference, at);
+    if (match.account) {
+        account = LoadAccount(db, *match.account);
     }
     if (!account) {
-        out.reason = SuspenseReason(p.reference);
+        out.reason = match.reason.empty() ? "unknown_reference" : match.reason;
     } else if (account->currency != p.currency) {
         out.reason = "currency_mismatch";
     }
@@ -472,7 +492,6 @@ Result<std::vector<BrokenPromise>> Ledger::BreakOverduePromises(int grace_days,
             "'pending' AND i.due_date < ? AND a.balance_cents > 0 AND NOT " +
                 UnderOpenComplaint("a.id", "a.debtor_id") + " ORDER BY pp.id, i.seq",
             widest);
-        std::vector<std::int64_t> late_installments;
         std::vector<BrokenPromise> broken_plans;
         while (missed->Step()) {
             const std::int64_t plan = missed->Int64(0);
@@ -481,15 +500,13 @@ Result<std::vector<BrokenPromise>> Ledger::BreakOverduePromises(int grace_days,
             }
             if (auto b = past_grace(*missed)) {
                 b->plan_id = plan;
-                late_installments.push_back(missed->Int64(9));
+                b->installment_id = missed->Int64(9);
                 broken_plans.push_back(std::move(*b));
             }
         }
-        for (std::size_t k = 0; k < broken_plans.size(); ++k) {
-            BrokenPromise& b = broken_plans[k];
+        for (BrokenPromise& b : broken_plans) {
             db.Exec("UPDATE payment_plans SET status = 'broken' WHERE id = ?", b.plan_id);
-            db.Exec("UPDATE plan_installments SET status = 'late' WHERE id = ?",
-                    late_installments[k]);
+            db.Exec("UPDATE plan_installments SET status = 'late' WHERE id = ?", b.installment_id);
             WriteAudit(db,
                        {.actor = "system",
                         .kind = "plan_broken",
@@ -542,13 +559,49 @@ Result<std::vector<BrokenPromise>> Ledger::BreakOverduePromises(int grace_days,
                            b.currency,
                            b.due_date};
                 if (const auto message = follow_up(f)) {
-                    QueueProactive(db, *target, *message, at);
+                    const std::int64_t message_id = QueueProactive(db, *target, *message, at);
                     b.message_queued = true;
+                    // Recorded as what it is about, like a reminder: a complaint opened while
+                    // it waits for contact hours cancels it (OpenCase), and it counts toward
+                    // the phone's caps.
+                    db.Exec(
+                        "INSERT INTO reminders (debtor_id, rule, subject, local_date, channel, "
+                        "message_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rule, "
+                        "subject) DO NOTHING",
+                        b.debtor_id,
+                        b.plan_id != 0 ? "plan_broken" : "promise_broken",
+                        b.plan_id != 0 ? "installment:" + std::to_string(b.installment_id)
+                                       : "promise:" + std::to_string(b.promise_id),
+                        dialogs::FormatIsoDate(dialogs::ToLocal(*instant, target->timezone).date),
+                        target->channel,
+                        message_id,
+                        at);
                 }
             }
         }
         tx.commit();
         return broken;
+    });
+}
+
+Result<ReferenceTransition> Ledger::LegacyReferences(std::optional<std::string> ends_on) {
+    return impl_->Guard([&]() -> Result<ReferenceTransition> {
+        Connection& db = impl_->db;
+        Tx tx(db);
+        if (ends_on) {
+            db.Exec("UPDATE reference_transition SET ends_on = ?",
+                    ends_on->empty() ? std::nullopt : ends_on);
+        }
+        ReferenceTransition out;
+        {
+            auto row = db.Query("SELECT last_legacy_account, ends_on FROM reference_transition");
+            if (row->Step()) {
+                out.last_legacy_account = row->Int64(0);
+                out.ends_on = row->OptionalText(1);
+            }
+        }
+        tx.commit();
+        return out;
     });
 }
 

@@ -151,7 +151,7 @@ Result<ReceiptCheckOutcome> Ledger::SettleReceiptCheck(std::int64_t id,
             PaymentRecord p = verdict.payment;
             // A reference only read from the image pays only the sender's own account.
             if (verdict.reference_read) {
-                const auto account = dialogs::AccountFromReference(p.reference);
+                const auto account = MatchReference(db, p.reference, at).account;
                 const auto owner =
                     account ? db.One<std::int64_t>("SELECT debtor_id FROM accounts WHERE id = ?",
                                                    *account)

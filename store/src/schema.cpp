@@ -553,6 +553,20 @@ ALTER TABLE agents ADD COLUMN on_shift_since TEXT;
 ALTER TABLE agents ADD COLUMN hand_out_turn INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Payment references moved from Luhn's check digit to Damm's (docs/references.md). The
+// accounts that existed then (ids up to last_legacy_account) keep their old reference accepted
+// until ends_on, a YYYY-MM-DD (NULL: until `cobrador references --legacy-until` ends it). A
+// new ledger has none.
+constexpr const char* kReferenceTransition = R"sql(
+CREATE TABLE reference_transition (
+  singleton            INTEGER NOT NULL PRIMARY KEY CHECK (singleton = 1),
+  last_legacy_account  INTEGER NOT NULL,
+  ends_on              TEXT
+);
+INSERT INTO reference_transition (singleton, last_legacy_account, ends_on)
+  SELECT 1, coalesce(max(id), 0), NULL FROM accounts;
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "core ledger", kCoreSchema},
     Migration{2, "report indexes", kReportIndexes},
@@ -568,6 +582,7 @@ constexpr std::array kMigrations = {
     Migration{12, "receipt checks", kReceiptChecks},
     Migration{13, "cases, agent expiry, promises kept late", kCases},
     Migration{14, "shifts", kShifts},
+    Migration{15, "Damm check digits for payment references", kReferenceTransition},
 };
 
 }  // namespace

@@ -199,6 +199,34 @@ TEST_CASE(
     CHECK(unknown.err.find("no debtor") != std::string::npos);
 }
 
+TEST_CASE("cases: the creditor's own days off (COBRADOR_DAYS_OFF) are not business days",
+          "[bot][cases][integration]") {
+    // Two weekdays off between 23 November and the answer: it is due two business days later.
+    Desk desk;
+    desk.setup.env["COBRADOR_DAYS_OFF"] = "2026-11-24, 2026-12-24 2026-12-26";
+    desk.Restart("2026-11-23");
+    desk.Verify();
+    desk.Say("yo no reconozco esa deuda");
+    const std::string told = SentOnce(desk.graph, "folio Q-2026-000001");
+    INFO(told);
+    CHECK(told.find("8 de enero de 2027") != std::string::npos);
+    const json open = desk.api.Get("/api/v1/cases", desk.collector);
+    REQUIRE(open["cases"].size() == 1);
+    CHECK(open["cases"][0]["due_date"] == "2027-01-08");
+    CHECK(open["cases"][0]["business_days_left"] == 30);
+    // Registered by a collector: counted the same way.
+    const auto pedro = desk.api.Post("/api/v1/cases",
+                                     desk.collector,
+                                     {{"debtor_id", "+525587654321"},
+                                      {"category", "treatment"},
+                                      {"description", "llamó a la oficina"}});
+    REQUIRE(pedro.status == 201);
+    CHECK(json::parse(pedro.body)["due_date"] == "2027-01-08");
+    // On the first day off, a day later, no business day has gone by yet.
+    desk.Restart("2026-11-24");
+    CHECK(desk.api.Get("/api/v1/cases", desk.collector)["cases"][0]["business_days_left"] == 30);
+}
+
 TEST_CASE("cases: a privacy request gets a folio, and an opposition stops messages on the channel",
           "[bot][cases][integration]") {
     Desk desk;

@@ -127,12 +127,38 @@ TEST_CASE("CLI: every command has --help", "[bot][cli][integration]") {
                                                                   {"report", "--help"},
                                                                   {"agent", "add", "--help"},
                                                                   {"nlu", "--help"},
-                                                                  {"chat", "--help"}}) {
+                                                                  {"chat", "--help"},
+                                                                  {"references", "--help"}}) {
         const auto run = RunCobrador(args);
         INFO(args[0]);
         CHECK(run.exit_code == 0);
         CHECK(run.out.find("usage:") != std::string::npos);
     }
+}
+
+TEST_CASE("CLI: references shows and ends the move from Luhn to Damm check digits",
+          "[bot][cli][integration]") {
+    TempDir dir;
+    const std::string db = dir.Ledger();
+    REQUIRE(RunCobrador({"migrate", "--db", db}).exit_code == 0);
+    const auto shown = RunCobrador({"references", "--db", db});
+    REQUIRE(shown.exit_code == 0);
+    CHECK(nlohmann::json::parse(shown.out) ==
+          nlohmann::json{{"legacy_accounts_up_to", 0}, {"legacy_until", nullptr}});
+    for (const char* bad : {"2027-02-30", "31/03/2027", "2027-3-31", ""}) {
+        const auto refused = RunCobrador({"references", "--db", db, "--legacy-until", bad});
+        INFO(bad);
+        CHECK(refused.exit_code == 2);
+        CHECK(refused.err.find("YYYY-MM-DD") != std::string::npos);
+    }
+    const auto ended = RunCobrador({"references", "--db", db, "--legacy-until", "2027-03-31"});
+    REQUIRE(ended.exit_code == 0);
+    CHECK(nlohmann::json::parse(ended.out)["legacy_until"] == "2027-03-31");
+    CHECK(nlohmann::json::parse(RunCobrador({"references", "--db", db}).out)["legacy_until"] ==
+          "2027-03-31");
+    const auto opened = RunCobrador({"references", "--db", db, "--legacy-until", "open"});
+    REQUIRE(opened.exit_code == 0);
+    CHECK(nlohmann::json::parse(opened.out)["legacy_until"] == nullptr);
 }
 
 TEST_CASE("CLI: migrate, import, re-import and report", "[bot][cli][integration]") {

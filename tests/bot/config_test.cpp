@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "dialogs/calendar.hpp"
+
 #include "support/catch_result.hpp"
 #include "support/temp_dir.hpp"
 #include <sys/wait.h>
@@ -101,6 +103,20 @@ TEST_CASE("Config: bad values are clear errors", "[bot][config]") {
     CHECK(LoadConfig(std::nullopt, Env({{"COBRADOR_TIMEZONE", "CDMX"}}))
               .error()
               .find("COBRADOR_TIMEZONE must be an IANA time zone") != std::string::npos);
+    // The creditor's own days off: dates, separated by commas or spaces.
+    CHECK(LoadConfig(std::nullopt, Env({}))->days_off_dates.empty());
+    const auto off =
+        LoadConfig(std::nullopt, Env({{"COBRADOR_DAYS_OFF", "2026-12-24, 2026-12-31"}}));
+    REQUIRE(off);
+    CHECK(off->days_off_dates == std::vector<dialogs::Date>{*dialogs::ParseIsoDate("2026-12-24"),
+                                                            *dialogs::ParseIsoDate("2026-12-31")});
+    for (const char* bad : {"24/12/2026", "2026-02-30", "2026-12-24,navidad", "2026-1-2"}) {
+        INFO(bad);
+        const auto refused = LoadConfig(std::nullopt, Env({{"COBRADOR_DAYS_OFF", bad}}));
+        REQUIRE_FALSE(refused);
+        CHECK(refused.error().find("COBRADOR_DAYS_OFF must be dates like 2026-12-24") !=
+              std::string::npos);
+    }
     CHECK(LoadConfig(std::string("/nonexistent/cobrador.toml"), Env({}))
               .error()
               .find("cannot read") != std::string::npos);

@@ -174,7 +174,7 @@ TEST_CASE("import payments: a statement applied once, all or nothing, suspense l
     const json suspense = api.Get("/api/v1/payments/suspense", desk.collector);
     REQUIRE(suspense["payments"].size() == 1);
     CHECK(suspense["payments"][0]["payment_id"] == "S-3");
-    CHECK(suspense["payments"][0]["reason"] == "bad_check_digit");  // 1234's Luhn digit is 4
+    CHECK(suspense["payments"][0]["reason"] == "bad_check_digit");  // 1234: Damm gives 1234 a 0
 }
 
 }  // namespace

@@ -20,7 +20,7 @@ store::ReceiptReading Bbva() {
     r.operation_date = "2026-11-23";
     r.sending_bank = "BBVA MEXICO";
     r.beneficiary_account = "646180110400000007";
-    r.reference = "18";  // María's reference (0000018) as a bank app shows it
+    r.reference = "13";  // María's reference (0000013) as a bank app shows it
     r.payment_concept = "PAGO A-1001";
     return r;
 }
@@ -29,6 +29,11 @@ TEST_CASE("Receipt check: the lookups a reading allows", "[bot][receipts][cep]")
     const CepPlan plan = PlanCepLookup(Bbva(), kOurs);
     REQUIRE(plan.outcome.empty());
     CHECK(plan.reference == *dialogs::PaymentReference(1));
+    // Her reference from before December 2026 (Luhn's digit) is found too; the ledger decides
+    // whether it still counts.
+    store::ReceiptReading legacy = Bbva();
+    legacy.reference = "18";
+    CHECK(PlanCepLookup(legacy, kOurs).reference == *dialogs::LegacyPaymentReference(1));
     REQUIRE(plan.queries.size() >= 2);
     CHECK(plan.queries.size() <= kCepReadings);
     CHECK(plan.queries[0].clave == "MBANO1002611230012345678");  // as read, first

@@ -205,6 +205,19 @@ TEST_CASE("TLS: with a certificate the server speaks HTTPS, and only HTTPS",
     CHECK_FALSE(untrusted.response);
     CHECK(untrusted.error.find("certificate") != std::string::npos);
 
+    // A body over 1 MiB, sent whole before the answer is read (as most clients do): the 413
+    // is read, not lost to a reset, and the server serves on.
+    const auto big = HttpsRequest(setup.port,
+                                  pem.cert,
+                                  "POST",
+                                  "/webhooks/whatsapp",
+                                  std::string(16 * 1024 * 1024, 'x'),
+                                  {{"Content-Type", "application/json"}});
+    INFO(big.error);
+    REQUIRE(big.response);
+    CHECK(big.response->status == 413);
+    CHECK(big.response->body.find("over 1 MiB") != std::string::npos);
+
     const auto metrics = HttpsRequest(setup.port, pem.cert, "GET", "/metrics");
     REQUIRE(metrics.response);
     CHECK(Counter(metrics.response->body, "cobrador_tls_handshake_failures_total") >= 2);

@@ -13,8 +13,18 @@ TEST_CASE("Luhn: the published example", "[dialogs][reference]") {
     CHECK_FALSE(LuhnCheckDigit("12a4"));
 }
 
-TEST_CASE("PaymentReference: stable, seven digits, checked", "[dialogs][reference]") {
-    CHECK(PaymentReference(4217) == std::optional<std::string>("0042176"));  // §3.7's example
+TEST_CASE("Damm: the published example and its table's properties", "[dialogs][reference]") {
+    // Damm (2004), as Wikipedia works it: 572 -> 4, and 5724 checks to 0.
+    CHECK(DammCheckDigit("572") == 4);
+    CHECK(DammCheckDigit("5724") == 0);
+    CHECK(DammCheckDigit("004217") == 7);
+    CHECK_FALSE(DammCheckDigit(""));
+    CHECK_FALSE(DammCheckDigit("12a4"));
+    CHECK_FALSE(DammCheckDigit("-1"));
+}
+
+TEST_CASE("PaymentReference: stable, seven digits, Damm-checked", "[dialogs][reference]") {
+    CHECK(PaymentReference(4217) == std::optional<std::string>("0042177"));
     CHECK(PaymentReference(4217) == PaymentReference(4217));
     CHECK(PaymentReference(1)->size() == 7);
     CHECK(PaymentReference(999999)->size() == 7);
@@ -23,20 +33,76 @@ TEST_CASE("PaymentReference: stable, seven digits, checked", "[dialogs][referenc
     CHECK_FALSE(PaymentReference(-5));
     for (std::int64_t id : {1, 42, 4217, 123456, 999999, 1000000, 987654321}) {
         CHECK(AccountFromReference(*PaymentReference(id)) == id);
+        CHECK(AccountFromLegacyReference(*LegacyPaymentReference(id)) == id);
+        CHECK(AccountFromAnyReference(*PaymentReference(id)) == id);
+        CHECK(AccountFromAnyReference(*LegacyPaymentReference(id)) == id);
     }
+    // The reference before December 2026 (Luhn), still read during the transition.
+    CHECK(LegacyPaymentReference(4217) == std::optional<std::string>("0042176"));
+    CHECK(AccountFromLegacyReference("0042176") == 4217);
+    CHECK_FALSE(AccountFromReference("0042176"));
+    CHECK_FALSE(AccountFromLegacyReference("0042177"));
 }
 
 TEST_CASE("AccountFromReference: typos and transpositions are caught", "[dialogs][reference]") {
-    CHECK(AccountFromReference("004217-6") == 4217);
-    CHECK(AccountFromReference("0042 176") == 4217);
+    CHECK(AccountFromReference("004217-7") == 4217);
+    CHECK(AccountFromReference("0042 177") == 4217);
     CHECK_FALSE(AccountFromReference("0042175"));  // wrong check digit
-    CHECK_FALSE(AccountFromReference("0041276"));  // two digits swapped
-    CHECK_FALSE(AccountFromReference("0042716"));
-    CHECK_FALSE(AccountFromReference("00042176"));  // not the canonical form
+    CHECK_FALSE(AccountFromReference("0041277"));  // two digits swapped
+    CHECK_FALSE(AccountFromReference("0042717"));
+    CHECK_FALSE(AccountFromReference("00042177"));  // not the canonical form
     CHECK_FALSE(AccountFromReference("0000000"));
-    CHECK_FALSE(AccountFromReference("42176"));
+    CHECK_FALSE(AccountFromReference("42177"));
     CHECK_FALSE(AccountFromReference("ABC1234"));
     CHECK_FALSE(AccountFromReference(""));
+    // What Luhn let through: 09 <-> 90 turned account 90's reference into account 9's.
+    CHECK(LegacyPaymentReference(90) == std::optional<std::string>("0000901"));
+    CHECK(AccountFromLegacyReference("0000091") == 9);
+    CHECK(PaymentReference(90) == std::optional<std::string>("0000904"));
+    CHECK_FALSE(AccountFromReference("0000094"));
+}
+
+// Every seven-digit reference there is (accounts 1 to 999,999): each single mistyped digit and
+// each swap of two adjacent different digits, the check digit's place included, is refused.
+TEST_CASE("Damm references: every single-digit error and adjacent transposition is caught",
+          "[dialogs][reference]") {
+    std::int64_t references = 0;
+    std::int64_t errors = 0;
+    std::int64_t missed = 0;
+    std::int64_t luhn_missed = 0;
+    std::string typo;
+    for (std::int64_t id = 1; id <= 999999; ++id) {
+        const std::string reference = *PaymentReference(id);
+        references += reference.size() == 7 ? 1 : 0;
+        for (std::size_t at = 0; at < reference.size(); ++at) {
+            for (char digit = '0'; digit <= '9'; ++digit) {
+                if (digit == reference[at]) {
+                    continue;
+                }
+                typo = reference;
+                typo[at] = digit;
+                ++errors;
+                missed += DammCheckDigit(typo) == 0 ? 1 : 0;
+            }
+            if (at + 1 < reference.size() && reference[at] != reference[at + 1]) {
+                typo = reference;
+                std::swap(typo[at], typo[at + 1]);
+                ++errors;
+                missed += DammCheckDigit(typo) == 0 ? 1 : 0;
+                const std::string legacy = *LegacyPaymentReference(id);
+                if (legacy[at] != legacy[at + 1]) {
+                    std::string swapped = legacy;
+                    std::swap(swapped[at], swapped[at + 1]);
+                    luhn_missed += AccountFromLegacyReference(swapped) ? 1 : 0;
+                }
+            }
+        }
+    }
+    CHECK(references == 999999);
+    CHECK(errors > 60000000);
+    CHECK(missed == 0);
+    // The reason for the change: Luhn let tens of thousands of these through.
+    CHECK(luhn_missed > 10000);
 }
 
 TEST_CASE("CLABE: the check digit with weights 3, 7, 1", "[dialogs][reference]") {
@@ -52,7 +118,7 @@ TEST_CASE("CLABE: the check digit with weights 3, 7, 1", "[dialogs][reference]")
 }
 
 TEST_CASE("SPEI concept and payment link", "[dialogs][reference]") {
-    CHECK(SpeiConcept("0042176") == "PAGO REF 0042176");
+    CHECK(SpeiConcept("0042177") == "PAGO REF 0042177");
     CHECK(SpeiConcept(std::string(60, '9')).size() <= 40);
     CHECK(PaymentLink("https://pagos.example.mx/r/{reference}?monto={amount}",
                       "0042176",

@@ -78,6 +78,23 @@ struct Books {
     }
 };
 
+// María's conversation on SMS, with the bot.
+constexpr const char* kMariaOnSms =
+    "INSERT INTO conversations (debtor_id, phone, channel, state, last_activity_at, created_at) "
+    "VALUES (1, '+525511111111', 'sms', 'bot', 'x', 'x');";
+
+// A complaint Ana registers for María (D-1) about `account_key`.
+NewCase AnaRegisters(const Books& books, const std::string& account_key) {
+    NewCase request;
+    request.debtor_key = "D-1";
+    request.category = "wrong_amount";
+    request.account_key = account_key;
+    request.description = "llamó: el saldo no incluye su pago de octubre";
+    request.agent_id = books.agent;
+    request.due_date = "2027-01-06";
+    return request;
+}
+
 DialogTurn DisputeTurn(std::int64_t account) {
     DialogTurn turn;
     turn.dialog_state = "{}";
@@ -119,14 +136,58 @@ TEST_CASE("Cases: a dispute in the chat opens a case, and the reply names the fo
     CHECK(probe.Text("SELECT coalesce(account_id, 0) FROM cases WHERE id = 2") == "0");
 }
 
+TEST_CASE(
+    "Cases: a broken promise's or plan's follow-up waiting for contact hours is cancelled by a "
+    "complaint about its account",
+    "[store][cases]") {
+    Books books;
+    Probe probe(books.path);
+    // María: a promise on A-1 and a plan on A-2, each due 10 November, unpaid on the 23rd.
+    probe.Exec(
+        std::string(kMariaOnSms) +
+        "INSERT INTO promises (account_id, conversation_id, amount_cents, currency, due_date, "
+        "status, created_at) VALUES (1, 1, 30000, 'MXN', '2026-11-10', 'open', 'x');"
+        "INSERT INTO payment_plans (account_id, kind, total_cents, currency, status, created_at) "
+        "VALUES (2, 'installments', 50000, 'MXN', 'active', 'x');"
+        "INSERT INTO plan_installments (plan_id, seq, due_date, amount_cents, status) VALUES "
+        "(1, 1, '2026-11-10', 25000, 'pending'), (1, 2, '2026-12-10', 25000, 'pending');");
+    // The follow-ups wait for tomorrow's contact hours.
+    const auto follow_up = [](const FollowUp& f) -> std::optional<ProactiveMessage> {
+        return ProactiveMessage{"seguimiento " + f.account_id,
+                                "{\"text\":\"seguimiento\"}",
+                                "2026-11-24T15:00:00Z",
+                                f.timezone};
+    };
+    const auto broken = books.ledger.BreakOverduePromises(3, kNow, follow_up);
+    REQUIRE(broken);
+    REQUIRE(broken->size() == 2);
+    CHECK((*broken)[0].message_queued);
+    CHECK((*broken)[1].message_queued);
+    CHECK((*broken)[1].installment_id == 1);
+    // Each is recorded as what it is about, on María's day.
+    CHECK(probe.Joined("SELECT rule || ' ' || subject || ' ' || local_date || ' ' || message_id "
+                       "FROM reminders ORDER BY id") ==
+          "promise_broken promise:1 2026-11-23 1,plan_broken installment:1 2026-11-23 2");
+    CHECK(probe.Joined("SELECT status FROM outbox ORDER BY message_id") == "pending,pending");
+
+    // A complaint about A-2 stops the plan's follow-up only; one about A-1, the promise's.
+    NewCase request = AnaRegisters(books, "A-2");
+    REQUIRE(books.ledger.OpenCase(request, kNow)->record);
+    CHECK(probe.Joined("SELECT status FROM outbox ORDER BY message_id") == "pending,failed");
+    request.account_key = "A-1";
+    REQUIRE(books.ledger.OpenCase(request, kNow)->record);
+    CHECK(probe.Joined("SELECT status FROM outbox ORDER BY message_id") == "failed,failed");
+    CHECK(probe.Joined("SELECT coalesce(error_code, '-') FROM messages ORDER BY id") ==
+          "case_open,case_open");
+}
+
 TEST_CASE("Cases: while a complaint is open, no reminders or follow-ups about its account",
           "[store][cases]") {
     Books books;
     // A reminder already queued for María, waiting for contact hours.
     Probe probe(books.path);
     probe.Exec(
-        "INSERT INTO conversations (debtor_id, phone, channel, state, last_activity_at, "
-        "created_at) VALUES (1, '+525511111111', 'sms', 'bot', 'x', 'x');"
+        std::string(kMariaOnSms) +
         "INSERT INTO messages (conversation_id, direction, channel, author, body, status, "
         "created_at, status_at) VALUES (1, 'out', 'sms', 'bot', 'recordatorio', 'queued', 'x', "
         "'x');"
@@ -157,13 +218,7 @@ TEST_CASE("Cases: while a complaint is open, no reminders or follow-ups about it
     CHECK(books.CandidateAccounts() == std::vector<std::string>{"A-1", "A-2", "B-1"});
 
     // A collector registers María's complaint about A-1.
-    NewCase request;
-    request.debtor_key = "D-1";
-    request.category = "wrong_amount";
-    request.account_key = "A-1";
-    request.description = "llamó: el saldo no incluye su pago de octubre";
-    request.agent_id = books.agent;
-    request.due_date = "2027-01-06";
+    NewCase request = AnaRegisters(books, "A-1");
     const auto opened = books.ledger.OpenCase(request, kNow);
     REQUIRE(opened);
     REQUIRE(opened->record);

@@ -315,15 +315,17 @@ TEST_CASE("Reconciliation: exact, partial, over, unknown, mistyped, duplicate, w
     const std::string a2 = books.Reference("A-2");
     std::string mistyped = a1;
     mistyped.back() = mistyped.back() == '9' ? '0' : static_cast<char>(mistyped.back() + 1);
+    // A well-formed reference of no account of ours.
+    const std::string foreign = *dialogs::PaymentReference(987654321);
 
     const auto summary = books.ledger.ApplyPayments(
         {
-            Payment("P-partial", a1, 40000),            // $400 of $1,000
-            Payment("P-exact", a2, 50000),              // all of A-2
-            Payment("P-over", a1, 70000),               // $700 of the $600 left
-            Payment("P-unknown", "9999999999", 10000),  // not ours
-            Payment("P-typo", mistyped, 10000),         // a digit off
-            Payment("P-usd", a1, 10000, "USD"),         // A-1 is in pesos
+            Payment("P-partial", a1, 40000),       // $400 of $1,000
+            Payment("P-exact", a2, 50000),         // all of A-2
+            Payment("P-over", a1, 70000),          // $700 of the $600 left
+            Payment("P-unknown", foreign, 10000),  // not ours
+            Payment("P-typo", mistyped, 10000),    // a digit off
+            Payment("P-usd", a1, 10000, "USD"),    // A-1 is in pesos
         },
         "import",
         kNow);
@@ -354,13 +356,75 @@ TEST_CASE("Reconciliation: exact, partial, over, unknown, mistyped, duplicate, w
     // The same statement again changes nothing.
     const std::string history = Query(books.path, "SELECT count(*) FROM balance_history");
     const auto again = books.ledger.ApplyPayments(
-        {Payment("P-partial", a1, 40000), Payment("P-unknown", "9999999999", 10000)},
-        "webhook",
-        kNow);
+        {Payment("P-partial", a1, 40000), Payment("P-unknown", foreign, 10000)}, "webhook", kNow);
     REQUIRE(again);
     CHECK(again->duplicates == 2);
     CHECK(Query(books.path, "SELECT count(*) FROM payments") == "6");
     CHECK(Query(books.path, "SELECT count(*) FROM balance_history") == history);
+}
+
+TEST_CASE(
+    "References: an old (Luhn) reference counts for the accounts that had one until the "
+    "transition ends, and a new ledger has none",
+    "[store][payments]") {
+    Books books;
+    // Migrated before any account existed: nobody had a Luhn reference.
+    CHECK(Query(books.path, "SELECT last_legacy_account FROM reference_transition") == "0");
+    const auto legacy_a1 = *dialogs::LegacyPaymentReference(1);
+    REQUIRE(legacy_a1 != books.Reference("A-1"));
+    auto none = books.ledger.ApplyPayments({Payment("P-0", legacy_a1, 100)}, "import", kNow);
+    REQUIRE(none);
+    CHECK(none->outcomes[0].reason == "bad_check_digit");
+
+    // The upgrade of a ledger that had accounts: migration 15 runs with them in it.
+    books.Exec("DROP TABLE reference_transition; DELETE FROM schema_migrations WHERE version = 15");
+    {
+        auto reopened = Ledger::Open(books.path);
+        REQUIRE(reopened);
+        REQUIRE(reopened->Migrate());
+    }
+    CHECK(Query(books.path,
+                "SELECT last_legacy_account || ' ' || coalesce(ends_on, '-') FROM "
+                "reference_transition") == "3 -");
+    // A-2's old reference is applied to A-2, and so is its new one.
+    const auto legacy_a2 = *dialogs::LegacyPaymentReference(2);
+    auto paid = books.ledger.ApplyPayments(
+        {Payment("P-1", legacy_a2, 10000), Payment("P-2", books.Reference("A-2"), 5000)},
+        "import",
+        kNow);
+    REQUIRE(paid);
+    CHECK(paid->applied == 2);
+    CHECK(books.Balance("A-2") == "35000");
+    // An account added after the upgrade never had one: its Luhn digits are just a typo.
+    books.Exec("UPDATE reference_transition SET last_legacy_account = 1");
+    auto newer = books.ledger.ApplyPayments({Payment("P-3", legacy_a2, 100)}, "import", kNow);
+    REQUIRE(newer);
+    CHECK(newer->outcomes[0].reason == "bad_check_digit");
+    books.Exec("UPDATE reference_transition SET last_legacy_account = 3");
+
+    // The operator ends the transition: received on its last day still counts, the next day
+    // it waits in suspense for a person, with its own reason.
+    auto ended = books.ledger.LegacyReferences(std::string("2026-11-23"));
+    REQUIRE(ended);
+    CHECK(ended->last_legacy_account == 3);
+    CHECK(ended->ends_on == std::optional<std::string>("2026-11-23"));
+    auto last_day = books.ledger.ApplyPayments({Payment("P-4", legacy_a1, 100)}, "import", kNow);
+    REQUIRE(last_day);
+    CHECK(last_day->applied == 1);
+    auto after = books.ledger.ApplyPayments(
+        {Payment("P-5", legacy_a1, 100)}, "import", "2026-11-24T00:00:01Z");
+    REQUIRE(after);
+    CHECK(after->outcomes[0].reason == "old_reference");
+    // A person can still match it by hand.
+    CHECK(Query(books.path, "SELECT status FROM payments WHERE payment_id = 'P-5'") == "suspense");
+    // Opened again.
+    auto reopened = books.ledger.LegacyReferences(std::string());
+    REQUIRE(reopened);
+    CHECK_FALSE(reopened->ends_on);
+    auto again = books.ledger.ApplyPayments(
+        {Payment("P-6", legacy_a1, 100)}, "import", "2026-11-24T00:00:01Z");
+    REQUIRE(again);
+    CHECK(again->applied == 1);
 }
 
 TEST_CASE("A payment keeps the promise it covers, pays plan instalments, and says thank you",

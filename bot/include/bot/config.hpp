@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/system/result.hpp>
 
@@ -27,6 +28,10 @@ struct Config {
     // The creditor's own time zone (COBRADOR_TIMEZONE, IANA): the console's times and days, and
     // the month of the complaints report. Each debtor keeps their own for contact hours.
     std::string timezone = "America/Mexico_City";
+    // The creditor's own days off besides the banks' (COBRADOR_DAYS_OFF: YYYY-MM-DD, separated
+    // by commas or spaces): not business days for a case's due date (docs/cases.md).
+    std::string days_off;
+    std::vector<std::chrono::year_month_day> days_off_dates;  // days_off, read
     std::optional<std::string> today;  // YYYY-MM-DD when pinned (COBRADOR_TODAY)
     int io_threads = 2;
     // PostgreSQL only: connections (each on its own thread) for webhook writes and reads; the

@@ -198,6 +198,9 @@ struct Settings {
     // The creditor's privacy notice (COBRADOR_PRIVACY_URL): linked in the first message and
     // when asked for; empty: not linked.
     std::string privacy_url;
+    // The creditor's own days off besides the banks' (COBRADOR_DAYS_OFF): not business days
+    // when a case's answer is due.
+    std::vector<Date> days_off;
     Policy policy = DefaultPolicy();
     std::chrono::seconds idle_timeout{30 * 60};
     std::chrono::seconds verification_ttl{24 * 60 * 60};

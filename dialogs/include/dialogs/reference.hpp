@@ -10,16 +10,33 @@
 namespace cobrador::dialogs {
 
 // The Luhn (mod 10) check digit for a string of decimal digits; nullopt for anything else.
+// References used it before December 2026; it misses 09<->90 and other transpositions.
 std::optional<int> LuhnCheckDigit(std::string_view digits);
 
+// The Damm check digit (Damm's quasigroup of order 10) for a string of decimal digits; nullopt
+// for anything else. It catches every single mistyped digit and every swap of two adjacent
+// digits, the check digit included.
+std::optional<int> DammCheckDigit(std::string_view digits);
+
 // The payment reference of an account: its ledger id, zero-padded to six digits, followed by
-// the Luhn check digit. Seven digits (SPEI's numeric reference) for the first 999,999 accounts;
+// the Damm check digit. Seven digits (SPEI's numeric reference) for the first 999,999 accounts;
 // more beyond. The same account always gets the same reference. nullopt for id < 1.
 std::optional<std::string> PaymentReference(std::int64_t account_id);
 
-// The account id a reference names, when its check digit is right; nullopt for a mistyped,
-// transposed or foreign reference. Spaces and dashes ("004217-6") are ignored.
+// The account id a reference names, when its Damm check digit is right; nullopt for a
+// mistyped, transposed or foreign reference. Spaces and dashes ("004217-7") are ignored; only
+// the canonical form is read ("00042173" names nothing).
 std::optional<std::int64_t> AccountFromReference(std::string_view reference);
+
+// The reference the same account had before December 2026 (Luhn's check digit), and the
+// inverse. The ledger keeps accepting these for the accounts that had them while the
+// transition lasts (docs/references.md); nothing issues them any more.
+std::optional<std::string> LegacyPaymentReference(std::int64_t account_id);
+std::optional<std::int64_t> AccountFromLegacyReference(std::string_view reference);
+
+// Either: for finding an account by what someone typed or a receipt shows, never for crediting
+// money (the ledger decides whether an old reference still counts).
+std::optional<std::int64_t> AccountFromAnyReference(std::string_view reference);
 
 // The CLABE check digit (weights 3, 7, 1) of the first 17 digits; nullopt unless exactly 17
 // decimal digits.

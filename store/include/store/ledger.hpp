@@ -362,6 +362,11 @@ public:
         const std::function<std::string(const std::string& text)>& sms_payload,
         std::string_view now);
 
+    // How long the Luhn references of the accounts that had them are still accepted; with
+    // `ends_on`, sets the last day (YYYY-MM-DD, the caller checks it) first, or opens the
+    // transition again for `std::string()`: `cobrador references`.
+    Result<ReferenceTransition> LegacyReferences(std::optional<std::string> ends_on = std::nullopt);
+
     // Payments held in suspense, newest first (the report and the collector API show them).
     Result<std::vector<SuspensePayment>> SuspensePayments(std::size_t limit);
 

@@ -240,6 +240,14 @@ struct ReceiptCheckOutcome {
 using ReceiptReplyFn =
     std::function<std::optional<ProactiveMessage>(const Addressee&, const std::string& kind)>;
 
+// Payment references moved from Luhn's check digit to Damm's (docs/references.md): the
+// accounts up to `last_legacy_account` had a Luhn reference, which is accepted on the days up to
+// `ends_on` (none: until someone ends the transition).
+struct ReferenceTransition {
+    std::int64_t last_legacy_account = 0;
+    std::optional<std::string> ends_on;  // YYYY-MM-DD
+};
+
 // A payment that matched no account.
 struct SuspensePayment {
     std::string payment_id;
@@ -277,6 +285,7 @@ struct SuspenseMatch {
 struct BrokenPromise {
     std::int64_t promise_id = 0;
     std::int64_t plan_id = 0;
+    std::int64_t installment_id = 0;  // a plan's: the instalment it missed
     std::int64_t account_row = 0;
     std::string account_id;
     std::int64_t debtor_id = 0;
