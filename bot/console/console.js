@@ -460,8 +460,12 @@
     cases.current = null;
     cases.seq += 1;
     $('cases-table').tBodies[0].replaceChildren();
+    renderCaseDetail(); // hidden
+    for (const id of ['case-title', 'case-meta', 'case-description-text', 'case-answer-meta', 'case-answer-text']) {
+      $(id).textContent = '';
+    }
     $('case-resolution').value = '';
-    $('case-description').value = '';
+    $('case-outcome').value = '';
     showView('queue');
     clearReport();
     clearNotice();
@@ -636,7 +640,7 @@
     $('disposition').value = '';
     $('reassign').value = '';
     $('conv-cases').replaceChildren(); // the next debtor's come with the conversation
-    $('case-open').open = false;
+    resetCaseForm();
     closeCanned();
     markSelected();
     window.scrollTo(0, 0); // on a phone the page itself scrolls: start at the header
@@ -654,6 +658,8 @@
     $('conv-body').hidden = true;
     $('conv-empty').hidden = false;
     $('conv-empty').textContent = 'Elige una conversación de la cola.';
+    $('conv-cases').replaceChildren();
+    resetCaseForm();
     markSelected();
     const item = was != null && $('queue').querySelector(`[data-id="${was}"]`);
     if (item) item.focus();
@@ -1485,8 +1491,19 @@
       const { cases: list } = await api('GET', `/api/v1/cases?status=${cases.status}`);
       if (seq !== cases.seq) return;
       cases.list = list;
-      const current = cases.current && list.find((c) => c.id === cases.current.id);
-      if (current) cases.current = current;
+      if (cases.current) {
+        // The open case as it is now, also when it left this list (someone closed it).
+        let current = list.find((c) => c.id === cases.current.id);
+        if (!current) {
+          try {
+            current = await api('GET', `/api/v1/cases/${cases.current.id}`);
+          } catch (err) {
+            if (err.status !== 404) throw err;
+          }
+          if (seq !== cases.seq) return;
+        }
+        cases.current = current || null;
+      }
       renderCases();
     } catch (err) {
       if (!err.stale) fail(err);
@@ -1628,6 +1645,16 @@
       ...(c.accounts || []).map((a) => new Option(a.account_id, a.account_id)));
     if ((c.accounts || []).some((a) => a.account_id === chosen)) select.value = chosen;
     $('case-account-field').hidden = (c.accounts || []).length < 2;
+  }
+
+  // The form to register a case starts empty for each conversation: nothing typed about one
+  // debtor is filed under another's folio.
+  function resetCaseForm() {
+    $('case-open').open = false;
+    $('case-description').value = '';
+    $('case-kind').value = 'complaint';
+    renderCaseCategories();
+    $('case-account').replaceChildren(new Option('Todas sus cuentas', ''));
   }
 
   function renderCaseCategories() {

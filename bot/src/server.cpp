@@ -240,7 +240,7 @@ struct Server::Impl {
         if constexpr (kIsTls<Stream>) {
             // Over TLS the body comes as records to read through the session; close_notify
             // goes after them, since the shutdown would take them for an error.
-            if (unread) {
+            if (unread && !stopping) {
                 co_await drop_unread();
             }
             tcp_layer.expires_after(kTlsTimeout);
@@ -248,7 +248,7 @@ struct Server::Impl {
         } else {
             beast::error_code ignored;
             stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-            if (unread) {
+            if (unread && !stopping) {
                 co_await drop_unread();
             }
         }

@@ -389,39 +389,25 @@ Result<std::optional<Agent>> Ledger::AgentByToken(std::string_view token_sha256,
                                                   std::string_view now) {
     return impl_->Guard([&]() -> Result<std::optional<Agent>> {
         auto row = impl_->db.Query(
-            "SELECT id, name, role, created_at, expires_on, on_shift_since FROM agents WHERE "
-            "token_sha256 = ? AND "
-            "disabled_at IS NULL AND (expires_on IS NULL OR expires_on >= substr(?, 1, 10))",
+            std::string("SELECT ") + kAgentColumns +
+                " FROM agents WHERE token_sha256 = ? AND disabled_at IS NULL AND (expires_on IS "
+                "NULL OR expires_on >= substr(?, 1, 10))",
             token_sha256,
             now);
         if (!row->Step()) {
             return std::optional<Agent>();
         }
-        return std::optional<Agent>(
-            Agent{row->Int64(0),
-                  row->Text(1),
-                  dialogs::FromStringOr(row->Text(2), dialogs::Role::kCollector),
-                  row->Text(3),
-                  false,
-                  row->OptionalText(4),
-                  row->OptionalText(5)});
+        return std::optional<Agent>(ReadAgent(*row));
     });
 }
 
 Result<std::vector<Agent>> Ledger::ListAgents() {
     return impl_->Guard([&]() -> Result<std::vector<Agent>> {
-        Prepared rows = impl_->db.Prepare(
-            "SELECT id, name, role, created_at, disabled_at IS NOT NULL, expires_on, "
-            "on_shift_since FROM agents ORDER BY id");
+        Prepared rows =
+            impl_->db.Prepare(std::string("SELECT ") + kAgentColumns + " FROM agents ORDER BY id");
         std::vector<Agent> agents;
         while (rows->Step()) {
-            agents.push_back(Agent{rows->Int64(0),
-                                   rows->Text(1),
-                                   dialogs::FromStringOr(rows->Text(2), dialogs::Role::kCollector),
-                                   rows->Text(3),
-                                   rows->Int(4) != 0,
-                                   rows->OptionalText(5),
-                                   rows->OptionalText(6)});
+            agents.push_back(ReadAgent(*rows));
         }
         return agents;
     });

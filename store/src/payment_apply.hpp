@@ -22,8 +22,8 @@ struct ProviderPaymentKey {
 // The account a payment reference names: by its Damm check digit, else by the Luhn digit the
 // references had before December 2026, for an account that had one, while the transition
 // (table reference_transition, `cobrador references`) lasts on the UTC day of `at` (an ISO
-// instant). Without an account, `reason` says why: unknown_reference, bad_check_digit, or
-// old_reference (a Luhn reference after the transition ended).
+// instant: when the money was paid). Without an account, `reason` says why: unknown_reference,
+// bad_check_digit, or old_reference (a Luhn reference after the transition ended).
 struct ReferenceMatch {
     std::optional<std::int64_t> account;
     std::string reason;

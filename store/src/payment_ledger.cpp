@@ -304,7 +304,11 @@ PaymentOutcome ApplyOnePayment(Connection& db,
     PaymentOutcome out;
     out.payment_id = p.payment_id;
     std::optional<AccountRow> account;
-    const ReferenceMatch match = MatchReference(db, p.reference, at);
+    // An old reference counts for money paid by the transition's last day, even when it is
+    // told (a statement imported, a receipt confirmed) later.
+    const std::string& when =
+        p.paid_at.size() >= 10 && p.paid_at.compare(0, 10, at, 0, 10) < 0 ? p.paid_at : at;
+    const ReferenceMatch match = MatchReference(db, p.reference, when);
     if (match.account) {
         account = LoadAccount(db, *match.account);
     }
@@ -561,9 +565,9 @@ Result<std::vector<BrokenPromise>> Ledger::BreakOverduePromises(int grace_days,
                 if (const auto message = follow_up(f)) {
                     const std::int64_t message_id = QueueProactive(db, *target, *message, at);
                     b.message_queued = true;
-                    // Recorded as what it is about, like a reminder: a complaint opened while
-                    // it waits for contact hours cancels it (OpenCase), and it counts toward
-                    // the phone's caps.
+                    // Recorded as what it is about, like a reminder, so that a complaint opened
+                    // while it waits for contact hours cancels it (OpenCase). It is not one of
+                    // the strategy's reminders: the caps do not count it (ReminderCandidates).
                     db.Exec(
                         "INSERT INTO reminders (debtor_id, rule, subject, local_date, channel, "
                         "message_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rule, "
@@ -586,6 +590,9 @@ Result<std::vector<BrokenPromise>> Ledger::BreakOverduePromises(int grace_days,
 
 Result<ReferenceTransition> Ledger::LegacyReferences(std::optional<std::string> ends_on) {
     return impl_->Guard([&]() -> Result<ReferenceTransition> {
+        if (auto ready = impl_->RequireLatest(); !ready) {
+            return ready.error();
+        }
         Connection& db = impl_->db;
         Tx tx(db);
         if (ends_on) {

@@ -131,10 +131,13 @@ Result<std::vector<ReminderDebtor>> Ledger::ReminderCandidates(std::string_view 
         }
 
         // The caps hold per phone: debtors who share one (a family's phone) share its reminders.
+        // A broken promise's follow-up is recorded here too (so that a complaint can cancel it)
+        // but is no reminder of the strategy's: it neither counts toward the caps nor repeats.
         std::unordered_map<std::string, std::vector<std::string>> recent_by_phone;
         auto sent = db.Query(
             "SELECT r.debtor_id, r.subject, r.rule, r.created_at, d.phone FROM reminders r JOIN "
-            "debtors d ON d.id = r.debtor_id");
+            "debtors d ON d.id = r.debtor_id WHERE r.rule NOT IN ('promise_broken', "
+            "'plan_broken')");
         while (sent->Step()) {
             const std::string created = sent->Text(3);
             if (created >= since) {

@@ -9,6 +9,16 @@
 
 namespace cobrador::store {
 
+Agent ReadAgent(Statement& row) {
+    return Agent{row.Int64(0),
+                 row.Text(1),
+                 dialogs::FromStringOr(row.Text(2), dialogs::Role::kCollector),
+                 row.Text(3),
+                 row.Int(4) != 0,
+                 row.OptionalText(5),
+                 row.OptionalText(6)};
+}
+
 namespace {
 
 // Who may be handed a conversation at `now`: on shift, enabled, access not run out.
@@ -129,21 +139,15 @@ Result<std::optional<Agent>> Ledger::SetShift(std::int64_t agent_id,
         {
             // Anyone may be taken off shift (one whose access ran out too); only someone who
             // may sign in can go on it.
-            auto row = db.Query(
-                "SELECT id, name, role, created_at, expires_on, on_shift_since FROM agents WHERE "
-                "id = ?2 AND (?3 = 0 OR (disabled_at IS NULL AND (expires_on IS NULL OR "
-                "expires_on >= substr(?1, 1, 10))))",
-                at,
-                agent_id,
-                on ? 1 : 0);
+            auto row =
+                db.Query(std::string("SELECT ") + kAgentColumns +
+                             " FROM agents WHERE id = ?2 AND (?3 = 0 OR (disabled_at IS NULL AND "
+                             "(expires_on IS NULL OR expires_on >= substr(?1, 1, 10))))",
+                         at,
+                         agent_id,
+                         on ? 1 : 0);
             if (row->Step()) {
-                found = Agent{row->Int64(0),
-                              row->Text(1),
-                              dialogs::FromStringOr(row->Text(2), dialogs::Role::kCollector),
-                              row->Text(3),
-                              false,
-                              row->OptionalText(4),
-                              row->OptionalText(5)};
+                found = ReadAgent(*row);
             }
         }
         if (!found) {

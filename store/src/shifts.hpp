@@ -12,9 +12,17 @@
 #include <optional>
 #include <string>
 
+#include "store/collector.hpp"
+
 #include "connection.hpp"
 
 namespace cobrador::store {
+
+// An agent as every reader of the agents table sees them: ReadAgent reads a row that begins
+// with kAgentColumns (of table `agents`, not aliased).
+inline constexpr const char* kAgentColumns =
+    "id, name, role, created_at, disabled_at IS NOT NULL, expires_on, on_shift_since";
+Agent ReadAgent(Statement& row);
 
 // Gives waiting (escalated) conversation `conversation_id` to the next person on shift, other
 // than `not_to` (the person it just came back from), as a claim by them: the lifecycle's hand

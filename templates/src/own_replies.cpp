@@ -16,8 +16,18 @@ namespace {
 
 using Needs = CannedNeeds;
 
+constexpr std::size_t kMaxReplies = 50;
+constexpr std::size_t kMaxTitle = 60;   // bytes: a menu line
+constexpr std::size_t kMaxText = 1000;  // bytes: well inside SMS's 1,600 characters
+
+bool IdChar(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+}  // namespace
+
 // The placeholders each kind of reply may use (the later kinds have the earlier ones' too).
-const std::set<std::string>& PlaceholdersOf(Needs needs) {
+const std::set<std::string>& Placeholders(CannedNeeds needs) {
     static const std::set<std::string> kNothing = {"name", "agent", "company"};
     static const std::set<std::string> kOwing = {
         "name", "agent", "company", "account", "balance", "clabe", "reference", "concept"};
@@ -31,18 +41,10 @@ const std::set<std::string>& PlaceholdersOf(Needs needs) {
                                                    "concept",
                                                    "amount",
                                                    "date"};
-    return needs == Needs::kNothing ? kNothing : needs == Needs::kOwing ? kOwing : kPromise;
+    return needs == CannedNeeds::kNothing ? kNothing
+           : needs == CannedNeeds::kOwing ? kOwing
+                                          : kPromise;
 }
-
-constexpr std::size_t kMaxReplies = 50;
-constexpr std::size_t kMaxTitle = 60;   // bytes: a menu line
-constexpr std::size_t kMaxText = 1000;  // bytes: well inside SMS's 1,600 characters
-
-bool IdChar(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-}
-
-}  // namespace
 
 Args SampleArgs() {
     return {{"name", std::string("María")},
@@ -51,14 +53,10 @@ Args SampleArgs() {
             {"account", std::string("A-1")},
             {"balance", Money{123456, "MXN"}},
             {"clabe", std::string("646180110400000007")},
-            {"reference", std::string("0000018")},
-            {"concept", std::string("REF 0000018")},
+            {"reference", std::string("0000013")},
+            {"concept", std::string("REF 0000013")},
             {"amount", Money{50000, "MXN"}},
             {"date", dialogs::Date(std::chrono::year(2026) / 12 / 15)}};
-}
-
-const std::set<std::string>& Placeholders(CannedNeeds needs) {
-    return PlaceholdersOf(needs);
 }
 
 boost::system::result<std::vector<OwnReply>, std::string> ParseOwnReplies(std::string_view text) {
@@ -146,14 +144,13 @@ boost::system::result<std::vector<OwnReply>, std::string> ParseOwnReplies(std::s
                             "'s text is not a valid ICU MessageFormat pattern (a lone { or '?)");
             }
             for (const std::string& name : *names) {
-                if (PlaceholdersOf(reply.needs).contains(name)) {
+                if (Placeholders(reply.needs).contains(name)) {
                     continue;
                 }
-                if (PlaceholdersOf(Needs::kPromise).contains(name)) {
-                    return fail(
-                        where + ": {" + name + "} is about the debt: set \"needs\": \"" +
-                        (PlaceholdersOf(Needs::kOwing).contains(name) ? "owing" : "promise") +
-                        "\"");
+                if (Placeholders(Needs::kPromise).contains(name)) {
+                    return fail(where + ": {" + name + "} is about the debt: set \"needs\": \"" +
+                                (Placeholders(Needs::kOwing).contains(name) ? "owing" : "promise") +
+                                "\"");
                 }
                 return fail(where + ": unknown placeholder {" + name +
                             "}; known: name, agent, company, account, balance, clabe, "

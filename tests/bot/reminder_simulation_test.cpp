@@ -220,8 +220,8 @@ TEST_CASE("a simulated month of reminders never breaks the contact rules or the 
             "SELECT r.id, d.phone, d.timezone, r.channel, r.created_at, "
             "o.next_attempt_at, m.body, r.debtor_id FROM reminders r JOIN debtors d ON "
             "d.id = r.debtor_id JOIN outbox o ON o.message_id = r.message_id "
-            "JOIN messages m ON m.id = r.message_id WHERE r.id > ? "
-            "ORDER BY r.id",
+            "JOIN messages m ON m.id = r.message_id WHERE r.id > ? AND r.rule NOT IN "
+            "('promise_broken', 'plan_broken') ORDER BY r.id",
             last_seen);
         while (fresh->Step()) {
             last_seen = fresh->Int64(0);
@@ -266,7 +266,8 @@ TEST_CASE("a simulated month of reminders never breaks the contact rules or the 
     Probe db(path);
     auto all = db.db().Query(
         "SELECT d.phone, d.timezone, r.created_at, r.rule, r.debtor_id FROM reminders r "
-        "JOIN debtors d ON d.id = r.debtor_id ORDER BY d.phone, r.created_at");
+        "JOIN debtors d ON d.id = r.debtor_id WHERE r.rule NOT IN ('promise_broken', "
+        "'plan_broken') ORDER BY d.phone, r.created_at");
     std::map<std::string, std::vector<sys_seconds>> by_phone;
     std::set<std::int64_t> sharing_reminded;  // debtors on a shared phone who were reminded
     std::map<std::string, std::size_t> by_rule;
@@ -309,6 +310,24 @@ TEST_CASE("a simulated month of reminders never breaks the contact rules or the 
         CHECK(by_rule[rule] > 0);
     }
     CHECK(broken_total > 0);  // unpaid promises broke and were followed up
+    // Those follow-ups are recorded beside the reminders (a complaint cancels one still waiting)
+    // and, like them, go only inside the debtor's contact hours.
+    auto follow_ups = db.db().Query(
+        "SELECT d.timezone, o.next_attempt_at FROM reminders r JOIN debtors d ON d.id = "
+        "r.debtor_id JOIN outbox o ON o.message_id = r.message_id WHERE r.rule IN "
+        "('promise_broken', 'plan_broken')");
+    std::size_t followed = 0;
+    while (follow_ups->Step()) {
+        const dialogs::LocalTime local =
+            dialogs::ToLocal(At(follow_ups->Text(1)), follow_ups->Text(0));
+        INFO("a follow-up due " << follow_ups->Text(1) << " in " << follow_ups->Text(0));
+        CHECK(local.minute_of_day >= 8 * 60);
+        CHECK(local.minute_of_day < 21 * 60);
+        CHECK(local.weekday >= 1);
+        CHECK(local.weekday <= 5);
+        ++followed;
+    }
+    CHECK(followed > 0);
     // A second pass at the same instant queues nothing more.
     auto again = RunReminderPass(ledger, config, strategy, At("2026-11-30T17:17:00Z"), false);
     REQUIRE(again);

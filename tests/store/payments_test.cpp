@@ -411,8 +411,14 @@ TEST_CASE(
     auto last_day = books.ledger.ApplyPayments({Payment("P-4", legacy_a1, 100)}, "import", kNow);
     REQUIRE(last_day);
     CHECK(last_day->applied == 1);
-    auto after = books.ledger.ApplyPayments(
-        {Payment("P-5", legacy_a1, 100)}, "import", "2026-11-24T00:00:01Z");
+    // Paid on the last day and imported the next: the day it was paid counts.
+    auto told_late = books.ledger.ApplyPayments(
+        {Payment("P-4b", legacy_a1, 100)}, "import", "2026-11-24T09:00:00Z");
+    REQUIRE(told_late);
+    CHECK(told_late->applied == 1);
+    PaymentRecord next_day = Payment("P-5", legacy_a1, 100);
+    next_day.paid_at = "2026-11-24T00:00:01Z";
+    auto after = books.ledger.ApplyPayments({next_day}, "import", "2026-11-24T00:00:01Z");
     REQUIRE(after);
     CHECK(after->outcomes[0].reason == "old_reference");
     // A person can still match it by hand.
@@ -421,8 +427,8 @@ TEST_CASE(
     auto reopened = books.ledger.LegacyReferences(std::string());
     REQUIRE(reopened);
     CHECK_FALSE(reopened->ends_on);
-    auto again = books.ledger.ApplyPayments(
-        {Payment("P-6", legacy_a1, 100)}, "import", "2026-11-24T00:00:01Z");
+    next_day.payment_id = "P-6";
+    auto again = books.ledger.ApplyPayments({next_day}, "import", "2026-11-24T00:00:01Z");
     REQUIRE(again);
     CHECK(again->applied == 1);
 }
