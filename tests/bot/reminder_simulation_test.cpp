@@ -313,9 +313,9 @@ TEST_CASE("a simulated month of reminders never breaks the contact rules or the 
     // Those follow-ups are recorded beside the reminders (a complaint cancels one still waiting)
     // and, like them, go only inside the debtor's contact hours.
     auto follow_ups = db.db().Query(
-        "SELECT d.timezone, o.next_attempt_at FROM reminders r JOIN debtors d ON d.id = "
-        "r.debtor_id JOIN outbox o ON o.message_id = r.message_id WHERE r.rule IN "
-        "('promise_broken', 'plan_broken')");
+        "SELECT d.timezone, o.next_attempt_at, m.body FROM reminders r JOIN debtors d ON d.id = "
+        "r.debtor_id JOIN outbox o ON o.message_id = r.message_id JOIN messages m ON m.id = "
+        "r.message_id WHERE r.rule IN ('promise_broken', 'plan_broken')");
     std::size_t followed = 0;
     while (follow_ups->Step()) {
         const dialogs::LocalTime local =
@@ -325,6 +325,8 @@ TEST_CASE("a simulated month of reminders never breaks the contact rules or the 
         CHECK(local.minute_of_day < 21 * 60);
         CHECK(local.weekday >= 1);
         CHECK(local.weekday <= 5);
+        const std::string body = follow_ups->Text(2);
+        CHECK((body.find("BAJA") != std::string::npos || body.find("STOP") != std::string::npos));
         ++followed;
     }
     CHECK(followed > 0);

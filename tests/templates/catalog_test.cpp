@@ -249,6 +249,11 @@ TEST_CASE("WhatsApp templates in deploy/ say what the code sends, for every temp
             CHECK(body == *rendered);
             // No amount in a template: it goes to whoever holds the phone.
             CHECK(body.find('$') == std::string::npos);
+            // Every message we start to collect says how to stop them.
+            if (key.rfind("reminder_", 0) == 0 || key == "promise_broken") {
+                CHECK(body.find(language == "es_MX" ? "responde BAJA" : "reply STOP") !=
+                      std::string::npos);
+            }
         }
     }
 }
