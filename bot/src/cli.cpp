@@ -296,7 +296,7 @@ const std::vector<Command>& Commands() {
          "for payments until the transition ends; payments with one after that wait in\n"
          "suspense (reason old_reference) for a person. Prints the transition as JSON:\n"
          "{\"legacy_accounts_up_to\", \"legacy_until\"} (null: not ended). --legacy-until\n"
-         "sets the last day old references count (UTC; the day a payment is received);\n"
+         "sets the last day old references count (UTC; the day the money was paid);\n"
          "\"open\" takes the end away again.\n",
          {"--db", "--legacy-until"},
          {},

@@ -503,8 +503,7 @@ int References(Invocation& inv) {
         const std::string& text = v["--legacy-until"];
         if (text == "open") {
             until = std::string();
-        } else if (const auto day = dialogs::ParseIsoDate(text);
-                   day && dialogs::FormatIsoDate(*day) == text) {
+        } else if (dialogs::ParseIsoDate(text)) {
             until = text;
         } else {
             return Usage(inv.err, "references", "--legacy-until is YYYY-MM-DD, or open");

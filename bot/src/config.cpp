@@ -444,7 +444,7 @@ boost::system::result<Config, std::string> LoadConfig(const std::optional<std::s
             continue;
         }
         const auto date = dialogs::ParseIsoDate(word);
-        if (!date || dialogs::FormatIsoDate(*date) != word) {
+        if (!date) {
             return Failure(
                 "COBRADOR_DAYS_OFF must be dates like 2026-12-24, separated by commas, "
                 "not '" +

@@ -30,6 +30,10 @@ struct Target {
     std::optional<std::string> verified_until;
 };
 
+// The rules a broken promise's or plan's follow-up is recorded under in `reminders` (so that a
+// complaint can cancel it), as an SQL list: they are no reminders of the strategy's.
+inline constexpr const char* kFollowUpRules = "('promise_broken', 'plan_broken')";
+
 std::optional<Target> LatestReachableConversation(Connection& db, std::int64_t debtor_id);
 // Conversation `conversation_id` itself, when it has a debtor and may be written to.
 std::optional<Target> ReachableConversation(Connection& db, std::int64_t conversation_id);

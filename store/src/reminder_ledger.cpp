@@ -136,8 +136,8 @@ Result<std::vector<ReminderDebtor>> Ledger::ReminderCandidates(std::string_view 
         std::unordered_map<std::string, std::vector<std::string>> recent_by_phone;
         auto sent = db.Query(
             "SELECT r.debtor_id, r.subject, r.rule, r.created_at, d.phone FROM reminders r JOIN "
-            "debtors d ON d.id = r.debtor_id WHERE r.rule NOT IN ('promise_broken', "
-            "'plan_broken')");
+            "debtors d ON d.id = r.debtor_id WHERE r.rule NOT IN " +
+            std::string(kFollowUpRules));
         while (sent->Step()) {
             const std::string created = sent->Text(3);
             if (created >= since) {
